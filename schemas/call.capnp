@@ -1,0 +1,123 @@
+@0x9f8864decaf2726b;
+# Calls: what the ingress asks the router, what the router decides, and the lifecycle events the
+# ingress publishes to agent-presence and notification.
+using Cxx = import "/capnp/c++.capnp";
+$Cxx.namespace("callmesh::schema");
+
+enum CallKind {
+  voice @0;  # an INVITE
+  text @1;   # a SIP MESSAGE (an SMS relayed by the gateway)
+}
+
+struct RouteRequest {
+  # ingress -> router, message type "route". The router answers with a RouteDecision.
+  # Requests are correlated by the transport envelope's request id (shared/transport/envelope.h).
+  callId @0 :Text;            # SIP Call-ID of the inbound call
+  dialed @1 :Text;            # number the caller dialed (Request-URI user part), E.164 when it parses
+  caller @2 :Text;            # caller's number (P-Asserted-Identity, else From user part)
+  callerZip @3 :Text;         # ZIP supplied by the gateway (X-Caller-Zip), empty when absent
+  path @4 :List(Text);        # our numbers this call already passed through (loop check, seed 003)
+  receivedAtMs @5 :Int64;     # wall clock when the ingress received the request
+  kind @6 :CallKind;
+}
+
+struct RingTarget {
+  # One phone to ring: always an address the router produced from configuration.
+  uri @0 :Text;               # SIP URI the ingress sends the INVITE to
+  number @1 :Text;            # E.164 of the receiving number, for events and metrics
+  agentId @2 :Text;           # the agent who answers here, empty when not an agent's phone
+  extensionDigits @3 :Text;   # digits dialled after connect; `w` = half-second pause (seed 000)
+  callerIdNumber @4 :Text;    # caller ID presented on this leg; empty = the caller's own
+  whisper @5 :Text;           # whisper message/prompt id played to the callee, empty = none
+  preventRecording @6 :Bool;  # the media gateway must not record this leg
+}
+
+struct RingStep {
+  # A group rung together; the step ends when one answers or all fail or the timeout passes.
+  targets @0 :List(RingTarget);
+  timeoutMs @1 :UInt32;       # ring timeout from the INVITE being sent; 0 = 45000 (seed 000)
+}
+
+struct RingPlan {
+  steps @0 :List(RingStep);   # tried in order until one is answered
+  finalStatus @1 :UInt16;     # SIP status sent to the caller when every step fails (486, 480, 603)
+  finalReason @2 :Text;       # reason phrase for finalStatus
+  maxDurationS @3 :UInt32;    # call time limit (after-hours rule, seed 000); 0 = ingress default
+  rule @4 :Text;              # name of the rule that produced the plan (bounded metrics label)
+  sourceTag @5 :Text;         # source tag of the number, passed to the API (seed 000)
+  number @6 :Text;            # the configured number the call was routed for (tracking/company)
+}
+
+struct Reject {
+  status @0 :UInt16;          # SIP status to answer with (404 unknown number, 482 loop, ...)
+  reason @1 :Text;            # reason phrase; names what was wrong
+}
+
+struct RouteDecision {
+  # router -> ingress, message type "route".
+  callId @0 :Text;
+  union {
+    ring @1 :RingPlan;
+    reject @2 :Reject;
+  }
+  trace @3 :List(Text);       # every rule considered and why it matched or not
+}
+
+struct Leg {
+  # One outbound branch of a call.
+  uri @0 :Text;               # where the INVITE went
+  number @1 :Text;            # receiving number, E.164
+  agentId @2 :Text;           # agent at that phone, empty when none
+}
+
+struct LegFailure {
+  leg @0 :Leg;
+  status @1 :UInt16;          # final SIP status of the leg (408 for a ring timeout)
+  reason @2 :Text;
+}
+
+enum EndReason {
+  callerHangup @0;            # BYE from the caller
+  calleeHangup @1;            # BYE from the callee
+  callerCancel @2;            # CANCEL before answer
+  rejected @3;                # refused before ringing (cap, unknown number, loop)
+  noAnswer @4;                # every step timed out
+  busy @5;                    # every target busy
+  failed @6;                  # every target failed otherwise
+  maxDuration @7;             # the call time limit ended it
+  internalError @8;           # the cluster could not route it (router or limiter unreachable)
+}
+
+struct CallEnd {
+  answered @0 :Bool;
+  answeredBy @1 :Leg;         # set when answered
+  reason @2 :EndReason;
+  status @3 :UInt16;          # final status the caller got (200 when answered)
+  durationMs @4 :Int64;       # from offer to end
+  talkMs @5 :Int64;           # from answer to end, 0 when unanswered
+  rungLegs @6 :List(Leg);     # every leg that was tried (who missed it, for follow-up)
+  number @7 :Text;            # configured number the call was for (company/tracking)
+}
+
+struct CallEvent {
+  # ingress -> agent-presence and notification, message type "call-event"; acknowledged with
+  # an EventAck carrying the same eventId. Delivery is at-least-once; receivers dedupe on eventId.
+  eventId @0 :Text;           # "<ingress instance>:<sequence>", unique in the cluster
+  callId @1 :Text;
+  dialed @2 :Text;
+  caller @3 :Text;
+  atMs @4 :Int64;             # wall clock of the event
+  kind @5 :CallKind;
+  union {
+    offered @6 :Void;         # a call arrived and was admitted
+    legRinging @7 :Leg;       # a leg got 180/183
+    answered @8 :Leg;         # a leg answered; the call is connected
+    legFailed @9 :LegFailure; # a leg ended without answering
+    ended @10 :CallEnd;       # the call is over (any path)
+  }
+}
+
+struct EventAck {
+  # receiver -> ingress, message type "event-ack": the event is durably handled.
+  eventId @0 :Text;
+}

@@ -1,0 +1,40 @@
+#pragma once
+
+#include <map>
+#include <string>
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+namespace callmesh::concurrency_limiter {
+
+// Every metric of the limiter, created once at startup. Per-number series exist only for
+// configured numbers (bounded cardinality); every other number is counted under "other".
+class LimiterMetrics {
+ public:
+  LimiterMetrics(prometheus::Registry& registry, const std::map<std::string, int>& numbers);
+
+  prometheus::Counter& acquired(const std::string& number);
+  prometheus::Counter& rejected(const std::string& number);
+  prometheus::Gauge& inUse(const std::string& number);
+
+  prometheus::Counter& released;
+  prometheus::Counter& release_noop;
+  prometheus::Counter& renewed;
+  prometheus::Counter& lease_lost;  // renew found the slot already gone
+  prometheus::Counter& redis_errors;
+  prometheus::Counter& decode_errors;
+  prometheus::Histogram& redis_seconds;
+
+ private:
+  prometheus::Family<prometheus::Counter>& acquired_family_;
+  prometheus::Family<prometheus::Counter>& rejected_family_;
+  prometheus::Family<prometheus::Gauge>& in_use_family_;
+  std::map<std::string, prometheus::Counter*> acquired_;
+  std::map<std::string, prometheus::Counter*> rejected_;
+  std::map<std::string, prometheus::Gauge*> in_use_;
+};
+
+}  // namespace callmesh::concurrency_limiter

@@ -1,0 +1,141 @@
+#include "services/concurrency-limiter/limiter_service.h"
+
+#include <chrono>
+
+#include <capnp/message.h>
+
+#include "schemas/limiter.capnp.h"
+#include "shared/codec/capnp_codec.h"
+
+namespace callmesh::concurrency_limiter {
+
+namespace {
+
+std::vector<uint8_t> toBytes(capnp::MallocMessageBuilder& mb) {
+  auto words = codec::encode(mb);
+  auto bytes = words.asBytes();
+  return std::vector<uint8_t>(bytes.begin(), bytes.end());
+}
+
+class RedisTimer {
+ public:
+  explicit RedisTimer(prometheus::Histogram& h) : h_(h), start_(std::chrono::steady_clock::now()) {}
+  ~RedisTimer() {
+    h_.Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count());
+  }
+  RedisTimer(const RedisTimer&) = delete;
+  RedisTimer& operator=(const RedisTimer&) = delete;
+
+ private:
+  prometheus::Histogram& h_;
+  std::chrono::steady_clock::time_point start_;
+};
+
+}  // namespace
+
+Result<std::vector<uint8_t>> LimiterService::handle(const zmq::message_t& payload) {
+  auto decoded =
+      codec::decode<schema::LimiterRequest>(payload.data(), payload.size(), "LimiterRequest");
+  if (!decoded.ok()) {
+    metrics_.decode_errors.Increment();
+    return decoded.error();
+  }
+  auto req = decoded.value()->root();
+  capnp::MallocMessageBuilder mb;
+  auto reply = mb.initRoot<schema::LimiterReply>();
+  auto fail = [&](const Error& e, const char* op) {
+    metrics_.redis_errors.Increment();
+    redis_healthy_ = false;
+    log_.error("limiter_redis_error", {{"op", op}, {"error", e.describe()}});
+    reply.setFailed(e.describe());
+  };
+
+  switch (req.which()) {
+    case schema::LimiterRequest::ACQUIRE: {
+      std::string number = req.getAcquire().getNumber();
+      std::string call_id = req.getAcquire().getCallId();
+      if (number.empty() || call_id.empty()) {
+        return invalidInput("acquire needs number and callId", "LimiterRequest.acquire");
+      }
+      Result<SlotState> st = Error{};
+      {
+        RedisTimer t(metrics_.redis_seconds);
+        st = ledger_.acquire(number, call_id);
+      }
+      if (!st.ok()) {
+        fail(st.error(), "acquire");
+        break;
+      }
+      redis_healthy_ = true;
+      auto g = reply.initAcquired();
+      g.setGranted(st->granted);
+      g.setInUse(static_cast<uint32_t>(st->in_use));
+      g.setCap(static_cast<uint32_t>(st->cap));
+      g.setLeaseMs(static_cast<uint32_t>(ledger_.leaseMs()));
+      (st->granted ? metrics_.acquired(number) : metrics_.rejected(number)).Increment();
+      metrics_.inUse(number).Set(static_cast<double>(st->in_use));
+      if (!st->granted) {
+        log_.info(
+            "slot_rejected",
+            {{"call_id", call_id}, {"number", number}, {"in_use", st->in_use}, {"cap", st->cap}});
+      }
+      break;
+    }
+    case schema::LimiterRequest::RENEW: {
+      std::vector<SlotRef> slots;
+      for (auto s : req.getRenew()) slots.push_back(SlotRef{s.getNumber(), s.getCallId()});
+      Result<int64_t> kept = Error{};
+      {
+        RedisTimer t(metrics_.redis_seconds);
+        kept = ledger_.renew(slots);
+      }
+      if (!kept.ok()) {
+        fail(kept.error(), "renew");
+        break;
+      }
+      redis_healthy_ = true;
+      metrics_.renewed.Increment(static_cast<double>(kept.value()));
+      metrics_.lease_lost.Increment(
+          static_cast<double>(static_cast<int64_t>(slots.size()) - kept.value()));
+      reply.setRenewed(static_cast<uint32_t>(kept.value()));
+      break;
+    }
+    case schema::LimiterRequest::RELEASE: {
+      std::string number = req.getRelease().getNumber();
+      std::string call_id = req.getRelease().getCallId();
+      Result<bool> freed = Error{};
+      {
+        RedisTimer t(metrics_.redis_seconds);
+        freed = ledger_.release(number, call_id);
+      }
+      if (!freed.ok()) {
+        fail(freed.error(), "release");
+        break;
+      }
+      redis_healthy_ = true;
+      (freed.value() ? metrics_.released : metrics_.release_noop).Increment();
+      reply.setReleased(freed.value());
+      break;
+    }
+    case schema::LimiterRequest::USAGE: {
+      std::string number = req.getUsage();
+      auto st = ledger_.usage(number);
+      if (!st.ok()) {
+        fail(st.error(), "usage");
+        break;
+      }
+      redis_healthy_ = true;
+      auto u = reply.initUsage();
+      u.setInUse(static_cast<uint32_t>(st->in_use));
+      u.setCap(static_cast<uint32_t>(st->cap));
+      u.setLeaseMs(static_cast<uint32_t>(ledger_.leaseMs()));
+      metrics_.inUse(number).Set(static_cast<double>(st->in_use));
+      break;
+    }
+    default:
+      return invalidInput("unknown request kind", "LimiterRequest");
+  }
+  return toBytes(mb);
+}
+
+}  // namespace callmesh::concurrency_limiter

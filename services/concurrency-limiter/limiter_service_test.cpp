@@ -1,0 +1,100 @@
+#include "services/concurrency-limiter/limiter_service.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <capnp/message.h>
+#include <prometheus/registry.h>
+
+#include "schemas/limiter.capnp.h"
+#include "shared/codec/capnp_codec.h"
+#include "shared/testing/mock_redis_client.h"
+
+namespace callmesh::concurrency_limiter {
+namespace {
+
+using redis::RedisReply;
+using ::testing::_;
+using ::testing::Return;
+using ::testing::StrictMock;
+
+zmq::message_t acquireFrame(const std::string& number, const std::string& call_id) {
+  capnp::MallocMessageBuilder mb;
+  auto a = mb.initRoot<schema::LimiterRequest>().initAcquire();
+  a.setNumber(number);
+  a.setCallId(call_id);
+  auto words = codec::encode(mb);
+  auto bytes = words.asBytes();
+  return zmq::message_t(bytes.begin(), bytes.size());
+}
+
+struct Fixture {
+  StrictMock<testing::MockRedisClient> redis;
+  CapPolicy caps{50, {{"+15550100", 2}}};
+  SlotLedger ledger{redis, caps, 30000};
+  prometheus::Registry registry;
+  LimiterMetrics metrics{registry, caps.isConfigured("+15550100")
+                                       ? std::map<std::string, int>{{"+15550100", 2}}
+                                       : std::map<std::string, int>{}};
+  Logger log{"test", LogLevel::Error};
+  LimiterService service{ledger, metrics, log};
+};
+
+RedisReply pair(int64_t a, int64_t b) {
+  RedisReply r;
+  r.type = RedisReply::Type::Array;
+  r.elements = {RedisReply::ofInteger(a), RedisReply::ofInteger(b)};
+  return r;
+}
+
+TEST(LimiterService, GrantAndDenialAreEncodedAndCounted) {
+  Fixture f;
+  EXPECT_CALL(f.redis, evalScript(_, _, _))
+      .WillOnce(Return(pair(1, 2)))
+      .WillOnce(Return(pair(0, 2)));
+  for (int i = 0; i < 2; ++i) {
+    auto out = f.service.handle(acquireFrame("+15550100", "c" + std::to_string(i)));
+    ASSERT_TRUE(out.ok());
+    auto reply = codec::decode<schema::LimiterReply>(out->data(), out->size(), "LimiterReply");
+    ASSERT_TRUE(reply.ok());
+    auto r = reply.value()->root();
+    ASSERT_TRUE(r.isAcquired());
+    EXPECT_EQ(r.getAcquired().getGranted(), i == 0);
+    EXPECT_EQ(r.getAcquired().getCap(), 2u);
+    EXPECT_EQ(r.getAcquired().getInUse(), 2u);
+  }
+  EXPECT_EQ(f.metrics.acquired("+15550100").Value(), 1);
+  EXPECT_EQ(f.metrics.rejected("+15550100").Value(), 1);
+  EXPECT_EQ(f.metrics.inUse("+15550100").Value(), 2);
+}
+
+TEST(LimiterService, RedisFailureFailsClosed) {
+  Fixture f;
+  EXPECT_CALL(f.redis, evalScript(_, _, _))
+      .WillOnce(Return(Error{ErrorKind::Disconnected, "connection refused", "redis"}));
+  auto out = f.service.handle(acquireFrame("+15550100", "c"));
+  ASSERT_TRUE(out.ok());
+  auto reply = codec::decode<schema::LimiterReply>(out->data(), out->size(), "LimiterReply");
+  ASSERT_TRUE(reply.value()->root().isFailed());
+  EXPECT_FALSE(f.service.redisHealthy());
+  EXPECT_EQ(f.metrics.redis_errors.Value(), 1);
+}
+
+TEST(LimiterService, GarbageIsAnErrorAndCounted) {
+  Fixture f;
+  zmq::message_t junk("not capnp!", 10);
+  auto out = f.service.handle(junk);
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.error().context, "decode LimiterRequest");
+  EXPECT_EQ(f.metrics.decode_errors.Value(), 1);
+}
+
+TEST(LimiterService, AcquireWithoutCallIdIsRejected) {
+  Fixture f;
+  auto out = f.service.handle(acquireFrame("+15550100", ""));
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.error().kind, ErrorKind::InvalidInput);
+}
+
+}  // namespace
+}  // namespace callmesh::concurrency_limiter

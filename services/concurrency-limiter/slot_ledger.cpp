@@ -1,0 +1,100 @@
+#include "services/concurrency-limiter/slot_ledger.h"
+
+#include <map>
+
+namespace callmesh::concurrency_limiter {
+
+namespace {
+
+// KEYS[1] = slots key; ARGV = cap, call id, lease ms. Returns {granted 0|1, in use}.
+constexpr const char* kAcquireLua = R"lua(
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local lease = tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local held = redis.call('ZSCORE', KEYS[1], ARGV[2])
+if held or redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then
+  redis.call('ZADD', KEYS[1], now + lease, ARGV[2])
+  redis.call('PEXPIRE', KEYS[1], lease)
+  return {1, redis.call('ZCARD', KEYS[1])}
+end
+return {0, redis.call('ZCARD', KEYS[1])}
+)lua";
+
+// KEYS[1] = slots key; ARGV = lease ms, call ids... Returns how many were still held.
+constexpr const char* kRenewLua = R"lua(
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local lease = tonumber(ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local kept = 0
+for i = 2, #ARGV do
+  if redis.call('ZSCORE', KEYS[1], ARGV[i]) then
+    redis.call('ZADD', KEYS[1], 'XX', now + lease, ARGV[i])
+    kept = kept + 1
+  end
+end
+if kept > 0 then redis.call('PEXPIRE', KEYS[1], lease) end
+return kept
+)lua";
+
+// KEYS[1] = slots key. Returns live slot count.
+constexpr const char* kUsageLua = R"lua(
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+return redis.call('ZCOUNT', KEYS[1], '(' .. now, '+inf')
+)lua";
+
+Error unexpected(const redis::RedisReply& r, const std::string& op) {
+  std::string what = r.type == redis::RedisReply::Type::Error ? r.text : "unexpected reply shape";
+  return Error{ErrorKind::Internal, what, "slot ledger " + op};
+}
+
+}  // namespace
+
+std::string SlotLedger::slotsKey(const std::string& number) { return "cm:{" + number + "}:slots"; }
+
+Result<SlotState> SlotLedger::acquire(const std::string& number, const std::string& call_id) {
+  if (acquire_script_.body.empty()) acquire_script_.body = kAcquireLua;
+  int cap = caps_.capFor(number);
+  auto reply = redis_.evalScript(acquire_script_, {slotsKey(number)},
+                                 {std::to_string(cap), call_id, std::to_string(lease_ms_)});
+  if (!reply.ok()) return reply.error();
+  const auto& r = reply.value();
+  if (r.type != redis::RedisReply::Type::Array || r.elements.size() != 2)
+    return unexpected(r, "acquire");
+  return SlotState{r.elements[0].integer == 1, r.elements[1].integer, cap};
+}
+
+Result<int64_t> SlotLedger::renew(const std::vector<SlotRef>& slots) {
+  if (renew_script_.body.empty()) renew_script_.body = kRenewLua;
+  std::map<std::string, std::vector<std::string>> by_number;
+  for (const auto& s : slots) by_number[s.number].push_back(s.call_id);
+  int64_t kept = 0;
+  for (auto& [number, calls] : by_number) {
+    std::vector<std::string> args{std::to_string(lease_ms_)};
+    args.insert(args.end(), calls.begin(), calls.end());
+    auto reply = redis_.evalScript(renew_script_, {slotsKey(number)}, args);
+    if (!reply.ok()) return reply.error();
+    if (reply->type != redis::RedisReply::Type::Integer) return unexpected(reply.value(), "renew");
+    kept += reply->integer;
+  }
+  return kept;
+}
+
+Result<bool> SlotLedger::release(const std::string& number, const std::string& call_id) {
+  auto reply = redis_.command({"ZREM", slotsKey(number), call_id});
+  if (!reply.ok()) return reply.error();
+  if (reply->type != redis::RedisReply::Type::Integer) return unexpected(reply.value(), "release");
+  return reply->integer == 1;
+}
+
+Result<SlotState> SlotLedger::usage(const std::string& number) {
+  if (usage_script_.body.empty()) usage_script_.body = kUsageLua;
+  auto reply = redis_.evalScript(usage_script_, {slotsKey(number)}, {});
+  if (!reply.ok()) return reply.error();
+  if (reply->type != redis::RedisReply::Type::Integer) return unexpected(reply.value(), "usage");
+  return SlotState{false, reply->integer, caps_.capFor(number)};
+}
+
+}  // namespace callmesh::concurrency_limiter

@@ -1,0 +1,64 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "services/concurrency-limiter/cap_policy.h"
+#include "shared/base/result.h"
+#include "shared/redis/redis_client.h"
+
+namespace callmesh::concurrency_limiter {
+
+struct SlotState {
+  bool granted = false;
+  int64_t in_use = 0;
+  int64_t cap = 0;
+};
+
+struct SlotRef {
+  std::string number;
+  std::string call_id;
+};
+
+// Leased call slots per number, held in Redis so every limiter replica agrees.
+//
+// Layout: one sorted set per number, `cm:{<number>}:slots`, member = Call-ID, score = lease
+// expiry in Redis server milliseconds. The braces are a Redis Cluster hash tag: all of one
+// number's state lives in one slot. Every mutation is one Lua script, so check-and-add is
+// atomic across replicas, and expired leases are purged before counting: a slot whose holder
+// crashed frees itself when its lease runs out, and the key itself expires with the last lease.
+// Redis's own clock is used, so limiter hosts need not agree on time.
+class SlotLedger {
+ public:
+  SlotLedger(redis::RedisClient& redis, const CapPolicy& caps, int64_t lease_ms)
+      : redis_(redis), caps_(caps), lease_ms_(lease_ms) {}
+
+  // Takes a slot for call_id if the number is under its cap. Idempotent: a call that already
+  // holds a slot keeps it (and its lease is extended).
+  Result<SlotState> acquire(const std::string& number, const std::string& call_id);
+  // Extends leases of live calls; returns how many were still held. Never re-creates a slot
+  // that expired (it may have been given to another call since).
+  Result<int64_t> renew(const std::vector<SlotRef>& slots);
+  // Frees call_id's slot. Idempotent; only ever removes call_id itself.
+  Result<bool> release(const std::string& number, const std::string& call_id);
+  // Live (unexpired) slots on the number.
+  Result<SlotState> usage(const std::string& number);
+
+  int64_t leaseMs() const { return lease_ms_; }
+  static std::string slotsKey(const std::string& number);
+
+ private:
+  redis::RedisClient& redis_;
+  const CapPolicy& caps_;
+  int64_t lease_ms_;
+  redis::RedisScript acquire_script_;
+  redis::RedisScript renew_script_;
+  redis::RedisScript usage_script_;
+
+ public:
+  SlotLedger(const SlotLedger&) = delete;
+  SlotLedger& operator=(const SlotLedger&) = delete;
+};
+
+}  // namespace callmesh::concurrency_limiter

@@ -1,0 +1,60 @@
+// callmesh-notification: follow-up records for missed calls (seed 004).
+#include <cstdio>
+#include <memory>
+
+#include "services/notification/notification_service.h"
+#include "shared/base/clock.h"
+#include "shared/config/cluster_config.h"
+#include "shared/metrics/admin_server.h"
+#include "shared/redis/hiredis_client.h"
+#include "shared/runtime/process_signals.h"
+#include "shared/runtime/service_args.h"
+#include "shared/transport/envelope.h"
+#include "shared/transport/poll_loop.h"
+#include "shared/transport/reply_server.h"
+
+using namespace callmesh;
+
+int main(int argc, char** argv) {
+  auto& signals = runtime::installProcessSignals();
+  auto args = runtime::parseServiceArgs(argc, argv, "callmesh-notification");
+  if (!args.ok()) {
+    std::fprintf(stderr, "%s\n", args.error().describe().c_str());
+    return 2;
+  }
+  auto cfg = config::loadClusterConfig(args->config_path);
+  if (!cfg.ok()) {
+    std::fprintf(stderr, "%s\n", cfg.error().describe().c_str());
+    return 2;
+  }
+  if (args->check_only) return 0;
+  const auto& settings = cfg->notification;
+  Logger log("notification", parseLogLevel(settings.log_level));
+  auto registry = std::make_shared<prometheus::Registry>();
+  notification::NotificationMetrics metrics(*registry);
+  redis::HiredisClient redis_client({cfg->redis.host, cfg->redis.port, cfg->redis.timeout_ms});
+  notification::MissedCallLedger ledger(redis_client);
+  notification::NotificationService service(ledger, metrics, log);
+
+  metrics::AdminServer admin(registry, [&] {
+    return service.redisHealthy() ? std::string() : std::string("redis unreachable");
+  });
+  if (auto st = admin.start(settings.net.admin); !st.ok()) {
+    log.error("startup_failed", {{"error", st.error().describe()}});
+    return 1;
+  }
+  zmq::context_t context(1);
+  transport::ReplyServer server(context, settings.net.bind);
+  server.handle(std::string(transport::message_type::kCallEvent),
+                [&](const zmq::message_t& p) { return service.handleCallEvent(p); });
+  server.onError([&](std::string_view type, const Error& e) {
+    log.warn("request_dropped", {{"type", type}, {"error", e.describe()}});
+  });
+  SystemClock clock;
+  transport::PollLoop loop(clock);
+  loop.addSocket(server.socket(), [&] { server.serveReady(); });
+  log.info("started", {{"bind", settings.net.bind}, {"admin", settings.net.admin}});
+  loop.run(signals.stop);
+  log.info("stopped", {});
+  return 0;
+}

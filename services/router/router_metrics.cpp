@@ -1,0 +1,38 @@
+#include "services/router/router_metrics.h"
+
+namespace callmesh::router {
+
+RouterMetrics::RouterMetrics(prometheus::Registry& registry)
+    : decisions_family(prometheus::BuildCounter()
+                           .Name("callmesh_router_decisions_total")
+                           .Help("Routing decisions by rule and outcome")
+                           .Register(registry)),
+      decode_errors(prometheus::BuildCounter()
+                        .Name("callmesh_router_decode_errors_total")
+                        .Help("Route requests that could not be decoded")
+                        .Register(registry)
+                        .Add({})),
+      reloads_ok(prometheus::BuildCounter()
+                     .Name("callmesh_router_config_reloads_total")
+                     .Help("Routing config reloads by result")
+                     .Register(registry)
+                     .Add({{"result", "ok"}})),
+      reloads_failed(prometheus::BuildCounter()
+                         .Name("callmesh_router_config_reloads_total")
+                         .Help("Routing config reloads by result")
+                         .Register(registry)
+                         .Add({{"result", "rejected"}})),
+      tracking_numbers(prometheus::BuildGauge()
+                           .Name("callmesh_router_tracking_numbers")
+                           .Help("Tracking numbers in the loaded routing config")
+                           .Register(registry)
+                           .Add({})),
+      decision_seconds(
+          prometheus::BuildHistogram()
+              .Name("callmesh_router_decision_duration_seconds")
+              .Help("Time to decode, decide and encode one route request")
+              .Register(registry)
+              .Add({}, prometheus::Histogram::BucketBoundaries{0.000005, 0.00001, 0.000025, 0.00005,
+                                                               0.0001, 0.00025, 0.001, 0.005})) {}
+
+}  // namespace callmesh::router

@@ -1,0 +1,116 @@
+#include "services/router/router_service.h"
+
+#include <sys/stat.h>
+
+#include <chrono>
+
+#include <capnp/message.h>
+
+#include "schemas/call.capnp.h"
+#include "shared/codec/capnp_codec.h"
+
+namespace callmesh::router {
+
+RouterService::RouterService(std::string routing_file, RouterMetrics& metrics, Logger& log)
+    : routing_file_(std::move(routing_file)), metrics_(metrics), log_(log) {}
+
+int64_t RouterService::fileMtime() const {
+  struct stat st {};
+  if (::stat(routing_file_.c_str(), &st) != 0) return 0;
+  return static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+}
+
+Status RouterService::loadInitial() {
+  loaded_mtime_ = fileMtime();
+  auto cfg = loadRoutingConfig(routing_file_);
+  if (!cfg.ok()) return cfg.error();
+  config_ = std::make_shared<const RoutingConfig>(std::move(cfg.value()));
+  metrics_.tracking_numbers.Set(static_cast<double>(config_->tracking_numbers.size()));
+  return {};
+}
+
+bool RouterService::reloadIfChanged(bool force) {
+  int64_t mtime = fileMtime();
+  if (!force && mtime == loaded_mtime_) return false;
+  loaded_mtime_ = mtime;
+  auto cfg = loadRoutingConfig(routing_file_);
+  if (!cfg.ok()) {
+    metrics_.reloads_failed.Increment();
+    log_.error("config_reload_rejected", {{"file", routing_file_},
+                                          {"error", cfg.error().describe()},
+                                          {"kept", "previous config stays active"}});
+    return false;
+  }
+  config_ = std::make_shared<const RoutingConfig>(std::move(cfg.value()));
+  metrics_.reloads_ok.Increment();
+  metrics_.tracking_numbers.Set(static_cast<double>(config_->tracking_numbers.size()));
+  log_.info("config_reloaded",
+            {{"file", routing_file_},
+             {"tracking_numbers", static_cast<int64_t>(config_->tracking_numbers.size())}});
+  return true;
+}
+
+Result<std::vector<uint8_t>> RouterService::handle(const zmq::message_t& payload) {
+  auto started = std::chrono::steady_clock::now();
+  auto decoded =
+      codec::decode<schema::RouteRequest>(payload.data(), payload.size(), "RouteRequest");
+  if (!decoded.ok()) {
+    metrics_.decode_errors.Increment();
+    return decoded.error();
+  }
+  auto req = decoded.value()->root();
+  CallQuery q;
+  q.call_id = req.getCallId();
+  q.dialed = req.getDialed();
+  q.caller = req.getCaller();
+  q.caller_zip = req.getCallerZip();
+  q.received_at_ms = req.getReceivedAtMs();
+  for (auto p : req.getPath()) q.path.emplace_back(p);
+
+  // Hold the snapshot for the whole decision: a reload swaps the pointer, never the object.
+  std::shared_ptr<const RoutingConfig> cfg = config_;
+  RoutePlanner planner(*cfg);
+  RouteOutcome out = planner.decide(q);
+
+  capnp::MallocMessageBuilder mb;
+  auto d = mb.initRoot<schema::RouteDecision>();
+  d.setCallId(q.call_id);
+  if (out.reject) {
+    auto r = d.initReject();
+    r.setStatus(static_cast<uint16_t>(out.status));
+    r.setReason(out.reason);
+  } else {
+    auto plan = d.initRing();
+    auto steps = plan.initSteps(static_cast<unsigned>(out.steps.size()));
+    for (size_t i = 0; i < out.steps.size(); ++i) {
+      const auto& s = out.steps[i];
+      steps[i].setTimeoutMs(static_cast<uint32_t>(s.timeout_ms));
+      auto targets = steps[i].initTargets(static_cast<unsigned>(s.targets.size()));
+      for (size_t j = 0; j < s.targets.size(); ++j) {
+        targets[j].setUri(s.targets[j].uri);
+        targets[j].setNumber(s.targets[j].number);
+        targets[j].setAgentId(s.targets[j].agent_id);
+      }
+    }
+    plan.setFinalStatus(static_cast<uint16_t>(out.final_status));
+    plan.setFinalReason(out.final_reason);
+    plan.setRule(out.rule);
+    plan.setNumber(out.number);
+  }
+  auto trace = d.initTrace(static_cast<unsigned>(out.trace.size()));
+  for (size_t i = 0; i < out.trace.size(); ++i) trace.set(static_cast<unsigned>(i), out.trace[i]);
+
+  metrics_.decision(out.rule, out.reject ? "reject" : "ring").Increment();
+  if (log_.enabled(LogLevel::Debug)) {
+    std::string joined;
+    for (const auto& t : out.trace) joined += t + "; ";
+    log_.debug("route_decision", {{"call_id", q.call_id}, {"rule", out.rule}, {"trace", joined}});
+  }
+  auto words = codec::encode(mb);
+  auto bytes = words.asBytes();
+  metrics_.decision_seconds.Observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  return std::vector<uint8_t>(bytes.begin(), bytes.end());
+}
+
+}  // namespace callmesh::router

@@ -1,0 +1,101 @@
+#include "shared/log/logger.h"
+
+#include <chrono>
+#include <cstdio>
+
+namespace callmesh {
+
+namespace {
+std::string_view levelName(LogLevel level) {
+  switch (level) {
+    case LogLevel::Debug:
+      return "debug";
+    case LogLevel::Info:
+      return "info";
+    case LogLevel::Warn:
+      return "warn";
+    case LogLevel::Error:
+      return "error";
+  }
+  return "info";
+}
+}  // namespace
+
+void appendJsonEscaped(std::string& out, std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (char raw : text) {
+    auto c = static_cast<unsigned char>(raw);
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (c < 0x20 || c >= 0x7f) {
+          // Wire bytes may be anything; keep the log line valid JSON and ASCII.
+          out += "\\u00";
+          out += kHex[c >> 4];
+          out += kHex[c & 0xf];
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+}
+
+LogLevel parseLogLevel(std::string_view name) {
+  if (name == "debug") return LogLevel::Debug;
+  if (name == "warn") return LogLevel::Warn;
+  if (name == "error") return LogLevel::Error;
+  return LogLevel::Info;
+}
+
+Logger::Logger(std::string service, LogLevel level) : service_(std::move(service)), level_(level) {}
+
+void Logger::log(LogLevel level, std::string_view event, std::initializer_list<LogField> fields) {
+  if (!enabled(level)) {
+    return;
+  }
+  auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::chrono::system_clock::now().time_since_epoch())
+                    .count();
+  std::string line;
+  line.reserve(256);
+  line += "{\"ts\":";
+  line += std::to_string(now_ms);
+  line += ",\"level\":\"";
+  line += levelName(level);
+  line += "\",\"service\":\"";
+  appendJsonEscaped(line, service_);
+  line += "\",\"event\":\"";
+  appendJsonEscaped(line, event);
+  line += '"';
+  for (const auto& f : fields) {
+    line += ",\"";
+    appendJsonEscaped(line, f.key);
+    line += "\":";
+    if (f.is_number) {
+      line += std::to_string(f.number);
+    } else {
+      line += '"';
+      appendJsonEscaped(line, f.text);
+      line += '"';
+    }
+  }
+  line += "}\n";
+  std::lock_guard lock(mutex_);
+  std::fwrite(line.data(), 1, line.size(), stderr);
+}
+
+}  // namespace callmesh

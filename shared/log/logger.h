@@ -1,0 +1,64 @@
+#pragma once
+
+#include <cstdint>
+#include <initializer_list>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+namespace callmesh {
+
+enum class LogLevel { Debug = 0, Info = 1, Warn = 2, Error = 3 };
+
+// One field of a structured log line. Numbers are written bare, text is JSON-escaped.
+struct LogField {
+  LogField(std::string_view k, std::string_view v) : key(k), text(v) {}
+  LogField(std::string_view k, const std::string& v) : key(k), text(v) {}
+  LogField(std::string_view k, const char* v) : key(k), text(v ? v : "") {}
+  LogField(std::string_view k, int64_t v) : key(k), number(v), is_number(true) {}
+  LogField(std::string_view k, int v) : key(k), number(v), is_number(true) {}
+  LogField(std::string_view k, uint64_t v)
+      : key(k), number(static_cast<int64_t>(v)), is_number(true) {}
+
+  std::string_view key;
+  std::string_view text;
+  int64_t number = 0;
+  bool is_number = false;
+};
+
+// Writes one JSON object per line to stderr: {"ts":..,"level":..,"service":..,"event":..,
+// fields...}. Thread-safe; the one sink of the process, handed to whoever logs (no global logger).
+class Logger {
+ public:
+  explicit Logger(std::string service, LogLevel level = LogLevel::Info);
+
+  void setLevel(LogLevel level) { level_ = level; }
+  bool enabled(LogLevel level) const { return level >= level_; }
+
+  void log(LogLevel level, std::string_view event, std::initializer_list<LogField> fields = {});
+  void debug(std::string_view event, std::initializer_list<LogField> fields = {}) {
+    log(LogLevel::Debug, event, fields);
+  }
+  void info(std::string_view event, std::initializer_list<LogField> fields = {}) {
+    log(LogLevel::Info, event, fields);
+  }
+  void warn(std::string_view event, std::initializer_list<LogField> fields = {}) {
+    log(LogLevel::Warn, event, fields);
+  }
+  void error(std::string_view event, std::initializer_list<LogField> fields = {}) {
+    log(LogLevel::Error, event, fields);
+  }
+
+ private:
+  std::string service_;
+  LogLevel level_;
+  std::mutex mutex_;
+};
+
+// Appends `text` to `out` as JSON string content (without quotes).
+void appendJsonEscaped(std::string& out, std::string_view text);
+
+// Parses "debug" | "info" | "warn" | "error"; Info for anything else.
+LogLevel parseLogLevel(std::string_view name);
+
+}  // namespace callmesh

@@ -1,0 +1,32 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "shared/base/result.h"
+#include "shared/redis/redis_reply.h"
+
+namespace callmesh::redis {
+
+// A Lua script known by its body; clients cache its SHA and fall back to EVAL on NOSCRIPT.
+struct RedisScript {
+  std::string body;
+  std::string sha;  // filled lazily by the client
+};
+
+// The Redis seam. One instance belongs to one thread (hiredis contexts are not thread-safe).
+// Every call has a deadline; an unreachable server gives Disconnected/Timeout, never a hang.
+class RedisClient {
+ public:
+  virtual ~RedisClient() = default;
+
+  virtual Result<RedisReply> command(const std::vector<std::string>& argv) = 0;
+  // Several commands in one round trip; one reply per command, in order.
+  virtual Result<std::vector<RedisReply>> pipeline(
+      const std::vector<std::vector<std::string>>& commands) = 0;
+  virtual Result<RedisReply> evalScript(RedisScript& script, const std::vector<std::string>& keys,
+                                        const std::vector<std::string>& args) = 0;
+  virtual bool connected() const = 0;
+};
+
+}  // namespace callmesh::redis

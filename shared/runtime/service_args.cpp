@@ -1,0 +1,26 @@
+#include "shared/runtime/service_args.h"
+
+#include <string_view>
+
+namespace callmesh::runtime {
+
+Result<ServiceArgs> parseServiceArgs(int argc, char** argv, const std::string& program) {
+  ServiceArgs args;
+  const std::string usage = "usage: " + program + " --config cluster.yaml [--check]";
+  for (int i = 1; i < argc; ++i) {
+    std::string_view a = argv[i];
+    if (a == "--config" && i + 1 < argc) {
+      args.config_path = argv[++i];
+    } else if (a.rfind("--config=", 0) == 0) {
+      args.config_path = std::string(a.substr(9));
+    } else if (a == "--check") {
+      args.check_only = true;
+    } else {
+      return invalidInput("unknown argument '" + std::string(a) + "'; " + usage);
+    }
+  }
+  if (args.config_path.empty()) return invalidInput("missing --config; " + usage);
+  return args;
+}
+
+}  // namespace callmesh::runtime

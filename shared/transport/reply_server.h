@@ -1,0 +1,54 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <zmq.hpp>
+
+#include "shared/base/result.h"
+
+namespace callmesh::transport {
+
+struct ReplyServerStats {
+  uint64_t requests = 0;
+  uint64_t malformed = 0;       // frames that do not follow the envelope
+  uint64_t unknown_type = 0;    // a message type nobody handles here
+  uint64_t handler_errors = 0;  // handler threw or returned an error: logged, no reply sent
+};
+
+// The serving side of RequestClient: a ROUTER socket that hands each request to the handler
+// registered for its message type and sends the handler's bytes back under the same request id.
+// A handler returning an Error sends nothing (the client retries or times out) and is counted.
+class ReplyServer {
+ public:
+  // payload in, reply payload out.
+  using Handler = std::function<Result<std::vector<uint8_t>>(const zmq::message_t& payload)>;
+  using ErrorSink = std::function<void(std::string_view type, const Error&)>;
+
+  ReplyServer(zmq::context_t& context, const std::string& bind_endpoint);
+
+  void handle(std::string type, Handler handler) {
+    handlers_[std::move(type)] = std::move(handler);
+  }
+  void onError(ErrorSink sink) { error_sink_ = std::move(sink); }
+
+  // Serves every request waiting on the socket without blocking; returns how many.
+  size_t serveReady();
+
+  zmq::socket_t& socket() { return socket_; }
+  const ReplyServerStats& stats() const { return stats_; }
+  // The endpoint actually bound (resolves tcp://127.0.0.1:0 to the chosen port).
+  std::string boundEndpoint() const;
+
+ private:
+  zmq::socket_t socket_;
+  std::map<std::string, Handler, std::less<>> handlers_;
+  ErrorSink error_sink_;
+  ReplyServerStats stats_;
+};
+
+}  // namespace callmesh::transport

@@ -1,0 +1,131 @@
+#include <gtest/gtest.h>
+
+#include "shared/transport/poll_loop.h"
+#include "shared/transport/reply_server.h"
+#include "shared/transport/request_client.h"
+
+namespace callmesh::transport {
+namespace {
+
+std::vector<uint8_t> bytesOf(const std::string& s) { return {s.begin(), s.end()}; }
+std::string textOf(const zmq::message_t& m) {
+  return {static_cast<const char*>(m.data()), m.size()};
+}
+
+// Pumps both sides until `done` or the bounded number of passes runs out.
+template <typename Done>
+void pump(RequestClient& client, ReplyServer* server, Done done, int passes = 400) {
+  for (int i = 0; i < passes && !done(); ++i) {
+    if (server) server->serveReady();
+    client.onReadable();
+    client.onTick();
+    zmq::pollitem_t item{client.socket().handle(), 0, ZMQ_POLLIN, 0};
+    zmq::poll(&item, 1, std::chrono::milliseconds(5));
+  }
+}
+
+TEST(Transport, RequestReplyRoundTripKeepsCorrelation) {
+  zmq::context_t ctx(1);
+  SystemClock clock;
+  ReplyServer server(ctx, "inproc://rr1");
+  server.handle("echo", [](const zmq::message_t& p) -> Result<std::vector<uint8_t>> {
+    return bytesOf("re:" + textOf(p));
+  });
+  RequestClient client(ctx, {"inproc://rr1"}, "echo", clock, {});
+  std::map<uint64_t, std::string> got;
+  uint64_t a =
+      client.request(bytesOf("a"), [&](Result<zmq::message_t> r) { got[1] = textOf(r.value()); });
+  uint64_t b =
+      client.request(bytesOf("b"), [&](Result<zmq::message_t> r) { got[2] = textOf(r.value()); });
+  EXPECT_NE(a, b);
+  pump(client, &server, [&] { return got.size() == 2; });
+  EXPECT_EQ(got[1], "re:a");
+  EXPECT_EQ(got[2], "re:b");
+  EXPECT_EQ(client.pending(), 0u);
+  EXPECT_EQ(client.stats().replies, 2u);
+}
+
+TEST(Transport, TimesOutAfterConfiguredAttempts) {
+  zmq::context_t ctx(1);
+  SystemClock clock;
+  // A server that never answers: handler errors are dropped, nothing goes back.
+  ReplyServer server(ctx, "inproc://rr2");
+  int seen = 0;
+  server.handle("x", [&](const zmq::message_t&) -> Result<std::vector<uint8_t>> {
+    ++seen;
+    return Error{ErrorKind::Internal, "refusing"};
+  });
+  RequestClient client(ctx, {"inproc://rr2"}, "x", clock, {20, 3, 100});
+  std::optional<Error> err;
+  client.request(bytesOf("q"), [&](Result<zmq::message_t> r) { err = r.error(); });
+  pump(client, &server, [&] { return err.has_value(); });
+  ASSERT_TRUE(err.has_value());
+  EXPECT_EQ(err->kind, ErrorKind::Timeout);
+  EXPECT_EQ(seen, 3);  // three attempts reached the server
+  EXPECT_EQ(client.stats().retries, 2u);
+  EXPECT_EQ(server.stats().handler_errors, 3u);
+}
+
+TEST(Transport, RetryReachesAServerThatStartsLate) {
+  zmq::context_t ctx(1);
+  SystemClock clock;
+  RequestClient client(ctx, {"tcp://127.0.0.1:47913"}, "echo", clock, {30, 0, 100});
+  std::string got;
+  client.request(bytesOf("late"), [&](Result<zmq::message_t> r) { got = textOf(r.value()); });
+  pump(
+      client, nullptr, [] { return false; }, 5);  // nobody listening yet
+  EXPECT_TRUE(got.empty());
+  ReplyServer server(ctx, "tcp://127.0.0.1:47913");
+  server.handle("echo", [](const zmq::message_t& p) -> Result<std::vector<uint8_t>> {
+    return bytesOf(textOf(p));
+  });
+  pump(client, &server, [&] { return !got.empty(); });
+  EXPECT_EQ(got, "late");
+}
+
+TEST(Transport, BoundedPendingRefusesWithOverloaded) {
+  zmq::context_t ctx(1);
+  SystemClock clock;
+  RequestClient client(ctx, {"inproc://nowhere"}, "x", clock, {1000, 1, 2});
+  int overloaded = 0;
+  for (int i = 0; i < 3; ++i) {
+    client.request(bytesOf("q"), [&](Result<zmq::message_t> r) {
+      if (!r.ok() && r.error().kind == ErrorKind::Overloaded) ++overloaded;
+    });
+  }
+  EXPECT_EQ(overloaded, 1);
+  EXPECT_EQ(client.stats().dropped_full, 1u);
+}
+
+TEST(Transport, MalformedEnvelopeIsCountedNotFatal) {
+  zmq::context_t ctx(1);
+  ReplyServer server(ctx, "inproc://rr3");
+  zmq::socket_t raw(ctx, zmq::socket_type::dealer);
+  raw.connect("inproc://rr3");
+  (void)raw.send(zmq::str_buffer("just-one-frame"), zmq::send_flags::none);
+  for (int i = 0; i < 50 && server.stats().malformed == 0; ++i) {
+    server.serveReady();
+    zmq::pollitem_t item{server.socket().handle(), 0, ZMQ_POLLIN, 0};
+    zmq::poll(&item, 1, std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ(server.stats().malformed, 1u);
+}
+
+TEST(Transport, LateReplyAfterCancelIsDropped) {
+  zmq::context_t ctx(1);
+  SystemClock clock;
+  ReplyServer server(ctx, "inproc://rr4");
+  server.handle("echo", [](const zmq::message_t& p) -> Result<std::vector<uint8_t>> {
+    return bytesOf(textOf(p));
+  });
+  RequestClient client(ctx, {"inproc://rr4"}, "echo", clock, {});
+  bool called = false;
+  uint64_t id = client.request(bytesOf("q"), [&](Result<zmq::message_t>) { called = true; });
+  client.cancel(id);
+  pump(client, &server, [&] { return client.stats().stale_replies > 0; });
+  EXPECT_FALSE(called);
+  EXPECT_EQ(client.stats().stale_replies, 1u);
+}
+
+}  // namespace
+}  // namespace callmesh::transport

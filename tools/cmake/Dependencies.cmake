@@ -1,0 +1,19 @@
+# Every external dependency, found the way DEPS.md records for Debian 12.
+find_package(Threads REQUIRED)
+find_package(PkgConfig REQUIRED)
+find_package(CapnProto 0.9 CONFIG REQUIRED)
+find_package(cppzmq 4.9 CONFIG REQUIRED)
+# hiredis 0.14 ships a broken version file: pkg-config only (DEPS.md gotcha 6).
+pkg_check_modules(HIREDIS REQUIRED IMPORTED_TARGET hiredis>=0.14)
+# prometheus-cpp ships no version file: never pass a version (DEPS.md gotcha 9).
+find_package(prometheus-cpp CONFIG REQUIRED)
+find_package(GTest 1.12 CONFIG REQUIRED)
+find_package(yaml-cpp CONFIG REQUIRED)
+find_package(nlohmann_json 3.11 CONFIG REQUIRED)
+pkg_check_modules(SOFIA REQUIRED IMPORTED_TARGET sofia-sip-ua>=1.12)
+pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
+find_library(PHONENUMBER_LIB phonenumber REQUIRED)
+find_program(CAPNP_EXECUTABLE capnp REQUIRED)
+find_program(SIPP_EXECUTABLE sipp REQUIRED)
+find_program(REDIS_SERVER_EXECUTABLE redis-server REQUIRED)
+include(GoogleTest)

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs, idempotently, every Debian 12 package that callmesh needs to build, run and test.
+# Safe to run repeatedly: it asks apt only for what is missing.
+set -euo pipefail
+
+PACKAGES=(
+  # toolchain
+  build-essential cmake pkg-config ccache clang clang-format clang-tidy libclang-rt-14-dev
+  # libraries
+  libzmq3-dev cppzmq-dev libcapnp-dev capnproto libhiredis-dev prometheus-cpp-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libsofia-sip-ua-dev sofia-sip-doc libyaml-cpp-dev
+  libphonenumber-dev nlohmann-json3-dev libcpp-httplib-dev
+  # runtime and test peers
+  python3-yaml redis-server redis-tools sip-tester kamailio kamailio-redis-modules python3 procps iproute2 curl
+  prometheus
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#PACKAGES[@]} packages present"
+  exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps: missing packages (${missing[*]}) and not root; run as root or install them" >&2
+  exit 1
+fi
+
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# Debian starts redis-server and kamailio as system services on install; callmesh never uses those
+# instances (tests and the launcher start their own on free ports), so stop them if systemd runs them.
+if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+  systemctl disable --now redis-server kamailio prometheus >/dev/null 2>&1 || true
+fi
+echo "install-deps: done"
