@@ -1,0 +1,77 @@
+#include "services/ingress/call_event_publisher.h"
+
+#include <capnp/message.h>
+
+#include "shared/codec/capnp_codec.h"
+
+namespace callmesh::ingress {
+
+namespace {
+void fillLeg(schema::Leg::Builder b, const LegInfo& leg) {
+  b.setUri(leg.uri);
+  b.setNumber(leg.number);
+  b.setAgentId(leg.agent_id);
+}
+}  // namespace
+
+template <typename Fill>
+void CallEventPublisher::publish(const CallIdentity& call, Fill fill) {
+  uint64_t seq = ++seq_;
+  capnp::MallocMessageBuilder mb;
+  auto ev = mb.initRoot<schema::CallEvent>();
+  ev.setEventId(instance_id_ + ":" + std::to_string(seq));
+  ev.setCallId(call.call_id);
+  ev.setDialed(call.dialed);
+  ev.setCaller(call.caller);
+  ev.setAtMs(clock_.nowMs());
+  ev.setKind(call.kind);
+  fill(ev);
+  auto words = codec::encode(mb);
+  auto bytes = words.asBytes();
+  for (auto* sub : subscribers_) {
+    sub->requestWithId(seq, std::vector<uint8_t>(bytes.begin(), bytes.end()),
+                       [this](Result<zmq::message_t> r) {
+                         if (!r.ok()) ++dropped_;
+                       });
+  }
+}
+
+void CallEventPublisher::offered(const CallIdentity& call) {
+  publish(call, [](schema::CallEvent::Builder ev) { ev.setOffered(); });
+}
+
+void CallEventPublisher::legRinging(const CallIdentity& call, const LegInfo& leg) {
+  publish(call, [&](schema::CallEvent::Builder ev) { fillLeg(ev.initLegRinging(), leg); });
+}
+
+void CallEventPublisher::answered(const CallIdentity& call, const LegInfo& leg) {
+  publish(call, [&](schema::CallEvent::Builder ev) { fillLeg(ev.initAnswered(), leg); });
+}
+
+void CallEventPublisher::legFailed(const CallIdentity& call, const LegInfo& leg, int status,
+                                   const std::string& reason) {
+  publish(call, [&](schema::CallEvent::Builder ev) {
+    auto f = ev.initLegFailed();
+    fillLeg(f.initLeg(), leg);
+    f.setStatus(static_cast<uint16_t>(status));
+    f.setReason(reason);
+  });
+}
+
+void CallEventPublisher::ended(const CallIdentity& call, const CallEndInfo& end) {
+  publish(call, [&](schema::CallEvent::Builder ev) {
+    auto e = ev.initEnded();
+    e.setAnswered(end.answered);
+    if (end.answered) fillLeg(e.initAnsweredBy(), end.answered_by);
+    e.setReason(end.reason);
+    e.setStatus(static_cast<uint16_t>(end.status));
+    e.setDurationMs(end.duration_ms);
+    e.setTalkMs(end.talk_ms);
+    auto legs = e.initRungLegs(static_cast<unsigned>(end.rung_legs.size()));
+    for (size_t i = 0; i < end.rung_legs.size(); ++i)
+      fillLeg(legs[static_cast<unsigned>(i)], end.rung_legs[i]);
+    e.setNumber(end.number);
+  });
+}
+
+}  // namespace callmesh::ingress

@@ -1,0 +1,73 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "schemas/call.capnp.h"
+#include "shared/base/clock.h"
+#include "shared/transport/request_client.h"
+
+namespace callmesh::ingress {
+
+struct LegInfo {
+  std::string uri;
+  std::string number;
+  std::string agent_id;
+};
+
+// What every event of one call carries.
+struct CallIdentity {
+  std::string call_id;
+  std::string dialed;
+  std::string caller;
+  schema::CallKind kind = schema::CallKind::VOICE;
+};
+
+struct CallEndInfo {
+  bool answered = false;
+  LegInfo answered_by;
+  schema::EndReason reason = schema::EndReason::FAILED;
+  int status = 0;
+  int64_t duration_ms = 0;
+  int64_t talk_ms = 0;
+  std::vector<LegInfo> rung_legs;
+  std::string number;
+};
+
+// Publishes call lifecycle events to agent-presence and notification with acknowledged,
+// at-least-once delivery: each event goes to every subscriber through its own RequestClient
+// with unlimited attempts, and stays in memory until that subscriber acknowledges it. A
+// subscriber that restarts gets what it missed when it comes back; receivers dedupe on the
+// event id (ingress instance + sequence). The backlog is bounded (max_pending); if a subscriber
+// stays away long enough to fill it, further events to it are refused and counted
+// (callmesh_ingress_events_dropped_total) — never silently lost.
+class CallEventPublisher {
+ public:
+  CallEventPublisher(std::string instance_id, const Clock& clock,
+                     std::vector<transport::RequestClient*> subscribers)
+      : instance_id_(std::move(instance_id)), clock_(clock), subscribers_(std::move(subscribers)) {}
+
+  void offered(const CallIdentity& call);
+  void legRinging(const CallIdentity& call, const LegInfo& leg);
+  void answered(const CallIdentity& call, const LegInfo& leg);
+  void legFailed(const CallIdentity& call, const LegInfo& leg, int status,
+                 const std::string& reason);
+  void ended(const CallIdentity& call, const CallEndInfo& end);
+
+  uint64_t published() const { return seq_; }
+  uint64_t dropped() const { return dropped_; }
+
+ private:
+  template <typename Fill>
+  void publish(const CallIdentity& call, Fill fill);
+
+  std::string instance_id_;
+  const Clock& clock_;
+  std::vector<transport::RequestClient*> subscribers_;
+  uint64_t seq_ = 0;
+  uint64_t dropped_ = 0;
+};
+
+}  // namespace callmesh::ingress

@@ -1,0 +1,62 @@
+#include "services/ingress/ingress_metrics.h"
+
+namespace callmesh::ingress {
+
+namespace {
+prometheus::Counter& counter(prometheus::Registry& r, const char* name, const char* help) {
+  return prometheus::BuildCounter().Name(name).Help(help).Register(r).Add({});
+}
+prometheus::Gauge& gauge(prometheus::Registry& r, const char* name, const char* help) {
+  return prometheus::BuildGauge().Name(name).Help(help).Register(r).Add({});
+}
+prometheus::Histogram& seconds(prometheus::Registry& r, const char* name, const char* help) {
+  return prometheus::BuildHistogram().Name(name).Help(help).Register(r).Add(
+      {}, prometheus::Histogram::BucketBoundaries{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                                  0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30});
+}
+}  // namespace
+
+IngressMetrics::IngressMetrics(prometheus::Registry& registry)
+    : requests_family(prometheus::BuildCounter()
+                          .Name("callmesh_ingress_sip_requests_total")
+                          .Help("SIP requests received, by method")
+                          .Register(registry)),
+      rejected_family(
+          prometheus::BuildCounter()
+              .Name("callmesh_ingress_calls_rejected_total")
+              .Help("Calls answered with a final error by the ingress itself, by status")
+              .Register(registry)),
+      ended_family(prometheus::BuildCounter()
+                       .Name("callmesh_ingress_calls_ended_total")
+                       .Help("Calls ended, by reason")
+                       .Register(registry)),
+      peer_errors_family(prometheus::BuildCounter()
+                             .Name("callmesh_ingress_peer_errors_total")
+                             .Help("Requests to router/limiter that failed or timed out")
+                             .Register(registry)),
+      calls_offered(counter(registry, "callmesh_ingress_calls_offered_total",
+                            "New INVITEs accepted for routing")),
+      calls_answered(
+          counter(registry, "callmesh_ingress_calls_answered_total", "Calls answered by a target")),
+      cap_rejections(counter(registry, "callmesh_ingress_cap_rejections_total",
+                             "Calls refused because the dialed number was at its cap")),
+      branches_started(counter(registry, "callmesh_ingress_branches_started_total",
+                               "Outbound INVITE branches sent")),
+      dropped_requests(
+          counter(registry, "callmesh_ingress_dropped_total",
+                  "Requests/responses dropped: unknown dialog, stray response, not ours")),
+      events_dropped(counter(registry, "callmesh_ingress_events_dropped_total",
+                             "Call events refused because a subscriber's backlog was full")),
+      active_calls(
+          gauge(registry, "callmesh_ingress_active_calls", "Calls being set up or connected")),
+      events_pending(gauge(registry, "callmesh_ingress_events_pending",
+                           "Call events awaiting acknowledgement")),
+      held_slots(
+          gauge(registry, "callmesh_ingress_held_slots", "Concurrency slots held by this ingress")),
+      setup_seconds(seconds(registry, "callmesh_ingress_call_setup_duration_seconds",
+                            "From INVITE received to 200 OK relayed")),
+      admission_seconds(
+          seconds(registry, "callmesh_ingress_admission_duration_seconds",
+                  "From INVITE received to the first branch sent (limiter + router)")) {}
+
+}  // namespace callmesh::ingress

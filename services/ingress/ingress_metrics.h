@@ -1,0 +1,48 @@
+#pragma once
+
+#include <string>
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+namespace callmesh::ingress {
+
+// Every metric of the ingress, created once at startup. Labels are bounded: SIP status codes,
+// end reasons and peer names are small fixed sets.
+struct IngressMetrics {
+  explicit IngressMetrics(prometheus::Registry& registry);
+
+  prometheus::Counter& requests(const std::string& method) {
+    return requests_family.Add({{"method", method}});
+  }
+  prometheus::Counter& rejected(int status) {
+    return rejected_family.Add({{"status", std::to_string(status)}});
+  }
+  prometheus::Counter& ended(const std::string& reason) {
+    return ended_family.Add({{"reason", reason}});
+  }
+  prometheus::Counter& peerErrors(const std::string& peer) {
+    return peer_errors_family.Add({{"peer", peer}});
+  }
+
+  prometheus::Family<prometheus::Counter>& requests_family;
+  prometheus::Family<prometheus::Counter>& rejected_family;
+  prometheus::Family<prometheus::Counter>& ended_family;
+  prometheus::Family<prometheus::Counter>& peer_errors_family;
+  prometheus::Counter& calls_offered;
+  prometheus::Counter& calls_answered;
+  prometheus::Counter& cap_rejections;
+  prometheus::Counter& branches_started;
+  prometheus::Counter& dropped_requests;  // in-dialog requests for unknown dialogs, stray replies
+  prometheus::Counter& events_dropped;
+  prometheus::Gauge& active_calls;
+  prometheus::Gauge& events_pending;
+  prometheus::Gauge& held_slots;
+  prometheus::Histogram& setup_seconds;      // INVITE received -> 200 relayed
+  prometheus::Histogram& admission_seconds;  // INVITE received -> first branch sent
+};
+
+}  // namespace callmesh::ingress

@@ -1,0 +1,49 @@
+// callmesh-ingress: SIP from gateways, proxied statefully under the cluster's decisions.
+#include <cstdio>
+#include <memory>
+
+#include "services/ingress/sip_proxy.h"
+#include "shared/base/clock.h"
+#include "shared/config/cluster_config.h"
+#include "shared/metrics/admin_server.h"
+#include "shared/runtime/process_signals.h"
+#include "shared/runtime/service_args.h"
+
+using namespace callmesh;
+
+int main(int argc, char** argv) {
+  auto& signals = runtime::installProcessSignals();
+  auto args = runtime::parseServiceArgs(argc, argv, "callmesh-ingress");
+  if (!args.ok()) {
+    std::fprintf(stderr, "%s\n", args.error().describe().c_str());
+    return 2;
+  }
+  auto cfg = config::loadClusterConfig(args->config_path);
+  if (!cfg.ok()) {
+    std::fprintf(stderr, "%s\n", cfg.error().describe().c_str());
+    return 2;
+  }
+  if (args->check_only) return 0;
+  Logger log("ingress", parseLogLevel(cfg->ingress.log_level));
+  auto registry = std::make_shared<prometheus::Registry>();
+  ingress::IngressMetrics metrics(*registry);
+  SystemClock clock;
+  ingress::ClusterPeers peers{cfg->router.net.endpoint, cfg->limiter.net.endpoint,
+                              cfg->presence.net.endpoint, cfg->notification.net.endpoint};
+  ingress::SipProxy proxy(cfg.value(), peers, metrics, log, clock);
+  if (auto st = proxy.start(); !st.ok()) {
+    log.error("startup_failed", {{"error", st.error().describe()}});
+    return 1;
+  }
+  metrics::AdminServer admin(
+      registry, [&] { return proxy.ready() ? std::string() : std::string("draining"); });
+  if (auto st = admin.start(cfg->ingress.admin); !st.ok()) {
+    log.error("startup_failed", {{"error", st.error().describe()}});
+    return 1;
+  }
+  log.info("started", {{"sip", cfg->ingress.sip_host + ":" + std::to_string(cfg->ingress.sip_port)},
+                       {"admin", cfg->ingress.admin}});
+  proxy.run(signals.stop);
+  log.info("stopped", {});
+  return 0;
+}

@@ -1,0 +1,1045 @@
+#include "services/ingress/sip_proxy.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+#include <capnp/message.h>
+
+#include "schemas/call.capnp.h"
+#include "schemas/limiter.capnp.h"
+#include "shared/codec/capnp_codec.h"
+#include "shared/transport/envelope.h"
+
+namespace callmesh::ingress {
+
+namespace {
+
+constexpr int kTickMs = 10;
+constexpr const char* kAllow = "INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, INFO, PRACK";
+
+std::string text(const char* s) { return s ? std::string(s) : std::string(); }
+
+// "+15550100;npdi" -> "+15550100": user part without URI user parameters.
+std::string userPart(const url_t* url) {
+  if (!url || !url->url_user) return {};
+  std::string user = url->url_user;
+  auto semi = user.find(';');
+  if (semi != std::string::npos) user.resize(semi);
+  return user;
+}
+
+std::string transportOfUri(const std::string& uri) {
+  auto p = uri.find(";transport=");
+  if (p == std::string::npos) return "udp";
+  std::string t = uri.substr(p + 11);
+  auto end = t.find_first_of(";>?");
+  if (end != std::string::npos) t.resize(end);
+  for (auto& c : t) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return t;
+}
+
+// The hop a request came from, as a URI we can send to: sip:ip:port;transport=x.
+bool sourceOf(msg_t* msg, std::string& target, std::string& transport) {
+  su_addrinfo_t* ai = msg_addrinfo(msg);
+  if (!ai || !ai->ai_addr) return false;
+  char host[INET6_ADDRSTRLEN] = {0};
+  int port = 0;
+  if (ai->ai_addr->sa_family == AF_INET) {
+    auto* in = reinterpret_cast<sockaddr_in*>(ai->ai_addr);
+    inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+    port = ntohs(in->sin_port);
+  } else if (ai->ai_addr->sa_family == AF_INET6) {
+    auto* in6 = reinterpret_cast<sockaddr_in6*>(ai->ai_addr);
+    inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+    port = ntohs(in6->sin6_port);
+  } else {
+    return false;
+  }
+  transport = ai->ai_protocol == IPPROTO_TCP ? "tcp" : "udp";
+  std::string h = ai->ai_addr->sa_family == AF_INET6 ? "[" + std::string(host) + "]" : host;
+  target = "sip:" + h + ":" + std::to_string(port) + ";transport=" + transport;
+  return true;
+}
+
+std::string endReasonName(schema::EndReason r) {
+  switch (r) {
+    case schema::EndReason::CALLER_HANGUP:
+      return "caller_hangup";
+    case schema::EndReason::CALLEE_HANGUP:
+      return "callee_hangup";
+    case schema::EndReason::CALLER_CANCEL:
+      return "caller_cancel";
+    case schema::EndReason::REJECTED:
+      return "rejected";
+    case schema::EndReason::NO_ANSWER:
+      return "no_answer";
+    case schema::EndReason::BUSY:
+      return "busy";
+    case schema::EndReason::FAILED:
+      return "failed";
+    case schema::EndReason::MAX_DURATION:
+      return "max_duration";
+    case schema::EndReason::INTERNAL_ERROR:
+      return "internal_error";
+  }
+  return "unknown";
+}
+
+std::vector<uint8_t> toBytes(capnp::MallocMessageBuilder& mb) {
+  auto words = codec::encode(mb);
+  auto bytes = words.asBytes();
+  return std::vector<uint8_t>(bytes.begin(), bytes.end());
+}
+
+std::string makeInstanceId() {
+  char host[64] = {0};
+  gethostname(host, sizeof(host) - 1);
+  auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+                 .count();
+  return std::string(host) + "-" + std::to_string(getpid()) + "-" + std::to_string(now);
+}
+
+}  // namespace
+
+// An in-dialog request (BYE, re-INVITE, UPDATE, INFO, ...) relayed between the two hops of a
+// dialog; it lives until its final response is relayed, independently of the Call.
+struct SipProxy::InDialogTxn {
+  SipProxy* proxy = nullptr;
+  nta_incoming_t* irq = nullptr;
+  nta_outgoing_t* orq = nullptr;
+  std::string call_id;
+  bool is_bye = false;
+  bool from_caller = false;
+};
+
+namespace {
+
+// C trampolines: NTA and su hand back the `void*` magic we registered; each object carries a
+// back-pointer to the proxy.
+int requestTrampoline(void* self, nta_leg_t*, nta_incoming_t* irq, const sip_t* sip) {
+  return static_cast<SipProxy*>(self)->onRequest(irq, sip);
+}
+int strayTrampoline(void* self, nta_agent_t*, msg_t* msg, sip_t* sip) {
+  return static_cast<SipProxy*>(self)->onStray(msg, sip);
+}
+void tickTrampoline(void* self, su_timer_t*, void*) { static_cast<SipProxy*>(self)->onTick(); }
+int ackCancelTrampoline(void* call, nta_incoming_t* irq, const sip_t* sip) {
+  auto* c = static_cast<Call*>(call);
+  return c->proxy->onAckOrCancel(c, irq, sip);
+}
+int branchTrampoline(void* branch, nta_outgoing_t* orq, const sip_t* sip) {
+  auto* b = static_cast<Branch*>(branch);
+  return b->proxy->onBranchResponse(b, orq, sip);
+}
+int inDialogTrampoline(void* txn, nta_outgoing_t* orq, const sip_t* sip) {
+  auto* t = static_cast<SipProxy::InDialogTxn*>(txn);
+  return t->proxy->onInDialogResponse(t, orq, sip);
+}
+void stepTimerTrampoline(void*, su_timer_t*, void* call) {
+  auto* c = static_cast<Call*>(call);
+  c->proxy->onStepTimeout(c);
+}
+void durationTimerTrampoline(void*, su_timer_t*, void* call) {
+  auto* c = static_cast<Call*>(call);
+  c->proxy->onMaxDuration(c);
+}
+int zmqWakeup(void* self, su_wait_t*, void*) {
+  static_cast<SipProxy*>(self)->onTick();
+  return 0;
+}
+
+}  // namespace
+
+SipProxy::SipProxy(const config::ClusterConfig& config, const ClusterPeers& peers,
+                   IngressMetrics& metrics, Logger& log, const Clock& clock)
+    : config_(config),
+      peers_(peers),
+      metrics_(metrics),
+      log_(log),
+      clock_(clock),
+      instance_id_(makeInstanceId()),
+      sip_port_(config.ingress.sip_port) {
+  rr_host_ = config.ingress.record_route_host;
+  if (rr_host_.empty()) {
+    const char* pod_ip = std::getenv("CALLMESH_POD_IP");
+    rr_host_ = (config.ingress.sip_host == "0.0.0.0" && pod_ip) ? pod_ip : config.ingress.sip_host;
+  }
+  transport::RequestClientOptions ask{config.ingress.request_timeout_ms,
+                                      config.ingress.request_attempts, 100000};
+  transport::RequestClientOptions background{1000, 10, 100000};
+  transport::RequestClientOptions events{1000, 0, 200000};
+  router_ = std::make_unique<transport::RequestClient>(
+      zmq_context_, std::vector<std::string>{peers.router},
+      std::string(transport::message_type::kRoute), clock, ask);
+  limiter_ = std::make_unique<transport::RequestClient>(
+      zmq_context_, std::vector<std::string>{peers.limiter},
+      std::string(transport::message_type::kLimiter), clock, ask);
+  limiter_background_ = std::make_unique<transport::RequestClient>(
+      zmq_context_, std::vector<std::string>{peers.limiter},
+      std::string(transport::message_type::kLimiter), clock, background);
+  presence_events_ = std::make_unique<transport::RequestClient>(
+      zmq_context_, std::vector<std::string>{peers.presence},
+      std::string(transport::message_type::kCallEvent), clock, events);
+  notification_events_ = std::make_unique<transport::RequestClient>(
+      zmq_context_, std::vector<std::string>{peers.notification},
+      std::string(transport::message_type::kCallEvent), clock, events);
+  events_ = std::make_unique<CallEventPublisher>(
+      instance_id_, clock,
+      std::vector<transport::RequestClient*>{presence_events_.get(), notification_events_.get()});
+}
+
+SipProxy::~SipProxy() {
+  for (int index : wait_indices_) su_root_deregister(root_, index);
+  if (tick_timer_) su_timer_destroy(tick_timer_);
+  for (auto& [id, call] : calls_) {
+    if (call->step_timer) su_timer_destroy(call->step_timer);
+    if (call->duration_timer) su_timer_destroy(call->duration_timer);
+  }
+  if (default_leg_) nta_leg_destroy(default_leg_);
+  if (agent_) nta_agent_destroy(agent_);
+  if (root_) su_root_destroy(root_);
+  su_deinit();
+}
+
+Status SipProxy::start() {
+  su_init();
+  root_ = su_root_create(this);
+  if (!root_) return Error{ErrorKind::Internal, "su_root_create failed", "ingress"};
+  std::string host = config_.ingress.sip_host;
+  if (host.find(':') != std::string::npos) host = "[" + host + "]";
+  std::string contact = "sip:" + host + ":" + std::to_string(sip_port_);
+  agent_ = nta_agent_create(root_, URL_STRING_MAKE(contact.c_str()), strayTrampoline, this,
+                            NTATAG_UA(0), NTATAG_SERVER_RPORT(1), NTATAG_MAXSIZE(65536),
+                            NTATAG_CANCEL_487(1), NTATAG_PASS_100(0), TAG_END());
+  if (!agent_) {
+    return Error{ErrorKind::Disconnected, "cannot bind SIP UDP+TCP (port in use or bad address)",
+                 contact};
+  }
+  default_leg_ = nta_leg_tcreate(agent_, requestTrampoline, this, NTATAG_NO_DIALOG(1), TAG_END());
+  if (!default_leg_) return Error{ErrorKind::Internal, "nta_leg_tcreate failed", contact};
+
+  // ZeroMQ sockets in sofia's loop: their FDs wake us (edge-triggered, so onTick drains until
+  // empty), and a short periodic tick drives retries and catches any edge we raced past.
+  for (auto* client : {router_.get(), limiter_.get(), limiter_background_.get(),
+                       presence_events_.get(), notification_events_.get()}) {
+    su_wait_t w;
+    if (su_wait_create(&w, client->fd(), SU_WAIT_IN) == 0) {
+      int index = su_root_register(root_, &w, zmqWakeup, nullptr, 0);
+      if (index > 0) wait_indices_.push_back(index);
+    }
+  }
+  tick_timer_ = su_timer_create(su_root_task(root_), kTickMs);
+  su_timer_set_for_ever(tick_timer_, tickTrampoline, this);
+  last_renew_ms_ = clock_.steadyMs();
+  ready_ = true;
+  log_.info("sip_listening",
+            {{"address", contact}, {"record_route", rr_host_}, {"instance", instance_id_}});
+  return {};
+}
+
+void SipProxy::run(const std::atomic<bool>& stop) {
+  while (!stop.load()) su_root_step(root_, 100);
+  // Stop taking calls, give every held slot back, and let acknowledgements drain briefly.
+  ready_ = false;
+  draining_ = true;
+  for (auto& [id, call] : calls_) {
+    if (call->phase != Call::Phase::Ended)
+      endCall(call.get(), schema::EndReason::INTERNAL_ERROR, 503);
+  }
+  auto deadline = clock_.steadyMs() + 1500;
+  while (clock_.steadyMs() < deadline &&
+         (limiter_background_->pending() + presence_events_->pending() +
+          notification_events_->pending()) > 0) {
+    su_root_step(root_, 20);
+  }
+}
+
+Call* SipProxy::findCall(const std::string& call_id) {
+  auto it = calls_.find(call_id);
+  return it == calls_.end() ? nullptr : it->second.get();
+}
+
+void SipProxy::reply(nta_incoming_t* irq, int status, const char* phrase) {
+  nta_incoming_tag(irq, nullptr);  // NTATAG_UA(0) adds no To-tag to our own responses
+  nta_incoming_treply(irq, status, phrase, TAG_END());
+  nta_incoming_destroy(irq);
+}
+
+bool SipProxy::isOurRoute(const url_t* url) const {
+  if (!url || !url->url_host) return false;
+  std::string host = url->url_host;
+  if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  int port = url->url_port ? std::atoi(url->url_port) : 5060;
+  return port == sip_port_ && (host == rr_host_ || host == config_.ingress.sip_host);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Requests
+
+int SipProxy::onRequest(nta_incoming_t* irq, const sip_t* sip) {
+  const char* method_name = sip->sip_request->rq_method_name;
+  metrics_.requests(text(method_name)).Increment();
+  sip_method_t method = sip->sip_request->rq_method;
+  if (method == sip_method_ack) {
+    forwardAck(irq, sip);
+    return 0;
+  }
+  bool in_dialog = sip->sip_to && sip->sip_to->a_tag;
+  url_t const* ruri = sip->sip_request->rq_url;
+  if (ruri->url_type != url_sip && ruri->url_type != url_sips) {
+    reply(irq, 416, "Unsupported URI Scheme");
+    return 0;
+  }
+  if (sip->sip_proxy_require) {
+    // We support no extensions that a proxy must understand (RFC 3261 section 16.3 step 4
+    // / 8.2.2.3).
+    char unsupported[512] = {0};
+    sip_header_field_e(unsupported, sizeof(unsupported),
+                       reinterpret_cast<const sip_header_t*>(sip->sip_proxy_require), 0);
+    nta_incoming_tag(irq, nullptr);
+    nta_incoming_treply(irq, 420, "Bad Extension", SIPTAG_UNSUPPORTED_STR(unsupported), TAG_END());
+    nta_incoming_destroy(irq);
+    return 0;
+  }
+  if (in_dialog) {
+    handleInDialog(irq, sip);
+    return 0;
+  }
+  switch (method) {
+    case sip_method_invite:
+      handleNewInvite(irq, sip);
+      return 0;
+    case sip_method_options:
+      // Gateways ping the ingress to see that it is alive (keep-alive), whatever the R-URI user.
+      nta_incoming_tag(irq, nullptr);
+      nta_incoming_treply(irq, draining_ ? 503 : 200, draining_ ? "Draining" : "OK",
+                          SIPTAG_ALLOW_STR(kAllow), TAG_END());
+      nta_incoming_destroy(irq);
+      return 0;
+    case sip_method_bye:
+    case sip_method_update:
+    case sip_method_info:
+    case sip_method_prack:
+      reply(irq, 481, "Call/Transaction Does Not Exist");
+      return 0;
+    case sip_method_unknown:
+      reply(irq, 501, "Not Implemented");
+      return 0;
+    default:
+      nta_incoming_tag(irq, nullptr);
+      nta_incoming_treply(irq, 405, "Method Not Allowed", SIPTAG_ALLOW_STR(kAllow), TAG_END());
+      nta_incoming_destroy(irq);
+      return 0;
+  }
+}
+
+// Copies the request for forwarding: pops our own Route entries, checks and decrements
+// Max-Forwards, and optionally sets a new Request-URI. Returns null with *error_status set when
+// the request must be refused instead.
+msg_t* SipProxy::prepareForward(nta_incoming_t* irq, const char* new_request_uri,
+                                int* error_status) {
+  msg_t* ref = nta_incoming_getrequest(irq);
+  msg_t* fwd = msg_copy(ref);
+  msg_destroy(ref);
+  if (!fwd) {
+    *error_status = 500;
+    return nullptr;
+  }
+  sip_t* fsip = sip_object(fwd);
+  while (fsip->sip_route && isOurRoute(fsip->sip_route->r_url)) sip_route_remove(fwd, fsip);
+  if (fsip->sip_max_forwards) {
+    if (fsip->sip_max_forwards->mf_count == 0) {
+      msg_destroy(fwd);
+      *error_status = 483;
+      return nullptr;
+    }
+    fsip->sip_max_forwards->mf_count--;
+    msg_fragment_clear(fsip->sip_max_forwards->mf_common);
+  } else {
+    sip_add_tl(fwd, fsip, SIPTAG_MAX_FORWARDS_STR("70"), TAG_END());
+  }
+  if (new_request_uri) {
+    sip_request_t* rq = sip_request_create(msg_home(fwd), fsip->sip_request->rq_method,
+                                           fsip->sip_request->rq_method_name,
+                                           URL_STRING_MAKE(new_request_uri), nullptr);
+    if (!rq) {
+      msg_destroy(fwd);
+      *error_status = 500;
+      return nullptr;
+    }
+    msg_header_replace(fwd, reinterpret_cast<msg_pub_t*>(fsip),
+                       reinterpret_cast<msg_header_t*>(fsip->sip_request),
+                       reinterpret_cast<msg_header_t*>(rq));
+  }
+  return fwd;
+}
+
+// Record-Route so in-dialog requests come back through us. When the two sides use different
+// transports we record-route twice (one entry facing each side), as Kamailio's rr module does.
+void SipProxy::insertRecordRoute(msg_t* msg, const std::string& caller_transport,
+                                 const std::string& callee_transport) {
+  sip_t* fsip = sip_object(msg);
+  auto entry = [&](const std::string& transport) {
+    std::string host = rr_host_.find(':') != std::string::npos ? "[" + rr_host_ + "]" : rr_host_;
+    std::string rr = "<sip:" + host + ":" + std::to_string(sip_port_);
+    if (transport == "tcp") rr += ";transport=tcp";
+    rr += ";lr>";
+    return rr;
+  };
+  auto insert = [&](const std::string& value) {
+    sip_record_route_t* rr = sip_record_route_make(msg_home(msg), value.c_str());
+    if (rr)
+      msg_header_insert(msg, reinterpret_cast<msg_pub_t*>(fsip),
+                        reinterpret_cast<msg_header_t*>(rr));
+  };
+  if (caller_transport == callee_transport) {
+    insert(entry(callee_transport));
+  } else {
+    insert(entry(caller_transport));  // lower entry: the caller's route set starts here
+    insert(entry(callee_transport));  // top entry: the callee's route set starts here
+  }
+}
+
+void SipProxy::handleNewInvite(nta_incoming_t* irq, const sip_t* sip) {
+  std::string call_id = sip->sip_call_id ? text(sip->sip_call_id->i_id) : std::string();
+  if (call_id.empty() || !sip->sip_from || !sip->sip_from->a_tag) {
+    // RFC 2543 requests without a From tag cannot be told apart from their dialogs later.
+    reply(irq, 400, call_id.empty() ? "Missing Call-ID" : "Missing From tag");
+    return;
+  }
+  if (draining_) {
+    nta_incoming_tag(irq, nullptr);
+    nta_incoming_treply(irq, 503, "Draining", SIPTAG_RETRY_AFTER_STR("5"), TAG_END());
+    nta_incoming_destroy(irq);
+    return;
+  }
+  if (findCall(call_id)) {
+    // Same Call-ID, new transaction, no To-tag: the request looped or was merged (16.3 / 8.2.2.2).
+    reply(irq, 482, "Loop Detected");
+    return;
+  }
+  if (sip->sip_max_forwards && sip->sip_max_forwards->mf_count == 0) {
+    reply(irq, 483, "Too Many Hops");
+    return;
+  }
+  std::string dialed = userPart(sip->sip_request->rq_url);
+  if (dialed.empty()) {
+    reply(irq, 404, "Not Found (no number in Request-URI)");
+    return;
+  }
+  nta_incoming_treply(irq, SIP_100_TRYING, TAG_END());
+
+  auto call = std::make_unique<Call>();
+  call->proxy = this;
+  call->id.call_id = call_id;
+  call->id.dialed = dialed;
+  call->id.caller = userPart(sip->sip_from->a_url);
+  call->caller_tag = sip->sip_from->a_tag;
+  call->irq = irq;
+  call->slot_number = dialed;
+  call->offered_steady_ms = clock_.steadyMs();
+  msg_t* ref = nta_incoming_getrequest(irq);
+  bool have_source = sourceOf(ref, call->caller_target, call->caller_transport);
+  msg_destroy(ref);
+  if (!have_source) {
+    nta_incoming_treply(irq, 500, "Cannot Determine Source Address", TAG_END());
+    nta_incoming_destroy(irq);
+    return;
+  }
+  Call* c = call.get();
+  calls_.emplace(call_id, std::move(call));
+  nta_incoming_bind(irq, ackCancelTrampoline, c);
+  metrics_.calls_offered.Increment();
+  metrics_.active_calls.Increment();
+  log_.info("call_offered", {{"call_id", call_id},
+                             {"dialed", dialed},
+                             {"caller", c->id.caller},
+                             {"source", c->caller_target}});
+  askLimiterAndRouter(c, sip);
+}
+
+void SipProxy::askLimiterAndRouter(Call* call, const sip_t* sip) {
+  {
+    capnp::MallocMessageBuilder mb;
+    auto a = mb.initRoot<schema::LimiterRequest>().initAcquire();
+    a.setNumber(call->slot_number);
+    a.setCallId(call->id.call_id);
+    std::string call_id = call->id.call_id;
+    std::string number = call->slot_number;
+    call->limiter_request =
+        limiter_->request(toBytes(mb), [this, call_id, number](Result<zmq::message_t> r) {
+          onLimiterReply(call_id, number, std::move(r));
+        });
+  }
+  {
+    capnp::MallocMessageBuilder mb;
+    auto q = mb.initRoot<schema::RouteRequest>();
+    q.setCallId(call->id.call_id);
+    q.setDialed(call->id.dialed);
+    q.setCaller(call->id.caller);
+    for (sip_unknown_t const* u = sip->sip_unknown; u; u = u->un_next) {
+      if (u->un_name && u->un_value && strcasecmp(u->un_name, "X-Caller-Zip") == 0)
+        q.setCallerZip(u->un_value);
+    }
+    q.setReceivedAtMs(clock_.nowMs());
+    q.setKind(schema::CallKind::VOICE);
+    std::string call_id = call->id.call_id;
+    call->router_request = router_->request(toBytes(mb), [this, call_id](Result<zmq::message_t> r) {
+      onRouterReply(call_id, std::move(r));
+    });
+  }
+}
+
+void SipProxy::onLimiterReply(const std::string& call_id, const std::string& number,
+                              Result<zmq::message_t> reply_frame) {
+  Call* call = findCall(call_id);
+  bool granted = false;
+  bool failed = true;
+  std::string why;
+  if (reply_frame.ok()) {
+    auto decoded = codec::decode<schema::LimiterReply>(reply_frame->data(), reply_frame->size(),
+                                                       "LimiterReply");
+    if (decoded.ok() && decoded.value()->root().isAcquired()) {
+      failed = false;
+      granted = decoded.value()->root().getAcquired().getGranted();
+    } else if (decoded.ok() && decoded.value()->root().isFailed()) {
+      why = decoded.value()->root().getFailed();
+    } else {
+      why = decoded.ok() ? "unexpected limiter reply" : decoded.error().describe();
+    }
+  } else {
+    why = reply_frame.error().describe();
+  }
+  if (!call || call->phase == Call::Phase::Ended) {
+    // The caller went away while we asked: give back the slot we were just granted.
+    if (granted) sendRelease(number, call_id);
+    if (call) call->slot_decided = true;
+    return;
+  }
+  call->slot_decided = true;
+  if (failed) {
+    metrics_.peerErrors("limiter").Increment();
+    log_.error("limiter_unavailable", {{"call_id", call_id}, {"error", why}});
+    failCall(call, 503, "Service Unavailable (call limiter unreachable)",
+             schema::EndReason::INTERNAL_ERROR);
+    return;
+  }
+  if (!granted) {
+    metrics_.cap_rejections.Increment();
+    log_.info("call_over_cap", {{"call_id", call_id}, {"number", call->slot_number}});
+    failCall(call, 486, "Busy Here", schema::EndReason::REJECTED);
+    return;
+  }
+  call->slot_held = true;
+  metrics_.held_slots.Increment();
+  maybeStartRinging(call);
+}
+
+void SipProxy::onRouterReply(const std::string& call_id, Result<zmq::message_t> reply_frame) {
+  Call* call = findCall(call_id);
+  if (!call || call->phase == Call::Phase::Ended) return;
+  if (!reply_frame.ok()) {
+    metrics_.peerErrors("router").Increment();
+    log_.error("router_unavailable",
+               {{"call_id", call_id}, {"error", reply_frame.error().describe()}});
+    failCall(call, 503, "Service Unavailable (router unreachable)",
+             schema::EndReason::INTERNAL_ERROR);
+    return;
+  }
+  auto decoded = codec::decode<schema::RouteDecision>(reply_frame->data(), reply_frame->size(),
+                                                      "RouteDecision");
+  if (!decoded.ok()) {
+    metrics_.peerErrors("router").Increment();
+    log_.error("router_reply_invalid",
+               {{"call_id", call_id}, {"error", decoded.error().describe()}});
+    failCall(call, 500, "Server Internal Error (bad routing decision)",
+             schema::EndReason::INTERNAL_ERROR);
+    return;
+  }
+  auto d = decoded.value()->root();
+  call->route_decided = true;
+  if (d.isReject()) {
+    auto r = d.getReject();
+    std::string reason = r.getReason();
+    failCall(call, r.getStatus(), reason, schema::EndReason::REJECTED);
+    return;
+  }
+  auto plan = d.getRing();
+  for (auto step : plan.getSteps()) {
+    PlanStep ps;
+    ps.timeout_ms = step.getTimeoutMs() ? static_cast<int>(step.getTimeoutMs()) : 45000;
+    for (auto t : step.getTargets()) {
+      PlanTarget pt;
+      pt.uri = t.getUri();
+      pt.leg = LegInfo{pt.uri, t.getNumber(), t.getAgentId()};
+      if (!pt.uri.empty()) ps.targets.push_back(std::move(pt));
+    }
+    if (!ps.targets.empty()) call->steps.push_back(std::move(ps));
+  }
+  call->final_status = plan.getFinalStatus();
+  call->final_reason = plan.getFinalReason();
+  call->rule = plan.getRule();
+  call->number = plan.getNumber();
+  call->max_duration_s = static_cast<int>(plan.getMaxDurationS());
+  if (call->steps.empty()) {
+    failCall(call, 480, "Temporarily Unavailable (no targets)", schema::EndReason::FAILED);
+    return;
+  }
+  maybeStartRinging(call);
+}
+
+void SipProxy::maybeStartRinging(Call* call) {
+  if (!call->slot_held || !call->route_decided || call->phase != Call::Phase::Admitting) return;
+  call->phase = Call::Phase::Ringing;
+  metrics_.admission_seconds.Observe(
+      static_cast<double>(clock_.steadyMs() - call->offered_steady_ms) / 1000.0);
+  events_->offered(call->id);
+  startStep(call, 0);
+}
+
+void SipProxy::startStep(Call* call, size_t step) {
+  call->current_step = step;
+  if (call->step_timer) {
+    su_timer_destroy(call->step_timer);
+    call->step_timer = nullptr;
+  }
+  size_t sent = 0;
+  for (const auto& target : call->steps[step].targets) {
+    if (sendBranch(call, step, target)) ++sent;
+  }
+  if (sent == 0) {
+    // Nothing could be sent in this step: go on at once.
+    stepFinishedIfDone(call);
+    return;
+  }
+  // The ring timer starts when the INVITEs go out; provisional responses never disarm it.
+  call->step_timer = su_timer_create(su_root_task(root_),
+                                     static_cast<su_duration_t>(call->steps[step].timeout_ms));
+  su_timer_set(call->step_timer, stepTimerTrampoline, call);
+}
+
+bool SipProxy::sendBranch(Call* call, size_t step, const PlanTarget& target) {
+  int error_status = 0;
+  msg_t* fwd = prepareForward(call->irq, target.uri.c_str(), &error_status);
+  if (!fwd) {
+    call->best.add(error_status);
+    return false;
+  }
+  auto branch = std::make_unique<Branch>();
+  branch->proxy = this;
+  branch->call = call;
+  branch->step = step;
+  branch->target = target;
+  branch->transport = transportOfUri(target.uri);
+  insertRecordRoute(fwd, call->caller_transport, branch->transport);
+  // The route URL is the configured target itself: the next hop is never taken from the message.
+  branch->orq = nta_outgoing_mcreate(agent_, branchTrampoline, branch.get(),
+                                     URL_STRING_MAKE(target.uri.c_str()), fwd, TAG_END());
+  if (!branch->orq) {
+    msg_destroy(fwd);
+    call->best.add(503);
+    log_.warn("branch_send_failed", {{"call_id", call->id.call_id}, {"target", target.uri}});
+    return false;
+  }
+  metrics_.branches_started.Increment();
+  log_.info("branch_started", {{"call_id", call->id.call_id},
+                               {"target", target.uri},
+                               {"step", static_cast<int64_t>(step)}});
+  call->branches.push_back(std::move(branch));
+  return true;
+}
+
+int SipProxy::onBranchResponse(Branch* branch, nta_outgoing_t* orq, const sip_t* sip) {
+  Call* call = branch->call;
+  int status = nta_outgoing_status(orq);
+  if (status < 200) {
+    if (status > 100 && call->phase == Call::Phase::Ringing && call->irq) {
+      // 180/183: the caller hears ringing (or early media) until someone answers (seed 003).
+      msg_t* out = msg_copy(nta_outgoing_getresponse(orq));
+      if (out) {
+        sip_via_remove(out, sip_object(out));
+        nta_incoming_mreply(call->irq, out);
+      }
+      if (!branch->provisional) {
+        branch->provisional = true;
+        events_->legRinging(call->id, branch->target.leg);
+      }
+    }
+    return 0;
+  }
+  branch->final = true;
+  if (status < 300) {
+    if (call->phase == Call::Phase::Ringing) {
+      answerCall(call, branch, orq);
+    } else {
+      // A second 2xx after another branch won (or after the caller gave up): ACK and BYE it so
+      // the callee does not sit in a dead call (RFC 3261 16.7 allows only one winner upstream).
+      msg_t* late = msg_copy(nta_outgoing_getresponse(orq));
+      if (late) nta_msg_ackbye(agent_, late);
+      log_.info("late_answer_hung_up",
+                {{"call_id", call->id.call_id}, {"target", branch->target.uri}});
+    }
+  } else {
+    bool ours = branch->cancelled_by_us && status == 487;
+    if (!ours) {
+      call->best.add(status);
+      std::string reason = sip && sip->sip_status ? text(sip->sip_status->st_phrase) : "";
+      events_->legFailed(call->id, branch->target.leg, status, reason);
+      log_.info(
+          "branch_failed",
+          {{"call_id", call->id.call_id}, {"target", branch->target.uri}, {"status", status}});
+    }
+    if (call->phase == Call::Phase::Ringing && branch->step == call->current_step)
+      stepFinishedIfDone(call);
+  }
+  nta_outgoing_destroy(orq);
+  branch->orq = nullptr;
+  reapIfDone(call);
+  return 0;
+}
+
+void SipProxy::stepFinishedIfDone(Call* call) {
+  if (call->phase != Call::Phase::Ringing) return;
+  for (const auto& b : call->branches) {
+    if (b->step == call->current_step && !b->final && !b->cancelled_by_us) return;
+  }
+  if (call->step_timer) {
+    su_timer_destroy(call->step_timer);
+    call->step_timer = nullptr;
+  }
+  // A 6xx ends the search (RFC 3261 16.7: a global failure); otherwise the next step rings at once.
+  bool global_failure = call->best.status() >= 600;
+  if (!global_failure && call->current_step + 1 < call->steps.size()) {
+    startStep(call, call->current_step + 1);
+    return;
+  }
+  int status = call->final_status ? call->final_status : call->best.status();
+  std::string reason = call->final_status
+                           ? (call->final_reason.empty() ? "Call Failed" : call->final_reason)
+                           : call->best.reason();
+  schema::EndReason why = schema::EndReason::FAILED;
+  if (call->best.status() == 480) why = schema::EndReason::NO_ANSWER;
+  if (call->best.status() == 486 || call->best.status() == 600) why = schema::EndReason::BUSY;
+  failCall(call, status, reason, why);
+}
+
+void SipProxy::onStepTimeout(Call* call) {
+  if (call->step_timer) {
+    su_timer_destroy(call->step_timer);
+    call->step_timer = nullptr;
+  }
+  if (call->phase != Call::Phase::Ringing) return;
+  log_.info("ring_timeout",
+            {{"call_id", call->id.call_id}, {"step", static_cast<int64_t>(call->current_step)}});
+  for (auto& b : call->branches) {
+    if (b->step == call->current_step && !b->final && !b->cancelled_by_us) {
+      b->cancelled_by_us = true;
+      call->best.addNoAnswer();
+      events_->legFailed(call->id, b->target.leg, 408, "ring timeout");
+      if (b->orq) nta_outgoing_cancel(b->orq);
+    }
+  }
+  stepFinishedIfDone(call);
+}
+
+void SipProxy::cancelBranches(Call* call, Branch* except) {
+  for (auto& b : call->branches) {
+    if (b.get() == except || b->final || b->cancelled_by_us) continue;
+    b->cancelled_by_us = true;
+    if (b->orq) nta_outgoing_cancel(b->orq);
+  }
+}
+
+void SipProxy::answerCall(Call* call, Branch* branch, nta_outgoing_t* orq) {
+  call->phase = Call::Phase::Answered;
+  call->answered = branch;
+  call->answered_steady_ms = clock_.steadyMs();
+  if (call->step_timer) {
+    su_timer_destroy(call->step_timer);
+    call->step_timer = nullptr;
+  }
+  cancelBranches(call, branch);  // first 2xx wins; the other phones stop ringing
+  msg_t* out = msg_copy(nta_outgoing_getresponse(orq));
+  if (out && call->irq) {
+    sip_via_remove(out, sip_object(out));
+    nta_incoming_mreply(call->irq, out);
+  } else if (out) {
+    msg_destroy(out);
+  }
+  if (call->irq) {
+    nta_incoming_destroy(call->irq);
+    call->irq = nullptr;
+  }
+  int max_s = call->max_duration_s ? call->max_duration_s : config_.ingress.max_call_duration_s;
+  call->duration_timer =
+      su_timer_create(su_root_task(root_), static_cast<su_duration_t>(max_s) * 1000);
+  su_timer_set(call->duration_timer, durationTimerTrampoline, call);
+  metrics_.calls_answered.Increment();
+  metrics_.setup_seconds.Observe(
+      static_cast<double>(call->answered_steady_ms - call->offered_steady_ms) / 1000.0);
+  events_->answered(call->id, branch->target.leg);
+  log_.info("call_answered", {{"call_id", call->id.call_id},
+                              {"target", branch->target.uri},
+                              {"agent_id", branch->target.leg.agent_id}});
+}
+
+void SipProxy::failCall(Call* call, int status, const std::string& reason, schema::EndReason why) {
+  if (call->phase == Call::Phase::Ended) return;
+  if (call->irq) {
+    nta_incoming_tag(call->irq, nullptr);
+    nta_incoming_treply(call->irq, status, reason.c_str(), TAG_END());
+    nta_incoming_destroy(call->irq);
+    call->irq = nullptr;
+  }
+  if (why == schema::EndReason::REJECTED || why == schema::EndReason::INTERNAL_ERROR) {
+    metrics_.rejected(status).Increment();
+  }
+  log_.info("call_failed", {{"call_id", call->id.call_id}, {"status", status}, {"reason", reason}});
+  endCall(call, why, status);
+}
+
+void SipProxy::onMaxDuration(Call* call) {
+  if (call->duration_timer) {
+    su_timer_destroy(call->duration_timer);
+    call->duration_timer = nullptr;
+  }
+  if (call->phase != Call::Phase::Answered) return;
+  log_.info("call_max_duration", {{"call_id", call->id.call_id}});
+  // The call's slot and state are released here; sending BYE to both sides is the ingress
+  // issue's work (it needs per-side CSeq tracking). In-dialog requests after this get 481.
+  endCall(call, schema::EndReason::MAX_DURATION, 200);
+}
+
+void SipProxy::endCall(Call* call, schema::EndReason why, int status) {
+  if (call->phase == Call::Phase::Ended) return;
+  bool was_answered = call->answered != nullptr;
+  call->phase = Call::Phase::Ended;
+  if (call->step_timer) {
+    su_timer_destroy(call->step_timer);
+    call->step_timer = nullptr;
+  }
+  if (call->duration_timer) {
+    su_timer_destroy(call->duration_timer);
+    call->duration_timer = nullptr;
+  }
+  cancelBranches(call, call->answered);
+  if (call->router_request && !call->route_decided) router_->cancel(call->router_request);
+  releaseSlot(call);
+  metrics_.ended(endReasonName(why)).Increment();
+  metrics_.active_calls.Decrement();
+  int64_t now = clock_.steadyMs();
+  if (!call->ended_published) {
+    call->ended_published = true;
+    CallEndInfo end;
+    end.answered = was_answered;
+    if (was_answered) end.answered_by = call->answered->target.leg;
+    end.reason = why;
+    end.status = status;
+    end.duration_ms = now - call->offered_steady_ms;
+    end.talk_ms = was_answered ? now - call->answered_steady_ms : 0;
+    for (const auto& b : call->branches) end.rung_legs.push_back(b->target.leg);
+    end.number = call->number.empty() ? call->id.dialed : call->number;
+    // Calls refused before ringing were never offered to anyone: no lifecycle to close.
+    if (call->slot_decided && call->route_decided) events_->ended(call->id, end);
+  }
+  log_.info("call_ended", {{"call_id", call->id.call_id},
+                           {"reason", endReasonName(why)},
+                           {"status", status},
+                           {"duration_ms", now - call->offered_steady_ms}});
+  reapIfDone(call);
+}
+
+void SipProxy::releaseSlot(Call* call) {
+  if (!call->slot_held) return;
+  call->slot_held = false;
+  metrics_.held_slots.Decrement();
+  sendRelease(call->slot_number, call->id.call_id);
+}
+
+void SipProxy::sendRelease(const std::string& number, const std::string& call_id) {
+  capnp::MallocMessageBuilder mb;
+  auto r = mb.initRoot<schema::LimiterRequest>().initRelease();
+  r.setNumber(number);
+  r.setCallId(call_id);
+  // Release is idempotent, so it is retried; if it still fails the lease expires on its own.
+  limiter_background_->request(toBytes(mb), [this, call_id](Result<zmq::message_t> res) {
+    if (!res.ok()) {
+      metrics_.peerErrors("limiter").Increment();
+      log_.warn(
+          "slot_release_failed",
+          {{"call_id", call_id}, {"error", res.error().describe()}, {"fallback", "lease expiry"}});
+    }
+  });
+}
+
+void SipProxy::renewSlots() {
+  capnp::MallocMessageBuilder mb;
+  std::vector<Call*> holders;
+  for (auto& [id, call] : calls_) {
+    if (call->slot_held) holders.push_back(call.get());
+  }
+  if (holders.empty()) return;
+  auto list =
+      mb.initRoot<schema::LimiterRequest>().initRenew(static_cast<unsigned>(holders.size()));
+  for (size_t i = 0; i < holders.size(); ++i) {
+    list[static_cast<unsigned>(i)].setNumber(holders[i]->slot_number);
+    list[static_cast<unsigned>(i)].setCallId(holders[i]->id.call_id);
+  }
+  limiter_background_->request(toBytes(mb), [this](Result<zmq::message_t> res) {
+    if (!res.ok()) {
+      metrics_.peerErrors("limiter").Increment();
+      log_.warn("slot_renew_failed", {{"error", res.error().describe()}});
+    }
+  });
+}
+
+void SipProxy::reapIfDone(Call* call) {
+  if (call->phase != Call::Phase::Ended) return;
+  for (const auto& b : call->branches) {
+    if (b->orq) return;  // a branch still waits for its final response (e.g. 487 to our CANCEL)
+  }
+  auto it = calls_.find(call->id.call_id);
+  if (it == calls_.end() || it->second.get() != call) return;
+  graveyard_.push_back(std::move(it->second));
+  calls_.erase(it);
+}
+
+int SipProxy::onAckOrCancel(Call* call, nta_incoming_t* irq, const sip_t* sip) {
+  (void)irq;
+  if (sip && sip->sip_request && sip->sip_request->rq_method == sip_method_cancel) {
+    // NTA already answered 200 to the CANCEL and 487 to the INVITE; stop every branch.
+    if (call->irq) {
+      nta_incoming_destroy(call->irq);
+      call->irq = nullptr;
+    }
+    log_.info("call_cancelled", {{"call_id", call->id.call_id}});
+    endCall(call, schema::EndReason::CALLER_CANCEL, 487);
+  }
+  return 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dialogs
+
+void SipProxy::forwardAck(nta_incoming_t* irq, const sip_t* sip) {
+  // ACK for a 2xx is end-to-end: relay it statelessly to the answered target of the dialog.
+  std::string call_id = sip->sip_call_id ? text(sip->sip_call_id->i_id) : "";
+  Call* call = findCall(call_id);
+  if (!call || !call->answered || call->phase != Call::Phase::Answered) {
+    metrics_.dropped_requests.Increment();
+    nta_incoming_destroy(irq);
+    return;
+  }
+  int error_status = 0;
+  msg_t* fwd = prepareForward(irq, nullptr, &error_status);
+  if (fwd)
+    nta_msg_tsend(agent_, fwd, URL_STRING_MAKE(call->answered->target.uri.c_str()), TAG_END());
+  nta_incoming_destroy(irq);
+}
+
+void SipProxy::handleInDialog(nta_incoming_t* irq, const sip_t* sip) {
+  std::string call_id = sip->sip_call_id ? text(sip->sip_call_id->i_id) : "";
+  Call* call = findCall(call_id);
+  if (!call || call->phase != Call::Phase::Answered || !call->answered) {
+    metrics_.dropped_requests.Increment();
+    reply(irq, 481, "Call/Transaction Does Not Exist");
+    return;
+  }
+  bool from_caller =
+      sip->sip_from && sip->sip_from->a_tag && call->caller_tag == sip->sip_from->a_tag;
+  // Only the two known hops of this dialog are ever destinations.
+  const std::string& next_hop = from_caller ? call->answered->target.uri : call->caller_target;
+  int error_status = 0;
+  msg_t* fwd = prepareForward(irq, nullptr, &error_status);
+  if (!fwd) {
+    reply(irq, error_status, error_status == 483 ? "Too Many Hops" : "Server Internal Error");
+    return;
+  }
+  auto* txn = new InDialogTxn();
+  txn->proxy = this;
+  txn->irq = irq;
+  txn->call_id = call_id;
+  txn->from_caller = from_caller;
+  txn->is_bye = sip->sip_request->rq_method == sip_method_bye;
+  txn->orq = nta_outgoing_mcreate(agent_, inDialogTrampoline, txn,
+                                  URL_STRING_MAKE(next_hop.c_str()), fwd, TAG_END());
+  if (!txn->orq) {
+    msg_destroy(fwd);
+    delete txn;
+    reply(irq, 503, "Service Unavailable (cannot reach next hop)");
+    return;
+  }
+  txns_.insert(txn);
+  if (txn->is_bye) {
+    // The dialog is over for us as soon as either side says BYE; the BYE itself is still relayed.
+    endCall(call, from_caller ? schema::EndReason::CALLER_HANGUP : schema::EndReason::CALLEE_HANGUP,
+            200);
+  }
+}
+
+int SipProxy::onInDialogResponse(InDialogTxn* txn, nta_outgoing_t* orq, const sip_t*) {
+  int status = nta_outgoing_status(orq);
+  if (status == 100) return 0;
+  msg_t* out = msg_copy(nta_outgoing_getresponse(orq));
+  if (out) {
+    sip_via_remove(out, sip_object(out));
+    nta_incoming_mreply(txn->irq, out);
+  }
+  if (status >= 200) {
+    nta_incoming_destroy(txn->irq);
+    nta_outgoing_destroy(orq);
+    txns_.erase(txn);
+    delete txn;
+  }
+  return 0;
+}
+
+int SipProxy::onStray(msg_t* msg, sip_t* sip) {
+  // A 2xx retransmission after its client transaction ended: relay it if it belongs to a
+  // dialog we answered, so a lost 200 still reaches the caller; anything else is dropped
+  // (e.g. a response naming a broadcast address in its Via, RFC 4475 3.3.10).
+  if (sip && sip->sip_status && sip->sip_status->st_status >= 200 &&
+      sip->sip_status->st_status < 300 && sip->sip_cseq &&
+      sip->sip_cseq->cs_method == sip_method_invite && sip->sip_call_id) {
+    Call* call = findCall(text(sip->sip_call_id->i_id));
+    if (call && call->phase == Call::Phase::Answered && sip->sip_via && sip->sip_via->v_next) {
+      sip_via_remove(msg, sip);
+      nta_msg_tsend(agent_, msg, URL_STRING_MAKE(call->caller_target.c_str()), TAG_END());
+      return 0;
+    }
+  }
+  metrics_.dropped_requests.Increment();
+  nta_msg_discard(agent_, msg);
+  return 0;
+}
+
+void SipProxy::onTick() {
+  for (auto* c : {router_.get(), limiter_.get(), limiter_background_.get(), presence_events_.get(),
+                  notification_events_.get()}) {
+    c->onReadable();
+    c->onTick();
+    c->onReadable();  // a send above may have consumed the edge (ZMQ_FD is edge-triggered)
+  }
+  graveyard_.clear();
+  int64_t now = clock_.steadyMs();
+  if (now - last_renew_ms_ >= config_.ingress.lease_renew_ms) {
+    last_renew_ms_ = now;
+    renewSlots();
+  }
+  metrics_.events_pending.Set(
+      static_cast<double>(presence_events_->pending() + notification_events_->pending()));
+  if (events_->dropped() > events_dropped_reported_) {
+    metrics_.events_dropped.Increment(
+        static_cast<double>(events_->dropped() - events_dropped_reported_));
+    events_dropped_reported_ = events_->dropped();
+  }
+}
+
+}  // namespace callmesh::ingress
