@@ -72,8 +72,8 @@ void RedisServer::start() {
   if (pid_ == 0) {
     ::execlp(bin.c_str(), bin.c_str(), "--bind", host_.c_str(), "--port", port.c_str(), "--dir",
              dir_.c_str(), "--save", "", "--appendonly", appendonly_ ? "yes" : "no",
-             "--appendfsync", "always", "--daemonize", "no", "--loglevel", "warning",
-             static_cast<char*>(nullptr));
+             "--appendfsync", "always", "--daemonize", "no", "--loglevel", "warning", "--logfile",
+             (dir_ + "/redis.log").c_str(), static_cast<char*>(nullptr));
     ::_exit(127);
   }
   if (pid_ < 0) throw std::runtime_error("fork failed");

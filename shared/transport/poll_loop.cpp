@@ -1,6 +1,7 @@
 #include "shared/transport/poll_loop.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 
 namespace callmesh::transport {
@@ -27,7 +28,13 @@ void PollLoop::runOnce(int wait_ms) {
     if (d >= 0) wait = std::min(wait, d);
   }
   if (!items_.empty()) {
-    zmq::poll(items_.data(), items_.size(), std::chrono::milliseconds(wait));
+    try {
+      zmq::poll(items_.data(), items_.size(), std::chrono::milliseconds(wait));
+    } catch (const zmq::error_t& e) {
+      // A signal (SIGTERM, SIGHUP) interrupted the poll: the caller re-checks its flags.
+      if (e.num() != EINTR) throw;
+      return;
+    }
   }
   for (size_t i = 0; i < items_.size(); ++i) {
     if (items_[i].revents & ZMQ_POLLIN) handlers_[i]();

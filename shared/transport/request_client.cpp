@@ -47,6 +47,10 @@ void RequestClient::requestWithId(uint64_t id, std::vector<uint8_t> payload,
 
 bool RequestClient::trySend(uint64_t id, Pending& p) {
   p.deadline_ms = clock_.steadyMs() + options_.attempt_timeout_ms;
+  // An attempt counts whether or not a peer took it: with no replica connected, the request
+  // must still fail after `attempts` deadlines instead of waiting forever.
+  ++p.sends;
+  if (p.sends > 1) ++stats_.retries;
   zmq::message_t type_frame(type_.data(), type_.size());
   zmq::message_t payload_frame(p.payload.data(), p.payload.size());
   try {
@@ -60,9 +64,7 @@ bool RequestClient::trySend(uint64_t id, Pending& p) {
     p.on_wire = false;
     return false;
   }
-  ++p.sends;
   ++stats_.sent;
-  if (p.sends > 1) ++stats_.retries;
   p.on_wire = true;
   return true;
 }

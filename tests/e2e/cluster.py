@@ -1,0 +1,220 @@
+"""A private callmesh cluster for one end-to-end test: redis-server and the five services as real
+processes on loopback with free ports, plus SIPp helpers. Everything started here is stopped by
+pid, never by name, and every wait is bounded."""
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SIPP_DIR = os.path.join(HERE, "sipp")
+BUILD_DIR = os.environ.get("CALLMESH_BUILD_DIR", os.path.join(HERE, "..", "..", "build"))
+SERVICES = ["concurrency-limiter", "router", "agent-presence", "notification", "ingress"]
+
+
+def free_port(kind=socket.SOCK_STREAM):
+    """A port free for both TCP and UDP on 127.0.0.1 right now."""
+    for _ in range(50):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t:
+            t.bind(("127.0.0.1", 0))
+            port = t.getsockname()[1]
+        try:
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+                u.bind(("127.0.0.1", port))
+            return port
+        except OSError:
+            continue
+    raise RuntimeError("no free port")
+
+
+def wait_until(predicate, timeout, interval=0.05, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+class Cluster:
+    def __init__(self, routing_yaml, cap=50, lease_ms=30000, extra_caps=None, ingress_extra=""):
+        self.dir = tempfile.mkdtemp(prefix="callmesh-e2e-")
+        self.procs = {}
+        self.ports = {name: free_port() for name in ["redis", "sip", "router", "limiter", "presence",
+                                                     "notification", "a_ingress", "a_router", "a_limiter",
+                                                     "a_presence", "a_notification"]}
+        caps = "".join(f'\n    "{n}": {c}' for n, c in (extra_caps or {}).items()) or " {}"
+        p = self.ports
+        self.config = os.path.join(self.dir, "cluster.yaml")
+        with open(os.path.join(self.dir, "routing.yaml"), "w") as f:
+            f.write(routing_yaml)
+        with open(self.config, "w") as f:
+            f.write(f"""redis:
+  host: 127.0.0.1
+  port: {p['redis']}
+ingress:
+  sip_host: 127.0.0.1
+  sip_port: {p['sip']}
+  admin: 127.0.0.1:{p['a_ingress']}
+  lease_renew_ms: {max(100, lease_ms // 3)}
+{ingress_extra}router:
+  bind: tcp://127.0.0.1:{p['router']}
+  admin: 127.0.0.1:{p['a_router']}
+  routing_file: routing.yaml
+concurrency_limiter:
+  bind: tcp://127.0.0.1:{p['limiter']}
+  admin: 127.0.0.1:{p['a_limiter']}
+  default_cap: {cap}
+  lease_ms: {lease_ms}
+  caps:{caps}
+agent_presence:
+  bind: tcp://127.0.0.1:{p['presence']}
+  admin: 127.0.0.1:{p['a_presence']}
+notification:
+  bind: tcp://127.0.0.1:{p['notification']}
+  admin: 127.0.0.1:{p['a_notification']}
+""")
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def start(self):
+        os.makedirs(os.path.join(self.dir, "redis"), exist_ok=True)
+        self._spawn("redis", ["redis-server", "--bind", "127.0.0.1", "--port", str(self.ports["redis"]),
+                              "--dir", os.path.join(self.dir, "redis"), "--save", "", "--appendonly", "no"])
+        wait_until(lambda: self.redis("PING") == "PONG", 10, what="redis-server")
+        for svc in SERVICES:
+            self.start_service(svc)
+        wait_until(lambda: self.healthy("ingress"), 10, what="ingress /healthz")
+        return self
+
+    def start_service(self, svc):
+        binary = os.path.join(BUILD_DIR, "services", svc, f"callmesh-{svc}")
+        self._spawn(svc, [binary, "--config", self.config])
+        wait_until(lambda: self.healthy(svc), 10, what=f"{svc} /healthz")
+
+    def _spawn(self, name, argv):
+        with open(os.path.join(self.dir, f"{name}.log"), "ab") as log:
+            self.procs[name] = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
+                                                stdin=subprocess.DEVNULL)
+
+    def stop_service(self, name, sig=signal.SIGTERM, timeout=10):
+        proc = self.procs.get(name)
+        if proc is None or proc.poll() is not None:
+            return proc.returncode if proc else None
+        proc.send_signal(sig)
+        try:
+            return proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            raise AssertionError(f"{name} did not stop within {timeout}s of {sig}")
+
+    def stop(self):
+        codes = {}
+        for name in reversed(list(self.procs)):
+            try:
+                codes[name] = self.stop_service(name)
+            except AssertionError:
+                codes[name] = "hung"
+        return codes
+
+    def cleanup(self):
+        self.stop()
+        if os.environ.get("CALLMESH_KEEP_E2E_DIR"):
+            return
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def log(self, name):
+        with open(os.path.join(self.dir, f"{name}.log"), errors="replace") as f:
+            return f.read()
+
+    # -- probes ------------------------------------------------------------------------------
+    def admin_port(self, svc):
+        return self.ports["a_" + {"concurrency-limiter": "limiter", "agent-presence": "presence"}.get(svc, svc)]
+
+    def http(self, svc, path):
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.admin_port(svc)}{path}", timeout=2) as r:
+            return r.status, r.read().decode()
+
+    def healthy(self, svc):
+        try:
+            return self.http(svc, "/healthz")[0] == 200
+        except OSError:
+            return False
+
+    def metric(self, svc, name, labels=""):
+        """Value of one sample from the service's /metrics (0 when absent)."""
+        _, body = self.http(svc, "/metrics")
+        pattern = re.compile(r"^" + re.escape(name) + (re.escape("{" + labels + "}") if labels else r"") + r" (\S+)$", re.M)
+        m = pattern.search(body)
+        return float(m.group(1)) if m else 0.0
+
+    def redis(self, *args):
+        out = subprocess.run(["redis-cli", "-p", str(self.ports["redis"]), *args], capture_output=True, text=True,
+                             timeout=5)
+        return out.stdout.strip()
+
+    @property
+    def sip(self):
+        return f"127.0.0.1:{self.ports['sip']}"
+
+
+class Sipp:
+    """One SIPp process running a scenario kept in tests/e2e/sipp/."""
+
+    def __init__(self, workdir, scenario, args, name):
+        self.log_file = os.path.join(workdir, f"{name}.actions.log")
+        self.err_file = os.path.join(workdir, f"{name}.errors.log")
+        self.out_file = os.path.join(workdir, f"{name}.out")
+        argv = ["sipp", "-sf", os.path.join(SIPP_DIR, scenario), "-nostdin", "-trace_logs", "-log_file",
+                self.log_file, "-trace_err", "-error_file", self.err_file,
+                "-mp", str(free_port()), "-cp", str(free_port())] + args
+        with open(self.out_file, "w") as out:
+            self.proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                         cwd=workdir)
+
+    def wait(self, timeout):
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise AssertionError(f"SIPp did not finish within {timeout}s")
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGUSR1)  # SIPp: stop gracefully
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def count(self, word):
+        if not os.path.exists(self.log_file):
+            return 0
+        with open(self.log_file) as f:
+            return sum(1 for line in f if line.split(" ", 1)[0] == word)
+
+    def lines(self, word):
+        if not os.path.exists(self.log_file):
+            return []
+        with open(self.log_file) as f:
+            return [line.split(" ", 1)[1].strip() for line in f if line.split(" ", 1)[0] == word]
+
+
+def uas(cluster, scenario, port, name, extra=None):
+    return Sipp(cluster.dir, scenario, ["-i", "127.0.0.1", "-p", str(port)] + (extra or []), name)
+
+
+def uac(cluster, service, calls, rate, hold_ms, name, extra=None, scenario="uac_call.xml", transport=None):
+    args = ["-s", service, cluster.sip, "-i", "127.0.0.1", "-p", str(free_port()), "-m", str(calls), "-r",
+            str(rate), "-d", str(hold_ms), "-l", str(calls)]
+    if transport:
+        args += ["-t", transport]
+    return Sipp(cluster.dir, scenario, args + (extra or []), name)

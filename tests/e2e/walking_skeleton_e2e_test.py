@@ -1,0 +1,108 @@
+"""End to end through the whole cluster (issue 2): real SIP from SIPp, real ZeroMQ between the
+five services, real Redis. Every assertion is an exact outcome."""
+
+import os
+import signal
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cluster import Cluster, free_port, uac, uas, wait_until  # noqa: E402
+
+SLOTS_KEY = "cm:{+15550100}:slots"
+
+
+def routing(uas_port):
+    return f"""tracking_numbers:
+  - number: "+15550100"
+    receiving_numbers:
+      - number: "+15550199"
+        uri: "sip:+15550199@127.0.0.1:{uas_port}"
+"""
+
+
+class WalkingSkeleton(unittest.TestCase):
+    def setUp(self):
+        self.uas_port = free_port()
+        self.cluster = Cluster(routing(self.uas_port)).start()
+        self.addCleanup(self.cluster.cleanup)
+
+    def phone(self, scenario="uas_answer.xml"):
+        p = uas(self.cluster, scenario, self.uas_port, "phone")
+        self.addCleanup(p.stop)
+        return p
+
+    def test_two_hundred_calls_are_all_answered(self):
+        phone = self.phone()
+        caller = uac(self.cluster, "+15550100", calls=200, rate=50, hold_ms=200, name="caller")
+        self.assertEqual(caller.wait(timeout=60), 0, "SIPp reports failed calls: " + caller.out_file)
+        self.assertEqual(caller.count("answered"), 200)
+        self.assertEqual(phone.count("answered"), 200)
+        self.assertEqual(self.cluster.metric("ingress", "callmesh_ingress_calls_answered_total"), 200)
+        self.assertEqual(self.cluster.metric("ingress", "callmesh_ingress_calls_ended_total", 'reason="caller_hangup"'), 200)
+        wait_until(lambda: self.cluster.redis("ZCARD", SLOTS_KEY) == "0", 5, what="slots released")
+        # Every call reached presence (answered and ended) and none became a missed call.
+        wait_until(lambda: self.cluster.metric("agent-presence", "callmesh_agent_presence_call_events_total",
+                                               'kind="ended"') == 200, 5, what="presence got 200 ends")
+        self.assertEqual(self.cluster.redis("SCARD", "cm:number:{+15550100}:oncall"), "0")
+        self.assertEqual(self.cluster.redis("ZCARD", "cm:notifications:unclaimed"), "0")
+
+    def test_sixty_simultaneous_long_calls_fifty_connect_ten_get_486(self):
+        # seed 004_ee4e98a6a7f6781b.txt: at most 50 simultaneous calls per company number.
+        phone = self.phone()
+        caller = uac(self.cluster, "+15550100", calls=60, rate=200, hold_ms=4000, name="caller")
+        wait_until(lambda: caller.count("answered") + caller.count("busy") == 60, 20, what="60 outcomes")
+        self.assertEqual(self.cluster.redis("ZCARD", SLOTS_KEY), "50")  # live while the calls last
+        self.assertEqual(caller.wait(timeout=30), 0)
+        self.assertEqual(caller.count("answered"), 50)
+        self.assertEqual(caller.count("busy"), 10)
+        self.assertEqual(phone.count("answered"), 50)
+        self.assertEqual(self.cluster.metric("ingress", "callmesh_ingress_cap_rejections_total"), 10)
+        self.assertEqual(self.cluster.metric("concurrency-limiter", "callmesh_concurrency_limiter_rejected_total",
+                                             'number="other"'), 10)
+        wait_until(lambda: self.cluster.redis("ZCARD", SLOTS_KEY) == "0", 5, what="live count back to 0")
+
+    def test_unknown_number_is_rejected_404_and_holds_no_slot(self):
+        caller = uac(self.cluster, "+15550999", calls=3, rate=10, hold_ms=0, name="caller",
+                     scenario="uac_reject.xml")
+        self.assertEqual(caller.wait(timeout=20), 0)
+        self.assertEqual(caller.lines("final"), ["404"] * 3)
+        wait_until(lambda: self.cluster.redis("ZCARD", "cm:{+15550999}:slots") == "0", 5, what="no slot held")
+
+    def test_busy_phone_gives_486_and_one_missed_call_record_per_call(self):
+        phone = self.phone("uas_busy.xml")
+        caller = uac(self.cluster, "+15550100", calls=5, rate=10, hold_ms=0, name="caller",
+                     scenario="uac_reject.xml")
+        self.assertEqual(caller.wait(timeout=20), 0)
+        self.assertEqual(caller.lines("final"), ["486"] * 5)
+        self.assertEqual(phone.count("busy"), 5)
+        wait_until(lambda: self.cluster.redis("ZCARD", "cm:notifications:unclaimed") == "5", 5,
+                   what="5 missed-call records")
+        self.assertEqual(self.cluster.redis("ZCARD", SLOTS_KEY), "0")
+
+    def test_router_down_fails_closed_with_503_and_releases_the_slot(self):
+        self.cluster.stop_service("router")
+        caller = uac(self.cluster, "+15550100", calls=1, rate=1, hold_ms=0, name="caller", scenario="uac_reject.xml")
+        self.assertEqual(caller.wait(timeout=20), 0)
+        self.assertEqual(caller.lines("final"), ["503"])
+        wait_until(lambda: self.cluster.redis("ZCARD", SLOTS_KEY) == "0", 5, what="slot released")
+
+    def test_calls_over_tcp(self):
+        phone = self.phone()
+        caller = uac(self.cluster, "+15550100", calls=20, rate=20, hold_ms=100, name="caller", transport="t1")
+        self.assertEqual(caller.wait(timeout=30), 0, caller.out_file)
+        self.assertEqual(caller.count("answered"), 20)
+        self.assertEqual(phone.count("answered"), 20)
+
+    def test_every_service_serves_metrics_and_health_and_stops_cleanly_on_sigterm(self):
+        for svc in ["ingress", "router", "concurrency-limiter", "agent-presence", "notification"]:
+            status, body = self.cluster.http(svc, "/metrics")
+            self.assertEqual(status, 200)
+            self.assertIn("callmesh_", body, svc)
+            self.assertEqual(self.cluster.http(svc, "/readyz")[0], 200, svc)
+        for svc in ["ingress", "router", "concurrency-limiter", "agent-presence", "notification"]:
+            self.assertEqual(self.cluster.stop_service(svc, signal.SIGTERM, timeout=10), 0, svc)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

@@ -1,0 +1,46 @@
+// Presence line state and missed-call records against a real redis-server: both must be
+// idempotent under at-least-once event delivery.
+#include <gtest/gtest.h>
+
+#include "services/agent-presence/presence_ledger.h"
+#include "services/notification/missed_call_ledger.h"
+#include "shared/redis/hiredis_client.h"
+#include "shared/testing/redis_server.h"
+
+namespace callmesh {
+namespace {
+
+class CallStateIntegration : public ::testing::Test {
+ protected:
+  testing::RedisServer server_;
+  redis::HiredisClient client_{{server_.host(), server_.port(), 1000}};
+};
+
+TEST_F(CallStateIntegration, PresenceCountsAnAnsweredCallOnceAndFreesTheAgentAtEnd) {
+  agent_presence::PresenceLedger ledger(client_);
+  ASSERT_TRUE(ledger.offered("c1", "+15550100", 1).ok());
+  EXPECT_EQ(ledger.numberOnCall("+15550100").value(), 1);
+  ASSERT_TRUE(ledger.answered("c1", "agent-7", 2).ok());
+  ASSERT_TRUE(ledger.answered("c1", "agent-7", 2).ok());  // redelivered event
+  EXPECT_EQ(ledger.agentOnCall("agent-7").value(), 1);
+  ASSERT_TRUE(ledger.ended("c1", 3).ok());
+  ASSERT_TRUE(ledger.ended("c1", 3).ok());  // redelivered event
+  EXPECT_EQ(ledger.agentOnCall("agent-7").value(), 0);
+  EXPECT_EQ(ledger.numberOnCall("+15550100").value(), 0);
+  ASSERT_TRUE(ledger.offered("c1", "+15550100", 1).ok());  // late duplicate after the end
+  EXPECT_EQ(ledger.numberOnCall("+15550100").value(), 0);
+}
+
+// seed 004_ee4e98a6a7f6781b.txt: a missed call becomes one follow-up record.
+TEST_F(CallStateIntegration, MissedCallRecordIsCreatedExactlyOnce) {
+  notification::MissedCallLedger ledger(client_);
+  notification::MissedCall call{"c9", "+15550100", "+15557770000", {"agent-1", "agent-2"}, 1000};
+  EXPECT_TRUE(ledger.record(call).value());
+  EXPECT_FALSE(ledger.record(call).value());  // redelivered `ended` event
+  EXPECT_EQ(ledger.unclaimedCount().value(), 1);
+  auto state = client_.command({"HGET", notification::MissedCallLedger::recordKey("c9"), "rung"});
+  EXPECT_EQ(state->text, "agent-1,agent-2");
+}
+
+}  // namespace
+}  // namespace callmesh

@@ -1,0 +1,138 @@
+// The concurrency-limiter's slot ledger against a real redis-server on a free loopback port.
+// seed 004_ee4e98a6a7f6781b.txt: at most 50 simultaneous inbound calls per company number.
+#include <atomic>
+#include <chrono>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "services/concurrency-limiter/slot_ledger.h"
+#include "shared/redis/hiredis_client.h"
+#include "shared/testing/redis_server.h"
+
+namespace callmesh::concurrency_limiter {
+namespace {
+
+class SlotLedgerIntegration : public ::testing::Test {
+ protected:
+  testing::RedisServer server_;
+  redis::RedisEndpoint endpoint() const { return {server_.host(), server_.port(), 1000}; }
+};
+
+TEST_F(SlotLedgerIntegration, TwoHundredConcurrentAcquiresFromFourThreadsGrantExactlyFifty) {
+  CapPolicy caps(50, {});
+  std::atomic<int> granted{0};
+  std::atomic<int> denied{0};
+  std::atomic<int> errors{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      redis::HiredisClient client(endpoint());  // one context per thread
+      SlotLedger ledger(client, caps, 30000);
+      for (int i = 0; i < 50; ++i) {
+        auto st =
+            ledger.acquire("+15550100", "call-" + std::to_string(t) + "-" + std::to_string(i));
+        if (!st.ok()) {
+          ++errors;
+        } else if (st->granted) {
+          ++granted;
+        } else {
+          ++denied;
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(errors.load(), 0);
+  EXPECT_EQ(granted.load(), 50);
+  EXPECT_EQ(denied.load(), 150);
+  redis::HiredisClient client(endpoint());
+  SlotLedger ledger(client, caps, 30000);
+  EXPECT_EQ(ledger.usage("+15550100")->in_use, 50);
+}
+
+TEST_F(SlotLedgerIntegration, PerNumberOverrideAndIndependentNumbers) {
+  CapPolicy caps(50, {{"+15550101", 2}});
+  redis::HiredisClient client(endpoint());
+  SlotLedger ledger(client, caps, 30000);
+  EXPECT_TRUE(ledger.acquire("+15550101", "a")->granted);
+  EXPECT_TRUE(ledger.acquire("+15550101", "b")->granted);
+  EXPECT_FALSE(ledger.acquire("+15550101", "c")->granted);
+  EXPECT_TRUE(ledger.acquire("+15550102", "c")->granted);  // another number has its own cap
+}
+
+TEST_F(SlotLedgerIntegration, AcquireIsIdempotentForTheSameCall) {
+  CapPolicy caps(1, {});
+  redis::HiredisClient client(endpoint());
+  SlotLedger ledger(client, caps, 30000);
+  EXPECT_TRUE(ledger.acquire("+1", "same")->granted);
+  EXPECT_TRUE(ledger.acquire("+1", "same")->granted);  // a retried acquire keeps its slot
+  EXPECT_EQ(ledger.usage("+1")->in_use, 1);
+}
+
+TEST_F(SlotLedgerIntegration, LeaseOfAVanishedHolderExpiresAndFreesItsSlot) {
+  CapPolicy caps(1, {});
+  redis::HiredisClient client(endpoint());
+  SlotLedger ledger(client, caps, 300);  // short lease for the test
+  ASSERT_TRUE(ledger.acquire("+15550100", "crashed-ingress-call")->granted);
+  EXPECT_FALSE(ledger.acquire("+15550100", "next")->granted);
+  // The holder never renews nor releases (its ingress died). Bounded wait for the lease.
+  bool freed = false;
+  for (int i = 0; i < 40 && !freed; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    freed = ledger.acquire("+15550100", "next")->granted;
+  }
+  EXPECT_TRUE(freed);
+  EXPECT_EQ(ledger.usage("+15550100")->in_use, 1);
+}
+
+TEST_F(SlotLedgerIntegration, RenewKeepsALiveCallButNeverRevivesAnExpiredOne) {
+  CapPolicy caps(1, {});
+  redis::HiredisClient client(endpoint());
+  SlotLedger ledger(client, caps, 400);
+  ASSERT_TRUE(ledger.acquire("+1", "live")->granted);
+  for (int i = 0; i < 4; ++i) {  // 800 ms of renewing every 200 ms: twice the lease
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    EXPECT_EQ(ledger.renew({{"+1", "live"}}).value(), 1);
+  }
+  EXPECT_FALSE(ledger.acquire("+1", "other")->granted);
+  EXPECT_TRUE(ledger.release("+1", "live").value());
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(ledger.renew({{"+1", "live"}}).value(), 0);  // released: not brought back
+  EXPECT_TRUE(ledger.acquire("+1", "other")->granted);
+}
+
+TEST_F(SlotLedgerIntegration, ReleaseIsIdempotentAndNeverFreesAnotherCallsSlot) {
+  CapPolicy caps(2, {});
+  redis::HiredisClient client(endpoint());
+  SlotLedger ledger(client, caps, 30000);
+  ASSERT_TRUE(ledger.acquire("+1", "a")->granted);
+  ASSERT_TRUE(ledger.acquire("+1", "b")->granted);
+  EXPECT_TRUE(ledger.release("+1", "a").value());
+  EXPECT_FALSE(ledger.release("+1", "a").value());  // second release: nothing to free
+  EXPECT_EQ(ledger.usage("+1")->in_use, 1);         // b still holds its slot
+  EXPECT_TRUE(ledger.acquire("+1", "c")->granted);
+  EXPECT_FALSE(ledger.acquire("+1", "d")->granted);
+}
+
+TEST_F(SlotLedgerIntegration, RedisDownGivesAnErrorAndRecoversAfterRestart) {
+  CapPolicy caps(50, {});
+  redis::HiredisClient client(endpoint());
+  SlotLedger ledger(client, caps, 30000);
+  ASSERT_TRUE(ledger.acquire("+1", "a").ok());
+  server_.stop();
+  auto down = ledger.acquire("+1", "b");
+  ASSERT_FALSE(down.ok());
+  EXPECT_TRUE(down.error().kind == ErrorKind::Disconnected ||
+              down.error().kind == ErrorKind::Timeout)
+      << down.error().describe();
+  server_.start();
+  // A new server has an empty script cache: the client reloads the script (NOSCRIPT path).
+  auto up = ledger.acquire("+1", "b");
+  ASSERT_TRUE(up.ok()) << up.error().describe();
+  EXPECT_TRUE(up->granted);
+}
+
+}  // namespace
+}  // namespace callmesh::concurrency_limiter
