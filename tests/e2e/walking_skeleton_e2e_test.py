@@ -80,6 +80,24 @@ class WalkingSkeleton(unittest.TestCase):
                    what="5 missed-call records")
         self.assertEqual(self.cluster.redis("ZCARD", SLOTS_KEY), "0")
 
+    def test_notification_restart_loses_no_missed_call(self):
+        # Call events are acknowledged: while notification is down the ingress keeps them and
+        # re-sends; after it restarts every unanswered call has exactly one record.
+        phone = self.phone("uas_busy.xml")
+        self.cluster.stop_service("notification", signal.SIGKILL)
+        caller = uac(self.cluster, "+15550100", calls=10, rate=20, hold_ms=0, name="caller",
+                     scenario="uac_reject.xml")
+        self.assertEqual(caller.wait(timeout=20), 0)
+        self.assertEqual(caller.lines("final"), ["486"] * 10)
+        self.assertGreater(self.cluster.metric("ingress", "callmesh_ingress_events_pending"), 0)
+        self.cluster.start_service("notification")
+        wait_until(lambda: self.cluster.redis("ZCARD", "cm:notifications:unclaimed") == "10", 15,
+                   what="10 missed-call records after the restart")
+        wait_until(lambda: self.cluster.metric("ingress", "callmesh_ingress_events_pending") == 0, 10,
+                   what="every event acknowledged")
+        self.assertEqual(self.cluster.redis("ZCARD", "cm:notifications:unclaimed"), "10")
+        self.assertEqual(phone.count("busy"), 10)
+
     def test_router_down_fails_closed_with_503_and_releases_the_slot(self):
         self.cluster.stop_service("router")
         caller = uac(self.cluster, "+15550100", calls=1, rate=1, hold_ms=0, name="caller", scenario="uac_reject.xml")
