@@ -98,6 +98,44 @@ class WalkingSkeleton(unittest.TestCase):
         self.assertEqual(self.cluster.redis("ZCARD", "cm:notifications:unclaimed"), "10")
         self.assertEqual(phone.count("busy"), 10)
 
+    def test_caller_cancel_while_ringing_cancels_the_phone_and_frees_the_slot(self):
+        phone = self.phone("uas_ring_forever.xml")
+        caller = uac(self.cluster, "+15550100", calls=5, rate=10, hold_ms=300, name="caller",
+                     scenario="uac_cancel.xml")
+        self.assertEqual(caller.wait(timeout=20), 0, caller.out_file)
+        self.assertEqual(caller.count("cancelled"), 5)
+        wait_until(lambda: phone.count("cancelled") == 5, 5, what="the phone got 5 CANCELs")
+        wait_until(lambda: self.cluster.redis("ZCARD", SLOTS_KEY) == "0", 5, what="slots released")
+        self.assertEqual(self.cluster.metric("ingress", "callmesh_ingress_calls_ended_total", 'reason="caller_cancel"'), 5)
+
+    def test_callee_bye_goes_through_the_route_and_frees_the_slot(self):
+        phone = uas(self.cluster, "uas_answer_then_bye.xml", self.uas_port, "phone", extra=["-d", "200"])
+        self.addCleanup(phone.stop)
+        caller = uac(self.cluster, "+15550100", calls=5, rate=10, hold_ms=0, name="caller",
+                     scenario="uac_callee_hangup.xml")
+        self.assertEqual(caller.wait(timeout=20), 0, caller.out_file)
+        self.assertEqual(caller.count("hungup"), 5)
+        wait_until(lambda: phone.count("hungup") == 5, 5, what="the phone got 5 200s to its BYEs")
+        self.assertEqual(self.cluster.metric("ingress", "callmesh_ingress_calls_ended_total", 'reason="callee_hangup"'), 5)
+        wait_until(lambda: self.cluster.redis("ZCARD", SLOTS_KEY) == "0", 5, what="slots released")
+
+    def test_ring_timeout_cancels_the_phone_answers_busy_and_records_a_missed_call(self):
+        # seed 000_246ae9c7ee9a1def.txt: no answer within the ring timeout -> hangup (no fallback set).
+        self.cluster.cleanup()
+        self.cluster = Cluster(routing(self.uas_port).replace(
+            '  - number: "+15550100"\n', '  - number: "+15550100"\n    ring_timeout_s: 1\n')).start()
+        self.addCleanup(self.cluster.cleanup)
+        phone = self.phone("uas_ring_forever.xml")
+        caller = uac(self.cluster, "+15550100", calls=2, rate=10, hold_ms=0, name="caller",
+                     scenario="uac_reject.xml")
+        self.assertEqual(caller.wait(timeout=20), 0, caller.out_file)
+        self.assertEqual(caller.lines("final"), ["486", "486"])  # seed 000 default: hangup/busy
+        self.assertEqual(phone.count("cancelled"), 2)
+        self.assertEqual(self.cluster.metric("ingress", "callmesh_ingress_calls_ended_total", 'reason="no_answer"'), 2)
+        wait_until(lambda: self.cluster.redis("ZCARD", "cm:notifications:unclaimed") == "2", 5,
+                   what="2 missed-call records")
+        wait_until(lambda: self.cluster.redis("ZCARD", SLOTS_KEY) == "0", 5, what="slots released")
+
     def test_router_down_fails_closed_with_503_and_releases_the_slot(self):
         self.cluster.stop_service("router")
         caller = uac(self.cluster, "+15550100", calls=1, rate=1, hold_ms=0, name="caller", scenario="uac_reject.xml")
