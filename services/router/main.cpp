@@ -30,7 +30,11 @@ int main(int argc, char** argv) {
   Logger log("router", parseLogLevel(settings.log_level));
   auto registry = std::make_shared<prometheus::Registry>();
   router::RouterMetrics metrics(*registry);
-  router::RouterService service(settings.routing_file, metrics, log);
+  // TODO(router): ask services/agent-presence and the CRM store; until then every agent counts as
+  // available and every caller as unknown.
+  router::EveryoneAvailable presence;
+  router::NoContacts contacts;
+  router::RouterService service(settings.routing_file, metrics, log, presence, contacts);
   if (auto st = service.loadInitial(); !st.ok()) {
     std::fprintf(stderr, "%s\n", st.error().describe().c_str());
     return 2;

@@ -11,8 +11,13 @@
 
 namespace callmesh::router {
 
-RouterService::RouterService(std::string routing_file, RouterMetrics& metrics, Logger& log)
-    : routing_file_(std::move(routing_file)), metrics_(metrics), log_(log) {}
+RouterService::RouterService(std::string routing_file, RouterMetrics& metrics, Logger& log,
+                             const AgentAvailability& presence, const ContactDirectory& contacts)
+    : routing_file_(std::move(routing_file)),
+      metrics_(metrics),
+      log_(log),
+      presence_(presence),
+      contacts_(contacts) {}
 
 int64_t RouterService::fileMtime() const {
   struct stat st {};
@@ -69,7 +74,7 @@ Result<std::vector<uint8_t>> RouterService::handle(const zmq::message_t& payload
 
   // Hold the snapshot for the whole decision: a reload swaps the pointer, never the object.
   std::shared_ptr<const RoutingConfig> cfg = config_;
-  RoutePlanner planner(*cfg);
+  RoutePlanner planner(*cfg, presence_, contacts_, queue_cursors_);
   RouteOutcome out = planner.decide(q);
 
   capnp::MallocMessageBuilder mb;
@@ -87,13 +92,20 @@ Result<std::vector<uint8_t>> RouterService::handle(const zmq::message_t& payload
       steps[i].setTimeoutMs(static_cast<uint32_t>(s.timeout_ms));
       auto targets = steps[i].initTargets(static_cast<unsigned>(s.targets.size()));
       for (size_t j = 0; j < s.targets.size(); ++j) {
-        targets[j].setUri(s.targets[j].uri);
-        targets[j].setNumber(s.targets[j].number);
-        targets[j].setAgentId(s.targets[j].agent_id);
+        const PlannedTarget& t = s.targets[j];
+        targets[j].setUri(t.uri);
+        targets[j].setNumber(t.number);
+        targets[j].setAgentId(t.agent_id);
+        targets[j].setExtensionDigits(t.extension_digits);
+        targets[j].setCallerIdNumber(t.caller_id_number);
+        targets[j].setWhisper(t.whisper);
+        targets[j].setPreventRecording(t.prevent_recording);
       }
     }
     plan.setFinalStatus(static_cast<uint16_t>(out.final_status));
     plan.setFinalReason(out.final_reason);
+    plan.setMaxDurationS(static_cast<uint32_t>(out.max_duration_s));
+    plan.setSourceTag(out.source_tag);
     plan.setRule(out.rule);
     plan.setNumber(out.number);
   }

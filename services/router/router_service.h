@@ -7,6 +7,9 @@
 
 #include <zmq.hpp>
 
+#include "services/router/agent_availability.h"
+#include "services/router/contact_directory.h"
+#include "services/router/queue_strategy.h"
 #include "services/router/route_planner.h"
 #include "services/router/router_metrics.h"
 #include "services/router/routing_config.h"
@@ -16,10 +19,11 @@
 namespace callmesh::router {
 
 // Wiring between RouteRequest frames and the RoutePlanner, plus config reload.
-// Owned by the router's loop thread.
+// Owned by the router's loop thread. `presence` and `contacts` are borrowed and must outlive it.
 class RouterService {
  public:
-  RouterService(std::string routing_file, RouterMetrics& metrics, Logger& log);
+  RouterService(std::string routing_file, RouterMetrics& metrics, Logger& log,
+                const AgentAvailability& presence, const ContactDirectory& contacts);
 
   // Loads the routing file at startup; an error here is fatal for the process.
   Status loadInitial();
@@ -36,6 +40,10 @@ class RouterService {
   std::string routing_file_;
   RouterMetrics& metrics_;
   Logger& log_;
+  const AgentAvailability& presence_;
+  const ContactDirectory& contacts_;
+  // Round-robin positions survive reloads: they are keyed by queue id, not by config object.
+  QueueCursors queue_cursors_;
   std::shared_ptr<const RoutingConfig> config_;
   int64_t loaded_mtime_ = 0;
 };

@@ -17,7 +17,8 @@ TEST(RoutingConfig, NormalisesNumbersInCommonForms) {
   ASSERT_EQ(cfg->tracking_numbers.count("+15550100100"), 1u);
   const auto& tn = cfg->tracking_numbers.at("+15550100100");
   EXPECT_EQ(tn.number, "+15550100100");
-  EXPECT_EQ(tn.receiving_numbers.at(0).number, "+15550199999");
+  EXPECT_EQ(tn.receiving_numbers.at(0), "+15550199999");
+  EXPECT_EQ(cfg->receiving_numbers.at("+15550199999").uri, "sip:+15550199@127.0.0.1:5080");
   EXPECT_EQ(tn.ring_timeout_ms, 45000);  // seed 000_246ae9c7ee9a1def.txt: default 45 s
 }
 
@@ -72,6 +73,67 @@ TEST(RoutingConfig, RequiresReceivingNumbers) {
   ASSERT_FALSE(cfg.ok());
   EXPECT_NE(cfg.error().message.find("receiving_numbers: must list at least one receiving number"),
             std::string::npos);
+}
+
+// seed 000_246ae9c7ee9a1def.txt: receiving-number options are parsed into the typed config.
+TEST(RoutingConfig, Seed000ParsesReceivingNumberOptions) {
+  auto cfg = loadRoutingConfig(std::string(CALLMESH_ROUTING_TEST_DATA) + "/good/every_rule.yaml");
+  ASSERT_TRUE(cfg.ok()) << cfg.error().describe();
+  const ReceivingNumber& desk = cfg->receiving_numbers.at("+12125550150");
+  EXPECT_EQ(desk.extension, "3ww1928");
+  EXPECT_EQ(desk.dial_pause_s, 1);
+  EXPECT_EQ(desk.extensionDigits(), "ww3ww1928");
+  EXPECT_EQ(desk.caller_id.mode, CallerIdRule::Mode::TrackingNumber);
+  EXPECT_EQ(desk.agent_id, "bob");
+  EXPECT_EQ(desk.ring_timeout_ms, 20000);
+  ASSERT_TRUE(desk.no_answer.has_value());
+  EXPECT_EQ(desk.no_answer->kind, Destination::Kind::Queue);
+  ASSERT_TRUE(desk.schedule.has_value());
+  EXPECT_EQ(desk.schedule->when_closed.kind, Destination::Kind::VoiceMenu);
+  ASSERT_TRUE(desk.tagging_hours.has_value());
+  EXPECT_EQ(desk.tagging_hours->after_hours_max_duration_s, 120);
+  // Named but not defined: reached through pstn_gateway.
+  EXPECT_EQ(cfg->receiving_numbers.at("+12125550161").uri,
+            "sip:+12125550161@gw.example.internal:5060");
+  EXPECT_EQ(cfg->agents.at("bob").number, "+12125550102");  // "(212) 555-0102" normalised
+  EXPECT_FALSE(cfg->agents.at("erin").hasPhone());
+  EXPECT_EQ(cfg->tracking_numbers.at("+18005550003").ring_order, RingOrder::InOrder);
+  EXPECT_EQ(cfg->company_numbers.at("+18005550200").rules.size(), 2u);
+  EXPECT_EQ(cfg->geo_routers.at("by_region").by_zip.at("94105"), "+14155550180");
+}
+
+// seed 000_246ae9c7ee9a1def.txt: the same plain receiving number may be listed under several
+// tracking numbers in the direct-forward format.
+TEST(RoutingConfig, Seed000PlainReceivingNumberMayRepeat) {
+  auto cfg = parseRoutingConfig(R"(tracking_numbers:
+  - number: "+15550100"
+    receiving_numbers: [{number: "+15550199", uri: "sip:a@127.0.0.1"}]
+  - number: "+15550101"
+    receiving_numbers: [{number: "+15550199", uri: "sip:a@127.0.0.1"}, "+15550199"]
+)",
+                                "routing.yaml");
+  ASSERT_TRUE(cfg.ok()) << cfg.error().describe();
+  EXPECT_EQ(cfg->receiving_numbers.size(), 1u);
+}
+
+// seed 003_7e7aa9d90d570bcd.txt: a geo router whose default leads back into a chain that reaches
+// the router again is a loop.
+TEST(RoutingConfig, Seed003GeoRouterLoopIsRejected) {
+  auto cfg = parseRoutingConfig(R"(pstn_gateway: gw
+geo_routers:
+  - id: g
+    routes: [{zips: ["10001"], number: "+12125550170"}]
+    default: {number: "+12125550171"}
+receiving_numbers:
+  - {number: "+12125550171", no_answer: {geo_router: g}}
+tracking_numbers:
+  - {number: "+18005550001", route: {geo_router: g}}
+)",
+                                "routing.yaml");
+  ASSERT_FALSE(cfg.ok());
+  EXPECT_EQ(cfg.error().message,
+            "routing.yaml:7: receiving_numbers[0].no_answer: routing loops back on itself: geo "
+            "router g -> receiving number +12125550171 -> geo router g (seed 003)");
 }
 
 }  // namespace

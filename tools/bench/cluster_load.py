@@ -65,12 +65,14 @@ def main():
                          extra=["-l", str(rate * 5)])
             code = caller.wait(timeout=seconds * 3 + 30)
             time.sleep(0.5)  # let the last BYEs and events settle before reading CPU
-            used = sum(cpu_seconds(pid) - before[n] for n, pid in pids.items())
+            per_process = {n: cpu_seconds(pid) - before[n] for n, pid in pids.items()}
+            used = sum(per_process.values())
             ok = caller.count("answered")
             failed = calls - ok
             rss = sum(rss_kb(pid) for pid in pids.values()) / 1024
             per_call = used * 1000 / max(ok, 1)
-            print(f"{rate:>8} {ok:>8} {failed:>7} {per_call:>20.3f} {rss:>13.1f}", flush=True)
+            print(f"{rate:>8} {ok:>8} {failed:>7} {per_call:>20.3f} {rss:>13.1f}   "
+                  + " ".join(f"{n}={v * 1000 / max(ok, 1):.3f}" for n, v in per_process.items()), flush=True)
             if code != 0 or failed:
                 break
             held = rate
