@@ -86,6 +86,7 @@ enum EndReason {
   failed @6;                  # every target failed otherwise
   maxDuration @7;             # the call time limit ended it
   internalError @8;           # the cluster could not route it (router or limiter unreachable)
+  delivered @9;               # a text (MESSAGE) was accepted by its target
 }
 
 struct CallEnd {

@@ -34,6 +34,10 @@ IngressMetrics::IngressMetrics(prometheus::Registry& registry)
                              .Name("callmesh_ingress_peer_errors_total")
                              .Help("Requests to router/limiter that failed or timed out")
                              .Register(registry)),
+      blocked_family(prometheus::BuildCounter()
+                         .Name("callmesh_ingress_blocked_requests_total")
+                         .Help("Requests refused by the source ACL or the per-source rate limit")
+                         .Register(registry)),
       calls_offered(counter(registry, "callmesh_ingress_calls_offered_total",
                             "New INVITEs accepted for routing")),
       calls_answered(

@@ -24,6 +24,10 @@ struct IngressMetrics {
   prometheus::Counter& ended(const std::string& reason) {
     return ended_family.Add({{"reason", reason}});
   }
+  // Requests refused by the source guard: untrusted, rate_limited (ban starts), banned.
+  prometheus::Counter& blocked(const std::string& reason) {
+    return blocked_family.Add({{"reason", reason}});
+  }
   prometheus::Counter& peerErrors(const std::string& peer) {
     return peer_errors_family.Add({{"peer", peer}});
   }
@@ -32,6 +36,7 @@ struct IngressMetrics {
   prometheus::Family<prometheus::Counter>& rejected_family;
   prometheus::Family<prometheus::Counter>& ended_family;
   prometheus::Family<prometheus::Counter>& peer_errors_family;
+  prometheus::Family<prometheus::Counter>& blocked_family;
   prometheus::Counter& calls_offered;
   prometheus::Counter& calls_answered;
   prometheus::Counter& cap_rejections;

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <thread>
@@ -21,7 +22,7 @@ namespace callmesh::ingress {
 namespace {
 
 constexpr int kTickMs = 10;
-constexpr const char* kAllow = "INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, INFO, PRACK";
+constexpr const char* kAllow = "INVITE, ACK, BYE, CANCEL, OPTIONS, MESSAGE, UPDATE, INFO, PRACK";
 
 std::string text(const char* s) { return s ? std::string(s) : std::string(); }
 
@@ -42,6 +43,70 @@ std::string transportOfUri(const std::string& uri) {
   if (end != std::string::npos) t.resize(end);
   for (auto& c : t) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return t;
+}
+
+// "sip:127.0.0.1:5061;transport=udp" -> "127.0.0.1" ("[::1]" -> "::1").
+std::string hostOfTarget(const std::string& target) {
+  std::string rest = target.substr(target.find(':') + 1);
+  if (!rest.empty() && rest.front() == '[') return rest.substr(1, rest.find(']') - 1);
+  return rest.substr(0, rest.find(':'));
+}
+
+// A header value as text (without the name), e.g. From: `"Bob" <sip:+1...@host>;tag=x`.
+std::string headerValue(const sip_header_t* h) {
+  if (!h) return {};
+  char buf[2048] = {0};
+  issize_t n = sip_header_field_e(buf, sizeof(buf), h, 0);
+  return n > 0 && static_cast<size_t>(n) < sizeof(buf) ? std::string(buf, static_cast<size_t>(n))
+                                                       : std::string();
+}
+
+std::string urlText(const url_t* url) {
+  if (!url) return {};
+  char buf[1024] = {0};
+  isize_t n = url_e(buf, sizeof(buf), url);
+  return n > 0 && static_cast<size_t>(n) < sizeof(buf) ? std::string(buf, static_cast<size_t>(n))
+                                                       : std::string();
+}
+
+// Only printable ASCII goes into headers we write (values come from config, still checked).
+std::string headerSafe(const std::string& v) {
+  std::string out;
+  for (char c : v) {
+    if (c >= 0x20 && c < 0x7f) out += c;
+  }
+  return out;
+}
+
+// Numbers this call already passed through: our own X-Callmesh-Path (comma list) and the user
+// parts of Diversion headers (RFC 5806) that upstream forwarding added (seed 003).
+std::vector<std::string> numbersOnPath(const sip_t* sip) {
+  std::vector<std::string> path;
+  for (sip_unknown_t const* u = sip->sip_unknown; u; u = u->un_next) {
+    if (!u->un_name || !u->un_value) continue;
+    std::string value = u->un_value;
+    if (strcasecmp(u->un_name, "X-Callmesh-Path") == 0) {
+      size_t start = 0;
+      while (start <= value.size()) {
+        size_t comma = value.find(',', start);
+        std::string item =
+            value.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+        item.erase(0, item.find_first_not_of(' '));
+        item.erase(item.find_last_not_of(' ') + 1);
+        if (!item.empty()) path.push_back(item);
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+      }
+    } else if (strcasecmp(u->un_name, "Diversion") == 0) {
+      auto colon = value.find("sip:");
+      if (colon == std::string::npos) colon = value.find("tel:");
+      if (colon == std::string::npos) continue;
+      std::string user = value.substr(colon + 4);
+      user = user.substr(0, user.find_first_of("@;>"));
+      if (!user.empty()) path.push_back(user);
+    }
+  }
+  return path;
 }
 
 // The hop a request came from, as a URI we can send to: sip:ip:port;transport=x.
@@ -87,6 +152,8 @@ std::string endReasonName(schema::EndReason r) {
       return "max_duration";
     case schema::EndReason::INTERNAL_ERROR:
       return "internal_error";
+    case schema::EndReason::DELIVERED:
+      return "delivered";
   }
   return "unknown";
 }
@@ -190,6 +257,15 @@ SipProxy::SipProxy(const config::ClusterConfig& config, const ClusterPeers& peer
   notification_events_ = std::make_unique<transport::RequestClient>(
       zmq_context_, std::vector<std::string>{peers.notification},
       std::string(transport::message_type::kCallEvent), clock, events);
+  SourceGuardSettings guard_settings{config.ingress.trusted_sources,
+                                     static_cast<double>(config.ingress.rate_limit_rps),
+                                     static_cast<double>(config.ingress.rate_limit_burst),
+                                     static_cast<int64_t>(config.ingress.ban_s) * 1000, 65536};
+  auto guard = SourceGuard::create(guard_settings);
+  // The CIDRs were validated with the config; a failure here is a bug, not input.
+  guard_ = std::make_unique<SourceGuard>(
+      guard.ok() ? std::move(guard.value())
+                 : SourceGuard::create({{}, 500, 1000, 30000, 65536}).value());
   events_ = std::make_unique<CallEventPublisher>(
       instance_id_, clock,
       std::vector<transport::RequestClient*>{presence_events_.get(), notification_events_.get()});
@@ -215,9 +291,10 @@ Status SipProxy::start() {
   std::string host = config_.ingress.sip_host;
   if (host.find(':') != std::string::npos) host = "[" + host + "]";
   std::string contact = "sip:" + host + ":" + std::to_string(sip_port_);
-  agent_ = nta_agent_create(root_, URL_STRING_MAKE(contact.c_str()), strayTrampoline, this,
-                            NTATAG_UA(0), NTATAG_SERVER_RPORT(1), NTATAG_MAXSIZE(65536),
-                            NTATAG_CANCEL_487(1), NTATAG_PASS_100(0), TAG_END());
+  agent_ =
+      nta_agent_create(root_, URL_STRING_MAKE(contact.c_str()), strayTrampoline, this, NTATAG_UA(0),
+                       NTATAG_SERVER_RPORT(2), NTATAG_TCP_RPORT(1), NTATAG_MAXSIZE(65536),
+                       NTATAG_CANCEL_487(1), NTATAG_PASS_100(0), TAG_END());
   if (!agent_) {
     return Error{ErrorKind::Disconnected, "cannot bind SIP UDP+TCP (port in use or bad address)",
                  contact};
@@ -283,9 +360,41 @@ bool SipProxy::isOurRoute(const url_t* url) const {
 // ---------------------------------------------------------------------------------------------
 // Requests
 
+bool SipProxy::admitSource(nta_incoming_t* irq, const sip_t* sip) {
+  msg_t* ref = nta_incoming_getrequest(irq);
+  std::string target;
+  std::string transport;
+  bool known = sourceOf(ref, target, transport);
+  msg_destroy(ref);
+  std::string ip = known ? hostOfTarget(target) : std::string();
+  switch (guard_->check(ip, clock_.steadyMs())) {
+    case SourceGuard::Verdict::Allow:
+      return true;
+    case SourceGuard::Verdict::Untrusted:
+      metrics_.blocked("untrusted").Increment();
+      if (config_.ingress.reject_untrusted && sip->sip_request->rq_method != sip_method_ack) {
+        reply(irq, 403, "Forbidden (source not trusted)");
+      } else {
+        nta_incoming_destroy(irq);
+      }
+      return false;
+    case SourceGuard::Verdict::RateLimited:
+      metrics_.blocked("rate_limited").Increment();
+      log_.warn("source_banned", {{"source", ip}, {"ban_s", config_.ingress.ban_s}});
+      nta_incoming_destroy(irq);
+      return false;
+    case SourceGuard::Verdict::Banned:
+      metrics_.blocked("banned").Increment();
+      nta_incoming_destroy(irq);
+      return false;
+  }
+  return false;
+}
+
 int SipProxy::onRequest(nta_incoming_t* irq, const sip_t* sip) {
   const char* method_name = sip->sip_request->rq_method_name;
   metrics_.requests(text(method_name)).Increment();
+  if (!admitSource(irq, sip)) return 0;
   sip_method_t method = sip->sip_request->rq_method;
   if (method == sip_method_ack) {
     forwardAck(irq, sip);
@@ -314,7 +423,11 @@ int SipProxy::onRequest(nta_incoming_t* irq, const sip_t* sip) {
   }
   switch (method) {
     case sip_method_invite:
-      handleNewInvite(irq, sip);
+      handleNewCall(irq, sip, schema::CallKind::VOICE);
+      return 0;
+    case sip_method_message:
+      // Texts to our numbers take the same decision path as calls (no call slot).
+      handleNewCall(irq, sip, schema::CallKind::TEXT);
       return 0;
     case sip_method_options:
       // Gateways ping the ingress to see that it is alive (keep-alive), whatever the R-URI user.
@@ -407,7 +520,8 @@ void SipProxy::insertRecordRoute(msg_t* msg, const std::string& caller_transport
   }
 }
 
-void SipProxy::handleNewInvite(nta_incoming_t* irq, const sip_t* sip) {
+void SipProxy::handleNewCall(nta_incoming_t* irq, const sip_t* sip, schema::CallKind kind) {
+  bool voice = kind == schema::CallKind::VOICE;
   std::string call_id = sip->sip_call_id ? text(sip->sip_call_id->i_id) : std::string();
   if (call_id.empty() || !sip->sip_from || !sip->sip_from->a_tag) {
     // RFC 2543 requests without a From tag cannot be told apart from their dialogs later.
@@ -434,14 +548,19 @@ void SipProxy::handleNewInvite(nta_incoming_t* irq, const sip_t* sip) {
     reply(irq, 404, "Not Found (no number in Request-URI)");
     return;
   }
-  nta_incoming_treply(irq, SIP_100_TRYING, TAG_END());
+  if (voice) nta_incoming_treply(irq, SIP_100_TRYING, TAG_END());
 
   auto call = std::make_unique<Call>();
   call->proxy = this;
   call->id.call_id = call_id;
   call->id.dialed = dialed;
   call->id.caller = userPart(sip->sip_from->a_url);
+  call->id.kind = kind;
   call->caller_tag = sip->sip_from->a_tag;
+  call->caller_from = headerValue(reinterpret_cast<const sip_header_t*>(sip->sip_from));
+  call->caller_contact = sip->sip_contact ? urlText(sip->sip_contact->m_url) : std::string();
+  call->caller_cseq = sip->sip_cseq ? sip->sip_cseq->cs_seq : 0;
+  call->path = numbersOnPath(sip);
   call->irq = irq;
   call->slot_number = dialed;
   call->offered_steady_ms = clock_.steadyMs();
@@ -455,18 +574,22 @@ void SipProxy::handleNewInvite(nta_incoming_t* irq, const sip_t* sip) {
   }
   Call* c = call.get();
   calls_.emplace(call_id, std::move(call));
-  nta_incoming_bind(irq, ackCancelTrampoline, c);
-  metrics_.calls_offered.Increment();
+  if (voice) {
+    nta_incoming_bind(irq, ackCancelTrampoline, c);
+    metrics_.calls_offered.Increment();
+  } else {
+    c->slot_decided = true;  // texts do not count against the call cap
+  }
   metrics_.active_calls.Increment();
-  log_.info("call_offered", {{"call_id", call_id},
-                             {"dialed", dialed},
-                             {"caller", c->id.caller},
-                             {"source", c->caller_target}});
+  log_.info(voice ? "call_offered" : "text_offered", {{"call_id", call_id},
+                                                      {"dialed", dialed},
+                                                      {"caller", c->id.caller},
+                                                      {"source", c->caller_target}});
   askLimiterAndRouter(c, sip);
 }
 
 void SipProxy::askLimiterAndRouter(Call* call, const sip_t* sip) {
-  {
+  if (call->id.kind == schema::CallKind::VOICE) {
     capnp::MallocMessageBuilder mb;
     auto a = mb.initRoot<schema::LimiterRequest>().initAcquire();
     a.setNumber(call->slot_number);
@@ -489,7 +612,10 @@ void SipProxy::askLimiterAndRouter(Call* call, const sip_t* sip) {
         q.setCallerZip(u->un_value);
     }
     q.setReceivedAtMs(clock_.nowMs());
-    q.setKind(schema::CallKind::VOICE);
+    q.setKind(call->id.kind);
+    auto path = q.initPath(static_cast<unsigned>(call->path.size()));
+    for (size_t i = 0; i < call->path.size(); ++i)
+      path.set(static_cast<unsigned>(i), call->path[i]);
     std::string call_id = call->id.call_id;
     call->router_request = router_->request(toBytes(mb), [this, call_id](Result<zmq::message_t> r) {
       onRouterReply(call_id, std::move(r));
@@ -579,6 +705,10 @@ void SipProxy::onRouterReply(const std::string& call_id, Result<zmq::message_t> 
       PlanTarget pt;
       pt.uri = t.getUri();
       pt.leg = LegInfo{pt.uri, t.getNumber(), t.getAgentId()};
+      pt.extension_digits = t.getExtensionDigits();
+      pt.caller_id_number = t.getCallerIdNumber();
+      pt.whisper = t.getWhisper();
+      pt.prevent_recording = t.getPreventRecording();
       if (!pt.uri.empty()) ps.targets.push_back(std::move(pt));
     }
     if (!ps.targets.empty()) call->steps.push_back(std::move(ps));
@@ -588,6 +718,7 @@ void SipProxy::onRouterReply(const std::string& call_id, Result<zmq::message_t> 
   call->rule = plan.getRule();
   call->number = plan.getNumber();
   call->max_duration_s = static_cast<int>(plan.getMaxDurationS());
+  call->source_tag = plan.getSourceTag();
   if (call->steps.empty()) {
     failCall(call, 480, "Temporarily Unavailable (no targets)", schema::EndReason::FAILED);
     return;
@@ -596,7 +727,8 @@ void SipProxy::onRouterReply(const std::string& call_id, Result<zmq::message_t> 
 }
 
 void SipProxy::maybeStartRinging(Call* call) {
-  if (!call->slot_held || !call->route_decided || call->phase != Call::Phase::Admitting) return;
+  bool admitted = call->slot_held || call->id.kind == schema::CallKind::TEXT;
+  if (!admitted || !call->route_decided || call->phase != Call::Phase::Admitting) return;
   call->phase = Call::Phase::Ringing;
   metrics_.admission_seconds.Observe(
       static_cast<double>(clock_.steadyMs() - call->offered_steady_ms) / 1000.0);
@@ -619,11 +751,52 @@ void SipProxy::startStep(Call* call, size_t step) {
     stepFinishedIfDone(call);
     return;
   }
+  if (call->id.kind == schema::CallKind::TEXT) return;  // NTA's timer F bounds a MESSAGE
   // The ring timer starts when the INVITEs go out; provisional responses never disarm it.
   call->step_timer = su_timer_create(su_root_task(root_),
                                      static_cast<su_duration_t>(call->steps[step].timeout_ms));
   su_timer_set(call->step_timer, stepTimerTrampoline, call);
 }
+
+namespace {
+// What the router decided for this leg, in headers a media gateway can act on (documented in
+// services/ingress/README.md). From is left as the caller sent it so dialog identity holds;
+// the presented caller ID goes in P-Asserted-Identity.
+void addLegHeaders(msg_t* fwd, const Call& call, const PlanTarget& target) {
+  sip_t* fsip = sip_object(fwd);
+  std::vector<std::string> headers;
+  if (!target.caller_id_number.empty()) {
+    std::string host = fsip->sip_from && fsip->sip_from->a_url->url_host
+                           ? fsip->sip_from->a_url->url_host
+                           : "invalid";
+    headers.push_back("P-Asserted-Identity: <sip:" + headerSafe(target.caller_id_number) + "@" +
+                      headerSafe(host) + ">");
+  }
+  if (!target.extension_digits.empty())
+    headers.push_back("X-Callmesh-Post-Dial: " + headerSafe(target.extension_digits));
+  if (!target.whisper.empty())
+    headers.push_back("X-Callmesh-Whisper: " + headerSafe(target.whisper));
+  if (target.prevent_recording) headers.push_back("X-Callmesh-Record: off");
+  if (call.max_duration_s > 0)
+    headers.push_back("X-Callmesh-Max-Duration: " + std::to_string(call.max_duration_s));
+  if (!call.source_tag.empty())
+    headers.push_back("X-Callmesh-Source-Tag: " + headerSafe(call.source_tag));
+  // Our number joins the path, so a call that comes back to us is recognised (seed 003).
+  std::string path;
+  for (const auto& n : call.path) path += headerSafe(n) + ",";
+  path += headerSafe(call.number.empty() ? call.id.dialed : call.number);
+  for (sip_unknown_t* u = fsip->sip_unknown; u;) {
+    sip_unknown_t* next = u->un_next;
+    if (u->un_name && strcasecmp(u->un_name, "X-Callmesh-Path") == 0) {
+      msg_header_remove(fwd, reinterpret_cast<msg_pub_t*>(fsip),
+                        reinterpret_cast<msg_header_t*>(u));
+    }
+    u = next;
+  }
+  headers.push_back("X-Callmesh-Path: " + path);
+  for (const auto& h : headers) sip_add_tl(fwd, fsip, SIPTAG_HEADER_STR(h.c_str()), TAG_END());
+}
+}  // namespace
 
 bool SipProxy::sendBranch(Call* call, size_t step, const PlanTarget& target) {
   int error_status = 0;
@@ -638,7 +811,9 @@ bool SipProxy::sendBranch(Call* call, size_t step, const PlanTarget& target) {
   branch->step = step;
   branch->target = target;
   branch->transport = transportOfUri(target.uri);
-  insertRecordRoute(fwd, call->caller_transport, branch->transport);
+  if (call->id.kind == schema::CallKind::VOICE)
+    insertRecordRoute(fwd, call->caller_transport, branch->transport);
+  addLegHeaders(fwd, *call, target);
   // The route URL is the configured target itself: the next hop is never taken from the message.
   branch->orq = nta_outgoing_mcreate(agent_, branchTrampoline, branch.get(),
                                      URL_STRING_MAKE(target.uri.c_str()), fwd, TAG_END());
@@ -675,7 +850,21 @@ int SipProxy::onBranchResponse(Branch* branch, nta_outgoing_t* orq, const sip_t*
     return 0;
   }
   branch->final = true;
-  if (status < 300) {
+  if (status < 300 && call->id.kind == schema::CallKind::TEXT) {
+    msg_t* out = msg_copy(nta_outgoing_getresponse(orq));
+    if (out && call->irq) {
+      sip_via_remove(out, sip_object(out));
+      nta_incoming_mreply(call->irq, out);
+    } else if (out) {
+      msg_destroy(out);
+    }
+    if (call->irq) {
+      nta_incoming_destroy(call->irq);
+      call->irq = nullptr;
+    }
+    call->answered = branch;
+    endCall(call, schema::EndReason::DELIVERED, status);
+  } else if (status < 300) {
     if (call->phase == Call::Phase::Ringing) {
       answerCall(call, branch, orq);
     } else {
@@ -767,6 +956,12 @@ void SipProxy::answerCall(Call* call, Branch* branch, nta_outgoing_t* orq) {
   }
   cancelBranches(call, branch);  // first 2xx wins; the other phones stop ringing
   msg_t* out = msg_copy(nta_outgoing_getresponse(orq));
+  if (out) {
+    sip_t* rsip = sip_object(out);
+    call->callee_to = headerValue(reinterpret_cast<const sip_header_t*>(rsip->sip_to));
+    call->callee_contact =
+        rsip->sip_contact ? urlText(rsip->sip_contact->m_url) : branch->target.uri;
+  }
   if (out && call->irq) {
     sip_via_remove(out, sip_object(out));
     nta_incoming_mreply(call->irq, out);
@@ -812,9 +1007,49 @@ void SipProxy::onMaxDuration(Call* call) {
   }
   if (call->phase != Call::Phase::Answered) return;
   log_.info("call_max_duration", {{"call_id", call->id.call_id}});
-  // The call's slot and state are released here; sending BYE to both sides is the ingress
-  // issue's work (it needs per-side CSeq tracking). In-dialog requests after this get 481.
+  // seed 000 (after-hours time limit): the proxy ends the call itself, towards both sides.
+  sendBye(call, /*to_caller=*/true, "call time limit");
+  sendBye(call, /*to_caller=*/false, "call time limit");
   endCall(call, schema::EndReason::MAX_DURATION, 200);
+}
+
+namespace {
+int byeTrampoline(void* self, nta_outgoing_t* orq, const sip_t*) {
+  return static_cast<SipProxy*>(self)->onByeResponse(orq);
+}
+}  // namespace
+
+// A BYE the proxy originates, as if from the other side of the dialog: From/To swapped as that
+// side would send them, the next CSeq of that side, sent to the hop we know (never a host
+// from the message).
+void SipProxy::sendBye(Call* call, bool to_caller, const char* reason) {
+  if (!call->answered) return;
+  const std::string& request_uri = to_caller ? call->caller_contact : call->callee_contact;
+  const std::string& next_hop = to_caller ? call->caller_target : call->answered->target.uri;
+  std::string from = to_caller ? call->callee_to : call->caller_from;
+  std::string to = to_caller ? call->caller_from : call->callee_to;
+  uint32_t cseq = to_caller ? ++call->callee_cseq : ++call->caller_cseq;
+  if (request_uri.empty() || from.empty() || to.empty()) return;
+  msg_t* msg = nta_msg_create(agent_, 0);
+  sip_t* bsip = sip_object(msg);
+  std::string rq = "BYE " + request_uri + " SIP/2.0";
+  std::string cs = std::to_string(cseq) + " BYE";
+  std::string why = std::string("SIP;cause=200;text=\"") + reason + "\"";
+  if (sip_add_tl(msg, bsip, SIPTAG_REQUEST_STR(rq.c_str()), SIPTAG_FROM_STR(from.c_str()),
+                 SIPTAG_TO_STR(to.c_str()), SIPTAG_CALL_ID_STR(call->id.call_id.c_str()),
+                 SIPTAG_CSEQ_STR(cs.c_str()), SIPTAG_MAX_FORWARDS_STR("70"),
+                 SIPTAG_REASON_STR(why.c_str()), TAG_END()) < 0) {
+    msg_destroy(msg);
+    return;
+  }
+  nta_outgoing_t* orq = nta_outgoing_mcreate(agent_, byeTrampoline, this,
+                                             URL_STRING_MAKE(next_hop.c_str()), msg, TAG_END());
+  if (!orq) msg_destroy(msg);
+}
+
+int SipProxy::onByeResponse(nta_outgoing_t* orq) {
+  if (nta_outgoing_status(orq) >= 200) nta_outgoing_destroy(orq);
+  return 0;
 }
 
 void SipProxy::endCall(Call* call, schema::EndReason why, int status) {

@@ -16,6 +16,7 @@
 #include "services/ingress/call_event_publisher.h"
 #include "services/ingress/ingress_metrics.h"
 #include "services/ingress/sofia.h"
+#include "services/ingress/source_guard.h"
 #include "shared/base/clock.h"
 #include "shared/config/cluster_config.h"
 #include "shared/log/logger.h"
@@ -31,10 +32,14 @@ struct ClusterPeers {
   std::string notification;
 };
 
-// One ring target as the router decided it.
+// One ring target as the router decided it, with what the media gateway must do on that leg.
 struct PlanTarget {
   std::string uri;
   LegInfo leg;
+  std::string extension_digits;  // dialled after connect; `w` = half-second pause (seed 000)
+  std::string caller_id_number;  // presented as P-Asserted-Identity; empty = the caller's own
+  std::string whisper;
+  bool prevent_recording = false;
 };
 
 struct PlanStep {
@@ -81,6 +86,16 @@ struct Call {
   std::string rule;
   std::string number;  // configured number the router matched
   int max_duration_s = 0;
+  std::string source_tag;
+  std::vector<std::string> path;  // our numbers this call already passed (loop check)
+  // Dialog state the proxy needs to end the call itself (time limit, drain): header values as
+  // received, the Contact URIs, and the highest CSeq seen from each side.
+  std::string caller_from;
+  std::string caller_contact;
+  std::string callee_to;
+  std::string callee_contact;
+  uint32_t caller_cseq = 0;
+  uint32_t callee_cseq = 0;
   std::vector<std::unique_ptr<Branch>> branches;
   size_t current_step = 0;
   su_timer_t* step_timer = nullptr;
@@ -125,12 +140,15 @@ class SipProxy {
   struct InDialogTxn;
   int onInDialogResponse(InDialogTxn* txn, nta_outgoing_t* orq, const sip_t* sip);
   int onStray(msg_t* msg, sip_t* sip);
+  int onByeResponse(nta_outgoing_t* orq);
   void onStepTimeout(Call* call);
   void onMaxDuration(Call* call);
   void onTick();
 
  private:
-  void handleNewInvite(nta_incoming_t* irq, const sip_t* sip);
+  void handleNewCall(nta_incoming_t* irq, const sip_t* sip, schema::CallKind kind);
+  bool admitSource(nta_incoming_t* irq, const sip_t* sip);
+  void sendBye(Call* call, bool to_caller, const char* reason);
   void handleInDialog(nta_incoming_t* irq, const sip_t* sip);
   void forwardAck(nta_incoming_t* irq, const sip_t* sip);
   void askLimiterAndRouter(Call* call, const sip_t* sip);
@@ -177,6 +195,7 @@ class SipProxy {
   std::unique_ptr<transport::RequestClient> presence_events_;
   std::unique_ptr<transport::RequestClient> notification_events_;
   std::unique_ptr<CallEventPublisher> events_;
+  std::unique_ptr<SourceGuard> guard_;
   std::vector<int> wait_indices_;
   uint64_t events_dropped_reported_ = 0;
 

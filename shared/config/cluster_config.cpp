@@ -47,6 +47,61 @@ ServiceEndpoints readEndpoints(YamlMap& m, const std::string& default_bind,
   return ep;
 }
 
+// "mon-fri", "sat", "mon,wed,fri" -> day indexes (0 = Monday).
+bool parseDays(const std::string& text, std::vector<int>& out) {
+  static const char* kNames[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
+  auto index = [](const std::string& d) {
+    for (int i = 0; i < 7; ++i) {
+      if (d == kNames[i]) return i;
+    }
+    return -1;
+  };
+  std::stringstream parts(text);
+  std::string part;
+  while (std::getline(parts, part, ',')) {
+    auto dash = part.find('-');
+    int a = index(part.substr(0, dash));
+    int b = dash == std::string::npos ? a : index(part.substr(dash + 1));
+    if (a < 0 || b < 0) return false;
+    for (int d = a;; d = (d + 1) % 7) {
+      out.push_back(d);
+      if (d == b) break;
+    }
+  }
+  return !out.empty();
+}
+
+// "HH:MM" -> minutes after midnight; "24:00" allowed as the end of the day.
+bool parseClock(const std::string& text, int& minutes) {
+  if (text.size() != 5 || text[2] != ':') return false;
+  for (size_t i : {0, 1, 3, 4}) {
+    if (text[i] < '0' || text[i] > '9') return false;
+  }
+  int h = std::stoi(text.substr(0, 2));
+  int m = std::stoi(text.substr(3, 2));
+  if (h > 24 || m > 59 || (h == 24 && m != 0)) return false;
+  minutes = h * 60 + m;
+  return true;
+}
+
+// Calls `each(key, map)` for every entry of the mapping under `key`, each checked for unknown keys.
+template <typename Each>
+void forEachEntry(YamlMap& parent, const char* key, const char* shape, ConfigErrors& errors,
+                  Each each) {
+  YAML::Node node = parent.child(key);
+  if (!node.IsDefined() || node.IsNull()) return;
+  if (!node.IsMap()) {
+    errors.add(node, parent.keyPath(key), shape);
+    return;
+  }
+  for (auto it = node.begin(); it != node.end(); ++it) {
+    std::string name = it->first.Scalar();
+    YamlMap entry(it->second, parent.keyPath(key) + "." + name, errors);
+    each(name, entry);
+    entry.finish();
+  }
+}
+
 bool validCidr(const std::string& cidr) {
   auto slash = cidr.find('/');
   std::string addr = slash == std::string::npos ? cidr : cidr.substr(0, slash);
@@ -103,6 +158,15 @@ Result<ClusterConfig> parseClusterConfig(const std::string& yaml_text,
     for (const auto& c : in.trusted_sources) {
       if (!validCidr(c)) m.error("trusted_sources", "'" + c + "' is not a CIDR like 10.0.0.0/8");
     }
+    std::string untrusted = m.string("untrusted_action", "drop");
+    if (untrusted != "drop" && untrusted != "reject")
+      m.error("untrusted_action", "must be drop or reject");
+    in.reject_untrusted = untrusted == "reject";
+    in.rate_limit_rps =
+        static_cast<int>(m.integer("rate_limit_rps", in.rate_limit_rps, 1, 1000000));
+    in.rate_limit_burst =
+        static_cast<int>(m.integer("rate_limit_burst", in.rate_limit_burst, 1, 10000000));
+    in.ban_s = static_cast<int>(m.integer("ban_s", in.ban_s, 0, 86400));
     in.request_timeout_ms =
         static_cast<int>(m.integer("request_timeout_ms", in.request_timeout_ms, 10, 10000));
     in.request_attempts =
@@ -161,12 +225,108 @@ Result<ClusterConfig> parseClusterConfig(const std::string& yaml_text,
     YamlMap m(top.child("agent_presence"), "agent_presence", errors);
     cfg.presence.net = readEndpoints(m, "tcp://127.0.0.1:7003", "127.0.0.1:9463");
     cfg.presence.log_level = m.string("log_level", "info");
+    cfg.presence.reconcile_interval_ms = static_cast<int>(
+        m.integer("reconcile_interval_ms", cfg.presence.reconcile_interval_ms, 1000, 3600000));
+    YAML::Node agents = m.child("agents");
+    if (agents.IsDefined() && !agents.IsNull()) {
+      if (!agents.IsMap()) {
+        errors.add(agents, "agent_presence.agents", "must map agent ids to their hours");
+      } else {
+        for (auto it = agents.begin(); it != agents.end(); ++it) {
+          std::string id = it->first.Scalar();
+          YamlMap a(it->second, "agent_presence.agents." + id, errors);
+          AgentHours hours;
+          hours.utc_offset_minutes =
+              static_cast<int>(a.integer("utc_offset_minutes", 0, -14 * 60, 14 * 60));
+          YAML::Node list = a.child("working_hours");
+          if (list.IsDefined() && !list.IsNull()) {
+            if (!list.IsSequence()) {
+              a.error("working_hours", "must be a list of {days, from, to}");
+            } else {
+              for (size_t i = 0; i < list.size(); ++i) {
+                std::string path = a.keyPath("working_hours") + "[" + std::to_string(i) + "]";
+                YamlMap r(list[i], path, errors);
+                WorkingHoursRange range;
+                std::string days = r.string("days", "mon-sun");
+                std::string from = r.string("from", "00:00");
+                std::string to = r.string("to", "24:00");
+                if (!parseDays(days, range.days)) {
+                  r.error("days", "must be a day or range like mon-fri (mon..sun)");
+                }
+                if (!parseClock(from, range.from_minute)) r.error("from", "must be HH:MM");
+                if (!parseClock(to, range.to_minute)) r.error("to", "must be HH:MM (24:00 ok)");
+                if (range.from_minute >= range.to_minute) r.error("to", "must be after from");
+                r.finish();
+                hours.working_hours.push_back(range);
+              }
+            }
+          }
+          a.finish();
+          cfg.presence.agents[id] = hours;
+        }
+      }
+    }
     m.finish();
   }
   {
     YamlMap m(top.child("notification"), "notification", errors);
-    cfg.notification.net = readEndpoints(m, "tcp://127.0.0.1:7004", "127.0.0.1:9464");
-    cfg.notification.log_level = m.string("log_level", "info");
+    auto& n = cfg.notification;
+    n.net = readEndpoints(m, "tcp://127.0.0.1:7004", "127.0.0.1:9464");
+    n.log_level = m.string("log_level", "info");
+    n.api = m.string("api", n.api);
+    {
+      std::string h;
+      int p = 0;
+      bool zero_port = n.api.size() > 2 && n.api.substr(n.api.size() - 2) == ":0";
+      if (!zero_port && !splitHostPort(n.api, h, p)) m.error("api", "must be host:port");
+    }
+    n.text_gateway = m.string("text_gateway", "");
+    if (!n.text_gateway.empty()) {
+      std::string h;
+      int p = 0;
+      if (!splitHostPort(n.text_gateway, h, p)) m.error("text_gateway", "must be host:port");
+    }
+    n.text_max_wait_ms =
+        static_cast<int>(m.integer("text_max_wait_ms", n.text_max_wait_ms, 500, 64000));
+    forEachEntry(m, "tokens", "must map bearer tokens to {agent_id, role}", errors,
+                 [&](const std::string& token, YamlMap& t) {
+                   ApiToken tok;
+                   auto agent = t.requiredString("agent_id");
+                   if (agent) tok.agent_id = *agent;
+                   std::string role = t.string("role", "agent");
+                   if (role == "admin") {
+                     tok.role = ApiRole::Admin;
+                   } else if (role != "agent") {
+                     t.error("role", "must be agent or admin");
+                   }
+                   if (token.size() < 8) {
+                     errors.add(t.node(), t.path(), "token must be at least 8 characters");
+                   }
+                   n.tokens[token] = tok;
+                 });
+    forEachEntry(m, "numbers", "must map E.164 numbers to {source, tag, selected_agents}", errors,
+                 [&](const std::string& number, YamlMap& c) {
+                   CompanyNumberSettings s;
+                   if (number.size() < 2 || number[0] != '+') {
+                     errors.add(c.node(), c.path(), "number must be E.164 like +15550100");
+                   }
+                   s.source = c.string("source", "");
+                   s.tag = c.string("tag", "");
+                   s.selected_agents = c.stringList("selected_agents");
+                   n.numbers[number] = s;
+                 });
+    forEachEntry(m, "agents", "must map agent ids to {personal_number, company_number, sender_id}",
+                 errors, [&](const std::string& id, YamlMap& a) {
+                   AgentNumbers s;
+                   s.personal_number = a.string("personal_number", "");
+                   s.company_number = a.string("company_number", "");
+                   s.sender_id = a.string("sender_id", "");
+                   for (const char* k : {"personal_number", "company_number", "sender_id"}) {
+                     std::string v = a.string(k, "");
+                     if (!v.empty() && v[0] != '+') a.error(k, "must be E.164 like +15550100");
+                   }
+                   n.agents[id] = s;
+                 });
     m.finish();
   }
   top.finish();

@@ -29,6 +29,10 @@ struct IngressSettings {
   std::string record_route_host;  // empty: sip_host (or CALLMESH_POD_IP when sip_host is 0.0.0.0)
   std::string admin = "127.0.0.1:9460";
   std::vector<std::string> trusted_sources;  // CIDRs; empty = loopback only
+  bool reject_untrusted = false;             // true: 403 to untrusted sources; false: drop silently
+  int rate_limit_rps = 500;                  // sustained requests per second per source address
+  int rate_limit_burst = 1000;               // short spike a source may send above the rate
+  int ban_s = 30;                            // how long a source that overran its limit is ignored
   int request_timeout_ms = 300;              // per attempt, to router and limiter
   int request_attempts = 3;                  // attempts before the call fails with 503
   int max_call_duration_s = 14400;  // hard bound on a dialog; also bounds a lease after a lost BYE
@@ -55,6 +59,58 @@ struct RouterSettings {
   std::string log_level = "info";
 };
 
+// One weekly working-hours range of an agent, in the agent's UTC offset.
+struct WorkingHoursRange {
+  std::vector<int> days;  // 0 = Monday .. 6 = Sunday
+  int from_minute = 0;    // minutes after local midnight, inclusive
+  int to_minute = 1440;   // exclusive; 1440 = end of day
+};
+
+// Per-agent presence settings (agent_presence.agents.<id>).
+struct AgentHours {
+  int utc_offset_minutes = 0;                    // local time = UTC + this
+  std::vector<WorkingHoursRange> working_hours;  // empty = always working
+};
+
+struct PresenceSettings {
+  ServiceEndpoints net;
+  std::string log_level = "info";
+  std::map<std::string, AgentHours> agents;  // agent id -> working hours
+  int reconcile_interval_ms = 30000;         // sweep of stale live calls (lost `ended` events)
+};
+
+// Per company number follow-up settings (seed 004 "Source & Tag", "Blast Alert").
+struct CompanyNumberSettings {
+  std::string source;                        // contact Source for contacts made from its calls
+  std::string tag;                           // Tag added to those contacts
+  std::vector<std::string> selected_agents;  // who sees its unknown texts/missed calls
+};
+
+enum class ApiRole { Agent, Admin };
+
+struct ApiToken {
+  std::string agent_id;
+  ApiRole role = ApiRole::Agent;
+};
+
+// An agent's own numbers for texts out (seed 004 "Outbound Logic").
+struct AgentNumbers {
+  std::string personal_number;  // empty = none
+  std::string company_number;   // the one company number assigned to the agent
+  std::string sender_id;        // "Sender ID to Display" for auto texts; empty = not chosen
+};
+
+struct NotificationSettings {
+  ServiceEndpoints net;
+  std::string log_level = "info";
+  std::string api = "127.0.0.1:8080";                    // HTTP API host:port
+  std::map<std::string, ApiToken> tokens;                // bearer token -> who and role
+  std::map<std::string, CompanyNumberSettings> numbers;  // E.164 -> settings
+  std::map<std::string, AgentNumbers> agents;            // agent id -> numbers
+  std::string text_gateway;     // host:port (UDP) of the SIP gateway texts go to; empty = off
+  int text_max_wait_ms = 8000;  // give up on a text without a final response after this
+};
+
 // The whole cluster.yaml: one file every service reads, each using its own section.
 struct ClusterConfig {
   std::string source_file;
@@ -62,8 +118,8 @@ struct ClusterConfig {
   IngressSettings ingress;
   RouterSettings router;
   LimiterSettings limiter;
-  PlainServiceSettings presence;
-  PlainServiceSettings notification;
+  PresenceSettings presence;
+  NotificationSettings notification;
 };
 
 // Parses and validates cluster.yaml; every problem is reported as `file:line: key: what is wrong`.

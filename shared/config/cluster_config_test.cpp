@@ -87,11 +87,111 @@ TEST(ClusterConfig, SectionThatIsNotAMapping) {
       << cfg.error().message;
 }
 
+TEST(ClusterConfig, IngressProtectionSettings) {
+  auto cfg = parseClusterConfig(
+      "router:\n  routing_file: r.yaml\ningress:\n  untrusted_action: reject\n  rate_limit_rps: "
+      "50\n"
+      "  rate_limit_burst: 80\n  ban_s: 5\n",
+      "c.yaml");
+  ASSERT_TRUE(cfg.ok()) << cfg.error().describe();
+  EXPECT_TRUE(cfg->ingress.reject_untrusted);
+  EXPECT_EQ(cfg->ingress.rate_limit_rps, 50);
+  EXPECT_EQ(cfg->ingress.rate_limit_burst, 80);
+  EXPECT_EQ(cfg->ingress.ban_s, 5);
+  auto bad = parseClusterConfig(
+      "router:\n  routing_file: r.yaml\ningress:\n  untrusted_action: maybe\n", "c.yaml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().message, "c.yaml:4: ingress.untrusted_action: must be drop or reject");
+}
+
 TEST(ClusterConfig, MissingFileIsNotFound) {
   auto cfg = loadClusterConfig("/nonexistent/cluster.yaml");
   ASSERT_FALSE(cfg.ok());
   EXPECT_EQ(cfg.error().kind, ErrorKind::NotFound);
   EXPECT_EQ(cfg.error().context, "/nonexistent/cluster.yaml");
+}
+
+TEST(ClusterConfig, NotificationDefaultsAndApiSettings) {
+  auto cfg = parseClusterConfig(kGood, "c.yaml");
+  ASSERT_TRUE(cfg.ok()) << cfg.error().describe();
+  EXPECT_EQ(cfg->notification.api, "127.0.0.1:8080");
+  EXPECT_TRUE(cfg->notification.tokens.empty());
+  EXPECT_TRUE(cfg->notification.text_gateway.empty());
+  EXPECT_EQ(cfg->presence.reconcile_interval_ms, 30000);
+}
+
+// seed 004_ee4e98a6a7f6781b.txt: per company number Source & Tag and selected agents, roles.
+TEST(ClusterConfig, NotificationNumbersTokensAndAgents) {
+  auto cfg = parseClusterConfig(std::string(kGood) + R"(notification:
+  api: 127.0.0.1:0
+  text_gateway: 127.0.0.1:5099
+  tokens:
+    "alice-token-1": {agent_id: alice}
+    "admin-token-1": {agent_id: root, role: admin}
+  numbers:
+    "+15550200": {source: "Company line", tag: "website", selected_agents: [alice, bob]}
+  agents:
+    alice: {company_number: "+15550200", personal_number: "+15550301"}
+agent_presence:
+  reconcile_interval_ms: 5000
+  agents:
+    alice:
+      utc_offset_minutes: -300
+      working_hours: [{days: mon-fri, from: "08:00", to: "18:00"}, {days: sat}]
+)",
+                                "c.yaml");
+  ASSERT_TRUE(cfg.ok()) << cfg.error().describe();
+  const auto& n = cfg->notification;
+  EXPECT_EQ(n.api, "127.0.0.1:0");
+  EXPECT_EQ(n.text_gateway, "127.0.0.1:5099");
+  EXPECT_EQ(n.tokens.at("alice-token-1").agent_id, "alice");
+  EXPECT_EQ(n.tokens.at("alice-token-1").role, ApiRole::Agent);
+  EXPECT_EQ(n.tokens.at("admin-token-1").role, ApiRole::Admin);
+  EXPECT_EQ(n.numbers.at("+15550200").source, "Company line");
+  EXPECT_EQ(n.numbers.at("+15550200").tag, "website");
+  EXPECT_EQ(n.numbers.at("+15550200").selected_agents, (std::vector<std::string>{"alice", "bob"}));
+  EXPECT_EQ(n.agents.at("alice").personal_number, "+15550301");
+  EXPECT_TRUE(n.agents.at("alice").sender_id.empty());
+  const auto& p = cfg->presence;
+  EXPECT_EQ(p.reconcile_interval_ms, 5000);
+  ASSERT_EQ(p.agents.at("alice").working_hours.size(), 2u);
+  EXPECT_EQ(p.agents.at("alice").utc_offset_minutes, -300);
+  EXPECT_EQ(p.agents.at("alice").working_hours[0].days, (std::vector<int>{0, 1, 2, 3, 4}));
+  EXPECT_EQ(p.agents.at("alice").working_hours[0].from_minute, 480);
+  EXPECT_EQ(p.agents.at("alice").working_hours[1].days, (std::vector<int>{5}));
+  EXPECT_EQ(p.agents.at("alice").working_hours[1].to_minute, 1440);
+}
+
+TEST(ClusterConfig, NotificationMistakesNameTheKey) {
+  auto cfg = parseClusterConfig(std::string(kGood) + R"(notification:
+  api: nowhere
+  tokens:
+    "alice-token-1": {agent_id: alice, role: boss}
+  numbers:
+    "5550200": {source: x, colour: red}
+  agents:
+    bob: {personal_number: "5550301"}
+agent_presence:
+  agents:
+    alice: {working_hours: [{days: someday, from: "25:00"}]}
+)",
+                                "c.yaml");
+  ASSERT_FALSE(cfg.ok());
+  const std::string& m = cfg.error().message;
+  EXPECT_NE(m.find("notification.api: must be host:port"), std::string::npos) << m;
+  EXPECT_NE(m.find("notification.tokens.alice-token-1.role: must be agent or admin"),
+            std::string::npos)
+      << m;
+  EXPECT_NE(m.find("notification.numbers.5550200: number must be E.164"), std::string::npos) << m;
+  EXPECT_NE(m.find("notification.numbers.5550200.colour: unknown key"), std::string::npos) << m;
+  EXPECT_NE(m.find("notification.agents.bob.personal_number: must be E.164"), std::string::npos)
+      << m;
+  EXPECT_NE(m.find("agent_presence.agents.alice.working_hours[0].days: must be a day"),
+            std::string::npos)
+      << m;
+  EXPECT_NE(m.find("agent_presence.agents.alice.working_hours[0].from: must be HH:MM"),
+            std::string::npos)
+      << m;
 }
 
 }  // namespace

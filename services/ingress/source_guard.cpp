@@ -1,0 +1,115 @@
+#include "services/ingress/source_guard.h"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <cstring>
+
+namespace callmesh::ingress {
+
+bool parseIp(const std::string& text, std::array<uint8_t, 16>& out) {
+  out.fill(0);
+  in_addr v4{};
+  if (inet_pton(AF_INET, text.c_str(), &v4) == 1) {
+    out[10] = 0xff;
+    out[11] = 0xff;
+    std::memcpy(out.data() + 12, &v4, 4);
+    return true;
+  }
+  std::string bare = text;
+  if (bare.size() > 2 && bare.front() == '[' && bare.back() == ']')
+    bare = bare.substr(1, bare.size() - 2);
+  in6_addr v6{};
+  if (inet_pton(AF_INET6, bare.c_str(), &v6) == 1) {
+    std::memcpy(out.data(), &v6, 16);
+    return true;
+  }
+  return false;
+}
+
+Result<Cidr> Cidr::parse(const std::string& text) {
+  auto slash = text.find('/');
+  std::string addr = text.substr(0, slash);
+  Cidr c;
+  if (!parseIp(addr, c.address))
+    return invalidInput("'" + text + "' is not an IP network", "trusted_sources");
+  bool v4 = addr.find(':') == std::string::npos;
+  int max_bits = v4 ? 32 : 128;
+  int bits = max_bits;
+  if (slash != std::string::npos) {
+    try {
+      bits = std::stoi(text.substr(slash + 1));
+    } catch (...) {
+      return invalidInput("'" + text + "' has no prefix length after /", "trusted_sources");
+    }
+    if (bits < 0 || bits > max_bits)
+      return invalidInput("'" + text + "' prefix length out of range", "trusted_sources");
+  }
+  c.prefix_bits = v4 ? bits + 96 : bits;
+  return c;
+}
+
+bool Cidr::contains(const std::array<uint8_t, 16>& ip) const {
+  int bits = prefix_bits;
+  for (size_t i = 0; i < 16 && bits > 0; ++i, bits -= 8) {
+    uint8_t mask = bits >= 8 ? 0xff : static_cast<uint8_t>(0xff << (8 - bits));
+    if ((ip[i] & mask) != (address[i] & mask)) return false;
+  }
+  return true;
+}
+
+Result<SourceGuard> SourceGuard::create(const SourceGuardSettings& settings) {
+  SourceGuard guard(settings);
+  std::vector<std::string> trusted = settings.trusted;
+  if (trusted.empty()) trusted = {"127.0.0.0/8", "::1/128"};  // safe default: loopback only
+  for (const auto& t : trusted) {
+    auto c = Cidr::parse(t);
+    if (!c.ok()) return c.error();
+    guard.trusted_.push_back(c.value());
+  }
+  return guard;
+}
+
+SourceGuard::Verdict SourceGuard::check(const std::string& ip, int64_t now_ms) {
+  std::array<uint8_t, 16> addr{};
+  if (!parseIp(ip, addr)) return Verdict::Untrusted;
+  bool trusted = std::any_of(trusted_.begin(), trusted_.end(),
+                             [&](const Cidr& c) { return c.contains(addr); });
+  if (!trusted) return Verdict::Untrusted;
+
+  auto it = buckets_.find(ip);
+  if (it == buckets_.end()) {
+    if (buckets_.size() >= settings_.max_tracked_sources) forgetIdle(now_ms);
+    it = buckets_.emplace(ip, Bucket{settings_.burst, now_ms, 0}).first;
+  }
+  Bucket& b = it->second;
+  if (b.banned_until_ms > now_ms) return Verdict::Banned;
+  double elapsed_s = static_cast<double>(now_ms - b.updated_ms) / 1000.0;
+  b.tokens = std::min(settings_.burst, b.tokens + elapsed_s * settings_.requests_per_second);
+  b.updated_ms = now_ms;
+  if (b.tokens < 1.0) {
+    b.banned_until_ms = now_ms + settings_.ban_ms;
+    b.tokens = settings_.burst;  // a fresh bucket when the ban ends
+    ++bans_;
+    return Verdict::RateLimited;
+  }
+  b.tokens -= 1.0;
+  return Verdict::Allow;
+}
+
+void SourceGuard::forgetIdle(int64_t now_ms) {
+  // Full buckets of sources that are not banned carry no state worth keeping.
+  for (auto it = buckets_.begin(); it != buckets_.end();) {
+    const Bucket& b = it->second;
+    double refilled = b.tokens + static_cast<double>(now_ms - b.updated_ms) / 1000.0 *
+                                     settings_.requests_per_second;
+    if (b.banned_until_ms <= now_ms && refilled >= settings_.burst) {
+      it = buckets_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  if (buckets_.size() >= settings_.max_tracked_sources) buckets_.erase(buckets_.begin());
+}
+
+}  // namespace callmesh::ingress
