@@ -51,6 +51,9 @@ IngressMetrics::IngressMetrics(prometheus::Registry& registry)
                   "Requests/responses dropped: unknown dialog, stray response, not ours")),
       events_dropped(counter(registry, "callmesh_ingress_events_dropped_total",
                              "Call events refused because a subscriber's backlog was full")),
+      refused_name_lookups(
+          counter(registry, "callmesh_ingress_refused_name_lookups_total",
+                  "Lookups of host names not in our configuration (e.g. a Via host), refused")),
       active_calls(
           gauge(registry, "callmesh_ingress_active_calls", "Calls being set up or connected")),
       events_pending(gauge(registry, "callmesh_ingress_events_pending",

@@ -43,6 +43,7 @@ struct IngressMetrics {
   prometheus::Counter& branches_started;
   prometheus::Counter& dropped_requests;  // in-dialog requests for unknown dialogs, stray replies
   prometheus::Counter& events_dropped;
+  prometheus::Counter& refused_name_lookups;  // DNS lookups of names not in our config, refused
   prometheus::Gauge& active_calls;
   prometheus::Gauge& events_pending;
   prometheus::Gauge& held_slots;

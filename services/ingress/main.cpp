@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "services/ingress/name_resolution_guard.h"
 #include "services/ingress/sip_proxy.h"
 #include "shared/base/clock.h"
 #include "shared/config/cluster_config.h"
@@ -25,6 +26,12 @@ int main(int argc, char** argv) {
   }
   if (args->check_only) return 0;
   Logger log("ingress", parseLogLevel(cfg->ingress.log_level));
+  // Names the ingress may resolve: only those in its own configuration (peers, Redis). Ring
+  // targets from the router join the list when they are used (SipProxy::sendBranch).
+  ingress::allowNameResolution(
+      {ingress::hostOf(cfg->router.net.endpoint), ingress::hostOf(cfg->limiter.net.endpoint),
+       ingress::hostOf(cfg->presence.net.endpoint), ingress::hostOf(cfg->notification.net.endpoint),
+       cfg->redis.host, cfg->ingress.sip_host, cfg->ingress.record_route_host});
   auto registry = std::make_shared<prometheus::Registry>();
   ingress::IngressMetrics metrics(*registry);
   SystemClock clock;

@@ -1,5 +1,7 @@
 #include "services/ingress/sip_proxy.h"
 
+#include "services/ingress/name_resolution_guard.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -107,6 +109,18 @@ std::vector<std::string> numbersOnPath(const sip_t* sip) {
     }
   }
   return path;
+}
+
+// False when the request carries an Accept header that rules out application/sdp.
+bool acceptsSdp(const sip_t* sip) {
+  if (!sip->sip_accept) return true;
+  for (sip_accept_t const* a = sip->sip_accept; a; a = a->ac_next) {
+    if (!a->ac_type) return true;  // an empty Accept header
+    std::string t = a->ac_type;
+    for (auto& ch : t) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    if (t == "application/sdp" || t == "application/*" || t == "*/*") return true;
+  }
+  return false;
 }
 
 // The hop a request came from, as a URI we can send to: sip:ip:port;transport=x.
@@ -400,6 +414,13 @@ int SipProxy::onRequest(nta_incoming_t* irq, const sip_t* sip) {
     forwardAck(irq, sip);
     return 0;
   }
+  if (sip->sip_cseq &&
+      (sip->sip_cseq->cs_method != method ||
+       (method == sip_method_unknown && sip->sip_cseq->cs_method_name && method_name &&
+        std::strcmp(sip->sip_cseq->cs_method_name, method_name) != 0))) {
+    reply(irq, 400, "CSeq method does not match request method");
+    return 0;
+  }
   bool in_dialog = sip->sip_to && sip->sip_to->a_tag;
   url_t const* ruri = sip->sip_request->rq_url;
   if (ruri->url_type != url_sip && ruri->url_type != url_sips) {
@@ -423,6 +444,14 @@ int SipProxy::onRequest(nta_incoming_t* irq, const sip_t* sip) {
   }
   switch (method) {
     case sip_method_invite:
+      if (!acceptsSdp(sip)) {
+        // Every phone we ring answers with SDP; a caller that cannot take it cannot be served.
+        nta_incoming_tag(irq, nullptr);
+        nta_incoming_treply(irq, 406, "Not Acceptable", SIPTAG_ACCEPT_STR("application/sdp"),
+                            TAG_END());
+        nta_incoming_destroy(irq);
+        return 0;
+      }
       handleNewCall(irq, sip, schema::CallKind::VOICE);
       return 0;
     case sip_method_message:
@@ -523,9 +552,8 @@ void SipProxy::insertRecordRoute(msg_t* msg, const std::string& caller_transport
 void SipProxy::handleNewCall(nta_incoming_t* irq, const sip_t* sip, schema::CallKind kind) {
   bool voice = kind == schema::CallKind::VOICE;
   std::string call_id = sip->sip_call_id ? text(sip->sip_call_id->i_id) : std::string();
-  if (call_id.empty() || !sip->sip_from || !sip->sip_from->a_tag) {
-    // RFC 2543 requests without a From tag cannot be told apart from their dialogs later.
-    reply(irq, 400, call_id.empty() ? "Missing Call-ID" : "Missing From tag");
+  if (call_id.empty() || !sip->sip_from) {
+    reply(irq, 400, call_id.empty() ? "Missing Call-ID" : "Missing From");
     return;
   }
   if (draining_) {
@@ -556,7 +584,8 @@ void SipProxy::handleNewCall(nta_incoming_t* irq, const sip_t* sip, schema::Call
   call->id.dialed = dialed;
   call->id.caller = userPart(sip->sip_from->a_url);
   call->id.kind = kind;
-  call->caller_tag = sip->sip_from->a_tag;
+  // RFC 2543 callers send no From tag (RFC 4475 3.4.1): the dialog is then told by Call-ID alone.
+  call->caller_tag = text(sip->sip_from->a_tag);
   call->caller_from = headerValue(reinterpret_cast<const sip_header_t*>(sip->sip_from));
   call->caller_contact = sip->sip_contact ? urlText(sip->sip_contact->m_url) : std::string();
   call->caller_cseq = sip->sip_cseq ? sip->sip_cseq->cs_seq : 0;
@@ -815,6 +844,7 @@ bool SipProxy::sendBranch(Call* call, size_t step, const PlanTarget& target) {
     insertRecordRoute(fwd, call->caller_transport, branch->transport);
   addLegHeaders(fwd, *call, target);
   // The route URL is the configured target itself: the next hop is never taken from the message.
+  allowNameResolution({hostOf(target.uri)});
   branch->orq = nta_outgoing_mcreate(agent_, branchTrampoline, branch.get(),
                                      URL_STRING_MAKE(target.uri.c_str()), fwd, TAG_END());
   if (!branch->orq) {
@@ -1263,6 +1293,12 @@ void SipProxy::onTick() {
     c->onReadable();  // a send above may have consumed the edge (ZMQ_FD is edge-triggered)
   }
   graveyard_.clear();
+  uint64_t refused = refusedNameLookups();
+  if (refused > refused_lookups_reported_) {
+    metrics_.refused_name_lookups.Increment(
+        static_cast<double>(refused - refused_lookups_reported_));
+    refused_lookups_reported_ = refused;
+  }
   int64_t now = clock_.steadyMs();
   if (now - last_renew_ms_ >= config_.ingress.lease_renew_ms) {
     last_renew_ms_ = now;
