@@ -16,6 +16,8 @@ struct AgentState {
   ringing @2 :UInt32;             # legs ringing at the agent now (from call events)
   onCall @3 :UInt32;              # connected calls at the agent now (from call events)
   changedAtMs @4 :Int64;          # wall clock of the last change
+  idleSinceMs @5 :Int64;          # wall clock since when the agent has no call (0 = unknown)
+  inWorkingHours @6 :Bool;        # inside the agent's configured working hours now
 }
 
 struct PresenceRequest {

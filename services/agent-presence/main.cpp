@@ -34,7 +34,13 @@ int main(int argc, char** argv) {
   agent_presence::PresenceMetrics metrics(*registry);
   redis::HiredisClient redis_client({cfg->redis.host, cfg->redis.port, cfg->redis.timeout_ms});
   agent_presence::PresenceLedger ledger(redis_client);
-  agent_presence::PresenceService service(ledger, metrics, log);
+  SystemClock clock;
+  agent_presence::PresenceService service(ledger, redis_client, settings.agents, clock, metrics,
+                                          log);
+  // Startup: rebuild line state from the live calls (lost `ended` events, a crash mid-update).
+  // A call is stale only when its slot lease is gone and it was offered over a lease ago.
+  const int64_t grace_ms = cfg->limiter.lease_ms * 2;
+  (void)service.reconcile(grace_ms);
 
   metrics::AdminServer admin(registry, [&] {
     return service.redisHealthy() ? std::string() : std::string("redis unreachable");
@@ -47,12 +53,14 @@ int main(int argc, char** argv) {
   transport::ReplyServer server(context, settings.net.bind);
   server.handle(std::string(transport::message_type::kCallEvent),
                 [&](const zmq::message_t& p) { return service.handleCallEvent(p); });
+  server.handle(std::string(transport::message_type::kPresence),
+                [&](const zmq::message_t& p) { return service.handlePresence(p); });
   server.onError([&](std::string_view type, const Error& e) {
     log.warn("request_dropped", {{"type", type}, {"error", e.describe()}});
   });
-  SystemClock clock;
   transport::PollLoop loop(clock);
   loop.addSocket(server.socket(), [&] { server.serveReady(); });
+  loop.addTimer(settings.reconcile_interval_ms, [&] { (void)service.reconcile(grace_ms); });
   log.info("started", {{"bind", settings.net.bind}, {"admin", settings.net.admin}});
   loop.run(signals.stop);
   log.info("stopped", {});

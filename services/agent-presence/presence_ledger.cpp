@@ -1,41 +1,91 @@
 #include "services/agent-presence/presence_ledger.h"
 
+#include <map>
+#include <set>
+
 namespace callmesh::agent_presence {
 
 namespace {
 
-// KEYS: call key, agent key. ARGV: agent id, at ms. Counts the answer once per call.
-constexpr const char* kAnsweredLua = R"lua(
-if redis.call('HSETNX', KEYS[1], 'answered_by', ARGV[1]) == 0 then return 0 end
-redis.call('HSET', KEYS[1], 'state', 'answered')
-if ARGV[1] ~= '' then
-  redis.call('HINCRBY', KEYS[2], 'on_call', 1)
-  redis.call('HSET', KEYS[2], 'changed_at_ms', ARGV[2])
-end
-return 1
+// KEYS: call, agent. ARGV: agent, at ms. A leg rings once per call and agent; never after the end.
+constexpr const char* kRingingLua = R"lua(
+if redis.call('HEXISTS', KEYS[1], 'ended') == 1 then return {} end
+if redis.call('HSETNX', KEYS[1], 'ring:' .. ARGV[1], '1') == 0 then return {} end
+redis.call('EXPIRE', KEYS[1], 86400)
+redis.call('HINCRBY', KEYS[2], 'ringing', 1)
+redis.call('HSET', KEYS[2], 'changed_at_ms', ARGV[2])
+return {ARGV[1]}
 )lua";
 
-// KEYS: call key. ARGV: at ms. Ends the call once; frees its agent and its number.
-// The agent and number keys are derived inside the script from the call record, so this
-// script touches keys it was not passed: acceptable on a single Redis; on Redis Cluster the
-// ingress-side hash tags would need the agent id passed in (see docs/scale-plan.md).
+// KEYS: call, agent. ARGV: agent, at ms. The leg stopped ringing (failed, cancelled, answered).
+// Marks it done so a late `legRinging` cannot make it ring again.
+constexpr const char* kStopRingingLua = R"lua(
+local v = redis.call('HGET', KEYS[1], 'ring:' .. ARGV[1])
+redis.call('HSET', KEYS[1], 'ring:' .. ARGV[1], '0')
+redis.call('EXPIRE', KEYS[1], 86400)
+if v ~= '1' then return {} end
+if tonumber(redis.call('HGET', KEYS[2], 'ringing') or '0') > 0 then
+  redis.call('HINCRBY', KEYS[2], 'ringing', -1)
+end
+redis.call('HSET', KEYS[2], 'changed_at_ms', ARGV[2])
+return {ARGV[1]}
+)lua";
+
+// KEYS: call, agent. ARGV: agent, at ms. Counts the answer once per call, and not after the end.
+constexpr const char* kAnsweredLua = R"lua(
+if redis.call('HSETNX', KEYS[1], 'answered_by', ARGV[1]) == 0 then return {} end
+if redis.call('HEXISTS', KEYS[1], 'ended') == 1 then return {} end
+redis.call('HSET', KEYS[1], 'state', 'answered')
+if ARGV[1] == '' then return {} end
+local v = redis.call('HGET', KEYS[1], 'ring:' .. ARGV[1])
+redis.call('HSET', KEYS[1], 'ring:' .. ARGV[1], '0', 'counted', '1')
+if v == '1' and tonumber(redis.call('HGET', KEYS[2], 'ringing') or '0') > 0 then
+  redis.call('HINCRBY', KEYS[2], 'ringing', -1)
+end
+redis.call('HINCRBY', KEYS[2], 'on_call', 1)
+redis.call('HSET', KEYS[2], 'changed_at_ms', ARGV[2])
+return {ARGV[1]}
+)lua";
+
+// KEYS: call. ARGV: at ms, call id. Ends the call once; frees its agent, its ringing agents and
+// its number. The agent and number keys are derived inside the script from the call record:
+// fine on a single Redis; on Redis Cluster they would have to be passed in (docs/redis-keys.md).
 constexpr const char* kEndedLua = R"lua(
-if redis.call('HSETNX', KEYS[1], 'ended', ARGV[1]) == 0 then return 0 end
+if redis.call('HSETNX', KEYS[1], 'ended', ARGV[1]) == 0 then return {} end
 redis.call('HSET', KEYS[1], 'state', 'ended')
+local changed = {}
+local fields = redis.call('HGETALL', KEYS[1])
+for i = 1, #fields, 2 do
+  local f, v = fields[i], fields[i + 1]
+  if string.sub(f, 1, 5) == 'ring:' and v == '1' then
+    local a = string.sub(f, 6)
+    local k = 'cm:agent:{' .. a .. '}'
+    redis.call('HSET', KEYS[1], f, '0')
+    if tonumber(redis.call('HGET', k, 'ringing') or '0') > 0 then
+      redis.call('HINCRBY', k, 'ringing', -1)
+    end
+    redis.call('HSET', k, 'changed_at_ms', ARGV[1])
+    changed[#changed + 1] = a
+  end
+end
 local agent = redis.call('HGET', KEYS[1], 'answered_by')
-if agent and agent ~= '' then
+if agent and agent ~= '' and redis.call('HGET', KEYS[1], 'counted') == '1' then
   local k = 'cm:agent:{' .. agent .. '}'
   if tonumber(redis.call('HGET', k, 'on_call') or '0') > 0 then
     redis.call('HINCRBY', k, 'on_call', -1)
   end
+  if tonumber(redis.call('HGET', k, 'on_call') or '0') == 0 then
+    redis.call('HSET', k, 'idle_since_ms', ARGV[1])
+  end
   redis.call('HSET', k, 'changed_at_ms', ARGV[1])
+  changed[#changed + 1] = agent
 end
 local number = redis.call('HGET', KEYS[1], 'number')
 if number then
   redis.call('SREM', 'cm:number:{' .. number .. '}:oncall', ARGV[2])
 end
 redis.call('EXPIRE', KEYS[1], 3600)
-return 1
+return changed
 )lua";
 
 Status asStatus(const Result<redis::RedisReply>& r, const char* op) {
@@ -46,7 +96,37 @@ Status asStatus(const Result<redis::RedisReply>& r, const char* op) {
   return {};
 }
 
+int64_t toInt(const std::string& s) {
+  try {
+    return s.empty() ? 0 : std::stoll(s);
+  } catch (...) {
+    return 0;
+  }
+}
+
 }  // namespace
+
+bool validAvailability(const std::string& name) {
+  return name == "available" || name == "away" || name == "offline" || name == "dnd";
+}
+
+PresenceLedger::PresenceLedger(redis::RedisClient& redis) : redis_(redis) {
+  ringing_script_.body = kRingingLua;
+  stop_ringing_script_.body = kStopRingingLua;
+  answered_script_.body = kAnsweredLua;
+  ended_script_.body = kEndedLua;
+}
+
+Result<std::vector<std::string>> PresenceLedger::run(redis::RedisScript& script,
+                                                     const std::vector<std::string>& keys,
+                                                     const std::vector<std::string>& args,
+                                                     const char* op) {
+  auto r = redis_.evalScript(script, keys, args);
+  if (auto st = asStatus(r, op); !st.ok()) return st.error();
+  std::vector<std::string> changed;
+  for (const auto& e : r->elements) changed.push_back(e.text);
+  return changed;
+}
 
 Status PresenceLedger::offered(const std::string& call_id, const std::string& number,
                                int64_t at_ms) {
@@ -64,26 +144,172 @@ Status PresenceLedger::offered(const std::string& call_id, const std::string& nu
   return {};
 }
 
-Status PresenceLedger::answered(const std::string& call_id, const std::string& agent_id,
-                                int64_t at_ms) {
-  if (answered_script_.body.empty()) answered_script_.body = kAnsweredLua;
-  return asStatus(redis_.evalScript(answered_script_, {callKey(call_id), agentKey(agent_id)},
-                                    {agent_id, std::to_string(at_ms)}),
-                  "answered");
+Result<std::vector<std::string>> PresenceLedger::legRinging(const std::string& call_id,
+                                                            const std::string& agent_id,
+                                                            int64_t at_ms) {
+  if (agent_id.empty()) return std::vector<std::string>{};
+  return run(ringing_script_, {callKey(call_id), agentKey(agent_id)},
+             {agent_id, std::to_string(at_ms)}, "ringing");
 }
 
-Status PresenceLedger::ended(const std::string& call_id, int64_t at_ms) {
-  if (ended_script_.body.empty()) ended_script_.body = kEndedLua;
-  return asStatus(
-      redis_.evalScript(ended_script_, {callKey(call_id)}, {std::to_string(at_ms), call_id}),
-      "ended");
+Result<std::vector<std::string>> PresenceLedger::legFailed(const std::string& call_id,
+                                                           const std::string& agent_id,
+                                                           int64_t at_ms) {
+  if (agent_id.empty()) return std::vector<std::string>{};
+  return run(stop_ringing_script_, {callKey(call_id), agentKey(agent_id)},
+             {agent_id, std::to_string(at_ms)}, "leg failed");
+}
+
+Result<std::vector<std::string>> PresenceLedger::answered(const std::string& call_id,
+                                                          const std::string& agent_id,
+                                                          int64_t at_ms) {
+  return run(answered_script_, {callKey(call_id), agentKey(agent_id)},
+             {agent_id, std::to_string(at_ms)}, "answered");
+}
+
+Result<std::vector<std::string>> PresenceLedger::ended(const std::string& call_id, int64_t at_ms) {
+  return run(ended_script_, {callKey(call_id)}, {std::to_string(at_ms), call_id}, "ended");
+}
+
+Status PresenceLedger::setAvailability(const std::string& agent_id, const std::string& availability,
+                                       int64_t at_ms) {
+  if (!validAvailability(availability)) {
+    return invalidInput("availability must be available, away, offline or dnd", agent_id);
+  }
+  return asStatus(redis_.command({"HSET", agentKey(agent_id), "availability", availability,
+                                  "changed_at_ms", std::to_string(at_ms)}),
+                  "availability");
+}
+
+Result<std::vector<AgentRecord>> PresenceLedger::agents(const std::vector<std::string>& ids) {
+  std::vector<AgentRecord> out;
+  if (ids.empty()) return out;
+  std::vector<std::vector<std::string>> cmds;
+  for (const auto& id : ids) cmds.push_back({"HGETALL", agentKey(id)});
+  auto replies = redis_.pipeline(cmds);
+  if (!replies.ok()) return replies.error();
+  for (size_t i = 0; i < ids.size(); ++i) {
+    AgentRecord a;
+    a.agent_id = ids[i];
+    const auto& e = (*replies)[i].elements;
+    for (size_t k = 0; k + 1 < e.size(); k += 2) {
+      const std::string& f = e[k].text;
+      const std::string& v = e[k + 1].text;
+      if (f == "availability" && validAvailability(v))
+        a.availability = v;
+      else if (f == "on_call")
+        a.on_call = toInt(v);
+      else if (f == "ringing")
+        a.ringing = toInt(v);
+      else if (f == "changed_at_ms")
+        a.changed_at_ms = toInt(v);
+      else if (f == "idle_since_ms")
+        a.idle_since_ms = toInt(v);
+    }
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+Result<ReconcileReport> PresenceLedger::reconcile(int64_t now_ms, int64_t grace_ms) {
+  ReconcileReport report;
+  auto scan = [&](const std::string& pattern) -> Result<std::vector<std::string>> {
+    std::vector<std::string> keys;
+    std::string cursor = "0";
+    do {
+      auto r = redis_.command({"SCAN", cursor, "MATCH", pattern, "COUNT", "1000"});
+      if (!r.ok()) return r.error();
+      if (r->elements.size() != 2) break;
+      cursor = r->elements[0].text;
+      for (const auto& k : r->elements[1].elements) keys.push_back(k.text);
+    } while (cursor != "0");
+    return keys;
+  };
+  auto time = redis_.command({"TIME"});
+  if (!time.ok()) return time.error();
+  int64_t redis_now = time->elements.size() == 2 ? toInt(time->elements[0].text) * 1000 +
+                                                       toInt(time->elements[1].text) / 1000
+                                                 : now_ms;
+  auto call_keys = scan("cm:call:{*}:presence");
+  if (!call_keys.ok()) return call_keys.error();
+  std::map<std::string, int64_t> on_call, ringing;
+  std::map<std::string, std::set<std::string>> number_calls;
+  for (const auto& key : *call_keys) {
+    auto open = key.find('{');
+    auto close = key.rfind('}');
+    if (open == std::string::npos || close <= open) continue;
+    std::string call_id = key.substr(open + 1, close - open - 1);
+    auto h = redis_.command({"HGETALL", key});
+    if (!h.ok()) return h.error();
+    std::map<std::string, std::string> f;
+    for (size_t k = 0; k + 1 < h->elements.size(); k += 2) {
+      f[h->elements[k].text] = h->elements[k + 1].text;
+    }
+    if (f.count("ended") || !f.count("number")) continue;
+    auto lease = redis_.command({"ZSCORE", "cm:{" + f["number"] + "}:slots", call_id});
+    if (!lease.ok()) return lease.error();
+    bool leased = !lease->isNil() && toInt(lease->text) > redis_now;
+    if (!leased && toInt(f["offered_at_ms"]) + grace_ms < now_ms) {
+      auto st = ended(call_id, now_ms);
+      if (!st.ok()) return st.error();
+      ++report.stale_calls_ended;
+      continue;
+    }
+    ++report.live_calls;
+    number_calls[f["number"]].insert(call_id);
+    if (f["counted"] == "1" && !f["answered_by"].empty()) ++on_call[f["answered_by"]];
+    for (const auto& [name, value] : f) {
+      if (name.rfind("ring:", 0) == 0 && value == "1") ++ringing[name.substr(5)];
+    }
+  }
+  // Every agent we know of gets its counters rewritten from the live calls.
+  auto agent_keys = scan("cm:agent:{*}");
+  if (!agent_keys.ok()) return agent_keys.error();
+  std::set<std::string> agents;
+  for (const auto& key : *agent_keys) {
+    if (key.back() != '}') continue;  // cm:agent:{<id>}:notifications and the like
+    agents.insert(key.substr(10, key.size() - 11));
+  }
+  for (const auto& [a, n] : on_call) agents.insert(a);
+  for (const auto& [a, n] : ringing) agents.insert(a);
+  for (const auto& a : agents) {
+    auto r = redis_.command({"HSET", agentKey(a), "on_call", std::to_string(on_call[a]), "ringing",
+                             std::to_string(ringing[a])});
+    if (auto st = asStatus(r, "reconcile"); !st.ok()) return st.error();
+    ++report.agents_rewritten;
+  }
+  auto number_keys = scan("cm:number:{*}:oncall");
+  if (!number_keys.ok()) return number_keys.error();
+  for (const auto& key : *number_keys) {
+    auto open = key.find('{');
+    auto close = key.rfind('}');
+    std::string number = key.substr(open + 1, close - open - 1);
+    auto members = redis_.command({"SMEMBERS", key});
+    if (!members.ok()) return members.error();
+    for (const auto& m : members->elements) {
+      if (!number_calls[number].count(m.text)) {
+        if (auto st = asStatus(redis_.command({"SREM", key, m.text}), "reconcile"); !st.ok()) {
+          return st.error();
+        }
+      }
+    }
+  }
+  for (const auto& [number, calls] : number_calls) {
+    for (const auto& c : calls) {
+      if (auto st = asStatus(redis_.command({"SADD", numberKey(number), c}), "reconcile");
+          !st.ok()) {
+        return st.error();
+      }
+    }
+  }
+  return report;
 }
 
 Result<int64_t> PresenceLedger::agentOnCall(const std::string& agent_id) {
   auto r = redis_.command({"HGET", agentKey(agent_id), "on_call"});
   if (!r.ok()) return r.error();
   if (r->isNil()) return int64_t{0};
-  return static_cast<int64_t>(std::stoll(r->text));
+  return toInt(r->text);
 }
 
 Result<int64_t> PresenceLedger::numberOnCall(const std::string& number) {

@@ -2,27 +2,66 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "shared/base/result.h"
 #include "shared/redis/redis_client.h"
 
 namespace callmesh::agent_presence {
 
+// One agent's state as kept in `cm:agent:{<id>}` (docs/redis-keys.md).
+struct AgentRecord {
+  std::string agent_id;
+  std::string availability = "available";  // absent in Redis = available
+  int64_t on_call = 0;
+  int64_t ringing = 0;
+  int64_t changed_at_ms = 0;
+  int64_t idle_since_ms = 0;
+};
+
+// "available" | "away" | "offline" | "dnd"
+bool validAvailability(const std::string& name);
+
+struct ReconcileReport {
+  int64_t live_calls = 0;
+  int64_t stale_calls_ended = 0;  // live in Redis but their slot lease is gone: ended now
+  int64_t agents_rewritten = 0;
+};
+
 // Live line state derived from call events, kept in Redis so it survives a restart and every
 // replica sees the same thing. Each transition is one Lua script that checks the call's own
-// record first, so a redelivered event (at-least-once delivery) changes nothing.
+// record first, so a redelivered or reordered event (at-least-once delivery) changes nothing it
+// should not: ringing after the end, an answer after the end, a second end.
 //
-// Keys (hash tags keep one call's or one agent's keys in one Redis Cluster slot):
-//   cm:call:{<call-id>}:presence  hash: number, state, answered_by, ended   (expires 1 h after end)
-//   cm:agent:{<agent-id>}          hash: on_call, ringing, availability, changed_at_ms
+// Keys (docs/redis-keys.md):
+//   cm:call:{<call-id>}:presence  hash: number, state, answered_by, counted, offered_at_ms, ended,
+//                                 ring:<agent> (1 ringing, 0 done)  (expires 1 h after the end)
+//   cm:agent:{<agent-id>}          hash: availability, on_call, ringing, changed_at_ms,
+//                                 idle_since_ms
 //   cm:number:{<number>}:oncall    set of call ids on a call to that number now
+// Every mutator returns the agents whose state changed (for presence.changed events).
 class PresenceLedger {
  public:
-  explicit PresenceLedger(redis::RedisClient& redis) : redis_(redis) {}
+  explicit PresenceLedger(redis::RedisClient& redis);
 
   Status offered(const std::string& call_id, const std::string& number, int64_t at_ms);
-  Status answered(const std::string& call_id, const std::string& agent_id, int64_t at_ms);
-  Status ended(const std::string& call_id, int64_t at_ms);
+  Result<std::vector<std::string>> legRinging(const std::string& call_id,
+                                              const std::string& agent_id, int64_t at_ms);
+  Result<std::vector<std::string>> legFailed(const std::string& call_id,
+                                             const std::string& agent_id, int64_t at_ms);
+  Result<std::vector<std::string>> answered(const std::string& call_id, const std::string& agent_id,
+                                            int64_t at_ms);
+  Result<std::vector<std::string>> ended(const std::string& call_id, int64_t at_ms);
+
+  Status setAvailability(const std::string& agent_id, const std::string& availability,
+                         int64_t at_ms);
+  Result<std::vector<AgentRecord>> agents(const std::vector<std::string>& ids);
+
+  // Rebuilds agents' on_call/ringing and numbers' on-call sets from the live calls in Redis.
+  // A call not ended whose slot lease in `cm:{<number>}:slots` is gone (its ingress died and the
+  // `ended` event with it) and that was offered more than `grace_ms` ago is ended now, so no
+  // agent stays stuck on a call that no longer exists. Run at startup and periodically.
+  Result<ReconcileReport> reconcile(int64_t now_ms, int64_t grace_ms);
 
   Result<int64_t> agentOnCall(const std::string& agent_id);
   Result<int64_t> numberOnCall(const std::string& number);
@@ -36,7 +75,13 @@ class PresenceLedger {
   }
 
  private:
+  Result<std::vector<std::string>> run(redis::RedisScript& script,
+                                       const std::vector<std::string>& keys,
+                                       const std::vector<std::string>& args, const char* op);
+
   redis::RedisClient& redis_;
+  redis::RedisScript ringing_script_;
+  redis::RedisScript stop_ringing_script_;
   redis::RedisScript answered_script_;
   redis::RedisScript ended_script_;
 };

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <map>
+#include <string>
 #include <vector>
 
 #include <prometheus/counter.h>
@@ -7,7 +9,9 @@
 #include <zmq.hpp>
 
 #include "services/agent-presence/presence_ledger.h"
+#include "shared/base/clock.h"
 #include "shared/base/result.h"
+#include "shared/config/cluster_config.h"
 #include "shared/log/logger.h"
 
 namespace callmesh::agent_presence {
@@ -17,21 +21,43 @@ struct PresenceMetrics {
   prometheus::Family<prometheus::Counter>& events_family;
   prometheus::Counter& redis_errors;
   prometheus::Counter& decode_errors;
+  prometheus::Family<prometheus::Counter>& requests_family;
+  prometheus::Counter& stale_calls_ended;
+  prometheus::Counter& reconciles;
   prometheus::Counter& event(const char* kind) { return events_family.Add({{"kind", kind}}); }
+  prometheus::Counter& request(const char* kind) { return requests_family.Add({{"kind", kind}}); }
 };
 
-// Takes CallEvents, updates line state, acknowledges once the state is in Redis.
+// Takes CallEvents, updates line state, acknowledges once the state is in Redis; serves the
+// "presence" message type (query, update); announces every change on the `cm:events` channel
+// (presence.changed) for the API's live streams. Thread ownership: the poll-loop thread.
 class PresenceService {
  public:
-  PresenceService(PresenceLedger& ledger, PresenceMetrics& metrics, Logger& log)
-      : ledger_(ledger), metrics_(metrics), log_(log) {}
+  PresenceService(PresenceLedger& ledger, redis::RedisClient& redis,
+                  std::map<std::string, config::AgentHours> hours, const Clock& clock,
+                  PresenceMetrics& metrics, Logger& log)
+      : ledger_(ledger),
+        redis_(redis),
+        hours_(std::move(hours)),
+        clock_(clock),
+        metrics_(metrics),
+        log_(log) {}
 
   // Returns the EventAck, or an error (no ack: the publisher re-sends).
   Result<std::vector<uint8_t>> handleCallEvent(const zmq::message_t& payload);
+  // PresenceRequest -> PresenceReply. Redis trouble is a reply with `error` set.
+  Result<std::vector<uint8_t>> handlePresence(const zmq::message_t& payload);
+  // Rebuilds line state from the live calls (startup and the periodic sweep).
+  Status reconcile(int64_t grace_ms);
   bool redisHealthy() const { return redis_healthy_; }
 
  private:
+  void announce(const std::vector<std::string>& agents);
+
   PresenceLedger& ledger_;
+  redis::RedisClient& redis_;
+  std::map<std::string, config::AgentHours> hours_;
+  const Clock& clock_;
   PresenceMetrics& metrics_;
   Logger& log_;
   bool redis_healthy_ = true;

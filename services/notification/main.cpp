@@ -1,8 +1,12 @@
-// callmesh-notification: follow-up records for missed calls (seed 004).
+// callmesh-notification: follow-up records for unknown callers (seed 004), contacts, texts and the
+// HTTP API.
 #include <cstdio>
 #include <memory>
 
+#include "services/notification/api_server.h"
 #include "services/notification/notification_service.h"
+#include "services/notification/redis_event_feed.h"
+#include "services/notification/serialized_redis_client.h"
 #include "shared/base/clock.h"
 #include "shared/config/cluster_config.h"
 #include "shared/metrics/admin_server.h"
@@ -32,9 +36,41 @@ int main(int argc, char** argv) {
   Logger log("notification", parseLogLevel(settings.log_level));
   auto registry = std::make_shared<prometheus::Registry>();
   notification::NotificationMetrics metrics(*registry);
-  redis::HiredisClient redis_client({cfg->redis.host, cfg->redis.port, cfg->redis.timeout_ms});
-  notification::MissedCallLedger ledger(redis_client);
-  notification::NotificationService service(ledger, metrics, log);
+  notification::ApiMetrics api_metrics(*registry);
+  SystemClock clock;
+  redis::RedisEndpoint redis_at{cfg->redis.host, cfg->redis.port, cfg->redis.timeout_ms};
+
+  // The event loop's own connection.
+  redis::HiredisClient loop_redis(redis_at);
+  notification::NotificationStore store(loop_redis);
+  notification::ContactBook contacts(loop_redis);
+  notification::NumberSettingsBook numbers(loop_redis, settings.numbers);
+  notification::NotificationService service(store, contacts, numbers, loop_redis, metrics, log);
+
+  // The API's connection, shared by its worker threads.
+  notification::SerializedRedisClient api_redis(std::make_unique<redis::HiredisClient>(redis_at));
+  notification::NotificationStore api_store(api_redis);
+  notification::ContactBook api_contacts(api_redis);
+  notification::NumberSettingsBook api_numbers(api_redis, settings.numbers);
+  zmq::context_t context(1);
+  notification::ZmqPresenceClient presence(context, cfg->presence.net.endpoint,
+                                           cfg->ingress.request_timeout_ms * 3);
+  std::unique_ptr<notification::SipMessageSender> texts;
+  if (!settings.text_gateway.empty()) {
+    std::string host;
+    int port = 0;
+    config::splitHostPort(settings.text_gateway, host, port);
+    texts = std::make_unique<notification::SipMessageSender>(host, port, settings.text_max_wait_ms);
+  }
+  notification::EventHub hub;
+  notification::RedisEventFeed feed(redis_at, notification::kEventChannel,
+                                    [&](const std::string& message) {
+                                      for (auto& e : notification::streamEventsFromBus(message)) {
+                                        hub.publish(std::move(e));
+                                      }
+                                    });
+  notification::ApiServer api({*cfg, api_store, api_contacts, api_numbers, api_redis, presence,
+                               texts.get(), hub, clock, log, api_metrics});
 
   metrics::AdminServer admin(registry, [&] {
     return service.redisHealthy() ? std::string() : std::string("redis unreachable");
@@ -43,18 +79,24 @@ int main(int argc, char** argv) {
     log.error("startup_failed", {{"error", st.error().describe()}});
     return 1;
   }
-  zmq::context_t context(1);
+  if (auto st = api.start(settings.api); !st.ok()) {
+    log.error("startup_failed", {{"error", st.error().describe()}});
+    return 1;
+  }
+  feed.start();
   transport::ReplyServer server(context, settings.net.bind);
   server.handle(std::string(transport::message_type::kCallEvent),
                 [&](const zmq::message_t& p) { return service.handleCallEvent(p); });
   server.onError([&](std::string_view type, const Error& e) {
     log.warn("request_dropped", {{"type", type}, {"error", e.describe()}});
   });
-  SystemClock clock;
   transport::PollLoop loop(clock);
   loop.addSocket(server.socket(), [&] { server.serveReady(); });
-  log.info("started", {{"bind", settings.net.bind}, {"admin", settings.net.admin}});
+  log.info("started",
+           {{"bind", settings.net.bind}, {"admin", settings.net.admin}, {"api", settings.api}});
   loop.run(signals.stop);
+  api.stop();
+  feed.stop();
   log.info("stopped", {});
   return 0;
 }

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "services/notification/notification_store.h"
 #include "shared/base/result.h"
 #include "shared/redis/redis_client.h"
 
@@ -18,25 +19,34 @@ struct MissedCall {
 };
 
 // One record per call that ended unanswered (seed 004: a missed call becomes a follow-up
-// notification). Creation is idempotent on the Call-ID, so a re-delivered `ended` event never
-// makes a second record, and a record exists before the event is acknowledged.
-//
-// Keys: cm:notif:{<call-id>} hash (number, caller, rung, ended_at_ms, state=unclaimed)
-//       cm:notifications:unclaimed  sorted set of call ids by ended time
+// notification). A thin front of NotificationStore for the plain case where everyone rung may
+// see it: creation is idempotent on the Call-ID, so a re-delivered `ended` event never makes a
+// second record, and a record exists before the event is acknowledged.
 class MissedCallLedger {
  public:
-  explicit MissedCallLedger(redis::RedisClient& redis) : redis_(redis) {}
+  explicit MissedCallLedger(redis::RedisClient& redis) : store_(redis) {}
 
   // Returns true when this call created the record, false when it already existed.
-  Result<bool> record(const MissedCall& call);
-  Result<int64_t> unclaimedCount();
+  Result<bool> record(const MissedCall& call) {
+    NotificationRecord r;
+    r.id = call.call_id;
+    r.kind = NotificationKind::MissedCall;
+    r.number = call.number;
+    r.caller = call.caller;
+    r.rung = call.rung;
+    r.visible_to = call.rung;
+    r.at_ms = call.ended_at_ms;
+    return store_.record(r);
+  }
+  Result<int64_t> unclaimedCount() { return store_.unclaimedCount(); }
 
-  static std::string recordKey(const std::string& call_id) { return "cm:notif:{" + call_id + "}"; }
-  static constexpr const char* kUnclaimedKey = "cm:notifications:unclaimed";
+  static std::string recordKey(const std::string& call_id) {
+    return NotificationStore::recordKey(call_id);
+  }
+  static constexpr const char* kUnclaimedKey = NotificationStore::kUnclaimedKey;
 
  private:
-  redis::RedisClient& redis_;
-  redis::RedisScript record_script_;
+  NotificationStore store_;
 };
 
 }  // namespace callmesh::notification

@@ -1,6 +1,10 @@
 #include "services/notification/notification_service.h"
 
+#include <nlohmann/json.hpp>
+
 #include "schemas/call.capnp.h"
+#include "services/notification/api_json.h"
+#include "services/notification/event_hub.h"
 #include "shared/codec/capnp_codec.h"
 #include "shared/codec/event_ack.h"
 
@@ -21,7 +25,59 @@ NotificationMetrics::NotificationMetrics(prometheus::Registry& registry)
       redis_errors(counter(registry, "callmesh_notification_redis_errors_total",
                            "Redis failures; the event stays unacknowledged and is re-sent")),
       decode_errors(counter(registry, "callmesh_notification_decode_errors_total",
-                            "Frames that could not be decoded")) {}
+                            "Frames that could not be decoded")),
+      answered_records(counter(registry, "callmesh_notification_answered_records_total",
+                               "Answered calls from unknown callers recorded for their agent")),
+      texts(counter(registry, "callmesh_notification_texts_total",
+                    "Texts from unknown numbers recorded")),
+      known_callers(counter(registry, "callmesh_notification_known_callers_total",
+                            "Calls and texts from contacts (no notification)")),
+      claims_family(prometheus::BuildCounter()
+                        .Name("callmesh_notification_claims_total")
+                        .Help("Claim attempts through the API by outcome (won, held, not_found)")
+                        .Register(registry)) {}
+
+std::optional<NotificationRecord> followUpFor(const FollowUpInput& in,
+                                              const config::CompanyNumberSettings& number) {
+  if (in.known_caller) return std::nullopt;
+  NotificationRecord r;
+  r.source = number.source;
+  r.tag = number.tag;
+  r.rung = in.rung;
+  auto audience = in.rung_agents.empty() ? number.selected_agents : in.rung_agents;
+  if (!in.voice) {
+    if (!in.ended || in.rejected) return std::nullopt;
+    r.kind = NotificationKind::Text;
+    r.visible_to = audience;
+    return r;
+  }
+  if (!in.ended || in.rejected) return std::nullopt;
+  if (in.answered) {
+    if (in.answered_agent.empty()) return std::nullopt;
+    r.kind = NotificationKind::AnsweredCall;
+    r.visible_to = {in.answered_agent};
+    r.claimed = true;
+    r.claimed_by = in.answered_agent;
+    r.claim_action = "answered";
+    return r;
+  }
+  r.kind = NotificationKind::MissedCall;
+  r.visible_to = audience;
+  return r;
+}
+
+Status publishEvent(redis::RedisClient& redis, const std::string& json) {
+  auto r = redis.command({"PUBLISH", kEventChannel, json});
+  if (!r.ok()) return r.error();
+  return {};
+}
+
+Result<std::vector<uint8_t>> NotificationService::fail(const std::string& call_id, const Error& e) {
+  metrics_.redis_errors.Increment();
+  redis_healthy_ = false;
+  log_.error("notification_redis_error", {{"call_id", call_id}, {"error", e.describe()}});
+  return e;
+}
 
 Result<std::vector<uint8_t>> NotificationService::handleCallEvent(const zmq::message_t& payload) {
   auto decoded = codec::decode<schema::CallEvent>(payload.data(), payload.size(), "CallEvent");
@@ -32,36 +88,74 @@ Result<std::vector<uint8_t>> NotificationService::handleCallEvent(const zmq::mes
   auto ev = decoded.value()->root();
   metrics_.events.Increment();
   std::string event_id = ev.getEventId();
-  if (ev.which() == schema::CallEvent::ENDED && !ev.getEnded().getAnswered() &&
-      ev.getKind() == schema::CallKind::VOICE &&
-      ev.getEnded().getReason() != schema::EndReason::REJECTED) {
+  std::string call_id = ev.getCallId();
+  bool voice = ev.getKind() == schema::CallKind::VOICE;
+  bool is_end = ev.which() == schema::CallEvent::ENDED;
+  bool is_offer = ev.which() == schema::CallEvent::OFFERED;
+  // Only the end matters: it names every leg (agent) the call or text was routed to.
+  if (!is_end) return codec::encodeEventAck(event_id);
+
+  FollowUpInput in;
+  in.voice = voice;
+  in.ended = is_end;
+  in.offered = is_offer;
+  std::string number(ev.getDialed());
+  if (is_end) {
     auto end = ev.getEnded();
-    MissedCall call;
-    call.call_id = ev.getCallId();
-    call.number =
-        end.getNumber().size() ? std::string(end.getNumber()) : std::string(ev.getDialed());
-    call.caller = ev.getCaller();
-    call.ended_at_ms = ev.getAtMs();
+    in.answered = end.getAnswered();
+    in.rejected = end.getReason() == schema::EndReason::REJECTED;
+    if (end.getNumber().size()) number = end.getNumber();
+    if (in.answered) {
+      auto by = end.getAnsweredBy();
+      in.answered_agent = by.getAgentId().size() ? by.getAgentId() : by.getNumber();
+    }
     for (auto leg : end.getRungLegs()) {
-      call.rung.emplace_back(leg.getAgentId().size() ? leg.getAgentId() : leg.getNumber());
-    }
-    auto created = ledger_.record(call);
-    if (!created.ok()) {
-      metrics_.redis_errors.Increment();
-      redis_healthy_ = false;
-      log_.error("notification_redis_error",
-                 {{"call_id", call.call_id}, {"error", created.error().describe()}});
-      return created.error();
-    }
-    redis_healthy_ = true;
-    if (created.value()) {
-      metrics_.missed_calls.Increment();
-      log_.info("missed_call_recorded",
-                {{"call_id", call.call_id}, {"number", call.number}, {"caller", call.caller}});
-    } else {
-      metrics_.duplicates.Increment();
+      if (leg.getAgentId().size()) in.rung_agents.emplace_back(leg.getAgentId());
+      in.rung.emplace_back(leg.getAgentId().size() ? leg.getAgentId() : leg.getNumber());
     }
   }
+  if (in.rejected) return codec::encodeEventAck(event_id);
+  std::string caller(ev.getCaller());
+  auto known = contacts_.knownNumber(caller);
+  if (!known.ok()) return fail(call_id, known.error());
+  in.known_caller = known.value();
+  auto settings = numbers_.effective(number);
+  if (!settings.ok()) return fail(call_id, settings.error());
+  auto record = followUpFor(in, settings.value());
+  if (!record) {
+    if (in.known_caller) metrics_.known_callers.Increment();
+    return codec::encodeEventAck(event_id);
+  }
+  record->id = call_id;
+  record->number = number;
+  record->caller = caller;
+  record->at_ms = ev.getAtMs();
+  auto created = store_.record(*record);
+  if (!created.ok()) return fail(call_id, created.error());
+  redis_healthy_ = true;
+  if (!created.value()) {
+    metrics_.duplicates.Increment();
+    return codec::encodeEventAck(event_id);
+  }
+  switch (record->kind) {
+    case NotificationKind::MissedCall:
+      metrics_.missed_calls.Increment();
+      break;
+    case NotificationKind::AnsweredCall:
+      metrics_.answered_records.Increment();
+      break;
+    case NotificationKind::Text:
+      metrics_.texts.Increment();
+      break;
+  }
+  nlohmann::json bus = {{"event", "notification.created"}, {"notification", recordJson(*record)}};
+  if (auto st = publishEvent(redis_, bus.dump()); !st.ok()) {
+    log_.warn("event_publish_failed", {{"call_id", call_id}, {"error", st.error().describe()}});
+  }
+  log_.info("notification_recorded", {{"call_id", call_id},
+                                      {"kind", kindName(record->kind)},
+                                      {"number", number},
+                                      {"caller", caller}});
   return codec::encodeEventAck(event_id);
 }
 

@@ -6,35 +6,84 @@
 #include <prometheus/registry.h>
 #include <zmq.hpp>
 
-#include "services/notification/missed_call_ledger.h"
+#include "services/notification/contact_book.h"
+#include "services/notification/notification_store.h"
+#include "services/notification/number_settings.h"
 #include "shared/base/result.h"
 #include "shared/log/logger.h"
+#include "shared/redis/redis_client.h"
 
 namespace callmesh::notification {
 
 struct NotificationMetrics {
   explicit NotificationMetrics(prometheus::Registry& registry);
-  prometheus::Counter& missed_calls;  // records created
+  prometheus::Counter& missed_calls;  // missed-call records created
   prometheus::Counter& duplicates;    // re-delivered events that changed nothing
   prometheus::Counter& events;
   prometheus::Counter& redis_errors;
   prometheus::Counter& decode_errors;
+  prometheus::Counter& answered_records;  // answered calls from unknown callers
+  prometheus::Counter& texts;             // texts from unknown numbers
+  prometheus::Counter& known_callers;     // calls/texts from contacts: no notification
+  prometheus::Family<prometheus::Counter>& claims_family;
+  prometheus::Counter& claims(const char* outcome) {
+    return claims_family.Add({{"outcome", outcome}});
+  }
 };
 
-// Takes CallEvents; an unanswered end becomes one missed-call record; acks after Redis holds it.
+// What one call event means for follow-up (seed 004_ee4e98a6a7f6781b.txt), decided from plain
+// values so it is unit-testable:
+//   voice, ended unanswered (not rejected before ringing), unknown caller -> missed call, visible
+//     to the agents rung (CallEnd.rungLegs agentId), else the number's selected agents
+//   voice, ended answered, unknown caller -> answered-call record for the answering agent only
+//   text (CallKind.text) ended (delivered or not, not rejected), unknown number -> text
+//     notification for the agents it was routed to, else the number's selected agents
+// Anything else: no record.
+struct FollowUpInput {
+  bool voice = true;
+  bool ended = false;
+  bool offered = false;
+  bool answered = false;
+  bool rejected = false;
+  bool known_caller = false;
+  std::string answered_agent;            // agent id, else the answering number
+  std::vector<std::string> rung_agents;  // agent ids of rung legs (may be empty)
+  std::vector<std::string> rung;         // per rung leg: agent id, else number
+};
+std::optional<NotificationRecord> followUpFor(const FollowUpInput& in,
+                                              const config::CompanyNumberSettings& number);
+
+// Takes CallEvents; turns the ones above into records; acks only after Redis holds them, and
+// announces new records on the event channel (event_hub.h) for live API streams.
+// Thread ownership: the poll-loop thread (its own RedisClient).
 class NotificationService {
  public:
-  NotificationService(MissedCallLedger& ledger, NotificationMetrics& metrics, Logger& log)
-      : ledger_(ledger), metrics_(metrics), log_(log) {}
+  NotificationService(NotificationStore& store, ContactBook& contacts, NumberSettingsBook& numbers,
+                      redis::RedisClient& redis, NotificationMetrics& metrics, Logger& log)
+      : store_(store),
+        contacts_(contacts),
+        numbers_(numbers),
+        redis_(redis),
+        metrics_(metrics),
+        log_(log) {}
 
   Result<std::vector<uint8_t>> handleCallEvent(const zmq::message_t& payload);
   bool redisHealthy() const { return redis_healthy_; }
 
  private:
-  MissedCallLedger& ledger_;
+  Result<std::vector<uint8_t>> fail(const std::string& call_id, const Error& e);
+
+  NotificationStore& store_;
+  ContactBook& contacts_;
+  NumberSettingsBook& numbers_;
+  redis::RedisClient& redis_;
   NotificationMetrics& metrics_;
   Logger& log_;
   bool redis_healthy_ = true;
 };
+
+// PUBLISHes one JSON event on kEventChannel; failures are the caller's to count (the record is
+// already durable; only the live push is lost).
+Status publishEvent(redis::RedisClient& redis, const std::string& json);
 
 }  // namespace callmesh::notification

@@ -22,9 +22,9 @@ class AgentAvailability {
   virtual AgentStatus status(const std::string& agent_id) const = 0;
 };
 
-// Until the presence client is wired in, the router treats every agent as available and idle
-// since the epoch (so longest-idle falls back to configuration order).
-// TODO(router): replace with a client of services/agent-presence in router_service.
+// Every agent available and idle since the epoch (so longest-idle falls back to configuration
+// order). callmesh-explain uses it when not given --redis; the router reads Redis
+// (RedisAgentAvailability).
 class EveryoneAvailable final : public AgentAvailability {
  public:
   AgentStatus status(const std::string&) const override { return {AgentPresence::Available, 0}; }

@@ -15,8 +15,9 @@ struct Contact {
   int64_t created_at_ms = 0;     // picks the newest contact when duplicates disagree (seed 004)
 };
 
-// The seam to the CRM store (Redis-backed later). Called on the router's loop thread; a failure
-// (store unreachable) comes back as an Error and the planner routes the caller as unknown.
+// The seam to the CRM store (RedisContactDirectory in the router). Called on the router's loop
+// thread; a failure (store unreachable) comes back as an Error and the planner routes the caller as
+// unknown.
 class ContactDirectory {
  public:
   virtual ~ContactDirectory() = default;
@@ -24,8 +25,7 @@ class ContactDirectory {
   virtual Result<std::vector<Contact>> contactsWithNumber(const std::string& e164) const = 0;
 };
 
-// Until the CRM store is wired in, every caller is unknown.
-// TODO(router): replace with the Redis-backed directory in router_service.
+// Every caller unknown. callmesh-explain uses it when not given --redis.
 class NoContacts final : public ContactDirectory {
  public:
   Result<std::vector<Contact>> contactsWithNumber(const std::string&) const override {

@@ -1,30 +1,72 @@
 // callmesh-explain: loads a routing.yaml and prints the ring plan and trace for one call, without
-// any running service. Presence and the CRM are not consulted: every agent counts as available and
-// every caller as unknown.
+// any running service. Without --redis, presence and the CRM are not consulted: every agent counts
+// as available and every caller as unknown. With --redis host:port, agent presence and the
+// caller's contacts are read from that Redis exactly as the router reads them.
 //
 //   callmesh-explain routing.yaml --dialed N --caller N --at 2026-11-22T10:00:00Z [--zip Z]
-//                    [--path N]...
+//                    [--path N]... [--redis HOST:PORT]
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "services/router/outcome_text.h"
+#include "services/router/redis_agent_availability.h"
+#include "services/router/redis_contact_directory.h"
+#include "services/router/redis_retry_gate.h"
 #include "services/router/route_planner.h"
+#include "services/router/router_metrics.h"
 #include "services/router/time_zone.h"
+#include "shared/base/clock.h"
+#include "shared/config/cluster_config.h"
+#include "shared/redis/hiredis_client.h"
 
 using namespace callmesh;
 
 namespace {
+constexpr int kRedisTimeoutMs = 1000;  // offline tool: a slower Redis is fine
+
 int usage() {
   std::fprintf(stderr,
                "usage: callmesh-explain ROUTING.yaml --dialed NUMBER [--caller NUMBER]\n"
-               "         [--at 2026-11-22T10:00:00Z] [--zip ZIP] [--path NUMBER]...\n");
+               "         [--at 2026-11-22T10:00:00Z] [--zip ZIP] [--path NUMBER]...\n"
+               "         [--redis HOST:PORT]   read presence and contacts from Redis\n");
   return 2;
 }
+
+// Where presence and contacts come from: nowhere (everyone available, nobody known) or Redis.
+struct Directories {
+  router::EveryoneAvailable everyone;
+  router::NoContacts nobody;
+  SystemClock clock;
+  prometheus::Registry registry;
+  router::RouterMetrics metrics{registry};
+  std::unique_ptr<redis::HiredisClient> client;
+  std::unique_ptr<router::RedisRetryGate> gate;
+  std::unique_ptr<router::RedisAgentAvailability> presence;
+  std::unique_ptr<router::RedisContactDirectory> contacts;
+
+  void useRedis(const std::string& host, int port) {
+    client =
+        std::make_unique<redis::HiredisClient>(redis::RedisEndpoint{host, port, kRedisTimeoutMs});
+    gate = std::make_unique<router::RedisRetryGate>(clock, 0);
+    presence =
+        std::make_unique<router::RedisAgentAvailability>(*client, *gate, metrics.presence_errors);
+    contacts =
+        std::make_unique<router::RedisContactDirectory>(*client, *gate, metrics.contact_errors);
+  }
+  const router::AgentAvailability& availability() const {
+    return presence ? static_cast<const router::AgentAvailability&>(*presence) : everyone;
+  }
+  const router::ContactDirectory& directory() const {
+    return contacts ? static_cast<const router::ContactDirectory&>(*contacts) : nobody;
+  }
+};
 }  // namespace
 
 int main(int argc, char** argv) {
   std::string file;
+  std::string redis_address;
   router::CallQuery q;
   q.call_id = "explain";
   std::string at = "1970-01-01T00:00:00Z";
@@ -44,6 +86,8 @@ int main(int argc, char** argv) {
       q.caller_zip = v;
     } else if (arg == "--path" && (v = value())) {
       q.path.emplace_back(v);
+    } else if (arg == "--redis" && (v = value())) {
+      redis_address = v;
     } else if (!arg.empty() && arg[0] != '-' && file.empty()) {
       file = arg;
     } else {
@@ -57,15 +101,34 @@ int main(int argc, char** argv) {
     return 2;
   }
   q.received_at_ms = when.value();
+  Directories dirs;
+  if (!redis_address.empty()) {
+    std::string host;
+    int port = 0;
+    if (!config::splitHostPort(redis_address, host, port)) {
+      std::fprintf(stderr, "--redis: '%s' is not HOST:PORT\n", redis_address.c_str());
+      return 2;
+    }
+    dirs.useRedis(host, port);
+  }
   auto cfg = router::loadRoutingConfig(file);
   if (!cfg.ok()) {
     std::fprintf(stderr, "%s\n", cfg.error().describe().c_str());
     return 1;
   }
-  router::EveryoneAvailable presence;
-  router::NoContacts contacts;
   router::QueueCursors cursors;
-  router::RoutePlanner planner(cfg.value(), presence, contacts, cursors);
+  router::RoutePlanner planner(cfg.value(), dirs.availability(), dirs.directory(), cursors);
   std::fputs(router::describeOutcome(planner.decide(q)).c_str(), stdout);
+  if (dirs.client) {
+    auto presence_failed = dirs.metrics.presence_errors.unreachable.Value();
+    auto contacts_failed = dirs.metrics.contact_errors.unreachable.Value();
+    if (presence_failed > 0 || contacts_failed > 0) {
+      std::fprintf(stderr,
+                   "warning: Redis %s unreachable (%g presence, %g contact lookups failed): "
+                   "agents counted as available, caller as unknown, as the router would\n",
+                   redis_address.c_str(), presence_failed, contacts_failed);
+      return 3;
+    }
+  }
   return 0;
 }

@@ -2,10 +2,14 @@
 #include <cstdio>
 #include <memory>
 
+#include "services/router/redis_agent_availability.h"
+#include "services/router/redis_contact_directory.h"
+#include "services/router/redis_retry_gate.h"
 #include "services/router/router_service.h"
 #include "shared/base/clock.h"
 #include "shared/config/cluster_config.h"
 #include "shared/metrics/admin_server.h"
+#include "shared/redis/hiredis_client.h"
 #include "shared/runtime/process_signals.h"
 #include "shared/runtime/service_args.h"
 #include "shared/transport/envelope.h"
@@ -13,6 +17,13 @@
 #include "shared/transport/reply_server.h"
 
 using namespace callmesh;
+
+namespace {
+// After a Redis failure, decisions skip Redis (failing open at once) for this long.
+constexpr int64_t kRedisRetryAfterMs = 1000;
+// How often the routing file is checked for changes (one stat) and a finished load is swapped in.
+constexpr int kReloadPollMs = 250;
+}  // namespace
 
 int main(int argc, char** argv) {
   auto& signals = runtime::installProcessSignals();
@@ -30,10 +41,13 @@ int main(int argc, char** argv) {
   Logger log("router", parseLogLevel(settings.log_level));
   auto registry = std::make_shared<prometheus::Registry>();
   router::RouterMetrics metrics(*registry);
-  // TODO(router): ask services/agent-presence and the CRM store; until then every agent counts as
-  // available and every caller as unknown.
-  router::EveryoneAvailable presence;
-  router::NoContacts contacts;
+  // Presence and contacts are read from Redis on every decision (one client: the router has one
+  // thread). Both fail open: Redis unreachable = agent available, caller unknown.
+  SystemClock clock;
+  redis::HiredisClient redis_client({cfg->redis.host, cfg->redis.port, cfg->redis.timeout_ms});
+  router::RedisRetryGate redis_gate(clock, kRedisRetryAfterMs);
+  router::RedisAgentAvailability presence(redis_client, redis_gate, metrics.presence_errors);
+  router::RedisContactDirectory contacts(redis_client, redis_gate, metrics.contact_errors);
   router::RouterService service(settings.routing_file, metrics, log, presence, contacts);
   if (auto st = service.loadInitial(); !st.ok()) {
     std::fprintf(stderr, "%s\n", st.error().describe().c_str());
@@ -41,6 +55,8 @@ int main(int argc, char** argv) {
   }
   if (args->check_only) return 0;
 
+  // Always ready: without Redis the router still routes, failing open (counted in
+  // callmesh_router_directory_errors_total), which beats taking every call down with it.
   metrics::AdminServer admin(registry, [] { return std::string(); });
   if (auto st = admin.start(settings.net.admin); !st.ok()) {
     log.error("startup_failed", {{"error", st.error().describe()}});
@@ -53,13 +69,10 @@ int main(int argc, char** argv) {
   server.onError([&](std::string_view type, const Error& e) {
     log.warn("request_dropped", {{"type", type}, {"error", e.describe()}});
   });
-  SystemClock clock;
   transport::PollLoop loop(clock);
   loop.addSocket(server.socket(), [&] { server.serveReady(); });
-  loop.addTimer(1000, [&] {
-    bool forced = signals.reload.exchange(false);
-    service.reloadIfChanged(forced);
-  });
+  // SIGHUP or a changed routing file: parsed off the loop thread, swapped in on a later tick.
+  loop.addTimer(kReloadPollMs, [&] { service.pollReload(signals.reload.exchange(false)); });
   log.info("started", {{"bind", settings.net.bind},
                        {"admin", settings.net.admin},
                        {"routing_file", settings.routing_file}});

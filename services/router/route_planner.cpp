@@ -26,32 +26,59 @@ void setReject(RouteOutcome& out, int status, std::string reason, std::string ru
 
 // Per-call state while the planner walks the routing chain.
 struct RoutePlanner::Walk {
+  Walk(const CallQuery& c, RouteOutcome& o, std::string d)
+      : call(c), out(o), dialed(std::move(d)) {}
+
   const CallQuery& call;
   RouteOutcome& out;
   std::string dialed;   // E.164
-  std::string caller;   // E.164, empty when the caller's number does not parse
   std::string whisper;  // the tracking number's whisper, overridden per receiving number
   int depth = 0;
   bool nobody_ringable = false;  // the last group to ring had nobody available
+
+  // The caller's E.164, empty when it does not parse. Parsed on first use: only contact lookups
+  // and geo routers need it, and libphonenumber is most of a decision's time (tools/bench).
+  const std::string& caller() {
+    if (!caller_parsed_) {
+      caller_parsed_ = true;
+      if (auto e164 = toE164(call.caller); e164.ok()) caller_ = std::move(e164.value());
+    }
+    return caller_;
+  }
+
+ private:
+  std::string caller_;
+  bool caller_parsed_ = false;
 };
+
+bool RoutePlanner::isInboundNumber(const std::string& text) const {
+  return config_.tracking_numbers.count(text) || config_.company_numbers.count(text) ||
+         config_.crm_numbers.count(text);
+}
 
 RouteOutcome RoutePlanner::decide(const CallQuery& call) const {
   RouteOutcome out;
-  auto dialed = toE164(call.dialed);
+  // Gateways send E.164. Text that is already one of our numbers is its own normal form
+  // (toE164 returns its own output unchanged), so libphonenumber is skipped for it.
+  Result<std::string> dialed =
+      isInboundNumber(call.dialed) ? Result<std::string>(call.dialed) : toE164(call.dialed);
   if (!dialed.ok()) {
     setReject(out, 404, "Not Found (dialed number does not parse)", "unparseable");
     out.trace.push_back("dialed '" + call.dialed + "': " + dialed.error().message);
     return out;
   }
   out.number = dialed.value();
-  Walk walk{call, out, dialed.value(), {}, {}, 0, false};
-  if (auto caller = toE164(call.caller); caller.ok()) walk.caller = caller.value();
+  Walk walk(call, out, dialed.value());
 
   // seed 003: a call that already passed through this number is looping between us and a line
   // that forwards back; stop it instead of ringing forever.
   for (const auto& hop : call.path) {
-    auto e164 = toE164(hop);
-    if (e164.ok() && e164.value() == walk.dialed) {
+    bool same = hop == walk.dialed;
+    if (!same) {
+      auto e164 = toE164(hop);
+      same = e164.ok() && e164.value() == walk.dialed;
+    }
+    if (same) {
       setReject(out, 482, "Loop Detected (call already passed " + walk.dialed + ")",
                 "loop_detected");
       out.trace.push_back("path already contains " + walk.dialed + ": loop (seed 003)");
@@ -255,7 +282,7 @@ void RoutePlanner::ringDestination(const Destination& d, Walk& walk) const {
       return;
     case Destination::Kind::GeoRouter: {
       const GeoRouter& geo = config_.geo_routers.at(d.ref);
-      GeoChoice choice = chooseByCallerLocation(geo, walk.call.caller_zip, walk.caller);
+      GeoChoice choice = chooseByCallerLocation(geo, walk.call.caller_zip, walk.caller());
       out.trace.push_back(choice.why);
       if (choice.matched) {
         ringAlone(config_.receiving_numbers.at(choice.receiving_number), kDefaultRingTimeoutMs,
@@ -317,18 +344,18 @@ bool RoutePlanner::ringAgent(const std::string& agent_id, int timeout_ms, Walk& 
 }
 
 std::vector<Contact> RoutePlanner::knownContacts(Walk& walk) const {
-  if (walk.caller.empty()) {
+  const std::string& caller = walk.caller();
+  if (caller.empty()) {
     walk.out.trace.push_back("caller '" + walk.call.caller + "' has no usable number: unknown");
     return {};
   }
-  auto found = contacts_.contactsWithNumber(walk.caller);
+  auto found = contacts_.contactsWithNumber(caller);
   if (!found.ok()) {
-    walk.out.trace.push_back("contact lookup for " + walk.caller +
+    walk.out.trace.push_back("contact lookup for " + caller +
                              " failed (routing as unknown): " + found.error().describe());
     return {};
   }
-  walk.out.trace.push_back(std::to_string(found->size()) + " contact(s) with number " +
-                           walk.caller);
+  walk.out.trace.push_back(std::to_string(found->size()) + " contact(s) with number " + caller);
   return std::move(found.value());
 }
 

@@ -82,6 +82,7 @@ class RoutePlanner {
   PlannedTarget target(const ReceivingNumber& rn, bool alone, Walk& walk) const;
   void applyTaggingHours(const ReceivingNumber& rn, Walk& walk) const;
   std::vector<Contact> knownContacts(Walk& walk) const;
+  bool isInboundNumber(const std::string& text) const;  // a tracking, company or CRM number
 
   const RoutingConfig& config_;
   const AgentAvailability& presence_;

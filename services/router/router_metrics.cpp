@@ -33,6 +33,16 @@ RouterMetrics::RouterMetrics(prometheus::Registry& registry)
               .Help("Time to decode, decide and encode one route request")
               .Register(registry)
               .Add({}, prometheus::Histogram::BucketBoundaries{0.000005, 0.00001, 0.000025, 0.00005,
-                                                               0.0001, 0.00025, 0.001, 0.005})) {}
+                                                               0.0001, 0.00025, 0.001, 0.005})),
+      directory_errors_family(prometheus::BuildCounter()
+                                  .Name("callmesh_router_directory_errors_total")
+                                  .Help("Presence or contact lookups that failed open, by reason")
+                                  .Register(registry)),
+      presence_errors{
+          directory_errors_family.Add({{"directory", "presence"}, {"reason", "unreachable"}}),
+          directory_errors_family.Add({{"directory", "presence"}, {"reason", "bad_data"}})},
+      contact_errors{
+          directory_errors_family.Add({{"directory", "contacts"}, {"reason", "unreachable"}}),
+          directory_errors_family.Add({{"directory", "contacts"}, {"reason", "bad_data"}})} {}
 
 }  // namespace callmesh::router

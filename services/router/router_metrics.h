@@ -10,6 +10,12 @@
 
 namespace callmesh::router {
 
+// Failed lookups of one directory (presence or contacts): the decision went on failing open.
+struct DirectoryErrorCounters {
+  prometheus::Counter& unreachable;  // Redis disconnected/timed out, or skipped right after that
+  prometheus::Counter& bad_data;     // a key or field not shaped as docs/redis-keys.md says
+};
+
 // Every metric of the router, created once at startup.
 struct RouterMetrics {
   explicit RouterMetrics(prometheus::Registry& registry);
@@ -25,6 +31,10 @@ struct RouterMetrics {
   prometheus::Counter& reloads_failed;
   prometheus::Gauge& tracking_numbers;
   prometheus::Histogram& decision_seconds;
+  // callmesh_router_directory_errors_total{directory="presence"|"contacts",reason=...}
+  prometheus::Family<prometheus::Counter>& directory_errors_family;
+  DirectoryErrorCounters presence_errors;
+  DirectoryErrorCounters contact_errors;
 };
 
 }  // namespace callmesh::router

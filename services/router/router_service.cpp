@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <chrono>
+#include <utility>
 
 #include <capnp/message.h>
 
@@ -19,14 +20,16 @@ RouterService::RouterService(std::string routing_file, RouterMetrics& metrics, L
       presence_(presence),
       contacts_(contacts) {}
 
-int64_t RouterService::fileMtime() const {
+RouterService::FileVersion RouterService::fileVersion() const {
   struct stat st {};
-  if (::stat(routing_file_.c_str(), &st) != 0) return 0;
-  return static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+  if (::stat(routing_file_.c_str(), &st) != 0) return {};
+  return FileVersion{static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino),
+                     static_cast<int64_t>(st.st_size),
+                     static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec};
 }
 
 Status RouterService::loadInitial() {
-  loaded_mtime_ = fileMtime();
+  loaded_version_ = fileVersion();
   auto cfg = loadRoutingConfig(routing_file_);
   if (!cfg.ok()) return cfg.error();
   config_ = std::make_shared<const RoutingConfig>(std::move(cfg.value()));
@@ -35,18 +38,40 @@ Status RouterService::loadInitial() {
 }
 
 bool RouterService::reloadIfChanged(bool force) {
-  int64_t mtime = fileMtime();
-  if (!force && mtime == loaded_mtime_) return false;
-  loaded_mtime_ = mtime;
-  auto cfg = loadRoutingConfig(routing_file_);
-  if (!cfg.ok()) {
+  bool applied = loading_.valid() && apply(loading_.get());
+  FileVersion version = fileVersion();
+  if (!force && version == loaded_version_) return applied;
+  // Remember the version even when it fails to load: a broken file is reported once, not every
+  // second, and the next edit (or SIGHUP) tries again.
+  loaded_version_ = version;
+  return apply(loadRoutingConfig(routing_file_));
+}
+
+bool RouterService::pollReload(bool force) {
+  if (loading_.valid()) {
+    reload_again_ = reload_again_ || force;
+    if (loading_.wait_for(std::chrono::seconds(0)) != std::future_status::ready) return false;
+    return apply(loading_.get());
+  }
+  force = force || std::exchange(reload_again_, false);
+  FileVersion version = fileVersion();
+  if (!force && version == loaded_version_) return false;
+  loaded_version_ = version;
+  loading_ =
+      std::async(std::launch::async, [path = routing_file_] { return loadRoutingConfig(path); });
+  return false;
+}
+
+bool RouterService::apply(Result<RoutingConfig> loaded) {
+  if (!loaded.ok()) {
     metrics_.reloads_failed.Increment();
     log_.error("config_reload_rejected", {{"file", routing_file_},
-                                          {"error", cfg.error().describe()},
+                                          {"error", loaded.error().describe()},
                                           {"kept", "previous config stays active"}});
     return false;
   }
-  config_ = std::make_shared<const RoutingConfig>(std::move(cfg.value()));
+  // Decisions hold their own snapshot: the old config lives until the last one using it is done.
+  config_ = std::make_shared<const RoutingConfig>(std::move(loaded.value()));
   metrics_.reloads_ok.Increment();
   metrics_.tracking_numbers.Set(static_cast<double>(config_->tracking_numbers.size()));
   log_.info("config_reloaded",

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <future>
 #include <memory>
 #include <string>
 #include <vector>
@@ -27,15 +28,34 @@ class RouterService {
 
   // Loads the routing file at startup; an error here is fatal for the process.
   Status loadInitial();
-  // Reloads when asked (SIGHUP) or when the file's mtime changed. A broken file leaves the
-  // running config in place and logs why; returns whether a new config is now active.
+  // Reloads when asked (SIGHUP) or when the file changed. A broken file leaves the running config
+  // in place and logs why; returns whether a new config is now active. "Changed" compares what
+  // stat(2) sees through symlinks (device, inode, size, mtime), so the kubelet's ConfigMap update
+  // (an atomic swap of the `..data` symlink to a new directory) is noticed even when the new file
+  // carries an older or equal mtime.
   bool reloadIfChanged(bool force);
+  // The loop's form of reloadIfChanged, called every tick: a changed file (or `force`) is parsed
+  // on a helper thread while decisions go on with the running config (10,000 numbers take about
+  // 0.8 s to load, longer than the ingress waits for a decision; docs/bench/router.md), and a
+  // later tick swaps it in. Returns whether a new config became active on this call. A `force`
+  // that arrives during a load starts another load after it.
+  bool pollReload(bool force);
 
   Result<std::vector<uint8_t>> handle(const zmq::message_t& payload);
   const RoutingConfig& config() const { return *config_; }
 
  private:
-  int64_t fileMtime() const;
+  // What stat(2) reports for the routing file, following symlinks; all zero when it is missing.
+  struct FileVersion {
+    uint64_t device = 0;
+    uint64_t inode = 0;
+    int64_t size = 0;
+    int64_t mtime_ns = 0;
+    bool operator==(const FileVersion&) const = default;
+  };
+  FileVersion fileVersion() const;
+  // Makes a loaded config active, or logs and counts why it was rejected.
+  bool apply(Result<RoutingConfig> loaded);
 
   std::string routing_file_;
   RouterMetrics& metrics_;
@@ -45,7 +65,11 @@ class RouterService {
   // Round-robin positions survive reloads: they are keyed by queue id, not by config object.
   QueueCursors queue_cursors_;
   std::shared_ptr<const RoutingConfig> config_;
-  int64_t loaded_mtime_ = 0;
+  FileVersion loaded_version_;
+  // The helper-thread load in progress, if any. Only the loop thread touches it; the helper
+  // thread only reads the file and builds a RoutingConfig it shares with nobody.
+  std::future<Result<RoutingConfig>> loading_;
+  bool reload_again_ = false;  // forced while a load was in progress
 };
 
 }  // namespace callmesh::router

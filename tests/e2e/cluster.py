@@ -83,6 +83,14 @@ notification:
 
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self):
+        # notification: is the last section; give its HTTP API a free port unless a test chose one,
+        # so clusters of concurrent test runs never contend for the default 8080.
+        with open(self.config) as f:
+            text = f.read()
+        if "\n  api:" not in text.split("notification:", 1)[1]:
+            self.ports["api"] = free_port()
+            with open(self.config, "a") as f:
+                f.write(f"  api: 127.0.0.1:{self.ports['api']}\n")
         os.makedirs(os.path.join(self.dir, "redis"), exist_ok=True)
         self._spawn("redis", ["redis-server", "--bind", "127.0.0.1", "--port", str(self.ports["redis"]),
                               "--dir", os.path.join(self.dir, "redis"), "--save", "", "--appendonly", "no"])

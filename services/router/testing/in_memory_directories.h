@@ -1,8 +1,8 @@
 #pragma once
 
-// Test-only, in-memory stand-ins for the presence service and the CRM store. Production code
-// never includes this header (router_service uses EveryoneAvailable / NoContacts until the real
-// clients are wired).
+// Test-only, in-memory stand-ins for the presence service and the CRM store (the router reads
+// both from Redis). Production code never includes this header; tests and the decision
+// benchmark do.
 
 #include <map>
 #include <string>

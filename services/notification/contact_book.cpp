@@ -1,0 +1,223 @@
+#include "services/notification/contact_book.h"
+
+#include <algorithm>
+#include <random>
+
+#include "services/notification/notification_store.h"
+
+namespace callmesh::notification {
+
+namespace {
+
+// KEYS: contact. ARGV: caller number, company source, tag. Returns 1, or 0 when no contact.
+constexpr const char* kAssociateLua = R"lua(
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local f = redis.call('HMGET', KEYS[1], 'source', 'tags', 'numbers')
+local function parse(s)
+  local out = {}
+  for x in string.gmatch(s or '', '[^,]+') do out[#out + 1] = x end
+  return out
+end
+local function add(list, x)
+  if x == '' then return end
+  for _, y in ipairs(list) do if y == x then return end end
+  list[#list + 1] = x
+end
+local tags = parse(f[2])
+local numbers = parse(f[3])
+if f[1] and f[1] ~= '' then
+  add(tags, ARGV[2])
+elseif ARGV[2] ~= '' then
+  redis.call('HSET', KEYS[1], 'source', ARGV[2])
+end
+add(tags, ARGV[3])
+add(numbers, ARGV[1])
+redis.call('HSET', KEYS[1], 'tags', table.concat(tags, ','), 'numbers', table.concat(numbers, ','))
+return 1
+)lua";
+
+std::string randomId() {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  static const char* kHex = "0123456789abcdef";
+  uint64_t v = rng();
+  std::string out = "c";
+  for (int i = 0; i < 16; ++i) out += kHex[(v >> (i * 4)) & 0xf];
+  return out;
+}
+
+Status replyError(const Result<std::vector<redis::RedisReply>>& r, const char* what) {
+  if (!r.ok()) return r.error();
+  for (const auto& rep : *r) {
+    if (rep.type == redis::RedisReply::Type::Error) {
+      return Error{ErrorKind::Internal, rep.text, what};
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+bool isE164(const std::string& number) {
+  if (number.size() < 9 || number.size() > 16 || number[0] != '+' || number[1] == '0') {
+    return false;
+  }
+  return std::all_of(number.begin() + 1, number.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+void addTag(std::vector<std::string>& tags, const std::string& tag) {
+  if (tag.empty() || std::find(tags.begin(), tags.end(), tag) != tags.end()) return;
+  tags.push_back(tag);
+}
+
+Contact contactFromNotification(std::string name, const std::string& caller,
+                                const std::string& company_source, const std::string& tag,
+                                const std::string& primary_agent) {
+  Contact c;
+  c.name = std::move(name);
+  c.numbers = {caller};
+  c.primary_agent = primary_agent;
+  c.source = company_source;
+  addTag(c.tags, tag);
+  return c;
+}
+
+ContactBook::ContactBook(redis::RedisClient& redis) : redis_(redis) {
+  associate_script_.body = kAssociateLua;
+}
+
+Status ContactBook::write(const Contact& c, const std::vector<std::string>& old_numbers) {
+  std::vector<std::vector<std::string>> cmds;
+  cmds.push_back({"MULTI"});
+  cmds.push_back({"DEL", contactKey(c.id)});
+  cmds.push_back({"HSET", contactKey(c.id), "id", c.id, "name", c.name, "numbers",
+                  joinList(c.numbers), "primary_agent", c.primary_agent, "created_at_ms",
+                  std::to_string(c.created_at_ms), "source", c.source, "tags", joinList(c.tags)});
+  for (const auto& n : old_numbers) {
+    if (std::find(c.numbers.begin(), c.numbers.end(), n) == c.numbers.end()) {
+      cmds.push_back({"SREM", numberIndexKey(n), c.id});
+    }
+  }
+  for (const auto& n : c.numbers) cmds.push_back({"SADD", numberIndexKey(n), c.id});
+  cmds.push_back({"EXEC"});
+  return replyError(redis_.pipeline(cmds), "contact write");
+}
+
+Result<Contact> ContactBook::create(Contact contact, int64_t now_ms) {
+  if (contact.id.empty()) contact.id = randomId();
+  if (contact.created_at_ms == 0) contact.created_at_ms = now_ms;
+  if (auto st = write(contact, {}); !st.ok()) return st.error();
+  return contact;
+}
+
+Result<std::vector<Contact>> ContactBook::load(const std::vector<std::string>& ids) {
+  std::vector<Contact> out;
+  if (ids.empty()) return out;
+  std::vector<std::vector<std::string>> cmds;
+  for (const auto& id : ids) cmds.push_back({"HGETALL", contactKey(id)});
+  auto replies = redis_.pipeline(cmds);
+  if (!replies.ok()) return replies.error();
+  for (const auto& rep : *replies) {
+    if (rep.type != redis::RedisReply::Type::Array || rep.elements.empty()) continue;
+    Contact c;
+    for (size_t k = 0; k + 1 < rep.elements.size(); k += 2) {
+      const std::string& f = rep.elements[k].text;
+      const std::string& v = rep.elements[k + 1].text;
+      if (f == "id")
+        c.id = v;
+      else if (f == "name")
+        c.name = v;
+      else if (f == "numbers")
+        c.numbers = splitList(v);
+      else if (f == "primary_agent")
+        c.primary_agent = v;
+      else if (f == "created_at_ms")
+        c.created_at_ms = v.empty() ? 0 : std::stoll(v);
+      else if (f == "source")
+        c.source = v;
+      else if (f == "tags")
+        c.tags = splitList(v);
+    }
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+Result<std::optional<Contact>> ContactBook::get(const std::string& id) {
+  auto l = load({id});
+  if (!l.ok()) return l.error();
+  if (l->empty()) return std::optional<Contact>();
+  return std::optional<Contact>(std::move(l->front()));
+}
+
+Result<std::vector<Contact>> ContactBook::list(size_t limit) {
+  std::vector<std::string> ids;
+  std::string cursor = "0";
+  do {
+    auto r = redis_.command({"SCAN", cursor, "MATCH", "cm:contact:{*}", "COUNT", "500"});
+    if (!r.ok()) return r.error();
+    if (r->type != redis::RedisReply::Type::Array || r->elements.size() != 2) {
+      return Error{ErrorKind::Internal, "unexpected SCAN reply", "contacts list"};
+    }
+    cursor = r->elements[0].text;
+    for (const auto& k : r->elements[1].elements) {
+      const std::string& key = k.text;  // cm:contact:{<id>}
+      if (key.size() > 13 && key.back() == '}') ids.push_back(key.substr(12, key.size() - 13));
+    }
+  } while (cursor != "0" && ids.size() < limit);
+  std::sort(ids.begin(), ids.end());
+  if (ids.size() > limit) ids.resize(limit);
+  return load(ids);
+}
+
+Result<std::vector<Contact>> ContactBook::byNumber(const std::string& number) {
+  auto r = redis_.command({"SMEMBERS", numberIndexKey(number)});
+  if (!r.ok()) return r.error();
+  std::vector<std::string> ids;
+  for (const auto& e : r->elements) ids.push_back(e.text);
+  std::sort(ids.begin(), ids.end());
+  return load(ids);
+}
+
+Result<Contact> ContactBook::replace(const Contact& contact) {
+  auto old = get(contact.id);
+  if (!old.ok()) return old.error();
+  if (!old->has_value()) return Error{ErrorKind::NotFound, "no such contact", contact.id};
+  Contact c = contact;
+  c.created_at_ms = (*old)->created_at_ms;
+  if (auto st = write(c, (*old)->numbers); !st.ok()) return st.error();
+  return c;
+}
+
+Result<bool> ContactBook::remove(const std::string& id) {
+  auto old = get(id);
+  if (!old.ok()) return old.error();
+  if (!old->has_value()) return false;
+  std::vector<std::vector<std::string>> cmds{{"MULTI"}, {"DEL", contactKey(id)}};
+  for (const auto& n : (*old)->numbers) cmds.push_back({"SREM", numberIndexKey(n), id});
+  cmds.push_back({"EXEC"});
+  if (auto st = replyError(redis_.pipeline(cmds), "contact delete"); !st.ok()) return st.error();
+  return true;
+}
+
+Result<std::optional<Contact>> ContactBook::associate(const std::string& id,
+                                                      const std::string& caller,
+                                                      const std::string& company_source,
+                                                      const std::string& tag) {
+  auto r = redis_.evalScript(associate_script_, {contactKey(id)}, {caller, company_source, tag});
+  if (!r.ok()) return r.error();
+  if (r->type != redis::RedisReply::Type::Integer) {
+    return Error{ErrorKind::Internal, r->text, "contact associate"};
+  }
+  if (r->integer == 0) return std::optional<Contact>();
+  auto idx = redis_.command({"SADD", numberIndexKey(caller), id});
+  if (!idx.ok()) return idx.error();
+  return get(id);
+}
+
+Result<bool> ContactBook::knownNumber(const std::string& number) {
+  auto r = redis_.command({"SCARD", numberIndexKey(number)});
+  if (!r.ok()) return r.error();
+  return r->integer > 0;
+}
+
+}  // namespace callmesh::notification

@@ -1,0 +1,61 @@
+#pragma once
+
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <zmq.hpp>
+
+#include "shared/base/result.h"
+
+namespace callmesh::notification {
+
+// What the API shows of an agent's presence (docs/redis-keys.md `cm:agent:{<id>}`).
+struct AgentPresenceView {
+  std::string agent_id;
+  std::string availability = "available";  // available | away | offline | dnd
+  int64_t on_call = 0;
+  int64_t ringing = 0;
+  int64_t changed_at_ms = 0;
+  int64_t idle_since_ms = 0;
+  bool in_working_hours = true;
+};
+
+// "available" | "away" | "offline" | "dnd"
+bool validAvailability(const std::string& name);
+
+// Agent-presence as the API needs it: agents set their availability through the presence
+// service (the only writer of `cm:agent:{<id>}`).
+class PresenceDirectory {
+ public:
+  virtual ~PresenceDirectory() = default;
+  virtual Result<AgentPresenceView> setAvailability(const std::string& agent_id,
+                                                    const std::string& availability) = 0;
+  virtual Result<std::vector<AgentPresenceView>> query(const std::vector<std::string>& ids) = 0;
+};
+
+// Blocking request/reply to agent-presence ("presence" message type, schemas/presence.capnp)
+// over one DEALER socket, for the API's worker threads: one request at a time under a mutex,
+// one attempt per endpoint round up to `attempts`, each waiting `timeout_ms`. Replies for other
+// request ids (late replies to an expired attempt) are dropped.
+class ZmqPresenceClient final : public PresenceDirectory {
+ public:
+  ZmqPresenceClient(zmq::context_t& context, const std::string& endpoint, int timeout_ms,
+                    int attempts = 2);
+
+  Result<AgentPresenceView> setAvailability(const std::string& agent_id,
+                                            const std::string& availability) override;
+  Result<std::vector<AgentPresenceView>> query(const std::vector<std::string>& ids) override;
+
+ private:
+  Result<std::vector<AgentPresenceView>> roundTrip(std::vector<uint8_t> payload);
+
+  std::mutex mutex_;
+  zmq::socket_t socket_;
+  int timeout_ms_;
+  int attempts_;
+  uint64_t next_id_ = 1;
+};
+
+}  // namespace callmesh::notification
