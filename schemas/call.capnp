@@ -122,3 +122,11 @@ struct EventAck {
   # receiver -> ingress, message type "event-ack": the event is durably handled.
   eventId @0 :Text;
 }
+
+struct CallEventBatch {
+  # ingress -> agent-presence and notification, message type "call-events": the events of one
+  # publishing tick (at most ~10 ms), in the order they happened. The batch is acknowledged as a
+  # whole (EventAck) once every event in it is durably handled; a re-sent batch is harmless
+  # because receivers apply each event idempotently (keyed on the Call-ID).
+  events @0 :List(CallEvent);
+}

@@ -13,6 +13,8 @@ PACKAGES=(
   # runtime and test peers
   python3-yaml redis-server redis-tools sip-tester kamailio kamailio-redis-modules python3 procps iproute2 curl
   prometheus
+  # browser for the agent console's Playwright tests (tests/console/)
+  chromium
 )
 
 missing=()

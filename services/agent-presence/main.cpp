@@ -4,8 +4,10 @@
 
 #include "services/agent-presence/presence_service.h"
 #include "shared/base/clock.h"
+#include "shared/codec/call_event_batch.h"
 #include "shared/config/cluster_config.h"
 #include "shared/metrics/admin_server.h"
+#include "shared/metrics/timed_redis_client.h"
 #include "shared/redis/hiredis_client.h"
 #include "shared/runtime/process_signals.h"
 #include "shared/runtime/service_args.h"
@@ -32,7 +34,8 @@ int main(int argc, char** argv) {
   Logger log("agent-presence", parseLogLevel(settings.log_level));
   auto registry = std::make_shared<prometheus::Registry>();
   agent_presence::PresenceMetrics metrics(*registry);
-  redis::HiredisClient redis_client({cfg->redis.host, cfg->redis.port, cfg->redis.timeout_ms});
+  redis::HiredisClient hiredis({cfg->redis.host, cfg->redis.port, cfg->redis.timeout_ms});
+  metrics::TimedRedisClient redis_client(hiredis, *registry, "agent_presence");
   agent_presence::PresenceLedger ledger(redis_client);
   SystemClock clock;
   agent_presence::PresenceService service(ledger, redis_client, settings.agents, clock, metrics,
@@ -53,6 +56,11 @@ int main(int argc, char** argv) {
   transport::ReplyServer server(context, settings.net.bind);
   server.handle(std::string(transport::message_type::kCallEvent),
                 [&](const zmq::message_t& p) { return service.handleCallEvent(p); });
+  // The ingress sends its events in batches (one per publishing tick); each is applied in order.
+  server.handle(std::string(transport::message_type::kCallEvents), [&](const zmq::message_t& p) {
+    return codec::handleCallEventBatch(
+        p, [&](const zmq::message_t& one) { return service.handleCallEvent(one); });
+  });
   server.handle(std::string(transport::message_type::kPresence),
                 [&](const zmq::message_t& p) { return service.handlePresence(p); });
   server.onError([&](std::string_view type, const Error& e) {

@@ -18,7 +18,7 @@ prometheus::Counter& counter(prometheus::Registry& r, const std::string& name,
 }  // namespace
 
 LimiterMetrics::LimiterMetrics(prometheus::Registry& registry,
-                               const std::map<std::string, int>& numbers)
+                               const std::map<std::string, int>& numbers, int default_cap)
     : released(counter(registry, "callmesh_concurrency_limiter_released_total",
                        "Slots freed by a release")),
       release_noop(counter(registry, "callmesh_concurrency_limiter_release_noop_total",
@@ -49,14 +49,19 @@ LimiterMetrics::LimiterMetrics(prometheus::Registry& registry,
       in_use_family_(prometheus::BuildGauge()
                          .Name("callmesh_concurrency_limiter_in_use_calls")
                          .Help("Slots in use after the last request touching the number")
-                         .Register(registry)) {
-  auto add = [&](const std::string& n) {
+                         .Register(registry)),
+      cap_family_(prometheus::BuildGauge()
+                      .Name("callmesh_concurrency_limiter_cap_calls")
+                      .Help("Simultaneous calls allowed per number (other: the default cap)")
+                      .Register(registry)) {
+  auto add = [&](const std::string& n, int cap) {
     acquired_[n] = &acquired_family_.Add({{"number", n}});
     rejected_[n] = &rejected_family_.Add({{"number", n}});
     in_use_[n] = &in_use_family_.Add({{"number", n}});
+    cap_family_.Add({{"number", n}}).Set(cap);
   };
-  for (const auto& [number, cap] : numbers) add(number);
-  add(kOther);
+  for (const auto& [number, cap] : numbers) add(number, cap);
+  add(kOther, default_cap);
 }
 
 prometheus::Counter& LimiterMetrics::acquired(const std::string& number) {

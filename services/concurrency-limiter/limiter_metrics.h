@@ -14,7 +14,9 @@ namespace callmesh::concurrency_limiter {
 // configured numbers (bounded cardinality); every other number is counted under "other".
 class LimiterMetrics {
  public:
-  LimiterMetrics(prometheus::Registry& registry, const std::map<std::string, int>& numbers);
+  // `numbers` maps each configured number to its cap; `default_cap` is the cap of "other".
+  LimiterMetrics(prometheus::Registry& registry, const std::map<std::string, int>& numbers,
+                 int default_cap = 50);
 
   prometheus::Counter& acquired(const std::string& number);
   prometheus::Counter& rejected(const std::string& number);
@@ -32,6 +34,9 @@ class LimiterMetrics {
   prometheus::Family<prometheus::Counter>& acquired_family_;
   prometheus::Family<prometheus::Counter>& rejected_family_;
   prometheus::Family<prometheus::Gauge>& in_use_family_;
+  // callmesh_concurrency_limiter_cap_calls{number}: the configured cap, so that dashboards and
+  // alerts can divide in_use by it (set once; config is read at start-up).
+  prometheus::Family<prometheus::Gauge>& cap_family_;
   std::map<std::string, prometheus::Counter*> acquired_;
   std::map<std::string, prometheus::Counter*> rejected_;
   std::map<std::string, prometheus::Gauge*> in_use_;

@@ -68,6 +68,18 @@ TEST(LimiterService, GrantAndDenialAreEncodedAndCounted) {
   EXPECT_EQ(f.metrics.inUse("+15550100").Value(), 2);
 }
 
+TEST(LimiterMetrics, CapGaugeHasEveryConfiguredNumberAndTheDefaultAsOther) {
+  prometheus::Registry registry;
+  LimiterMetrics metrics{registry, {{"+15550100", 2}, {"+15550111", 80}}, 50};
+  std::map<std::string, double> caps;
+  for (const auto& family : registry.Collect()) {
+    if (family.name != "callmesh_concurrency_limiter_cap_calls") continue;
+    for (const auto& m : family.metric) caps[m.label.at(0).value] = m.gauge.value;
+  }
+  EXPECT_EQ(caps,
+            (std::map<std::string, double>{{"+15550100", 2}, {"+15550111", 80}, {"other", 50}}));
+}
+
 TEST(LimiterService, RedisFailureFailsClosed) {
   Fixture f;
   EXPECT_CALL(f.redis, evalScript(_, _, _))

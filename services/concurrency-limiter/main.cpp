@@ -32,7 +32,7 @@ int main(int argc, char** argv) {
   Logger log("concurrency-limiter", parseLogLevel(settings.log_level));
 
   auto registry = std::make_shared<prometheus::Registry>();
-  concurrency_limiter::LimiterMetrics metrics(*registry, settings.caps);
+  concurrency_limiter::LimiterMetrics metrics(*registry, settings.caps, settings.default_cap);
   redis::HiredisClient redis_client({cfg->redis.host, cfg->redis.port, cfg->redis.timeout_ms});
   concurrency_limiter::CapPolicy caps(settings.default_cap, settings.caps);
   concurrency_limiter::SlotLedger ledger(redis_client, caps, settings.lease_ms);

@@ -2,6 +2,7 @@
 
 #include <capnp/message.h>
 
+#include "shared/codec/call_event_batch.h"
 #include "shared/codec/capnp_codec.h"
 
 namespace callmesh::ingress {
@@ -26,13 +27,20 @@ void CallEventPublisher::publish(const CallIdentity& call, Fill fill) {
   ev.setAtMs(clock_.nowMs());
   ev.setKind(call.kind);
   fill(ev);
-  auto words = codec::encode(mb);
-  auto bytes = words.asBytes();
+  waiting_.push_back(codec::encode(mb));
+  if (waiting_.size() >= 64) flush();
+}
+
+void CallEventPublisher::flush() {
+  if (waiting_.empty()) return;
+  std::vector<uint8_t> batch = codec::encodeCallEventBatch(waiting_);
+  size_t events = waiting_.size();
+  waiting_.clear();
+  uint64_t id = ++batch_seq_;
   for (auto* sub : subscribers_) {
-    sub->requestWithId(seq, std::vector<uint8_t>(bytes.begin(), bytes.end()),
-                       [this](Result<zmq::message_t> r) {
-                         if (!r.ok()) ++dropped_;
-                       });
+    sub->requestWithId(id, batch, [this, events](Result<zmq::message_t> r) {
+      if (!r.ok()) dropped_ += events;
+    });
   }
 }
 

@@ -5,6 +5,9 @@
 #include <string>
 #include <vector>
 
+#include <capnp/common.h>
+#include <kj/array.h>
+
 #include "schemas/call.capnp.h"
 #include "shared/base/clock.h"
 #include "shared/transport/request_client.h"
@@ -37,8 +40,11 @@ struct CallEndInfo {
 };
 
 // Publishes call lifecycle events to agent-presence and notification with acknowledged,
-// at-least-once delivery: each event goes to every subscriber through its own RequestClient
-// with unlimited attempts, and stays in memory until that subscriber acknowledges it. A
+// at-least-once delivery. Events are collected and sent once per flush() (the ingress flushes
+// every loop tick, ~10 ms, or when 64 are waiting) as one CallEventBatch per subscriber: one
+// ZeroMQ message instead of one per event, which is most of the cluster's per-call messaging.
+// Each batch goes through the subscriber's RequestClient with unlimited attempts, and stays in
+// memory until that subscriber acknowledges it. A
 // subscriber that restarts gets what it missed when it comes back; receivers dedupe on the
 // event id (ingress instance + sequence). The backlog is bounded (max_pending); if a subscriber
 // stays away long enough to fill it, further events to it are refused and counted
@@ -56,6 +62,9 @@ class CallEventPublisher {
                  const std::string& reason);
   void ended(const CallIdentity& call, const CallEndInfo& end);
 
+  // Sends what has been collected since the last flush (no-op when nothing is waiting).
+  void flush();
+
   uint64_t published() const { return seq_; }
   uint64_t dropped() const { return dropped_; }
 
@@ -67,7 +76,9 @@ class CallEventPublisher {
   const Clock& clock_;
   std::vector<transport::RequestClient*> subscribers_;
   uint64_t seq_ = 0;
+  uint64_t batch_seq_ = 0;
   uint64_t dropped_ = 0;
+  std::vector<kj::Array<capnp::word>> waiting_;
 };
 
 }  // namespace callmesh::ingress

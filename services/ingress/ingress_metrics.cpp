@@ -21,6 +21,11 @@ IngressMetrics::IngressMetrics(prometheus::Registry& registry)
                           .Name("callmesh_ingress_sip_requests_total")
                           .Help("SIP requests received, by method")
                           .Register(registry)),
+      peer_seconds_family(
+          prometheus::BuildHistogram()
+              .Name("callmesh_ingress_peer_request_duration_seconds")
+              .Help("From a request sent to the router or limiter to its reply, by peer")
+              .Register(registry)),
       rejected_family(
           prometheus::BuildCounter()
               .Name("callmesh_ingress_calls_rejected_total")
@@ -64,6 +69,15 @@ IngressMetrics::IngressMetrics(prometheus::Registry& registry)
                             "From INVITE received to 200 OK relayed")),
       admission_seconds(
           seconds(registry, "callmesh_ingress_admission_duration_seconds",
-                  "From INVITE received to the first branch sent (limiter + router)")) {}
+                  "From INVITE received to the first branch sent (limiter + router)")) {
+  // Series that alerts and dashboards select exist from the start, at 0, not only after the first
+  // event (a family without children is not exported at all).
+  for (const char* peer : {"limiter", "router"}) {
+    peerSeconds(peer);
+    peerErrors(peer);
+  }
+  for (int status : {486, 503}) rejected(status);  // over the cap; fail closed
+  for (const char* reason : {"untrusted", "rate_limited", "banned"}) blocked(reason);
+}
 
 }  // namespace callmesh::ingress

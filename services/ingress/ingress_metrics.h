@@ -32,7 +32,17 @@ struct IngressMetrics {
     return peer_errors_family.Add({{"peer", peer}});
   }
 
+  // Time from sending a request to the router or limiter (ZeroMQ) to its reply, retries included;
+  // failed requests are observed too (they are counted in peerErrors as well).
+  prometheus::Histogram& peerSeconds(const std::string& peer) {
+    return peer_seconds_family.Add(
+        {{"peer", peer}},
+        prometheus::Histogram::BucketBoundaries{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
+                                                0.025, 0.05, 0.1, 0.25, 0.5, 1});
+  }
+
   prometheus::Family<prometheus::Counter>& requests_family;
+  prometheus::Family<prometheus::Histogram>& peer_seconds_family;
   prometheus::Family<prometheus::Counter>& rejected_family;
   prometheus::Family<prometheus::Counter>& ended_family;
   prometheus::Family<prometheus::Counter>& peer_errors_family;

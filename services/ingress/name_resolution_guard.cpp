@@ -1,5 +1,6 @@
 #include "services/ingress/name_resolution_guard.h"
 
+#include <arpa/inet.h>
 #include <dlfcn.h>
 #include <netdb.h>
 #include <sys/socket.h>
@@ -9,6 +10,7 @@
 #include <cstring>
 #include <mutex>
 #include <set>
+#include <string>
 
 namespace callmesh::ingress {
 
@@ -24,14 +26,12 @@ bool isAllowed(const char* node) {
 }
 
 bool isNumeric(const char* node) {
-  addrinfo hints{};
-  hints.ai_flags = AI_NUMERICHOST;
-  addrinfo* out = nullptr;
-  using Real = int (*)(const char*, const char*, const addrinfo*, addrinfo**);
-  static Real real = reinterpret_cast<Real>(dlsym(RTLD_NEXT, "getaddrinfo"));
-  int rc = real(node, nullptr, &hints, &out);
-  if (rc == 0 && out) freeaddrinfo(out);
-  return rc == 0;
+  // inet_pton answers without any lookup; getaddrinfo would do the same work twice per send.
+  unsigned char buf[sizeof(in6_addr)];
+  std::string text = node;
+  if (text.size() > 2 && text.front() == '[' && text.back() == ']')
+    text = text.substr(1, text.size() - 2);
+  return inet_pton(AF_INET, text.c_str(), buf) == 1 || inet_pton(AF_INET6, text.c_str(), buf) == 1;
 }
 
 }  // namespace

@@ -3,12 +3,15 @@
 #include <httplib.h>
 
 #include <algorithm>
+#include <fstream>
 #include <functional>
+#include <iterator>
 #include <set>
 
 #include <nlohmann/json.hpp>
 
 #include "services/notification/api_json.h"
+#include "services/notification/console_files.h"
 #include "services/notification/notification_service.h"
 
 namespace callmesh::notification {
@@ -80,7 +83,21 @@ ApiMetrics::ApiMetrics(prometheus::Registry& registry)
                        .Name("callmesh_notification_texts_failed_total")
                        .Help("Texts refused by the gateway or without a final response")
                        .Register(registry)
-                       .Add({})) {}
+                       .Add({})),
+      claims_family(
+          prometheus::BuildCounter()
+              .Name("callmesh_notification_claims_total")
+              .Help("Claim attempts through the API by outcome (won, repeat, held, not_found)")
+              .Register(registry)),
+      time_to_claim_seconds(
+          prometheus::BuildHistogram()
+              .Name("callmesh_notification_time_to_claim_seconds")
+              .Help("From the call's end (or the text's arrival) to the first claim of its record")
+              .Register(registry)
+              .Add({}, prometheus::Histogram::BucketBoundaries{5, 15, 30, 60, 120, 300, 600, 1800,
+                                                               3600, 14400, 86400})) {
+  for (const char* outcome : {"won", "repeat", "held", "not_found"}) claims(outcome);
+}
 
 ApiServer::ApiServer(ApiDeps deps, int threads)
     : deps_(deps), server_(std::make_unique<httplib::Server>()) {
@@ -98,6 +115,12 @@ Status ApiServer::start(const std::string& host_port) {
     host = host_port.substr(0, host_port.size() - 2);
   } else if (!config::splitHostPort(host_port, host, port)) {
     return Error{ErrorKind::InvalidInput, "API address must be host:port", host_port};
+  }
+  if (const auto& dir = deps_.config.notification.console_dir;
+      !dir.empty() && !consoleFile(dir, "/")) {
+    return Error{ErrorKind::InvalidInput,
+                 "notification.console_dir has no index.html (build the console: npm run build)",
+                 dir};
   }
   if (port == 0) {
     port_ = server_->bind_to_any_port(host);
@@ -215,16 +238,19 @@ void ApiServer::routes() {
     }
     switch (c->outcome) {
       case ClaimOutcome::NotFound:
+        d.metrics.claims("not_found").Increment();
         refuse(res, 404, "not_found",
                "no notification '" + id + "' visible to agent '" + who.agent_id + "'");
         return std::nullopt;
       case ClaimOutcome::HeldByOther:
+        d.metrics.claims("held").Increment();
         refuse(res, 409, "already_claimed",
                "notification '" + id + "' was already claimed by agent '" + c->holder + "' (" +
                    c->action + ")",
                {{"claimed_by", c->holder}, {"claim_action", c->action}});
         return std::nullopt;
       case ClaimOutcome::Won:
+        d.metrics.claims(c->first ? "won" : "repeat").Increment();
         break;
     }
     auto after = d.store.get(id);
@@ -234,6 +260,11 @@ void ApiServer::routes() {
       return std::nullopt;
     }
     if (c->first) {
+      if (before->has_value() && (*before)->at_ms > 0) {
+        int64_t waited_ms = (*after)->claimed_at_ms - (*before)->at_ms;
+        d.metrics.time_to_claim_seconds.Observe(
+            static_cast<double>(std::max<int64_t>(waited_ms, 0)) / 1000.0);
+      }
       json bus = {
           {"event", "notification.claimed"},
           {"id", id},
@@ -740,6 +771,42 @@ void ApiServer::routes() {
                 },
                 [&d](bool) { d.metrics.streams.Decrement(); });
           }));
+
+  // --- the agent console (notification.console_dir) ---------------------------------------------
+  // Static files of the built web app, no token needed (the page asks for one). Only names that
+  // consoleFile() allows; everything else is the API's usual JSON 404.
+  if (!d.config.notification.console_dir.empty()) {
+    auto serveConsole = [&d](const httplib::Request& req, httplib::Response& res) {
+      auto file = consoleFile(d.config.notification.console_dir, req.path);
+      std::string body;
+      if (file) {
+        std::ifstream in(file->path, std::ios::binary);
+        if (in) {
+          body.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+        } else {
+          file.reset();  // removed or unreadable since consoleFile() looked
+        }
+      }
+      if (!file) {
+        refuse(res, 404, "not_found", "no route " + req.method + " " + req.path);
+      } else {
+        res.status = 200;
+        res.set_header("Cache-Control",
+                       file->immutable ? "public, max-age=31536000, immutable" : "no-cache");
+        res.set_header("X-Content-Type-Options", "nosniff");
+        res.set_header("Referrer-Policy", "no-referrer");
+        // Everything comes from this origin; nothing from a CDN, no inline script.
+        res.set_header("Content-Security-Policy",
+                       "default-src 'self'; img-src 'self' data:; object-src 'none'; "
+                       "base-uri 'none'; frame-ancestors 'none'; form-action 'self'");
+        res.set_content(std::move(body), file->content_type);
+      }
+      d.metrics.requests(res.status).Increment();
+    };
+    srv.Get("/", serveConsole);
+    srv.Get(R"(/([^/]+))", serveConsole);
+    srv.Get(R"(/assets/([^/]+))", serveConsole);
+  }
 
   srv.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
     if (res.status == 404 && res.body.empty()) {

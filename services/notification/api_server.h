@@ -8,6 +8,7 @@
 
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
 #include "services/notification/contact_book.h"
@@ -36,6 +37,14 @@ struct ApiMetrics {
   prometheus::Gauge& streams;
   prometheus::Counter& texts_sent;
   prometheus::Counter& texts_failed;
+  // callmesh_notification_claims_total{outcome="won|repeat|held|not_found"} (the family is shared
+  // with NotificationMetrics, which declares it) and the time from the call's end to its first
+  // claim.
+  prometheus::Family<prometheus::Counter>& claims_family;
+  prometheus::Histogram& time_to_claim_seconds;
+  prometheus::Counter& claims(const char* outcome) {
+    return claims_family.Add({{"outcome", outcome}});
+  }
   prometheus::Counter& requests(int status) {
     return requests_family.Add({{"code", std::to_string(status / 100) + "xx"}});
   }

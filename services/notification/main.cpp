@@ -8,8 +8,10 @@
 #include "services/notification/redis_event_feed.h"
 #include "services/notification/serialized_redis_client.h"
 #include "shared/base/clock.h"
+#include "shared/codec/call_event_batch.h"
 #include "shared/config/cluster_config.h"
 #include "shared/metrics/admin_server.h"
+#include "shared/metrics/timed_redis_client.h"
 #include "shared/redis/hiredis_client.h"
 #include "shared/runtime/process_signals.h"
 #include "shared/runtime/service_args.h"
@@ -41,7 +43,8 @@ int main(int argc, char** argv) {
   redis::RedisEndpoint redis_at{cfg->redis.host, cfg->redis.port, cfg->redis.timeout_ms};
 
   // The event loop's own connection.
-  redis::HiredisClient loop_redis(redis_at);
+  redis::HiredisClient loop_hiredis(redis_at);
+  metrics::TimedRedisClient loop_redis(loop_hiredis, *registry, "notification");
   notification::NotificationStore store(loop_redis);
   notification::ContactBook contacts(loop_redis);
   notification::NumberSettingsBook numbers(loop_redis, settings.numbers);
@@ -87,6 +90,11 @@ int main(int argc, char** argv) {
   transport::ReplyServer server(context, settings.net.bind);
   server.handle(std::string(transport::message_type::kCallEvent),
                 [&](const zmq::message_t& p) { return service.handleCallEvent(p); });
+  // The ingress sends its events in batches (one per publishing tick); each is applied in order.
+  server.handle(std::string(transport::message_type::kCallEvents), [&](const zmq::message_t& p) {
+    return codec::handleCallEventBatch(
+        p, [&](const zmq::message_t& one) { return service.handleCallEvent(one); });
+  });
   server.onError([&](std::string_view type, const Error& e) {
     log.warn("request_dropped", {{"type", type}, {"error", e.describe()}});
   });

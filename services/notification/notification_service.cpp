@@ -32,10 +32,11 @@ NotificationMetrics::NotificationMetrics(prometheus::Registry& registry)
                     "Texts from unknown numbers recorded")),
       known_callers(counter(registry, "callmesh_notification_known_callers_total",
                             "Calls and texts from contacts (no notification)")),
-      claims_family(prometheus::BuildCounter()
-                        .Name("callmesh_notification_claims_total")
-                        .Help("Claim attempts through the API by outcome (won, held, not_found)")
-                        .Register(registry)) {}
+      claims_family(
+          prometheus::BuildCounter()
+              .Name("callmesh_notification_claims_total")
+              .Help("Claim attempts through the API by outcome (won, repeat, held, not_found)")
+              .Register(registry)) {}
 
 std::optional<NotificationRecord> followUpFor(const FollowUpInput& in,
                                               const config::CompanyNumberSettings& number) {

@@ -9,6 +9,7 @@
 #include "shared/base/clock.h"
 #include "shared/config/cluster_config.h"
 #include "shared/metrics/admin_server.h"
+#include "shared/metrics/timed_redis_client.h"
 #include "shared/redis/hiredis_client.h"
 #include "shared/runtime/process_signals.h"
 #include "shared/runtime/service_args.h"
@@ -44,7 +45,8 @@ int main(int argc, char** argv) {
   // Presence and contacts are read from Redis on every decision (one client: the router has one
   // thread). Both fail open: Redis unreachable = agent available, caller unknown.
   SystemClock clock;
-  redis::HiredisClient redis_client({cfg->redis.host, cfg->redis.port, cfg->redis.timeout_ms});
+  redis::HiredisClient hiredis({cfg->redis.host, cfg->redis.port, cfg->redis.timeout_ms});
+  metrics::TimedRedisClient redis_client(hiredis, *registry, "router");
   router::RedisRetryGate redis_gate(clock, kRedisRetryAfterMs);
   router::RedisAgentAvailability presence(redis_client, redis_gate, metrics.presence_errors);
   router::RedisContactDirectory contacts(redis_client, redis_gate, metrics.contact_errors);

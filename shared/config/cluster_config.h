@@ -30,8 +30,8 @@ struct IngressSettings {
   std::string admin = "127.0.0.1:9460";
   std::vector<std::string> trusted_sources;  // CIDRs; empty = loopback only
   bool reject_untrusted = false;             // true: 403 to untrusted sources; false: drop silently
-  int rate_limit_rps = 500;                  // sustained requests per second per source address
-  int rate_limit_burst = 1000;               // short spike a source may send above the rate
+  int rate_limit_rps = 5000;                 // per source address; a gateway carries many callers
+  int rate_limit_burst = 10000;              // short spike a source may send above the rate
   int ban_s = 30;                            // how long a source that overran its limit is ignored
   int request_timeout_ms = 300;              // per attempt, to router and limiter
   int request_attempts = 3;                  // attempts before the call fails with 503
@@ -109,6 +109,9 @@ struct NotificationSettings {
   std::map<std::string, AgentNumbers> agents;            // agent id -> numbers
   std::string text_gateway;     // host:port (UDP) of the SIP gateway texts go to; empty = off
   int text_max_wait_ms = 8000;  // give up on a text without a final response after this
+  // Built agent console (services/notification/console, `npm run build`) served on the API port
+  // at `/`; absolute after loading (relative to cluster.yaml); empty = not served.
+  std::string console_dir;
 };
 
 // The whole cluster.yaml: one file every service reads, each using its own section.

@@ -1,6 +1,8 @@
 #include "shared/log/logger.h"
 
+#include <unistd.h>
 #include <chrono>
+
 #include <cstdio>
 
 namespace callmesh {
@@ -61,7 +63,41 @@ LogLevel parseLogLevel(std::string_view name) {
   return LogLevel::Info;
 }
 
-Logger::Logger(std::string service, LogLevel level) : service_(std::move(service)), level_(level) {}
+Logger::Logger(std::string service, LogLevel level) : service_(std::move(service)), level_(level) {
+  flusher_ = std::thread([this] {
+    std::unique_lock lock(mutex_);
+    while (!stopping_) {
+      wake_.wait_for(lock, std::chrono::milliseconds(200));
+      writeLocked();
+    }
+  });
+}
+
+Logger::~Logger() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  flusher_.join();
+  std::lock_guard lock(mutex_);
+  writeLocked();
+}
+
+void Logger::flush() {
+  std::lock_guard lock(mutex_);
+  writeLocked();
+}
+
+void Logger::writeLocked() {
+  size_t off = 0;
+  while (off < buffer_.size()) {
+    ssize_t n = ::write(2, buffer_.data() + off, buffer_.size() - off);
+    if (n <= 0) break;  // stderr gone: nothing better to do with the lines
+    off += static_cast<size_t>(n);
+  }
+  buffer_.clear();
+}
 
 void Logger::log(LogLevel level, std::string_view event, std::initializer_list<LogField> fields) {
   if (!enabled(level)) {
@@ -95,7 +131,8 @@ void Logger::log(LogLevel level, std::string_view event, std::initializer_list<L
   }
   line += "}\n";
   std::lock_guard lock(mutex_);
-  std::fwrite(line.data(), 1, line.size(), stderr);
+  buffer_ += line;
+  if (level >= LogLevel::Warn || buffer_.size() >= 32 * 1024) writeLocked();
 }
 
 }  // namespace callmesh

@@ -1,10 +1,12 @@
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
 #include <initializer_list>
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 
 namespace callmesh {
 
@@ -28,9 +30,17 @@ struct LogField {
 
 // Writes one JSON object per line to stderr: {"ts":..,"level":..,"service":..,"event":..,
 // fields...}. Thread-safe; the one sink of the process, handed to whoever logs (no global logger).
+// Lines are buffered and written by a flusher thread every 200 ms (or when 32 KB wait), so a
+// busy service makes a few writes a second instead of one per call event; warnings and errors
+// are written at once. At most the last 200 ms of info lines are lost if the process is killed.
 class Logger {
  public:
   explicit Logger(std::string service, LogLevel level = LogLevel::Info);
+  ~Logger();
+  Logger(const Logger&) = delete;
+  Logger& operator=(const Logger&) = delete;
+
+  void flush();
 
   void setLevel(LogLevel level) { level_ = level; }
   bool enabled(LogLevel level) const { return level >= level_; }
@@ -50,9 +60,15 @@ class Logger {
   }
 
  private:
+  void writeLocked();
+
   std::string service_;
   LogLevel level_;
   std::mutex mutex_;
+  std::string buffer_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::thread flusher_;
 };
 
 // Appends `text` to `out` as JSON string content (without quotes).

@@ -4,6 +4,7 @@
 #include <prometheus/text_serializer.h>
 
 #include "shared/config/cluster_config.h"
+#include "shared/metrics/process_collector.h"
 
 namespace callmesh::metrics {
 
@@ -13,7 +14,9 @@ AdminServer::AdminServer(std::shared_ptr<prometheus::Registry> registry, Readine
       server_(std::make_unique<httplib::Server>()) {
   server_->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     prometheus::TextSerializer serializer;
-    res.set_content(serializer.Serialize(registry_->Collect()), "text/plain; version=0.0.4");
+    auto families = registry_->Collect();
+    for (auto& f : ProcessCollector().Collect()) families.push_back(std::move(f));
+    res.set_content(serializer.Serialize(families), "text/plain; version=0.0.4");
   });
   server_->Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("ok\n", "text/plain");

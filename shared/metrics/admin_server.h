@@ -17,7 +17,8 @@ class Server;
 namespace callmesh::metrics {
 
 // The admin HTTP surface every service exposes on its own port:
-//   GET /metrics  Prometheus text format from the service's registry
+//   GET /metrics  Prometheus text format from the service's registry, plus the process_* metrics
+//                 (ProcessCollector: CPU, memory, file descriptors from /proc/self)
 //   GET /healthz  200 while the process runs its loop (liveness)
 //   GET /readyz   200 when the service can do its job now (readiness), else 503 with the reason
 // Runs on its own thread; handlers only read atomics and the thread-safe registry.

@@ -23,6 +23,7 @@ inline constexpr std::string_view kRoute = "route";
 inline constexpr std::string_view kLimiter = "limiter";
 inline constexpr std::string_view kPresence = "presence";
 inline constexpr std::string_view kCallEvent = "call-event";
+inline constexpr std::string_view kCallEvents = "call-events";  // CallEventBatch
 inline constexpr std::string_view kNotification = "notification";
 }  // namespace message_type
 

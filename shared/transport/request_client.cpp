@@ -66,12 +66,14 @@ bool RequestClient::trySend(uint64_t id, Pending& p) {
   }
   ++stats_.sent;
   p.on_wire = true;
+  sent_since_drain_ = true;
   return true;
 }
 
 void RequestClient::cancel(uint64_t id) { pending_.erase(id); }
 
 size_t RequestClient::onReadable() {
+  sent_since_drain_ = false;
   size_t handled = 0;
   while (socket_.get(zmq::sockopt::events) & ZMQ_POLLIN) {
     std::vector<zmq::message_t> frames;

@@ -54,6 +54,9 @@ class RequestClient {
 
   // Drains every readable reply (ZMQ_FD is edge-triggered: call until it returns 0).
   size_t onReadable();
+  // True when a send happened since the last drain: a send may consume ZMQ_FD's edge, so the
+  // owner must drain this socket once more (libzmq's contract) even without an FD wakeup.
+  bool needsDrain() const { return sent_since_drain_; }
   // Retries or expires requests whose attempt deadline passed.
   void onTick();
   // Milliseconds until the earliest attempt deadline (-1 when nothing is pending).
@@ -82,6 +85,7 @@ class RequestClient {
   RequestClientOptions options_;
   std::map<uint64_t, Pending> pending_;
   uint64_t next_id_ = 1;
+  bool sent_since_drain_ = false;
   RequestClientStats stats_;
 };
 

@@ -40,8 +40,16 @@ SERVICES = {
     "notification": (7004, 9464),
 }
 AUTOSCALED = ["ingress", "router", "concurrency-limiter", "agent-presence", "notification"]
+# Who may reach a ZeroMQ port besides the ingress: notification's API asks agent-presence.
+ZMQ_CLIENTS = {"agent-presence": ["ingress", "notification"]}
 CONFIG_DIR = "/etc/callmesh"
 CONFIG_FILE = CONFIG_DIR + "/cluster.yaml"
+# notification starts from cluster.yaml + its API tokens (Secret), merged by an init container.
+MERGED_CONFIG_DIR = "/run/callmesh"
+MERGED_CONFIG_FILE = MERGED_CONFIG_DIR + "/cluster.yaml"
+NOTIFICATION_API_PORT = 8080
+MONITORING_KINDS = ("ConfigMap", "PrometheusRule", "PodMonitor")
+MONITORING_SOURCES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools", "monitoring")
 CONFIG_KEYS = ("cluster.yaml", "routing.yaml")
 REDIS_PORT = 6379
 INGRESS_MIN_GRACE_SECONDS = 60
@@ -294,6 +302,7 @@ class TreeChecker:
         self.check_redis()
         self.check_config_endpoints()
         self.check_network_policies()
+        self.check_notification_api()
 
     # Every container of every workload ----------------------------------------------------
 
@@ -314,6 +323,14 @@ class TreeChecker:
                                          ("liveness-probe", "livenessProbe", "/healthz")):
                 problem = probe_problem(c, kind, path, admin)
                 self.check(check_id, problem is None, f"{where} {problem}")
+            problem = resources_problem(c)
+            self.check("resources", problem is None, f"{where} {problem}")
+            problem = image_problem(c.get("image"))
+            self.check("image-tag", problem is None, f"{where} {problem}")
+            problem = security_problem(pod, c)
+            self.check("security-context", problem is None, f"{where}: {problem}")
+        for c in pod.get("initContainers") or []:
+            where = f"{ref(workload)} init container {c.get('name')}"
             problem = resources_problem(c)
             self.check("resources", problem is None, f"{where} {problem}")
             problem = image_problem(c.get("image"))
@@ -369,7 +386,29 @@ class TreeChecker:
             self.check("config-mount", not missing, f"ConfigMap {cm_name} lacks {', '.join(missing)}")
             argv = list(c.get("command") or []) + list(c.get("args") or [])
             ok = any(argv[i] == "--config" and argv[i + 1] == CONFIG_FILE for i in range(len(argv) - 1))
-            self.check("config-mount", ok, f"{where} is not started with --config {CONFIG_FILE}")
+            if not ok and any(argv[i] == "--config" and argv[i + 1] == MERGED_CONFIG_FILE
+                              for i in range(len(argv) - 1)):
+                ok = self.merged_config_ok(pod, c, volumes, where)
+            self.check("config-mount", ok, f"{where} is not started with --config {CONFIG_FILE} "
+                                           f"(or {MERGED_CONFIG_FILE} written by an init container)")
+
+    def merged_config_ok(self, pod, container, volumes, where):
+        """--config in MERGED_CONFIG_DIR: an emptyDir there, written by an init container that
+        mounts the ConfigMap at CONFIG_DIR (notification: cluster.yaml + tokens from a Secret)."""
+        mine = [m for m in container.get("volumeMounts") or [] if m.get("mountPath") == MERGED_CONFIG_DIR]
+        if not self.check("config-mount", len(mine) == 1, f"{where} mounts nothing at {MERGED_CONFIG_DIR}"):
+            return False
+        vol = mine[0].get("name")
+        if not self.check("config-mount", "emptyDir" in (volumes.get(vol) or {}),
+                          f"{where}: {MERGED_CONFIG_DIR} is not an emptyDir"):
+            return False
+        writers = [i for i in pod.get("initContainers") or []
+                   if any(m.get("name") == vol and not m.get("readOnly") for m in i.get("volumeMounts") or [])
+                   and any(m.get("mountPath") == CONFIG_DIR and
+                           ((volumes.get(m.get("name")) or {}).get("configMap") or {}).get("name")
+                           for m in i.get("volumeMounts") or [])]
+        return self.check("config-mount", bool(writers),
+                          f"{where}: no init container writes {MERGED_CONFIG_DIR} from the ConfigMap")
 
     def check_scrape_annotations(self, workload):
         annotations = workload.get("spec", {}).get("template", {}).get("metadata", {}).get("annotations") or {}
@@ -504,6 +543,9 @@ class TreeChecker:
             if zmq is None or workload is None:
                 continue
             labels = pod_labels(workload)
+            client_labels = [ingress_labels] + [
+                pod_labels(self.find("Deployment", f"callmesh-{c}") or {})
+                for c in ZMQ_CLIENTS.get(svc, []) if c != "ingress"]
             for p in policies:
                 if not selector_matches(p.get("spec", {}).get("podSelector"), labels):
                     continue
@@ -514,11 +556,80 @@ class TreeChecker:
                         pod_sel = peer.get("podSelector")
                         ok = ("ipBlock" in peer  # the hostNetwork ingress connects from its node
                               or (pod_sel is not None and "namespaceSelector" not in peer
-                                  and pod_sel != {} and selector_matches(pod_sel, ingress_labels)
+                                  and pod_sel != {} and any(selector_matches(pod_sel, c) for c in client_labels)
                                   and not selector_matches(pod_sel, labels)))
                         self.check("network-policy", ok,
                                    f"NetworkPolicy {name_of(p)} opens ZeroMQ port {zmq} of callmesh-{svc} "
                                    f"to {peer or 'everyone'}, not only to the ingress")
+
+
+    def check_notification_api(self):
+        """notification's HTTP API: on its Service and container as "api" 8080, bound beyond
+        loopback in cluster.yaml, admitted by a NetworkPolicy, and no tokens in the ConfigMap."""
+        workload = self.find("Deployment", "callmesh-notification")
+        service = self.find("Service", "callmesh-notification")
+        if workload is None or service is None:
+            return  # reported by contract-services
+        ports = {p.get("name"): p for p in service.get("spec", {}).get("ports") or []}
+        self.check("notification-api", (ports.get("api") or {}).get("port") == NOTIFICATION_API_PORT,
+                   f"Service callmesh-notification has no port api {NOTIFICATION_API_PORT}")
+        cports = [p for c in pod_spec(workload).get("containers") or [] for p in c.get("ports") or []]
+        self.check("notification-api", any(p.get("containerPort") == NOTIFICATION_API_PORT for p in cports),
+                   f"callmesh-notification declares no containerPort {NOTIFICATION_API_PORT}")
+        for cm in self.of_kind("ConfigMap"):
+            text = (cm.get("data") or {}).get("cluster.yaml")
+            if text is None:
+                continue
+            notification = (yaml.safe_load(text) or {}).get("notification") or {}
+            api = str(notification.get("api", "127.0.0.1:8080"))
+            self.check("notification-api", api == f"0.0.0.0:{NOTIFICATION_API_PORT}",
+                       f"cluster.yaml notification.api is {api!r}: pods must bind 0.0.0.0:{NOTIFICATION_API_PORT}")
+            self.check("secrets", not notification.get("tokens"),
+                       f"ConfigMap {name_of(cm)} holds API tokens: they belong in a Secret")
+        labels = pod_labels(workload)
+        admitted = any(selector_matches(p.get("spec", {}).get("podSelector"), labels)
+                       and any(rule_opens_port(r, NOTIFICATION_API_PORT) and r.get("from")
+                               for r in p.get("spec", {}).get("ingress") or [])
+                       for p in self.of_kind("NetworkPolicy"))
+        self.check("notification-api", admitted, f"no NetworkPolicy admits port {NOTIFICATION_API_PORT} of notification")
+        secrets = [v for v in pod_spec(workload).get("volumes") or [] if "secret" in v]
+        self.check("secrets", bool(secrets), "callmesh-notification mounts no Secret for its API tokens")
+
+
+class MonitoringChecker:
+    """k8s/monitoring and k8s/monitoring/operator: what they carry equals tools/monitoring/."""
+
+    def __init__(self, tree, docs, report):
+        self.tree, self.docs, self.report = tree, docs, report
+
+    def check(self, check_id, ok, message):
+        return self.report.check(self.tree, check_id, ok, message)
+
+    def source(self, name):
+        with open(os.path.join(MONITORING_SOURCES, name), encoding="utf-8") as f:
+            return f.read()
+
+    def run(self):
+        alerts = yaml.safe_load(self.source("alerts.yml"))
+        for d in self.docs:
+            kind, name = d.get("kind"), name_of(d)
+            if kind == "ConfigMap":
+                for key, text in (d.get("data") or {}).items():
+                    src = {"prometheus.yml": "prometheus.yml", "alerts.yml": "alerts.yml",
+                           "callmesh.json": os.path.join("grafana", "callmesh.json")}.get(key)
+                    self.check("monitoring-sync", src is not None and text == self.source(src),
+                               f"ConfigMap {name} {key} differs from tools/monitoring "
+                               f"(run tools/monitoring/sync-k8s.sh)")
+            elif kind == "PrometheusRule":
+                self.check("monitoring-sync", d.get("spec", {}).get("groups") == alerts["groups"],
+                           f"PrometheusRule {name} differs from tools/monitoring/alerts.yml "
+                           f"(run tools/monitoring/sync-k8s.sh)")
+            elif kind == "PodMonitor":
+                eps = d.get("spec", {}).get("podMetricsEndpoints") or []
+                self.check("monitoring-scrape", any(e.get("port") == "admin" for e in eps),
+                           f"PodMonitor {name} does not scrape the admin port")
+        self.check("monitoring-sync", any(d.get("kind") in ("ConfigMap", "PrometheusRule") for d in self.docs),
+                   "renders neither the rule ConfigMap nor a PrometheusRule")
 
 
 def rule_opens_port(rule, port):
@@ -565,7 +676,11 @@ def main(argv=None):
         docs, error = render(tree, args.kubectl)
         if report.check(shown, "render", error is None, error or ""):
             print(f"checking {shown}: {len(docs)} objects")
-            TreeChecker(shown, docs, report).run()
+            if docs and all(d.get("kind") in MONITORING_KINDS for d in docs) and \
+                    not any(d.get("kind") in WORKLOAD_KINDS for d in docs):
+                MonitoringChecker(shown, docs, report).run()
+            else:
+                TreeChecker(shown, docs, report).run()
 
     status = 1 if report.failures else 0
     if args.expect_violations:

@@ -1,0 +1,331 @@
+// The agent's page (seed 004 "Call Notification"): presence, the live list of unclaimed missed
+// calls and texts from unknown numbers (claim with one click; withdrawn live when someone else
+// claims), what this agent claimed, and this agent's answered-call records.
+import { Api, ApiError, type Availability, type Notification, type Presence, type Withdrawal } from "./api";
+import { announce, h } from "./dom";
+import { AVAILABILITY_LABEL, ago, clock, kindLabel, phone } from "./format";
+import type { SseEvent } from "./sse";
+
+const AVAILABILITIES: Availability[] = ["available", "away", "dnd", "offline"];
+
+export class AgentView {
+  readonly root: HTMLElement;
+  private readonly open = new Map<string, Notification>(); // unclaimed, visible to me
+  private readonly mine = new Map<string, Notification>(); // claimed by me
+  private readonly records = new Map<string, Notification>(); // answered by me
+  private readonly openList: HTMLUListElement;
+  private readonly openCount: HTMLElement;
+  private readonly mineList: HTMLUListElement;
+  private readonly recordsBody: HTMLTableSectionElement;
+  private readonly presenceForm: HTMLFormElement;
+  private readonly presenceNote: HTMLElement;
+  private readonly announcer: HTMLElement;
+  private timer: number | undefined;
+
+  constructor(
+    private readonly api: Api,
+    private readonly agentId: string,
+  ) {
+    this.announcer = h("p", { class: "visually-hidden", role: "status", "aria-live": "polite" });
+    this.presenceNote = h("p", { class: "note", id: "presence-note", "aria-live": "polite" });
+    this.presenceForm = h(
+      "form",
+      { class: "presence", "aria-describedby": "presence-note", onsubmit: (e: Event) => e.preventDefault() },
+      h(
+        "fieldset",
+        {},
+        h("legend", {}, "Your availability"),
+        ...AVAILABILITIES.map((a) =>
+          h(
+            "label",
+            { class: `choice choice-${a}` },
+            h("input", {
+              type: "radio",
+              name: "availability",
+              value: a,
+              onchange: () => void this.setAvailability(a),
+            }),
+            h("span", { class: `dot dot-${a}`, "aria-hidden": "true" }),
+            AVAILABILITY_LABEL[a],
+          ),
+        ),
+      ),
+    );
+    this.openCount = h("span", { class: "count", id: "open-count" }, "0");
+    this.openList = h("ul", {
+      class: "cards",
+      id: "followups",
+      "aria-live": "polite",
+      "aria-relevant": "additions removals",
+      "aria-labelledby": "followups-heading",
+    });
+    this.mineList = h("ul", { class: "cards", id: "claimed", "aria-labelledby": "claimed-heading" });
+    this.recordsBody = h("tbody", {});
+
+    this.root = h(
+      "div",
+      { class: "agent-view", "data-view": "agent" },
+      this.announcer,
+      h(
+        "div",
+        { class: "grid" },
+        h(
+          "section",
+          { class: "panel", "aria-labelledby": "presence-heading" },
+          h("h2", { id: "presence-heading" }, "Presence"),
+          this.presenceForm,
+          this.presenceNote,
+        ),
+        h(
+          "section",
+          { class: "panel wide", "aria-labelledby": "followups-heading" },
+          h(
+            "h2",
+            { id: "followups-heading" },
+            "Missed calls and texts from unknown numbers ",
+            this.openCount,
+          ),
+          h(
+            "p",
+            { class: "hint" },
+            "New ones appear here live. The first agent to call or text back claims it; it then disappears for everyone else.",
+          ),
+          this.openList,
+        ),
+        h(
+          "section",
+          { class: "panel", "aria-labelledby": "claimed-heading" },
+          h("h2", { id: "claimed-heading" }, "Claimed by you"),
+          this.mineList,
+        ),
+        h(
+          "section",
+          { class: "panel", "aria-labelledby": "records-heading" },
+          h("h2", { id: "records-heading" }, "Your answered calls"),
+          h(
+            "table",
+            { class: "table", id: "records" },
+            h("caption", { class: "visually-hidden" }, "Calls from unknown numbers you answered"),
+            h(
+              "thead",
+              {},
+              h("tr", {}, h("th", { scope: "col" }, "Caller"), h("th", { scope: "col" }, "Number called"), h("th", { scope: "col" }, "When")),
+            ),
+            this.recordsBody,
+          ),
+        ),
+      ),
+    );
+    this.render();
+  }
+
+  /** (Re)reads everything: after sign-in and after every stream (re)connect. */
+  async refresh(): Promise<void> {
+    const [notes, recs, me] = await Promise.all([
+      this.api.notifications(),
+      this.api.records(),
+      this.api.presenceOf(this.agentId).catch(() => undefined),
+    ]);
+    this.open.clear();
+    this.mine.clear();
+    for (const n of notes) this.place(n);
+    this.records.clear();
+    for (const r of recs) this.records.set(r.id, r);
+    if (me) this.showPresence(me);
+    this.render();
+  }
+
+  start(): void {
+    this.timer = window.setInterval(() => this.renderTimes(), 15000);
+  }
+
+  stop(): void {
+    window.clearInterval(this.timer);
+  }
+
+  onStreamEvent(e: SseEvent): void {
+    let data: unknown;
+    try {
+      data = JSON.parse(e.data);
+    } catch {
+      return;
+    }
+    if (e.event === "notification.created") {
+      const n = data as Notification;
+      if (n.kind === "answered_call") {
+        this.records.set(n.id, n);
+      } else {
+        this.place(n);
+      }
+      this.render();
+    } else if (e.event === "notification.withdrawn") {
+      const w = data as Withdrawal;
+      const gone = this.open.get(w.id);
+      if (gone && this.open.delete(w.id)) {
+        this.render();
+        announce(this.announcer, `${kindLabel(gone.kind)} from ${phone(gone.caller)} was claimed by ${w.claimed_by}.`);
+      }
+    } else if (e.event === "notification.claimed") {
+      const w = data as Withdrawal;
+      const n = this.open.get(w.id);
+      if (n) {
+        this.place({ ...n, state: "claimed", claimed_by: w.claimed_by, claim_action: w.action });
+        this.render();
+      }
+    } else if (e.event === "presence.changed") {
+      const p = data as Presence;
+      if (p.agent_id === this.agentId) this.showPresence(p);
+    }
+  }
+
+  private place(n: Notification): void {
+    this.open.delete(n.id);
+    this.mine.delete(n.id);
+    if (n.state === "unclaimed") this.open.set(n.id, n);
+    else if (n.claimed_by === this.agentId) this.mine.set(n.id, n);
+  }
+
+  private async setAvailability(a: Availability): Promise<void> {
+    this.presenceNote.textContent = `Setting ${AVAILABILITY_LABEL[a]}…`;
+    try {
+      const p = await this.api.setPresence(a);
+      this.showPresence(p);
+    } catch (err) {
+      this.presenceNote.textContent = `Could not change availability: ${(err as Error).message}`;
+      this.presenceNote.classList.add("error");
+    }
+  }
+
+  private showPresence(p: Presence): void {
+    const input = this.presenceForm.querySelector<HTMLInputElement>(`input[value="${p.availability}"]`);
+    if (input) input.checked = true;
+    this.presenceNote.classList.remove("error");
+    const busy = p.on_call > 0 ? `on ${p.on_call} call${p.on_call > 1 ? "s" : ""}` : p.ringing > 0 ? "ringing" : "no call";
+    this.presenceNote.textContent = `You are ${AVAILABILITY_LABEL[p.availability] ?? p.availability} · ${busy}.`;
+    this.root.dataset.availability = p.availability;
+  }
+
+  private async claim(n: Notification, action: "call_back" | "text_back", button: HTMLButtonElement) {
+    button.disabled = true;
+    try {
+      const claimed = await this.api.claim(n.id, action);
+      this.place(claimed);
+      this.render();
+      const verb = action === "call_back" ? "call" : "text";
+      announce(this.announcer, `Claimed. Please ${verb} ${phone(n.caller)} back.`);
+      this.mineList.querySelector<HTMLElement>(`[data-id="${CSS.escape(n.id)}"]`)?.focus();
+    } catch (err) {
+      if (err instanceof ApiError && (err.status === 409 || err.status === 404)) {
+        this.open.delete(n.id);
+        this.render();
+        const by = typeof err.body.claimed_by === "string" ? ` by ${err.body.claimed_by}` : "";
+        announce(this.announcer, `Too late: ${phone(n.caller)} was already claimed${by}.`);
+      } else {
+        button.disabled = false;
+        announce(this.announcer, `Could not claim: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  private card(n: Notification, claimed: boolean): HTMLLIElement {
+    const who = phone(n.caller);
+    const meta = [`to ${phone(n.number)}`, n.source, n.tag ? `#${n.tag}` : ""].filter(Boolean).join(" · ");
+    const actions = claimed
+      ? h(
+          "p",
+          { class: "claimed-note" },
+          `You claimed it (${n.claim_action === "text_back" ? "text back" : n.claim_action === "call_back" ? "call back" : (n.claim_action ?? "").replace("_", " ")})`,
+          n.claimed_at_ms ? ` at ${clock(n.claimed_at_ms)}` : "",
+          ".",
+        )
+      : h(
+          "div",
+          { class: "actions" },
+          h(
+            "button",
+            {
+              type: "button",
+              class: "primary",
+              "aria-label": `Call back ${who}`,
+              onclick: (e: Event) => void this.claim(n, "call_back", e.currentTarget as HTMLButtonElement),
+            },
+            "Call back",
+          ),
+          h(
+            "button",
+            {
+              type: "button",
+              "aria-label": `Text back ${who}`,
+              onclick: (e: Event) => void this.claim(n, "text_back", e.currentTarget as HTMLButtonElement),
+            },
+            "Text back",
+          ),
+        );
+    return h(
+      "li",
+      { class: `card kind-${n.kind}`, "data-id": n.id, tabindex: claimed ? -1 : undefined },
+      h(
+        "div",
+        { class: "card-main" },
+        h("span", { class: `badge badge-${n.kind}` }, kindLabel(n.kind)),
+        h("p", { class: "caller" }, who),
+        h("p", { class: "meta" }, meta),
+        h("time", { datetime: new Date(n.at_ms).toISOString(), title: new Date(n.at_ms).toLocaleString(), "data-at": n.at_ms }, ago(n.at_ms)),
+      ),
+      actions,
+    );
+  }
+
+  private render(): void {
+    const newestFirst = (m: Map<string, Notification>) => [...m.values()].sort((a, b) => b.at_ms - a.at_ms);
+    // Keep existing <li>s (and focus) where possible: only add and remove what changed, so the
+    // aria-live list announces the arrivals, not a rebuilt list.
+    const open = newestFirst(this.open);
+    const wanted = new Set(open.map((n) => n.id));
+    for (const li of [...this.openList.querySelectorAll<HTMLLIElement>("li.card")]) {
+      if (!wanted.has(li.dataset.id ?? "")) li.remove();
+    }
+    this.openList.querySelector("li.empty")?.remove();
+    let prev: Element | null = null;
+    for (const n of open) {
+      let li = this.openList.querySelector<HTMLLIElement>(`li.card[data-id="${CSS.escape(n.id)}"]`);
+      if (!li) li = this.card(n, false);
+      if (prev ? prev.nextElementSibling !== li : this.openList.firstElementChild !== li) {
+        if (prev) prev.after(li);
+        else this.openList.prepend(li);
+      }
+      prev = li;
+    }
+    if (open.length === 0) {
+      this.openList.append(h("li", { class: "empty" }, "Nothing to follow up right now."));
+    }
+    this.openCount.textContent = String(open.length);
+    this.openCount.setAttribute("aria-label", `${open.length} waiting`);
+
+    const mine = newestFirst(this.mine);
+    this.mineList.replaceChildren(
+      ...(mine.length ? mine.map((n) => this.card(n, true)) : [h("li", { class: "empty" }, "Nothing claimed yet.")]),
+    );
+
+    const recs = newestFirst(this.records);
+    this.recordsBody.replaceChildren(
+      ...(recs.length
+        ? recs.map((r) =>
+            h(
+              "tr",
+              { "data-id": r.id },
+              h("td", { class: "num" }, phone(r.caller)),
+              h("td", { class: "num" }, phone(r.number)),
+              h("td", {}, h("time", { datetime: new Date(r.at_ms).toISOString() }, clock(r.at_ms))),
+            ),
+          )
+        : [h("tr", {}, h("td", { colspan: 3, class: "empty" }, "No answered calls from unknown numbers yet."))]),
+    );
+  }
+
+  private renderTimes(): void {
+    for (const t of this.root.querySelectorAll<HTMLTimeElement>("time[data-at]")) {
+      t.textContent = ago(Number(t.dataset.at));
+    }
+  }
+}

@@ -1,0 +1,53 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <capnp/message.h>
+#include <zmq.hpp>
+
+#include "schemas/call.capnp.h"
+#include "shared/codec/capnp_codec.h"
+#include "shared/codec/event_ack.h"
+
+namespace callmesh::codec {
+
+// Builds one CallEventBatch frame from single-event frames (each a flat CallEvent message).
+inline std::vector<uint8_t> encodeCallEventBatch(
+    const std::vector<kj::Array<capnp::word>>& events) {
+  capnp::MallocMessageBuilder mb;
+  auto list =
+      mb.initRoot<schema::CallEventBatch>().initEvents(static_cast<unsigned>(events.size()));
+  for (size_t i = 0; i < events.size(); ++i) {
+    capnp::FlatArrayMessageReader reader(events[i].asPtr());
+    list.setWithCaveats(static_cast<unsigned>(i), reader.getRoot<schema::CallEvent>());
+  }
+  auto words = encode(mb);
+  auto bytes = words.asBytes();
+  return std::vector<uint8_t>(bytes.begin(), bytes.end());
+}
+
+// Hands every event of a CallEventBatch frame, as its own CallEvent frame, to `handle_one`
+// (the receiver's single-event handler), in order. The batch is acknowledged only when every
+// event was handled; the first failure stops it and the publisher re-sends the whole batch.
+template <typename HandleOne>
+Result<std::vector<uint8_t>> handleCallEventBatch(const zmq::message_t& payload,
+                                                  HandleOne&& handle_one) {
+  auto decoded = decode<schema::CallEventBatch>(payload.data(), payload.size(), "CallEventBatch");
+  if (!decoded.ok()) return decoded.error();
+  std::string last_id;
+  for (auto ev : decoded.value()->root().getEvents()) {
+    capnp::MallocMessageBuilder one;
+    one.setRoot(ev);
+    auto words = encode(one);
+    auto bytes = words.asBytes();
+    zmq::message_t frame(bytes.begin(), bytes.size());
+    auto handled = handle_one(frame);
+    if (!handled.ok()) return handled.error();
+    last_id = ev.getEventId();
+  }
+  return encodeEventAck(last_id);
+}
+
+}  // namespace callmesh::codec
