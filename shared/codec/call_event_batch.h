@@ -37,15 +37,29 @@ Result<std::vector<uint8_t>> handleCallEventBatch(const zmq::message_t& payload,
   auto decoded = decode<schema::CallEventBatch>(payload.data(), payload.size(), "CallEventBatch");
   if (!decoded.ok()) return decoded.error();
   std::string last_id;
-  for (auto ev : decoded.value()->root().getEvents()) {
+  // A frame can be well-formed Cap'n Proto yet hold a pointer of the wrong type; the typed
+  // getters then throw. Found by tools/fuzz/capnp_decode_fuzz; here it becomes an error value.
+  capnp::List<schema::CallEvent>::Reader events;
+  try {
+    events = decoded.value()->root().getEvents();
+  } catch (const kj::Exception& e) {
+    return Error{ErrorKind::InvalidInput, e.getDescription().cStr(),
+                 "decode CallEventBatch.events"};
+  }
+  for (auto ev : events) {
     capnp::MallocMessageBuilder one;
-    one.setRoot(ev);
+    try {
+      one.setRoot(ev);
+    } catch (const kj::Exception& e) {
+      return Error{ErrorKind::InvalidInput, e.getDescription().cStr(),
+                   "decode CallEventBatch.events[]"};
+    }
     auto words = encode(one);
     auto bytes = words.asBytes();
     zmq::message_t frame(bytes.begin(), bytes.size());
     auto handled = handle_one(frame);
     if (!handled.ok()) return handled.error();
-    last_id = ev.getEventId();
+    last_id = one.getRoot<schema::CallEvent>().asReader().getEventId();
   }
   return encodeEventAck(last_id);
 }

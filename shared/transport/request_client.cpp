@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <kj/exception.h>
+
 #include "shared/transport/envelope.h"
 
 namespace callmesh::transport {
@@ -99,7 +101,7 @@ size_t RequestClient::onReadable() {
     ++stats_.replies;
     auto handler = std::move(it->second.on_reply);
     pending_.erase(it);
-    handler(std::move(frames[2]));
+    invoke(handler, std::move(frames[2]));
   }
   return handled;
 }
@@ -123,10 +125,22 @@ void RequestClient::onTick() {
     auto handler = std::move(it->second.on_reply);
     int sends = it->second.sends;
     pending_.erase(it);
-    handler(Error{ErrorKind::Timeout,
-                  "no reply after " + std::to_string(sends) + " attempt(s) of " +
-                      std::to_string(options_.attempt_timeout_ms) + " ms",
-                  "request " + type_});
+    invoke(handler, Error{ErrorKind::Timeout,
+                          "no reply after " + std::to_string(sends) + " attempt(s) of " +
+                              std::to_string(options_.attempt_timeout_ms) + " ms",
+                          "request " + type_});
+  }
+}
+
+// The dispatch boundary of the owner's event loop (which may be C code, like sofia's su_root):
+// nothing a reply contains may unwind through it. A throwing handler is counted and dropped.
+void RequestClient::invoke(ReplyHandler& handler, Result<zmq::message_t> reply) {
+  try {
+    handler(std::move(reply));
+  } catch (const kj::Exception&) {
+    ++stats_.handler_exceptions;
+  } catch (const std::exception&) {
+    ++stats_.handler_exceptions;
   }
 }
 

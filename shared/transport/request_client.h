@@ -20,8 +20,9 @@ struct RequestClientStats {
   uint64_t replies = 0;
   uint64_t retries = 0;
   uint64_t timeouts = 0;
-  uint64_t stale_replies = 0;  // replies for requests already answered or expired
-  uint64_t dropped_full = 0;   // requests refused because max_pending was reached
+  uint64_t stale_replies = 0;       // replies for requests already answered or expired
+  uint64_t dropped_full = 0;        // requests refused because max_pending was reached
+  uint64_t handler_exceptions = 0;  // a reply handler threw (e.g. a malformed reply): dropped
 };
 
 struct RequestClientOptions {
@@ -78,6 +79,7 @@ class RequestClient {
   };
 
   bool trySend(uint64_t id, Pending& p);
+  void invoke(ReplyHandler& handler, Result<zmq::message_t> reply);
 
   zmq::socket_t socket_;
   std::string type_;

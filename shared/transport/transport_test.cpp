@@ -127,5 +127,19 @@ TEST(Transport, LateReplyAfterCancelIsDropped) {
   EXPECT_EQ(client.stats().stale_replies, 1u);
 }
 
+TEST(Transport, AThrowingReplyHandlerIsCountedNotPropagated) {
+  zmq::context_t ctx(1);
+  SystemClock clock;
+  ReplyServer server(ctx, "inproc://rr5");
+  server.handle("echo", [](const zmq::message_t& p) -> Result<std::vector<uint8_t>> {
+    return bytesOf(textOf(p));
+  });
+  RequestClient client(ctx, {"inproc://rr5"}, "echo", clock, {});
+  client.request(bytesOf("q"),
+                 [](Result<zmq::message_t>) { throw std::runtime_error("bad reply"); });
+  pump(client, &server, [&] { return client.stats().handler_exceptions > 0; });
+  EXPECT_EQ(client.stats().handler_exceptions, 1u);
+}
+
 }  // namespace
 }  // namespace callmesh::transport

@@ -6,9 +6,9 @@ real processes (redis-server + the five services) and the SIPp scenarios of test
 Everything it started is stopped by pid on `stop`, on end of input, or on SIGTERM.
 
 Commands:
-  {"op": "phone", "who": "alice"|"bob", "scenario": "uas_busy.xml"}  (re)start that agent's phone
-  {"op": "call", "scenario": "uac_reject.xml", "calls": 1, "hold_ms": 0, "wait": true}
-      places calls to the company number; with wait, answers {"rc", "finals", "answered"}
+  {"op": "phone", "who": "alice"|"bob"|"front", "scenario": "uas_busy.xml"}  (re)start a phone
+  {"op": "call", "to": "+15550200", "scenario": "uac_reject.xml", "calls": 1, "hold_ms": 0, "wait": true}
+      places calls (default: to the company number); with wait, answers {"rc", "finals", "answered"}
       after SIPp exits, else {"call": <handle>} at once (then "wait_call")
   {"op": "wait_call", "call": <handle>}
   {"op": "count", "who": "alice", "word": "busy"}     lines the agent's phone logged with that word
@@ -19,16 +19,19 @@ Commands:
 import json
 import os
 import signal
+import socket
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
 from cluster import Cluster, free_port, uac, uas, wait_until  # noqa: E402
 
 COMPANY = "+15550200"
+TRACKING = "+15550100"  # a tracking number forwarded to a front desk, with a cap of its own
+TRACKING_CAP = 8
 TOKENS = {"alice": "alice-console-token", "bob": "bob-console-token", "admin": "admin-console-token"}
 
 
-def routing(alice_port, bob_port):
+def routing(alice_port, bob_port, front_port):
     # seed 004_ee4e98a6a7f6781b.txt "Blast Alert": unknown callers ring every available selected
     # agent at once (as tests/e2e/agents_e2e_test.py).
     return f"""locations:
@@ -43,6 +46,10 @@ company_numbers:
     ring_timeout_s: 5
     unknown_callers:
       default: {{blast: [alice, bob]}}
+tracking_numbers:
+  - number: "{TRACKING}"
+    receiving_numbers:
+      - {{number: "+15550199", uri: "sip:+15550199@127.0.0.1:{front_port}"}}
 """
 
 
@@ -64,9 +71,10 @@ def notification_settings(api_port, console_dir):
 
 class Controller:
     def __init__(self, console_dir):
-        self.ports = {"alice": free_port(), "bob": free_port()}
+        self.ports = {"alice": free_port(), "bob": free_port(), "front": free_port()}
         self.api_port = free_port()
-        self.cluster = Cluster(routing(self.ports["alice"], self.ports["bob"]))
+        self.cluster = Cluster(routing(self.ports["alice"], self.ports["bob"], self.ports["front"]),
+                               extra_caps={TRACKING: TRACKING_CAP})
         with open(self.cluster.config, "a") as f:
             f.write(notification_settings(self.api_port, console_dir))
         self.phones = {}
@@ -77,7 +85,7 @@ class Controller:
         self.cluster.start()
         wait_until(self._api_up, 10, what="notification API")
         return {"api": f"http://127.0.0.1:{self.api_port}", "tokens": TOKENS, "company": COMPANY,
-                "dir": self.cluster.dir}
+                "tracking": TRACKING, "tracking_cap": TRACKING_CAP, "dir": self.cluster.dir}
 
     def _api_up(self):
         import urllib.request
@@ -96,12 +104,14 @@ class Controller:
                 old.stop()
             self.serial += 1
             self.phones[who] = uas(self.cluster, cmd["scenario"], self.ports[who], f"{who}-{self.serial}")
+            # Calls placed right after must find the phone listening, not an ICMP refusal.
+            wait_until(lambda: _udp_taken(self.ports[who]), 5, what=f"{who}'s phone on UDP {self.ports[who]}")
             return {"ok": True}
         if op == "call":
             self.serial += 1
             name = f"caller-{self.serial}"
             calls = int(cmd.get("calls", 1))
-            caller = uac(self.cluster, COMPANY, calls=calls, rate=cmd.get("rate", 10), hold_ms=cmd.get("hold_ms", 0),
+            caller = uac(self.cluster, cmd.get("to", COMPANY), calls=calls, rate=cmd.get("rate", 10), hold_ms=cmd.get("hold_ms", 0),
                          name=name, scenario=cmd.get("scenario", "uac_reject.xml"))
             self.calls[name] = caller
             if cmd.get("wait", True):
@@ -156,6 +166,15 @@ def main():
     finally:
         ctl.stop()
         answer({"stopped": True})
+
+
+def _udp_taken(port):
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        try:
+            s.bind(("127.0.0.1", port))
+            return False
+        except OSError:
+            return True
 
 
 def _tail(ctl, name):

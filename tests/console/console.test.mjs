@@ -6,6 +6,7 @@
 // CHROMIUM (default /usr/bin/chromium), CONSOLE_SCREENSHOTS (a directory: save agent.png and
 // admin.png there).
 import { after, before, describe, test } from "node:test";
+import { mkdir, writeFile } from "node:fs/promises";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
@@ -93,6 +94,12 @@ async function until(what, fn, timeoutMs = 10000, everyMs = 100) {
   }
 }
 
+// On failure, what every page looked like: screenshots and text next to the build.
+const FAILURES = path.join(
+  process.env.CALLMESH_BUILD_DIR || path.join(HERE, "..", "..", "build"),
+  "console-failures",
+);
+
 describe("agent console", { concurrency: false }, () => {
   let ctl;
   let cluster; // {api, tokens, company, dir}
@@ -103,7 +110,9 @@ describe("agent console", { concurrency: false }, () => {
   const claimed = (who) => pages[who].locator("#claimed li.card");
 
   async function signIn(who, { keyboardOnly = false } = {}) {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 820 } });
+    const context = await browser.newContext({
+      viewport: { width: 1280, height: 820 },
+    });
     const page = await context.newPage();
     page.on("pageerror", (e) => console.error(`[${who} page error]`, e));
     await page.goto(cluster.api + "/");
@@ -120,6 +129,32 @@ describe("agent console", { concurrency: false }, () => {
     await page.locator('#live-status[data-state="live"]').waitFor();
     pages[who] = page;
     return page;
+  }
+
+  // test() whose failure leaves screenshots and page text in FAILURES.
+  function step(name, fn) {
+    test(name, async () => {
+      try {
+        await fn();
+      } catch (err) {
+        await mkdir(FAILURES, { recursive: true });
+        for (const [who, page] of Object.entries(pages)) {
+          const base = path.join(FAILURES, `${name.slice(0, 40).replace(/\W+/g, "_")}-${who}`);
+          await page.screenshot({ path: `${base}.png`, fullPage: true }).catch(() => {});
+          await writeFile(
+            `${base}.txt`,
+            await page
+              .locator("body")
+              .innerText()
+              .catch(() => ""),
+          ).catch(() => {});
+        }
+        console.error(
+          `# page screenshots and text: ${FAILURES}; cluster logs: ${cluster?.dir} (kept with CALLMESH_KEEP_E2E_DIR=1)`,
+        );
+        throw err;
+      }
+    });
   }
 
   before(async () => {
@@ -140,7 +175,7 @@ describe("agent console", { concurrency: false }, () => {
     await ctl?.stop();
   });
 
-  test("serves the console with content types and security headers; no traversal", async () => {
+  step("serves the console with content types and security headers; no traversal", async () => {
     const index = await rawGet(cluster.api, "/");
     assert.equal(index.status, 200);
     assert.match(index.headers["content-type"], /^text\/html/);
@@ -180,7 +215,7 @@ describe("agent console", { concurrency: false }, () => {
     assert.match(me.headers["content-type"], /application\/json/);
   });
 
-  test("a wrong token is refused with a message; agents sign in (one by keyboard only)", async () => {
+  step("a wrong token is refused with a message; agents sign in (one by keyboard only)", async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
     await page.goto(cluster.api + "/");
@@ -198,78 +233,152 @@ describe("agent console", { concurrency: false }, () => {
     }
   });
 
-  test("an unknown caller's missed call appears on both pages; A claims it; it leaves B's page within 1 s", async () => {
-    await ctl.send({ op: "phone", who: "alice", scenario: "uas_busy.xml" });
-    await ctl.send({ op: "phone", who: "bob", scenario: "uas_busy.xml" });
-    const call = await ctl.send({ op: "call", scenario: "uac_reject.xml" });
-    assert.equal(call.rc, 0);
-    assert.deepEqual(call.finals, ["486"]); // both agents' phones busy: nobody answered
-    for (const who of ["alice", "bob"]) {
-      await followups(who).first().waitFor({ timeout: 10000 });
-      assert.equal(await followups(who).count(), 1);
-      await followups(who).filter({ hasText: CALLER }).filter({ hasText: "Missed call" }).waitFor();
-    }
+  step(
+    "an unknown caller's missed call appears on both pages; A claims it; it leaves B's page within 1 s",
+    async () => {
+      await ctl.send({ op: "phone", who: "alice", scenario: "uas_busy.xml" });
+      await ctl.send({ op: "phone", who: "bob", scenario: "uas_busy.xml" });
+      const call = await ctl.send({ op: "call", scenario: "uac_reject.xml" });
+      assert.equal(call.rc, 0);
+      assert.deepEqual(call.finals, ["486"]); // both agents' phones busy: nobody answered
+      for (const who of ["alice", "bob"]) {
+        await followups(who).first().waitFor({ timeout: 10000 });
+        assert.equal(await followups(who).count(), 1);
+        await followups(who).filter({ hasText: CALLER }).filter({ hasText: "Missed call" }).waitFor();
+      }
 
-    // A claims with the keyboard: focus the button, press Enter.
-    const claimButton = pages.alice.getByRole("button", { name: `Call back ${CALLER}` });
-    await claimButton.focus();
-    const claimed200 = pages.alice.waitForResponse(
-      (r) => r.url().includes("/claim") && r.request().method() === "POST",
-    );
-    await pages.alice.keyboard.press("Enter");
-    const response = await claimed200;
-    const t0 = Date.now();
-    assert.equal(response.status(), 200);
-    await followups("bob").first().waitFor({ state: "detached", timeout: 1000 });
-    const elapsed = Date.now() - t0;
-    assert.ok(elapsed <= 1000, `gone from B's page after ${elapsed} ms`);
-    console.log(`# withdrawn from bob's page ${elapsed} ms after alice's claim`);
-    await pages.bob.getByRole("status").filter({ hasText: "claimed by alice" }).waitFor();
-    assert.equal(await followups("alice").count(), 0);
-    await claimed("alice").filter({ hasText: "You claimed it (call back)" }).waitFor();
-    assert.equal(await claimed("bob").count(), 0);
-  });
+      // A claims with the keyboard: focus the button, press Enter.
+      const claimButton = pages.alice.getByRole("button", {
+        name: `Call back ${CALLER}`,
+      });
+      await claimButton.focus();
+      const claimed200 = pages.alice.waitForResponse(
+        (r) => r.url().includes("/claim") && r.request().method() === "POST",
+      );
+      await pages.alice.keyboard.press("Enter");
+      const response = await claimed200;
+      const t0 = Date.now();
+      assert.equal(response.status(), 200);
+      await followups("bob").first().waitFor({ state: "detached", timeout: 1000 });
+      const elapsed = Date.now() - t0;
+      assert.ok(elapsed <= 1000, `gone from B's page after ${elapsed} ms`);
+      console.log(`# withdrawn from bob's page ${elapsed} ms after alice's claim`);
+      await pages.bob.getByRole("status").filter({ hasText: "claimed by alice" }).waitFor();
+      assert.equal(await followups("alice").count(), 0);
+      await claimed("alice").filter({ hasText: "You claimed it (call back)" }).waitFor();
+      assert.equal(await claimed("bob").count(), 0);
+    },
+  );
 
-  test("B sets Away on the page; the next blast rings only A's phone and only A sees it", async () => {
+  step("B sets Away on the page; the next blast rings only A's phone and only A sees it", async () => {
     const away = pages.bob.getByRole("radio", { name: "Away" });
     await away.focus();
     await pages.bob.keyboard.press("Space");
     await pages.bob.locator("#presence-note", { hasText: "You are Away" }).waitFor();
-    assert.equal((await ctl.send({ op: "redis", args: ["HGET", "cm:agent:{bob}", "availability"] })).reply, "away");
+    assert.equal(
+      (
+        await ctl.send({
+          op: "redis",
+          args: ["HGET", "cm:agent:{bob}", "availability"],
+        })
+      ).reply,
+      "away",
+    );
 
     const call = await ctl.send({ op: "call", scenario: "uac_reject.xml" });
     assert.deepEqual(call.finals, ["486"]);
-    assert.equal((await ctl.send({ op: "count", who: "alice", word: "busy" })).count, 2, "alice's phone rang twice");
-    assert.equal((await ctl.send({ op: "count", who: "bob", word: "busy" })).count, 1, "bob's phone rang once, not for the second call");
+    assert.equal(
+      (await ctl.send({ op: "count", who: "alice", word: "busy" })).count,
+      2,
+      "alice's phone rang twice",
+    );
+    assert.equal(
+      (await ctl.send({ op: "count", who: "bob", word: "busy" })).count,
+      1,
+      "bob's phone rang once, not for the second call",
+    );
     await followups("alice").first().waitFor({ timeout: 10000 });
     assert.equal(await followups("alice").count(), 1);
     await new Promise((r) => setTimeout(r, 500)); // give a wrong event time to arrive
     assert.equal(await followups("bob").count(), 0, "bob was not rung, so he does not see it");
   });
 
-  test("the admin sees live calls per number with cap use and every agent's presence; A sees her answered calls", async () => {
-    await signIn("admin");
-    const admin = pages.admin;
-    await admin.locator('#agents tr[data-agent="bob"]', { hasText: "Away" }).waitFor();
-    await admin.locator('#agents tr[data-agent="alice"]', { hasText: "Available" }).waitFor();
+  step(
+    "the admin sees live calls per number with cap use and every agent's presence; A sees her answered call",
+    async () => {
+      await signIn("admin");
+      const admin = pages.admin;
+      await admin.locator('#agents tr[data-agent="bob"]', { hasText: "Away" }).waitFor();
+      await admin.locator('#agents tr[data-agent="alice"]', { hasText: "Available" }).waitFor();
 
-    await ctl.send({ op: "phone", who: "alice", scenario: "uas_answer.xml" });
-    const held = await ctl.send({ op: "call", scenario: "uac_call.xml", calls: 3, rate: 20, hold_ms: 6000, wait: false });
-    const row = admin.locator('#numbers tr[data-number="+15550200"]');
-    await row.locator(".cap-text", { hasText: "3/50" }).waitFor({ timeout: 10000 });
-    assert.equal(await row.locator(".live-count").textContent(), "3");
-    assert.equal(await row.getByRole("meter").getAttribute("aria-valuetext"), "3 of 50 simultaneous calls");
-    await admin.locator("#calls tbody tr", { hasText: "alice" }).nth(2).waitFor();
-    await admin.locator('#agents tr[data-agent="alice"]', { hasText: "on 3 calls" }).waitFor({ timeout: 5000 });
-    if (SHOTS) await admin.screenshot({ path: path.join(SHOTS, "admin.png"), fullPage: true });
+      // One call answered by alice on the company number (an agent on a call is busy, so one each)
+      // and six calls to the tracking number answered by its front desk, all held for a while.
+      await ctl.send({ op: "phone", who: "alice", scenario: "uas_answer.xml" });
+      await ctl.send({ op: "phone", who: "front", scenario: "uas_answer.xml" });
+      const toAlice = await ctl.send({
+        op: "call",
+        scenario: "uac_call.xml",
+        hold_ms: 6000,
+        wait: false,
+      });
+      const toFront = await ctl.send({
+        op: "call",
+        to: cluster.tracking,
+        scenario: "uac_call.xml",
+        calls: 6,
+        rate: 50,
+        hold_ms: 6000,
+        wait: false,
+      });
+      const company = admin.locator(`#numbers tr[data-number="${cluster.company}"]`);
+      const tracking = admin.locator(`#numbers tr[data-number="${cluster.tracking}"]`);
+      await company.locator(".cap-text", { hasText: "1/50" }).waitFor({ timeout: 10000 });
+      await tracking
+        .locator(".cap-text", { hasText: `6/${cluster.tracking_cap}` })
+        .waitFor({ timeout: 10000 });
+      await until(
+        "live-call counts of 1 and 6",
+        async () =>
+          (await company.locator(".live-count").textContent()) === "1" &&
+          (await tracking.locator(".live-count").textContent()) === "6",
+      );
+      assert.equal(
+        await tracking.getByRole("meter").getAttribute("aria-valuetext"),
+        `6 of ${cluster.tracking_cap} simultaneous calls`,
+      );
+      await until(
+        "seven live calls listed",
+        async () => (await admin.locator("#calls tbody tr[data-call]").count()) === 7,
+      );
+      await admin.locator("#calls tbody tr[data-call]", { hasText: "alice" }).waitFor();
+      await admin
+        .locator('#agents tr[data-agent="alice"]', { hasText: "on 1 call" })
+        .waitFor({ timeout: 5000 });
+      if (SHOTS) {
+        await admin.waitForTimeout(2500); // a few seconds of duration on the live calls
+        await admin.screenshot({ path: path.join(SHOTS, "admin.png"), fullPage: true });
+      }
 
-    const done = await ctl.send({ op: "wait_call", call: held.call });
-    assert.equal(done.rc, 0);
-    assert.equal(done.answered, 3);
-    // Answered calls from an unknown number are records of the answering agent only.
-    await until("alice's three answered-call records", async () => (await pages.alice.locator("#records tbody tr[data-id]").count()) === 3);
-    assert.equal(await pages.bob.locator("#records tbody tr[data-id]").count(), 0);
-    await row.locator(".cap-text", { hasText: "0/50" }).waitFor({ timeout: 10000 });
-    if (SHOTS) await pages.alice.screenshot({ path: path.join(SHOTS, "agent.png"), fullPage: true });
-  });
+      for (const held of [toAlice, toFront]) {
+        const done = await ctl.send({ op: "wait_call", call: held.call });
+        assert.equal(done.rc, 0);
+      }
+      // An answered call from an unknown number is a record of the answering agent only.
+      await pages.alice
+        .locator("#records tbody tr[data-id]", { hasText: CALLER })
+        .waitFor({ timeout: 10000 });
+      assert.equal(await pages.alice.locator("#records tbody tr[data-id]").count(), 1);
+      assert.equal(await pages.bob.locator("#records tbody tr[data-id]").count(), 0);
+      await company.locator(".cap-text", { hasText: "0/50" }).waitFor({ timeout: 10000 });
+      await tracking
+        .locator(".cap-text", { hasText: `0/${cluster.tracking_cap}` })
+        .waitFor({ timeout: 10000 });
+      await admin.locator('#agents tr[data-agent="alice"]', { hasText: "idle" }).waitFor({ timeout: 5000 });
+      if (SHOTS)
+        await pages.alice.screenshot({
+          path: path.join(SHOTS, "agent.png"),
+          fullPage: true,
+        });
+    },
+  );
 });

@@ -29,7 +29,8 @@ export class AdminView {
     this.announcer = h("p", { class: "visually-hidden", role: "status", "aria-live": "polite" });
     this.updated = h("p", { class: "hint", id: "admin-updated" }, "Loading…");
     this.totals = h("div", { class: "totals", id: "admin-totals" });
-    const head = (...cols: string[]) => h("thead", {}, h("tr", {}, ...cols.map((c) => h("th", { scope: "col" }, c))));
+    const head = (...cols: string[]) =>
+      h("thead", {}, h("tr", {}, ...cols.map((c) => h("th", { scope: "col" }, c))));
     this.numbersBody = h("tbody", {});
     this.callsBody = h("tbody", {});
     this.agentsBody = h("tbody", {});
@@ -155,20 +156,24 @@ export class AdminView {
               h("td", { class: "num live-count" }, String(perNumber.get(n.number) ?? 0)),
               h(
                 "td",
-                { class: "capcell" },
-                h("span", { class: "cap-text num" }, `${n.in_use}/${n.cap}`),
+                {},
                 h(
-                  "span",
-                  {
-                    class: `capbar capbar-${level}`,
-                    role: "meter",
-                    "aria-valuemin": 0,
-                    "aria-valuemax": n.cap,
-                    "aria-valuenow": n.in_use,
-                    "aria-label": `${phone(n.number)} cap use`,
-                    "aria-valuetext": `${n.in_use} of ${n.cap} simultaneous calls`,
-                  },
-                  h("span", { class: "capfill" }),
+                  "div",
+                  { class: "capcell" },
+                  h("span", { class: "cap-text num" }, `${n.in_use}/${n.cap}`),
+                  h(
+                    "span",
+                    {
+                      class: `capbar capbar-${level}`,
+                      role: "meter",
+                      "aria-valuemin": 0,
+                      "aria-valuemax": n.cap,
+                      "aria-valuenow": n.in_use,
+                      "aria-label": `${phone(n.number)} cap use`,
+                      "aria-valuetext": `${n.in_use} of ${n.cap} simultaneous calls`,
+                    },
+                    h("span", { class: "capfill" }),
+                  ),
                 ),
               ),
               h("td", {}, n.selected_agents.length ? n.selected_agents.join(", ") : "—"),
@@ -190,7 +195,15 @@ export class AdminView {
               "tr",
               { "data-call": c.call_id },
               h("td", { class: "num", title: c.call_id }, phone(c.number)),
-              h("td", {}, h("span", { class: `badge badge-${c.state}` }, c.state === "answered" ? "Answered" : "Ringing")),
+              h(
+                "td",
+                {},
+                h(
+                  "span",
+                  { class: `badge badge-${c.state}` },
+                  c.state === "answered" ? "Answered" : "Ringing",
+                ),
+              ),
               h("td", {}, c.answered_by || "—"),
               h("td", { class: "num" }, c.offered_at_ms ? duration(c.offered_at_ms) : "—"),
             ),
@@ -209,7 +222,12 @@ export class AdminView {
   }
 
   private stat(label: string, value: string): HTMLElement {
-    return h("div", { class: "stat" }, h("span", { class: "stat-value num" }, value), h("span", { class: "stat-label" }, label));
+    return h(
+      "div",
+      { class: "stat" },
+      h("span", { class: "stat-value num" }, value),
+      h("span", { class: "stat-label" }, label),
+    );
   }
 
   private renderAgents(): void {
@@ -217,13 +235,21 @@ export class AdminView {
     this.agentsBody.replaceChildren(
       ...(agents.length
         ? agents.map((a) => {
-            const line = a.on_call > 0 ? `on ${a.on_call} call${a.on_call > 1 ? "s" : ""}` : a.ringing > 0 ? "ringing" : "idle";
+            const line =
+              a.on_call > 0
+                ? `on ${a.on_call} call${a.on_call > 1 ? "s" : ""}`
+                : a.ringing > 0
+                  ? "ringing"
+                  : "idle";
             const select = h(
               "select",
               {
                 "aria-label": `Set presence of ${a.agent_id}`,
                 onchange: (e: Event) =>
-                  void this.setPresence(a.agent_id, (e.currentTarget as HTMLSelectElement).value as Availability),
+                  void this.setPresence(
+                    a.agent_id,
+                    (e.currentTarget as HTMLSelectElement).value as Availability,
+                  ),
               },
               ...(Object.keys(AVAILABILITY_LABEL) as Availability[]).map((v) =>
                 h("option", { value: v, selected: v === a.availability }, AVAILABILITY_LABEL[v]),

@@ -77,41 +77,51 @@ export class AgentView {
           this.presenceNote,
         ),
         h(
-          "section",
-          { class: "panel wide", "aria-labelledby": "followups-heading" },
+          "div",
+          { class: "stack" },
           h(
-            "h2",
-            { id: "followups-heading" },
-            "Missed calls and texts from unknown numbers ",
-            this.openCount,
-          ),
-          h(
-            "p",
-            { class: "hint" },
-            "New ones appear here live. The first agent to call or text back claims it; it then disappears for everyone else.",
-          ),
-          this.openList,
-        ),
-        h(
-          "section",
-          { class: "panel", "aria-labelledby": "claimed-heading" },
-          h("h2", { id: "claimed-heading" }, "Claimed by you"),
-          this.mineList,
-        ),
-        h(
-          "section",
-          { class: "panel", "aria-labelledby": "records-heading" },
-          h("h2", { id: "records-heading" }, "Your answered calls"),
-          h(
-            "table",
-            { class: "table", id: "records" },
-            h("caption", { class: "visually-hidden" }, "Calls from unknown numbers you answered"),
+            "section",
+            { class: "panel", "aria-labelledby": "followups-heading" },
             h(
-              "thead",
-              {},
-              h("tr", {}, h("th", { scope: "col" }, "Caller"), h("th", { scope: "col" }, "Number called"), h("th", { scope: "col" }, "When")),
+              "h2",
+              { id: "followups-heading" },
+              "Missed calls and texts from unknown numbers ",
+              this.openCount,
             ),
-            this.recordsBody,
+            h(
+              "p",
+              { class: "hint" },
+              "New ones appear here live. The first agent to call or text back claims it; it then disappears for everyone else.",
+            ),
+            this.openList,
+          ),
+          h(
+            "section",
+            { class: "panel", "aria-labelledby": "claimed-heading" },
+            h("h2", { id: "claimed-heading" }, "Claimed by you"),
+            this.mineList,
+          ),
+          h(
+            "section",
+            { class: "panel", "aria-labelledby": "records-heading" },
+            h("h2", { id: "records-heading" }, "Your answered calls"),
+            h(
+              "table",
+              { class: "table", id: "records" },
+              h("caption", { class: "visually-hidden" }, "Calls from unknown numbers you answered"),
+              h(
+                "thead",
+                {},
+                h(
+                  "tr",
+                  {},
+                  h("th", { scope: "col" }, "Caller"),
+                  h("th", { scope: "col" }, "Number called"),
+                  h("th", { scope: "col" }, "When"),
+                ),
+              ),
+              this.recordsBody,
+            ),
           ),
         ),
       ),
@@ -163,7 +173,10 @@ export class AgentView {
       const gone = this.open.get(w.id);
       if (gone && this.open.delete(w.id)) {
         this.render();
-        announce(this.announcer, `${kindLabel(gone.kind)} from ${phone(gone.caller)} was claimed by ${w.claimed_by}.`);
+        announce(
+          this.announcer,
+          `${kindLabel(gone.kind)} from ${phone(gone.caller)} was claimed by ${w.claimed_by}.`,
+        );
       }
     } else if (e.event === "notification.claimed") {
       const w = data as Withdrawal;
@@ -200,7 +213,12 @@ export class AgentView {
     const input = this.presenceForm.querySelector<HTMLInputElement>(`input[value="${p.availability}"]`);
     if (input) input.checked = true;
     this.presenceNote.classList.remove("error");
-    const busy = p.on_call > 0 ? `on ${p.on_call} call${p.on_call > 1 ? "s" : ""}` : p.ringing > 0 ? "ringing" : "no call";
+    const busy =
+      p.on_call > 0
+        ? `on ${p.on_call} call${p.on_call > 1 ? "s" : ""}`
+        : p.ringing > 0
+          ? "ringing"
+          : "no call";
     this.presenceNote.textContent = `You are ${AVAILABILITY_LABEL[p.availability] ?? p.availability} · ${busy}.`;
     this.root.dataset.availability = p.availability;
   }
@@ -270,7 +288,15 @@ export class AgentView {
         h("span", { class: `badge badge-${n.kind}` }, kindLabel(n.kind)),
         h("p", { class: "caller" }, who),
         h("p", { class: "meta" }, meta),
-        h("time", { datetime: new Date(n.at_ms).toISOString(), title: new Date(n.at_ms).toLocaleString(), "data-at": n.at_ms }, ago(n.at_ms)),
+        h(
+          "time",
+          {
+            datetime: new Date(n.at_ms).toISOString(),
+            title: new Date(n.at_ms).toLocaleString(),
+            "data-at": n.at_ms,
+          },
+          ago(n.at_ms),
+        ),
       ),
       actions,
     );
@@ -304,7 +330,9 @@ export class AgentView {
 
     const mine = newestFirst(this.mine);
     this.mineList.replaceChildren(
-      ...(mine.length ? mine.map((n) => this.card(n, true)) : [h("li", { class: "empty" }, "Nothing claimed yet.")]),
+      ...(mine.length
+        ? mine.map((n) => this.card(n, true))
+        : [h("li", { class: "empty" }, "Nothing claimed yet.")]),
     );
 
     const recs = newestFirst(this.records);
@@ -319,7 +347,13 @@ export class AgentView {
               h("td", {}, h("time", { datetime: new Date(r.at_ms).toISOString() }, clock(r.at_ms))),
             ),
           )
-        : [h("tr", {}, h("td", { colspan: 3, class: "empty" }, "No answered calls from unknown numbers yet."))]),
+        : [
+            h(
+              "tr",
+              {},
+              h("td", { colspan: 3, class: "empty" }, "No answered calls from unknown numbers yet."),
+            ),
+          ]),
     );
   }
 

@@ -1,0 +1,288 @@
+#!/usr/bin/env python3
+"""callmesh vs Kamailio doing the same job, in one run (a benchmark, not a test).
+
+Both systems get the same SIPp scenarios (tests/e2e/sipp/uac_call_rtd.xml callers, a
+uas_answer.xml phone) and the same routing data: tracking number +15550100 -> receiving
+sip:+15550199@127.0.0.1:<phone>. callmesh reads it from routing.yaml (its router's source);
+Kamailio (tools/bench/kamailio/kamailio.cfg: tm + rr + dialog profile cap + ndb_redis) reads it from
+the key cm:bench:route:+15550100 in the same Redis the cluster uses. Both cap the number at 50
+live calls and answer 486 over it.
+
+For each system:
+  * highest calls/s held for --seconds (20) with 0 failures, over a bounded ladder;
+  * CPU ms per call at --cpu-rate (500) calls/s, summed over every process of the system (Redis
+    included for both: callmesh keeps its slots there, Kamailio does its lookups there), from
+    /proc/<pid>/stat, with the per-process breakdown;
+  * call setup latency p50/p99 (INVITE sent to 200 received at the caller, SIPp rtd);
+  * memory (PSS, from /proc/<pid>/smaps_rollup) per 1,000 live calls: 1,000 calls held open.
+Then the ratios callmesh/Kamailio, and optionally writes the markdown report (--out).
+
+  tools/bench/compare_kamailio.py                                   # full run, ~10 min
+  tools/bench/compare_kamailio.py --rates 100,300 --seconds 5 --live 200   # quick look
+  tools/bench/compare_kamailio.py --out docs/bench/kamailio.md
+
+Bounded: at most 10 ladder rates, <= 60 s per rate, rates <= 5000 calls/s, loopback only.
+"""
+
+import argparse
+import glob
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
+sys.path.insert(0, os.path.join(ROOT, "tests", "interop"))
+from cluster import Cluster, Sipp, free_port, uas, wait_until  # noqa: E402
+from kamailio_proc import Kamailio  # noqa: E402
+
+TICKS = os.sysconf("SC_CLK_TCK")
+NUMBER = "+15550100"
+KAMAILIO_CFG = os.path.join(ROOT, "tools", "bench", "kamailio", "kamailio.cfg")
+
+
+def cpu_seconds(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / TICKS
+    except OSError:
+        return 0.0
+
+
+def pss_kb(pid):
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def percentile(values, p):
+    if not values:
+        return float("nan")
+    values = sorted(values)
+    k = (len(values) - 1) * p / 100
+    lo, hi = int(k), min(int(k) + 1, len(values) - 1)
+    return values[lo] + (values[hi] - values[lo]) * (k - lo)
+
+
+class System:
+    """One system under test: where SIPp sends calls, and which pids are 'the system'."""
+
+    def __init__(self, name, target, pids_fn):
+        self.name, self.target, self.pids_fn = name, target, pids_fn
+
+    def pids(self):
+        return self.pids_fn()
+
+
+def run_calls(workdir, system, rate, calls, hold_ms, name, extra=None):
+    """SIPp caller at `rate` for `calls` calls; returns (ok, failed, rtts_ms, per-process CPU s)."""
+    pids = system.pids()
+    before = {n: cpu_seconds(p) for n, p in pids.items()}
+    args = ["-s", NUMBER, system.target, "-i", "127.0.0.1", "-p", str(free_port()), "-m", str(calls),
+            "-r", str(rate), "-d", str(hold_ms), "-l", str(max(rate * 5, 200)), "-trace_rtt", "-rtt_freq", "1"]
+    caller = Sipp(workdir, "uac_call_rtd.xml", args + (extra or []), name)
+    code = caller.wait(timeout=calls / max(rate, 1) * 3 + 60)
+    time.sleep(0.5)  # the last BYEs and events settle before CPU is read
+    used = {n: cpu_seconds(p) - before[n] for n, p in pids.items()}
+    ok = caller.count("answered")
+    rtts = []
+    for path in glob.glob(os.path.join(workdir, f"uac_call_rtd_{caller.proc.pid}_rtt.csv")):
+        with open(path) as f:
+            for line in f:
+                parts = line.strip().split(";")
+                if len(parts) >= 3 and parts[0][:1].isdigit():
+                    try:
+                        rtts.append(float(parts[1]))
+                    except ValueError:
+                        pass
+        os.remove(path)
+    return ok, calls - ok, code, rtts, used
+
+
+def ladder(workdir, system, rates, seconds, out):
+    held, results = 0, []
+    for rate in rates:
+        ok, failed, code, rtts, used = run_calls(workdir, system, rate, rate * seconds, 0, f"{system.name}-{rate}")
+        total = sum(used.values())
+        row = {"rate": rate, "ok": ok, "failed": failed, "cpu_ms_per_call": total * 1000 / max(ok, 1),
+               "p50": percentile(rtts, 50), "p99": percentile(rtts, 99), "samples": len(rtts),
+               "per_process": {n: v * 1000 / max(ok, 1) for n, v in used.items()}}
+        results.append(row)
+        out(f"  {system.name:9} {rate:>5}/s  ok {ok:>6} failed {failed:>5}  CPU {row['cpu_ms_per_call']:.3f} ms/call  "
+            f"setup p50 {row['p50']:.2f} ms p99 {row['p99']:.2f} ms")
+        if failed or code != 0:
+            break
+        held = rate
+    return held, results
+
+
+def live_memory(workdir, system, live, out):
+    """PSS of the system idle, then with `live` calls held open; KB per 1,000 live calls."""
+    pids = system.pids()
+    idle = sum(pss_kb(p) for p in pids.values())
+    hold_ms = 20000
+    rate = 200
+    args = ["-s", NUMBER, system.target, "-i", "127.0.0.1", "-p", str(free_port()), "-m", str(live),
+            "-r", str(rate), "-d", str(hold_ms), "-l", str(live + 10)]
+    caller = Sipp(workdir, "uac_call.xml", args, f"{system.name}-live")
+    try:
+        wait_until(lambda: caller.count("answered") >= live, live / rate + 15, interval=0.2,
+                   what=f"{live} live calls")
+        time.sleep(1.0)
+        busy = sum(pss_kb(p) for p in system.pids().values())
+        answered = caller.count("answered")
+    finally:
+        caller.stop()
+    per_1000 = (busy - idle) * 1000 / max(answered, 1)
+    out(f"  {system.name:9} PSS idle {idle / 1024:.1f} MB, with {answered} live calls {busy / 1024:.1f} MB: "
+        f"{per_1000 / 1024:.2f} MB per 1,000 live calls")
+    return {"idle_mb": idle / 1024, "busy_mb": busy / 1024, "live": answered, "mb_per_1000": per_1000 / 1024}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--rates", default="100,200,300,400,500,600,800,1000")
+    ap.add_argument("--seconds", type=int, default=20)
+    ap.add_argument("--cpu-rate", type=int, default=500)
+    ap.add_argument("--live", type=int, default=1000, help="live calls for the memory measure")
+    ap.add_argument("--kamailio-children", type=int, default=2, help="UDP workers (the box has 2 cores)")
+    ap.add_argument("--only", choices=["callmesh", "kamailio"], help="measure one system only")
+    ap.add_argument("--out", help="write the markdown report here")
+    args = ap.parse_args()
+    seconds = min(max(args.seconds, 1), 60)
+    rates = [min(int(r), 5000) for r in args.rates.split(",")][:10]
+    cpu_rate = min(args.cpu_rate, 5000)
+    lines = []
+
+    def out(text):
+        print(text, flush=True)
+        lines.append(text)
+
+    commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True,
+                            text=True).stdout.strip()
+    dirty = subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no"],
+                           capture_output=True, text=True).stdout.strip()
+    phone_port = free_port()
+    routing = f"""tracking_numbers:
+  - number: "{NUMBER}"
+    receiving_numbers:
+      - number: "+15550199"
+        uri: "sip:+15550199@127.0.0.1:{phone_port}"
+"""
+    # The live-memory phase needs more than 50 live calls, so both systems get a cap above --live
+    # for it; the ladder and CPU phases run with the real cap of 50.
+    results = {}
+    cluster = None
+    kam = None
+    phone = None
+    try:
+        for system_name in ["callmesh", "kamailio"]:
+            if args.only and args.only != system_name:
+                continue
+            out(f"== {system_name}")
+            system_results = {}
+            for phase_cap in (50, args.live + 100):
+                cluster = Cluster(routing, cap=phase_cap).start()
+                workdir = cluster.dir
+                cluster.redis("SET", f"cm:bench:route:{NUMBER}", f"sip:+15550199@127.0.0.1:{phone_port}")
+                if system_name == "callmesh":
+                    system = System("callmesh", cluster.sip, lambda c=cluster: {n: p.pid for n, p in c.procs.items()})
+                else:
+                    # Kamailio alone, plus the same Redis (its lookups); the cluster's services idle.
+                    kport = free_port()
+                    kam = Kamailio(KAMAILIO_CFG, workdir, kport, children=args.kamailio_children, shm_mb=256,
+                                   pkg_mb=8, defines={"REDIS": f"name=cm;addr=127.0.0.1;port={cluster.ports['redis']}",
+                                                      "CAP": phase_cap}).wait_ready()
+
+                    def kam_pids(k=kam, c=cluster):
+                        pids = {f"kamailio[{i}]": p for i, p in enumerate(k.pids())}
+                        pids["redis"] = c.procs["redis"].pid
+                        return pids
+                    system = System("kamailio", f"127.0.0.1:{kport}", kam_pids)
+                phone = uas(cluster, "uas_answer.xml", phone_port, "phone")
+                time.sleep(0.5)
+                if phase_cap == 50:
+                    held, rows = ladder(workdir, system, rates, seconds, out)
+                    cpu_rows = [r for r in rows if r["rate"] == cpu_rate]
+                    if not cpu_rows:
+                        out(f"  (CPU measure: a separate {seconds} s run at {cpu_rate}/s)")
+                        _, more = ladder(workdir, system, [cpu_rate], seconds, out)
+                        cpu_rows = more
+                    system_results.update(held=held, ladder=rows, cpu=cpu_rows[0])
+                else:
+                    system_results["memory"] = live_memory(workdir, system, args.live, out)
+                phone.stop()
+                phone = None
+                if kam:
+                    kam.stop()
+                    kam = None
+                cluster.cleanup()
+                cluster = None
+            results[system_name] = system_results
+    finally:
+        if phone:
+            phone.stop()
+        if kam:
+            kam.stop()
+        if cluster:
+            cluster.cleanup()
+
+    report = render(results, commit, dirty, rates, seconds, cpu_rate, args)
+    print(report)
+    if args.out:
+        with open(args.out, "w") as f:
+            f.write(report)
+
+
+def render(results, commit, dirty, rates, seconds, cpu_rate, args):
+    cm, km = results.get("callmesh"), results.get("kamailio")
+    r = []
+    r.append(f"Commit `{commit}`{' (with uncommitted changes in the tree)' if dirty else ''}, "
+             f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} CPUs, "
+             f"ladder {','.join(map(str, rates))} calls/s x {seconds} s, Kamailio children {args.kamailio_children}.\n")
+    r.append("| measure | callmesh | Kamailio | callmesh/Kamailio |")
+    r.append("|---|---|---|---|")
+
+    def row(label, f, fmt="{:.3f}", better=""):
+        a = f(cm) if cm else None
+        b = f(km) if km else None
+        ratio = (a / b) if (a is not None and b) else None
+        r.append(f"| {label} | {fmt.format(a) if a is not None else '-'} | {fmt.format(b) if b is not None else '-'} | "
+                 f"{'{:.2f}x'.format(ratio) if ratio is not None else '-'}{better} |")
+    row("highest calls/s held with 0 failures", lambda s: s["held"], "{:.0f}", " (target >= 1.0)")
+    row(f"CPU ms per call at {cpu_rate}/s (all processes)", lambda s: s["cpu"]["cpu_ms_per_call"], "{:.3f}",
+        " (target <= 1.0)")
+    row(f"failed calls in the {cpu_rate}/s run", lambda s: s["cpu"]["failed"], "{:.0f}")
+    row(f"setup latency p50 at {cpu_rate}/s (ms)", lambda s: s["cpu"]["p50"], "{:.2f}")
+    row(f"setup latency p99 at {cpu_rate}/s (ms)", lambda s: s["cpu"]["p99"], "{:.2f}")
+    row("memory (PSS) per 1,000 live calls (MB)", lambda s: s["memory"]["mb_per_1000"], "{:.2f}")
+    r.append("")
+    for name, s in (("callmesh", cm), ("Kamailio", km)):
+        if not s:
+            continue
+        r.append(f"**{name}: CPU ms per call at {cpu_rate}/s, by process**: " + ", ".join(
+            f"{n} {v:.3f}" for n, v in sorted(s["cpu"]["per_process"].items(), key=lambda kv: -kv[1])))
+        r.append("")
+        r.append(f"{name} ladder: " + "; ".join(
+            f"{x['rate']}/s ok {x['ok']} failed {x['failed']} CPU {x['cpu_ms_per_call']:.3f} ms/call "
+            f"p50 {x['p50']:.2f} p99 {x['p99']:.2f} ms" for x in s["ladder"]))
+        r.append("")
+        m = s.get("memory")
+        if m:
+            r.append(f"{name} memory: PSS idle {m['idle_mb']:.1f} MB, {m['live']} live calls {m['busy_mb']:.1f} MB.")
+            r.append("")
+    return "\n".join(r) + "\n"
+
+
+if __name__ == "__main__":
+    main()
