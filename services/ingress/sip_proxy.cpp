@@ -245,10 +245,23 @@ Status SipProxy::start() {
 
 void SipProxy::run(const std::atomic<bool>& stop) {
   while (!stop.load()) su_root_step(root_, 100);
-  // Stop taking calls, give every held slot back, and let acknowledgements drain briefly.
+  // Graceful drain (Kubernetes sends SIGTERM before removing a pod): new calls get 503 with
+  // Retry-After and /readyz fails, so gateways move to another ingress; calls in progress keep
+  // their in-dialog requests (BYE, re-INVITE) until they end or drain_timeout_s passes.
   ready_ = false;
   draining_ = true;
+  int64_t drain_until =
+      clock_.steadyMs() + static_cast<int64_t>(config_.ingress.drain_timeout_s) * 1000;
+  log_.info("draining", {{"calls", static_cast<int64_t>(calls_.size())},
+                         {"drain_timeout_s", config_.ingress.drain_timeout_s}});
+  while (clock_.steadyMs() < drain_until && !calls_.empty()) su_root_step(root_, 100);
+  // Whatever is still up is ended by us: BYE both sides of connected calls, then give every
+  // held slot back and let acknowledgements drain briefly.
   for (auto& [id, call] : calls_) {
+    if (call->phase == Call::Phase::Answered) {
+      sendBye(call.get(), /*to_caller=*/true, "ingress shutting down");
+      sendBye(call.get(), /*to_caller=*/false, "ingress shutting down");
+    }
     if (call->phase != Call::Phase::Ended)
       endCall(call.get(), schema::EndReason::INTERNAL_ERROR, 503);
   }
@@ -259,6 +272,7 @@ void SipProxy::run(const std::atomic<bool>& stop) {
           notification_events_->pending()) > 0) {
     su_root_step(root_, 20);
   }
+  log_.info("drained", {});
 }
 
 Call* SipProxy::findCall(const std::string& call_id) {

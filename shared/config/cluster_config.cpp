@@ -173,6 +173,8 @@ Result<ClusterConfig> parseClusterConfig(const std::string& yaml_text,
         static_cast<int>(m.integer("request_attempts", in.request_attempts, 1, 10));
     in.max_call_duration_s =
         static_cast<int>(m.integer("max_call_duration_s", in.max_call_duration_s, 1, 86400));
+    in.drain_timeout_s =
+        static_cast<int>(m.integer("drain_timeout_s", in.drain_timeout_s, 0, 3600));
     in.lease_renew_ms =
         static_cast<int>(m.integer("lease_renew_ms", in.lease_renew_ms, 100, 600000));
     in.log_level = m.string("log_level", in.log_level);

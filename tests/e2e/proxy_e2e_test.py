@@ -2,9 +2,11 @@
 SIPp phones and callers. Each test asserts which phone rang, which answered, what the caller got."""
 
 import os
+import signal
 import sys
 import time
 import unittest
+import urllib.error
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cluster import Cluster, free_port, uac, uas, wait_until  # noqa: E402
@@ -145,6 +147,30 @@ tracking_numbers:
         self.assertGreaterEqual(time.monotonic() - started, 1.0)
         self.assertEqual(self.cluster.metric("ingress", "callmesh_ingress_calls_ended_total",
                                              'reason="max_duration"'), 1)
+
+    def test_sigterm_drains_new_calls_get_503_live_calls_finish(self):
+        port = free_port()
+        self.start(receiving([port]), ingress_extra="  drain_timeout_s: 20\n")
+        phone = self.phone("uas_answer.xml", port, "phone")
+        live = uac(self.cluster, "+15550100", calls=1, rate=1, hold_ms=3000, name="live")
+        wait_until(lambda: live.count("answered") == 1, 10, what="the live call connected")
+        self.cluster.procs["ingress"].send_signal(signal.SIGTERM)
+        wait_until(lambda: self._readyz() == 503, 5, what="/readyz fails while draining")
+        late = uac(self.cluster, "+15550100", calls=1, rate=1, hold_ms=0, name="late", scenario="uac_reject.xml")
+        self.assertEqual(late.wait(timeout=20), 0, late.out_file)
+        self.assertEqual(late.lines("final"), ["503"])
+        # The live call's BYE still goes through the draining ingress, which then exits cleanly.
+        self.assertEqual(live.wait(timeout=20), 0, live.out_file)
+        wait_until(lambda: phone.count("bye") == 1, 5, what="the phone got the caller's BYE")
+        self.assertEqual(self.cluster.procs["ingress"].wait(timeout=10), 0)
+
+    def _readyz(self):
+        try:
+            return self.cluster.http("ingress", "/readyz")[0]
+        except urllib.error.HTTPError as e:  # 503 arrives as an exception
+            return e.code
+        except OSError:
+            return None
 
     def test_untrusted_source_gets_403_and_nothing_is_routed(self):
         port = free_port()
