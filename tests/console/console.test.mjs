@@ -127,6 +127,8 @@ describe("agent console", { concurrency: false }, () => {
     }
     await page.locator("#who", { hasText: who === "admin" ? "root" : who }).waitFor();
     await page.locator('#live-status[data-state="live"]').waitFor();
+    // The first read of the lists is done: from here on, what the page shows is live.
+    await page.locator("[data-view][data-ready]").waitFor();
     pages[who] = page;
     return page;
   }

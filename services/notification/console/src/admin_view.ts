@@ -131,6 +131,7 @@ export class AdminView {
       this.renderCalls();
       this.updated.textContent = `Updated ${clock(Date.now())}; refreshes every second.`;
       this.updated.classList.remove("error");
+      this.root.dataset.ready = "true";
     } catch (err) {
       this.updated.textContent = `Could not refresh: ${(err as Error).message}`;
       this.updated.classList.add("error");

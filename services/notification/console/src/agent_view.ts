@@ -21,6 +21,7 @@ export class AgentView {
   private readonly presenceNote: HTMLElement;
   private readonly announcer: HTMLElement;
   private timer: number | undefined;
+  private during: SseEvent[] | undefined; // stream events seen while refresh() reads the lists
 
   constructor(
     private readonly api: Api,
@@ -130,19 +131,32 @@ export class AgentView {
   }
 
   /** (Re)reads everything: after sign-in and after every stream (re)connect. */
+  /**
+   * (Re)reads everything: after sign-in and after every stream (re)connect. Stream events that
+   * arrive while the lists are in flight are applied at once and again on top of the lists, so a
+   * notification created (or withdrawn) during the read is neither lost nor resurrected.
+   */
   async refresh(): Promise<void> {
-    const [notes, recs, me] = await Promise.all([
-      this.api.notifications(),
-      this.api.records(),
-      this.api.presenceOf(this.agentId).catch(() => undefined),
-    ]);
-    this.open.clear();
-    this.mine.clear();
-    for (const n of notes) this.place(n);
-    this.records.clear();
-    for (const r of recs) this.records.set(r.id, r);
-    if (me) this.showPresence(me);
+    const during: SseEvent[] = [];
+    this.during = during;
+    try {
+      const [notes, recs, me] = await Promise.all([
+        this.api.notifications(),
+        this.api.records(),
+        this.api.presenceOf(this.agentId).catch(() => undefined),
+      ]);
+      this.open.clear();
+      this.mine.clear();
+      for (const n of notes) this.place(n);
+      this.records.clear();
+      for (const r of recs) this.records.set(r.id, r);
+      if (me) this.showPresence(me);
+    } finally {
+      if (this.during === during) this.during = undefined;
+    }
+    for (const e of during) this.apply(e, false);
     this.render();
+    this.root.dataset.ready = "true";
   }
 
   start(): void {
@@ -154,6 +168,12 @@ export class AgentView {
   }
 
   onStreamEvent(e: SseEvent): void {
+    this.during?.push(e);
+    this.apply(e, true);
+  }
+
+  // live: a fresh event (render and announce); false: a replay on top of re-read lists.
+  private apply(e: SseEvent, live: boolean): void {
     let data: unknown;
     try {
       data = JSON.parse(e.data);
@@ -167,11 +187,11 @@ export class AgentView {
       } else {
         this.place(n);
       }
-      this.render();
+      if (live) this.render();
     } else if (e.event === "notification.withdrawn") {
       const w = data as Withdrawal;
       const gone = this.open.get(w.id);
-      if (gone && this.open.delete(w.id)) {
+      if (gone && this.open.delete(w.id) && live) {
         this.render();
         announce(
           this.announcer,
@@ -183,7 +203,7 @@ export class AgentView {
       const n = this.open.get(w.id);
       if (n) {
         this.place({ ...n, state: "claimed", claimed_by: w.claimed_by, claim_action: w.action });
-        this.render();
+        if (live) this.render();
       }
     } else if (e.event === "presence.changed") {
       const p = data as Presence;
