@@ -110,9 +110,6 @@ namespace {
 
 // C trampolines: NTA and su hand back the `void*` magic we registered; each object carries a
 // back-pointer to the proxy.
-int requestTrampoline(void* self, nta_leg_t*, nta_incoming_t* irq, const sip_t* sip) {
-  return static_cast<SipProxy*>(self)->onRequest(irq, sip);
-}
 int strayTrampoline(void* self, nta_agent_t*, msg_t* msg, sip_t* sip) {
   return static_cast<SipProxy*>(self)->onStray(msg, sip);
 }
@@ -200,7 +197,6 @@ SipProxy::~SipProxy() {
     if (call->step_timer) su_timer_destroy(call->step_timer);
     if (call->duration_timer) su_timer_destroy(call->duration_timer);
   }
-  if (default_leg_) nta_leg_destroy(default_leg_);
   if (agent_) nta_agent_destroy(agent_);
   if (root_) su_root_destroy(root_);
   su_deinit();
@@ -221,8 +217,8 @@ Status SipProxy::start() {
     return Error{ErrorKind::Disconnected, "cannot bind SIP UDP+TCP (port in use or bad address)",
                  contact};
   }
-  default_leg_ = nta_leg_tcreate(agent_, requestTrampoline, this, NTATAG_NO_DIALOG(1), TAG_END());
-  if (!default_leg_) return Error{ErrorKind::Internal, "nta_leg_tcreate failed", contact};
+  // No default leg on purpose: requests that match no transaction then come to the agent's
+  // message callback (onStray) before NTA creates a transaction, so the source guard runs first.
 
   // ZeroMQ sockets in sofia's loop: their FDs wake us (edge-triggered, so onTick drains until
   // empty), and a short periodic tick drives retries and catches any edge we raced past.
@@ -297,12 +293,13 @@ bool SipProxy::isOurRoute(const url_t* url) const {
 // ---------------------------------------------------------------------------------------------
 // Requests
 
-bool SipProxy::admitSource(nta_incoming_t* irq, const sip_t* sip) {
-  msg_t* ref = nta_incoming_getrequest(irq);
+// Runs before NTA creates any transaction (requests reach us through the agent's message
+// callback, there is no default leg): a refused request costs no state and gets no reply, so a
+// flood is neither stored nor amplified by retransmitted error responses.
+bool SipProxy::admitSource(msg_t* msg, const sip_t* sip) {
   std::string target;
   std::string transport;
-  bool known = sourceOf(ref, target, transport);
-  msg_destroy(ref);
+  bool known = sourceOf(msg, target, transport);
   std::string ip = known ? hostOfTarget(target) : std::string();
   switch (guard_->check(ip, clock_.steadyMs())) {
     case SourceGuard::Verdict::Allow:
@@ -310,19 +307,19 @@ bool SipProxy::admitSource(nta_incoming_t* irq, const sip_t* sip) {
     case SourceGuard::Verdict::Untrusted:
       metrics_.blocked("untrusted").Increment();
       if (config_.ingress.reject_untrusted && sip->sip_request->rq_method != sip_method_ack) {
-        reply(irq, 403, "Forbidden (source not trusted)");
+        nta_msg_treply(agent_, msg, 403, "Forbidden (source not trusted)", TAG_END());
       } else {
-        nta_incoming_destroy(irq);
+        nta_msg_discard(agent_, msg);
       }
       return false;
     case SourceGuard::Verdict::RateLimited:
       metrics_.blocked("rate_limited").Increment();
       log_.warn("source_banned", {{"source", ip}, {"ban_s", config_.ingress.ban_s}});
-      nta_incoming_destroy(irq);
+      nta_msg_discard(agent_, msg);
       return false;
     case SourceGuard::Verdict::Banned:
       metrics_.blocked("banned").Increment();
-      nta_incoming_destroy(irq);
+      nta_msg_discard(agent_, msg);
       return false;
   }
   return false;
@@ -331,12 +328,7 @@ bool SipProxy::admitSource(nta_incoming_t* irq, const sip_t* sip) {
 int SipProxy::onRequest(nta_incoming_t* irq, const sip_t* sip) {
   const char* method_name = sip->sip_request->rq_method_name;
   metrics_.requests(text(method_name)).Increment();
-  if (!admitSource(irq, sip)) return 0;
   sip_method_t method = sip->sip_request->rq_method;
-  if (method == sip_method_ack) {
-    forwardAck(irq, sip);
-    return 0;
-  }
   if (sip->sip_cseq &&
       (sip->sip_cseq->cs_method != method ||
        (method == sip_method_unknown && sip->sip_cseq->cs_method_name && method_name &&
@@ -607,6 +599,10 @@ void SipProxy::onLimiterReply(const std::string& call_id, const std::string& num
   }
   call->slot_decided = true;
   if (failed) {
+    // No answer is not "no slot": the limiter may be stalled with our acquire queued and grant
+    // it later. A release on the acquire's own socket is queued behind it (ZeroMQ keeps order
+    // per connection, not across sockets) and frees it.
+    sendRelease(number, call_id, *limiter_);
     metrics_.peerErrors("limiter").Increment();
     log_.error("limiter_unavailable", {{"call_id", call_id}, {"error", why}});
     failCall(call, 503, "Service Unavailable (call limiter unreachable)",
@@ -691,6 +687,7 @@ void SipProxy::maybeStartRinging(Call* call) {
   metrics_.admission_seconds.Observe(
       static_cast<double>(clock_.steadyMs() - call->offered_steady_ms) / 1000.0);
   events_->offered(call->id);
+  call->offered_published = true;
   startStep(call, 0);
 }
 
@@ -1041,7 +1038,7 @@ void SipProxy::endCall(Call* call, schema::EndReason why, int status) {
     for (const auto& b : call->branches) end.rung_legs.push_back(b->target.leg);
     end.number = call->number.empty() ? call->id.dialed : call->number;
     // Calls refused before ringing were never offered to anyone: no lifecycle to close.
-    if (call->slot_decided && call->route_decided) events_->ended(call->id, end);
+    if (call->offered_published) events_->ended(call->id, end);
   }
   log_.info("call_ended", {{"call_id", call->id.call_id},
                            {"reason", endReasonName(why)},
@@ -1058,12 +1055,17 @@ void SipProxy::releaseSlot(Call* call) {
 }
 
 void SipProxy::sendRelease(const std::string& number, const std::string& call_id) {
+  sendRelease(number, call_id, *limiter_background_);
+}
+
+void SipProxy::sendRelease(const std::string& number, const std::string& call_id,
+                           transport::RequestClient& via) {
   capnp::MallocMessageBuilder mb;
   auto r = mb.initRoot<schema::LimiterRequest>().initRelease();
   r.setNumber(number);
   r.setCallId(call_id);
   // Release is idempotent, so it is retried; if it still fails the lease expires on its own.
-  limiter_background_->request(toBytes(mb), [this, call_id](Result<zmq::message_t> res) {
+  via.request(toBytes(mb), [this, call_id](Result<zmq::message_t> res) {
     if (!res.ok()) {
       metrics_.peerErrors("limiter").Increment();
       log_.warn(
@@ -1122,20 +1124,27 @@ int SipProxy::onAckOrCancel(Call* call, nta_incoming_t* irq, const sip_t* sip) {
 // ---------------------------------------------------------------------------------------------
 // Dialogs
 
-void SipProxy::forwardAck(nta_incoming_t* irq, const sip_t* sip) {
-  // ACK for a 2xx is end-to-end: relay it statelessly to the answered target of the dialog.
+void SipProxy::forwardAck(msg_t* msg, sip_t* sip) {
+  // ACK for a 2xx is end-to-end: relay it statelessly to the other side of the dialog.
   std::string call_id = sip->sip_call_id ? text(sip->sip_call_id->i_id) : "";
   Call* call = findCall(call_id);
   if (!call || !call->answered || call->phase != Call::Phase::Answered) {
     metrics_.dropped_requests.Increment();
-    nta_incoming_destroy(irq);
+    nta_msg_discard(agent_, msg);
     return;
   }
-  int error_status = 0;
-  msg_t* fwd = prepareForward(irq, nullptr, &error_status);
-  if (fwd)
-    nta_msg_tsend(agent_, fwd, URL_STRING_MAKE(call->answered->target.uri.c_str()), TAG_END());
-  nta_incoming_destroy(irq);
+  bool from_caller = sip->sip_from && call->caller_tag == text(sip->sip_from->a_tag);
+  const std::string& next_hop = from_caller ? call->answered->target.uri : call->caller_target;
+  while (sip->sip_route && isOurRoute(sip->sip_route->r_url)) sip_route_remove(msg, sip);
+  if (sip->sip_max_forwards) {
+    if (sip->sip_max_forwards->mf_count == 0) {
+      nta_msg_discard(agent_, msg);
+      return;
+    }
+    sip->sip_max_forwards->mf_count--;
+    msg_fragment_clear(sip->sip_max_forwards->mf_common);
+  }
+  nta_msg_tsend(agent_, msg, URL_STRING_MAKE(next_hop.c_str()), TAG_END());
 }
 
 void SipProxy::handleInDialog(nta_incoming_t* irq, const sip_t* sip) {
@@ -1196,6 +1205,22 @@ int SipProxy::onInDialogResponse(InDialogTxn* txn, nta_outgoing_t* orq, const si
 }
 
 int SipProxy::onStray(msg_t* msg, sip_t* sip) {
+  if (sip && sip->sip_request) {
+    // A request that matched no transaction: guard it, relay a 2xx ACK statelessly, or make a
+    // server transaction for it and handle it.
+    if (!admitSource(msg, sip)) return 0;
+    if (sip->sip_request->rq_method == sip_method_ack) {
+      metrics_.requests("ACK").Increment();
+      forwardAck(msg, sip);
+      return 0;
+    }
+    nta_incoming_t* irq = nta_incoming_create(agent_, nullptr, msg, sip, TAG_END());
+    if (!irq) {
+      nta_msg_discard(agent_, msg);
+      return 0;
+    }
+    return onRequest(irq, sip);
+  }
   // A 2xx retransmission after its client transaction ended: relay it if it belongs to a
   // dialog we answered, so a lost 200 still reaches the caller; anything else is dropped
   // (e.g. a response naming a broadcast address in its Via, RFC 4475 3.3.10).

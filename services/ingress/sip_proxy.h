@@ -105,6 +105,7 @@ struct Call {
   int64_t offered_steady_ms = 0;
   int64_t answered_steady_ms = 0;
   bool ended_published = false;
+  bool offered_published = false;  // `ended` is published only for calls that were offered
 };
 
 // The SIP face of the cluster: a transaction-stateful, record-routing, forking proxy on
@@ -147,10 +148,10 @@ class SipProxy {
 
  private:
   void handleNewCall(nta_incoming_t* irq, const sip_t* sip, schema::CallKind kind);
-  bool admitSource(nta_incoming_t* irq, const sip_t* sip);
+  bool admitSource(msg_t* msg, const sip_t* sip);
   void sendBye(Call* call, bool to_caller, const char* reason);
   void handleInDialog(nta_incoming_t* irq, const sip_t* sip);
-  void forwardAck(nta_incoming_t* irq, const sip_t* sip);
+  void forwardAck(msg_t* msg, sip_t* sip);
   void askLimiterAndRouter(Call* call, const sip_t* sip);
   void onLimiterReply(const std::string& call_id, const std::string& number,
                       Result<zmq::message_t> reply);
@@ -165,6 +166,8 @@ class SipProxy {
   void endCall(Call* call, schema::EndReason why, int status);
   void releaseSlot(Call* call);
   void sendRelease(const std::string& number, const std::string& call_id);
+  void sendRelease(const std::string& number, const std::string& call_id,
+                   transport::RequestClient& via);
   void renewSlots();
   void reapIfDone(Call* call);
   void reply(nta_incoming_t* irq, int status, const char* phrase);
@@ -185,7 +188,6 @@ class SipProxy {
 
   su_root_t* root_ = nullptr;
   nta_agent_t* agent_ = nullptr;
-  nta_leg_t* default_leg_ = nullptr;
   su_timer_t* tick_timer_ = nullptr;
 
   zmq::context_t zmq_context_{1};

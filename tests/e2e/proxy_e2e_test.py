@@ -180,8 +180,9 @@ tracking_numbers:
         self.assertEqual(caller.wait(timeout=20), 0, caller.out_file)
         self.assertEqual(caller.lines("final"), ["403", "403"])
         self.assertEqual(phone.count("answered"), 0)
+        # Both INVITEs and both ACKs of the (stateless) 403s are refused before any transaction.
         self.assertEqual(self.cluster.metric("ingress", "callmesh_ingress_blocked_requests_total",
-                                             'reason="untrusted"'), 2)
+                                             'reason="untrusted"'), 4)
         self.assertEqual(self.cluster.metric("ingress", "callmesh_ingress_calls_offered_total"), 0)
 
 

@@ -228,7 +228,6 @@ class Faults(unittest.TestCase):
     # answers 486 to everyone until those leases run out (lease_ms, 30 s by default). Remove the
     # decorator when fixed (e.g. release after a failed acquire, and let the limiter drop
     # requests past their deadline).
-    @unittest.expectedFailure
     def test_sigstop_limiter_leaves_no_ghost_slot(self):
         log, _, resumed, ghosts, summary = self.stall_limiter(10)
         self.assertEqual(ghosts, [], summary)

@@ -102,7 +102,6 @@ class FloodFromOneSource(unittest.TestCase):
     # 500 Internal Server Error (and an INVITE's 500 is retransmitted until timer H, since a
     # flooder never ACKs). So the flooder gets more packets back than it sent. Remove the
     # decorator when the ingress drops banned requests without a transaction.
-    @unittest.expectedFailure
     def test_banned_source_gets_no_reply(self):
         flood = Flood("127.0.0.1", self.cluster.ports["sip"], source=FLOOD_SOURCE, rate=5000,
                       seconds=2.0).start()

@@ -69,10 +69,12 @@ def main():
             used = sum(per_process.values())
             ok = caller.count("answered")
             failed = calls - ok
-            rss = sum(rss_kb(pid) for pid in pids.values()) / 1024
+            rss_each = {n: rss_kb(pid) / 1024 for n, pid in pids.items()}
+            rss = sum(rss_each.values())
             per_call = used * 1000 / max(ok, 1)
             print(f"{rate:>8} {ok:>8} {failed:>7} {per_call:>20.3f} {rss:>13.1f}   "
-                  + " ".join(f"{n}={v * 1000 / max(ok, 1):.3f}" for n, v in per_process.items()), flush=True)
+                  + " ".join(f"{n}={v * 1000 / max(ok, 1):.3f}" for n, v in per_process.items())
+                  + f"   ingress RSS {rss_each.get('ingress', 0):.0f} MB", flush=True)
             if code != 0 or failed:
                 break
             held = rate
