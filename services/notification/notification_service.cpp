@@ -108,7 +108,9 @@ Result<std::vector<uint8_t>> NotificationService::handleCallEvent(const zmq::mes
     if (end.getNumber().size()) number = end.getNumber();
     if (in.answered) {
       auto by = end.getAnsweredBy();
-      in.answered_agent = by.getAgentId().size() ? by.getAgentId() : by.getNumber();
+      // seed 004: the record is for the agent who answered; a receiving number without an
+      // agent (a plain tracking-number forward) has nobody to show it to.
+      in.answered_agent = by.getAgentId();
     }
     for (auto leg : end.getRungLegs()) {
       if (leg.getAgentId().size()) in.rung_agents.emplace_back(leg.getAgentId());
@@ -116,6 +118,9 @@ Result<std::vector<uint8_t>> NotificationService::handleCallEvent(const zmq::mes
     }
   }
   if (in.rejected) return codec::encodeEventAck(event_id);
+  if (in.answered && in.answered_agent.empty()) {
+    return codec::encodeEventAck(event_id);  // no follow-up possible: spare Redis the lookups
+  }
   std::string caller(ev.getCaller());
   auto known = contacts_.knownNumber(caller);
   if (!known.ok()) return fail(call_id, known.error());
