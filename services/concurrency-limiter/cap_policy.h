@@ -9,8 +9,23 @@ namespace callmesh::concurrency_limiter {
 // with per-number overrides from config.
 class CapPolicy {
  public:
-  CapPolicy(int default_cap, std::map<std::string, int> overrides)
-      : default_cap_(default_cap), overrides_(std::move(overrides)) {}
+  // An account-wide cap shared by several numbers (issue 5).
+  struct Account {
+    std::string id;
+    int cap = 0;
+  };
+
+  CapPolicy(int default_cap, std::map<std::string, int> overrides,
+            std::map<std::string, Account> account_of_number = {})
+      : default_cap_(default_cap),
+        overrides_(std::move(overrides)),
+        account_of_number_(std::move(account_of_number)) {}
+
+  // The account a number counts against, or nullptr.
+  const Account* accountOf(const std::string& number) const {
+    auto it = account_of_number_.find(number);
+    return it == account_of_number_.end() ? nullptr : &it->second;
+  }
 
   int capFor(const std::string& number) const {
     auto it = overrides_.find(number);
@@ -22,6 +37,7 @@ class CapPolicy {
  private:
   int default_cap_;
   std::map<std::string, int> overrides_;
+  std::map<std::string, Account> account_of_number_;
 };
 
 }  // namespace callmesh::concurrency_limiter

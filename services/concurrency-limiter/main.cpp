@@ -34,7 +34,11 @@ int main(int argc, char** argv) {
   auto registry = std::make_shared<prometheus::Registry>();
   concurrency_limiter::LimiterMetrics metrics(*registry, settings.caps, settings.default_cap);
   redis::HiredisClient redis_client({cfg->redis.host, cfg->redis.port, cfg->redis.timeout_ms});
-  concurrency_limiter::CapPolicy caps(settings.default_cap, settings.caps);
+  std::map<std::string, concurrency_limiter::CapPolicy::Account> account_of_number;
+  for (const auto& [id, account] : settings.accounts) {
+    for (const auto& number : account.numbers) account_of_number[number] = {id, account.cap};
+  }
+  concurrency_limiter::CapPolicy caps(settings.default_cap, settings.caps, account_of_number);
   concurrency_limiter::SlotLedger ledger(redis_client, caps, settings.lease_ms);
   concurrency_limiter::LimiterService service(ledger, metrics, log);
 

@@ -2,6 +2,8 @@
 
 #include <map>
 
+#include "shared/redis/slot_keys.h"
+
 namespace callmesh::concurrency_limiter {
 
 namespace {
@@ -16,6 +18,26 @@ local held = redis.call('ZSCORE', KEYS[1], ARGV[2])
 if held or redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then
   redis.call('ZADD', KEYS[1], now + lease, ARGV[2])
   redis.call('PEXPIRE', KEYS[1], lease)
+  return {1, redis.call('ZCARD', KEYS[1])}
+end
+return {0, redis.call('ZCARD', KEYS[1])}
+)lua";
+
+// KEYS[1] = number's slots, KEYS[2] = account's slots; ARGV = number cap, call id, lease ms,
+// account cap. Both sets gain the call, or neither. Returns {granted, in use on the number}.
+constexpr const char* kAcquireInAccountLua = R"lua(
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local lease = tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+local held = redis.call('ZSCORE', KEYS[1], ARGV[2])
+if held or (redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) and
+            redis.call('ZCARD', KEYS[2]) < tonumber(ARGV[4])) then
+  redis.call('ZADD', KEYS[1], now + lease, ARGV[2])
+  redis.call('ZADD', KEYS[2], now + lease, ARGV[2])
+  redis.call('PEXPIRE', KEYS[1], lease)
+  redis.call('PEXPIRE', KEYS[2], lease)
   return {1, redis.call('ZCARD', KEYS[1])}
 end
 return {0, redis.call('ZCARD', KEYS[1])}
@@ -52,13 +74,30 @@ Error unexpected(const redis::RedisReply& r, const std::string& op) {
 
 }  // namespace
 
-std::string SlotLedger::slotsKey(const std::string& number) { return "cm:{" + number + "}:slots"; }
+std::string SlotLedger::accountKey(const std::string& account_id) {
+  return redis::accountSlotsKey(account_id);
+}
+
+std::string SlotLedger::slotsKey(const std::string& number) const {
+  const auto* account = caps_.accountOf(number);
+  return redis::numberSlotsKey(number, account ? account->id : std::string());
+}
 
 Result<SlotState> SlotLedger::acquire(const std::string& number, const std::string& call_id) {
   if (acquire_script_.body.empty()) acquire_script_.body = kAcquireLua;
   int cap = caps_.capFor(number);
-  auto reply = redis_.evalScript(acquire_script_, {slotsKey(number)},
-                                 {std::to_string(cap), call_id, std::to_string(lease_ms_)});
+  const auto* account = caps_.accountOf(number);
+  Result<redis::RedisReply> reply = Error{};
+  if (account) {
+    if (acquire_in_account_script_.body.empty())
+      acquire_in_account_script_.body = kAcquireInAccountLua;
+    reply = redis_.evalScript(
+        acquire_in_account_script_, {slotsKey(number), accountKey(account->id)},
+        {std::to_string(cap), call_id, std::to_string(lease_ms_), std::to_string(account->cap)});
+  } else {
+    reply = redis_.evalScript(acquire_script_, {slotsKey(number)},
+                              {std::to_string(cap), call_id, std::to_string(lease_ms_)});
+  }
   if (!reply.ok()) return reply.error();
   const auto& r = reply.value();
   if (r.type != redis::RedisReply::Type::Array || r.elements.size() != 2)
@@ -69,20 +108,43 @@ Result<SlotState> SlotLedger::acquire(const std::string& number, const std::stri
 Result<int64_t> SlotLedger::renew(const std::vector<SlotRef>& slots) {
   if (renew_script_.body.empty()) renew_script_.body = kRenewLua;
   std::map<std::string, std::vector<std::string>> by_number;
-  for (const auto& s : slots) by_number[s.number].push_back(s.call_id);
-  int64_t kept = 0;
-  for (auto& [number, calls] : by_number) {
+  std::map<std::string, std::vector<std::string>> by_account;
+  for (const auto& s : slots) {
+    by_number[s.number].push_back(s.call_id);
+    if (const auto* account = caps_.accountOf(s.number))
+      by_account[account->id].push_back(s.call_id);
+  }
+  auto renewKey = [&](const std::string& key,
+                      const std::vector<std::string>& calls) -> Result<int64_t> {
     std::vector<std::string> args{std::to_string(lease_ms_)};
     args.insert(args.end(), calls.begin(), calls.end());
-    auto reply = redis_.evalScript(renew_script_, {slotsKey(number)}, args);
+    auto reply = redis_.evalScript(renew_script_, {key}, args);
     if (!reply.ok()) return reply.error();
     if (reply->type != redis::RedisReply::Type::Integer) return unexpected(reply.value(), "renew");
-    kept += reply->integer;
+    return reply->integer;
+  };
+  int64_t kept = 0;
+  for (auto& [number, calls] : by_number) {
+    auto r = renewKey(slotsKey(number), calls);
+    if (!r.ok()) return r.error();
+    kept += r.value();
+  }
+  for (auto& [account, calls] : by_account) {
+    auto r = renewKey(accountKey(account), calls);
+    if (!r.ok()) return r.error();
   }
   return kept;
 }
 
 Result<bool> SlotLedger::release(const std::string& number, const std::string& call_id) {
+  if (const auto* account = caps_.accountOf(number)) {
+    auto replies = redis_.pipeline(
+        {{"ZREM", slotsKey(number), call_id}, {"ZREM", accountKey(account->id), call_id}});
+    if (!replies.ok()) return replies.error();
+    const auto& first = replies->front();
+    if (first.type != redis::RedisReply::Type::Integer) return unexpected(first, "release");
+    return first.integer == 1;
+  }
   auto reply = redis_.command({"ZREM", slotsKey(number), call_id});
   if (!reply.ok()) return reply.error();
   if (reply->type != redis::RedisReply::Type::Integer) return unexpected(reply.value(), "release");

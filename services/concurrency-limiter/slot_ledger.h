@@ -25,10 +25,13 @@ struct SlotRef {
 //
 // Layout: one sorted set per number, `cm:{<number>}:slots`, member = Call-ID, score = lease
 // expiry in Redis server milliseconds. The braces are a Redis Cluster hash tag: all of one
-// number's state lives in one slot. Every mutation is one Lua script, so check-and-add is
-// atomic across replicas, and expired leases are purged before counting: a slot whose holder
-// crashed frees itself when its lease runs out, and the key itself expires with the last lease.
-// Redis's own clock is used, so limiter hosts need not agree on time.
+// number's state lives in one slot. A number that belongs to an account with an account-wide
+// cap lives under the account's tag instead, `cm:{acct:<id>}:slots:<number>`, beside the
+// account's own set `cm:{acct:<id>}:slots`, so one script checks and takes both atomically. Every
+// mutation is one Lua script, so check-and-add is atomic across replicas, and expired leases are
+// purged before counting: a slot whose holder crashed frees itself when its lease runs out, and the
+// key itself expires with the last lease. Redis's own clock is used, so limiter hosts need not
+// agree on time.
 class SlotLedger {
  public:
   SlotLedger(redis::RedisClient& redis, const CapPolicy& caps, int64_t lease_ms)
@@ -46,7 +49,9 @@ class SlotLedger {
   Result<SlotState> usage(const std::string& number);
 
   int64_t leaseMs() const { return lease_ms_; }
-  static std::string slotsKey(const std::string& number);
+  // The key of the number's slots (depends on its account, if any).
+  std::string slotsKey(const std::string& number) const;
+  static std::string accountKey(const std::string& account_id);
 
  private:
   redis::RedisClient& redis_;
@@ -55,6 +60,7 @@ class SlotLedger {
   redis::RedisScript acquire_script_;
   redis::RedisScript renew_script_;
   redis::RedisScript usage_script_;
+  redis::RedisScript acquire_in_account_script_;
 
  public:
   SlotLedger(const SlotLedger&) = delete;

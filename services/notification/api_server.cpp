@@ -1,5 +1,7 @@
 #include "services/notification/api_server.h"
 
+#include "shared/redis/slot_keys.h"
+
 #include <httplib.h>
 
 #include <algorithm>
@@ -628,8 +630,14 @@ void ApiServer::routes() {
     if (now->elements.size() == 2) {
       now_ms = toInt(now->elements[0].text) * 1000 + toInt(now->elements[1].text) / 1000;
     }
+    std::string account;
+    for (const auto& [id, acc] : d.config.limiter.accounts) {
+      for (const auto& n : acc.numbers) {
+        if (n == number) account = id;
+      }
+    }
     auto used = d.redis.command(
-        {"ZCOUNT", "cm:{" + number + "}:slots", "(" + std::to_string(now_ms), "+inf"});
+        {"ZCOUNT", redis::numberSlotsKey(number, account), "(" + std::to_string(now_ms), "+inf"});
     if (!used.ok()) return used.error();
     const auto& lim = d.config.limiter;
     auto cap = lim.caps.find(number);

@@ -220,6 +220,34 @@ Result<ClusterConfig> parseClusterConfig(const std::string& yaml_text,
         }
       }
     }
+    YAML::Node accounts = m.child("accounts");
+    if (accounts.IsDefined() && !accounts.IsNull()) {
+      if (!accounts.IsMap()) {
+        errors.add(accounts, "concurrency_limiter.accounts",
+                   "must map account ids to {cap, numbers}, e.g. acme: {cap: 200, numbers: "
+                   "[\"+15550100\"]}");
+      } else {
+        std::map<std::string, std::string> owner;  // number -> account, to reject a number in two
+        for (auto it = accounts.begin(); it != accounts.end(); ++it) {
+          std::string id = it->first.Scalar();
+          YamlMap a(it->second, "concurrency_limiter.accounts." + id, errors);
+          LimiterSettings::AccountCap acc;
+          acc.cap = static_cast<int>(a.requiredInt("cap", 0, 1000000).value_or(0));
+          acc.numbers = a.stringList("numbers");
+          for (const auto& n : acc.numbers) {
+            if (n.size() < 2 || n[0] != '+') {
+              a.error("numbers", "'" + n + "' must be E.164 like +15550100");
+            } else if (owner.count(n)) {
+              a.error("numbers", n + " already belongs to account " + owner[n]);
+            } else {
+              owner[n] = id;
+            }
+          }
+          a.finish();
+          l.accounts[id] = std::move(acc);
+        }
+      }
+    }
     l.log_level = m.string("log_level", "info");
     m.finish();
   }

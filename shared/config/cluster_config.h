@@ -46,6 +46,13 @@ struct LimiterSettings {
   int default_cap = 50;
   int64_t lease_ms = 30000;
   std::map<std::string, int> caps;  // per-number override, E.164
+  // Account-wide caps: an account's numbers together hold at most `cap` calls, on top of each
+  // number's own cap. A number belongs to at most one account.
+  struct AccountCap {
+    int cap = 0;
+    std::vector<std::string> numbers;
+  };
+  std::map<std::string, AccountCap> accounts;
   std::string log_level = "info";
 };
 

@@ -104,6 +104,27 @@ TEST(ClusterConfig, IngressProtectionSettings) {
   EXPECT_EQ(bad.error().message, "c.yaml:4: ingress.untrusted_action: must be drop or reject");
 }
 
+// seed 004_ee4e98a6a7f6781b.txt (caps), issue 5: an account-wide cap over several numbers.
+TEST(ClusterConfig, AccountCapsAndTheirMistakes) {
+  auto cfg = parseClusterConfig(
+      "router:\n  routing_file: r.yaml\nconcurrency_limiter:\n  accounts:\n"
+      "    acme: {cap: 80, numbers: [\"+15550100\", \"+15550101\"]}\n",
+      "c.yaml");
+  ASSERT_TRUE(cfg.ok()) << cfg.error().describe();
+  EXPECT_EQ(cfg->limiter.accounts.at("acme").cap, 80);
+  EXPECT_EQ(cfg->limiter.accounts.at("acme").numbers.size(), 2u);
+  auto bad = parseClusterConfig(
+      "router:\n  routing_file: r.yaml\nconcurrency_limiter:\n  accounts:\n"
+      "    a: {cap: 5, numbers: [\"+15550100\"]}\n    b: {numbers: [\"+15550100\"]}\n",
+      "c.yaml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("c.yaml:6: concurrency_limiter.accounts.b.cap: is required"),
+            std::string::npos)
+      << bad.error().message;
+  EXPECT_NE(bad.error().message.find("+15550100 already belongs to account a"), std::string::npos)
+      << bad.error().message;
+}
+
 TEST(ClusterConfig, MissingFileIsNotFound) {
   auto cfg = loadClusterConfig("/nonexistent/cluster.yaml");
   ASSERT_FALSE(cfg.ok());

@@ -116,6 +116,27 @@ TEST_F(SlotLedgerIntegration, ReleaseIsIdempotentAndNeverFreesAnotherCallsSlot) 
   EXPECT_FALSE(ledger.acquire("+1", "d")->granted);
 }
 
+// Issue 5: an account-wide cap over several numbers, on top of each number's own cap.
+TEST_F(SlotLedgerIntegration, AccountWideCapHoldsAcrossItsNumbers) {
+  CapPolicy caps(50, {{"+15550101", 2}}, {{"+15550100", {"acme", 3}}, {"+15550101", {"acme", 3}}});
+  redis::HiredisClient client(endpoint());
+  SlotLedger ledger(client, caps, 30000);
+  EXPECT_TRUE(ledger.acquire("+15550100", "a")->granted);
+  EXPECT_TRUE(ledger.acquire("+15550101", "b")->granted);
+  EXPECT_TRUE(ledger.acquire("+15550101", "c")->granted);
+  EXPECT_FALSE(ledger.acquire("+15550100", "d")->granted);  // the account holds 3 of 3
+  EXPECT_FALSE(ledger.acquire("+15550101", "e")->granted);  // the number's own cap (2) too
+  EXPECT_TRUE(ledger.acquire("+15550199", "f")->granted);   // not in the account: unaffected
+  EXPECT_EQ(ledger.slotsKey("+15550100"), "cm:{acct:acme}:slots:+15550100");
+  // A refused acquire left nothing behind in either set (both-or-neither).
+  auto members = client.command({"ZCARD", SlotLedger::accountKey("acme")});
+  EXPECT_EQ(members->integer, 3);
+  EXPECT_TRUE(ledger.release("+15550101", "b").value());
+  EXPECT_EQ(client.command({"ZCARD", SlotLedger::accountKey("acme")})->integer, 2);
+  EXPECT_TRUE(ledger.acquire("+15550100", "d")->granted);  // the account has room again
+  EXPECT_EQ(ledger.renew({{"+15550100", "a"}, {"+15550100", "d"}, {"+15550101", "c"}}).value(), 3);
+}
+
 TEST_F(SlotLedgerIntegration, RedisDownGivesAnErrorAndRecoversAfterRestart) {
   CapPolicy caps(50, {});
   redis::HiredisClient client(endpoint());
