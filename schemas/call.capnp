@@ -19,6 +19,10 @@ struct RouteRequest {
   path @4 :List(Text);        # our numbers this call already passed through (loop check, seed 003)
   receivedAtMs @5 :Int64;     # wall clock when the ingress received the request
   kind @6 :CallKind;
+  project @7 :Text;           # outbound calls (seed 002): project named by the agent's device
+                              # (X-Callmesh-Project); empty = the agent's outbound_project
+  lastOutcome @8 :Text;       # outbound calls: outcome of the project's previous call to the
+                              # callee (X-Callmesh-Last-Outcome); empty = the one Redis recorded
 }
 
 struct RingTarget {
@@ -98,6 +102,8 @@ struct CallEnd {
   talkMs @5 :Int64;           # from answer to end, 0 when unanswered
   rungLegs @6 :List(Leg);     # every leg that was tried (who missed it, for follow-up)
   number @7 :Text;            # configured number the call was for (company/tracking)
+  rule @8 :Text;              # the router rule that planned the call ("outbound_caller_id" for an
+                              # agent's outbound call: no follow-up notification is due)
 }
 
 struct CallEvent {

@@ -79,6 +79,7 @@ void CallEventPublisher::ended(const CallIdentity& call, const CallEndInfo& end)
     for (size_t i = 0; i < end.rung_legs.size(); ++i)
       fillLeg(legs[static_cast<unsigned>(i)], end.rung_legs[i]);
     e.setNumber(end.number);
+    e.setRule(end.rule);
   });
 }
 

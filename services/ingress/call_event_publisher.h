@@ -37,6 +37,7 @@ struct CallEndInfo {
   int64_t talk_ms = 0;
   std::vector<LegInfo> rung_legs;
   std::string number;
+  std::string rule;
 };
 
 // Publishes call lifecycle events to agent-presence and notification with acknowledged,

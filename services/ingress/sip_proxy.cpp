@@ -551,9 +551,13 @@ void SipProxy::askLimiterAndRouter(Call* call, const sip_t* sip) {
     q.setCallId(call->id.call_id);
     q.setDialed(call->id.dialed);
     q.setCaller(call->id.caller);
+    // Gateway and agent-device hints for the router: an IVR-collected ZIP (geo router, seed 000);
+    // the dialer project and the previous call's outcome (outbound caller ID, seed 002).
     for (sip_unknown_t const* u = sip->sip_unknown; u; u = u->un_next) {
-      if (u->un_name && u->un_value && strcasecmp(u->un_name, "X-Caller-Zip") == 0)
-        q.setCallerZip(u->un_value);
+      if (!u->un_name || !u->un_value) continue;
+      if (strcasecmp(u->un_name, "X-Caller-Zip") == 0) q.setCallerZip(u->un_value);
+      if (strcasecmp(u->un_name, "X-Callmesh-Project") == 0) q.setProject(u->un_value);
+      if (strcasecmp(u->un_name, "X-Callmesh-Last-Outcome") == 0) q.setLastOutcome(u->un_value);
     }
     q.setReceivedAtMs(clock_.nowMs());
     q.setKind(call->id.kind);
@@ -740,9 +744,13 @@ void addLegHeaders(msg_t* fwd, const Call& call, const PlanTarget& target) {
   std::string path;
   for (const auto& n : call.path) path += headerSafe(n) + ",";
   path += headerSafe(call.number.empty() ? call.id.dialed : call.number);
+  // Our own hints never leave towards a carrier or phone: the old path (replaced below) and the
+  // agent device's dialer headers (seed 002), which only the router needs.
   for (sip_unknown_t* u = fsip->sip_unknown; u;) {
     sip_unknown_t* next = u->un_next;
-    if (u->un_name && strcasecmp(u->un_name, "X-Callmesh-Path") == 0) {
+    if (u->un_name && (strcasecmp(u->un_name, "X-Callmesh-Path") == 0 ||
+                       strcasecmp(u->un_name, "X-Callmesh-Project") == 0 ||
+                       strcasecmp(u->un_name, "X-Callmesh-Last-Outcome") == 0)) {
       msg_header_remove(fwd, reinterpret_cast<msg_pub_t*>(fsip),
                         reinterpret_cast<msg_header_t*>(u));
     }
@@ -1037,6 +1045,7 @@ void SipProxy::endCall(Call* call, schema::EndReason why, int status) {
     end.talk_ms = was_answered ? now - call->answered_steady_ms : 0;
     for (const auto& b : call->branches) end.rung_legs.push_back(b->target.leg);
     end.number = call->number.empty() ? call->id.dialed : call->number;
+    end.rule = call->rule;
     // Calls refused before ringing were never offered to anyone: no lifecycle to close.
     if (call->offered_published) events_->ended(call->id, end);
   }

@@ -118,6 +118,10 @@ Result<std::vector<uint8_t>> NotificationService::handleCallEvent(const zmq::mes
     }
   }
   if (in.rejected) return codec::encodeEventAck(event_id);
+  // An agent's own outbound call (seed 002) that nobody answered is not a missed call from a
+  // caller: no follow-up is due.
+  if (is_end && ev.getEnded().getRule() == "outbound_caller_id")
+    return codec::encodeEventAck(event_id);
   if (in.answered && in.answered_agent.empty()) {
     return codec::encodeEventAck(event_id);  // no follow-up possible: spare Redis the lookups
   }

@@ -1,10 +1,12 @@
 // callmesh-explain: loads a routing.yaml and prints the ring plan and trace for one call, without
 // any running service. Without --redis, presence and the CRM are not consulted: every agent counts
 // as available and every caller as unknown. With --redis host:port, agent presence and the
-// caller's contacts are read from that Redis exactly as the router reads them.
+// caller's contacts are read from that Redis exactly as the router reads them. An outbound call's
+// history (seed 002) is read from that Redis too, but never written: explaining a call is not
+// placing it. A random caller ID is one draw; the trace lists what it was drawn from.
 //
 //   callmesh-explain routing.yaml --dialed N --caller N --at 2026-11-22T10:00:00Z [--zip Z]
-//                    [--path N]... [--redis HOST:PORT]
+//                    [--path N]... [--project ID] [--last-outcome NAME] [--redis HOST:PORT]
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -13,6 +15,7 @@
 #include "services/router/outcome_text.h"
 #include "services/router/redis_agent_availability.h"
 #include "services/router/redis_contact_directory.h"
+#include "services/router/redis_outbound_history.h"
 #include "services/router/redis_retry_gate.h"
 #include "services/router/route_planner.h"
 #include "services/router/router_metrics.h"
@@ -30,9 +33,26 @@ int usage() {
   std::fprintf(stderr,
                "usage: callmesh-explain ROUTING.yaml --dialed NUMBER [--caller NUMBER]\n"
                "         [--at 2026-11-22T10:00:00Z] [--zip ZIP] [--path NUMBER]...\n"
+               "         [--project ID] [--last-outcome NAME]   outbound calls (seed 002)\n"
                "         [--redis HOST:PORT]   read presence and contacts from Redis\n");
   return 2;
 }
+
+// Reads a contact's outbound history and forgets the call instead of recording it.
+class ReadOnlyOutboundHistory final : public router::OutboundHistory {
+ public:
+  explicit ReadOnlyOutboundHistory(router::OutboundHistory& inner) : inner_(inner) {}
+  Result<router::ContactHistory> read(const std::string& callee,
+                                      const std::string& project) override {
+    return inner_.read(callee, project);
+  }
+  Status record(const std::string&, const std::string&, const router::OutboundAttempt&) override {
+    return {};
+  }
+
+ private:
+  router::OutboundHistory& inner_;
+};
 
 // Where presence and contacts come from: nowhere (everyone available, nobody known) or Redis.
 struct Directories {
@@ -45,6 +65,9 @@ struct Directories {
   std::unique_ptr<router::RedisRetryGate> gate;
   std::unique_ptr<router::RedisAgentAvailability> presence;
   std::unique_ptr<router::RedisContactDirectory> contacts;
+  router::NoOutboundHistory no_history;
+  std::unique_ptr<router::RedisOutboundHistory> redis_history;
+  std::unique_ptr<ReadOnlyOutboundHistory> history;
 
   void useRedis(const std::string& host, int port) {
     client =
@@ -54,6 +77,12 @@ struct Directories {
         std::make_unique<router::RedisAgentAvailability>(*client, *gate, metrics.presence_errors);
     contacts =
         std::make_unique<router::RedisContactDirectory>(*client, *gate, metrics.contact_errors);
+    redis_history = std::make_unique<router::RedisOutboundHistory>(*client, *gate,
+                                                                   metrics.outbound_history_errors);
+    history = std::make_unique<ReadOnlyOutboundHistory>(*redis_history);
+  }
+  router::OutboundHistory& outbound() {
+    return history ? static_cast<router::OutboundHistory&>(*history) : no_history;
   }
   const router::AgentAvailability& availability() const {
     return presence ? static_cast<const router::AgentAvailability&>(*presence) : everyone;
@@ -86,6 +115,10 @@ int main(int argc, char** argv) {
       q.caller_zip = v;
     } else if (arg == "--path" && (v = value())) {
       q.path.emplace_back(v);
+    } else if (arg == "--project" && (v = value())) {
+      q.project = v;
+    } else if (arg == "--last-outcome" && (v = value())) {
+      q.last_outcome = v;
     } else if (arg == "--redis" && (v = value())) {
       redis_address = v;
     } else if (!arg.empty() && arg[0] != '-' && file.empty()) {
@@ -117,7 +150,9 @@ int main(int argc, char** argv) {
     return 1;
   }
   router::QueueCursors cursors;
-  router::RoutePlanner planner(cfg.value(), dirs.availability(), dirs.directory(), cursors);
+  router::SystemRandomSource random;
+  router::RoutePlanner planner(cfg.value(), dirs.availability(), dirs.directory(), cursors,
+                               dirs.outbound(), random);
   std::fputs(router::describeOutcome(planner.decide(q)).c_str(), stdout);
   if (dirs.client) {
     auto presence_failed = dirs.metrics.presence_errors.unreachable.Value();

@@ -4,6 +4,7 @@
 
 #include "services/router/redis_agent_availability.h"
 #include "services/router/redis_contact_directory.h"
+#include "services/router/redis_outbound_history.h"
 #include "services/router/redis_retry_gate.h"
 #include "services/router/router_service.h"
 #include "shared/base/clock.h"
@@ -42,15 +43,20 @@ int main(int argc, char** argv) {
   Logger log("router", parseLogLevel(settings.log_level));
   auto registry = std::make_shared<prometheus::Registry>();
   router::RouterMetrics metrics(*registry);
-  // Presence and contacts are read from Redis on every decision (one client: the router has one
-  // thread). Both fail open: Redis unreachable = agent available, caller unknown.
+  // Presence, contacts and outbound history are read from Redis on every decision (one client: the
+  // router has one thread). All fail open: Redis unreachable = agent available, caller unknown,
+  // outbound call treated as a first call.
   SystemClock clock;
   redis::HiredisClient hiredis({cfg->redis.host, cfg->redis.port, cfg->redis.timeout_ms});
   metrics::TimedRedisClient redis_client(hiredis, *registry, "router");
   router::RedisRetryGate redis_gate(clock, kRedisRetryAfterMs);
   router::RedisAgentAvailability presence(redis_client, redis_gate, metrics.presence_errors);
   router::RedisContactDirectory contacts(redis_client, redis_gate, metrics.contact_errors);
-  router::RouterService service(settings.routing_file, metrics, log, presence, contacts);
+  // seed 002: the caller ID last used with each contact, and each project's attempts.
+  router::RedisOutboundHistory outbound(redis_client, redis_gate, metrics.outbound_history_errors);
+  router::SystemRandomSource random;
+  router::RouterService service(settings.routing_file, metrics, log, presence, contacts, outbound,
+                                random);
   if (auto st = service.loadInitial(); !st.ok()) {
     std::fprintf(stderr, "%s\n", st.error().describe().c_str());
     return 2;

@@ -23,7 +23,11 @@ std::string describeOutcome(const RouteOutcome& out) {
         s += "\n";
       }
     }
-    s += "then:   " + std::to_string(out.final_status) + " " + out.final_reason + "\n";
+    if (out.final_status == 0) {
+      s += "then:   the best answer the phones gave (relayed as is)\n";
+    } else {
+      s += "then:   " + std::to_string(out.final_status) + " " + out.final_reason + "\n";
+    }
     if (out.max_duration_s > 0) s += "limit:  " + std::to_string(out.max_duration_s) + " s\n";
     if (!out.source_tag.empty()) s += "source: " + out.source_tag + "\n";
   }

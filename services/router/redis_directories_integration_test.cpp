@@ -38,7 +38,9 @@ class RedisDirectoriesIntegration : public ::testing::Test {
 
   // Ring targets of the first step, "alice,bob", or the rejection.
   std::string decide() {
-    RoutePlanner planner(config_, presence_, contacts_, cursors_);
+    NoOutboundHistory outbound;
+    SystemRandomSource random;
+    RoutePlanner planner(config_, presence_, contacts_, cursors_, outbound, random);
     CallQuery q;
     q.call_id = "c1";
     q.dialed = "+18005550200";

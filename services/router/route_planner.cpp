@@ -4,6 +4,7 @@
 
 #include "services/router/company_number_rules.h"
 #include "services/router/geo_router.h"
+#include "services/router/outbound_caller_id.h"
 #include "services/router/phone_number.h"
 #include "services/router/ringable_agents.h"
 #include "shared/base/bug.h"
@@ -97,6 +98,9 @@ RouteOutcome RoutePlanner::decide(const CallQuery& call) const {
     planCompanyNumber(co->second, walk);
   } else if (auto crm = config_.crm_numbers.find(walk.dialed); crm != config_.crm_numbers.end()) {
     planCrmNumber(crm->second, walk);
+  } else if (planOutbound(walk)) {
+    // One step to the callee; every failure is relayed to the agent as the callee gave it.
+    return out;
   } else {
     setReject(out, 404, "Not Found (no tracking number " + walk.dialed + ")", "unknown_number");
     out.trace.push_back("no tracking, company or CRM number " + walk.dialed + " in " +
@@ -471,6 +475,67 @@ void RoutePlanner::planCrmNumber(const CrmNumber& crm, Walk& walk) const {
   setReject(out, 480, "Temporarily Unavailable (no user phone, forwarding number or company phone)",
             "crm_nowhere");
   out.trace.push_back("no company phone set up: nowhere to ring");
+}
+
+const Agent* RoutePlanner::callingAgent(Walk& walk) const {
+  // A device registered as the agent (From: sip:alice@...) or calling from the agent's number.
+  if (auto it = config_.agents.find(walk.call.caller); it != config_.agents.end()) {
+    return &it->second;
+  }
+  if (config_.agents_by_number.empty()) return nullptr;
+  auto by_number = config_.agents_by_number.find(walk.caller());
+  if (by_number == config_.agents_by_number.end()) return nullptr;
+  return &config_.agents.at(by_number->second);
+}
+
+bool RoutePlanner::planOutbound(Walk& walk) const {
+  const Agent* agent = callingAgent(walk);
+  if (!agent) return false;
+  RouteOutcome& out = walk.out;
+  out.trace.push_back(walk.dialed + " is not one of our numbers and the caller is agent " +
+                      agent->id + ": outbound call");
+  const std::string& project_id =
+      walk.call.project.empty() ? agent->outbound_project : walk.call.project;
+  auto it = config_.projects.find(project_id);
+  if (it == config_.projects.end()) {
+    std::string why = project_id.empty() ? "agent " + agent->id + " has no outbound project"
+                                         : "no outbound project '" + project_id + "'";
+    setReject(out, 403, "Forbidden (" + why + ")", "outbound_no_project");
+    out.trace.push_back(why + ": rejected with 403");
+    return true;
+  }
+  const OutboundProject& project = it->second;
+  out.trace.push_back("project " + project.id +
+                      (walk.call.project.empty() ? " (the agent's)" : " (named by the call)"));
+  ContactHistory history;
+  if (auto read = outbound_.read(walk.dialed, project.id); read.ok()) {
+    history = std::move(read.value());
+  } else {
+    out.trace.push_back("outbound history of " + walk.dialed +
+                        " unavailable (treated as a first call): " + read.error().describe());
+  }
+  OutboundCall call{walk.dialed, agent->id, agent->outbound_number, walk.call.last_outcome};
+  CallerIdChoice choice =
+      chooseOutboundCallerId(project, call, history, config_.outbound_numbers, random_);
+  out.trace.insert(out.trace.end(), choice.trace.begin(), choice.trace.end());
+  // Remembered as decided: the router does not see the call's end. A lost write only means the
+  // next call to the contact is chosen as if this one had not happened.
+  OutboundAttempt attempt{choice.number, choice.used, walk.call.received_at_ms};
+  if (auto st = outbound_.record(walk.dialed, project.id, attempt); !st.ok()) {
+    out.trace.push_back("caller ID not remembered for " + walk.dialed + ": " +
+                        st.error().describe());
+  }
+  PlannedTarget t;
+  t.uri = "sip:" + walk.dialed + "@" + config_.pstn_gateway;
+  t.number = walk.dialed;
+  t.caller_id_number = choice.number;
+  out.steps.push_back(PlannedStep{{std::move(t)}, project.ring_timeout_ms});
+  out.rule = "outbound_caller_id";
+  out.caller_id_source = callerIdSourceName(choice.source);
+  out.trace.push_back("ring " + walk.dialed + " through the PSTN gateway for " +
+                      std::to_string(project.ring_timeout_ms / 1000) + " s, presenting " +
+                      choice.number);
+  return true;
 }
 
 }  // namespace callmesh::router

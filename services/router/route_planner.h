@@ -7,7 +7,9 @@
 
 #include "services/router/agent_availability.h"
 #include "services/router/contact_directory.h"
+#include "services/router/outbound_history.h"
 #include "services/router/queue_strategy.h"
+#include "services/router/random_source.h"
 #include "services/router/routing_config.h"
 
 namespace callmesh::router {
@@ -20,6 +22,11 @@ struct CallQuery {
   std::string caller_zip;
   std::vector<std::string> path;  // our numbers the call already passed through (seed 003)
   int64_t received_at_ms = 0;     // the injected clock: schedules and hours read this, never "now"
+  // Outbound calls (seed 002), from the agent's device: the project the call is for ("" = the
+  // agent's outbound_project) and the outcome of the project's previous call to the callee ("" =
+  // the one recorded in the outbound history).
+  std::string project;
+  std::string last_outcome;
 };
 
 // One phone to ring, with the per-leg options of seed 000.
@@ -50,19 +57,27 @@ struct RouteOutcome {
   int max_duration_s = 0;  // call time limit (seed 000 after-hours limit); 0 = none
   std::string source_tag;  // seed 000 receiving number source tag / seed 004 company source
   std::vector<std::string> timeline_contact_ids;  // seed 004: contacts whose timeline records it
+  std::string caller_id_source;    // outbound calls: how the caller ID was chosen (metrics label)
   std::string rule;                // which rule produced it (bounded set: a metrics label)
   std::string number;              // the configured number the call matched
   std::vector<std::string> trace;  // every rule considered and why it matched or not
 };
 
-// Pure routing logic over a RoutingConfig snapshot. Presence and the CRM are asked through
-// interfaces; round-robin positions live in `cursors`. All references must outlive the planner,
-// which is used on one thread (the router's loop).
+// Pure routing logic over a RoutingConfig snapshot. Presence, the CRM and the outbound history are
+// asked through interfaces; round-robin positions live in `cursors`; random caller IDs come from
+// `random`. All references must outlive the planner, which is used on one thread (the router's
+// loop). An outbound call's caller ID is recorded in `outbound` as it is decided.
 class RoutePlanner {
  public:
   RoutePlanner(const RoutingConfig& config, const AgentAvailability& presence,
-               const ContactDirectory& contacts, QueueCursors& cursors)
-      : config_(config), presence_(presence), contacts_(contacts), cursors_(cursors) {}
+               const ContactDirectory& contacts, QueueCursors& cursors, OutboundHistory& outbound,
+               RandomSource& random)
+      : config_(config),
+        presence_(presence),
+        contacts_(contacts),
+        cursors_(cursors),
+        outbound_(outbound),
+        random_(random) {}
 
   RouteOutcome decide(const CallQuery& call) const;
 
@@ -72,6 +87,9 @@ class RoutePlanner {
   void planTrackingNumber(const TrackingNumber& tn, Walk& walk) const;
   void planCompanyNumber(const CompanyNumber& company, Walk& walk) const;
   void planCrmNumber(const CrmNumber& crm, Walk& walk) const;
+  // seed 002: an agent calling a number that is not ours. False when the caller is no agent.
+  bool planOutbound(Walk& walk) const;
+  const Agent* callingAgent(Walk& walk) const;
 
   void ringDestination(const Destination& d, Walk& walk) const;
   void ringAlone(const ReceivingNumber& rn, int timeout_ms,
@@ -88,6 +106,8 @@ class RoutePlanner {
   const AgentAvailability& presence_;
   const ContactDirectory& contacts_;
   QueueCursors& cursors_;
+  OutboundHistory& outbound_;
+  RandomSource& random_;
 };
 
 }  // namespace callmesh::router

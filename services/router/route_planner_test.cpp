@@ -58,7 +58,9 @@ struct World {
   InMemoryAgentAvailability presence;
   InMemoryContactDirectory contacts;
   QueueCursors cursors;
-  RoutePlanner planner{everyRule(), presence, contacts, cursors};
+  NoOutboundHistory outbound;
+  SystemRandomSource random;
+  RoutePlanner planner{everyRule(), presence, contacts, cursors, outbound, random};
 };
 
 CallQuery call(const std::string& dialed, const char* when, std::string caller = kCaller,

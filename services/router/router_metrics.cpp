@@ -43,6 +43,15 @@ RouterMetrics::RouterMetrics(prometheus::Registry& registry)
           directory_errors_family.Add({{"directory", "presence"}, {"reason", "bad_data"}})},
       contact_errors{
           directory_errors_family.Add({{"directory", "contacts"}, {"reason", "unreachable"}}),
-          directory_errors_family.Add({{"directory", "contacts"}, {"reason", "bad_data"}})} {}
+          directory_errors_family.Add({{"directory", "contacts"}, {"reason", "bad_data"}})},
+      outbound_history_errors{
+          directory_errors_family.Add(
+              {{"directory", "outbound_history"}, {"reason", "unreachable"}}),
+          directory_errors_family.Add({{"directory", "outbound_history"}, {"reason", "bad_data"}})},
+      outbound_caller_ids_family(
+          prometheus::BuildCounter()
+              .Name("callmesh_router_outbound_caller_ids_total")
+              .Help("Caller IDs chosen for outbound calls, by how (seed 002)")
+              .Register(registry)) {}
 
 }  // namespace callmesh::router

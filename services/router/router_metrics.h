@@ -31,10 +31,19 @@ struct RouterMetrics {
   prometheus::Counter& reloads_failed;
   prometheus::Gauge& tracking_numbers;
   prometheus::Histogram& decision_seconds;
-  // callmesh_router_directory_errors_total{directory="presence"|"contacts",reason=...}
+  // Outbound caller IDs chosen (seed 002), by how: agent, fixed, kept, random, regional, outcome,
+  // different_each_attempt (bounded: callerIdSourceName).
+  prometheus::Counter& outboundCallerId(const std::string& source) {
+    return outbound_caller_ids_family.Add({{"source", source}});
+  }
+
+  // callmesh_router_directory_errors_total{directory="presence"|"contacts"|"outbound_history",
+  // reason=...}
   prometheus::Family<prometheus::Counter>& directory_errors_family;
   DirectoryErrorCounters presence_errors;
   DirectoryErrorCounters contact_errors;
+  DirectoryErrorCounters outbound_history_errors;
+  prometheus::Family<prometheus::Counter>& outbound_caller_ids_family;
 };
 
 }  // namespace callmesh::router

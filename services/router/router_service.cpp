@@ -13,12 +13,15 @@
 namespace callmesh::router {
 
 RouterService::RouterService(std::string routing_file, RouterMetrics& metrics, Logger& log,
-                             const AgentAvailability& presence, const ContactDirectory& contacts)
+                             const AgentAvailability& presence, const ContactDirectory& contacts,
+                             OutboundHistory& outbound, RandomSource& random)
     : routing_file_(std::move(routing_file)),
       metrics_(metrics),
       log_(log),
       presence_(presence),
-      contacts_(contacts) {}
+      contacts_(contacts),
+      outbound_(outbound),
+      random_(random) {}
 
 RouterService::FileVersion RouterService::fileVersion() const {
   struct stat st {};
@@ -96,10 +99,12 @@ Result<std::vector<uint8_t>> RouterService::handle(const zmq::message_t& payload
   q.caller_zip = req.getCallerZip();
   q.received_at_ms = req.getReceivedAtMs();
   for (auto p : req.getPath()) q.path.emplace_back(p);
+  q.project = req.getProject();
+  q.last_outcome = req.getLastOutcome();
 
   // Hold the snapshot for the whole decision: a reload swaps the pointer, never the object.
   std::shared_ptr<const RoutingConfig> cfg = config_;
-  RoutePlanner planner(*cfg, presence_, contacts_, queue_cursors_);
+  RoutePlanner planner(*cfg, presence_, contacts_, queue_cursors_, outbound_, random_);
   RouteOutcome out = planner.decide(q);
 
   capnp::MallocMessageBuilder mb;
@@ -138,6 +143,7 @@ Result<std::vector<uint8_t>> RouterService::handle(const zmq::message_t& payload
   for (size_t i = 0; i < out.trace.size(); ++i) trace.set(static_cast<unsigned>(i), out.trace[i]);
 
   metrics_.decision(out.rule, out.reject ? "reject" : "ring").Increment();
+  if (!out.caller_id_source.empty()) metrics_.outboundCallerId(out.caller_id_source).Increment();
   if (log_.enabled(LogLevel::Debug)) {
     std::string joined;
     for (const auto& t : out.trace) joined += t + "; ";

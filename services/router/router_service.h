@@ -10,7 +10,9 @@
 
 #include "services/router/agent_availability.h"
 #include "services/router/contact_directory.h"
+#include "services/router/outbound_history.h"
 #include "services/router/queue_strategy.h"
+#include "services/router/random_source.h"
 #include "services/router/route_planner.h"
 #include "services/router/router_metrics.h"
 #include "services/router/routing_config.h"
@@ -20,11 +22,13 @@
 namespace callmesh::router {
 
 // Wiring between RouteRequest frames and the RoutePlanner, plus config reload.
-// Owned by the router's loop thread. `presence` and `contacts` are borrowed and must outlive it.
+// Owned by the router's loop thread. `presence`, `contacts`, `outbound` (seed 002's per-contact
+// caller-ID history) and `random` are borrowed and must outlive it.
 class RouterService {
  public:
   RouterService(std::string routing_file, RouterMetrics& metrics, Logger& log,
-                const AgentAvailability& presence, const ContactDirectory& contacts);
+                const AgentAvailability& presence, const ContactDirectory& contacts,
+                OutboundHistory& outbound, RandomSource& random);
 
   // Loads the routing file at startup; an error here is fatal for the process.
   Status loadInitial();
@@ -62,6 +66,8 @@ class RouterService {
   Logger& log_;
   const AgentAvailability& presence_;
   const ContactDirectory& contacts_;
+  OutboundHistory& outbound_;
+  RandomSource& random_;
   // Round-robin positions survive reloads: they are keyed by queue id, not by config object.
   QueueCursors queue_cursors_;
   std::shared_ptr<const RoutingConfig> config_;

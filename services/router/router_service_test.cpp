@@ -44,7 +44,8 @@ class RouterServiceTest : public ::testing::Test {
   void TearDown() override { fs::remove_all(dir_); }
 
   RouterService& service(const fs::path& file) {
-    service_ = std::make_unique<RouterService>(file.string(), metrics_, log_, presence_, contacts_);
+    service_ = std::make_unique<RouterService>(file.string(), metrics_, log_, presence_, contacts_,
+                                               outbound_, random_);
     return *service_;
   }
 
@@ -73,6 +74,8 @@ class RouterServiceTest : public ::testing::Test {
   Logger log_{"router-test", LogLevel::Error};
   testing::InMemoryAgentAvailability presence_;
   testing::InMemoryContactDirectory contacts_;
+  NoOutboundHistory outbound_;
+  SystemRandomSource random_;
   std::unique_ptr<RouterService> service_;
 };
 

@@ -1,5 +1,6 @@
 #include "services/router/routing_config.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -48,6 +49,35 @@ const char* queueStrategyName(QueueStrategy s) {
   return "?";
 }
 
+const char* firstCallNumberName(FirstCallNumber f) {
+  switch (f) {
+    case FirstCallNumber::Fixed:
+      return "fixed";
+    case FirstCallNumber::Random:
+      return "random";
+    case FirstCallNumber::Regional:
+      return "regional";
+  }
+  return "?";
+}
+
+const char* laterCallNumberName(LaterCallNumber l) {
+  switch (l) {
+    case LaterCallNumber::Random:
+      return "random";
+    case LaterCallNumber::DifferentEachAttempt:
+      return "different_each_attempt";
+    case LaterCallNumber::Regional:
+      return "regional";
+  }
+  return "?";
+}
+
+bool OutboundProject::hasNumber(const std::string& e164) const {
+  return std::any_of(numbers.begin(), numbers.end(),
+                     [&](const OutboundNumber& n) { return n.number == e164; });
+}
+
 std::string ReceivingNumber::extensionDigits() const {
   if (extension.empty()) return {};
   return std::string(static_cast<size_t>(dial_pause_s) * 2, 'w') + extension;
@@ -58,7 +88,7 @@ namespace {
 // A name used before its definition may appear later in the file, so references are collected
 // while parsing and checked once every section is known.
 struct Reference {
-  enum class Kind { Destination, Agent, AgentWithPhone, Schedule, ReceivingNumber };
+  enum class Kind { Destination, Agent, AgentWithPhone, Schedule, ReceivingNumber, Project };
   Kind kind;
   Destination::Kind destination_kind = Destination::Kind::Hangup;
   std::string ref;
@@ -77,6 +107,7 @@ class RoutingConfigParser {
     cfg_.pstn_gateway = top.string("pstn_gateway", "");
     forEach(top, "locations", [&](YamlMap& m) { parseLocation(m); });
     forEach(top, "schedules", [&](YamlMap& m) { parseSchedule(m); });
+    forEach(top, "projects", [&](YamlMap& m) { parseProject(m); });
     forEach(top, "agents", [&](YamlMap& m) { parseAgent(m); });
     forEach(top, "voice_menus", [&](YamlMap& m) { parseMediaApp(m, cfg_.voice_menus); });
     forEach(top, "virtual_agents", [&](YamlMap& m) { parseMediaApp(m, cfg_.virtual_agents); });
@@ -87,6 +118,7 @@ class RoutingConfigParser {
     forEach(top, "crm_numbers", [&](YamlMap& m) { parseCrmNumber(m); });
     forEach(top, "company_numbers", [&](YamlMap& m) { parseCompanyNumber(m); });
     top.finish();
+    checkOutboundReachable(top);
     resolveReferences();
     checkLoops();
     return std::move(cfg_);
@@ -221,13 +253,132 @@ class RoutingConfigParser {
       }
     }
     if (!a.number.empty()) phones_.push_back({a.number, a.line, m.keyPath("number")});
+    a.outbound_number = readOptionalPhoneNumber(m, "outbound_number");
+    a.outbound_project = m.string("outbound_project", "");
+    if (!a.outbound_project.empty()) {
+      refer(Reference::Kind::Project, a.outbound_project, lineOf(m, "outbound_project"),
+            m.keyPath("outbound_project"));
+      outbound_line_ = outbound_line_ ? outbound_line_ : lineOf(m, "outbound_project");
+    }
     bool has_hours = m.has("working_hours");
     a.zone = locationZone(m, has_hours);
     if (has_hours) {
       a.working_hours =
           readWeeklyHours(m.child("working_hours"), m.keyPath("working_hours"), errors_);
     }
-    if (!a.id.empty()) cfg_.agents.emplace(a.id, std::move(a));
+    if (a.id.empty()) return;
+    // seed 002: an agent's device calling out is recognised by its number or outbound number.
+    for (const std::string* n : {&a.number, &a.outbound_number}) {
+      if (n->empty()) continue;
+      auto [it, fresh] = cfg_.agents_by_number.emplace(*n, a.id);
+      if (fresh || it->second == a.id) continue;
+      // Agents sharing a phone (a desk line) are fine until one of them calls out from it.
+      auto other = cfg_.agents.find(it->second);
+      bool calls_out = !a.outbound_project.empty() ||
+                       (other != cfg_.agents.end() && !other->second.outbound_project.empty());
+      if (calls_out) {
+        m.error(n == &a.number ? "number" : "outbound_number",
+                *n + " is also agent '" + it->second +
+                    "''s number; an outbound call from it could not be told apart");
+      }
+    }
+    if (!a.outbound_number.empty()) cfg_.outbound_numbers.insert(a.outbound_number);
+    cfg_.agents.emplace(a.id, std::move(a));
+  }
+
+  // seed 002: "Number selection logic" of a project's outbound calls.
+  void parseProject(YamlMap& m) {
+    OutboundProject p;
+    p.line = config::lineOf(m.node());
+    p.id = readId(m, cfg_.projects, "project");
+    if (!p.id.empty() &&
+        p.id.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                               "0123456789_-.") != std::string::npos) {
+      m.error("id",
+              "'" + p.id + "' may hold only letters, digits, _ - and . (it names Redis fields)");
+      p.id.clear();
+    }
+    outbound_line_ = outbound_line_ ? outbound_line_ : p.line;
+    YAML::Node numbers = m.child("numbers");
+    if (!numbers.IsDefined() || !numbers.IsSequence() || numbers.size() == 0) {
+      m.error("numbers", "must list at least one outbound number (seed 002)");
+    } else {
+      for (size_t i = 0; i < numbers.size(); ++i) {
+        std::string key = m.keyPath("numbers") + "[" + std::to_string(i) + "]";
+        auto e164 = numbers[i].IsScalar() ? toE164(numbers[i].Scalar())
+                                          : Result<std::string>(invalidInput("must be a number"));
+        if (!e164.ok()) {
+          errors_.add(numbers[i], key, e164.error().message);
+        } else if (p.hasNumber(e164.value())) {
+          errors_.add(numbers[i], key, e164.value() + " is listed twice");
+        } else {
+          NumberGeography g = geographyOf(e164.value());
+          p.numbers.push_back(OutboundNumber{e164.value(), g.region_code, g.area_code});
+          cfg_.outbound_numbers.insert(e164.value());
+        }
+      }
+    }
+    std::string first = m.string("first_call", "random");
+    if (first == "fixed") {
+      p.first_call = FirstCallNumber::Fixed;
+    } else if (first == "random") {
+      p.first_call = FirstCallNumber::Random;
+    } else if (first == "regional") {
+      p.first_call = FirstCallNumber::Regional;
+    } else {
+      m.error("first_call", "must be fixed, random or regional");
+    }
+    p.fixed_number = readOptionalPhoneNumber(m, "fixed_number");
+    if (p.first_call == FirstCallNumber::Fixed && p.fixed_number.empty()) {
+      m.error("fixed_number", "is required with first_call: fixed");
+    } else if (p.first_call != FirstCallNumber::Fixed && !p.fixed_number.empty()) {
+      m.error("fixed_number", "is used only with first_call: fixed");
+    } else if (!p.fixed_number.empty() && !p.numbers.empty() && !p.hasNumber(p.fixed_number)) {
+      m.error("fixed_number", p.fixed_number + " is not one of the project's numbers");
+    }
+    p.keep_number_with_contact = m.boolean("keep_number_with_contact", false);
+    p.agent_number_overrides = m.boolean("agent_number_overrides", false);
+    p.ring_timeout_ms = timeoutMs(m, 45000);
+    YAML::Node later = m.child("later_attempts");
+    if (later.IsDefined() && !later.IsNull()) {
+      YamlMap l(later, m.keyPath("later_attempts"), errors_);
+      std::string def = l.string("default", "random");
+      if (def == "random") {
+        p.later_default = LaterCallNumber::Random;
+      } else if (def == "different_each_attempt") {
+        p.later_default = LaterCallNumber::DifferentEachAttempt;
+      } else if (def == "regional") {
+        p.later_default = LaterCallNumber::Regional;
+      } else {
+        l.error("default", "must be random, different_each_attempt or regional");
+      }
+      YAML::Node outcomes = l.child("by_outcome");
+      if (outcomes.IsDefined() && !outcomes.IsNull()) {
+        if (!outcomes.IsMap()) {
+          l.error("by_outcome", "must map outcome names to numbers");
+        } else {
+          // The outcome names are the dialer's, so they are read, not checked against a list; a
+          // number the project does not have is accepted and falls back at call time, as seed
+          // 002 says of a number "not available to the project any more".
+          YamlMap o(outcomes, l.keyPath("by_outcome"), errors_);
+          for (auto it = outcomes.begin(); it != outcomes.end(); ++it) {
+            std::string name = it->first.Scalar();
+            if (std::string n = readPhoneNumber(o, name); !n.empty()) p.by_outcome[name] = n;
+          }
+          o.finish();
+        }
+      }
+      l.finish();
+    }
+    if (!p.id.empty()) cfg_.projects.emplace(p.id, std::move(p));
+  }
+
+  // Outbound calls are rung through the PSTN gateway; without one there is nowhere to send them.
+  void checkOutboundReachable(YamlMap& top) {
+    if (outbound_line_ && cfg_.pstn_gateway.empty()) {
+      errors_.addAtLine(outbound_line_, top.keyPath("pstn_gateway"),
+                        "is required for outbound calls (projects, agents' outbound_project)");
+    }
   }
 
   void parseMediaApp(YamlMap& m, std::map<std::string, MediaApplication>& into) {
@@ -658,6 +809,11 @@ class RoutingConfigParser {
         case Reference::Kind::ReceivingNumber:
           resolveReceivingNumber(r.ref, r.line, r.key);
           break;
+        case Reference::Kind::Project:
+          if (!cfg_.projects.count(r.ref)) {
+            errors_.addAtLine(r.line, r.key, "no project '" + r.ref + "' in projects");
+          }
+          break;
         case Reference::Kind::Destination:
           if (r.destination_kind == Destination::Kind::ReceivingNumber) {
             resolveReceivingNumber(r.ref, r.line, r.key);
@@ -781,6 +937,7 @@ class RoutingConfigParser {
   std::map<std::string, std::string> keys_;     // "queue sales" -> "queues[0]", for loop errors
   std::map<std::string, const char*> inbound_;  // our numbers -> what they are
   std::vector<Phone> phones_;                   // agents' numbers, checked against our own numbers
+  int outbound_line_ = 0;  // first line that asks for outbound calls (needs pstn_gateway)
 };
 
 }  // namespace

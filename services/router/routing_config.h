@@ -3,6 +3,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -88,6 +89,10 @@ struct Agent {
   std::string uri;     // where to ring; empty = the agent has no phone (seed 001)
   std::shared_ptr<const TimeZone> zone;
   std::optional<WeeklyHours> working_hours;  // absent = always working
+  // seed 002: "you can assign an outbound number to that agent": the caller ID their outbound
+  // calls present when their project lets the agent's number override its own. E.164; "" = none.
+  std::string outbound_number;
+  std::string outbound_project;  // project their outbound calls belong to; "" = none
   int line = 0;
 
   bool hasPhone() const { return !uri.empty(); }
@@ -171,6 +176,48 @@ struct CompanyNumber {
   int line = 0;
 };
 
+// seed 002: how a project picks the caller ID of its outbound calls.
+enum class FirstCallNumber {
+  Fixed,     // always OutboundProject::fixed_number
+  Random,    // any of the project's numbers
+  Regional,  // a landline callee gets a number of its area (else region), anyone else: random
+};
+enum class LaterCallNumber {
+  Random,
+  DifferentEachAttempt,  // a number this project has not yet used with the contact, when possible
+  Regional,
+};
+const char* firstCallNumberName(FirstCallNumber f);
+const char* laterCallNumberName(LaterCallNumber l);
+
+// One of a project's outbound numbers, with where it is (read once at load: libphonenumber is slow
+// enough to matter per call).
+struct OutboundNumber {
+  std::string number;       // E.164
+  std::string region_code;  // libphonenumber region ("US", "GB"); "ZZ" when unknown
+  std::string area_code;    // "+1212", "+44161"; "" when the number has no geographic area code
+};
+
+// seed 002: a dialer project's "Number selection logic".
+struct OutboundProject {
+  std::string id;
+  std::vector<OutboundNumber> numbers;  // at least one; the project's outbound numbers
+  FirstCallNumber first_call = FirstCallNumber::Random;
+  std::string fixed_number;  // E.164, one of `numbers`, when first_call is Fixed
+  // "Keep the number used in the previous call to a contact" (by any project).
+  bool keep_number_with_contact = false;
+  // "the project's outcomes might decide which number should be used for the next call":
+  // outcome name -> number. A number the project no longer has falls back to `later_default`.
+  std::map<std::string, std::string> by_outcome;
+  LaterCallNumber later_default = LaterCallNumber::Random;
+  // "If agent has an outbound number configured": true = use agent number, false = project's.
+  bool agent_number_overrides = false;
+  int ring_timeout_ms = 45000;
+  int line = 0;
+
+  bool hasNumber(const std::string& e164) const;
+};
+
 // Limits from seed 004.
 inline constexpr size_t kMaxBlastAgents = 5;
 inline constexpr size_t kMaxCompanyRules = 10;
@@ -191,6 +238,11 @@ struct RoutingConfig {
   std::map<std::string, TrackingNumber> tracking_numbers;  // by E.164
   std::map<std::string, CrmNumber> crm_numbers;            // by E.164
   std::map<std::string, CompanyNumber> company_numbers;    // by E.164
+  std::map<std::string, OutboundProject> projects;         // seed 002, by id
+  // Who is calling out: agents by id, by phone number and by outbound number (E.164).
+  std::map<std::string, std::string> agents_by_number;
+  // Every outbound number we present: all projects' numbers and agents' outbound numbers.
+  std::set<std::string> outbound_numbers;
 };
 
 // Parses routing.yaml; every problem is `file:line: key: what is wrong`. `zoneinfo_dir` is the tz

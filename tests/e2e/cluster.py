@@ -103,7 +103,14 @@ notification:
     def start_service(self, svc):
         binary = os.path.join(BUILD_DIR, "services", svc, f"callmesh-{svc}")
         self._spawn(svc, [binary, "--config", self.config])
-        wait_until(lambda: self.healthy(svc), 10, what=f"{svc} /healthz")
+        try:
+            wait_until(lambda: self.healthy(svc) or self.procs[svc].poll() is not None, 20,
+                       what=f"{svc} /healthz")
+        except AssertionError as e:
+            raise AssertionError(f"{e}; its log ends with:\n{self.log(svc)[-1500:]}") from None
+        if self.procs[svc].poll() is not None:
+            raise AssertionError(f"{svc} exited with {self.procs[svc].returncode} at start; its log ends with:\n"
+                                 f"{self.log(svc)[-1500:]}")
 
     def _spawn(self, name, argv):
         with open(os.path.join(self.dir, f"{name}.log"), "ab") as log:

@@ -315,6 +315,9 @@ class Faults(unittest.TestCase):
         self.assertEqual(second.wait(timeout=30), 0, second.out_file)
         self.assertEqual(second.lines("final"), ["486"] * n)
         wait_until(lambda: c.metric("ingress", "callmesh_ingress_events_pending") == 0, 15, what="events acknowledged")
+        # Log lines are flushed every 200 ms: wait (bounded) until every call_offered line is in.
+        wait_until(lambda: len(self._call_ids(first) | self._call_ids(second)) == 2 * n, 5,
+                   what="every call_offered line in the ingress log")
         busy_ids = self._call_ids(first) | self._call_ids(second)
         self.assertEqual(len(busy_ids), 2 * n)
         lost = [cid for cid in busy_ids if c.redis("EXISTS", f"cm:notif:{{{cid}}}") != "1"]

@@ -228,7 +228,9 @@ void percentiles(benchmark::State& state, std::vector<double>& ns) {
 void BM_Decide(benchmark::State& state, const char* kind) {
   World& w = world();
   const auto& qs = w.calls.at(kind);
-  RoutePlanner planner(w.config, w.presence, w.contacts, w.cursors);
+  NoOutboundHistory outbound;
+  SystemRandomSource random;
+  RoutePlanner planner(w.config, w.presence, w.contacts, w.cursors, outbound, random);
   std::vector<double> ns;
   ns.reserve(1 << 20);
   size_t i = 0;
@@ -258,7 +260,9 @@ void BM_Handle(benchmark::State& state, const char* kind) {
   prometheus::Registry registry;
   RouterMetrics metrics(registry);
   Logger log("router-bench", LogLevel::Info);
-  RouterService service(file, metrics, log, w.presence, w.contacts);
+  NoOutboundHistory outbound;
+  SystemRandomSource random;
+  RouterService service(file, metrics, log, w.presence, w.contacts, outbound, random);
   if (!service.loadInitial().ok()) {
     state.SkipWithError("load failed");
     return;
