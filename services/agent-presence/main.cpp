@@ -19,22 +19,16 @@ using namespace callmesh;
 
 int main(int argc, char** argv) {
   auto& signals = runtime::installProcessSignals();
-  auto args = runtime::parseServiceArgs(argc, argv, "callmesh-agent-presence");
-  if (!args.ok()) {
-    std::fprintf(stderr, "%s\n", args.error().describe().c_str());
-    return 2;
-  }
-  auto cfg = config::loadClusterConfig(args->config_path);
-  if (!cfg.ok()) {
-    std::fprintf(stderr, "%s\n", cfg.error().describe().c_str());
-    return 2;
-  }
-  if (args->check_only) return 0;
-  const auto& settings = cfg->presence;
+  auto start = runtime::startService(argc, argv, "callmesh-agent-presence");
+  if (!start) return 2;
+  auto& args = start->args;
+  auto& cfg = start->config;
+  if (args.check_only) return 0;
+  const auto& settings = cfg.presence;
   Logger log("agent-presence", parseLogLevel(settings.log_level));
   auto registry = std::make_shared<prometheus::Registry>();
   agent_presence::PresenceMetrics metrics(*registry);
-  redis::HiredisClient hiredis({cfg->redis.host, cfg->redis.port, cfg->redis.timeout_ms});
+  redis::HiredisClient hiredis({cfg.redis.host, cfg.redis.port, cfg.redis.timeout_ms});
   metrics::TimedRedisClient redis_client(hiredis, *registry, "agent_presence");
   agent_presence::PresenceLedger ledger(redis_client);
   SystemClock clock;
@@ -42,7 +36,7 @@ int main(int argc, char** argv) {
                                           log);
   // Startup: rebuild line state from the live calls (lost `ended` events, a crash mid-update).
   // A call is stale only when its slot lease is gone and it was offered over a lease ago.
-  const int64_t grace_ms = cfg->limiter.lease_ms * 2;
+  const int64_t grace_ms = cfg.limiter.lease_ms * 2;
   (void)service.reconcile(grace_ms);
 
   metrics::AdminServer admin(registry, [&] {

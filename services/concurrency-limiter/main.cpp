@@ -17,23 +17,17 @@ using namespace callmesh;
 
 int main(int argc, char** argv) {
   auto& signals = runtime::installProcessSignals();
-  auto args = runtime::parseServiceArgs(argc, argv, "callmesh-concurrency-limiter");
-  if (!args.ok()) {
-    std::fprintf(stderr, "%s\n", args.error().describe().c_str());
-    return 2;
-  }
-  auto cfg = config::loadClusterConfig(args->config_path);
-  if (!cfg.ok()) {
-    std::fprintf(stderr, "%s\n", cfg.error().describe().c_str());
-    return 2;
-  }
-  if (args->check_only) return 0;
-  const auto& settings = cfg->limiter;
+  auto start = runtime::startService(argc, argv, "callmesh-concurrency-limiter");
+  if (!start) return 2;
+  auto& args = start->args;
+  auto& cfg = start->config;
+  if (args.check_only) return 0;
+  const auto& settings = cfg.limiter;
   Logger log("concurrency-limiter", parseLogLevel(settings.log_level));
 
   auto registry = std::make_shared<prometheus::Registry>();
   concurrency_limiter::LimiterMetrics metrics(*registry, settings.caps, settings.default_cap);
-  redis::HiredisClient redis_client({cfg->redis.host, cfg->redis.port, cfg->redis.timeout_ms});
+  redis::HiredisClient redis_client({cfg.redis.host, cfg.redis.port, cfg.redis.timeout_ms});
   std::map<std::string, concurrency_limiter::CapPolicy::Account> account_of_number;
   for (const auto& [id, account] : settings.accounts) {
     for (const auto& number : account.numbers) account_of_number[number] = {id, account.cap};

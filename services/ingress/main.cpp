@@ -14,42 +14,36 @@ using namespace callmesh;
 
 int main(int argc, char** argv) {
   auto& signals = runtime::installProcessSignals();
-  auto args = runtime::parseServiceArgs(argc, argv, "callmesh-ingress");
-  if (!args.ok()) {
-    std::fprintf(stderr, "%s\n", args.error().describe().c_str());
-    return 2;
-  }
-  auto cfg = config::loadClusterConfig(args->config_path);
-  if (!cfg.ok()) {
-    std::fprintf(stderr, "%s\n", cfg.error().describe().c_str());
-    return 2;
-  }
-  if (args->check_only) return 0;
-  Logger log("ingress", parseLogLevel(cfg->ingress.log_level));
+  auto start = runtime::startService(argc, argv, "callmesh-ingress");
+  if (!start) return 2;
+  auto& args = start->args;
+  auto& cfg = start->config;
+  if (args.check_only) return 0;
+  Logger log("ingress", parseLogLevel(cfg.ingress.log_level));
   // Names the ingress may resolve: only those in its own configuration (peers, Redis). Ring
   // targets from the router join the list when they are used (SipProxy::sendBranch).
   ingress::allowNameResolution(
-      {ingress::hostOf(cfg->router.net.endpoint), ingress::hostOf(cfg->limiter.net.endpoint),
-       ingress::hostOf(cfg->presence.net.endpoint), ingress::hostOf(cfg->notification.net.endpoint),
-       cfg->redis.host, cfg->ingress.sip_host, cfg->ingress.record_route_host});
+      {ingress::hostOf(cfg.router.net.endpoint), ingress::hostOf(cfg.limiter.net.endpoint),
+       ingress::hostOf(cfg.presence.net.endpoint), ingress::hostOf(cfg.notification.net.endpoint),
+       cfg.redis.host, cfg.ingress.sip_host, cfg.ingress.record_route_host});
   auto registry = std::make_shared<prometheus::Registry>();
   ingress::IngressMetrics metrics(*registry);
   SystemClock clock;
-  ingress::ClusterPeers peers{cfg->router.net.endpoint, cfg->limiter.net.endpoint,
-                              cfg->presence.net.endpoint, cfg->notification.net.endpoint};
-  ingress::SipProxy proxy(cfg.value(), peers, metrics, log, clock);
+  ingress::ClusterPeers peers{cfg.router.net.endpoint, cfg.limiter.net.endpoint,
+                              cfg.presence.net.endpoint, cfg.notification.net.endpoint};
+  ingress::SipProxy proxy(cfg, peers, metrics, log, clock);
   if (auto st = proxy.start(); !st.ok()) {
     log.error("startup_failed", {{"error", st.error().describe()}});
     return 1;
   }
   metrics::AdminServer admin(
       registry, [&] { return proxy.ready() ? std::string() : std::string("draining"); });
-  if (auto st = admin.start(cfg->ingress.admin); !st.ok()) {
+  if (auto st = admin.start(cfg.ingress.admin); !st.ok()) {
     log.error("startup_failed", {{"error", st.error().describe()}});
     return 1;
   }
-  log.info("started", {{"sip", cfg->ingress.sip_host + ":" + std::to_string(cfg->ingress.sip_port)},
-                       {"admin", cfg->ingress.admin}});
+  log.info("started", {{"sip", cfg.ingress.sip_host + ":" + std::to_string(cfg.ingress.sip_port)},
+                       {"admin", cfg.ingress.admin}});
   proxy.run(signals.stop);
   log.info("stopped", {});
   return 0;

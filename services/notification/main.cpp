@@ -23,24 +23,18 @@ using namespace callmesh;
 
 int main(int argc, char** argv) {
   auto& signals = runtime::installProcessSignals();
-  auto args = runtime::parseServiceArgs(argc, argv, "callmesh-notification");
-  if (!args.ok()) {
-    std::fprintf(stderr, "%s\n", args.error().describe().c_str());
-    return 2;
-  }
-  auto cfg = config::loadClusterConfig(args->config_path);
-  if (!cfg.ok()) {
-    std::fprintf(stderr, "%s\n", cfg.error().describe().c_str());
-    return 2;
-  }
-  if (args->check_only) return 0;
-  const auto& settings = cfg->notification;
+  auto start = runtime::startService(argc, argv, "callmesh-notification");
+  if (!start) return 2;
+  auto& args = start->args;
+  auto& cfg = start->config;
+  if (args.check_only) return 0;
+  const auto& settings = cfg.notification;
   Logger log("notification", parseLogLevel(settings.log_level));
   auto registry = std::make_shared<prometheus::Registry>();
   notification::NotificationMetrics metrics(*registry);
   notification::ApiMetrics api_metrics(*registry);
   SystemClock clock;
-  redis::RedisEndpoint redis_at{cfg->redis.host, cfg->redis.port, cfg->redis.timeout_ms};
+  redis::RedisEndpoint redis_at{cfg.redis.host, cfg.redis.port, cfg.redis.timeout_ms};
 
   // The event loop's own connection.
   redis::HiredisClient loop_hiredis(redis_at);
@@ -56,8 +50,8 @@ int main(int argc, char** argv) {
   notification::ContactBook api_contacts(api_redis);
   notification::NumberSettingsBook api_numbers(api_redis, settings.numbers);
   zmq::context_t context(1);
-  notification::ZmqPresenceClient presence(context, cfg->presence.net.endpoint,
-                                           cfg->ingress.request_timeout_ms * 3);
+  notification::ZmqPresenceClient presence(context, cfg.presence.net.endpoint,
+                                           cfg.ingress.request_timeout_ms * 3);
   std::unique_ptr<notification::SipMessageSender> texts;
   if (!settings.text_gateway.empty()) {
     std::string host;
@@ -72,7 +66,7 @@ int main(int argc, char** argv) {
                                         hub.publish(std::move(e));
                                       }
                                     });
-  notification::ApiServer api({*cfg, api_store, api_contacts, api_numbers, api_redis, presence,
+  notification::ApiServer api({cfg, api_store, api_contacts, api_numbers, api_redis, presence,
                                texts.get(), hub, clock, log, api_metrics});
 
   metrics::AdminServer admin(registry, [&] {

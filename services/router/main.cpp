@@ -29,17 +29,11 @@ constexpr int kReloadPollMs = 250;
 
 int main(int argc, char** argv) {
   auto& signals = runtime::installProcessSignals();
-  auto args = runtime::parseServiceArgs(argc, argv, "callmesh-router");
-  if (!args.ok()) {
-    std::fprintf(stderr, "%s\n", args.error().describe().c_str());
-    return 2;
-  }
-  auto cfg = config::loadClusterConfig(args->config_path);
-  if (!cfg.ok()) {
-    std::fprintf(stderr, "%s\n", cfg.error().describe().c_str());
-    return 2;
-  }
-  const auto& settings = cfg->router;
+  auto start = runtime::startService(argc, argv, "callmesh-router");
+  if (!start) return 2;
+  auto& args = start->args;
+  auto& cfg = start->config;
+  const auto& settings = cfg.router;
   Logger log("router", parseLogLevel(settings.log_level));
   auto registry = std::make_shared<prometheus::Registry>();
   router::RouterMetrics metrics(*registry);
@@ -47,7 +41,7 @@ int main(int argc, char** argv) {
   // router has one thread). All fail open: Redis unreachable = agent available, caller unknown,
   // outbound call treated as a first call.
   SystemClock clock;
-  redis::HiredisClient hiredis({cfg->redis.host, cfg->redis.port, cfg->redis.timeout_ms});
+  redis::HiredisClient hiredis({cfg.redis.host, cfg.redis.port, cfg.redis.timeout_ms});
   metrics::TimedRedisClient redis_client(hiredis, *registry, "router");
   router::RedisRetryGate redis_gate(clock, kRedisRetryAfterMs);
   router::RedisAgentAvailability presence(redis_client, redis_gate, metrics.presence_errors);
@@ -61,7 +55,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", st.error().describe().c_str());
     return 2;
   }
-  if (args->check_only) return 0;
+  if (args.check_only) return 0;
 
   // Always ready: without Redis the router still routes, failing open (counted in
   // callmesh_router_directory_errors_total), which beats taking every call down with it.

@@ -1,5 +1,6 @@
 #include "shared/runtime/service_args.h"
 
+#include <cstdio>
 #include <string_view>
 
 namespace callmesh::runtime {
@@ -21,6 +22,20 @@ Result<ServiceArgs> parseServiceArgs(int argc, char** argv, const std::string& p
   }
   if (args.config_path.empty()) return invalidInput("missing --config; " + usage);
   return args;
+}
+
+std::optional<ServiceStart> startService(int argc, char** argv, const std::string& program) {
+  auto args = parseServiceArgs(argc, argv, program);
+  if (!args.ok()) {
+    std::fprintf(stderr, "%s\n", args.error().describe().c_str());
+    return std::nullopt;
+  }
+  auto cfg = config::loadClusterConfig(args->config_path);
+  if (!cfg.ok()) {
+    std::fprintf(stderr, "%s\n", cfg.error().describe().c_str());
+    return std::nullopt;
+  }
+  return ServiceStart{std::move(args.value()), std::move(cfg.value())};
 }
 
 }  // namespace callmesh::runtime

@@ -1,8 +1,10 @@
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "shared/base/result.h"
+#include "shared/config/cluster_config.h"
 
 namespace callmesh::runtime {
 
@@ -14,5 +16,15 @@ struct ServiceArgs {
 
 // Parses argv; the error text is a usage line naming the bad argument.
 Result<ServiceArgs> parseServiceArgs(int argc, char** argv, const std::string& program);
+
+// What every service's main() starts from: its arguments and the cluster config they name.
+struct ServiceStart {
+  ServiceArgs args;
+  config::ClusterConfig config;
+};
+
+// Parses argv and loads cluster.yaml. On a mistake it prints it to stderr (a usage line, or
+// every `file:line: key: what is wrong`) and returns nullopt: main() then exits with status 2.
+std::optional<ServiceStart> startService(int argc, char** argv, const std::string& program);
 
 }  // namespace callmesh::runtime
