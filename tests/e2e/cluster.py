@@ -18,18 +18,26 @@ BUILD_DIR = os.environ.get("CALLMESH_BUILD_DIR", os.path.join(HERE, "..", "..", 
 SERVICES = ["concurrency-limiter", "router", "agent-presence", "notification", "ingress"]
 
 
+_handed_out = set()  # ports this test process already gave to someone
+
+
 def free_port(kind=socket.SOCK_STREAM):
-    """A port free for both TCP and UDP on 127.0.0.1 right now."""
-    for _ in range(50):
+    """A port free for both TCP and UDP on 127.0.0.1 right now, and never handed out before by
+    this process: the kernel readily gives a just-closed port again, and two services of one
+    cluster must not be configured on the same port."""
+    for _ in range(200):
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t:
             t.bind(("127.0.0.1", 0))
             port = t.getsockname()[1]
+        if port in _handed_out:
+            continue
         try:
             with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
                 u.bind(("127.0.0.1", port))
-            return port
         except OSError:
             continue
+        _handed_out.add(port)
+        return port
     raise RuntimeError("no free port")
 
 

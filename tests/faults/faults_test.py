@@ -362,8 +362,9 @@ class Faults(unittest.TestCase):
         # Every call that rang the busy phone has exactly one missed-call record.
         wait_until(lambda: c.redis("ZCARD", "cm:notifications:unclaimed") == str(busy), 10,
                    what=f"{busy} missed-call records")
-        # One record per call: missed_call for the busy ones, answered_call for the answered ones.
-        self.assertEqual(len(c.redis("KEYS", "cm:notif:*").split()), busy + len(a.ids("answered")))
+        # One record per missed call and nothing else: the answered calls were answered by a plain
+        # receiving number (no agent), for which seed 004 keeps no answered-call record.
+        self.assertEqual(len(c.redis("KEYS", "cm:notif:*").split()), busy)
         self.slots_free(3)
         self.slots_free(3, "cm:{+15550101}:slots")
         self.assertEqual(c.redis("SCARD", "cm:number:{+15550100}:oncall"), "0")

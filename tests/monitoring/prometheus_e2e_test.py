@@ -157,6 +157,7 @@ class PrometheusE2E(unittest.TestCase):
         self.wait_value("sum(callmesh_concurrency_limiter_released_total)", N_CALLS)
         self.wait_value(f'max(callmesh_concurrency_limiter_cap_calls{{number="{TRACKING}"}})', CAP)
         self.wait_value('max(callmesh_concurrency_limiter_cap_calls{number="other"})', 50)
+        self.wait_value("sum(callmesh_router_decisions_total)", N_CALLS)  # the router's next scrape
         decisions = {(m["rule"], m["outcome"]): v for m, v in
                      self.prom.query("sum by (rule, outcome) (callmesh_router_decisions_total)")}
         self.assertEqual(sum(decisions.values()), N_CALLS, decisions)
@@ -177,7 +178,10 @@ class PrometheusE2E(unittest.TestCase):
         self.wait_value('sum(callmesh_agent_presence_call_events_total{kind="ended"})', N_CALLS)
         self.assertGreaterEqual(self.prom.value("sum(callmesh_agent_presence_redis_duration_seconds_count)"),
                                 N_CALLS)
-        self.assertGreater(self.prom.value("sum(callmesh_notification_redis_duration_seconds_count)"), 0)
+        # notification does no Redis work for calls answered by a plain receiving number (no agent,
+        # nobody to follow up, seed 004), so its Redis histogram is exported but may stay empty.
+        self.assertGreaterEqual(self.prom.value("sum(callmesh_notification_redis_duration_seconds_count)"), 0)
+        self.assertEqual(len(self.prom.query("callmesh_notification_redis_duration_seconds_count")), 1)
         p99 = self.prom.value("histogram_quantile(0.99, sum by (le) "
                               "(rate(callmesh_ingress_admission_duration_seconds_bucket[1m])))")
         self.assertGreater(p99, 0)
