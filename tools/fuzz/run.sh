@@ -9,6 +9,9 @@ set -euo pipefail
 seconds=${1:-30}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build="$root/build-fuzz"
+# Let ccache reuse objects across checkouts in different folders (CI clones afresh): paths are
+# rewritten relative to the project, and the working directory is left out of the hash.
+export CCACHE_BASEDIR="$root" CCACHE_NOHASHDIR=true
 launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 CC=clang CXX=clang++ cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCM_FUZZ=ON \
