@@ -161,21 +161,16 @@ SipProxy::SipProxy(const config::ClusterConfig& config, const ClusterPeers& peer
                                       config.ingress.request_attempts, 100000};
   transport::RequestClientOptions background{1000, 10, 100000};
   transport::RequestClientOptions events{1000, 0, 200000};
-  router_ = std::make_unique<transport::RequestClient>(
-      zmq_context_, std::vector<std::string>{peers.router},
-      std::string(transport::message_type::kRoute), clock, ask);
-  limiter_ = std::make_unique<transport::RequestClient>(
-      zmq_context_, std::vector<std::string>{peers.limiter},
-      std::string(transport::message_type::kLimiter), clock, ask);
-  limiter_background_ = std::make_unique<transport::RequestClient>(
-      zmq_context_, std::vector<std::string>{peers.limiter},
-      std::string(transport::message_type::kLimiter), clock, background);
-  presence_events_ = std::make_unique<transport::RequestClient>(
-      zmq_context_, std::vector<std::string>{peers.presence},
-      std::string(transport::message_type::kCallEvents), clock, events);
-  notification_events_ = std::make_unique<transport::RequestClient>(
-      zmq_context_, std::vector<std::string>{peers.notification},
-      std::string(transport::message_type::kCallEvents), clock, events);
+  auto client = [&](const std::string& endpoint, std::string_view type,
+                    transport::RequestClientOptions options) {
+    return std::make_unique<transport::RequestClient>(
+        zmq_context_, std::vector<std::string>{endpoint}, std::string(type), clock, options);
+  };
+  router_ = client(peers.router, transport::message_type::kRoute, ask);
+  limiter_ = client(peers.limiter, transport::message_type::kLimiter, ask);
+  limiter_background_ = client(peers.limiter, transport::message_type::kLimiter, background);
+  presence_events_ = client(peers.presence, transport::message_type::kCallEvents, events);
+  notification_events_ = client(peers.notification, transport::message_type::kCallEvents, events);
   SourceGuardSettings guard_settings{config.ingress.trusted_sources,
                                      static_cast<double>(config.ingress.rate_limit_rps),
                                      static_cast<double>(config.ingress.rate_limit_burst),
@@ -778,7 +773,9 @@ bool SipProxy::sendBranch(Call* call, size_t step, const PlanTarget& target) {
     insertRecordRoute(fwd, call->caller_transport, branch->transport);
   addLegHeaders(fwd, *call, target);
   // The route URL is the configured target itself: the next hop is never taken from the message.
-  allowNameResolution({hostOf(target.uri)});
+  // Its host joins the resolver's allow-list once (the list is process-wide and locked).
+  if (allowed_target_hosts_.insert(hostOf(target.uri)).second)
+    allowNameResolution({hostOf(target.uri)});
   branch->orq = nta_outgoing_mcreate(agent_, branchTrampoline, branch.get(),
                                      URL_STRING_MAKE(target.uri.c_str()), fwd, TAG_END());
   if (!branch->orq) {

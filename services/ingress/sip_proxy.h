@@ -202,6 +202,7 @@ class SipProxy {
   uint64_t events_dropped_reported_ = 0;
   uint64_t refused_lookups_reported_ = 0;
   uint64_t ticks_ = 0;
+  std::set<std::string> allowed_target_hosts_;  // ring-target hosts already allowed to resolve
 
   std::unordered_map<std::string, std::unique_ptr<Call>> calls_;
   std::vector<std::unique_ptr<Call>> graveyard_;  // freed on the next tick, outside callbacks
