@@ -7,32 +7,13 @@
 #include "schemas/call.capnp.h"
 #include "schemas/presence.capnp.h"
 #include "services/agent-presence/working_hours.h"
+#include "shared/codec/availability_names.h"
 #include "shared/codec/capnp_codec.h"
 #include "shared/codec/event_ack.h"
 
 namespace callmesh::agent_presence {
 
 namespace {
-
-std::string availabilityName(schema::Availability a) {
-  switch (a) {
-    case schema::Availability::AWAY:
-      return "away";
-    case schema::Availability::OFFLINE:
-      return "offline";
-    case schema::Availability::DO_NOT_DISTURB:
-      return "dnd";
-    default:
-      return "available";
-  }
-}
-
-schema::Availability availabilityOf(const std::string& a) {
-  if (a == "away") return schema::Availability::AWAY;
-  if (a == "offline") return schema::Availability::OFFLINE;
-  if (a == "dnd") return schema::Availability::DO_NOT_DISTURB;
-  return schema::Availability::AVAILABLE;
-}
 
 std::vector<uint8_t> bytesOf(capnp::MallocMessageBuilder& mb) {
   auto words = codec::encode(mb);
@@ -169,7 +150,8 @@ Result<std::vector<uint8_t>> PresenceService::handlePresence(const zmq::message_
       reply.setError("update: agentId is empty");
       return bytesOf(mb);
     }
-    auto st = ledger_.setAvailability(id, availabilityName(u.getAvailability()), clock_.nowMs());
+    auto st =
+        ledger_.setAvailability(id, codec::availabilityName(u.getAvailability()), clock_.nowMs());
     if (!st.ok()) {
       metrics_.request("error").Increment();
       reply.setError(st.error().describe());
@@ -177,7 +159,7 @@ Result<std::vector<uint8_t>> PresenceService::handlePresence(const zmq::message_
     }
     metrics_.request("update").Increment();
     log_.info("availability_set",
-              {{"agent_id", id}, {"availability", availabilityName(u.getAvailability())}});
+              {{"agent_id", id}, {"availability", codec::availabilityName(u.getAvailability())}});
     announce({id});
     ids.push_back(id);
   } else {
@@ -196,7 +178,7 @@ Result<std::vector<uint8_t>> PresenceService::handlePresence(const zmq::message_
     const auto& a = (*records)[i];
     auto s = list[static_cast<unsigned>(i)];
     s.setAgentId(a.agent_id);
-    s.setAvailability(availabilityOf(a.availability));
+    s.setAvailability(codec::availabilityFromName(a.availability));
     s.setOnCall(static_cast<uint32_t>(std::max<int64_t>(0, a.on_call)));
     s.setRinging(static_cast<uint32_t>(std::max<int64_t>(0, a.ringing)));
     s.setChangedAtMs(a.changed_at_ms);

@@ -812,17 +812,7 @@ int SipProxy::onBranchResponse(Branch* branch, nta_outgoing_t* orq, const sip_t*
   }
   branch->final = true;
   if (status < 300 && call->id.kind == schema::CallKind::TEXT) {
-    msg_t* out = msg_copy(nta_outgoing_getresponse(orq));
-    if (out && call->irq) {
-      sip_via_remove(out, sip_object(out));
-      nta_incoming_mreply(call->irq, out);
-    } else if (out) {
-      msg_destroy(out);
-    }
-    if (call->irq) {
-      nta_incoming_destroy(call->irq);
-      call->irq = nullptr;
-    }
+    relayFinalToCaller(call, msg_copy(nta_outgoing_getresponse(orq)));
     call->answered = branch;
     endCall(call, schema::EndReason::DELIVERED, status);
   } else if (status < 300) {
@@ -907,6 +897,21 @@ void SipProxy::cancelBranches(Call* call, Branch* except) {
   }
 }
 
+// Relays a branch's final response to the caller (our Via removed) and closes the caller's
+// server transaction; NTA keeps absorbing retransmissions. Takes ownership of `out`.
+void SipProxy::relayFinalToCaller(Call* call, msg_t* out) {
+  if (out && call->irq) {
+    sip_via_remove(out, sip_object(out));
+    nta_incoming_mreply(call->irq, out);
+  } else if (out) {
+    msg_destroy(out);
+  }
+  if (call->irq) {
+    nta_incoming_destroy(call->irq);
+    call->irq = nullptr;
+  }
+}
+
 void SipProxy::answerCall(Call* call, Branch* branch, nta_outgoing_t* orq) {
   call->phase = Call::Phase::Answered;
   call->answered = branch;
@@ -923,16 +928,7 @@ void SipProxy::answerCall(Call* call, Branch* branch, nta_outgoing_t* orq) {
     call->callee_contact =
         rsip->sip_contact ? urlText(rsip->sip_contact->m_url) : branch->target.uri;
   }
-  if (out && call->irq) {
-    sip_via_remove(out, sip_object(out));
-    nta_incoming_mreply(call->irq, out);
-  } else if (out) {
-    msg_destroy(out);
-  }
-  if (call->irq) {
-    nta_incoming_destroy(call->irq);
-    call->irq = nullptr;
-  }
+  relayFinalToCaller(call, out);
   int max_s = call->max_duration_s ? call->max_duration_s : config_.ingress.max_call_duration_s;
   call->duration_timer =
       su_timer_create(su_root_task(root_), static_cast<su_duration_t>(max_s) * 1000);

@@ -162,6 +162,7 @@ class SipProxy {
   void stepFinishedIfDone(Call* call);
   void cancelBranches(Call* call, Branch* except);
   void answerCall(Call* call, Branch* branch, nta_outgoing_t* orq);
+  void relayFinalToCaller(Call* call, msg_t* out);
   void failCall(Call* call, int status, const std::string& reason, schema::EndReason why);
   void endCall(Call* call, schema::EndReason why, int status);
   void releaseSlot(Call* call);

@@ -1,5 +1,7 @@
 #include "services/notification/presence_client.h"
 
+#include "shared/codec/availability_names.h"
+
 #include <capnp/message.h>
 
 #include "schemas/presence.capnp.h"
@@ -9,26 +11,6 @@
 namespace callmesh::notification {
 
 namespace {
-
-schema::Availability toSchema(const std::string& a) {
-  if (a == "away") return schema::Availability::AWAY;
-  if (a == "offline") return schema::Availability::OFFLINE;
-  if (a == "dnd") return schema::Availability::DO_NOT_DISTURB;
-  return schema::Availability::AVAILABLE;
-}
-
-std::string fromSchema(schema::Availability a) {
-  switch (a) {
-    case schema::Availability::AWAY:
-      return "away";
-    case schema::Availability::OFFLINE:
-      return "offline";
-    case schema::Availability::DO_NOT_DISTURB:
-      return "dnd";
-    default:
-      return "available";
-  }
-}
 
 std::vector<uint8_t> bytesOf(capnp::MallocMessageBuilder& mb) {
   auto words = codec::encode(mb);
@@ -92,7 +74,7 @@ Result<std::vector<AgentPresenceView>> ZmqPresenceClient::roundTrip(std::vector<
       for (auto s : reply.getAgents()) {
         AgentPresenceView v;
         v.agent_id = s.getAgentId();
-        v.availability = fromSchema(s.getAvailability());
+        v.availability = codec::availabilityName(s.getAvailability());
         v.on_call = s.getOnCall();
         v.ringing = s.getRinging();
         v.changed_at_ms = s.getChangedAtMs();
@@ -111,7 +93,7 @@ Result<AgentPresenceView> ZmqPresenceClient::setAvailability(const std::string& 
   capnp::MallocMessageBuilder mb;
   auto u = mb.initRoot<schema::PresenceRequest>().initUpdate();
   u.setAgentId(agent_id);
-  u.setAvailability(toSchema(availability));
+  u.setAvailability(codec::availabilityFromName(availability));
   auto r = roundTrip(bytesOf(mb));
   if (!r.ok()) return r.error();
   if (r->empty()) return Error{ErrorKind::Internal, "empty presence reply", agent_id};
