@@ -2,6 +2,7 @@
 
 #include "services/ingress/name_resolution_guard.h"
 #include "services/ingress/sip_inspection.h"
+#include "services/ingress/sip_message_class.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -204,10 +205,10 @@ Status SipProxy::start() {
   std::string host = config_.ingress.sip_host;
   if (host.find(':') != std::string::npos) host = "[" + host + "]";
   std::string contact = "sip:" + host + ":" + std::to_string(sip_port_);
-  agent_ =
-      nta_agent_create(root_, URL_STRING_MAKE(contact.c_str()), strayTrampoline, this, NTATAG_UA(0),
-                       NTATAG_SERVER_RPORT(2), NTATAG_TCP_RPORT(1), NTATAG_MAXSIZE(65536),
-                       NTATAG_CANCEL_487(1), NTATAG_PASS_100(0), TAG_END());
+  agent_ = nta_agent_create(root_, URL_STRING_MAKE(contact.c_str()), strayTrampoline, this,
+                            NTATAG_UA(0), NTATAG_SERVER_RPORT(2), NTATAG_TCP_RPORT(1),
+                            NTATAG_MAXSIZE(65536), NTATAG_CANCEL_487(1), NTATAG_PASS_100(0),
+                            NTATAG_MCLASS(ingressMessageClass()), TAG_END());
   if (!agent_) {
     return Error{ErrorKind::Disconnected, "cannot bind SIP UDP+TCP (port in use or bad address)",
                  contact};
