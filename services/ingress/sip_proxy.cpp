@@ -1,5 +1,6 @@
 #include "services/ingress/sip_proxy.h"
 
+#include "services/ingress/event_loop_step.h"
 #include "services/ingress/name_resolution_guard.h"
 #include "services/ingress/sip_inspection.h"
 #include "services/ingress/sip_message_class.h"
@@ -200,8 +201,10 @@ SipProxy::~SipProxy() {
 
 Status SipProxy::start() {
   su_init();
+  std::vector<int> epoll_before = EventLoopStep::epollDescriptors();
   root_ = su_root_create(this);
   if (!root_) return Error{ErrorKind::Internal, "su_root_create failed", "ingress"};
+  loop_ = EventLoopStep::forRoot(root_, epoll_before);
   std::string host = config_.ingress.sip_host;
   if (host.find(':') != std::string::npos) host = "[" + host + "]";
   std::string contact = "sip:" + host + ":" + std::to_string(sip_port_);
@@ -230,13 +233,15 @@ Status SipProxy::start() {
   su_timer_set_for_ever(tick_timer_, tickTrampoline, this);
   last_renew_ms_ = clock_.steadyMs();
   ready_ = true;
-  log_.info("sip_listening",
-            {{"address", contact}, {"record_route", rr_host_}, {"instance", instance_id_}});
+  log_.info("sip_listening", {{"address", contact},
+                              {"record_route", rr_host_},
+                              {"instance", instance_id_},
+                              {"loop_epoll_fd", static_cast<int64_t>(loop_.epollFd())}});
   return {};
 }
 
 void SipProxy::run(const std::atomic<bool>& stop) {
-  while (!stop.load()) su_root_step(root_, 100);
+  while (!stop.load()) loop_.step(100);
   // Graceful drain (Kubernetes sends SIGTERM before removing a pod): new calls get 503 with
   // Retry-After and /readyz fails, so gateways move to another ingress; calls in progress keep
   // their in-dialog requests (BYE, re-INVITE) until they end or drain_timeout_s passes.
@@ -246,7 +251,7 @@ void SipProxy::run(const std::atomic<bool>& stop) {
       clock_.steadyMs() + static_cast<int64_t>(config_.ingress.drain_timeout_s) * 1000;
   log_.info("draining", {{"calls", static_cast<int64_t>(calls_.size())},
                          {"drain_timeout_s", config_.ingress.drain_timeout_s}});
-  while (clock_.steadyMs() < drain_until && !calls_.empty()) su_root_step(root_, 100);
+  while (clock_.steadyMs() < drain_until && !calls_.empty()) loop_.step(100);
   // Whatever is still up is ended by us: BYE both sides of connected calls, then give every
   // held slot back and let acknowledgements drain briefly.
   for (auto& [id, call] : calls_) {
@@ -262,7 +267,7 @@ void SipProxy::run(const std::atomic<bool>& stop) {
   while (clock_.steadyMs() < deadline &&
          (limiter_background_->pending() + presence_events_->pending() +
           notification_events_->pending()) > 0) {
-    su_root_step(root_, 20);
+    loop_.step(20);
   }
   log_.info("drained", {});
 }

@@ -14,6 +14,7 @@
 
 #include "services/ingress/best_response.h"
 #include "services/ingress/call_event_publisher.h"
+#include "services/ingress/event_loop_step.h"
 #include "services/ingress/ingress_metrics.h"
 #include "services/ingress/sofia.h"
 #include "services/ingress/source_guard.h"
@@ -188,6 +189,7 @@ class SipProxy {
   int sip_port_;
 
   su_root_t* root_ = nullptr;
+  EventLoopStep loop_;
   nta_agent_t* agent_ = nullptr;
   su_timer_t* tick_timer_ = nullptr;
 
