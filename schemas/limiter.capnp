@@ -15,6 +15,8 @@ struct LimiterRequest {
     renew @1 :List(Slot);     # extend the leases of live calls (batched)
     release @2 :Slot;         # give a slot back; idempotent, never frees another call's slot
     usage @3 :Text;           # current use of one number
+    releaseBatch @4 :List(Slot);  # give several slots back in one request (the ingress sends
+                                  # the calls that ended in one 10 ms tick); each as `release`
   }
 }
 
@@ -32,5 +34,6 @@ struct LimiterReply {
     released @2 :Bool;        # true when this call held a slot that is now free
     usage @3 :SlotGrant;      # answer to usage
     failed @4 :Text;          # the limiter could not decide (Redis unreachable): fail closed
+    releasedBatch @5 :UInt32; # answer to releaseBatch: how many of the slots were held and are free
   }
 }

@@ -117,6 +117,31 @@ Result<std::vector<uint8_t>> LimiterService::handle(const zmq::message_t& payloa
       reply.setReleased(freed.value());
       break;
     }
+    case schema::LimiterRequest::RELEASE_BATCH: {
+      std::vector<SlotRef> slots;
+      for (auto s : req.getReleaseBatch()) {
+        if (s.getNumber().size() == 0 || s.getCallId().size() == 0) {
+          return invalidInput("every slot in releaseBatch needs number and callId",
+                              "LimiterRequest.releaseBatch");
+        }
+        slots.push_back(SlotRef{s.getNumber(), s.getCallId()});
+      }
+      Result<int64_t> freed = Error{};
+      {
+        RedisTimer t(metrics_.redis_seconds);
+        freed = ledger_.release(slots);
+      }
+      if (!freed.ok()) {
+        fail(freed.error(), "release");
+        break;
+      }
+      redis_healthy_ = true;
+      metrics_.released.Increment(static_cast<double>(freed.value()));
+      metrics_.release_noop.Increment(
+          static_cast<double>(static_cast<int64_t>(slots.size()) - freed.value()));
+      reply.setReleasedBatch(static_cast<uint32_t>(freed.value()));
+      break;
+    }
     case schema::LimiterRequest::USAGE: {
       std::string number = req.getUsage();
       auto st = ledger_.usage(number);

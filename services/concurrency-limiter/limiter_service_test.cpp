@@ -47,6 +47,39 @@ RedisReply pair(int64_t a, int64_t b) {
   return r;
 }
 
+TEST(LimiterService, BatchReleaseIsOnePipelineAndAnswersHowManyWereFreed) {
+  Fixture f;
+  std::vector<RedisReply> freed{RedisReply::ofInteger(1), RedisReply::ofInteger(0),
+                                RedisReply::ofInteger(1)};
+  EXPECT_CALL(f.redis, pipeline(_)).WillOnce(Return(freed));
+  capnp::MallocMessageBuilder mb;
+  auto list = mb.initRoot<schema::LimiterRequest>().initReleaseBatch(3);
+  for (unsigned i = 0; i < 3; ++i) {
+    list[i].setNumber("+15550100");
+    list[i].setCallId("c" + std::to_string(i));
+  }
+  auto words = codec::encode(mb);
+  auto bytes = words.asBytes();
+  auto out = f.service.handle(zmq::message_t(bytes.begin(), bytes.size()));
+  ASSERT_TRUE(out.ok());
+  auto reply = codec::decode<schema::LimiterReply>(out->data(), out->size(), "LimiterReply");
+  ASSERT_TRUE(reply.ok());
+  ASSERT_TRUE(reply.value()->root().isReleasedBatch());
+  EXPECT_EQ(reply.value()->root().getReleasedBatch(), 2u);
+}
+
+TEST(LimiterService, BatchReleaseWithAnEmptyCallIdIsRejectedNamingTheField) {
+  Fixture f;
+  capnp::MallocMessageBuilder mb;
+  auto list = mb.initRoot<schema::LimiterRequest>().initReleaseBatch(1);
+  list[0].setNumber("+15550100");
+  auto words = codec::encode(mb);
+  auto bytes = words.asBytes();
+  auto out = f.service.handle(zmq::message_t(bytes.begin(), bytes.size()));
+  ASSERT_FALSE(out.ok());
+  EXPECT_NE(out.error().describe().find("releaseBatch"), std::string::npos);
+}
+
 TEST(LimiterService, GrantAndDenialAreEncodedAndCounted) {
   Fixture f;
   EXPECT_CALL(f.redis, evalScript(_, _, _))

@@ -151,6 +151,30 @@ Result<bool> SlotLedger::release(const std::string& number, const std::string& c
   return reply->integer == 1;
 }
 
+Result<int64_t> SlotLedger::release(const std::vector<SlotRef>& slots) {
+  if (slots.empty()) return int64_t{0};
+  std::vector<std::vector<std::string>> commands;
+  std::vector<bool> counts;  // which replies say whether a number's slot was freed
+  commands.reserve(slots.size());
+  for (const auto& s : slots) {
+    commands.push_back({"ZREM", slotsKey(s.number), s.call_id});
+    counts.push_back(true);
+    if (const auto* account = caps_.accountOf(s.number)) {
+      commands.push_back({"ZREM", accountKey(account->id), s.call_id});
+      counts.push_back(false);
+    }
+  }
+  auto replies = redis_.pipeline(commands);
+  if (!replies.ok()) return replies.error();
+  int64_t freed = 0;
+  for (size_t i = 0; i < replies->size(); ++i) {
+    const auto& r = (*replies)[i];
+    if (r.type != redis::RedisReply::Type::Integer) return unexpected(r, "release");
+    if (counts[i]) freed += r.integer;
+  }
+  return freed;
+}
+
 Result<SlotState> SlotLedger::usage(const std::string& number) {
   if (usage_script_.body.empty()) usage_script_.body = kUsageLua;
   auto reply = redis_.evalScript(usage_script_, {slotsKey(number)}, {});

@@ -45,6 +45,8 @@ class SlotLedger {
   Result<int64_t> renew(const std::vector<SlotRef>& slots);
   // Frees call_id's slot. Idempotent; only ever removes call_id itself.
   Result<bool> release(const std::string& number, const std::string& call_id);
+  // Frees several calls' slots in one Redis round trip; returns how many were held.
+  Result<int64_t> release(const std::vector<SlotRef>& slots);
   // Live (unexpired) slots on the number.
   Result<SlotState> usage(const std::string& number);
 

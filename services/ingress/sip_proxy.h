@@ -167,7 +167,9 @@ class SipProxy {
   void failCall(Call* call, int status, const std::string& reason, schema::EndReason why);
   void endCall(Call* call, schema::EndReason why, int status);
   void releaseSlot(Call* call);
+  // Queues the slot for this tick's releaseBatch (one limiter request per tick, not per call).
   void sendRelease(const std::string& number, const std::string& call_id);
+  void flushReleases();
   void sendRelease(const std::string& number, const std::string& call_id,
                    transport::RequestClient& via);
   void renewSlots();
@@ -190,6 +192,14 @@ class SipProxy {
 
   su_root_t* root_ = nullptr;
   EventLoopStep loop_;
+  struct PendingRelease {
+    std::string number;
+    std::string call_id;
+    int64_t give_up_at_ms;  // the lease has expired by then: nothing left to free
+  };
+  std::vector<PendingRelease> pending_releases_;  // sent in the next tick's releaseBatch
+  std::vector<PendingRelease> retry_releases_;    // the limiter could not free them (Redis down)
+  int64_t next_release_retry_ms_ = 0;
   nta_agent_t* agent_ = nullptr;
   su_timer_t* tick_timer_ = nullptr;
 

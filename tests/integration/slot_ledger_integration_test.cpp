@@ -116,6 +116,24 @@ TEST_F(SlotLedgerIntegration, ReleaseIsIdempotentAndNeverFreesAnotherCallsSlot) 
   EXPECT_FALSE(ledger.acquire("+1", "d")->granted);
 }
 
+// The ingress gives back the slots of the calls that ended in one tick in one request.
+TEST_F(SlotLedgerIntegration, BatchReleaseFreesExactlyTheListedCallsInOneRoundTrip) {
+  CapPolicy caps(2, {}, {{"+15550100", {"acme", 3}}});
+  redis::HiredisClient client(endpoint());
+  SlotLedger ledger(client, caps, 30000);
+  ASSERT_TRUE(ledger.acquire("+1", "a")->granted);
+  ASSERT_TRUE(ledger.acquire("+1", "b")->granted);
+  ASSERT_TRUE(ledger.acquire("+15550100", "x")->granted);
+  ASSERT_TRUE(ledger.acquire("+15550100", "y")->granted);
+  // a and x were held; "gone" never was; a again is a redelivery: 2 freed.
+  EXPECT_EQ(ledger.release({{"+1", "a"}, {"+15550100", "x"}, {"+1", "gone"}, {"+1", "a"}}).value(),
+            2);
+  EXPECT_EQ(ledger.usage("+1")->in_use, 1);  // b keeps its slot
+  EXPECT_EQ(ledger.usage("+15550100")->in_use, 1);
+  EXPECT_EQ(client.command({"ZCARD", SlotLedger::accountKey("acme")})->integer, 1);  // y only
+  EXPECT_EQ(ledger.release(std::vector<SlotRef>{}).value(), 0);
+}
+
 // Issue 5: an account-wide cap over several numbers, on top of each number's own cap.
 TEST_F(SlotLedgerIntegration, AccountWideCapHoldsAcrossItsNumbers) {
   CapPolicy caps(50, {{"+15550101", 2}}, {{"+15550100", {"acme", 3}}, {"+15550101", {"acme", 3}}});
