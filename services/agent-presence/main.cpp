@@ -4,7 +4,6 @@
 
 #include "services/agent-presence/presence_service.h"
 #include "shared/base/clock.h"
-#include "shared/codec/call_event_batch.h"
 #include "shared/config/cluster_config.h"
 #include "shared/metrics/admin_server.h"
 #include "shared/metrics/timed_redis_client.h"
@@ -50,11 +49,10 @@ int main(int argc, char** argv) {
   transport::ReplyServer server(context, settings.net.bind);
   server.handle(std::string(transport::message_type::kCallEvent),
                 [&](const zmq::message_t& p) { return service.handleCallEvent(p); });
-  // The ingress sends its events in batches (one per publishing tick); each is applied in order.
-  server.handle(std::string(transport::message_type::kCallEvents), [&](const zmq::message_t& p) {
-    return codec::handleCallEventBatch(
-        p, [&](const zmq::message_t& one) { return service.handleCallEvent(one); });
-  });
+  // The ingress sends its events in batches (one per publishing tick); each batch is applied in
+  // order, in one Redis round trip.
+  server.handle(std::string(transport::message_type::kCallEvents),
+                [&](const zmq::message_t& p) { return service.handleCallEventBatch(p); });
   server.handle(std::string(transport::message_type::kPresence),
                 [&](const zmq::message_t& p) { return service.handlePresence(p); });
   server.onError([&](std::string_view type, const Error& e) {

@@ -7,6 +7,19 @@ namespace callmesh::agent_presence {
 
 namespace {
 
+// KEYS: call, the number's on-call set. ARGV: number, at ms, call id. Records the call once; a
+// redelivered `offered` after `ended` must not put the call back on the number.
+constexpr const char* kOfferedLua = R"lua(
+redis.call('HSETNX', KEYS[1], 'number', ARGV[1])
+redis.call('HSETNX', KEYS[1], 'state', 'offered')
+redis.call('HSETNX', KEYS[1], 'offered_at_ms', ARGV[2])
+redis.call('EXPIRE', KEYS[1], 86400)
+if redis.call('HEXISTS', KEYS[1], 'ended') == 0 then
+  redis.call('SADD', KEYS[2], ARGV[3])
+end
+return {}
+)lua";
+
 // KEYS: call, agent. ARGV: agent, at ms. A leg rings once per call and agent; never after the end.
 constexpr const char* kRingingLua = R"lua(
 if redis.call('HEXISTS', KEYS[1], 'ended') == 1 then return {} end
@@ -96,6 +109,37 @@ Status asStatus(const Result<redis::RedisReply>& r, const char* op) {
   return {};
 }
 
+bool isNoScript(const redis::RedisReply& r) {
+  return r.type == redis::RedisReply::Type::Error && r.text.rfind("NOSCRIPT", 0) == 0;
+}
+
+const char* opName(LineEvent::Kind kind) {
+  switch (kind) {
+    case LineEvent::Kind::Offered:
+      return "presence offered";
+    case LineEvent::Kind::LegRinging:
+      return "presence ringing";
+    case LineEvent::Kind::LegFailed:
+      return "presence leg failed";
+    case LineEvent::Kind::Answered:
+      return "presence answered";
+    case LineEvent::Kind::Ended:
+      return "presence ended";
+  }
+  return "presence";
+}
+
+// A script's reply (the agents whose state changed) or the error Redis gave instead.
+LineOutcome outcomeOf(const redis::RedisReply& r, LineEvent::Kind kind) {
+  if (r.type == redis::RedisReply::Type::Error) {
+    return Error{ErrorKind::Internal, r.text, opName(kind)};
+  }
+  std::vector<std::string> changed;
+  changed.reserve(r.elements.size());
+  for (const auto& e : r.elements) changed.push_back(e.text);
+  return changed;
+}
+
 int64_t toInt(const std::string& s) {
   try {
     return s.empty() ? 0 : std::stoll(s);
@@ -111,64 +155,165 @@ bool validAvailability(const std::string& name) {
 }
 
 PresenceLedger::PresenceLedger(redis::RedisClient& redis) : redis_(redis) {
+  offered_script_.body = kOfferedLua;
   ringing_script_.body = kRingingLua;
   stop_ringing_script_.body = kStopRingingLua;
   answered_script_.body = kAnsweredLua;
   ended_script_.body = kEndedLua;
 }
 
-Result<std::vector<std::string>> PresenceLedger::run(redis::RedisScript& script,
-                                                     const std::vector<std::string>& keys,
-                                                     const std::vector<std::string>& args,
-                                                     const char* op) {
-  auto r = redis_.evalScript(script, keys, args);
-  if (auto st = asStatus(r, op); !st.ok()) return st.error();
-  std::vector<std::string> changed;
-  for (const auto& e : r->elements) changed.push_back(e.text);
-  return changed;
+std::array<redis::RedisScript*, 5> PresenceLedger::scripts() {
+  return {&offered_script_, &ringing_script_, &stop_ringing_script_, &answered_script_,
+          &ended_script_};
+}
+
+Status PresenceLedger::loadScripts() {
+  std::vector<redis::RedisScript*> missing;
+  std::vector<std::vector<std::string>> commands;
+  for (auto* script : scripts()) {
+    if (!script->sha.empty()) continue;
+    missing.push_back(script);
+    commands.push_back({"SCRIPT", "LOAD", script->body});
+  }
+  if (missing.empty()) return {};
+  auto replies = redis_.pipeline(commands);
+  if (!replies.ok()) return replies.error();
+  if (replies->size() != missing.size()) {
+    return Error{ErrorKind::Internal, "SCRIPT LOAD: wrong number of replies", "presence"};
+  }
+  for (size_t i = 0; i < missing.size(); ++i) {
+    const auto& r = (*replies)[i];
+    if (r.type != redis::RedisReply::Type::String) {
+      return Error{ErrorKind::Internal, "SCRIPT LOAD failed: " + r.text, "presence"};
+    }
+    missing[i]->sha = r.text;
+  }
+  return {};
+}
+
+bool PresenceLedger::needsRedis(const LineEvent& e) {
+  bool leg = e.kind == LineEvent::Kind::LegRinging || e.kind == LineEvent::Kind::LegFailed;
+  return !(leg && e.agent_id.empty());
+}
+
+std::vector<std::string> PresenceLedger::evalCommand(const LineEvent& e) {
+  const std::string at = std::to_string(e.at_ms);
+  switch (e.kind) {
+    case LineEvent::Kind::Offered:
+      return {"EVALSHA",
+              offered_script_.sha,
+              "2",
+              callKey(e.call_id),
+              numberKey(e.number),
+              e.number,
+              at,
+              e.call_id};
+    case LineEvent::Kind::LegRinging:
+      return {
+          "EVALSHA", ringing_script_.sha, "2", callKey(e.call_id), agentKey(e.agent_id), e.agent_id,
+          at};
+    case LineEvent::Kind::LegFailed:
+      return {"EVALSHA",
+              stop_ringing_script_.sha,
+              "2",
+              callKey(e.call_id),
+              agentKey(e.agent_id),
+              e.agent_id,
+              at};
+    case LineEvent::Kind::Answered:
+      return {"EVALSHA",
+              answered_script_.sha,
+              "2",
+              callKey(e.call_id),
+              agentKey(e.agent_id),
+              e.agent_id,
+              at};
+    case LineEvent::Kind::Ended:
+      return {"EVALSHA", ended_script_.sha, "1", callKey(e.call_id), at, e.call_id};
+  }
+  return {};
+}
+
+Result<std::vector<LineOutcome>> PresenceLedger::applyEvents(const std::vector<LineEvent>& events) {
+  std::vector<LineOutcome> outcomes(events.size(), LineOutcome(std::vector<std::string>{}));
+  // Runs the events at `indices` (in order) in one pipeline; returns those Redis had no script
+  // for, with their outcomes left to the caller.
+  auto run = [&](const std::vector<size_t>& indices) -> Result<std::vector<size_t>> {
+    std::vector<std::vector<std::string>> commands;
+    commands.reserve(indices.size());
+    for (size_t i : indices) commands.push_back(evalCommand(events[i]));
+    auto replies = redis_.pipeline(commands);
+    if (!replies.ok()) return replies.error();
+    if (replies->size() != commands.size()) {
+      return Error{ErrorKind::Internal, "pipeline: wrong number of replies", "presence"};
+    }
+    std::vector<size_t> unknown_script;
+    for (size_t k = 0; k < indices.size(); ++k) {
+      const auto& r = (*replies)[k];
+      size_t i = indices[k];
+      outcomes[i] = outcomeOf(r, events[i].kind);
+      if (isNoScript(r)) unknown_script.push_back(i);
+    }
+    return unknown_script;
+  };
+  std::vector<size_t> pending;
+  pending.reserve(events.size());
+  for (size_t i = 0; i < events.size(); ++i) {
+    if (needsRedis(events[i])) pending.push_back(i);
+  }
+  if (pending.empty()) return outcomes;
+  if (auto st = loadScripts(); !st.ok()) return st.error();
+  auto unknown_script = run(pending);
+  if (!unknown_script.ok()) return unknown_script.error();
+  if (unknown_script->empty()) return outcomes;
+  // Redis lost its script cache (restart, SCRIPT FLUSH): load every script again and re-run only
+  // the events that were refused, in their order. A second NOSCRIPT stays an error outcome.
+  for (auto* script : scripts()) script->sha.clear();
+  auto rerun = [&]() -> Status {
+    if (auto st = loadScripts(); !st.ok()) return st;
+    auto again = run(*unknown_script);
+    if (!again.ok()) return again.error();
+    return {};
+  }();
+  if (!rerun.ok()) {
+    for (size_t i : *unknown_script) outcomes[i] = rerun.error();
+  }
+  return outcomes;
+}
+
+LineOutcome PresenceLedger::singleOutcome(const LineEvent& event) {
+  auto outcomes = applyEvents({event});
+  if (!outcomes.ok()) return outcomes.error();
+  return std::move(outcomes->front());
 }
 
 Status PresenceLedger::offered(const std::string& call_id, const std::string& number,
                                int64_t at_ms) {
-  auto r = redis_.pipeline({{"HSETNX", callKey(call_id), "number", number},
-                            {"HSETNX", callKey(call_id), "state", "offered"},
-                            {"HSETNX", callKey(call_id), "offered_at_ms", std::to_string(at_ms)},
-                            {"EXPIRE", callKey(call_id), "86400"}});
+  auto r = singleOutcome({LineEvent::Kind::Offered, call_id, number, {}, at_ms});
   if (!r.ok()) return r.error();
-  // A redelivered `offered` after `ended` must not put the call back on the number.
-  auto ended = redis_.command({"HEXISTS", callKey(call_id), "ended"});
-  if (!ended.ok()) return ended.error();
-  if (ended->integer == 0) {
-    return asStatus(redis_.command({"SADD", numberKey(number), call_id}), "offered");
-  }
   return {};
 }
 
 Result<std::vector<std::string>> PresenceLedger::legRinging(const std::string& call_id,
                                                             const std::string& agent_id,
                                                             int64_t at_ms) {
-  if (agent_id.empty()) return std::vector<std::string>{};
-  return run(ringing_script_, {callKey(call_id), agentKey(agent_id)},
-             {agent_id, std::to_string(at_ms)}, "ringing");
+  return singleOutcome({LineEvent::Kind::LegRinging, call_id, {}, agent_id, at_ms});
 }
 
 Result<std::vector<std::string>> PresenceLedger::legFailed(const std::string& call_id,
                                                            const std::string& agent_id,
                                                            int64_t at_ms) {
-  if (agent_id.empty()) return std::vector<std::string>{};
-  return run(stop_ringing_script_, {callKey(call_id), agentKey(agent_id)},
-             {agent_id, std::to_string(at_ms)}, "leg failed");
+  return singleOutcome({LineEvent::Kind::LegFailed, call_id, {}, agent_id, at_ms});
 }
 
 Result<std::vector<std::string>> PresenceLedger::answered(const std::string& call_id,
                                                           const std::string& agent_id,
                                                           int64_t at_ms) {
-  return run(answered_script_, {callKey(call_id), agentKey(agent_id)},
-             {agent_id, std::to_string(at_ms)}, "answered");
+  return singleOutcome({LineEvent::Kind::Answered, call_id, {}, agent_id, at_ms});
 }
 
 Result<std::vector<std::string>> PresenceLedger::ended(const std::string& call_id, int64_t at_ms) {
-  return run(ended_script_, {callKey(call_id)}, {std::to_string(at_ms), call_id}, "ended");
+  return singleOutcome({LineEvent::Kind::Ended, call_id, {}, {}, at_ms});
 }
 
 Status PresenceLedger::setAvailability(const std::string& agent_id, const std::string& availability,

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -22,6 +23,19 @@ struct AgentRecord {
 // "available" | "away" | "offline" | "dnd"
 bool validAvailability(const std::string& name);
 
+// One call event as line state sees it; each kind reads only the fields it names.
+struct LineEvent {
+  enum class Kind { Offered, LegRinging, LegFailed, Answered, Ended };
+  Kind kind = Kind::Offered;
+  std::string call_id;
+  std::string number;    // Offered: the dialed number
+  std::string agent_id;  // LegRinging, LegFailed, Answered
+  int64_t at_ms = 0;
+};
+
+// What Redis made of one LineEvent: the agents whose state changed, or why it was not applied.
+using LineOutcome = Result<std::vector<std::string>>;
+
 struct ReconcileReport {
   int64_t live_calls = 0;
   int64_t stale_calls_ended = 0;  // live in Redis but their slot lease is gone: ended now
@@ -43,6 +57,15 @@ struct ReconcileReport {
 class PresenceLedger {
  public:
   explicit PresenceLedger(redis::RedisClient& redis);
+
+  // Applies `events` in order, as one EVALSHA each, all in ONE pipelined round trip (plus one
+  // SCRIPT LOAD round trip the first time, and one more load and re-run of the affected events
+  // when Redis answers NOSCRIPT after a restart or SCRIPT FLUSH). Returns one outcome per event,
+  // in the same order. Redis runs the rest of a pipeline after a failed command, so an event
+  // after a failed one may well have been applied: look at every outcome. The outer error means
+  // no reply came back (connection lost, timeout): any prefix of the events may have been applied,
+  // which is safe to repeat because every script is idempotent per call.
+  Result<std::vector<LineOutcome>> applyEvents(const std::vector<LineEvent>& events);
 
   Status offered(const std::string& call_id, const std::string& number, int64_t at_ms);
   Result<std::vector<std::string>> legRinging(const std::string& call_id,
@@ -75,11 +98,17 @@ class PresenceLedger {
   }
 
  private:
-  Result<std::vector<std::string>> run(redis::RedisScript& script,
-                                       const std::vector<std::string>& keys,
-                                       const std::vector<std::string>& args, const char* op);
+  std::array<redis::RedisScript*, 5> scripts();
+  // Loads every script whose sha is not cached yet, in one pipelined SCRIPT LOAD.
+  Status loadScripts();
+  // False for events that change nothing by definition (a leg without an agent).
+  static bool needsRedis(const LineEvent& event);
+  // The EVALSHA argv of `event` (its script's sha must be loaded).
+  std::vector<std::string> evalCommand(const LineEvent& event);
+  LineOutcome singleOutcome(const LineEvent& event);
 
   redis::RedisClient& redis_;
+  redis::RedisScript offered_script_;
   redis::RedisScript ringing_script_;
   redis::RedisScript stop_ringing_script_;
   redis::RedisScript answered_script_;

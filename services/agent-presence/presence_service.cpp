@@ -1,5 +1,7 @@
 #include "services/agent-presence/presence_service.h"
 
+#include <algorithm>
+
 #include <capnp/message.h>
 
 #include <nlohmann/json.hpp>
@@ -54,10 +56,19 @@ PresenceMetrics::PresenceMetrics(prometheus::Registry& registry)
                      .Add({})) {}
 
 void PresenceService::announce(const std::vector<std::string>& agents) {
-  if (agents.empty()) return;
-  auto records = ledger_.agents(agents);
+  // An agent changed by several events of a batch is announced once: every announcement is read
+  // after the whole batch was applied, so repeats would carry the same state.
+  std::vector<std::string> unique;
+  unique.reserve(agents.size());
+  for (const auto& a : agents) {
+    if (std::find(unique.begin(), unique.end(), a) == unique.end()) unique.push_back(a);
+  }
+  if (unique.empty()) return;
+  auto records = ledger_.agents(unique);
   if (!records.ok()) return;
   int64_t now = clock_.nowMs();
+  std::vector<std::vector<std::string>> publishes;
+  publishes.reserve(records->size());
   for (const auto& a : *records) {
     auto h = hours_.find(a.agent_id);
     bool working = h == hours_.end() || inWorkingHours(h->second, now);
@@ -70,9 +81,108 @@ void PresenceService::announce(const std::vector<std::string>& agents) {
                           {"changed_at_ms", a.changed_at_ms},
                           {"idle_since_ms", a.idle_since_ms},
                           {"in_working_hours", working}}}};
-    auto r = redis_.command({"PUBLISH", "cm:events", j.dump()});
-    if (!r.ok()) log_.warn("event_publish_failed", {{"agent_id", a.agent_id}});
+    publishes.push_back({"PUBLISH", "cm:events", j.dump()});
   }
+  auto r = redis_.pipeline(publishes);
+  for (size_t i = 0; i < unique.size(); ++i) {
+    if (!r.ok() || i >= r->size() || (*r)[i].type == redis::RedisReply::Type::Error) {
+      log_.warn("event_publish_failed", {{"agent_id", unique[i]}});
+    }
+  }
+}
+
+Result<PresenceService::ReceivedEvent> PresenceService::receive(schema::CallEvent::Reader ev) {
+  // A frame can be well-formed Cap'n Proto yet hold a pointer of the wrong type; the typed
+  // getters then throw (tools/fuzz/capnp_decode_fuzz). Here that becomes an error value.
+  try {
+    ReceivedEvent out;
+    out.event_id = ev.getEventId();
+    out.call_id = ev.getCallId();
+    if (ev.getKind() == schema::CallKind::TEXT) {
+      out.kind = "text";
+      out.text = true;
+      return out;
+    }
+    LineEvent line;
+    line.call_id = out.call_id;
+    line.at_ms = ev.getAtMs();
+    switch (ev.which()) {
+      case schema::CallEvent::OFFERED:
+        out.kind = "offered";
+        line.kind = LineEvent::Kind::Offered;
+        line.number = ev.getDialed();
+        break;
+      case schema::CallEvent::LEG_RINGING:
+        out.kind = "leg_ringing";
+        line.kind = LineEvent::Kind::LegRinging;
+        line.agent_id = ev.getLegRinging().getAgentId();
+        break;
+      case schema::CallEvent::LEG_FAILED:
+        out.kind = "leg_failed";
+        line.kind = LineEvent::Kind::LegFailed;
+        line.agent_id = ev.getLegFailed().getLeg().getAgentId();
+        break;
+      case schema::CallEvent::ANSWERED:
+        out.kind = "answered";
+        line.kind = LineEvent::Kind::Answered;
+        line.agent_id = ev.getAnswered().getAgentId();
+        break;
+      case schema::CallEvent::ENDED:
+        out.kind = "ended";
+        line.kind = LineEvent::Kind::Ended;
+        break;
+      default:
+        return out;
+    }
+    out.line = std::move(line);
+    return out;
+  } catch (const kj::Exception& e) {
+    return Error{ErrorKind::InvalidInput, e.getDescription().cStr(), "decode CallEvent"};
+  }
+}
+
+Result<std::vector<uint8_t>> PresenceService::applyCallEvents(
+    const std::vector<ReceivedEvent>& events) {
+  std::vector<LineEvent> lines;
+  lines.reserve(events.size());
+  for (const auto& e : events) {
+    if (e.line) lines.push_back(*e.line);
+  }
+  auto outcomes = ledger_.applyEvents(lines);
+  if (!outcomes.ok()) {
+    // No reply at all: nothing is known to be applied; the whole batch comes again.
+    metrics_.redis_errors.Increment();
+    redis_healthy_ = false;
+    log_.error("presence_redis_error", {{"call_id", lines.front().call_id},
+                                        {"events", static_cast<uint64_t>(lines.size())},
+                                        {"error", outcomes.error().describe()}});
+    return outcomes.error();
+  }
+  std::optional<Error> failed;
+  std::vector<std::string> changed;
+  size_t next_line = 0;
+  for (const auto& e : events) {
+    if (e.line) {
+      const auto& outcome = (*outcomes)[next_line++];
+      if (!outcome.ok()) {
+        metrics_.redis_errors.Increment();
+        log_.error(
+            "presence_redis_error",
+            {{"call_id", e.call_id}, {"event", e.kind}, {"error", outcome.error().describe()}});
+        if (!failed) failed = outcome.error();
+        continue;
+      }
+      changed.insert(changed.end(), outcome->begin(), outcome->end());
+    }
+    metrics_.event(e.kind).Increment();
+    if (!e.text) {
+      log_.info("call_event", {{"call_id", e.call_id}, {"event_id", e.event_id}, {"kind", e.kind}});
+    }
+  }
+  if (!lines.empty()) redis_healthy_ = !failed;
+  announce(changed);
+  if (failed) return *failed;
+  return codec::encodeEventAck(events.empty() ? std::string() : events.back().event_id);
 }
 
 Result<std::vector<uint8_t>> PresenceService::handleCallEvent(const zmq::message_t& payload) {
@@ -81,54 +191,39 @@ Result<std::vector<uint8_t>> PresenceService::handleCallEvent(const zmq::message
     metrics_.decode_errors.Increment();
     return decoded.error();
   }
-  auto ev = decoded.value()->root();
-  std::string call_id = ev.getCallId();
-  std::string event_id = ev.getEventId();
-  if (ev.getKind() == schema::CallKind::TEXT) {
-    // Texts occupy no line: nothing rings, nobody is on a call.
-    metrics_.event("text").Increment();
-    return codec::encodeEventAck(event_id);
+  auto event = receive(decoded.value()->root());
+  if (!event.ok()) {
+    metrics_.decode_errors.Increment();
+    return event.error();
   }
-  Status st;
-  Result<std::vector<std::string>> changed = std::vector<std::string>{};
-  const char* kind = "other";
-  switch (ev.which()) {
-    case schema::CallEvent::OFFERED:
-      kind = "offered";
-      st = ledger_.offered(call_id, ev.getDialed(), ev.getAtMs());
-      break;
-    case schema::CallEvent::LEG_RINGING:
-      kind = "leg_ringing";
-      changed = ledger_.legRinging(call_id, ev.getLegRinging().getAgentId(), ev.getAtMs());
-      break;
-    case schema::CallEvent::LEG_FAILED:
-      kind = "leg_failed";
-      changed = ledger_.legFailed(call_id, ev.getLegFailed().getLeg().getAgentId(), ev.getAtMs());
-      break;
-    case schema::CallEvent::ANSWERED:
-      kind = "answered";
-      changed = ledger_.answered(call_id, ev.getAnswered().getAgentId(), ev.getAtMs());
-      break;
-    case schema::CallEvent::ENDED:
-      kind = "ended";
-      changed = ledger_.ended(call_id, ev.getAtMs());
-      break;
-    default:
-      break;
+  return applyCallEvents({std::move(event.value())});
+}
+
+Result<std::vector<uint8_t>> PresenceService::handleCallEventBatch(const zmq::message_t& payload) {
+  auto decoded =
+      codec::decode<schema::CallEventBatch>(payload.data(), payload.size(), "CallEventBatch");
+  if (!decoded.ok()) {
+    metrics_.decode_errors.Increment();
+    return decoded.error();
   }
-  if (st.ok() && !changed.ok()) st = changed.error();
-  if (!st.ok()) {
-    metrics_.redis_errors.Increment();
-    redis_healthy_ = false;
-    log_.error("presence_redis_error",
-               {{"call_id", call_id}, {"event", kind}, {"error", st.error().describe()}});
-    return st.error();
+  std::vector<ReceivedEvent> events;
+  try {
+    auto list = decoded.value()->root().getEvents();
+    events.reserve(list.size());
+    for (auto ev : list) {
+      auto event = receive(ev);
+      if (!event.ok()) {
+        metrics_.decode_errors.Increment();
+        return event.error();
+      }
+      events.push_back(std::move(event.value()));
+    }
+  } catch (const kj::Exception& e) {
+    metrics_.decode_errors.Increment();
+    return Error{ErrorKind::InvalidInput, e.getDescription().cStr(),
+                 "decode CallEventBatch.events"};
   }
-  redis_healthy_ = true;
-  announce(changed.value());
-  metrics_.event(kind).Increment();
-  log_.info("call_event", {{"call_id", call_id}, {"event_id", event_id}, {"kind", kind}});
-  return codec::encodeEventAck(event_id);
+  return applyCallEvents(events);
 }
 
 Result<std::vector<uint8_t>> PresenceService::handlePresence(const zmq::message_t& payload) {

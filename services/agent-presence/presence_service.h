@@ -1,6 +1,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -8,6 +9,7 @@
 #include <prometheus/registry.h>
 #include <zmq.hpp>
 
+#include "schemas/call.capnp.h"
 #include "services/agent-presence/presence_ledger.h"
 #include "shared/base/clock.h"
 #include "shared/base/result.h"
@@ -45,6 +47,11 @@ class PresenceService {
 
   // Returns the EventAck, or an error (no ack: the publisher re-sends).
   Result<std::vector<uint8_t>> handleCallEvent(const zmq::message_t& payload);
+  // CallEventBatch -> the EventAck of its last event. Every event of the batch goes to Redis in
+  // one pipelined round trip, in order. The ack is returned only when Redis applied every event;
+  // otherwise an error (no ack: the publisher re-sends the whole batch, which is harmless since
+  // every event is idempotent). Events that did apply are announced and counted either way.
+  Result<std::vector<uint8_t>> handleCallEventBatch(const zmq::message_t& payload);
   // PresenceRequest -> PresenceReply. Redis trouble is a reply with `error` set.
   Result<std::vector<uint8_t>> handlePresence(const zmq::message_t& payload);
   // Rebuilds line state from the live calls (startup and the periodic sweep).
@@ -52,6 +59,18 @@ class PresenceService {
   bool redisHealthy() const { return redis_healthy_; }
 
  private:
+  // A CallEvent off the wire, as this service uses it.
+  struct ReceivedEvent {
+    std::string event_id;
+    std::string call_id;
+    const char* kind = "other";     // metric label and log field
+    bool text = false;              // texts occupy no line: nothing rings, nobody is on a call
+    std::optional<LineEvent> line;  // none: nothing for line state (texts, unknown kinds)
+  };
+  static Result<ReceivedEvent> receive(schema::CallEvent::Reader event);
+  Result<std::vector<uint8_t>> applyCallEvents(const std::vector<ReceivedEvent>& events);
+  // Publishes presence.changed once for each agent in `agents` (in first-seen order; repeats are
+  // dropped), from one pipelined read of their records and one pipelined PUBLISH.
   void announce(const std::vector<std::string>& agents);
 
   PresenceLedger& ledger_;
