@@ -42,14 +42,14 @@ struct CallEndInfo {
 
 // Publishes call lifecycle events to agent-presence and notification with acknowledged,
 // at-least-once delivery. Events are collected and sent once per flush() (the ingress flushes
-// every loop tick, ~10 ms, or when 64 are waiting) as one CallEventBatch per subscriber: one
-// ZeroMQ message instead of one per event, which is most of the cluster's per-call messaging.
-// Each batch goes through the subscriber's RequestClient with unlimited attempts, and stays in
-// memory until that subscriber acknowledges it. A
-// subscriber that restarts gets what it missed when it comes back; receivers dedupe on the
-// event id (ingress instance + sequence). The backlog is bounded (max_pending); if a subscriber
-// stays away long enough to fill it, further events to it are refused and counted
-// (callmesh_ingress_events_dropped_total) — never silently lost.
+// every event_flush_ms, 50 ms by default, or when 64 are waiting) as one CallEventBatch per
+// subscriber: one ZeroMQ message instead of one per event, which is most of the cluster's per-call
+// messaging. Each batch goes through the subscriber's RequestClient with unlimited attempts, and
+// stays in memory until that subscriber acknowledges it. A subscriber that restarts gets what it
+// missed when it comes back; receivers dedupe on the event id (ingress instance + sequence). The
+// backlog is bounded (max_pending); if a subscriber stays away long enough to fill it, further
+// events to it are refused and counted (callmesh_ingress_events_dropped_total) — never silently
+// lost.
 class CallEventPublisher {
  public:
   CallEventPublisher(std::string instance_id, const Clock& clock,
@@ -67,6 +67,8 @@ class CallEventPublisher {
   void flush();
 
   uint64_t published() const { return seq_; }
+  // Events collected but not yet sent (they go out at the next flush()).
+  size_t unsent() const { return waiting_.size(); }
   uint64_t dropped() const { return dropped_; }
 
  private:

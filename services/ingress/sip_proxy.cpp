@@ -1292,9 +1292,14 @@ int SipProxy::onStray(msg_t* msg, sip_t* sip) {
 }
 
 void SipProxy::onTick() {
-  events_->flush();
-  flushReleases();
   ++ticks_;
+  // Events and releases wait for one batch per event_flush_ms: every batch costs each receiver a
+  // wakeup and a Redis round trip however many calls it carries.
+  if (clock_.steadyMs() - last_flush_ms_ >= config_.ingress.event_flush_ms) {
+    last_flush_ms_ = clock_.steadyMs();
+    events_->flush();
+    flushReleases();
+  }
   for (auto* c : {router_.get(), limiter_.get(), limiter_background_.get(), presence_events_.get(),
                   notification_events_.get()}) {
     if (c->pending() > 0) c->onTick();  // retries and expiries; no libzmq call unless it re-sends
@@ -1314,8 +1319,9 @@ void SipProxy::onTick() {
     last_renew_ms_ = now;
     renewSlots();
   }
-  metrics_.events_pending.Set(
-      static_cast<double>(presence_events_->pending() + notification_events_->pending()));
+  // Unacknowledged events: collected and not yet flushed, or sent and not yet acknowledged.
+  metrics_.events_pending.Set(static_cast<double>(events_->unsent() + presence_events_->pending() +
+                                                  notification_events_->pending()));
   if (events_->dropped() > events_dropped_reported_) {
     metrics_.events_dropped.Increment(
         static_cast<double>(events_->dropped() - events_dropped_reported_));

@@ -200,6 +200,7 @@ class SipProxy {
   std::vector<PendingRelease> pending_releases_;  // sent in the next tick's releaseBatch
   std::vector<PendingRelease> retry_releases_;    // the limiter could not free them (Redis down)
   int64_t next_release_retry_ms_ = 0;
+  int64_t last_flush_ms_ = 0;
   nta_agent_t* agent_ = nullptr;
   su_timer_t* tick_timer_ = nullptr;
 

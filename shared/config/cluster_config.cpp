@@ -177,6 +177,7 @@ Result<ClusterConfig> parseClusterConfig(const std::string& yaml_text,
         static_cast<int>(m.integer("drain_timeout_s", in.drain_timeout_s, 0, 3600));
     in.lease_renew_ms =
         static_cast<int>(m.integer("lease_renew_ms", in.lease_renew_ms, 100, 600000));
+    in.event_flush_ms = static_cast<int>(m.integer("event_flush_ms", in.event_flush_ms, 10, 1000));
     in.log_level = m.string("log_level", in.log_level);
     m.finish();
   }

@@ -32,6 +32,19 @@ TEST(ClusterConfig, ParsesGoodFileAndAppliesDefaults) {
   EXPECT_EQ(cfg->limiter.caps.at("+15550100"), 60);
   EXPECT_EQ(cfg->limiter.lease_ms, 30000);
   EXPECT_EQ(cfg->notification.net.bind, "tcp://127.0.0.1:7004");
+  EXPECT_EQ(cfg->ingress.event_flush_ms, 50);
+}
+
+TEST(ClusterConfig, EventFlushIntervalIsBounded) {
+  auto ok = parseClusterConfig("router:\n  routing_file: r.yaml\ningress:\n  event_flush_ms: 10\n",
+                               "c.yaml");
+  ASSERT_TRUE(ok.ok()) << ok.error().describe();
+  EXPECT_EQ(ok->ingress.event_flush_ms, 10);
+  auto bad = parseClusterConfig(
+      "router:\n  routing_file: r.yaml\ningress:\n  event_flush_ms: 5000\n", "c.yaml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().message,
+            "c.yaml:4: ingress.event_flush_ms: must be between 10 and 1000 (got 5000)");
 }
 
 TEST(ClusterConfig, UnknownKeyNamesFileLineAndKey) {

@@ -41,6 +41,28 @@ def free_port(kind=socket.SOCK_STREAM):
     raise RuntimeError("no free port")
 
 
+def free_port_block(size=4):
+    """The first of `size` consecutive ports, all free for TCP and UDP and none handed out before.
+    SIPp binds its media port and the ones above it (audio RTP/RTCP, video RTP/RTCP at +2/+3) and
+    exits 254 when any is taken, so `-mp` needs a whole block, reserved like free_port's."""
+    for _ in range(200):
+        first = free_port()
+        block = range(first, first + size)
+        if any(p in _handed_out for p in block[1:]) or block[-1] > 65535:
+            continue
+        try:
+            for p in block[1:]:
+                with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t, \
+                        socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+                    t.bind(("127.0.0.1", p))
+                    u.bind(("127.0.0.1", p))
+        except OSError:
+            continue
+        _handed_out.update(block)
+        return first
+    raise RuntimeError("no free block of ports")
+
+
 def wait_until(predicate, timeout, interval=0.05, what="condition"):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -196,7 +218,7 @@ class Sipp:
         self.out_file = os.path.join(workdir, f"{name}.out")
         argv = ["sipp", "-sf", os.path.join(SIPP_DIR, scenario), "-nostdin", "-trace_logs", "-log_file",
                 self.log_file, "-trace_err", "-error_file", self.err_file,
-                "-mp", str(free_port()), "-cp", str(free_port())] + args
+                "-mp", str(free_port_block()), "-cp", str(free_port())] + args
         with open(self.out_file, "w") as out:
             self.proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                          cwd=workdir)

@@ -172,12 +172,12 @@ class PrometheusE2E(unittest.TestCase):
             self.wait_value(f'sum(callmesh_ingress_peer_request_duration_seconds_count{{peer="{peer}"}})', N_CALLS)
             self.wait_value(f'sum(callmesh_ingress_peer_errors_total{{peer="{peer}"}})', 0)
         self.assertEqual(self.prom.value("sum(callmesh_router_decision_duration_seconds_count)"), N_CALLS)
+        # One Redis script per acquire; the releases of each event_flush_ms go in one pipeline.
         self.assertGreaterEqual(self.prom.value("sum(callmesh_concurrency_limiter_redis_duration_seconds_count)"),
-                                2 * N_CALLS)  # acquire + release, renewals on top
-        # presence writes each call's offer, ringing, answer and end
+                                N_CALLS + 1)
+        # presence writes each call's offer, ringing, answer and end, one pipeline per event batch
         self.wait_value('sum(callmesh_agent_presence_call_events_total{kind="ended"})', N_CALLS)
-        self.assertGreaterEqual(self.prom.value("sum(callmesh_agent_presence_redis_duration_seconds_count)"),
-                                N_CALLS)
+        self.assertGreaterEqual(self.prom.value("sum(callmesh_agent_presence_redis_duration_seconds_count)"), 1)
         # notification does no Redis work for calls answered by a plain receiving number (no agent,
         # nobody to follow up, seed 004), so its Redis histogram is exported but may stay empty.
         self.assertGreaterEqual(self.prom.value("sum(callmesh_notification_redis_duration_seconds_count)"), 0)

@@ -41,6 +41,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rates", default="100,200,300,400,500", help="comma-separated calls/s ladder")
     ap.add_argument("--seconds", type=int, default=20, help="seconds per rate (bounded: at most 120)")
+    ap.add_argument("--ingress-extra", default="", help="extra ingress: lines for cluster.yaml, e.g. "
+                    "'  event_flush_ms: 10\\n' (A/B runs of a setting)")
     args = ap.parse_args()
     seconds = min(max(args.seconds, 1), 120)
     rates = [int(r) for r in args.rates.split(",")][:10]
@@ -52,7 +54,8 @@ def main():
       - number: "+15550199"
         uri: "sip:+15550199@127.0.0.1:{phone_port}"
 """
-    cluster = Cluster(routing, cap=100000).start()
+    cluster = Cluster(routing, cap=100000,
+                      ingress_extra=args.ingress_extra.encode().decode("unicode_escape")).start()
     phone = uas(cluster, "uas_answer.xml", phone_port, "phone")
     held = 0
     print(f"{'calls/s':>8} {'ok':>8} {'failed':>7} {'cluster CPU-ms/call':>20} {'RSS MB (sum)':>13}")

@@ -1,5 +1,5 @@
 // libFuzzer target: arbitrary bytes through sofia-sip's parser with the ingress's message class
-// (services/ingress/sip_message_class.h), as received over UDP or TCP (the first byte picks), and
+// (services/ingress/sip_message_class.h), as received over UDP or TCP (the input's length picks), and
 // then through everything the ingress reads out of a parsed message (sip_inspection.h).
 #include <cstddef>
 #include <cstdint>
@@ -11,9 +11,9 @@ using namespace callmesh::ingress;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static msg_mclass_t const* mclass = ingressMessageClass();
-  if (size < 2) return 0;
-  const char* transport = (data[0] & 1) ? "tcp" : "udp";
-  msg_t* msg = parseAsReceived(mclass, reinterpret_cast<const char*>(data + 1), size - 1, transport,
+  // The input's length picks the transport, so seeds (real messages) stay byte-exact.
+  const char* transport = (size & 1) ? "tcp" : "udp";
+  msg_t* msg = parseAsReceived(mclass, reinterpret_cast<const char*>(data), size, transport,
                                "127.0.0.1", 5060);
   if (!msg) return 0;
   sip_t* sip = sip_object(msg);
