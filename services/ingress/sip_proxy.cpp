@@ -1293,13 +1293,14 @@ int SipProxy::onStray(msg_t* msg, sip_t* sip) {
 
 void SipProxy::onTick() {
   ++ticks_;
-  // Events and releases wait for one batch per event_flush_ms: every batch costs each receiver a
-  // wakeup and a Redis round trip however many calls it carries.
+  // Events wait for one batch per event_flush_ms: every batch costs each receiver a wakeup and a
+  // Redis round trip however many calls it carries. Releases go every tick: a slot held longer
+  // than its call is a slot another caller may be refused (486) at the cap.
   if (clock_.steadyMs() - last_flush_ms_ >= config_.ingress.event_flush_ms) {
     last_flush_ms_ = clock_.steadyMs();
     events_->flush();
-    flushReleases();
   }
+  flushReleases();
   for (auto* c : {router_.get(), limiter_.get(), limiter_background_.get(), presence_events_.get(),
                   notification_events_.get()}) {
     if (c->pending() > 0) c->onTick();  // retries and expiries; no libzmq call unless it re-sends

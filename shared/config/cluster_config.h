@@ -37,7 +37,7 @@ struct IngressSettings {
   int request_attempts = 3;                  // attempts before the call fails with 503
   int max_call_duration_s = 14400;  // hard bound on a dialog; also bounds a lease after a lost BYE
   int lease_renew_ms = 10000;       // how often live calls renew their slot lease
-  int event_flush_ms = 50;          // call events and slot releases go out batched this often
+  int event_flush_ms = 50;          // call events go out batched this often
   int drain_timeout_s = 30;         // on SIGTERM: serve live calls this long, then end them
   std::string log_level = "info";
 };
