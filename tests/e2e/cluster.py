@@ -21,6 +21,18 @@ SERVICES = ["concurrency-limiter", "router", "agent-presence", "notification", "
 _handed_out = set()  # ports this test process already gave to someone
 
 
+def _bindable(port):
+    """True when `port` on 127.0.0.1 is free for both TCP and UDP right now."""
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t, \
+                socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+            t.bind(("127.0.0.1", port))
+            u.bind(("127.0.0.1", port))
+        return True
+    except OSError:
+        return False
+
+
 def free_port(kind=socket.SOCK_STREAM):
     """A port free for both TCP and UDP on 127.0.0.1 right now, and never handed out before by
     this process: the kernel readily gives a just-closed port again, and two services of one
@@ -29,12 +41,7 @@ def free_port(kind=socket.SOCK_STREAM):
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t:
             t.bind(("127.0.0.1", 0))
             port = t.getsockname()[1]
-        if port in _handed_out:
-            continue
-        try:
-            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
-                u.bind(("127.0.0.1", port))
-        except OSError:
+        if port in _handed_out or not _bindable(port):
             continue
         _handed_out.add(port)
         return port
@@ -47,18 +54,10 @@ def free_port_block(size=4):
     exits 254 when any is taken, so `-mp` needs a whole block, reserved like free_port's."""
     for _ in range(200):
         first = free_port()
-        block = range(first, first + size)
-        if any(p in _handed_out for p in block[1:]) or block[-1] > 65535:
+        rest = range(first + 1, first + size)
+        if rest[-1] > 65535 or any(p in _handed_out or not _bindable(p) for p in rest):
             continue
-        try:
-            for p in block[1:]:
-                with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t, \
-                        socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
-                    t.bind(("127.0.0.1", p))
-                    u.bind(("127.0.0.1", p))
-        except OSError:
-            continue
-        _handed_out.update(block)
+        _handed_out.update(rest)
         return first
     raise RuntimeError("no free block of ports")
 
