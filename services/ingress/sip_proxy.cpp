@@ -582,13 +582,19 @@ void SipProxy::onLimiterReply(const std::string& call_id, const std::string& num
   }
   bool granted = false;
   bool failed = true;
+  bool near_cap = false;
   std::string why;
   if (reply_frame.ok()) {
     auto decoded = codec::decode<schema::LimiterReply>(reply_frame->data(), reply_frame->size(),
                                                        "LimiterReply");
     if (decoded.ok() && decoded.value()->root().isAcquired()) {
       failed = false;
-      granted = decoded.value()->root().getAcquired().getGranted();
+      auto grant = decoded.value()->root().getAcquired();
+      granted = grant.getGranted();
+      // Within a fifth of the cap (at least 5 slots): the number is busy enough that a slot
+      // freed 10 ms late could turn a caller away.
+      uint32_t margin = std::max<uint32_t>(5, grant.getCap() / 5);
+      near_cap = grant.getInUse() + margin >= grant.getCap();
     } else if (decoded.ok() && decoded.value()->root().isFailed()) {
       why = decoded.value()->root().getFailed();
     } else {
@@ -622,6 +628,7 @@ void SipProxy::onLimiterReply(const std::string& call_id, const std::string& num
     return;
   }
   call->slot_held = true;
+  call->slot_near_cap = near_cap;
   metrics_.held_slots.Increment();
   maybeStartRinging(call);
 }
@@ -1061,6 +1068,7 @@ void SipProxy::releaseSlot(Call* call) {
   call->slot_held = false;
   metrics_.held_slots.Decrement();
   sendRelease(call->slot_number, call->id.call_id);
+  if (call->slot_near_cap) flushReleases();
 }
 
 void SipProxy::sendRelease(const std::string& number, const std::string& call_id) {

@@ -78,6 +78,9 @@ struct Call {
   std::string slot_number;  // the number whose cap this call counts against
   bool slot_held = false;
   bool slot_decided = false;
+  // The grant left the number within a few slots of its cap: this call's slot goes back at once
+  // when it ends instead of in the next tick's batch, since a caller may be waiting for it.
+  bool slot_near_cap = false;
   bool route_decided = false;
   uint64_t limiter_request = 0;
   uint64_t router_request = 0;

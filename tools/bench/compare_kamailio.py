@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """callmesh vs Kamailio doing the same job, in one run (a benchmark, not a test).
 
-Both systems run at once (Kamailio in front of the cluster's own Redis) and get the same SIPp scenarios (tests/e2e/sipp/uac_call_rtd.xml callers, a
-uas_answer.xml phone) and the same routing data: tracking number +15550100 -> receiving
+Both systems run at once (Kamailio in front of the cluster's own Redis) and get the same SIPp
+scenarios (tests/e2e/sipp/uac_call_rtd.xml callers, a uas_answer_bench.xml phone) and the same
+routing data: tracking number +15550100 -> receiving
 sip:+15550199@127.0.0.1:<phone>. callmesh reads it from routing.yaml (its router's source);
 Kamailio (tools/bench/kamailio/kamailio.cfg: tm + rr + dialog profile cap + ndb_redis) reads it from
 the key cm:bench:route:+15550100 in the same Redis the cluster uses. Both cap the number at 50
@@ -10,6 +11,8 @@ live calls and answer 486 over it.
 
 For each system:
   * highest calls/s held for --seconds (20) with 0 failures, over a bounded ladder;
+  * The phone (uas_answer_bench.xml) rings 5 ms after the INVITE and answers 5 ms later, so a
+    proxy with parallel workers cannot reorder its responses (SIPp would abort such calls).
   * CPU ms per call at --cpu-rate (500) calls/s, the median of --repeat (3) runs per system that
     alternate between the systems (the box's background load drifts over minutes), summed over
     every process of the system (Redis
@@ -233,7 +236,7 @@ def main():
                 pids["redis"] = c.procs["redis"].pid
                 return pids
             systems["kamailio"] = System("kamailio", f"127.0.0.1:{kport}", kam_pids)
-        phone = uas(cluster, "uas_answer.xml", phone_port, "phone")
+        phone = uas(cluster, "uas_answer_bench.xml", phone_port, "phone")
         time.sleep(0.5)
         return systems
 
