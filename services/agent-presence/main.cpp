@@ -60,7 +60,11 @@ int main(int argc, char** argv) {
   });
   transport::PollLoop loop(clock);
   loop.addSocket(server.socket(), [&] { server.serveReady(); });
-  loop.addTimer(settings.reconcile_interval_ms, [&] { (void)service.reconcile(grace_ms); });
+  // Periodically only the live calls (the numbers' on-call sets): its cost must not grow with the
+  // ended calls Redis keeps. The full scan of every record is for startup.
+  loop.addTimer(settings.reconcile_interval_ms, [&] {
+    (void)service.reconcile(grace_ms, agent_presence::PresenceLedger::ReconcileScope::LiveSets);
+  });
   log.info("started", {{"bind", settings.net.bind}, {"admin", settings.net.admin}});
   loop.run(signals.stop);
   log.info("stopped", {});

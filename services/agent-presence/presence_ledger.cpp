@@ -356,7 +356,8 @@ Result<std::vector<AgentRecord>> PresenceLedger::agents(const std::vector<std::s
   return out;
 }
 
-Result<ReconcileReport> PresenceLedger::reconcile(int64_t now_ms, int64_t grace_ms) {
+Result<ReconcileReport> PresenceLedger::reconcile(int64_t now_ms, int64_t grace_ms,
+                                                  ReconcileScope scope) {
   ReconcileReport report;
   auto scan = [&](const std::string& pattern) -> Result<std::vector<std::string>> {
     std::vector<std::string> keys;
@@ -370,38 +371,87 @@ Result<ReconcileReport> PresenceLedger::reconcile(int64_t now_ms, int64_t grace_
     } while (cursor != "0");
     return keys;
   };
+  auto braced = [](const std::string& key) {
+    auto open = key.find('{');
+    auto close = key.rfind('}');
+    return open == std::string::npos || close <= open ? std::string()
+                                                      : key.substr(open + 1, close - open - 1);
+  };
+  // Pipelines in chunks, so a startup over many records never builds one huge request.
+  auto pipelined = [&](const std::vector<std::vector<std::string>>& commands)
+      -> Result<std::vector<redis::RedisReply>> {
+    std::vector<redis::RedisReply> out;
+    for (size_t at = 0; at < commands.size(); at += 1000) {
+      std::vector<std::vector<std::string>> chunk(
+          commands.begin() + static_cast<std::ptrdiff_t>(at),
+          commands.begin() + static_cast<std::ptrdiff_t>(std::min(commands.size(), at + 1000)));
+      auto r = redis_.pipeline(chunk);
+      if (!r.ok()) return r.error();
+      for (auto& reply : *r) out.push_back(std::move(reply));
+    }
+    return out;
+  };
   auto time = redis_.command({"TIME"});
   if (!time.ok()) return time.error();
   int64_t redis_now = time->elements.size() == 2 ? toInt(time->elements[0].text) * 1000 +
                                                        toInt(time->elements[1].text) / 1000
                                                  : now_ms;
-  auto call_keys = scan("cm:call:{*}:presence");
-  if (!call_keys.ok()) return call_keys.error();
-  std::map<std::string, int64_t> on_call, ringing;
-  std::map<std::string, std::set<std::string>> number_calls;
-  for (const auto& key : *call_keys) {
-    auto open = key.find('{');
-    auto close = key.rfind('}');
-    if (open == std::string::npos || close <= open) continue;
-    std::string call_id = key.substr(open + 1, close - open - 1);
-    auto h = redis_.command({"HGETALL", key});
-    if (!h.ok()) return h.error();
-    std::map<std::string, std::string> f;
-    for (size_t k = 0; k + 1 < h->elements.size(); k += 2) {
-      f[h->elements[k].text] = h->elements[k + 1].text;
+  // The numbers' on-call sets as they are: the candidates in LiveSets scope, and what gets fixed.
+  auto set_keys = scan("cm:number:{*}:oncall");
+  if (!set_keys.ok()) return set_keys.error();
+  std::map<std::string, std::set<std::string>> in_sets;  // number -> Call-IDs
+  for (const auto& key : *set_keys) {
+    auto members = redis_.command({"SMEMBERS", key});
+    if (!members.ok()) return members.error();
+    auto& calls = in_sets[braced(key)];
+    for (const auto& m : members->elements) calls.insert(m.text);
+  }
+  // Candidates. Scanning every record in the periodic run made its cost grow with every call
+  // kept for its retention (presence and Redis CPU per call doubled within a minute at 500/s).
+  std::set<std::string> candidates;
+  if (scope == ReconcileScope::LiveSets) {
+    for (const auto& [number, calls] : in_sets) candidates.insert(calls.begin(), calls.end());
+  } else {
+    auto call_keys = scan("cm:call:{*}:presence");
+    if (!call_keys.ok()) return call_keys.error();
+    for (const auto& key : *call_keys) {
+      std::string call_id = braced(key);
+      if (!call_id.empty()) candidates.insert(call_id);
     }
-    if (f.count("ended") || !f.count("number")) continue;
-    auto lease = redis_.command({"ZSCORE", "cm:{" + f["number"] + "}:slots", call_id});
-    if (!lease.ok()) return lease.error();
-    bool leased = !lease->isNil() && toInt(lease->text) > redis_now;
+  }
+  std::vector<std::string> ids(candidates.begin(), candidates.end());
+  std::vector<std::vector<std::string>> reads;
+  for (const auto& id : ids) reads.push_back({"HGETALL", callKey(id)});
+  auto records = pipelined(reads);
+  if (!records.ok()) return records.error();
+  std::vector<std::map<std::string, std::string>> fields(ids.size());
+  std::vector<std::vector<std::string>> leases;
+  std::vector<size_t> open_calls;  // indexes of records not ended, with a number
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const auto& h = (*records)[i];
+    for (size_t k = 0; k + 1 < h.elements.size(); k += 2)
+      fields[i][h.elements[k].text] = h.elements[k + 1].text;
+    if (fields[i].count("ended") || !fields[i].count("number")) continue;
+    open_calls.push_back(i);
+    leases.push_back({"ZSCORE", "cm:{" + fields[i]["number"] + "}:slots", ids[i]});
+  }
+  auto lease_replies = pipelined(leases);
+  if (!lease_replies.ok()) return lease_replies.error();
+  std::map<std::string, int64_t> on_call, ringing;
+  std::map<std::string, std::set<std::string>> live;  // number -> Call-IDs
+  for (size_t j = 0; j < open_calls.size(); ++j) {
+    size_t i = open_calls[j];
+    auto& f = fields[i];
+    const auto& lease = (*lease_replies)[j];
+    bool leased = !lease.isNil() && toInt(lease.text) > redis_now;
     if (!leased && toInt(f["offered_at_ms"]) + grace_ms < now_ms) {
-      auto st = ended(call_id, now_ms);
+      auto st = ended(ids[i], now_ms);
       if (!st.ok()) return st.error();
       ++report.stale_calls_ended;
       continue;
     }
     ++report.live_calls;
-    number_calls[f["number"]].insert(call_id);
+    live[f["number"]].insert(ids[i]);
     if (f["counted"] == "1" && !f["answered_by"].empty()) ++on_call[f["answered_by"]];
     for (const auto& [name, value] : f) {
       if (name.rfind("ring:", 0) == 0 && value == "1") ++ringing[name.substr(5)];
@@ -417,35 +467,26 @@ Result<ReconcileReport> PresenceLedger::reconcile(int64_t now_ms, int64_t grace_
   }
   for (const auto& [a, n] : on_call) agents.insert(a);
   for (const auto& [a, n] : ringing) agents.insert(a);
+  std::vector<std::vector<std::string>> writes;
   for (const auto& a : agents) {
-    auto r = redis_.command({"HSET", agentKey(a), "on_call", std::to_string(on_call[a]), "ringing",
-                             std::to_string(ringing[a])});
-    if (auto st = asStatus(r, "reconcile"); !st.ok()) return st.error();
+    writes.push_back({"HSET", agentKey(a), "on_call", std::to_string(on_call[a]), "ringing",
+                      std::to_string(ringing[a])});
     ++report.agents_rewritten;
   }
-  auto number_keys = scan("cm:number:{*}:oncall");
-  if (!number_keys.ok()) return number_keys.error();
-  for (const auto& key : *number_keys) {
-    auto open = key.find('{');
-    auto close = key.rfind('}');
-    std::string number = key.substr(open + 1, close - open - 1);
-    auto members = redis_.command({"SMEMBERS", key});
-    if (!members.ok()) return members.error();
-    for (const auto& m : members->elements) {
-      if (!number_calls[number].count(m.text)) {
-        if (auto st = asStatus(redis_.command({"SREM", key, m.text}), "reconcile"); !st.ok()) {
-          return st.error();
-        }
-      }
-    }
+  // The numbers' sets hold exactly their live calls.
+  for (const auto& [number, calls] : in_sets) {
+    for (const auto& c : calls)
+      if (!live[number].count(c)) writes.push_back({"SREM", numberKey(number), c});
   }
-  for (const auto& [number, calls] : number_calls) {
-    for (const auto& c : calls) {
-      if (auto st = asStatus(redis_.command({"SADD", numberKey(number), c}), "reconcile");
-          !st.ok()) {
-        return st.error();
-      }
-    }
+  for (const auto& [number, calls] : live) {
+    for (const auto& c : calls)
+      if (!in_sets[number].count(c)) writes.push_back({"SADD", numberKey(number), c});
+  }
+  auto written = pipelined(writes);
+  if (!written.ok()) return written.error();
+  for (const auto& r : *written) {
+    if (r.type == redis::RedisReply::Type::Error)
+      return Error{ErrorKind::Internal, r.text, "reconcile"};
   }
   return report;
 }

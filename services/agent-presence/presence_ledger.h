@@ -80,11 +80,21 @@ class PresenceLedger {
                          int64_t at_ms);
   Result<std::vector<AgentRecord>> agents(const std::vector<std::string>& ids);
 
+  // Where reconcile looks for live calls.
+  enum class ReconcileScope {
+    // The numbers' on-call sets: costs what the live calls cost. The periodic run.
+    LiveSets,
+    // Every call record kept in Redis (ended ones too, for their retention): also finds live calls
+    // missing from their number's set. Startup, after a crash.
+    AllRecords,
+  };
+
   // Rebuilds agents' on_call/ringing and numbers' on-call sets from the live calls in Redis.
   // A call not ended whose slot lease in `cm:{<number>}:slots` is gone (its ingress died and the
   // `ended` event with it) and that was offered more than `grace_ms` ago is ended now, so no
-  // agent stays stuck on a call that no longer exists. Run at startup and periodically.
-  Result<ReconcileReport> reconcile(int64_t now_ms, int64_t grace_ms);
+  // agent stays stuck on a call that no longer exists.
+  Result<ReconcileReport> reconcile(int64_t now_ms, int64_t grace_ms,
+                                    ReconcileScope scope = ReconcileScope::AllRecords);
 
   Result<int64_t> agentOnCall(const std::string& agent_id);
   Result<int64_t> numberOnCall(const std::string& number);

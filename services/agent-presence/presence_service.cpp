@@ -284,8 +284,8 @@ Result<std::vector<uint8_t>> PresenceService::handlePresence(const zmq::message_
   return bytesOf(mb);
 }
 
-Status PresenceService::reconcile(int64_t grace_ms) {
-  auto report = ledger_.reconcile(clock_.nowMs(), grace_ms);
+Status PresenceService::reconcile(int64_t grace_ms, PresenceLedger::ReconcileScope scope) {
+  auto report = ledger_.reconcile(clock_.nowMs(), grace_ms, scope);
   if (!report.ok()) {
     metrics_.redis_errors.Increment();
     redis_healthy_ = false;

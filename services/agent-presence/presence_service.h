@@ -55,7 +55,8 @@ class PresenceService {
   // PresenceRequest -> PresenceReply. Redis trouble is a reply with `error` set.
   Result<std::vector<uint8_t>> handlePresence(const zmq::message_t& payload);
   // Rebuilds line state from the live calls (startup and the periodic sweep).
-  Status reconcile(int64_t grace_ms);
+  Status reconcile(int64_t grace_ms, PresenceLedger::ReconcileScope scope =
+                                         PresenceLedger::ReconcileScope::AllRecords);
   bool redisHealthy() const { return redis_healthy_; }
 
  private:
