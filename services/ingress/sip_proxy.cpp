@@ -542,9 +542,10 @@ void SipProxy::askLimiterAndRouter(Call* call, const sip_t* sip) {
     a.setCallId(call->id.call_id);
     std::string call_id = call->id.call_id;
     std::string number = call->slot_number;
+    int64_t sent_ms = clock_.steadyMs();
     call->limiter_request =
-        limiter_->request(toBytes(mb), [this, call_id, number](Result<zmq::message_t> r) {
-          onLimiterReply(call_id, number, std::move(r));
+        limiter_->request(toBytes(mb), [this, call_id, number, sent_ms](Result<zmq::message_t> r) {
+          onLimiterReply(call_id, number, sent_ms, std::move(r));
         });
   }
   {
@@ -574,7 +575,7 @@ void SipProxy::askLimiterAndRouter(Call* call, const sip_t* sip) {
 }
 
 void SipProxy::onLimiterReply(const std::string& call_id, const std::string& number,
-                              Result<zmq::message_t> reply_frame) {
+                              int64_t sent_ms, Result<zmq::message_t> reply_frame) {
   Call* call = findCall(call_id);
   if (call) {
     metrics_.peerSeconds("limiter").Observe(
@@ -603,9 +604,18 @@ void SipProxy::onLimiterReply(const std::string& call_id, const std::string& num
   } else {
     why = reply_frame.error().describe();
   }
+  // An answer that took longer than one attempt means the acquire was sent again: copies of it
+  // may still be queued at the limiter and take a slot after this answer. A release on the
+  // acquire's own socket is queued behind them (ZeroMQ keeps order per connection, not across
+  // sockets) and frees whatever they take; release is idempotent and frees only this call's slot.
+  bool retried = clock_.steadyMs() - sent_ms >= config_.ingress.request_timeout_ms;
   if (!call || call->phase == Call::Phase::Ended) {
     // The caller went away while we asked: give back the slot we were just granted.
-    if (granted) sendRelease(number, call_id);
+    if (retried || failed) {
+      sendRelease(number, call_id, *limiter_);
+    } else if (granted) {
+      sendRelease(number, call_id);
+    }
     if (call) call->slot_decided = true;
     return;
   }
@@ -622,6 +632,7 @@ void SipProxy::onLimiterReply(const std::string& call_id, const std::string& num
     return;
   }
   if (!granted) {
+    if (retried) sendRelease(number, call_id, *limiter_);
     metrics_.cap_rejections.Increment();
     log_.info("call_over_cap", {{"call_id", call_id}, {"number", call->slot_number}});
     failCall(call, 486, "Busy Here", schema::EndReason::REJECTED);
@@ -629,6 +640,7 @@ void SipProxy::onLimiterReply(const std::string& call_id, const std::string& num
   }
   call->slot_held = true;
   call->slot_near_cap = near_cap;
+  call->slot_release_on_acquire_socket = retried;
   metrics_.held_slots.Increment();
   maybeStartRinging(call);
 }
@@ -1067,6 +1079,10 @@ void SipProxy::releaseSlot(Call* call) {
   if (!call->slot_held) return;
   call->slot_held = false;
   metrics_.held_slots.Decrement();
+  if (call->slot_release_on_acquire_socket) {
+    sendRelease(call->slot_number, call->id.call_id, *limiter_);
+    return;
+  }
   sendRelease(call->slot_number, call->id.call_id);
   if (call->slot_near_cap) flushReleases();
 }

@@ -81,6 +81,8 @@ struct Call {
   // The grant left the number within a few slots of its cap: this call's slot goes back at once
   // when it ends instead of in the next tick's batch, since a caller may be waiting for it.
   bool slot_near_cap = false;
+  // The acquire was sent more than once: its release goes behind the copies, on the same socket.
+  bool slot_release_on_acquire_socket = false;
   bool route_decided = false;
   uint64_t limiter_request = 0;
   uint64_t router_request = 0;
@@ -157,7 +159,7 @@ class SipProxy {
   void handleInDialog(nta_incoming_t* irq, const sip_t* sip);
   void forwardAck(msg_t* msg, sip_t* sip);
   void askLimiterAndRouter(Call* call, const sip_t* sip);
-  void onLimiterReply(const std::string& call_id, const std::string& number,
+  void onLimiterReply(const std::string& call_id, const std::string& number, int64_t sent_ms,
                       Result<zmq::message_t> reply);
   void onRouterReply(const std::string& call_id, Result<zmq::message_t> reply);
   void maybeStartRinging(Call* call);
