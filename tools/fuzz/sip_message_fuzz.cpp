@@ -1,6 +1,6 @@
 // libFuzzer target: arbitrary bytes through sofia-sip's parser with the ingress's message class
-// (services/ingress/sip_message_class.h), as received over UDP or TCP (the input's length picks), and
-// then through everything the ingress reads out of a parsed message (sip_inspection.h).
+// (services/ingress/sip_message_class.h), as received over UDP or TCP (the input's length picks),
+// and then through everything the ingress reads out of a parsed message (sip_inspection.h).
 #include <cstddef>
 #include <cstdint>
 
