@@ -33,7 +33,7 @@ def _bindable(port):
         return False
 
 
-def free_port(kind=socket.SOCK_STREAM):
+def free_port():
     """A port free for both TCP and UDP on 127.0.0.1 right now, and never handed out before by
     this process: the kernel readily gives a just-closed port again, and two services of one
     cluster must not be configured on the same port."""

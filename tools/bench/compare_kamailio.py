@@ -33,7 +33,6 @@ import argparse
 import glob
 import os
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -81,10 +80,6 @@ def sipp_failed_calls(out_file):
     except (OSError, ValueError, IndexError):
         pass
     return failed
-
-
-def median(values):
-    return statistics.median(values) if values else float("nan")
 
 
 def percentile(values, p):
