@@ -18,10 +18,9 @@ using Commands = std::vector<std::vector<std::string>>;
 using Replies = std::vector<redis::RedisReply>;
 
 redis::RedisReply array(std::vector<std::string> items) {
-  redis::RedisReply r;
-  r.type = redis::RedisReply::Type::Array;
-  for (auto& i : items) r.elements.push_back(redis::RedisReply::ofString(std::move(i)));
-  return r;
+  Replies out;
+  for (auto& i : items) out.push_back(redis::RedisReply::ofString(std::move(i)));
+  return redis::RedisReply::ofArray(std::move(out));
 }
 
 redis::RedisReply error(std::string text) {

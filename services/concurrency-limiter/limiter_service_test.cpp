@@ -41,10 +41,7 @@ struct Fixture {
 };
 
 RedisReply pair(int64_t a, int64_t b) {
-  RedisReply r;
-  r.type = RedisReply::Type::Array;
-  r.elements = {RedisReply::ofInteger(a), RedisReply::ofInteger(b)};
-  return r;
+  return RedisReply::ofArray({RedisReply::ofInteger(a), RedisReply::ofInteger(b)});
 }
 
 TEST(LimiterService, BatchReleaseIsOnePipelineAndAnswersHowManyWereFreed) {

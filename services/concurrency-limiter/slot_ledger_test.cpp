@@ -15,10 +15,7 @@ using ::testing::Return;
 using ::testing::StrictMock;
 
 RedisReply pair(int64_t a, int64_t b) {
-  RedisReply r;
-  r.type = RedisReply::Type::Array;
-  r.elements = {RedisReply::ofInteger(a), RedisReply::ofInteger(b)};
-  return r;
+  return RedisReply::ofArray({RedisReply::ofInteger(a), RedisReply::ofInteger(b)});
 }
 
 // seed 004_ee4e98a6a7f6781b.txt: at most 50 simultaneous calls per company number.

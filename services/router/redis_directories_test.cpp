@@ -18,12 +18,7 @@ using ::testing::ElementsAre;
 using ::testing::Return;
 using ::testing::StrictMock;
 
-RedisReply array(std::vector<RedisReply> items) {
-  RedisReply r;
-  r.type = RedisReply::Type::Array;
-  r.elements = std::move(items);
-  return r;
-}
+RedisReply array(std::vector<RedisReply> items) { return RedisReply::ofArray(std::move(items)); }
 RedisReply str(const char* s) { return RedisReply::ofString(s); }
 RedisReply nil() { return RedisReply::nil(); }
 

@@ -18,6 +18,9 @@ struct RedisReply {
   static RedisReply ofString(std::string s) {
     return RedisReply{Type::String, 0, std::move(s), {}};
   }
+  static RedisReply ofArray(std::vector<RedisReply> items) {
+    return RedisReply{Type::Array, 0, {}, std::move(items)};
+  }
   static RedisReply nil() { return RedisReply{}; }
   bool isNil() const { return type == Type::Nil; }
 };
