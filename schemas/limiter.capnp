@@ -18,6 +18,10 @@ struct LimiterRequest {
     releaseBatch @4 :List(Slot);  # give several slots back in one request (the ingress sends
                                   # the calls that ended in one 10 ms tick); each as `release`
   }
+  releasesFirst @5 :List(Slot);   # with acquire: slots to give back before the acquire is
+                                  # decided (calls that ended since the ingress last sent
+                                  # releases), so the count never includes a call that ended
+                                  # before this caller arrived. Freed iff the reply is `acquired`.
 }
 
 struct SlotGrant {

@@ -57,16 +57,27 @@ Result<std::vector<uint8_t>> LimiterService::handle(const zmq::message_t& payloa
       if (number.empty() || call_id.empty()) {
         return invalidInput("acquire needs number and callId", "LimiterRequest.acquire");
       }
+      std::vector<SlotRef> release_first;
+      for (auto s : req.getReleasesFirst()) {
+        if (s.getNumber().size() == 0 || s.getCallId().size() == 0) {
+          return invalidInput("every slot in releasesFirst needs number and callId",
+                              "LimiterRequest.releasesFirst");
+        }
+        release_first.push_back(SlotRef{s.getNumber(), s.getCallId()});
+      }
       Result<SlotState> st = Error{};
       {
         RedisTimer t(metrics_.redis_seconds);
-        st = ledger_.acquire(number, call_id);
+        st = ledger_.acquire(number, call_id, release_first);
       }
       if (!st.ok()) {
         fail(st.error(), "acquire");
         break;
       }
       redis_healthy_ = true;
+      metrics_.released.Increment(static_cast<double>(st->released));
+      metrics_.release_noop.Increment(
+          static_cast<double>(static_cast<int64_t>(release_first.size()) - st->released));
       auto g = reply.initAcquired();
       g.setGranted(st->granted);
       g.setInUse(static_cast<uint32_t>(st->in_use));

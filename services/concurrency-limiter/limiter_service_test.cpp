@@ -77,6 +77,64 @@ TEST(LimiterService, BatchReleaseWithAnEmptyCallIdIsRejectedNamingTheField) {
   EXPECT_NE(out.error().describe().find("releaseBatch"), std::string::npos);
 }
 
+// seed 004: releases carried by an acquire go to Redis in the same pipeline, ahead of it.
+TEST(LimiterService, AcquireCarryingReleasesFreesThemInTheSamePipelineFirst) {
+  Fixture f;
+  // The script is loaded by a first plain acquire; the carrying one is then one pipeline.
+  EXPECT_CALL(f.redis, evalScript(_, _, _)).WillOnce([](redis::RedisScript& script, auto&, auto&) {
+    script.sha = "sha-acquire";
+    return pair(1, 1);
+  });
+  ASSERT_TRUE(f.service.handle(acquireFrame("+15550100", "c0")).ok());
+  std::vector<std::vector<std::string>> sent;
+  EXPECT_CALL(f.redis, pipeline(_))
+      .WillOnce([&](const std::vector<std::vector<std::string>>& commands) {
+        sent = commands;
+        return std::vector<RedisReply>{RedisReply::ofInteger(1), RedisReply::ofInteger(0),
+                                       pair(1, 2)};
+      });
+  capnp::MallocMessageBuilder mb;
+  auto req = mb.initRoot<schema::LimiterRequest>();
+  auto a = req.initAcquire();
+  a.setNumber("+15550100");
+  a.setCallId("c3");
+  auto first = req.initReleasesFirst(2);
+  first[0].setNumber("+15550100");
+  first[0].setCallId("c1");
+  first[1].setNumber("+15550100");
+  first[1].setCallId("c2");
+  auto words = codec::encode(mb);
+  auto bytes = words.asBytes();
+  auto out = f.service.handle(zmq::message_t(bytes.begin(), bytes.size()));
+  ASSERT_TRUE(out.ok());
+  ASSERT_EQ(sent.size(), 3u);
+  EXPECT_EQ(sent[0], (std::vector<std::string>{"ZREM", "cm:{+15550100}:slots", "c1"}));
+  EXPECT_EQ(sent[1], (std::vector<std::string>{"ZREM", "cm:{+15550100}:slots", "c2"}));
+  EXPECT_EQ(sent[2][0], "EVALSHA");
+  EXPECT_EQ(sent[2][1], "sha-acquire");
+  auto reply = codec::decode<schema::LimiterReply>(out->data(), out->size(), "LimiterReply");
+  ASSERT_TRUE(reply.ok());
+  ASSERT_TRUE(reply.value()->root().isAcquired());
+  EXPECT_TRUE(reply.value()->root().getAcquired().getGranted());
+  EXPECT_EQ(f.metrics.released.Value(), 1);
+  EXPECT_EQ(f.metrics.release_noop.Value(), 1);
+}
+
+TEST(LimiterService, AcquireCarryingAReleaseWithoutCallIdIsRejectedNamingTheField) {
+  Fixture f;
+  capnp::MallocMessageBuilder mb;
+  auto req = mb.initRoot<schema::LimiterRequest>();
+  auto a = req.initAcquire();
+  a.setNumber("+15550100");
+  a.setCallId("c3");
+  req.initReleasesFirst(1)[0].setNumber("+15550100");
+  auto words = codec::encode(mb);
+  auto bytes = words.asBytes();
+  auto out = f.service.handle(zmq::message_t(bytes.begin(), bytes.size()));
+  ASSERT_FALSE(out.ok());
+  EXPECT_NE(out.error().describe().find("releasesFirst"), std::string::npos);
+}
+
 TEST(LimiterService, GrantAndDenialAreEncodedAndCounted) {
   Fixture f;
   EXPECT_CALL(f.redis, evalScript(_, _, _))

@@ -83,26 +83,59 @@ std::string SlotLedger::slotsKey(const std::string& number) const {
   return redis::numberSlotsKey(number, account ? account->id : std::string());
 }
 
-Result<SlotState> SlotLedger::acquire(const std::string& number, const std::string& call_id) {
+Result<SlotState> SlotLedger::acquire(const std::string& number, const std::string& call_id,
+                                      const std::vector<SlotRef>& release_first) {
   if (acquire_script_.body.empty()) acquire_script_.body = kAcquireLua;
+  if (acquire_in_account_script_.body.empty())
+    acquire_in_account_script_.body = kAcquireInAccountLua;
   int cap = caps_.capFor(number);
   const auto* account = caps_.accountOf(number);
-  Result<redis::RedisReply> reply = Error{};
+  redis::RedisScript& script = account ? acquire_in_account_script_ : acquire_script_;
+  std::vector<std::string> keys{slotsKey(number)};
+  std::vector<std::string> args{std::to_string(cap), call_id, std::to_string(lease_ms_)};
   if (account) {
-    if (acquire_in_account_script_.body.empty())
-      acquire_in_account_script_.body = kAcquireInAccountLua;
-    reply = redis_.evalScript(
-        acquire_in_account_script_, {slotsKey(number), accountKey(account->id)},
-        {std::to_string(cap), call_id, std::to_string(lease_ms_), std::to_string(account->cap)});
+    keys.push_back(accountKey(account->id));
+    args.push_back(std::to_string(account->cap));
+  }
+  int64_t released = 0;
+  Result<redis::RedisReply> reply = Error{};
+  if (release_first.empty() || script.sha.empty()) {
+    // Nothing to free, or the script is not loaded yet (the first acquire): the plain path,
+    // which loads it; any releases go one round trip ahead.
+    if (!release_first.empty()) {
+      auto freed = release(release_first);
+      if (!freed.ok()) return freed.error();
+      released = freed.value();
+    }
+    reply = redis_.evalScript(script, keys, args);
   } else {
-    reply = redis_.evalScript(acquire_script_, {slotsKey(number)},
-                              {std::to_string(cap), call_id, std::to_string(lease_ms_)});
+    std::vector<std::vector<std::string>> commands;
+    std::vector<bool> counts;
+    appendReleases(release_first, commands, counts);
+    std::vector<std::string> eval{"EVALSHA", script.sha, std::to_string(keys.size())};
+    eval.insert(eval.end(), keys.begin(), keys.end());
+    eval.insert(eval.end(), args.begin(), args.end());
+    commands.push_back(std::move(eval));
+    auto replies = redis_.pipeline(commands);
+    if (!replies.ok()) return replies.error();
+    for (size_t i = 0; i < counts.size(); ++i) {
+      const auto& r = (*replies)[i];
+      if (r.type != redis::RedisReply::Type::Integer) return unexpected(r, "release");
+      if (counts[i]) released += r.integer;
+    }
+    reply = std::move(replies->back());
+    // Redis restarted or its script cache was flushed: the releases are done; run the acquire
+    // through the client, which loads the script again.
+    if (reply->type == redis::RedisReply::Type::Error && reply->text.rfind("NOSCRIPT", 0) == 0) {
+      script.sha.clear();
+      reply = redis_.evalScript(script, keys, args);
+    }
   }
   if (!reply.ok()) return reply.error();
   const auto& r = reply.value();
   if (r.type != redis::RedisReply::Type::Array || r.elements.size() != 2)
     return unexpected(r, "acquire");
-  return SlotState{r.elements[0].integer == 1, r.elements[1].integer, cap};
+  return SlotState{r.elements[0].integer == 1, r.elements[1].integer, cap, released};
 }
 
 Result<int64_t> SlotLedger::renew(const std::vector<SlotRef>& slots) {
@@ -151,11 +184,9 @@ Result<bool> SlotLedger::release(const std::string& number, const std::string& c
   return reply->integer == 1;
 }
 
-Result<int64_t> SlotLedger::release(const std::vector<SlotRef>& slots) {
-  if (slots.empty()) return int64_t{0};
-  std::vector<std::vector<std::string>> commands;
-  std::vector<bool> counts;  // which replies say whether a number's slot was freed
-  commands.reserve(slots.size());
+void SlotLedger::appendReleases(const std::vector<SlotRef>& slots,
+                                std::vector<std::vector<std::string>>& commands,
+                                std::vector<bool>& counts) const {
   for (const auto& s : slots) {
     commands.push_back({"ZREM", slotsKey(s.number), s.call_id});
     counts.push_back(true);
@@ -164,6 +195,14 @@ Result<int64_t> SlotLedger::release(const std::vector<SlotRef>& slots) {
       counts.push_back(false);
     }
   }
+}
+
+Result<int64_t> SlotLedger::release(const std::vector<SlotRef>& slots) {
+  if (slots.empty()) return int64_t{0};
+  std::vector<std::vector<std::string>> commands;
+  std::vector<bool> counts;  // which replies say whether a number's slot was freed
+  commands.reserve(slots.size());
+  appendReleases(slots, commands, counts);
   auto replies = redis_.pipeline(commands);
   if (!replies.ok()) return replies.error();
   int64_t freed = 0;

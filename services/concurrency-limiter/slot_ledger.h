@@ -14,6 +14,7 @@ struct SlotState {
   bool granted = false;
   int64_t in_use = 0;
   int64_t cap = 0;
+  int64_t released = 0;  // of the slots given back first, how many were held
 };
 
 struct SlotRef {
@@ -38,8 +39,11 @@ class SlotLedger {
       : redis_(redis), caps_(caps), lease_ms_(lease_ms) {}
 
   // Takes a slot for call_id if the number is under its cap. Idempotent: a call that already
-  // holds a slot keeps it (and its lease is extended).
-  Result<SlotState> acquire(const std::string& number, const std::string& call_id);
+  // holds a slot keeps it (and its lease is extended). `release_first` are freed before the cap
+  // is checked, in the same Redis round trip: the slots of calls that ended before this caller
+  // arrived never count against it. On an error neither is known to have happened.
+  Result<SlotState> acquire(const std::string& number, const std::string& call_id,
+                            const std::vector<SlotRef>& release_first = {});
   // Extends leases of live calls; returns how many were still held. Never re-creates a slot
   // that expired (it may have been given to another call since).
   Result<int64_t> renew(const std::vector<SlotRef>& slots);
@@ -59,6 +63,10 @@ class SlotLedger {
   redis::RedisClient& redis_;
   const CapPolicy& caps_;
   int64_t lease_ms_;
+  // ZREMs freeing `slots` (number and account sets); `counts[i]` marks the number-set replies.
+  void appendReleases(const std::vector<SlotRef>& slots,
+                      std::vector<std::vector<std::string>>& commands,
+                      std::vector<bool>& counts) const;
   redis::RedisScript acquire_script_;
   redis::RedisScript renew_script_;
   redis::RedisScript usage_script_;

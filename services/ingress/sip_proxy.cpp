@@ -266,7 +266,7 @@ void SipProxy::run(const std::atomic<bool>& stop) {
   flushReleases();
   auto deadline = clock_.steadyMs() + 1500;
   while (clock_.steadyMs() < deadline &&
-         (limiter_background_->pending() + presence_events_->pending() +
+         (limiter_->pending() + limiter_background_->pending() + presence_events_->pending() +
           notification_events_->pending()) > 0) {
     loop_.step(20);
   }
@@ -537,15 +537,26 @@ void SipProxy::handleNewCall(nta_incoming_t* irq, const sip_t* sip, schema::Call
 void SipProxy::askLimiterAndRouter(Call* call, const sip_t* sip) {
   if (call->id.kind == schema::CallKind::VOICE) {
     capnp::MallocMessageBuilder mb;
-    auto a = mb.initRoot<schema::LimiterRequest>().initAcquire();
+    auto req = mb.initRoot<schema::LimiterRequest>();
+    auto a = req.initAcquire();
     a.setNumber(call->slot_number);
     a.setCallId(call->id.call_id);
+    // Calls that ended since the last release went out give their slots back ahead of this
+    // acquire, in the same request: the count this caller meets holds no call that has ended.
+    ReleaseBatch carried = takePendingReleases();
+    if (carried) {
+      auto list = req.initReleasesFirst(static_cast<unsigned>(carried->size()));
+      for (size_t i = 0; i < carried->size(); ++i) {
+        list[static_cast<unsigned>(i)].setNumber((*carried)[i].number);
+        list[static_cast<unsigned>(i)].setCallId((*carried)[i].call_id);
+      }
+    }
     std::string call_id = call->id.call_id;
     std::string number = call->slot_number;
     int64_t sent_ms = clock_.steadyMs();
-    call->limiter_request =
-        limiter_->request(toBytes(mb), [this, call_id, number, sent_ms](Result<zmq::message_t> r) {
-          onLimiterReply(call_id, number, sent_ms, std::move(r));
+    call->limiter_request = limiter_->request(
+        toBytes(mb), [this, call_id, number, sent_ms, carried](Result<zmq::message_t> r) {
+          onLimiterReply(call_id, number, sent_ms, carried, std::move(r));
         });
   }
   {
@@ -575,7 +586,8 @@ void SipProxy::askLimiterAndRouter(Call* call, const sip_t* sip) {
 }
 
 void SipProxy::onLimiterReply(const std::string& call_id, const std::string& number,
-                              int64_t sent_ms, Result<zmq::message_t> reply_frame) {
+                              int64_t sent_ms, const ReleaseBatch& carried,
+                              Result<zmq::message_t> reply_frame) {
   Call* call = findCall(call_id);
   if (call) {
     metrics_.peerSeconds("limiter").Observe(
@@ -604,27 +616,24 @@ void SipProxy::onLimiterReply(const std::string& call_id, const std::string& num
   } else {
     why = reply_frame.error().describe();
   }
+  // The releases carried by the acquire were applied iff it was decided.
+  if (failed && carried) releasesNotConfirmed(carried, why);
   // An answer that took longer than one attempt means the acquire was sent again: copies of it
-  // may still be queued at the limiter and take a slot after this answer. A release on the
-  // acquire's own socket is queued behind them (ZeroMQ keeps order per connection, not across
-  // sockets) and frees whatever they take; release is idempotent and frees only this call's slot.
+  // may still be queued at the limiter and take a slot after this answer. A release queued
+  // behind them on the same socket frees whatever they take; release is idempotent and frees
+  // only this call's slot.
   bool retried = clock_.steadyMs() - sent_ms >= config_.ingress.request_timeout_ms;
   if (!call || call->phase == Call::Phase::Ended) {
     // The caller went away while we asked: give back the slot we were just granted.
-    if (retried || failed) {
-      sendRelease(number, call_id, *limiter_);
-    } else if (granted) {
-      sendRelease(number, call_id);
-    }
+    if (retried || failed || granted) queueRelease(number, call_id);
     if (call) call->slot_decided = true;
     return;
   }
   call->slot_decided = true;
   if (failed) {
     // No answer is not "no slot": the limiter may be stalled with our acquire queued and grant
-    // it later. A release on the acquire's own socket is queued behind it (ZeroMQ keeps order
-    // per connection, not across sockets) and frees it.
-    sendRelease(number, call_id, *limiter_);
+    // it later. A release queued behind it on the same socket frees it.
+    queueRelease(number, call_id);
     metrics_.peerErrors("limiter").Increment();
     log_.error("limiter_unavailable", {{"call_id", call_id}, {"error", why}});
     failCall(call, 503, "Service Unavailable (call limiter unreachable)",
@@ -632,7 +641,7 @@ void SipProxy::onLimiterReply(const std::string& call_id, const std::string& num
     return;
   }
   if (!granted) {
-    if (retried) sendRelease(number, call_id, *limiter_);
+    if (retried) queueRelease(number, call_id);
     metrics_.cap_rejections.Increment();
     log_.info("call_over_cap", {{"call_id", call_id}, {"number", call->slot_number}});
     failCall(call, 486, "Busy Here", schema::EndReason::REJECTED);
@@ -640,7 +649,6 @@ void SipProxy::onLimiterReply(const std::string& call_id, const std::string& num
   }
   call->slot_held = true;
   call->slot_near_cap = near_cap;
-  call->slot_release_on_acquire_socket = retried;
   metrics_.held_slots.Increment();
   maybeStartRinging(call);
 }
@@ -1079,20 +1087,32 @@ void SipProxy::releaseSlot(Call* call) {
   if (!call->slot_held) return;
   call->slot_held = false;
   metrics_.held_slots.Decrement();
-  if (call->slot_release_on_acquire_socket) {
-    sendRelease(call->slot_number, call->id.call_id, *limiter_);
-    return;
-  }
-  sendRelease(call->slot_number, call->id.call_id);
+  queueRelease(call->slot_number, call->id.call_id);
   if (call->slot_near_cap) flushReleases();
 }
 
-void SipProxy::sendRelease(const std::string& number, const std::string& call_id) {
+void SipProxy::queueRelease(const std::string& number, const std::string& call_id) {
   pending_releases_.push_back({number, call_id, clock_.steadyMs() + config_.limiter.lease_ms});
 }
 
-// A slot freed up to one tick (10 ms) late costs nothing a caller can notice, and one request
-// per tick instead of one per call saves a ZeroMQ round trip and a Redis round trip per call.
+SipProxy::ReleaseBatch SipProxy::takePendingReleases() {
+  if (pending_releases_.empty()) return nullptr;
+  auto batch = std::make_shared<std::vector<PendingRelease>>(std::move(pending_releases_));
+  pending_releases_.clear();
+  return batch;
+}
+
+void SipProxy::releasesNotConfirmed(const ReleaseBatch& batch, const std::string& error) {
+  metrics_.peerErrors("limiter").Increment();
+  log_.warn("slot_release_failed", {{"calls", static_cast<int64_t>(batch->size())},
+                                    {"error", error},
+                                    {"fallback", "retry every 500 ms, then lease expiry"}});
+  retry_releases_.insert(retry_releases_.end(), batch->begin(), batch->end());
+}
+
+// Slots of ended calls go back with the next acquire, or at the latest in this tick's batch: a
+// slot freed up to one tick (10 ms) late costs nothing a caller can notice, and one request per
+// tick instead of one per call saves a ZeroMQ round trip and a Redis round trip per call.
 // Slots the limiter could not free (it answers `failed` while Redis is down) are tried again
 // every 500 ms until their lease would have expired anyway.
 void SipProxy::flushReleases() {
@@ -1103,17 +1123,16 @@ void SipProxy::flushReleases() {
     retry_releases_.clear();
     next_release_retry_ms_ = now + 500;
   }
-  if (pending_releases_.empty()) return;
+  ReleaseBatch batch = takePendingReleases();
+  if (!batch) return;
   capnp::MallocMessageBuilder mb;
-  auto list = mb.initRoot<schema::LimiterRequest>().initReleaseBatch(
-      static_cast<unsigned>(pending_releases_.size()));
-  for (size_t i = 0; i < pending_releases_.size(); ++i) {
-    list[static_cast<unsigned>(i)].setNumber(pending_releases_[i].number);
-    list[static_cast<unsigned>(i)].setCallId(pending_releases_[i].call_id);
+  auto list =
+      mb.initRoot<schema::LimiterRequest>().initReleaseBatch(static_cast<unsigned>(batch->size()));
+  for (size_t i = 0; i < batch->size(); ++i) {
+    list[static_cast<unsigned>(i)].setNumber((*batch)[i].number);
+    list[static_cast<unsigned>(i)].setCallId((*batch)[i].call_id);
   }
-  auto batch = std::make_shared<std::vector<PendingRelease>>(std::move(pending_releases_));
-  pending_releases_.clear();
-  limiter_background_->request(toBytes(mb), [this, batch](Result<zmq::message_t> res) {
+  limiter_->request(toBytes(mb), [this, batch](Result<zmq::message_t> res) {
     std::string error;
     if (!res.ok()) {
       error = res.error().describe();
@@ -1125,29 +1144,7 @@ void SipProxy::flushReleases() {
         error = decoded.value()->root().getFailed();
       }
     }
-    if (error.empty()) return;
-    metrics_.peerErrors("limiter").Increment();
-    log_.warn("slot_release_failed", {{"calls", static_cast<int64_t>(batch->size())},
-                                      {"error", error},
-                                      {"fallback", "retry every 500 ms, then lease expiry"}});
-    retry_releases_.insert(retry_releases_.end(), batch->begin(), batch->end());
-  });
-}
-
-void SipProxy::sendRelease(const std::string& number, const std::string& call_id,
-                           transport::RequestClient& via) {
-  capnp::MallocMessageBuilder mb;
-  auto r = mb.initRoot<schema::LimiterRequest>().initRelease();
-  r.setNumber(number);
-  r.setCallId(call_id);
-  // Release is idempotent, so it is retried; if it still fails the lease expires on its own.
-  via.request(toBytes(mb), [this, call_id](Result<zmq::message_t> res) {
-    if (!res.ok()) {
-      metrics_.peerErrors("limiter").Increment();
-      log_.warn(
-          "slot_release_failed",
-          {{"call_id", call_id}, {"error", res.error().describe()}, {"fallback", "lease expiry"}});
-    }
+    if (!error.empty()) releasesNotConfirmed(batch, error);
   });
 }
 
@@ -1318,8 +1315,9 @@ int SipProxy::onStray(msg_t* msg, sip_t* sip) {
 void SipProxy::onTick() {
   ++ticks_;
   // Events wait for one batch per event_flush_ms: every batch costs each receiver a wakeup and a
-  // Redis round trip however many calls it carries. Releases go every tick: a slot held longer
-  // than its call is a slot another caller may be refused (486) at the cap.
+  // Redis round trip however many calls it carries. Releases no acquire has carried go every
+  // tick: a slot held longer than its call is a slot another caller may be refused (486) at the
+  // cap.
   if (clock_.steadyMs() - last_flush_ms_ >= config_.ingress.event_flush_ms) {
     last_flush_ms_ = clock_.steadyMs();
     events_->flush();

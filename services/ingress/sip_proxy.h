@@ -81,8 +81,6 @@ struct Call {
   // The grant left the number within a few slots of its cap: this call's slot goes back at once
   // when it ends instead of in the next tick's batch, since a caller may be waiting for it.
   bool slot_near_cap = false;
-  // The acquire was sent more than once: its release goes behind the copies, on the same socket.
-  bool slot_release_on_acquire_socket = false;
   bool route_decided = false;
   uint64_t limiter_request = 0;
   uint64_t router_request = 0;
@@ -159,8 +157,14 @@ class SipProxy {
   void handleInDialog(nta_incoming_t* irq, const sip_t* sip);
   void forwardAck(msg_t* msg, sip_t* sip);
   void askLimiterAndRouter(Call* call, const sip_t* sip);
+  struct PendingRelease {
+    std::string number;
+    std::string call_id;
+    int64_t give_up_at_ms;  // the lease has expired by then: nothing left to free
+  };
+  using ReleaseBatch = std::shared_ptr<std::vector<PendingRelease>>;
   void onLimiterReply(const std::string& call_id, const std::string& number, int64_t sent_ms,
-                      Result<zmq::message_t> reply);
+                      const ReleaseBatch& carried, Result<zmq::message_t> reply);
   void onRouterReply(const std::string& call_id, Result<zmq::message_t> reply);
   void maybeStartRinging(Call* call);
   void startStep(Call* call, size_t step);
@@ -172,11 +176,13 @@ class SipProxy {
   void failCall(Call* call, int status, const std::string& reason, schema::EndReason why);
   void endCall(Call* call, schema::EndReason why, int status);
   void releaseSlot(Call* call);
-  // Queues the slot for this tick's releaseBatch (one limiter request per tick, not per call).
-  void sendRelease(const std::string& number, const std::string& call_id);
+  // Queues the slot to go back with the next acquire, or this tick's releaseBatch if no acquire
+  // comes first (one limiter request per tick at most, not one per call).
+  void queueRelease(const std::string& number, const std::string& call_id);
+  ReleaseBatch takePendingReleases();
   void flushReleases();
-  void sendRelease(const std::string& number, const std::string& call_id,
-                   transport::RequestClient& via);
+  // The limiter did not confirm these (no answer, Redis down): tried again every 500 ms.
+  void releasesNotConfirmed(const ReleaseBatch& batch, const std::string& error);
   void renewSlots();
   void reapIfDone(Call* call);
   void reply(nta_incoming_t* irq, int status, const char* phrase);
@@ -197,12 +203,7 @@ class SipProxy {
 
   su_root_t* root_ = nullptr;
   EventLoopStep loop_;
-  struct PendingRelease {
-    std::string number;
-    std::string call_id;
-    int64_t give_up_at_ms;  // the lease has expired by then: nothing left to free
-  };
-  std::vector<PendingRelease> pending_releases_;  // sent in the next tick's releaseBatch
+  std::vector<PendingRelease> pending_releases_;  // with the next acquire or tick's releaseBatch
   std::vector<PendingRelease> retry_releases_;    // the limiter could not free them (Redis down)
   int64_t next_release_retry_ms_ = 0;
   int64_t last_flush_ms_ = 0;
@@ -212,7 +213,9 @@ class SipProxy {
   zmq::context_t zmq_context_{1};
   std::unique_ptr<transport::RequestClient> router_;
   std::unique_ptr<transport::RequestClient> limiter_;
-  std::unique_ptr<transport::RequestClient> limiter_background_;  // renew/release: more attempts
+  // Acquires and releases share limiter_: ZeroMQ keeps order on one connection, so a release
+  // is never overtaken by a later acquire, nor by a queued copy of its own retried acquire.
+  std::unique_ptr<transport::RequestClient> limiter_background_;  // renewals: more attempts
   std::unique_ptr<transport::RequestClient> presence_events_;
   std::unique_ptr<transport::RequestClient> notification_events_;
   std::unique_ptr<CallEventPublisher> events_;

@@ -62,6 +62,22 @@ class WalkingSkeleton(unittest.TestCase):
                                              'number="other"'), 10)
         wait_until(lambda: self.cluster.redis("ZCARD", SLOTS_KEY) == "0", 5, what="live count back to 0")
 
+    def test_back_to_back_calls_at_a_cap_of_one_each_get_the_slot_the_last_one_freed(self):
+        # seed 004_ee4e98a6a7f6781b.txt: the cap counts live calls only. With a cap of 1 and one
+        # call at a time, each INVITE arrives a fraction of a millisecond after the previous call's
+        # BYE: its acquire must meet that slot already freed (the release goes out with it or
+        # ahead of it, on the same connection), never a 486.
+        cluster = Cluster(routing(self.uas_port), cap=1).start()
+        self.addCleanup(cluster.cleanup)
+        phone = self.phone()
+        caller = uac(cluster, "+15550100", calls=300, rate=1000, hold_ms=0, name="caller", extra=["-l", "1"])
+        self.assertEqual(caller.wait(timeout=60), 0, "SIPp reports failed calls: " + caller.out_file)
+        self.assertEqual(caller.count("answered"), 300)
+        self.assertEqual(caller.count("busy"), 0)
+        self.assertEqual(phone.count("answered"), 300)
+        self.assertEqual(cluster.metric("ingress", "callmesh_ingress_cap_rejections_total"), 0)
+        wait_until(lambda: cluster.redis("ZCARD", SLOTS_KEY) == "0", 5, what="the last slot released")
+
     def test_unknown_number_is_rejected_404_and_holds_no_slot(self):
         caller = uac(self.cluster, "+15550999", calls=3, rate=10, hold_ms=0, name="caller",
                      scenario="uac_reject.xml")

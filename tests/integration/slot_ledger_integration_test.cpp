@@ -134,6 +134,38 @@ TEST_F(SlotLedgerIntegration, BatchReleaseFreesExactlyTheListedCallsInOneRoundTr
   EXPECT_EQ(ledger.release(std::vector<SlotRef>{}).value(), 0);
 }
 
+// seed 004: the 50-call cap counts live calls only. A caller arriving just after another call
+// ended gets that call's slot even at the cap: the ingress sends the ended calls' releases with
+// the next acquire, freed before the cap is checked, in one round trip.
+TEST_F(SlotLedgerIntegration, ReleasesSentWithAnAcquireAreFreedBeforeTheCapIsChecked) {
+  CapPolicy caps(2, {}, {{"+15550100", {"acme", 2}}});
+  redis::HiredisClient client(endpoint());
+  SlotLedger ledger(client, caps, 30000);
+  ASSERT_TRUE(ledger.acquire("+1", "a")->granted);  // loads the script
+  ASSERT_TRUE(ledger.acquire("+1", "b")->granted);
+  EXPECT_FALSE(ledger.acquire("+1", "c")->granted);  // at the cap
+  auto st = ledger.acquire("+1", "c", {{"+1", "a"}, {"+1", "gone"}});
+  ASSERT_TRUE(st.ok()) << st.error().describe();
+  EXPECT_TRUE(st->granted);
+  EXPECT_EQ(st->in_use, 2);
+  EXPECT_EQ(st->released, 1);  // a was held; "gone" never was
+  // The account set is freed too: x's release lets z in on the account's cap of 2.
+  ASSERT_TRUE(ledger.acquire("+15550100", "x")->granted);
+  ASSERT_TRUE(ledger.acquire("+15550100", "y")->granted);
+  auto z = ledger.acquire("+15550100", "z", {{"+15550100", "x"}});
+  ASSERT_TRUE(z.ok()) << z.error().describe();
+  EXPECT_TRUE(z->granted);
+  EXPECT_EQ(client.command({"ZCARD", SlotLedger::accountKey("acme")})->integer, 2);  // y, z
+  // An emptied script cache (Redis restarted with its data, SCRIPT FLUSH): the releases still
+  // happen once and the acquire reloads its script.
+  ASSERT_EQ(client.command({"SCRIPT", "FLUSH"})->type, redis::RedisReply::Type::Status);
+  auto after_flush = ledger.acquire("+1", "d", {{"+1", "b"}});
+  ASSERT_TRUE(after_flush.ok()) << after_flush.error().describe();
+  EXPECT_TRUE(after_flush->granted);
+  EXPECT_EQ(after_flush->released, 1);
+  EXPECT_EQ(ledger.usage("+1")->in_use, 2);  // c and d
+}
+
 // Issue 5: an account-wide cap over several numbers, on top of each number's own cap.
 TEST_F(SlotLedgerIntegration, AccountWideCapHoldsAcrossItsNumbers) {
   CapPolicy caps(50, {{"+15550101", 2}}, {{"+15550100", {"acme", 3}}, {"+15550101", {"acme", 3}}});
