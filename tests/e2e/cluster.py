@@ -72,7 +72,7 @@ def wait_until(predicate, timeout, interval=0.05, what="condition"):
 
 
 class Cluster:
-    def __init__(self, routing_yaml, cap=50, lease_ms=30000, extra_caps=None, ingress_extra=""):
+    def __init__(self, routing_yaml, cap=50, lease_ms=30000, extra_caps=None, ingress_extra="", zmq="tcp"):
         self.dir = tempfile.mkdtemp(prefix="callmesh-e2e-")
         self.procs = {}
         self.ports = {name: free_port() for name in ["redis", "sip", "router", "limiter", "presence",
@@ -80,6 +80,10 @@ class Cluster:
                                                      "a_presence", "a_notification"]}
         caps = "".join(f'\n    "{n}": {c}' for n, c in (extra_caps or {}).items()) or " {}"
         p = self.ports
+
+        def bind(service):
+            # ipc://: the services on one host talk over Unix sockets (a one-node deployment).
+            return f"ipc://{self.dir}/{service}.zmq" if zmq == "ipc" else f"tcp://127.0.0.1:{p[service]}"
         self.config = os.path.join(self.dir, "cluster.yaml")
         with open(os.path.join(self.dir, "routing.yaml"), "w") as f:
             f.write(routing_yaml)
@@ -93,20 +97,20 @@ ingress:
   admin: 127.0.0.1:{p['a_ingress']}
   lease_renew_ms: {max(100, lease_ms // 3)}
 {ingress_extra}router:
-  bind: tcp://127.0.0.1:{p['router']}
+  bind: {bind('router')}
   admin: 127.0.0.1:{p['a_router']}
   routing_file: routing.yaml
 concurrency_limiter:
-  bind: tcp://127.0.0.1:{p['limiter']}
+  bind: {bind('limiter')}
   admin: 127.0.0.1:{p['a_limiter']}
   default_cap: {cap}
   lease_ms: {lease_ms}
   caps:{caps}
 agent_presence:
-  bind: tcp://127.0.0.1:{p['presence']}
+  bind: {bind('presence')}
   admin: 127.0.0.1:{p['a_presence']}
 notification:
-  bind: tcp://127.0.0.1:{p['notification']}
+  bind: {bind('notification')}
   admin: 127.0.0.1:{p['a_notification']}
 """)
 

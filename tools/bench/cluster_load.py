@@ -43,6 +43,8 @@ def main():
     ap.add_argument("--seconds", type=int, default=20, help="seconds per rate (bounded: at most 120)")
     ap.add_argument("--ingress-extra", default="", help="extra ingress: lines for cluster.yaml, e.g. "
                     "'  event_flush_ms: 10\\n' (A/B runs of a setting)")
+    ap.add_argument("--zmq", choices=["tcp", "ipc"], default="tcp",
+                    help="ZeroMQ transport between the services (ipc: Unix sockets, one host)")
     args = ap.parse_args()
     seconds = min(max(args.seconds, 1), 120)
     rates = [int(r) for r in args.rates.split(",")][:10]
@@ -54,7 +56,7 @@ def main():
       - number: "+15550199"
         uri: "sip:+15550199@127.0.0.1:{phone_port}"
 """
-    cluster = Cluster(routing, cap=100000,
+    cluster = Cluster(routing, cap=100000, zmq=args.zmq,
                       ingress_extra=args.ingress_extra.encode().decode("unicode_escape")).start()
     phone = uas(cluster, "uas_answer.xml", phone_port, "phone")
     held = 0

@@ -182,6 +182,8 @@ def main():
     ap.add_argument("--only", choices=["callmesh", "kamailio"], help="measure one system only")
     ap.add_argument("--repeat", type=int, default=3,
                     help="alternating runs per system for the CPU measure (median reported)")
+    ap.add_argument("--zmq", choices=["tcp", "ipc"], default="tcp",
+                    help="ZeroMQ transport between callmesh's services (ipc: Unix sockets, one host)")
     ap.add_argument("--out", help="write the markdown report here")
     args = ap.parse_args()
     seconds = min(max(args.seconds, 1), 60)
@@ -215,7 +217,7 @@ def main():
         nonlocal cluster, kam, phone
         # The ingress's per-source limit would ban SIPp, one source sending 3 requests per call;
         # a carrier trunk is one source too. Kamailio has none.
-        cluster = Cluster(routing, cap=cap, ingress_extra=(
+        cluster = Cluster(routing, cap=cap, zmq=args.zmq, ingress_extra=(
             "  rate_limit_rps: 1000000\n  rate_limit_burst: 1000000\n")).start()
         cluster.redis("SET", f"cm:bench:route:{NUMBER}", f"sip:+15550199@127.0.0.1:{phone_port}")
         systems = {"callmesh": System("callmesh", cluster.sip,
@@ -286,7 +288,8 @@ def render(results, commit, dirty, rates, seconds, cpu_rate, args):
     r = []
     r.append(f"Commit `{commit}`{' (with uncommitted changes in the tree)' if dirty else ''}, "
              f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} CPUs, "
-             f"ladder {','.join(map(str, rates))} calls/s x {seconds} s, Kamailio children {args.kamailio_children}.\n")
+             f"ladder {','.join(map(str, rates))} calls/s x {seconds} s, Kamailio children {args.kamailio_children}, "
+             f"callmesh's services over ZeroMQ {args.zmq}://.\n")
     r.append("| measure | callmesh | Kamailio | callmesh/Kamailio |")
     r.append("|---|---|---|---|")
 
