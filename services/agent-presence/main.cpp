@@ -13,6 +13,7 @@
 #include "shared/transport/envelope.h"
 #include "shared/transport/poll_loop.h"
 #include "shared/transport/reply_server.h"
+#include "shared/transport/service_context.h"
 
 using namespace callmesh;
 
@@ -45,7 +46,7 @@ int main(int argc, char** argv) {
     log.error("startup_failed", {{"error", st.error().describe()}});
     return 1;
   }
-  zmq::context_t context(1);
+  zmq::context_t context = transport::serviceContext();
   transport::ReplyServer server(context, settings.net.bind);
   server.handle(std::string(transport::message_type::kCallEvent),
                 [&](const zmq::message_t& p) { return service.handleCallEvent(p); });

@@ -22,6 +22,7 @@
 #include "shared/config/cluster_config.h"
 #include "shared/log/logger.h"
 #include "shared/transport/request_client.h"
+#include "shared/transport/service_context.h"
 
 namespace callmesh::ingress {
 
@@ -210,7 +211,7 @@ class SipProxy {
   nta_agent_t* agent_ = nullptr;
   su_timer_t* tick_timer_ = nullptr;
 
-  zmq::context_t zmq_context_{1};
+  zmq::context_t zmq_context_ = transport::serviceContext();
   std::unique_ptr<transport::RequestClient> router_;
   std::unique_ptr<transport::RequestClient> limiter_;
   // Acquires and releases share limiter_: ZeroMQ keeps order on one connection, so a release

@@ -18,6 +18,7 @@
 #include "shared/transport/envelope.h"
 #include "shared/transport/poll_loop.h"
 #include "shared/transport/reply_server.h"
+#include "shared/transport/service_context.h"
 
 using namespace callmesh;
 
@@ -49,7 +50,7 @@ int main(int argc, char** argv) {
   notification::NotificationStore api_store(api_redis);
   notification::ContactBook api_contacts(api_redis);
   notification::NumberSettingsBook api_numbers(api_redis, settings.numbers);
-  zmq::context_t context(1);
+  zmq::context_t context = transport::serviceContext();
   notification::ZmqPresenceClient presence(context, cfg.presence.net.endpoint,
                                            cfg.ingress.request_timeout_ms * 3);
   std::unique_ptr<notification::SipMessageSender> texts;

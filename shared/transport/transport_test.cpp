@@ -1,8 +1,15 @@
+#include <dirent.h>
+#include <sched.h>
+
 #include <gtest/gtest.h>
+#include <algorithm>
+#include <fstream>
+#include <thread>
 
 #include "shared/transport/poll_loop.h"
 #include "shared/transport/reply_server.h"
 #include "shared/transport/request_client.h"
+#include "shared/transport/service_context.h"
 
 namespace callmesh::transport {
 namespace {
@@ -139,6 +146,46 @@ TEST(Transport, AThrowingReplyHandlerIsCountedNotPropagated) {
                  [](Result<zmq::message_t>) { throw std::runtime_error("bad reply"); });
   pump(client, &server, [&] { return client.stats().handler_exceptions > 0; });
   EXPECT_EQ(client.stats().handler_exceptions, 1u);
+}
+
+}  // namespace
+}  // namespace callmesh::transport
+
+namespace callmesh::transport {
+namespace {
+
+// The scheduling policy of this process's libzmq I/O threads ("ZMQbg/IO/<n>"), read from
+// /proc: what the kernel applies, not what was asked for.
+std::vector<int> zmqIoThreadPolicies() {
+  std::vector<int> policies;
+  DIR* dir = opendir("/proc/self/task");
+  if (!dir) return policies;
+  while (dirent* entry = readdir(dir)) {
+    if (entry->d_name[0] == '.') continue;
+    std::string task = std::string("/proc/self/task/") + entry->d_name;
+    std::ifstream comm(task + "/comm");
+    std::string name;
+    std::getline(comm, name);
+    if (name.rfind("ZMQbg/IO/", 0) != 0) continue;
+    policies.push_back(sched_getscheduler(static_cast<pid_t>(std::stoi(entry->d_name))));
+  }
+  closedir(dir);
+  return policies;
+}
+
+TEST(ServiceContext, OneIoThreadRunningSchedBatch) {
+  auto before = zmqIoThreadPolicies().size();
+  zmq::context_t context = serviceContext();
+  EXPECT_EQ(context.get(zmq::ctxopt::io_threads), 1);
+  zmq::socket_t socket(context, zmq::socket_type::dealer);  // starts the I/O thread
+  // The thread names itself and applies its policy as it starts: wait for it, boundedly.
+  auto policies = zmqIoThreadPolicies();
+  for (int i = 0; i < 100 && std::count(policies.begin(), policies.end(), SCHED_BATCH) == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    policies = zmqIoThreadPolicies();
+  }
+  ASSERT_EQ(policies.size(), before + 1);
+  EXPECT_EQ(std::count(policies.begin(), policies.end(), SCHED_BATCH), 1);
 }
 
 }  // namespace
