@@ -1,6 +1,5 @@
 #pragma once
 
-#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -43,9 +42,10 @@ struct ReconcileReport {
 };
 
 // Live line state derived from call events, kept in Redis so it survives a restart and every
-// replica sees the same thing. Each transition is one Lua script that checks the call's own
-// record first, so a redelivered or reordered event (at-least-once delivery) changes nothing it
-// should not: ringing after the end, an answer after the end, a second end.
+// replica sees the same thing. Each transition is a Lua function that checks the call's own
+// record first (a batch of events is one script call), so a redelivered or reordered event
+// (at-least-once delivery) changes nothing it should not: ringing after the end, an answer after
+// the end, a second end.
 //
 // Keys (docs/redis-keys.md):
 //   cm:call:{<call-id>}:presence  hash: number, state, answered_by, counted, offered_at_ms, ended,
@@ -58,13 +58,13 @@ class PresenceLedger {
  public:
   explicit PresenceLedger(redis::RedisClient& redis);
 
-  // Applies `events` in order, as one EVALSHA each, all in ONE pipelined round trip (plus one
-  // SCRIPT LOAD round trip the first time, and one more load and re-run of the affected events
-  // when Redis answers NOSCRIPT after a restart or SCRIPT FLUSH). Returns one outcome per event,
-  // in the same order. Redis runs the rest of a pipeline after a failed command, so an event
-  // after a failed one may well have been applied: look at every outcome. The outer error means
-  // no reply came back (connection lost, timeout): any prefix of the events may have been applied,
-  // which is safe to repeat because every script is idempotent per call.
+  // Applies `events` in order, as one script call per 200 events, all in ONE pipelined round trip
+  // (plus one SCRIPT LOAD round trip the first time, and one more load and re-run of the refused
+  // script calls when Redis answers NOSCRIPT after a restart or SCRIPT FLUSH). Returns one outcome
+  // per event, in the same order. An event's error is its own: the events after a failed one
+  // still run, so look at every outcome. The outer error means no reply came back (connection
+  // lost, timeout): any prefix of the events may have been applied, which is safe to repeat
+  // because every transition is idempotent per call.
   Result<std::vector<LineOutcome>> applyEvents(const std::vector<LineEvent>& events);
 
   Status offered(const std::string& call_id, const std::string& number, int64_t at_ms);
@@ -108,21 +108,17 @@ class PresenceLedger {
   }
 
  private:
-  std::array<redis::RedisScript*, 5> scripts();
-  // Loads every script whose sha is not cached yet, in one pipelined SCRIPT LOAD.
-  Status loadScripts();
+  // Loads the batch script unless its sha is cached.
+  Status loadScript();
   // False for events that change nothing by definition (a leg without an agent).
   static bool needsRedis(const LineEvent& event);
-  // The EVALSHA argv of `event` (its script's sha must be loaded).
-  std::vector<std::string> evalCommand(const LineEvent& event);
+  // Appends `event`'s keys and its part of the batch script's ARGV.
+  static void appendEvent(const LineEvent& event, std::vector<std::string>& keys,
+                          std::vector<std::string>& args);
   LineOutcome singleOutcome(const LineEvent& event);
 
   redis::RedisClient& redis_;
-  redis::RedisScript offered_script_;
-  redis::RedisScript ringing_script_;
-  redis::RedisScript stop_ringing_script_;
-  redis::RedisScript answered_script_;
-  redis::RedisScript ended_script_;
+  redis::RedisScript batch_script_;  // every transition, for a whole batch of events
 };
 
 }  // namespace callmesh::agent_presence

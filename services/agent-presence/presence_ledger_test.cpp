@@ -1,5 +1,5 @@
-// PresenceLedger::applyEvents against a mocked Redis: the round trips it makes (one pipeline per
-// batch, SCRIPT LOAD once), and how it recovers when Redis has lost its scripts (NOSCRIPT).
+// PresenceLedger::applyEvents against a mocked Redis: the round trips it makes (one script call per
+// batch, SCRIPT LOAD once), and how it recovers when Redis has lost its script (NOSCRIPT).
 #include "services/agent-presence/presence_ledger.h"
 
 #include <gmock/gmock.h>
@@ -32,29 +32,13 @@ redis::RedisReply error(std::string text) {
 
 redis::RedisReply noScript() { return error("NOSCRIPT No matching script. Please use EVAL."); }
 
-// The five SCRIPT LOADs (offered, ringing, stop ringing, answered, ended), answered with sha-0..4.
-Result<Replies> loadReplies() {
-  Replies out;
-  for (int i = 0; i < 5; ++i)
-    out.push_back(redis::RedisReply::ofString("sha-" + std::to_string(i)));
-  return out;
+// The one SCRIPT LOAD (every transition in one batch script), answered with `sha`.
+Result<Replies> loadReplies(const std::string& sha = "sha-batch") {
+  return Replies{redis::RedisReply::ofString(sha)};
 }
 
 MATCHER(IsScriptLoad, "") {
-  if (arg.size() != 5) return false;
-  for (const auto& c : arg) {
-    if (c.size() != 3 || c[0] != "SCRIPT" || c[1] != "LOAD") return false;
-  }
-  return true;
-}
-
-// The sha and first key of each EVALSHA in a pipeline.
-std::vector<std::string> shaAndKey(const Commands& commands) {
-  std::vector<std::string> out;
-  for (const auto& c : commands) {
-    out.push_back(c.size() > 3 && c[0] == "EVALSHA" ? c[1] + " " + c[3] : "not EVALSHA");
-  }
-  return out;
+  return arg.size() == 1 && arg[0].size() == 3 && arg[0][0] == "SCRIPT" && arg[0][1] == "LOAD";
 }
 
 const std::vector<LineEvent> kBatch = {
@@ -64,7 +48,21 @@ const std::vector<LineEvent> kBatch = {
     {LineEvent::Kind::Ended, "c2", "", "", 4},
 };
 
-TEST(PresenceLedger, LoadsTheScriptsOnceAndSendsEachBatchInOnePipeline) {
+// kBatch as one script call: its keys, then per event kind, key count, argument count, arguments.
+const std::vector<std::string> kBatchCall = {
+    "EVALSHA", "sha-batch", "7",
+    // keys
+    "cm:call:{c1}:presence", "cm:number:{+15550100}:oncall", "cm:call:{c1}:presence",
+    "cm:agent:{alice}", "cm:call:{c1}:presence", "cm:agent:{alice}", "cm:call:{c2}:presence",
+    // offered: number, at, call; ringing and answered: agent, at; ended: at, call
+    "o", "2", "3", "+15550100", "1", "c1", "r", "2", "2", "alice", "2", "a", "2", "2", "alice", "3",
+    "e", "1", "2", "4", "c2"};
+
+redis::RedisReply perEvent(Replies replies) {
+  return redis::RedisReply::ofArray(std::move(replies));
+}
+
+TEST(PresenceLedger, LoadsTheScriptOnceAndSendsEachBatchAsOneScriptCall) {
   testing::MockRedisClient redis;
   InSequence order;
   EXPECT_CALL(redis, pipeline(IsScriptLoad())).WillOnce(Return(loadReplies()));
@@ -73,80 +71,106 @@ TEST(PresenceLedger, LoadsTheScriptsOnceAndSendsEachBatchInOnePipeline) {
       .Times(2)
       .WillRepeatedly([&](const Commands& c) -> Result<Replies> {
         sent = c;
-        return Replies{array({}), array({"alice"}), array({"alice"}), array({"bob"})};
+        return Replies{perEvent({array({}), array({"alice"}), array({"alice"}), array({"bob"})})};
       });
   PresenceLedger ledger(redis);
   for (int round = 0; round < 2; ++round) {
     auto outcomes = ledger.applyEvents(kBatch);
     ASSERT_TRUE(outcomes.ok());
     ASSERT_EQ(outcomes->size(), 4u);
-    EXPECT_THAT(shaAndKey(sent),
-                ElementsAre("sha-0 cm:call:{c1}:presence", "sha-1 cm:call:{c1}:presence",
-                            "sha-3 cm:call:{c1}:presence", "sha-4 cm:call:{c2}:presence"));
+    ASSERT_EQ(sent.size(), 1u);
+    EXPECT_EQ(sent[0], kBatchCall);
     EXPECT_TRUE((*outcomes)[0]->empty());
     EXPECT_THAT((*outcomes)[1].value(), ElementsAre("alice"));
     EXPECT_THAT((*outcomes)[3].value(), ElementsAre("bob"));
   }
-  // offered: both keys passed in (the call and the number's on-call set), then number, at, call.
-  EXPECT_THAT(sent[0], ElementsAre("EVALSHA", "sha-0", "2", "cm:call:{c1}:presence",
-                                   "cm:number:{+15550100}:oncall", "+15550100", "1", "c1"));
 }
 
-TEST(PresenceLedger, NoScriptReloadsTheScriptsAndRerunsOnlyTheRefusedEventsInOrder) {
+TEST(PresenceLedger, ABacklogIsSplitIntoScriptCallsOfTwoHundredEventsInOnePipeline) {
   testing::MockRedisClient redis;
   InSequence order;
   EXPECT_CALL(redis, pipeline(IsScriptLoad())).WillOnce(Return(loadReplies()));
-  EXPECT_CALL(redis, pipeline(_))
-      .WillOnce(
-          Return(Result<Replies>(Replies{array({}), noScript(), array({"alice"}), noScript()})));
+  std::vector<LineEvent> backlog;
+  for (int i = 0; i < 450; ++i)
+    backlog.push_back({LineEvent::Kind::Ended, "c" + std::to_string(i), "", "", i});
+  EXPECT_CALL(redis, pipeline(_)).WillOnce([](const Commands& c) -> Result<Replies> {
+    Replies out;
+    for (const auto& call : c) {
+      size_t events = std::stoul(call[2]);  // one key per `ended`
+      out.push_back(perEvent(Replies(events, array({}))));
+    }
+    return out;
+  });
+  PresenceLedger ledger(redis);
+  auto outcomes = ledger.applyEvents(backlog);
+  ASSERT_TRUE(outcomes.ok());
+  ASSERT_EQ(outcomes->size(), 450u);
+  for (const auto& o : *outcomes) EXPECT_TRUE(o.ok());
+}
+
+TEST(PresenceLedger, NoScriptReloadsTheScriptAndRerunsTheRefusedCall) {
+  testing::MockRedisClient redis;
+  InSequence order;
+  EXPECT_CALL(redis, pipeline(IsScriptLoad())).WillOnce(Return(loadReplies()));
+  EXPECT_CALL(redis, pipeline(_)).WillOnce(Return(Result<Replies>(Replies{noScript()})));
   EXPECT_CALL(redis, pipeline(IsScriptLoad())).WillOnce(Return(loadReplies()));
   Commands rerun;
   EXPECT_CALL(redis, pipeline(_)).WillOnce([&](const Commands& c) -> Result<Replies> {
     rerun = c;
-    return Replies{array({"alice"}), array({"bob"})};
+    return Replies{perEvent({array({}), array({"alice"}), array({"alice"}), array({"bob"})})};
   });
   PresenceLedger ledger(redis);
   auto outcomes = ledger.applyEvents(kBatch);
   ASSERT_TRUE(outcomes.ok());
-  EXPECT_THAT(shaAndKey(rerun),
-              ElementsAre("sha-1 cm:call:{c1}:presence", "sha-4 cm:call:{c2}:presence"));
+  ASSERT_EQ(rerun.size(), 1u);
+  EXPECT_EQ(rerun[0], kBatchCall);
   for (const auto& o : *outcomes) EXPECT_TRUE(o.ok());
   EXPECT_THAT((*outcomes)[1].value(), ElementsAre("alice"));
-  EXPECT_THAT((*outcomes)[2].value(), ElementsAre("alice"));
   EXPECT_THAT((*outcomes)[3].value(), ElementsAre("bob"));
 }
 
-TEST(PresenceLedger, NoScriptAfterAReloadIsAnErrorForThoseEventsOnly) {
+TEST(PresenceLedger, NoScriptAfterAReloadIsAnErrorForThoseEvents) {
   testing::MockRedisClient redis;
   InSequence order;
   EXPECT_CALL(redis, pipeline(IsScriptLoad())).WillOnce(Return(loadReplies()));
-  EXPECT_CALL(redis, pipeline(_))
-      .WillOnce(Return(Result<Replies>(Replies{array({}), array({}), noScript(), array({})})));
+  EXPECT_CALL(redis, pipeline(_)).WillOnce(Return(Result<Replies>(Replies{noScript()})));
   EXPECT_CALL(redis, pipeline(IsScriptLoad())).WillOnce(Return(loadReplies()));
   EXPECT_CALL(redis, pipeline(_)).WillOnce(Return(Result<Replies>(Replies{noScript()})));
   PresenceLedger ledger(redis);
   auto outcomes = ledger.applyEvents(kBatch);
   ASSERT_TRUE(outcomes.ok());
-  EXPECT_TRUE((*outcomes)[1].ok());
-  ASSERT_FALSE((*outcomes)[2].ok());
-  EXPECT_THAT((*outcomes)[2].error().message, ::testing::StartsWith("NOSCRIPT"));
-  EXPECT_TRUE((*outcomes)[3].ok());
+  for (const auto& o : *outcomes) {
+    ASSERT_FALSE(o.ok());
+    EXPECT_THAT(o.error().message, ::testing::StartsWith("NOSCRIPT"));
+  }
 }
 
-TEST(PresenceLedger, AScriptErrorFailsOnlyItsOwnEvent) {
+TEST(PresenceLedger, AnEventsErrorIsOnlyItsOwn) {
   testing::MockRedisClient redis;
   InSequence order;
   EXPECT_CALL(redis, pipeline(IsScriptLoad())).WillOnce(Return(loadReplies()));
   EXPECT_CALL(redis, pipeline(_))
-      .WillOnce(Return(Result<Replies>(Replies{
-          array({}), error("WRONGTYPE Operation against a key"), array({"alice"}), array({})})));
+      .WillOnce(Return(Result<Replies>(Replies{perEvent(
+          {array({}), error("WRONGTYPE Operation against a key"), array({"alice"}), array({})})})));
   PresenceLedger ledger(redis);
   auto outcomes = ledger.applyEvents(kBatch);
   ASSERT_TRUE(outcomes.ok());
   EXPECT_TRUE((*outcomes)[0].ok());
   ASSERT_FALSE((*outcomes)[1].ok());
   EXPECT_EQ((*outcomes)[1].error().context, "presence ringing");
-  EXPECT_THAT((*outcomes)[2].value(), ElementsAre("alice"));  // Redis went on with the pipeline
+  EXPECT_THAT((*outcomes)[2].value(), ElementsAre("alice"));  // the script went on
+}
+
+TEST(PresenceLedger, AReplyOfTheWrongShapeFailsEveryEventOfItsCall) {
+  testing::MockRedisClient redis;
+  InSequence order;
+  EXPECT_CALL(redis, pipeline(IsScriptLoad())).WillOnce(Return(loadReplies()));
+  EXPECT_CALL(redis, pipeline(_))
+      .WillOnce(Return(Result<Replies>(Replies{perEvent({array({}), array({})})})));
+  PresenceLedger ledger(redis);
+  auto outcomes = ledger.applyEvents(kBatch);
+  ASSERT_TRUE(outcomes.ok());
+  for (const auto& o : *outcomes) EXPECT_FALSE(o.ok());
 }
 
 TEST(PresenceLedger, NoReplyAtAllFailsTheWholeBatch) {
