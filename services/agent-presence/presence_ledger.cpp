@@ -157,10 +157,11 @@ bool validAvailability(const std::string& name) {
 namespace {
 
 // One script call applies a whole batch: each event runs the body of its own transition above,
-// unchanged, as a function of its own KEYS and ARGV. A Redis script call costs ~11 us before any
-// command it runs (measured: INFO commandstats), three times per call when each event was its own
-// EVALSHA. pcall keeps an event's error to that event, as when each was its own script: the
-// events before it stay applied and the ones after it still run.
+// unchanged, as a function of its own KEYS and ARGV. One call per batch instead of one per event
+// (about 1 instead of 3 per call): Redis's script time fell from 311 to 289 ms per 5,000 calls
+// (INFO commandstats); most of it is the transitions' own Lua and commands. pcall keeps an
+// event's error to that event, as when each was its own script: the events before it stay
+// applied and the ones after it still run.
 // ARGV, per event: kind letter, key count, argument count, then its arguments; KEYS in order.
 std::string batchScript() {
   std::string lua = "local transition = {}\n";
