@@ -31,6 +31,21 @@ class RedisTimer {
   std::chrono::steady_clock::time_point start_;
 };
 
+// The slots of a request's list (`releasesFirst`, `releaseBatch`), each with its number and
+// Call-ID, or an error naming the list.
+Result<std::vector<SlotRef>> slotsOf(capnp::List<schema::Slot>::Reader list, const char* field) {
+  std::vector<SlotRef> slots;
+  slots.reserve(list.size());
+  for (auto s : list) {
+    if (s.getNumber().size() == 0 || s.getCallId().size() == 0) {
+      return invalidInput(std::string("every slot in ") + field + " needs number and callId",
+                          std::string("LimiterRequest.") + field);
+    }
+    slots.push_back(SlotRef{s.getNumber(), s.getCallId()});
+  }
+  return slots;
+}
+
 }  // namespace
 
 Result<std::vector<uint8_t>> LimiterService::handle(const zmq::message_t& payload) {
@@ -57,18 +72,12 @@ Result<std::vector<uint8_t>> LimiterService::handle(const zmq::message_t& payloa
       if (number.empty() || call_id.empty()) {
         return invalidInput("acquire needs number and callId", "LimiterRequest.acquire");
       }
-      std::vector<SlotRef> release_first;
-      for (auto s : req.getReleasesFirst()) {
-        if (s.getNumber().size() == 0 || s.getCallId().size() == 0) {
-          return invalidInput("every slot in releasesFirst needs number and callId",
-                              "LimiterRequest.releasesFirst");
-        }
-        release_first.push_back(SlotRef{s.getNumber(), s.getCallId()});
-      }
+      auto release_first = slotsOf(req.getReleasesFirst(), "releasesFirst");
+      if (!release_first.ok()) return release_first.error();
       Result<SlotState> st = Error{};
       {
         RedisTimer t(metrics_.redis_seconds);
-        st = ledger_.acquire(number, call_id, release_first);
+        st = ledger_.acquire(number, call_id, release_first.value());
       }
       if (!st.ok()) {
         fail(st.error(), "acquire");
@@ -77,7 +86,7 @@ Result<std::vector<uint8_t>> LimiterService::handle(const zmq::message_t& payloa
       redis_healthy_ = true;
       metrics_.released.Increment(static_cast<double>(st->released));
       metrics_.release_noop.Increment(
-          static_cast<double>(static_cast<int64_t>(release_first.size()) - st->released));
+          static_cast<double>(static_cast<int64_t>(release_first->size()) - st->released));
       auto g = reply.initAcquired();
       g.setGranted(st->granted);
       g.setInUse(static_cast<uint32_t>(st->in_use));
@@ -129,18 +138,12 @@ Result<std::vector<uint8_t>> LimiterService::handle(const zmq::message_t& payloa
       break;
     }
     case schema::LimiterRequest::RELEASE_BATCH: {
-      std::vector<SlotRef> slots;
-      for (auto s : req.getReleaseBatch()) {
-        if (s.getNumber().size() == 0 || s.getCallId().size() == 0) {
-          return invalidInput("every slot in releaseBatch needs number and callId",
-                              "LimiterRequest.releaseBatch");
-        }
-        slots.push_back(SlotRef{s.getNumber(), s.getCallId()});
-      }
+      auto slots = slotsOf(req.getReleaseBatch(), "releaseBatch");
+      if (!slots.ok()) return slots.error();
       Result<int64_t> freed = Error{};
       {
         RedisTimer t(metrics_.redis_seconds);
-        freed = ledger_.release(slots);
+        freed = ledger_.release(slots.value());
       }
       if (!freed.ok()) {
         fail(freed.error(), "release");
@@ -149,7 +152,7 @@ Result<std::vector<uint8_t>> LimiterService::handle(const zmq::message_t& payloa
       redis_healthy_ = true;
       metrics_.released.Increment(static_cast<double>(freed.value()));
       metrics_.release_noop.Increment(
-          static_cast<double>(static_cast<int64_t>(slots.size()) - freed.value()));
+          static_cast<double>(static_cast<int64_t>(slots->size()) - freed.value()));
       reply.setReleasedBatch(static_cast<uint32_t>(freed.value()));
       break;
     }
