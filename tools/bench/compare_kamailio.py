@@ -18,6 +18,8 @@ For each system:
     every process of the system (Redis
     included for both: callmesh keeps its slots there, Kamailio does its lookups there), from
     /proc/<pid>/stat, with the per-process breakdown;
+  * context switches per call in that run, over every thread of the system (/proc/<pid>/task/*/
+    status): where a multi-process design pays its wakeups;
   * call setup latency p50/p99 (INVITE sent to 200 received at the caller, SIPp rtd);
   * memory (PSS, from /proc/<pid>/smaps_rollup) per 1,000 live calls: 1,000 calls held open.
 Then the ratios callmesh/Kamailio, and optionally writes the markdown report (--out).
@@ -56,6 +58,20 @@ def cpu_seconds(pid):
         return (int(fields[11]) + int(fields[12])) / TICKS
     except OSError:
         return 0.0
+
+
+def context_switches(pid):
+    """Voluntary + involuntary context switches of every thread of the process, from /proc."""
+    total = 0
+    for task in glob.glob(f"/proc/{pid}/task/*/status"):
+        try:
+            with open(task) as f:
+                for line in f:
+                    if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
+                        total += int(line.split()[1])
+        except OSError:
+            pass
+    return total
 
 
 def pss_kb(pid):
@@ -105,6 +121,7 @@ def run_calls(workdir, system, rate, calls, hold_ms, name, extra=None):
     """SIPp caller at `rate` for `calls` calls; returns (ok, failed, rtts_ms, per-process CPU s)."""
     pids = system.pids()
     before = {n: cpu_seconds(p) for n, p in pids.items()}
+    switches_before = sum(context_switches(p) for p in pids.values())
     args = ["-s", NUMBER, system.target, "-i", "127.0.0.1", "-p", str(free_port()), "-m", str(calls),
             "-r", str(rate), "-d", str(hold_ms), "-l", str(max(rate * 5, 200)), "-trace_rtt", "-rtt_freq", "1"]
     caller = Sipp(workdir, "uac_call_rtd.xml", args + (extra or []), name)
@@ -114,6 +131,7 @@ def run_calls(workdir, system, rate, calls, hold_ms, name, extra=None):
         code = -1
     time.sleep(0.5)  # the last BYEs and events settle before CPU is read
     used = {n: cpu_seconds(p) - before[n] for n, p in pids.items()}
+    switches = sum(context_switches(p) for p in pids.values()) - switches_before
     # A call fails when it is not answered, or when SIPp aborts it later (its BYE refused, say):
     # SIPp's own "Failed call" count sees the second kind.
     ok = min(caller.count("answered"), calls - sipp_failed_calls(caller.out_file))
@@ -128,21 +146,22 @@ def run_calls(workdir, system, rate, calls, hold_ms, name, extra=None):
                     except ValueError:
                         pass
         os.remove(path)
-    return ok, calls - ok, code, rtts, used
+    return ok, calls - ok, code, rtts, used, switches
 
 
 def ladder(workdir, system, rates, seconds, out, label=None):
     held, results = 0, []
     for rate in rates:
-        ok, failed, code, rtts, used = run_calls(workdir, system, rate, rate * seconds, 0,
-                                                 label or f"{system.name}-{rate}")
+        ok, failed, code, rtts, used, switches = run_calls(workdir, system, rate, rate * seconds, 0,
+                                                           label or f"{system.name}-{rate}")
         total = sum(used.values())
         row = {"rate": rate, "ok": ok, "failed": failed, "cpu_ms_per_call": total * 1000 / max(ok, 1),
                "p50": percentile(rtts, 50), "p99": percentile(rtts, 99), "samples": len(rtts),
+               "switches_per_call": switches / max(ok, 1),
                "per_process": {n: v * 1000 / max(ok, 1) for n, v in used.items()}}
         results.append(row)
         out(f"  {system.name:9} {rate:>5}/s  ok {ok:>6} failed {failed:>5}  CPU {row['cpu_ms_per_call']:.3f} ms/call  "
-            f"setup p50 {row['p50']:.2f} ms p99 {row['p99']:.2f} ms")
+            f"setup p50 {row['p50']:.2f} ms p99 {row['p99']:.2f} ms  {row['switches_per_call']:.1f} switches/call")
         if failed or code != 0:
             break
         held = rate
@@ -303,6 +322,8 @@ def render(results, commit, dirty, rates, seconds, cpu_rate, args):
     row(f"CPU ms per call at {cpu_rate}/s (all processes, median of {args.repeat} alternating runs)",
         lambda s: s["cpu"]["cpu_ms_per_call"], "{:.3f}", " (target <= 1.0)")
     row(f"failed calls in the {cpu_rate}/s runs", lambda s: s["cpu"]["failed"], "{:.0f}")
+    row(f"context switches per call at {cpu_rate}/s (every thread of the system, the median run)",
+        lambda s: s["cpu"]["switches_per_call"], "{:.1f}")
     row(f"setup latency p50 at {cpu_rate}/s (ms)", lambda s: s["cpu"]["p50"], "{:.2f}")
     row(f"setup latency p99 at {cpu_rate}/s (ms)", lambda s: s["cpu"]["p99"], "{:.2f}")
     row("memory (PSS) per 1,000 live calls (MB)", lambda s: s["memory"]["mb_per_1000"], "{:.2f}")
