@@ -109,10 +109,6 @@ Status asStatus(const Result<redis::RedisReply>& r, const char* op) {
   return {};
 }
 
-bool isNoScript(const redis::RedisReply& r) {
-  return r.type == redis::RedisReply::Type::Error && r.text.rfind("NOSCRIPT", 0) == 0;
-}
-
 const char* opName(LineEvent::Kind kind) {
   switch (kind) {
     case LineEvent::Kind::Offered:
@@ -270,10 +266,7 @@ Result<std::vector<LineOutcome>> PresenceLedger::applyEvents(const std::vector<L
       std::vector<std::string> keys;
       std::vector<std::string> args;
       for (size_t i : chunk) appendEvent(events[i], keys, args);
-      std::vector<std::string> command{"EVALSHA", batch_script_.sha, std::to_string(keys.size())};
-      command.insert(command.end(), keys.begin(), keys.end());
-      command.insert(command.end(), args.begin(), args.end());
-      commands.push_back(std::move(command));
+      commands.push_back(redis::evalShaCommand(batch_script_, keys, args));
     }
     auto replies = redis_.pipeline(commands);
     if (!replies.ok()) return replies.error();
@@ -284,7 +277,7 @@ Result<std::vector<LineOutcome>> PresenceLedger::applyEvents(const std::vector<L
     for (size_t c = 0; c < todo.size(); ++c) {
       const auto& r = (*replies)[c];
       const auto& chunk = todo[c];
-      if (isNoScript(r)) unknown_script.push_back(chunk);
+      if (redis::isNoScript(r)) unknown_script.push_back(chunk);
       bool per_event =
           r.type == redis::RedisReply::Type::Array && r.elements.size() == chunk.size();
       for (size_t k = 0; k < chunk.size(); ++k) {

@@ -112,10 +112,7 @@ Result<SlotState> SlotLedger::acquire(const std::string& number, const std::stri
     std::vector<std::vector<std::string>> commands;
     std::vector<bool> counts;
     appendReleases(release_first, commands, counts);
-    std::vector<std::string> eval{"EVALSHA", script.sha, std::to_string(keys.size())};
-    eval.insert(eval.end(), keys.begin(), keys.end());
-    eval.insert(eval.end(), args.begin(), args.end());
-    commands.push_back(std::move(eval));
+    commands.push_back(redis::evalShaCommand(script, keys, args));
     auto replies = redis_.pipeline(commands);
     if (!replies.ok()) return replies.error();
     for (size_t i = 0; i < counts.size(); ++i) {
@@ -126,7 +123,7 @@ Result<SlotState> SlotLedger::acquire(const std::string& number, const std::stri
     reply = std::move(replies->back());
     // Redis restarted or its script cache was flushed: the releases are done; run the acquire
     // through the client, which loads the script again.
-    if (reply->type == redis::RedisReply::Type::Error && reply->text.rfind("NOSCRIPT", 0) == 0) {
+    if (redis::isNoScript(reply.value())) {
       script.sha.clear();
       reply = redis_.evalScript(script, keys, args);
     }

@@ -139,7 +139,7 @@ Result<RedisReply> HiredisClient::evalScript(RedisScript& script,
   auto reply = command(build("EVALSHA", script.sha));
   if (!reply.ok()) return reply;
   // After a Redis restart or SCRIPT FLUSH the cache is empty: run the body, reload next time.
-  if (reply->type == RedisReply::Type::Error && reply->text.rfind("NOSCRIPT", 0) == 0) {
+  if (isNoScript(reply.value())) {
     script.sha.clear();
     return command(build("EVAL", script.body));
   }

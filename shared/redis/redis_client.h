@@ -14,6 +14,22 @@ struct RedisScript {
   std::string sha;  // filled lazily by the client
 };
 
+// EVALSHA of `script` (its sha loaded), for a pipeline: sha, key count, keys, then args.
+inline std::vector<std::string> evalShaCommand(const RedisScript& script,
+                                               const std::vector<std::string>& keys,
+                                               const std::vector<std::string>& args) {
+  std::vector<std::string> argv{"EVALSHA", script.sha, std::to_string(keys.size())};
+  argv.reserve(3 + keys.size() + args.size());
+  argv.insert(argv.end(), keys.begin(), keys.end());
+  argv.insert(argv.end(), args.begin(), args.end());
+  return argv;
+}
+
+// Redis no longer has the script (restarted, SCRIPT FLUSH): load it again.
+inline bool isNoScript(const RedisReply& reply) {
+  return reply.type == RedisReply::Type::Error && reply.text.rfind("NOSCRIPT", 0) == 0;
+}
+
 // The Redis seam. One instance belongs to one thread (hiredis contexts are not thread-safe).
 // Every call has a deadline; an unreachable server gives Disconnected/Timeout, never a hang.
 class RedisClient {
