@@ -8,19 +8,24 @@ namespace callmesh::concurrency_limiter {
 
 namespace {
 
-// KEYS[1] = slots key; ARGV = cap, call id, lease ms. Returns {granted 0|1, in use}.
+// KEYS[1] = slots key; ARGV = cap, call id, lease ms. Returns {granted 0|1, in use}. The common
+// case (a new call under the cap) is five redis.calls: Redis's cost for a script is mostly per
+// call, so the count is derived from ZCARD and ZADD's reply instead of being read again.
 constexpr const char* kAcquireLua = R"lua(
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local lease = tonumber(ARGV[3])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-local held = redis.call('ZSCORE', KEYS[1], ARGV[2])
-if held or redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then
+local in_use = redis.call('ZCARD', KEYS[1])
+if in_use < tonumber(ARGV[1]) then
+  in_use = in_use + redis.call('ZADD', KEYS[1], now + lease, ARGV[2])
+elseif redis.call('ZSCORE', KEYS[1], ARGV[2]) then
   redis.call('ZADD', KEYS[1], now + lease, ARGV[2])
-  redis.call('PEXPIRE', KEYS[1], lease)
-  return {1, redis.call('ZCARD', KEYS[1])}
+else
+  return {0, in_use}
 end
-return {0, redis.call('ZCARD', KEYS[1])}
+redis.call('PEXPIRE', KEYS[1], lease)
+return {1, in_use}
 )lua";
 
 // KEYS[1] = number's slots, KEYS[2] = account's slots; ARGV = number cap, call id, lease ms,
@@ -31,16 +36,18 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local lease = tonumber(ARGV[3])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+local in_use = redis.call('ZCARD', KEYS[1])
 local held = redis.call('ZSCORE', KEYS[1], ARGV[2])
-if held or (redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) and
-            redis.call('ZCARD', KEYS[2]) < tonumber(ARGV[4])) then
-  redis.call('ZADD', KEYS[1], now + lease, ARGV[2])
-  redis.call('ZADD', KEYS[2], now + lease, ARGV[2])
-  redis.call('PEXPIRE', KEYS[1], lease)
-  redis.call('PEXPIRE', KEYS[2], lease)
-  return {1, redis.call('ZCARD', KEYS[1])}
+if not held and (in_use >= tonumber(ARGV[1]) or
+                 redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[4])) then
+  return {0, in_use}
 end
-return {0, redis.call('ZCARD', KEYS[1])}
+if not held then in_use = in_use + 1 end
+redis.call('ZADD', KEYS[1], now + lease, ARGV[2])
+redis.call('ZADD', KEYS[2], now + lease, ARGV[2])
+redis.call('PEXPIRE', KEYS[1], lease)
+redis.call('PEXPIRE', KEYS[2], lease)
+return {1, in_use}
 )lua";
 
 // KEYS[1] = slots key; ARGV = lease ms, call ids... Returns how many were still held.

@@ -9,6 +9,7 @@
 
 #include "services/concurrency-limiter/slot_ledger.h"
 #include "shared/redis/hiredis_client.h"
+#include "shared/testing/redis_command_stats.h"
 #include "shared/testing/redis_server.h"
 
 namespace callmesh::concurrency_limiter {
@@ -50,6 +51,35 @@ TEST_F(SlotLedgerIntegration, TwoHundredConcurrentAcquiresFromFourThreadsGrantEx
   redis::HiredisClient client(endpoint());
   SlotLedger ledger(client, caps, 30000);
   EXPECT_EQ(ledger.usage("+15550100")->in_use, 50);
+}
+
+// Redis's cost for a script is mostly per command it runs: a new call under the cap is TIME,
+// ZREMRANGEBYSCORE, ZCARD, ZADD and PEXPIRE, and the count it reports comes from those replies.
+// At the cap, the call is refused after ZCARD and ZSCORE (is it a retry of a held call?).
+TEST_F(SlotLedgerIntegration, AnAcquireUnderTheCapRunsFiveCommandsAndReportsTheCount) {
+  CapPolicy caps(2, {});
+  redis::HiredisClient client(endpoint());
+  SlotLedger ledger(client, caps, 30000);
+  ASSERT_TRUE(ledger.acquire("+15550100", "first")->granted);  // loads the script
+  ASSERT_TRUE(client.command({"CONFIG", "RESETSTAT"}).ok());
+  auto second = ledger.acquire("+15550100", "second");
+  ASSERT_TRUE(second.ok()) << second.error().describe();
+  EXPECT_TRUE(second->granted);
+  EXPECT_EQ(second->in_use, 2);
+  auto calls = testing::redisCommandCalls(client);
+  EXPECT_EQ(calls["evalsha"], 1);
+  EXPECT_EQ(testing::dataCommandCalls(calls), 5);
+
+  ASSERT_TRUE(client.command({"CONFIG", "RESETSTAT"}).ok());
+  auto third = ledger.acquire("+15550100", "third");
+  ASSERT_TRUE(third.ok());
+  EXPECT_FALSE(third->granted);
+  EXPECT_EQ(third->in_use, 2);
+  EXPECT_EQ(testing::dataCommandCalls(testing::redisCommandCalls(client)), 4);  // up to ZSCORE
+  auto retried = ledger.acquire("+15550100", "second");  // a retry at the cap keeps its slot
+  ASSERT_TRUE(retried.ok());
+  EXPECT_TRUE(retried->granted);
+  EXPECT_EQ(retried->in_use, 2);
 }
 
 TEST_F(SlotLedgerIntegration, PerNumberOverrideAndIndependentNumbers) {
