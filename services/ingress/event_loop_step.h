@@ -6,7 +6,7 @@
 
 namespace callmesh::ingress {
 
-// One turn of sofia's event loop without its sub-millisecond spin.
+// One turn of sofia's event loop without its sub-millisecond spin, and without a nap after I/O.
 //
 // sofia computes the wait until its next timer in whole milliseconds, rounded down: with a timer
 // 0.9 ms away it polls with timeout 0, returns, and is called again, about 25 times before the
@@ -16,6 +16,9 @@ namespace callmesh::ingress {
 // on sofia's own epoll instance, which wakes on any registered socket, for at most a
 // millisecond: I/O is served as soon as it arrives and a timer fires at most 1 ms late, which
 // no SIP timer (T1 = 500 ms) or ring step can tell.
+//
+// su_root_step() also returns 0 after it served I/O, whatever its timers. One more step that
+// does not wait tells the two apart before the loop sleeps.
 class EventLoopStep {
  public:
   // Call right after su_root_create(): finds the epoll instance that root created (sofia does
