@@ -16,7 +16,7 @@ void fillLeg(schema::Leg::Builder b, const LegInfo& leg) {
 }  // namespace
 
 template <typename Fill>
-void CallEventPublisher::publish(const CallIdentity& call, Fill fill) {
+void CallEventPublisher::publish(const CallIdentity& call, bool end, Fill fill) {
   uint64_t seq = ++seq_;
   capnp::MallocMessageBuilder mb;
   auto ev = mb.initRoot<schema::CallEvent>();
@@ -27,38 +27,50 @@ void CallEventPublisher::publish(const CallIdentity& call, Fill fill) {
   ev.setAtMs(clock_.nowMs());
   ev.setKind(call.kind);
   fill(ev);
-  waiting_.push_back(codec::encode(mb));
+  waiting_.push_back(Waiting{codec::encode(mb), end});
   if (waiting_.size() >= 64) flush();
 }
 
 void CallEventPublisher::flush() {
   if (waiting_.empty()) return;
-  std::vector<uint8_t> batch = codec::encodeCallEventBatch(waiting_);
-  size_t events = waiting_.size();
+  std::vector<kj::ArrayPtr<const capnp::word>> all;
+  std::vector<kj::ArrayPtr<const capnp::word>> ends;
+  all.reserve(waiting_.size());
+  for (const auto& w : waiting_) {
+    all.push_back(w.frame.asPtr());
+    if (w.end) ends.push_back(w.frame.asPtr());
+  }
+  std::vector<uint8_t> all_batch = codec::encodeCallEventBatch(all);
+  std::vector<uint8_t> ends_batch;
+  if (!ends.empty()) ends_batch = codec::encodeCallEventBatch(ends);
   waiting_.clear();
   uint64_t id = ++batch_seq_;
-  for (auto* sub : subscribers_) {
-    sub->requestWithId(id, batch, [this, events](Result<zmq::message_t> r) {
-      if (!r.ok()) dropped_ += events;
-    });
+  for (const auto& sub : subscribers_) {
+    const auto& events = sub.ends_only ? ends : all;
+    if (events.empty()) continue;
+    size_t count = events.size();
+    sub.client->requestWithId(id, sub.ends_only ? ends_batch : all_batch,
+                              [this, count](Result<zmq::message_t> r) {
+                                if (!r.ok()) dropped_ += count;
+                              });
   }
 }
 
 void CallEventPublisher::offered(const CallIdentity& call) {
-  publish(call, [](schema::CallEvent::Builder ev) { ev.setOffered(); });
+  publish(call, false, [](schema::CallEvent::Builder ev) { ev.setOffered(); });
 }
 
 void CallEventPublisher::legRinging(const CallIdentity& call, const LegInfo& leg) {
-  publish(call, [&](schema::CallEvent::Builder ev) { fillLeg(ev.initLegRinging(), leg); });
+  publish(call, false, [&](schema::CallEvent::Builder ev) { fillLeg(ev.initLegRinging(), leg); });
 }
 
 void CallEventPublisher::answered(const CallIdentity& call, const LegInfo& leg) {
-  publish(call, [&](schema::CallEvent::Builder ev) { fillLeg(ev.initAnswered(), leg); });
+  publish(call, false, [&](schema::CallEvent::Builder ev) { fillLeg(ev.initAnswered(), leg); });
 }
 
 void CallEventPublisher::legFailed(const CallIdentity& call, const LegInfo& leg, int status,
                                    const std::string& reason) {
-  publish(call, [&](schema::CallEvent::Builder ev) {
+  publish(call, false, [&](schema::CallEvent::Builder ev) {
     auto f = ev.initLegFailed();
     fillLeg(f.initLeg(), leg);
     f.setStatus(static_cast<uint16_t>(status));
@@ -67,7 +79,7 @@ void CallEventPublisher::legFailed(const CallIdentity& call, const LegInfo& leg,
 }
 
 void CallEventPublisher::ended(const CallIdentity& call, const CallEndInfo& end) {
-  publish(call, [&](schema::CallEvent::Builder ev) {
+  publish(call, true, [&](schema::CallEvent::Builder ev) {
     auto e = ev.initEnded();
     e.setAnswered(end.answered);
     if (end.answered) fillLeg(e.initAnsweredBy(), end.answered_by);

@@ -40,6 +40,14 @@ struct CallEndInfo {
   std::string rule;
 };
 
+// One receiver of call events. The notification service acts on a call's end only (the end
+// names every leg the call rang), so it is sent ends only: three of a call's four events were
+// decoded there just to be dropped.
+struct EventSubscriber {
+  transport::RequestClient* client = nullptr;
+  bool ends_only = false;
+};
+
 // Publishes call lifecycle events to agent-presence and notification with acknowledged,
 // at-least-once delivery. Events are collected and sent once per flush() (the ingress flushes
 // every event_flush_ms, 50 ms by default, or when 64 are waiting) as one CallEventBatch per
@@ -53,7 +61,7 @@ struct CallEndInfo {
 class CallEventPublisher {
  public:
   CallEventPublisher(std::string instance_id, const Clock& clock,
-                     std::vector<transport::RequestClient*> subscribers)
+                     std::vector<EventSubscriber> subscribers)
       : instance_id_(std::move(instance_id)), clock_(clock), subscribers_(std::move(subscribers)) {}
 
   void offered(const CallIdentity& call);
@@ -72,16 +80,21 @@ class CallEventPublisher {
   uint64_t dropped() const { return dropped_; }
 
  private:
+  struct Waiting {
+    kj::Array<capnp::word> frame;
+    bool end = false;
+  };
+
   template <typename Fill>
-  void publish(const CallIdentity& call, Fill fill);
+  void publish(const CallIdentity& call, bool end, Fill fill);
 
   std::string instance_id_;
   const Clock& clock_;
-  std::vector<transport::RequestClient*> subscribers_;
+  std::vector<EventSubscriber> subscribers_;
   uint64_t seq_ = 0;
   uint64_t batch_seq_ = 0;
   uint64_t dropped_ = 0;
-  std::vector<kj::Array<capnp::word>> waiting_;
+  std::vector<Waiting> waiting_;
 };
 
 }  // namespace callmesh::ingress

@@ -184,7 +184,8 @@ SipProxy::SipProxy(const config::ClusterConfig& config, const ClusterPeers& peer
                  : SourceGuard::create({{}, 500, 1000, 30000, 65536}).value());
   events_ = std::make_unique<CallEventPublisher>(
       instance_id_, clock,
-      std::vector<transport::RequestClient*>{presence_events_.get(), notification_events_.get()});
+      std::vector<EventSubscriber>{{presence_events_.get(), false},
+                                   {notification_events_.get(), /*ends_only=*/true}});
 }
 
 SipProxy::~SipProxy() {

@@ -1,0 +1,98 @@
+// CallEventPublisher over real ZeroMQ sockets (inproc): what each subscriber is sent.
+#include "services/ingress/call_event_publisher.h"
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "shared/codec/call_event_batch.h"
+#include "shared/codec/capnp_codec.h"
+#include "shared/transport/envelope.h"
+#include "shared/transport/reply_server.h"
+
+namespace callmesh::ingress {
+namespace {
+
+// One receiver: acknowledges every batch and keeps the kinds of the events it was sent.
+struct Receiver {
+  Receiver(zmq::context_t& ctx, const std::string& endpoint) : server(ctx, endpoint) {
+    server.handle(
+        std::string(transport::message_type::kCallEvents), [this](const zmq::message_t& payload) {
+          ++batches;
+          return codec::handleCallEventBatch(
+              payload, [this](const zmq::message_t& one) -> Result<std::vector<uint8_t>> {
+                auto ev = codec::decode<schema::CallEvent>(one.data(), one.size(), "event");
+                if (!ev.ok()) return ev.error();
+                auto root = ev.value()->root();
+                kinds.push_back(std::to_string(static_cast<int>(root.which())) + ":" +
+                                std::string(root.getCallId().cStr()));
+                return codec::encodeEventAck(std::string(root.getEventId().cStr()));
+              });
+        });
+  }
+  transport::ReplyServer server;
+  int batches = 0;
+  std::vector<std::string> kinds;
+};
+
+std::string kindOf(schema::CallEvent::Which which, const std::string& call) {
+  return std::to_string(static_cast<int>(which)) + ":" + call;
+}
+
+TEST(CallEventPublisher, PresenceGetsEveryEventAndNotificationOnlyTheEnds) {
+  zmq::context_t ctx(1);
+  SystemClock clock;
+  Receiver presence(ctx, "inproc://presence");
+  Receiver notification(ctx, "inproc://notification");
+  transport::RequestClientOptions options{1000, 0, 1000};
+  transport::RequestClient to_presence(ctx, {"inproc://presence"},
+                                       std::string(transport::message_type::kCallEvents), clock,
+                                       options);
+  transport::RequestClient to_notification(ctx, {"inproc://notification"},
+                                           std::string(transport::message_type::kCallEvents), clock,
+                                           options);
+  CallEventPublisher events("ingress-1", clock,
+                            {{&to_presence, false}, {&to_notification, /*ends_only=*/true}});
+  CallIdentity call{"c1", "+15550100", "+15557770001", schema::CallKind::VOICE};
+  LegInfo leg{"sip:+15550199@127.0.0.1:5099", "+15550199", "alice"};
+  events.offered(call);
+  events.legRinging(call, leg);
+  events.answered(call, leg);
+  CallEndInfo end;
+  end.answered = true;
+  end.answered_by = leg;
+  end.rung_legs = {leg};
+  events.ended(call, end);
+  events.flush();
+  // A flush that holds no end sends the notification service nothing at all.
+  CallIdentity other{"c2", "+15550100", "+15557770002", schema::CallKind::VOICE};
+  events.offered(other);
+  events.flush();
+
+  for (int i = 0; i < 400 && (to_presence.pending() > 0 || to_notification.pending() > 0); ++i) {
+    presence.server.serveReady();
+    notification.server.serveReady();
+    to_presence.onReadable();
+    to_notification.onReadable();
+    zmq::pollitem_t items[] = {{presence.server.socket().handle(), 0, ZMQ_POLLIN, 0},
+                               {notification.server.socket().handle(), 0, ZMQ_POLLIN, 0}};
+    zmq::poll(items, 2, std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ(to_presence.pending(), 0u);
+  EXPECT_EQ(to_notification.pending(), 0u);
+  EXPECT_EQ(presence.batches, 2);
+  EXPECT_EQ(presence.kinds, (std::vector<std::string>{kindOf(schema::CallEvent::OFFERED, "c1"),
+                                                      kindOf(schema::CallEvent::LEG_RINGING, "c1"),
+                                                      kindOf(schema::CallEvent::ANSWERED, "c1"),
+                                                      kindOf(schema::CallEvent::ENDED, "c1"),
+                                                      kindOf(schema::CallEvent::OFFERED, "c2")}));
+  EXPECT_EQ(notification.batches, 1);
+  EXPECT_EQ(notification.kinds, (std::vector<std::string>{kindOf(schema::CallEvent::ENDED, "c1")}));
+  EXPECT_EQ(events.published(), 5u);
+  EXPECT_EQ(events.dropped(), 0u);
+}
+
+}  // namespace
+}  // namespace callmesh::ingress
