@@ -43,21 +43,29 @@ EventLoopStep EventLoopStep::forRoot(su_root_t* root, const std::vector<int>& be
 }
 
 void EventLoopStep::step(su_duration_t max_wait_ms) {
-  su_duration_t next_timer_ms = su_root_step(root_, max_wait_ms);
-  if (next_timer_ms != 0 || epoll_fd_ < 0) return;
-  // 0 means sofia handled I/O, or that its next timer is under a millisecond away. After I/O
-  // (the usual case under load) one more step without waiting tells which: it returns the real
-  // time to the next timer when nothing else is ready. Sleeping on the epoll right away instead
-  // cost the ingress 1.3 wakeups per call at 500 calls/s: a millisecond's nap after every burst,
-  // ended by its timeout, only to go back to sleep in the next step.
-  next_timer_ms = su_root_step(root_, 0);
-  if (next_timer_ms != 0) return;
-  // Still 0: the timer is that close (or I/O keeps coming). Sleep on sofia's epoll until a
-  // socket is ready or the millisecond is over, instead of stepping (and polling with timeout
-  // 0) until it is due.
-  pollfd pfd{epoll_fd_, POLLIN, 0};
-  timespec one_ms{0, 1000 * 1000};
-  (void)ppoll(&pfd, 1, &one_ms, nullptr);
+  if (epoll_fd_ < 0) {
+    (void)su_root_step(root_, max_wait_ms);
+    return;
+  }
+  // Sleep on sofia's epoll until a socket is ready or the wait the last turn computed is over.
+  if (wait_ms_ > 0) {
+    pollfd pfd{epoll_fd_, POLLIN, 0};
+    timespec wait{wait_ms_ / 1000, static_cast<long>(wait_ms_ % 1000) * 1000 * 1000};
+    (void)ppoll(&pfd, 1, &wait, nullptr);
+  }
+  // Serve what is ready and what is due, never waiting. 0 means sofia served I/O, or that its
+  // next timer is under a millisecond away; after I/O one more turn returns the real time to
+  // the next timer.
+  su_duration_t next_timer_ms = su_root_step(root_, 0);
+  if (next_timer_ms == 0) next_timer_ms = su_root_step(root_, 0);
+  if (next_timer_ms == 0) {
+    wait_ms_ = 1;  // the timer is that close, or I/O keeps coming (then ppoll returns at once)
+  } else if (next_timer_ms < 0 || next_timer_ms >= max_wait_ms) {
+    wait_ms_ = max_wait_ms;
+  } else {
+    wait_ms_ = next_timer_ms + 1;  // sofia rounds down: waking before the timer is due costs a
+                                   // second sleep
+  }
 }
 
 }  // namespace callmesh::ingress

@@ -39,6 +39,11 @@ struct Loop {
     su_timer_set(
         timer, [](void*, su_timer_t*, void* count) { ++*static_cast<int*>(count); }, fired);
   }
+  void setTickForEver(su_duration_t ms, int* fired) {
+    timer = su_timer_create(su_root_task(root), ms);
+    su_timer_set_for_ever(
+        timer, [](void*, su_timer_t*, void* count) { ++*static_cast<int*>(count); }, fired);
+  }
   su_root_t* root = nullptr;
   su_timer_t* timer = nullptr;
   EventLoopStep step;
@@ -99,6 +104,21 @@ TEST(EventLoopStep, ATimerUnderAMillisecondAwayFiresWithinAFewSteps) {
   }
   EXPECT_EQ(fired, 1);
   EXPECT_LE(steps, 4);
+}
+
+// The ingress's 10 ms tick, alone: one sleep per tick. sofia's own wait is rounded down to whole
+// milliseconds, so it woke just before each tick was due and slept again (three wakeups per two
+// ticks, 150 a second for an idle ingress).
+TEST(EventLoopStep, ATenMillisecondTickCostsOneSleepPerTick) {
+  Loop loop;
+  int fired = 0;
+  loop.setTickForEver(10, &fired);
+  long before = voluntarySwitches();
+  for (int steps = 0; fired < 20 && steps < 200; ++steps) loop.step.step(100);
+  long sleeps = voluntarySwitches() - before;
+  EXPECT_GE(fired, 20);
+  EXPECT_GE(sleeps, 10);  // a late wakeup on a busy machine fires two ticks at once
+  EXPECT_LE(sleeps, 23);  // 20, and a few to spare
 }
 
 }  // namespace
