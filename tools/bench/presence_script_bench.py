@@ -1,0 +1,167 @@
+#!/usr/bin/env python3
+"""What agent-presence's batch script costs Redis per call (a benchmark, not a test).
+
+Starts a private redis-server on a free loopback port, loads the batch script exactly as
+services/agent-presence/presence_ledger.cpp builds it (the transition bodies and the wrapper are
+read from that file), and sends batches of calls answered on a plain phone (offered, answered
+without an agent, ended: the events of a tracking-number forward), as an ingress tick would.
+Reports Redis's CPU per call (utime + stime from /proc), for the real script and for the same
+wrapper with empty transitions: the difference is the transitions' own commands and Lua.
+
+  tools/bench/presence_script_bench.py                    # 25 calls per batch, 2,000 batches
+  tools/bench/presence_script_bench.py --calls-per-batch 5 --batches 5000
+
+Bounded: at most 10,000 batches of at most 200 calls; loopback only; stops its Redis by pid.
+"""
+
+import argparse
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
+from cluster import free_port  # noqa: E402
+
+LEDGER = os.path.join(ROOT, "services", "agent-presence", "presence_ledger.cpp")
+TRANSITIONS = [("o", "kOfferedLua"), ("r", "kRingingLua"), ("s", "kStopRingingLua"),
+               ("a", "kAnsweredLua"), ("e", "kEndedLua")]
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def batch_script(empty_transitions):
+    """The script presence_ledger.cpp's batchScript() builds, from the same source text."""
+    with open(LEDGER) as f:
+        src = f.read()
+
+    def body(name):
+        m = re.search(r'constexpr const char\* ' + name + r' = R"lua\((.*?)\)lua";', src, re.S)
+        if not m:
+            sys.exit(f"{LEDGER}: no Lua body named {name}")
+        return "return {}\n" if empty_transitions else m.group(1)
+
+    wrapper = re.search(r'lua \+= R"lua\((.*?)\)lua";', src, re.S)
+    if not wrapper:
+        sys.exit(f"{LEDGER}: no batch wrapper found")
+    lua = "local transition = {}\n"
+    for kind, name in TRANSITIONS:
+        lua += f"transition['{kind}'] = function(KEYS, ARGV)\n" + body(name) + "end\n"
+    return lua + wrapper.group(1)
+
+
+class Resp:
+    """A minimal RESP client: one command, one reply."""
+
+    def __init__(self, port):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.buf = b""
+
+    def _line(self):
+        while b"\r\n" not in self.buf:
+            chunk = self.sock.recv(1 << 16)
+            if not chunk:
+                raise ConnectionError("redis closed the connection")
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line
+
+    def _read(self):
+        line = self._line()
+        kind, rest = line[:1], line[1:]
+        if kind == b"-":
+            raise RuntimeError(rest.decode())
+        if kind in (b"+", b":"):
+            return rest
+        if kind == b"$":
+            n = int(rest)
+            if n < 0:
+                return None
+            while len(self.buf) < n + 2:
+                self.buf += self.sock.recv(1 << 16)
+            data, self.buf = self.buf[:n], self.buf[n + 2:]
+            return data
+        if kind == b"*":
+            n = int(rest)
+            return [self._read() for _ in range(max(n, 0))]
+        raise RuntimeError(f"unexpected reply {line!r}")
+
+    def call(self, *args):
+        out = [b"*%d\r\n" % len(args)]
+        for a in args:
+            a = a.encode() if isinstance(a, str) else a
+            out.append(b"$%d\r\n%s\r\n" % (len(a), a))
+        self.sock.sendall(b"".join(out))
+        return self._read()
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def run(port, pid, empty, calls_per_batch, batches):
+    r = Resp(port)
+    r.call("FLUSHALL")
+    sha = r.call("SCRIPT", "LOAD", batch_script(empty)).decode()
+    seq = 0
+    before = cpu_seconds(pid)
+    for _ in range(batches):
+        keys, args = [], []
+        for _ in range(calls_per_batch):
+            seq += 1
+            call_id = f"bench-{seq}"
+            call_key = "cm:call:{%s}:presence" % call_id
+            for kind, k, a in (("o", [call_key, "cm:number:{+15550100}:oncall"],
+                                ["+15550100", "1700000000000", call_id]),
+                               ("a", [call_key, "cm:agent:{}"], ["", "1700000000001"]),
+                               ("e", [call_key], ["1700000000002", call_id])):
+                args += [kind, str(len(k)), str(len(a))] + a
+                keys += k
+        replies = r.call("EVALSHA", sha, str(len(keys)), *keys, *args)
+        if len(replies) != 3 * calls_per_batch:
+            sys.exit(f"expected {3 * calls_per_batch} replies, got {len(replies)}")
+    used = cpu_seconds(pid) - before
+    return used * 1e6 / (batches * calls_per_batch)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--calls-per-batch", type=int, default=25, help="25: an ingress's 50 ms at 500 calls/s")
+    ap.add_argument("--batches", type=int, default=2000)
+    args = ap.parse_args()
+    per_batch = min(max(args.calls_per_batch, 1), 200)
+    batches = min(max(args.batches, 1), 10000)
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="cm-presence-bench-") as tmp:
+        redis = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1",
+                                  "--save", "", "--appendonly", "no", "--dir", tmp],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.time() + 10
+            while True:
+                try:
+                    Resp(port).call("PING")
+                    break
+                except OSError:
+                    if time.time() > deadline:
+                        sys.exit("redis-server did not start")
+                    time.sleep(0.05)
+            full = run(port, redis.pid, False, per_batch, batches)
+            wrapper = run(port, redis.pid, True, per_batch, batches)
+        finally:
+            redis.terminate()
+            redis.wait(timeout=10)
+    print(f"{per_batch} calls per batch, {batches} batches, Redis CPU per call "
+          f"(offered + answered + ended, no agent):")
+    print(f"  batch script:                 {full:6.1f} us")
+    print(f"  same wrapper, empty bodies:   {wrapper:6.1f} us (round trip, arguments, wrapper)")
+    print(f"  the transitions themselves:   {full - wrapper:6.1f} us")
+
+
+if __name__ == "__main__":
+    main()
