@@ -176,7 +176,8 @@ Result<std::vector<uint8_t>> PresenceService::applyCallEvents(
     }
     metrics_.event(e.kind).Increment();
     if (!e.text) {
-      log_.debug("call_event", {{"call_id", e.call_id}, {"event_id", e.event_id}, {"kind", e.kind}});
+      log_.debug("call_event",
+                 {{"call_id", e.call_id}, {"event_id", e.event_id}, {"kind", e.kind}});
     }
   }
   if (!lines.empty()) redis_healthy_ = !failed;
