@@ -45,19 +45,10 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
 sys.path.insert(0, os.path.join(ROOT, "tests", "interop"))
 from cluster import Cluster, Sipp, free_port, uas, wait_until  # noqa: E402
 from kamailio_proc import Kamailio  # noqa: E402
+from proc_cpu import cpu_seconds  # noqa: E402
 
-TICKS = os.sysconf("SC_CLK_TCK")
 NUMBER = "+15550100"
 KAMAILIO_CFG = os.path.join(ROOT, "tools", "bench", "kamailio", "kamailio.cfg")
-
-
-def cpu_seconds(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / TICKS
-    except OSError:
-        return 0.0
 
 
 def context_switches(pid):

@@ -26,11 +26,11 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
 from cluster import free_port  # noqa: E402
+from proc_cpu import cpu_seconds  # noqa: E402
 
 LEDGER = os.path.join(ROOT, "services", "agent-presence", "presence_ledger.cpp")
 TRANSITIONS = [("o", "kOfferedLua"), ("r", "kRingingLua"), ("s", "kStopRingingLua"),
                ("a", "kAnsweredLua"), ("e", "kEndedLua")]
-TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def batch_script(empty_transitions):
@@ -96,12 +96,6 @@ class Resp:
             out.append(b"$%d\r\n%s\r\n" % (len(a), a))
         self.sock.sendall(b"".join(out))
         return self._read()
-
-
-def cpu_seconds(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
 
 
 def run(port, pid, empty, calls_per_batch, batches):
