@@ -9,7 +9,7 @@ namespace {
 
 // Each transition reads what it needs in one command and writes each key once: Redis's cost
 // for a script is mostly per redis.call (argument objects, command lookup, reply conversion),
-// not per field. 5,000 calls at 500/s: presence went from 18 to 10 calls per call.
+// not per field. A call answered on a plain phone went from 18 commands to 10.
 
 // KEYS: call, the number's on-call set. ARGV: number, at ms, call id. Records the call once; a
 // redelivered `offered` after `ended` must not put the call back on the number.
