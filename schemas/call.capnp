@@ -65,6 +65,17 @@ struct RouteDecision {
     reject @2 :Reject;
   }
   trace @3 :List(Text);       # every rule considered and why it matched or not
+  # How long the ingress may give this same decision to later calls to the same dialled text
+  # (empty path, same kind) instead of asking again; 0 = this call only. Non-zero only when the
+  # decision read nothing of the call but the number (no caller, time, presence or CRM).
+  reusableForMs @4 :UInt32;
+  configEpoch @5 :UInt64;     # the routing config it was made under (RoutingNotice.configEpoch)
+}
+
+struct RoutingNotice {
+  # router -> every ingress, published (ZeroMQ PUB) at each config change and once a second. An
+  # ingress reuses a kept decision only while its configEpoch is the one last announced.
+  configEpoch @0 :UInt64;
 }
 
 struct Leg {

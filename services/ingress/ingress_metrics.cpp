@@ -17,7 +17,13 @@ prometheus::Histogram& seconds(prometheus::Registry& r, const char* name, const 
 }  // namespace
 
 IngressMetrics::IngressMetrics(prometheus::Registry& registry)
-    : requests_family(prometheus::BuildCounter()
+    : route_decisions_family(
+          prometheus::BuildCounter()
+              .Name("callmesh_ingress_route_decisions_total")
+              .Help("Calls routed, by rule and source: router (asked for this call) or reused "
+                    "(kept for the number under the router's current config)")
+              .Register(registry)),
+      requests_family(prometheus::BuildCounter()
                           .Name("callmesh_ingress_sip_requests_total")
                           .Help("SIP requests received, by method")
                           .Register(registry)),
@@ -78,6 +84,20 @@ IngressMetrics::IngressMetrics(prometheus::Registry& registry)
   }
   for (int status : {486, 503}) rejected(status);  // over the cap; fail closed
   for (const char* reason : {"untrusted", "rate_limited", "banned"}) blocked(reason);
+}
+
+prometheus::Counter& IngressMetrics::routeDecision(bool reused, const std::string& rule) {
+  auto it = route_decisions_by_rule_.find(rule);
+  if (it == route_decisions_by_rule_.end()) {
+    const std::string& label = rule.empty() ? std::string("rejected") : rule;
+    it = route_decisions_by_rule_
+             .emplace(rule,
+                      std::make_pair(
+                          &route_decisions_family.Add({{"source", "router"}, {"rule", label}}),
+                          &route_decisions_family.Add({{"source", "reused"}, {"rule", label}})))
+             .first;
+  }
+  return reused ? *it->second.second : *it->second.first;
 }
 
 }  // namespace callmesh::ingress

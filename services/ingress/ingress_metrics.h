@@ -1,6 +1,8 @@
 #pragma once
 
 #include <string>
+#include <unordered_map>
+#include <utility>
 
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
@@ -41,6 +43,13 @@ struct IngressMetrics {
                                                 0.025, 0.05, 0.1, 0.25, 0.5, 1});
   }
 
+  // Calls routed, by where the decision came from ("router": asked for this call; "reused": a
+  // decision the router marked reusable, kept for the number, RouteCache) and by the rule that
+  // made it ("rejected" for a refusal). Rules are a small fixed set; the counters are looked up
+  // once per rule, not per call.
+  prometheus::Counter& routeDecision(bool reused, const std::string& rule);
+
+  prometheus::Family<prometheus::Counter>& route_decisions_family;
   prometheus::Family<prometheus::Counter>& requests_family;
   prometheus::Family<prometheus::Histogram>& peer_seconds_family;
   prometheus::Family<prometheus::Counter>& rejected_family;
@@ -59,6 +68,10 @@ struct IngressMetrics {
   prometheus::Gauge& held_slots;
   prometheus::Histogram& setup_seconds;      // INVITE received -> 200 relayed
   prometheus::Histogram& admission_seconds;  // INVITE received -> first branch sent
+
+ private:
+  std::unordered_map<std::string, std::pair<prometheus::Counter*, prometheus::Counter*>>
+      route_decisions_by_rule_;  // rule -> {router, reused}
 };
 
 }  // namespace callmesh::ingress

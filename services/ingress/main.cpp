@@ -23,14 +23,18 @@ int main(int argc, char** argv) {
   // Names the ingress may resolve: only those in its own configuration (peers, Redis). Ring
   // targets from the router join the list when they are used (SipProxy::sendBranch).
   ingress::allowNameResolution(
-      {ingress::hostOf(cfg.router.net.endpoint), ingress::hostOf(cfg.limiter.net.endpoint),
-       ingress::hostOf(cfg.presence.net.endpoint), ingress::hostOf(cfg.notification.net.endpoint),
-       cfg.redis.host, cfg.ingress.sip_host, cfg.ingress.record_route_host});
+      {ingress::hostOf(cfg.router.net.endpoint), ingress::hostOf(cfg.router.notices_endpoint),
+       ingress::hostOf(cfg.limiter.net.endpoint), ingress::hostOf(cfg.presence.net.endpoint),
+       ingress::hostOf(cfg.notification.net.endpoint), cfg.redis.host, cfg.ingress.sip_host,
+       cfg.ingress.record_route_host});
   auto registry = std::make_shared<prometheus::Registry>();
   ingress::IngressMetrics metrics(*registry);
   SystemClock clock;
-  ingress::ClusterPeers peers{cfg.router.net.endpoint, cfg.limiter.net.endpoint,
-                              cfg.presence.net.endpoint, cfg.notification.net.endpoint};
+  // Without notices (decision_reuse_ms: 0) every call asks the router.
+  ingress::ClusterPeers peers{
+      cfg.router.net.endpoint,
+      cfg.router.decision_reuse_ms > 0 ? cfg.router.notices_endpoint : std::string(),
+      cfg.limiter.net.endpoint, cfg.presence.net.endpoint, cfg.notification.net.endpoint};
   ingress::SipProxy proxy(cfg, peers, metrics, log, clock);
   if (auto st = proxy.start(); !st.ok()) {
     log.error("startup_failed", {{"error", st.error().describe()}});

@@ -169,6 +169,10 @@ SipProxy::SipProxy(const config::ClusterConfig& config, const ClusterPeers& peer
         zmq_context_, std::vector<std::string>{endpoint}, std::string(type), clock, options);
   };
   router_ = client(peers.router, transport::message_type::kRoute, ask);
+  if (!peers.router_notices.empty()) {
+    router_notices_ =
+        std::make_unique<transport::NoticeSubscriber>(zmq_context_, peers.router_notices);
+  }
   limiter_ = client(peers.limiter, transport::message_type::kLimiter, ask);
   limiter_background_ = client(peers.limiter, transport::message_type::kLimiter, background);
   presence_events_ = client(peers.presence, transport::message_type::kCallEvents, events);
@@ -560,6 +564,14 @@ void SipProxy::askLimiterAndRouter(Call* call, const sip_t* sip) {
           onLimiterReply(call_id, number, sent_ms, carried, std::move(r));
         });
   }
+  // A call that came back through us (non-empty path) is always loop-checked by the router.
+  if (call->path.empty()) {
+    if (auto kept = route_cache_.find(call->id.kind, call->id.dialed, clock_.steadyMs())) {
+      metrics_.routeDecision(true, kept->rule).Increment();
+      applyRoutePlan(call, *kept);
+      return;
+    }
+  }
   {
     capnp::MallocMessageBuilder mb;
     auto q = mb.initRoot<schema::RouteRequest>();
@@ -667,8 +679,7 @@ void SipProxy::onRouterReply(const std::string& call_id, Result<zmq::message_t> 
              schema::EndReason::INTERNAL_ERROR);
     return;
   }
-  auto decoded = codec::decode<schema::RouteDecision>(reply_frame->data(), reply_frame->size(),
-                                                      "RouteDecision");
+  auto decoded = decodeRoutePlan(reply_frame->data(), reply_frame->size());
   if (!decoded.ok()) {
     metrics_.peerErrors("router").Increment();
     log_.error("router_reply_invalid",
@@ -677,41 +688,44 @@ void SipProxy::onRouterReply(const std::string& call_id, Result<zmq::message_t> 
              schema::EndReason::INTERNAL_ERROR);
     return;
   }
-  auto d = decoded.value()->root();
+  metrics_.routeDecision(false, decoded->rule).Increment();
+  if (call->path.empty()) {
+    route_cache_.offer(call->id.kind, call->id.dialed, decoded.value(), clock_.steadyMs());
+  }
+  applyRoutePlan(call, decoded.value());
+}
+
+void SipProxy::applyRoutePlan(Call* call, const RoutePlan& plan) {
   call->route_decided = true;
-  if (d.isReject()) {
-    auto r = d.getReject();
-    std::string reason = r.getReason();
-    failCall(call, r.getStatus(), reason, schema::EndReason::REJECTED);
+  if (plan.reject) {
+    failCall(call, plan.reject_status, plan.reject_reason, schema::EndReason::REJECTED);
     return;
   }
-  auto plan = d.getRing();
-  for (auto step : plan.getSteps()) {
-    PlanStep ps;
-    ps.timeout_ms = step.getTimeoutMs() ? static_cast<int>(step.getTimeoutMs()) : 45000;
-    for (auto t : step.getTargets()) {
-      PlanTarget pt;
-      pt.uri = t.getUri();
-      pt.leg = LegInfo{pt.uri, t.getNumber(), t.getAgentId()};
-      pt.extension_digits = t.getExtensionDigits();
-      pt.caller_id_number = t.getCallerIdNumber();
-      pt.whisper = t.getWhisper();
-      pt.prevent_recording = t.getPreventRecording();
-      if (!pt.uri.empty()) ps.targets.push_back(std::move(pt));
-    }
-    if (!ps.targets.empty()) call->steps.push_back(std::move(ps));
-  }
-  call->final_status = plan.getFinalStatus();
-  call->final_reason = plan.getFinalReason();
-  call->rule = plan.getRule();
-  call->number = plan.getNumber();
-  call->max_duration_s = static_cast<int>(plan.getMaxDurationS());
-  call->source_tag = plan.getSourceTag();
+  call->steps = plan.steps;
+  call->final_status = plan.final_status;
+  call->final_reason = plan.final_reason;
+  call->rule = plan.rule;
+  call->number = plan.number;
+  call->max_duration_s = plan.max_duration_s;
+  call->source_tag = plan.source_tag;
   if (call->steps.empty()) {
     failCall(call, 480, "Temporarily Unavailable (no targets)", schema::EndReason::FAILED);
     return;
   }
   maybeStartRinging(call);
+}
+
+void SipProxy::readRouterNotices() {
+  if (!router_notices_) return;
+  auto notice = router_notices_->latest();
+  if (!notice) return;
+  auto decoded =
+      codec::decode<schema::RoutingNotice>(notice->data(), notice->size(), "RoutingNotice");
+  if (!decoded.ok()) {
+    log_.warn("router_notice_invalid", {{"error", decoded.error().describe()}});
+    return;
+  }
+  route_cache_.heard(decoded.value()->root().getConfigEpoch(), clock_.steadyMs());
 }
 
 void SipProxy::maybeStartRinging(Call* call) {
@@ -1324,6 +1338,7 @@ void SipProxy::onTick() {
     events_->flush();
   }
   flushReleases();
+  readRouterNotices();
   for (auto* c : {router_.get(), limiter_.get(), limiter_background_.get(), presence_events_.get(),
                   notification_events_.get()}) {
     if (c->pending() > 0) c->onTick();  // retries and expiries; no libzmq call unless it re-sends

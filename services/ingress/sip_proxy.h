@@ -16,11 +16,14 @@
 #include "services/ingress/call_event_publisher.h"
 #include "services/ingress/event_loop_step.h"
 #include "services/ingress/ingress_metrics.h"
+#include "services/ingress/route_cache.h"
+#include "services/ingress/route_plan.h"
 #include "services/ingress/sofia.h"
 #include "services/ingress/source_guard.h"
 #include "shared/base/clock.h"
 #include "shared/config/cluster_config.h"
 #include "shared/log/logger.h"
+#include "shared/transport/notice_channel.h"
 #include "shared/transport/request_client.h"
 #include "shared/transport/service_context.h"
 
@@ -29,24 +32,10 @@ namespace callmesh::ingress {
 // Where the ingress talks to the rest of the cluster.
 struct ClusterPeers {
   std::string router;
+  std::string router_notices;  // the router's RoutingNotice publisher
   std::string limiter;
   std::string presence;
   std::string notification;
-};
-
-// One ring target as the router decided it, with what the media gateway must do on that leg.
-struct PlanTarget {
-  std::string uri;
-  LegInfo leg;
-  std::string extension_digits;  // dialled after connect; `w` = half-second pause (seed 000)
-  std::string caller_id_number;  // presented as P-Asserted-Identity; empty = the caller's own
-  std::string whisper;
-  bool prevent_recording = false;
-};
-
-struct PlanStep {
-  std::vector<PlanTarget> targets;
-  int timeout_ms = 45000;
 };
 
 struct Call;
@@ -167,6 +156,8 @@ class SipProxy {
   void onLimiterReply(const std::string& call_id, const std::string& number, int64_t sent_ms,
                       const ReleaseBatch& carried, Result<zmq::message_t> reply);
   void onRouterReply(const std::string& call_id, Result<zmq::message_t> reply);
+  void applyRoutePlan(Call* call, const RoutePlan& plan);
+  void readRouterNotices();
   void maybeStartRinging(Call* call);
   void startStep(Call* call, size_t step);
   bool sendBranch(Call* call, size_t step, const PlanTarget& target);
@@ -213,6 +204,8 @@ class SipProxy {
 
   zmq::context_t zmq_context_ = transport::serviceContext();
   std::unique_ptr<transport::RequestClient> router_;
+  std::unique_ptr<transport::NoticeSubscriber> router_notices_;
+  RouteCache route_cache_;
   std::unique_ptr<transport::RequestClient> limiter_;
   // Acquires and releases share limiter_: ZeroMQ keeps order on one connection, so a release
   // is never overtaken by a later acquire, nor by a queued copy of its own retried acquire.

@@ -15,6 +15,7 @@
 #include "shared/runtime/process_signals.h"
 #include "shared/runtime/service_args.h"
 #include "shared/transport/envelope.h"
+#include "shared/transport/notice_channel.h"
 #include "shared/transport/poll_loop.h"
 #include "shared/transport/reply_server.h"
 #include "shared/transport/service_context.h"
@@ -26,6 +27,9 @@ namespace {
 constexpr int64_t kRedisRetryAfterMs = 1000;
 // How often the routing file is checked for changes (one stat) and a finished load is swapped in.
 constexpr int kReloadPollMs = 250;
+// How often the config epoch is announced when nothing changed (ingresses stop reusing decisions
+// after missing three).
+constexpr int kNoticeEveryMs = 1000;
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -50,8 +54,8 @@ int main(int argc, char** argv) {
   // seed 002: the caller ID last used with each contact, and each project's attempts.
   router::RedisOutboundHistory outbound(redis_client, redis_gate, metrics.outbound_history_errors);
   router::SystemRandomSource random;
-  router::RouterService service(settings.routing_file, metrics, log, presence, contacts, outbound,
-                                random);
+  router::RouterService service(settings.routing_file, settings.decision_reuse_ms, metrics, log,
+                                presence, contacts, outbound, random);
   if (auto st = service.loadInitial(); !st.ok()) {
     std::fprintf(stderr, "%s\n", st.error().describe().c_str());
     return 2;
@@ -72,11 +76,20 @@ int main(int argc, char** argv) {
   server.onError([&](std::string_view type, const Error& e) {
     log.warn("request_dropped", {{"type", type}, {"error", e.describe()}});
   });
+  // Ingresses reuse decisions that depend on the number alone only while the config epoch they
+  // were made under is the one announced here: at once after a reload, and every second for
+  // subscribers that joined late or lost a notice.
+  transport::NoticePublisher notices(context, settings.notices_bind);
+  auto announce = [&] { notices.publish(service.notice().asBytes()); };
   transport::PollLoop loop(clock);
   loop.addSocket(server.socket(), [&] { server.serveReady(); });
   // SIGHUP or a changed routing file: parsed off the loop thread, swapped in on a later tick.
-  loop.addTimer(kReloadPollMs, [&] { service.pollReload(signals.reload.exchange(false)); });
+  loop.addTimer(kReloadPollMs, [&] {
+    if (service.pollReload(signals.reload.exchange(false))) announce();
+  });
+  loop.addTimer(kNoticeEveryMs, announce);
   log.info("started", {{"bind", settings.net.bind},
+                       {"notices", settings.notices_bind},
                        {"admin", settings.net.admin},
                        {"routing_file", settings.routing_file}});
   loop.run(signals.stop);

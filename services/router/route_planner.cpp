@@ -28,26 +28,42 @@ void setReject(RouteOutcome& out, int status, std::string reason, std::string ru
 // Per-call state while the planner walks the routing chain.
 struct RoutePlanner::Walk {
   Walk(const CallQuery& c, RouteOutcome& o, std::string d)
-      : call(c), out(o), dialed(std::move(d)) {}
+      : out(o), dialed(std::move(d)), call_(c) {}
 
-  const CallQuery& call;
   RouteOutcome& out;
   std::string dialed;   // E.164
   std::string whisper;  // the tracking number's whisper, overridden per receiving number
   int depth = 0;
   bool nobody_ringable = false;  // the last group to ring had nobody available
 
+  // The call's own facts. Every read marks the outcome as this call's alone (not reusable by the
+  // ingress for the next call to the same number), so a rule that consults the caller, the
+  // clock, presence, the CRM or a queue's rotation can never be replayed for someone else:
+  // each of those lookups needs one of these facts first.
+  const std::string& callerText() { return use(call_.caller); }
+  const std::string& callerZip() { return use(call_.caller_zip); }
+  int64_t receivedAtMs() { return use(call_.received_at_ms); }
+  const std::string& project() { return use(call_.project); }
+  const std::string& lastOutcome() { return use(call_.last_outcome); }
   // The caller's E.164, empty when it does not parse. Parsed on first use: only contact lookups
   // and geo routers need it, and libphonenumber is most of a decision's time (tools/bench).
   const std::string& caller() {
     if (!caller_parsed_) {
       caller_parsed_ = true;
-      if (auto e164 = toE164(call.caller); e164.ok()) caller_ = std::move(e164.value());
+      if (auto e164 = toE164(callerText()); e164.ok()) caller_ = std::move(e164.value());
     }
+    out.depends_on_call = true;
     return caller_;
   }
 
  private:
+  template <typename T>
+  const T& use(const T& fact) {
+    out.depends_on_call = true;
+    return fact;
+  }
+
+  const CallQuery& call_;
   std::string caller_;
   bool caller_parsed_ = false;
 };
@@ -72,7 +88,9 @@ RouteOutcome RoutePlanner::decide(const CallQuery& call) const {
   Walk walk(call, out, dialed.value());
 
   // seed 003: a call that already passed through this number is looping between us and a line
-  // that forwards back; stop it instead of ringing forever.
+  // that forwards back; stop it instead of ringing forever. A call with a path is decided for
+  // itself: the next call to the number may come by another path.
+  if (!call.path.empty()) out.depends_on_call = true;
   for (const auto& hop : call.path) {
     bool same = hop == walk.dialed;
     if (!same) {
@@ -191,7 +209,7 @@ void RoutePlanner::ringAlone(const ReceivingNumber& rn, int timeout_ms,
   RouteOutcome& out = walk.out;
   if (rn.schedule) {
     const Schedule& schedule = config_.schedules.at(rn.schedule->schedule_id);
-    Schedule::Check check = schedule.check(walk.call.received_at_ms);
+    Schedule::Check check = schedule.check(walk.receivedAtMs());
     out.trace.push_back("receiving number " + rn.number + ": " + check.why);
     if (!check.open) {
       const Destination& closed = rn.schedule->when_closed;
@@ -245,7 +263,7 @@ PlannedTarget RoutePlanner::target(const ReceivingNumber& rn, bool alone, Walk& 
 void RoutePlanner::applyTaggingHours(const ReceivingNumber& rn, Walk& walk) const {
   if (!rn.tagging_hours) return;
   const Schedule& schedule = config_.schedules.at(rn.tagging_hours->schedule_id);
-  Schedule::Check check = schedule.check(walk.call.received_at_ms);
+  Schedule::Check check = schedule.check(walk.receivedAtMs());
   walk.out.trace.push_back("receiving number " + rn.number + " tagging hours: " + check.why);
   int limit = rn.tagging_hours->after_hours_max_duration_s;
   if (!check.open && limit > 0) {
@@ -286,7 +304,7 @@ void RoutePlanner::ringDestination(const Destination& d, Walk& walk) const {
       return;
     case Destination::Kind::GeoRouter: {
       const GeoRouter& geo = config_.geo_routers.at(d.ref);
-      GeoChoice choice = chooseByCallerLocation(geo, walk.call.caller_zip, walk.caller());
+      GeoChoice choice = chooseByCallerLocation(geo, walk.callerZip(), walk.caller());
       out.trace.push_back(choice.why);
       if (choice.matched) {
         ringAlone(config_.receiving_numbers.at(choice.receiving_number), kDefaultRingTimeoutMs,
@@ -304,8 +322,7 @@ void RoutePlanner::ringDestination(const Destination& d, Walk& walk) const {
 
 void RoutePlanner::ringQueue(const Queue& queue, Walk& walk) const {
   RouteOutcome& out = walk.out;
-  QueueRing ring =
-      planQueueRing(queue, config_.agents, presence_, cursors_, walk.call.received_at_ms);
+  QueueRing ring = planQueueRing(queue, config_.agents, presence_, cursors_, walk.receivedAtMs());
   out.trace.insert(out.trace.end(), ring.trace.begin(), ring.trace.end());
   for (const auto& group : ring.groups) {
     PlannedStep step{{}, queue.ring_timeout_ms};
@@ -350,7 +367,7 @@ bool RoutePlanner::ringAgent(const std::string& agent_id, int timeout_ms, Walk& 
 std::vector<Contact> RoutePlanner::knownContacts(Walk& walk) const {
   const std::string& caller = walk.caller();
   if (caller.empty()) {
-    walk.out.trace.push_back("caller '" + walk.call.caller + "' has no usable number: unknown");
+    walk.out.trace.push_back("caller '" + walk.callerText() + "' has no usable number: unknown");
     return {};
   }
   auto found = contacts_.contactsWithNumber(caller);
@@ -382,7 +399,7 @@ void RoutePlanner::planCompanyNumber(const CompanyNumber& company, Walk& walk) c
     out.trace.push_back("primary agent cannot be rung; routing as an unknown caller");
   }
   // seed 004: unknown callers: custom rules by active hours first, then the default.
-  LocalTime local = company.zone->toLocal(walk.call.received_at_ms);
+  LocalTime local = company.zone->toLocal(walk.receivedAtMs());
   std::string at = local.describe() + " " + company.zone->name();
   for (const auto& rule : company.rules) {
     if (!rule.active_hours.contains(local)) {
@@ -411,7 +428,7 @@ bool RoutePlanner::ringUnknownCallerRoute(const UnknownCallerRoute& route, int t
       PlannedStep step{{}, timeout_ms};
       for (const auto& id : route.agent_ids) {
         const Agent& a = config_.agents.at(id);
-        if (auto why = whyNotRingable(a, presence_.status(id), walk.call.received_at_ms)) {
+        if (auto why = whyNotRingable(a, presence_.status(id), walk.receivedAtMs())) {
           out.trace.push_back("blast: skip " + *why);
           continue;
         }
@@ -479,7 +496,7 @@ void RoutePlanner::planCrmNumber(const CrmNumber& crm, Walk& walk) const {
 
 const Agent* RoutePlanner::callingAgent(Walk& walk) const {
   // A device registered as the agent (From: sip:alice@...) or calling from the agent's number.
-  if (auto it = config_.agents.find(walk.call.caller); it != config_.agents.end()) {
+  if (auto it = config_.agents.find(walk.callerText()); it != config_.agents.end()) {
     return &it->second;
   }
   if (config_.agents_by_number.empty()) return nullptr;
@@ -494,8 +511,7 @@ bool RoutePlanner::planOutbound(Walk& walk) const {
   RouteOutcome& out = walk.out;
   out.trace.push_back(walk.dialed + " is not one of our numbers and the caller is agent " +
                       agent->id + ": outbound call");
-  const std::string& project_id =
-      walk.call.project.empty() ? agent->outbound_project : walk.call.project;
+  const std::string& project_id = walk.project().empty() ? agent->outbound_project : walk.project();
   auto it = config_.projects.find(project_id);
   if (it == config_.projects.end()) {
     std::string why = project_id.empty() ? "agent " + agent->id + " has no outbound project"
@@ -506,7 +522,7 @@ bool RoutePlanner::planOutbound(Walk& walk) const {
   }
   const OutboundProject& project = it->second;
   out.trace.push_back("project " + project.id +
-                      (walk.call.project.empty() ? " (the agent's)" : " (named by the call)"));
+                      (walk.project().empty() ? " (the agent's)" : " (named by the call)"));
   ContactHistory history;
   if (auto read = outbound_.read(walk.dialed, project.id); read.ok()) {
     history = std::move(read.value());
@@ -514,13 +530,13 @@ bool RoutePlanner::planOutbound(Walk& walk) const {
     out.trace.push_back("outbound history of " + walk.dialed +
                         " unavailable (treated as a first call): " + read.error().describe());
   }
-  OutboundCall call{walk.dialed, agent->id, agent->outbound_number, walk.call.last_outcome};
+  OutboundCall call{walk.dialed, agent->id, agent->outbound_number, walk.lastOutcome()};
   CallerIdChoice choice =
       chooseOutboundCallerId(project, call, history, config_.outbound_numbers, random_);
   out.trace.insert(out.trace.end(), choice.trace.begin(), choice.trace.end());
   // Remembered as decided: the router does not see the call's end. A lost write only means the
   // next call to the contact is chosen as if this one had not happened.
-  OutboundAttempt attempt{choice.number, choice.used, walk.call.received_at_ms};
+  OutboundAttempt attempt{choice.number, choice.used, walk.receivedAtMs()};
   if (auto st = outbound_.record(walk.dialed, project.id, attempt); !st.ok()) {
     out.trace.push_back("caller ID not remembered for " + walk.dialed + ": " +
                         st.error().describe());

@@ -61,6 +61,11 @@ struct RouteOutcome {
   std::string rule;                // which rule produced it (bounded set: a metrics label)
   std::string number;              // the configured number the call matched
   std::vector<std::string> trace;  // every rule considered and why it matched or not
+  // The decision read something of this call beyond the number dialled (caller, ZIP, time, path,
+  // presence, CRM, outbound history, a queue's rotation). When false, every call to the same
+  // dialled text with an empty path gets this same outcome under the same config, so the ingress
+  // may reuse it (RouteDecision.reusableForMs).
+  bool depends_on_call = false;
 };
 
 // Pure routing logic over a RoutingConfig snapshot. Presence, the CRM and the outbound history are

@@ -404,3 +404,108 @@ TEST(RoutePlanner, InboundNumbersAreTheirOwnNormalForm) {
 
 }  // namespace
 }  // namespace callmesh::router
+
+namespace callmesh::router {
+namespace {
+
+// Everything a ring plan tells the ingress, so two decisions can be compared whole.
+std::string everyDetail(const RouteOutcome& out) {
+  std::string s = summarize(out) + " rule=" + out.rule + " number=" + out.number +
+                  " final=" + out.final_reason + " max=" + std::to_string(out.max_duration_s) +
+                  " tag=" + out.source_tag + " reason=" + out.reason;
+  for (const auto& step : out.steps) {
+    for (const auto& t : step.targets) {
+      s += " [" + t.uri + " " + t.number + " " + t.agent_id + " " + t.extension_digits + " " +
+           t.caller_id_number + " " + t.whisper + " " + (t.prevent_recording ? "norec" : "rec") +
+           "]";
+    }
+  }
+  return s;
+}
+
+// The dialled texts of every_rule.yaml, one per kind of rule, plus texts that are not ours.
+const std::vector<std::string>& everyDialledNumber() {
+  static const std::vector<std::string> numbers = [] {
+    std::vector<std::string> all;
+    for (const auto& [n, _] : everyRule().tracking_numbers) all.push_back(n);
+    for (const auto& [n, _] : everyRule().company_numbers) all.push_back(n);
+    for (const auto& [n, _] : everyRule().crm_numbers) all.push_back(n);
+    all.insert(all.end(), {"+1 (800) 555-0006", "+18005559999", "+16465550100", "alice"});
+    return all;
+  }();
+  return numbers;
+}
+
+// Other calls to the same number: other callers (unknown, known with an owner, an agent, a
+// withheld number), ZIPs, instants (open, closed, holiday, evening) and presence.
+struct OtherCall {
+  std::string caller;
+  std::string zip;
+  const char* when;
+  bool everyone_busy;
+  bool caller_is_a_lead;
+};
+const std::vector<OtherCall> kOtherCalls = {
+    {kCaller, "", kSunday10, false, false},
+    {kCaller, "94105", kThanksgiving, true, true},
+    {"+14155550123", "10001", kMonday1830, false, false},
+    {"alice", "", kMonday1730, false, false},
+    {"+1 212 555 0102", "", kMonday10, true, false},
+    {"anonymous", "", kMonday10, false, true},
+};
+
+// Reuse by the ingress (RouteDecision.reusableForMs) rests on this: a decision the planner says
+// read nothing of the call is the decision every other call to that dialled text gets, whoever
+// calls, from wherever, whenever, whoever is busy.
+TEST(RoutePlanner, ADecisionThatReadNothingOfTheCallIsTheSameForEveryCaller) {
+  int reusable = 0;
+  for (const auto& dialed : everyDialledNumber()) {
+    World first;
+    RouteOutcome out = first.planner.decide(call(dialed, kMonday10));
+    if (out.depends_on_call) continue;
+    ++reusable;
+    for (const auto& other : kOtherCalls) {
+      World w;
+      if (other.everyone_busy) {
+        for (const auto& [id, _] : everyRule().agents) w.presence.set(id, AgentPresence::Busy);
+      }
+      if (other.caller_is_a_lead) w.contacts.add(kCallerE164, Contact{"lead-1", "bob", 1});
+      RouteOutcome again = w.planner.decide(call(dialed, other.when, other.caller, other.zip));
+      EXPECT_EQ(everyDetail(again), everyDetail(out)) << dialed << " called by " << other.caller;
+      EXPECT_FALSE(again.depends_on_call) << dialed;
+    }
+  }
+  EXPECT_GE(reusable, 2) << "some rules must depend on the number alone";
+}
+
+// seed 000 / 001 / 002 / 003 / 004: what each rule reads, so what the ingress may not reuse.
+TEST(RoutePlanner, RulesThatReadTheCallAreNeverReusable) {
+  struct Row {
+    const char* why;
+    CallQuery query;
+    bool depends;
+  };
+  CallQuery looped = call("+18005550006", kMonday10);
+  looped.path = {"+18005550099"};
+  const std::vector<Row> rows = {
+      {"000: direct forward without schedule", call("+18005550006", kMonday10), false},
+      {"000: receiving number with a schedule reads the clock", call("+18005550001", kMonday10),
+       true},
+      {"000: geo router reads the caller and ZIP", call("+18005550004", kMonday10), true},
+      {"000: queue reads presence and the rotation", call("+18005550005", kMonday10), true},
+      {"001: CRM number reads the lead's owner", call("+18005550100", kMonday10), true},
+      {"002: a number not ours asks whether the caller is an agent calling out",
+       call("+16465550100", kMonday10), true},
+      {"003: a call with a path was loop-checked against it", looped, true},
+      {"004: company number reads contacts and active hours", call("+18005550200", kMonday10),
+       true},
+      {"a dialled text that is no number", call("alice", kMonday10), false},
+  };
+  for (const auto& row : rows) {
+    World w;
+    EXPECT_EQ(w.planner.decide(row.query).depends_on_call, row.depends) << row.why;
+  }
+}
+
+}  // namespace
+}  // namespace callmesh::router

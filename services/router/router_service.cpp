@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <chrono>
 #include <utility>
 
@@ -12,10 +13,12 @@
 
 namespace callmesh::router {
 
-RouterService::RouterService(std::string routing_file, RouterMetrics& metrics, Logger& log,
-                             const AgentAvailability& presence, const ContactDirectory& contacts,
-                             OutboundHistory& outbound, RandomSource& random)
+RouterService::RouterService(std::string routing_file, int decision_reuse_ms,
+                             RouterMetrics& metrics, Logger& log, const AgentAvailability& presence,
+                             const ContactDirectory& contacts, OutboundHistory& outbound,
+                             RandomSource& random)
     : routing_file_(std::move(routing_file)),
+      decision_reuse_ms_(static_cast<uint32_t>(std::max(decision_reuse_ms, 0))),
       metrics_(metrics),
       log_(log),
       presence_(presence),
@@ -83,6 +86,12 @@ bool RouterService::apply(Result<RoutingConfig> loaded) {
   return true;
 }
 
+kj::Array<capnp::word> RouterService::notice() const {
+  capnp::MallocMessageBuilder mb;
+  mb.initRoot<schema::RoutingNotice>().setConfigEpoch(configEpoch());
+  return codec::encode(mb);
+}
+
 Result<std::vector<uint8_t>> RouterService::handle(const zmq::message_t& payload) {
   auto started = std::chrono::steady_clock::now();
   auto decoded =
@@ -139,6 +148,8 @@ Result<std::vector<uint8_t>> RouterService::handle(const zmq::message_t& payload
     plan.setRule(out.rule);
     plan.setNumber(out.number);
   }
+  d.setConfigEpoch(cfg->content_hash);
+  if (!out.depends_on_call) d.setReusableForMs(decision_reuse_ms_);
   auto trace = d.initTrace(static_cast<unsigned>(out.trace.size()));
   for (size_t i = 0; i < out.trace.size(); ++i) trace.set(static_cast<unsigned>(i), out.trace[i]);
 

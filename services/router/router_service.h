@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include <capnp/common.h>
+#include <kj/array.h>
 #include <zmq.hpp>
 
 #include "services/router/agent_availability.h"
@@ -23,11 +25,12 @@ namespace callmesh::router {
 
 // Wiring between RouteRequest frames and the RoutePlanner, plus config reload.
 // Owned by the router's loop thread. `presence`, `contacts`, `outbound` (seed 002's per-contact
-// caller-ID history) and `random` are borrowed and must outlive it.
+// caller-ID history) and `random` are borrowed and must outlive it. A decision that read nothing
+// of the call but the dialled number is marked reusable for `decision_reuse_ms` (0 = never).
 class RouterService {
  public:
-  RouterService(std::string routing_file, RouterMetrics& metrics, Logger& log,
-                const AgentAvailability& presence, const ContactDirectory& contacts,
+  RouterService(std::string routing_file, int decision_reuse_ms, RouterMetrics& metrics,
+                Logger& log, const AgentAvailability& presence, const ContactDirectory& contacts,
                 OutboundHistory& outbound, RandomSource& random);
 
   // Loads the routing file at startup; an error here is fatal for the process.
@@ -47,6 +50,11 @@ class RouterService {
 
   Result<std::vector<uint8_t>> handle(const zmq::message_t& payload);
   const RoutingConfig& config() const { return *config_; }
+  // The running config's identity, announced to ingresses (RoutingNotice) and stamped on every
+  // decision: the same routing file gives the same epoch in every replica.
+  uint64_t configEpoch() const { return config_->content_hash; }
+  // The RoutingNotice announcing configEpoch(), ready to publish.
+  kj::Array<capnp::word> notice() const;
 
  private:
   // What stat(2) reports for the routing file, following symlinks; all zero when it is missing.
@@ -62,6 +70,7 @@ class RouterService {
   bool apply(Result<RoutingConfig> loaded);
 
   std::string routing_file_;
+  uint32_t decision_reuse_ms_;
   RouterMetrics& metrics_;
   Logger& log_;
   const AgentAvailability& presence_;

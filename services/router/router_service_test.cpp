@@ -44,8 +44,8 @@ class RouterServiceTest : public ::testing::Test {
   void TearDown() override { fs::remove_all(dir_); }
 
   RouterService& service(const fs::path& file) {
-    service_ = std::make_unique<RouterService>(file.string(), metrics_, log_, presence_, contacts_,
-                                               outbound_, random_);
+    service_ = std::make_unique<RouterService>(file.string(), 10000, metrics_, log_, presence_,
+                                               contacts_, outbound_, random_);
     return *service_;
   }
 

@@ -956,6 +956,9 @@ Result<RoutingConfig> parseRoutingConfig(const std::string& yaml_text, const std
   RoutingConfigParser parser(errors, zoneinfo_dir);
   RoutingConfig cfg = parser.parse(root, file_name);
   if (!errors.empty()) return errors.toError();
+  uint64_t hash = 14695981039346656037ull;
+  for (unsigned char c : yaml_text) hash = (hash ^ c) * 1099511628211ull;
+  cfg.content_hash = hash == 0 ? 1 : hash;
   return cfg;
 }
 

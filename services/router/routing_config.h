@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
@@ -226,6 +227,9 @@ inline constexpr size_t kMaxCompanyRules = 10;
 // a new one.
 struct RoutingConfig {
   std::string source_file;
+  // FNV-1a of the file's bytes, never 0: the same file gives the same value in every router
+  // replica, so an ingress can tell whether a decision it kept still matches the routers' config.
+  uint64_t content_hash = 0;
   std::string pstn_gateway;  // host[:port] that reaches any E.164 number; "" = none
   std::map<std::string, Location> locations;
   std::map<std::string, Schedule> schedules;

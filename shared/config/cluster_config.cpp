@@ -187,6 +187,16 @@ Result<ClusterConfig> parseClusterConfig(const std::string& yaml_text,
     auto file = m.requiredString("routing_file");
     if (file) cfg.router.routing_file = resolveRelative(file_name, *file);
     cfg.router.log_level = m.string("log_level", "info");
+    auto& r = cfg.router;
+    r.notices_bind = m.string("notices_bind", r.notices_bind);
+    r.notices_endpoint = m.string("notices_endpoint", r.notices_bind);
+    if (!looksLikeZmqEndpoint(r.notices_bind))
+      m.error("notices_bind", "must be a ZeroMQ endpoint like tcp://127.0.0.1:7005");
+    // An endpoint that only copied a bad bind is the bind's mistake, reported once.
+    if (!looksLikeZmqEndpoint(r.notices_endpoint) && r.notices_endpoint != r.notices_bind)
+      m.error("notices_endpoint", "must be a ZeroMQ endpoint like tcp://127.0.0.1:7005");
+    r.decision_reuse_ms =
+        static_cast<int>(m.integer("decision_reuse_ms", r.decision_reuse_ms, 0, 600000));
     m.finish();
   }
   {

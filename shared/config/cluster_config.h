@@ -66,6 +66,12 @@ struct RouterSettings {
   ServiceEndpoints net;
   std::string routing_file;  // absolute after loading
   std::string log_level = "info";
+  // Where the router publishes its config epoch (RoutingNotice) and where ingresses subscribe.
+  std::string notices_bind = "tcp://127.0.0.1:7005";
+  std::string notices_endpoint;  // defaults to notices_bind
+  // How long an ingress may reuse a decision that read nothing of the call but the dialled number
+  // for later calls to it; 0 = ask the router for every call.
+  int decision_reuse_ms = 10000;
 };
 
 // One weekly working-hours range of an agent, in the agent's UTC offset.

@@ -47,6 +47,26 @@ TEST(ClusterConfig, EventFlushIntervalIsBounded) {
             "c.yaml:4: ingress.event_flush_ms: must be between 10 and 1000 (got 5000)");
 }
 
+TEST(ClusterConfig, RouterNoticesAndDecisionReuse) {
+  auto defaults = parseClusterConfig("router:\n  routing_file: r.yaml\n", "c.yaml");
+  ASSERT_TRUE(defaults.ok()) << defaults.error().describe();
+  EXPECT_EQ(defaults->router.notices_bind, "tcp://127.0.0.1:7005");
+  EXPECT_EQ(defaults->router.notices_endpoint, "tcp://127.0.0.1:7005");  // defaults to bind
+  EXPECT_EQ(defaults->router.decision_reuse_ms, 10000);
+  auto set = parseClusterConfig(
+      "router:\n  routing_file: r.yaml\n  notices_bind: tcp://0.0.0.0:7005\n"
+      "  notices_endpoint: tcp://callmesh-router:7005\n  decision_reuse_ms: 0\n",
+      "c.yaml");
+  ASSERT_TRUE(set.ok()) << set.error().describe();
+  EXPECT_EQ(set->router.notices_endpoint, "tcp://callmesh-router:7005");
+  EXPECT_EQ(set->router.decision_reuse_ms, 0);
+  auto bad = parseClusterConfig("router:\n  routing_file: r.yaml\n  notices_bind: 127.0.0.1:7005\n",
+                                "c.yaml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().message,
+            "c.yaml:3: router.notices_bind: must be a ZeroMQ endpoint like tcp://127.0.0.1:7005");
+}
+
 TEST(ClusterConfig, UnknownKeyNamesFileLineAndKey) {
   auto cfg = parseClusterConfig("router:\n  routing_file: r.yaml\n  bnid: tcp://x:1\n", "c.yaml");
   ASSERT_FALSE(cfg.ok());

@@ -4,8 +4,11 @@
 #include <gtest/gtest.h>
 #include <algorithm>
 #include <fstream>
+#include <optional>
+#include <string>
 #include <thread>
 
+#include "shared/transport/notice_channel.h"
 #include "shared/transport/poll_loop.h"
 #include "shared/transport/reply_server.h"
 #include "shared/transport/request_client.h"
@@ -146,6 +149,49 @@ TEST(Transport, AThrowingReplyHandlerIsCountedNotPropagated) {
                  [](Result<zmq::message_t>) { throw std::runtime_error("bad reply"); });
   pump(client, &server, [&] { return client.stats().handler_exceptions > 0; });
   EXPECT_EQ(client.stats().handler_exceptions, 1u);
+}
+
+kj::ArrayPtr<const kj::byte> view(const std::string& s) {
+  return {reinterpret_cast<const kj::byte*>(s.data()), s.size()};
+}
+
+// Publishes `text` until the subscriber has one (a SUB joining late misses earlier notices, which
+// is why senders repeat theirs), boundedly; returns what it read.
+std::optional<std::string> publishUntilHeard(NoticePublisher& pub, NoticeSubscriber& sub,
+                                             const std::string& text) {
+  for (int i = 0; i < 200; ++i) {
+    pub.publish(view(text));
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    if (auto m = sub.latest()) return textOf(*m);
+  }
+  return std::nullopt;
+}
+
+TEST(NoticeChannel, ASubscriberReadsOnlyTheNewestNotice) {
+  zmq::context_t ctx(1);
+  NoticePublisher pub(ctx, "tcp://127.0.0.1:0");
+  NoticeSubscriber sub(ctx, pub.boundEndpoint());
+  EXPECT_EQ(publishUntilHeard(pub, sub, "epoch 1"), "epoch 1");
+  EXPECT_FALSE(sub.latest().has_value());  // nothing new: no stale repeat
+  // Three notices while the subscriber was busy: it sees the state as it is now.
+  pub.publish(view("epoch 2"));
+  pub.publish(view("epoch 3"));
+  pub.publish(view("epoch 4"));
+  std::optional<std::string> seen;
+  for (int i = 0; i < 200 && seen != "epoch 4"; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    if (auto m = sub.latest()) seen = textOf(*m);
+  }
+  EXPECT_EQ(seen, "epoch 4");
+  EXPECT_FALSE(sub.latest().has_value());
+}
+
+TEST(NoticeChannel, APublisherWithoutSubscribersNeverBlocks) {
+  zmq::context_t ctx(1);
+  NoticePublisher pub(ctx, "tcp://127.0.0.1:0");
+  for (int i = 0; i < 10000; ++i) pub.publish(view("epoch"));  // returns: nobody listens
+  NoticeSubscriber sub(ctx, pub.boundEndpoint());
+  EXPECT_EQ(publishUntilHeard(pub, sub, "after"), "after");
 }
 
 }  // namespace

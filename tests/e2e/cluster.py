@@ -72,11 +72,12 @@ def wait_until(predicate, timeout, interval=0.05, what="condition"):
 
 
 class Cluster:
-    def __init__(self, routing_yaml, cap=50, lease_ms=30000, extra_caps=None, ingress_extra="", zmq="tcp"):
+    def __init__(self, routing_yaml, cap=50, lease_ms=30000, extra_caps=None, ingress_extra="", zmq="tcp",
+                 router_extra=""):
         self.dir = tempfile.mkdtemp(prefix="callmesh-e2e-")
         self.procs = {}
         self.ports = {name: free_port() for name in ["redis", "sip", "router", "limiter", "presence",
-                                                     "notification", "a_ingress", "a_router", "a_limiter",
+                                                     "notification", "router_notices", "a_ingress", "a_router", "a_limiter",
                                                      "a_presence", "a_notification"]}
         caps = "".join(f'\n    "{n}": {c}' for n, c in (extra_caps or {}).items()) or " {}"
         p = self.ports
@@ -98,9 +99,10 @@ ingress:
   lease_renew_ms: {max(100, lease_ms // 3)}
 {ingress_extra}router:
   bind: {bind('router')}
+  notices_bind: {bind('router_notices')}
   admin: 127.0.0.1:{p['a_router']}
   routing_file: routing.yaml
-concurrency_limiter:
+{router_extra}concurrency_limiter:
   bind: {bind('limiter')}
   admin: 127.0.0.1:{p['a_limiter']}
   default_cap: {cap}

@@ -411,6 +411,46 @@ class ConfigReload(RouterRulesTest):
         self.assertEqual(self.cluster.metric("router", "callmesh_router_config_reloads_total", 'result="rejected"'), 1)
         self.assertEqual(self.cluster.procs["router"].poll(), None)
 
+    def routes(self, source):
+        """Calls the ingress routed with a decision from `source` (router / reused), every rule."""
+        _, body = self.cluster.http("ingress", "/metrics")
+        return sum(float(m.group(1)) for m in re.finditer(
+            r'^callmesh_ingress_route_decisions_total\{[^}]*source="' + source + r'"[^}]*\} (\S+)$', body, re.M))
+
+    def test_a_number_routed_by_the_number_alone_is_decided_once_and_a_reload_reaches_the_next_call(self):
+        """README "Decision reuse": a tracking number that forwards to one receiving number without
+        schedule depends on nothing but the number, so the ingress keeps the router's decision for
+        the number and gives it to the next calls. A reload announces a new config epoch at once:
+        the first call after it is decided by the router again, under the new file."""
+        old_port, new_port = free_port(), free_port()
+        self.start(self.routing(old_port))
+        old_phone = self.phone("uas_answer.xml", old_port, "old")
+        new_phone = self.phone("uas_answer.xml", new_port, "new")
+        # The ingress keeps decisions only once it has heard the router's epoch (announced every
+        # second): call until one call is served by a kept decision, boundedly.
+        for i in range(8):
+            caller = self.call("+15550100", f"before_{i}")
+            self.assertEqual(caller.wait(timeout=20), 0, caller.out_file)
+            if self.routes("reused") >= 1:
+                break
+        made = i + 1
+        self.assertEqual(self.routes("reused"), 1, "no call was given a kept decision")
+        self.assertEqual(self.routes("router"), made - 1)
+        self.assertEqual(self.decisions("direct_forward"), made - 1)  # the router saw only those
+        self.assertEqual(old_phone.count("answered"), made)
+
+        self.replace_routing(self.routing(new_port, "+15550202"))
+        self.cluster.procs["router"].send_signal(signal.SIGHUP)
+        wait_until(lambda: "config_reloaded" in self.cluster.log("router"), 5, what="config_reloaded")
+        caller = self.call("+15550100", "after_reload")
+        self.assert_answered_by(caller, new_phone)
+        self.assertEqual(self.routes("router"), made)  # asked again: the kept decision was dropped
+        self.assertEqual(old_phone.count("answered"), made)
+        caller = self.call("+15550100", "after_reload_again")
+        self.assertEqual(caller.wait(timeout=20), 0, caller.out_file)
+        self.assertEqual(new_phone.count("answered"), 2)
+        self.assertEqual(self.routes("reused"), 2)  # the new decision is kept in turn
+
     def test_a_changed_file_is_picked_up_without_a_signal(self):
         """README "Configuration": the router also notices the file changed (it stats the path,
         through symlinks such as a Kubernetes ConfigMap's ..data) every 250 ms."""

@@ -39,6 +39,9 @@ SERVICES = {
     "agent-presence": (7003, 9463),
     "notification": (7004, 9464),
 }
+# More ZeroMQ ports, held to the same rules: the router publishes its config epoch (RoutingNotice)
+# to the ingresses, which reuse decisions under it.
+EXTRA_ZMQ_PORTS = {"router": [7005]}
 AUTOSCALED = ["ingress", "router", "concurrency-limiter", "agent-presence", "notification"]
 # Who may reach a ZeroMQ port besides the ingress: notification's API asks agent-presence.
 ZMQ_CLIENTS = {"agent-presence": ["ingress", "notification"]}
@@ -432,6 +435,7 @@ class TreeChecker:
             wanted = {(admin, "TCP")}
             if zmq is not None:
                 wanted.add((zmq, "TCP"))
+            wanted |= {(port, "TCP") for port in EXTRA_ZMQ_PORTS.get(svc, [])}
             if svc == "ingress":
                 wanted |= {(SIP_PORT, "UDP"), (SIP_PORT, "TCP")}
             missing = sorted(wanted - service_ports(service))
@@ -546,11 +550,11 @@ class TreeChecker:
             client_labels = [ingress_labels] + [
                 pod_labels(self.find("Deployment", f"callmesh-{c}") or {})
                 for c in ZMQ_CLIENTS.get(svc, []) if c != "ingress"]
-            for p in policies:
+            for p, port in ((p, port) for p in policies for port in [zmq] + EXTRA_ZMQ_PORTS.get(svc, [])):
                 if not selector_matches(p.get("spec", {}).get("podSelector"), labels):
                     continue
                 for rule in p.get("spec", {}).get("ingress") or []:
-                    if not rule_opens_port(rule, zmq):
+                    if not rule_opens_port(rule, port):
                         continue
                     for peer in rule.get("from") or [{}]:
                         pod_sel = peer.get("podSelector")
@@ -559,7 +563,7 @@ class TreeChecker:
                                   and pod_sel != {} and any(selector_matches(pod_sel, c) for c in client_labels)
                                   and not selector_matches(pod_sel, labels)))
                         self.check("network-policy", ok,
-                                   f"NetworkPolicy {name_of(p)} opens ZeroMQ port {zmq} of callmesh-{svc} "
+                                   f"NetworkPolicy {name_of(p)} opens ZeroMQ port {port} of callmesh-{svc} "
                                    f"to {peer or 'everyone'}, not only to the ingress")
 
 

@@ -157,21 +157,27 @@ class PrometheusE2E(unittest.TestCase):
         self.wait_value("sum(callmesh_concurrency_limiter_released_total)", N_CALLS)
         self.wait_value(f'max(callmesh_concurrency_limiter_cap_calls{{number="{TRACKING}"}})', CAP)
         self.wait_value('max(callmesh_concurrency_limiter_cap_calls{number="other"})', 50)
-        self.wait_value("sum(callmesh_router_decisions_total)", N_CALLS)  # the router's next scrape
+        # Every call was routed by rule direct_forward: decided by the router, or given the
+        # decision the ingress kept for the number (it depends on the number alone).
+        self.wait_value("sum(callmesh_ingress_route_decisions_total)", N_CALLS)
+        routed = {(m["rule"], m["source"]): v for m, v in
+                  self.prom.query("sum by (rule, source) (callmesh_ingress_route_decisions_total)")}
+        self.assertEqual({rule for rule, _ in routed}, {"direct_forward"}, routed)
+        asked = routed.get(("direct_forward", "router"), 0)
+        self.assertGreaterEqual(asked, 1, routed)
+        self.wait_value("sum(callmesh_router_decisions_total)", asked)  # the router's next scrape
         decisions = {(m["rule"], m["outcome"]): v for m, v in
                      self.prom.query("sum by (rule, outcome) (callmesh_router_decisions_total)")}
-        self.assertEqual(sum(decisions.values()), N_CALLS, decisions)
-        self.assertEqual(len(decisions), 1, decisions)
-        self.assertEqual(list(decisions)[0][1], "ring", decisions)
+        self.assertEqual(decisions, {("direct_forward", "ring"): asked}, decisions)
         self.wait_value('sum(callmesh_ingress_sip_requests_total{method="INVITE"})', N_CALLS)
         self.wait_value('sum(callmesh_ingress_sip_requests_total{method="BYE"})', N_CALLS)
         # Durations: one observation per call; ZeroMQ latency per peer; Redis per service.
         self.wait_value("sum(callmesh_ingress_admission_duration_seconds_count)", N_CALLS)
         self.wait_value("sum(callmesh_ingress_call_setup_duration_seconds_count)", N_CALLS)
-        for peer in ("limiter", "router"):
-            self.wait_value(f'sum(callmesh_ingress_peer_request_duration_seconds_count{{peer="{peer}"}})', N_CALLS)
+        for peer, requests in (("limiter", N_CALLS), ("router", asked)):
+            self.wait_value(f'sum(callmesh_ingress_peer_request_duration_seconds_count{{peer="{peer}"}})', requests)
             self.wait_value(f'sum(callmesh_ingress_peer_errors_total{{peer="{peer}"}})', 0)
-        self.assertEqual(self.prom.value("sum(callmesh_router_decision_duration_seconds_count)"), N_CALLS)
+        self.assertEqual(self.prom.value("sum(callmesh_router_decision_duration_seconds_count)"), asked)
         # One Redis script per acquire; the releases of each event_flush_ms go in one pipeline.
         self.assertGreaterEqual(self.prom.value("sum(callmesh_concurrency_limiter_redis_duration_seconds_count)"),
                                 N_CALLS + 1)

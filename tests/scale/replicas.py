@@ -35,6 +35,7 @@ class Replica:
         self.zmq = free_port()
         self.sip = free_port() if service == "ingress" else None
         self.api = free_port() if service == "notification" else None
+        self.notices = free_port() if service == "router" else None
         self.config = None
         self.proc = None
 
@@ -85,6 +86,7 @@ ingress:
   lease_renew_ms: {max(100, self.lease_ms // 3)}
 router:
   bind: tcp://127.0.0.1:{rt.zmq}
+  notices_bind: tcp://127.0.0.1:{rt.notices}
   admin: 127.0.0.1:{rt.admin}
   routing_file: routing.yaml
 concurrency_limiter:

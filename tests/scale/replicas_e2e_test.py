@@ -105,9 +105,17 @@ class Replicas(unittest.TestCase):
         # Every replica did its share, and the counters add up across replicas.
         for ing in self.ingresses:
             self.assertEqual(self.cluster.metric(ing, "callmesh_ingress_calls_offered_total"), 30)
-        for rt in self.routers:
+        # Each ingress routed every call it connected, asking its own router or reusing a decision
+        # it kept for the number (a number forwarded to one phone depends on the number alone).
+        # A call refused at the cap before its decision came is not routed; the router still
+        # decided it.
+        for ing, rt, caller in zip(self.ingresses, self.routers, callers):
+            routed = self._sum_family(ing, "callmesh_ingress_route_decisions_total")
+            self.assertGreaterEqual(routed, caller.count("answered"), f"{ing.name} routed {routed}")
+            self.assertLessEqual(routed, 30, f"{ing.name} routed {routed}")
+            asked = self._sum_family(ing, "callmesh_ingress_route_decisions_total", 'source="router"')
             decided = self._sum_family(rt, "callmesh_router_decisions_total")
-            self.assertEqual(decided, 30, f"{rt.name} decided {decided}")
+            self.assertGreaterEqual(decided, max(asked, 1), f"{rt.name} decided {decided}, {ing.name} asked {asked}")
         self.assertEqual(self.cluster.total("ingress", "callmesh_ingress_calls_answered_total"), 50)
         self.assertEqual(self.cluster.total("ingress", "callmesh_ingress_cap_rejections_total"), 10)
         self.assertEqual(self.cluster.total("concurrency-limiter", "callmesh_concurrency_limiter_rejected_total",
@@ -217,11 +225,12 @@ class Replicas(unittest.TestCase):
         return {svc: sum(self.cluster.metric(r, "process_cpu_seconds_total") for r in rs)
                 for svc, rs in self.cluster.replicas.items()}
 
-    def _sum_family(self, replica, name):
+    def _sum_family(self, replica, name, having=""):
+        """Sum of every sample of `name` whose labels contain `having`."""
         _, body = self.cluster.http(replica, "/metrics")
         total = 0.0
         for line in body.splitlines():
-            if line.startswith(name + "{") or line.startswith(name + " "):
+            if (line.startswith(name + "{") or line.startswith(name + " ")) and having in line:
                 total += float(line.rsplit(" ", 1)[1])
         return total
 

@@ -194,6 +194,9 @@ def main():
                     help="alternating runs per system for the CPU measure (median reported)")
     ap.add_argument("--zmq", choices=["tcp", "ipc"], default="tcp",
                     help="ZeroMQ transport between callmesh's services (ipc: Unix sockets, one host)")
+    ap.add_argument("--decision-reuse-ms", type=int, default=None,
+                    help="router.decision_reuse_ms for callmesh (default: the cluster's, 10000; "
+                         "0 = the ingress asks the router for every call, as Kamailio reads Redis)")
     ap.add_argument("--out", help="write the markdown report here")
     args = ap.parse_args()
     seconds = min(max(args.seconds, 1), 60)
@@ -227,7 +230,9 @@ def main():
         nonlocal cluster, kam, phone
         # The ingress's per-source limit would ban SIPp, one source sending 3 requests per call;
         # a carrier trunk is one source too. Kamailio has none.
-        cluster = Cluster(routing, cap=cap, zmq=args.zmq, ingress_extra=(
+        reuse = "" if args.decision_reuse_ms is None else \
+            f"  decision_reuse_ms: {min(max(args.decision_reuse_ms, 0), 600000)}\n"
+        cluster = Cluster(routing, cap=cap, zmq=args.zmq, router_extra=reuse, ingress_extra=(
             "  rate_limit_rps: 1000000\n  rate_limit_burst: 1000000\n")).start()
         cluster.redis("SET", f"cm:bench:route:{NUMBER}", f"sip:+15550199@127.0.0.1:{phone_port}")
         systems = {"callmesh": System("callmesh", cluster.sip,
@@ -299,7 +304,8 @@ def render(results, commit, dirty, rates, seconds, cpu_rate, args):
     r.append(f"Commit `{commit}`{' (with uncommitted changes in the tree)' if dirty else ''}, "
              f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} CPUs, "
              f"ladder {','.join(map(str, rates))} calls/s x {seconds} s, Kamailio children {args.kamailio_children}, "
-             f"callmesh's services over ZeroMQ {args.zmq}://.\n")
+             f"callmesh's services over ZeroMQ {args.zmq}://, router decision reuse "
+             f"{'10000 ms (default)' if args.decision_reuse_ms is None else str(args.decision_reuse_ms) + ' ms'}.\n")
     r.append("| measure | callmesh | Kamailio | callmesh/Kamailio |")
     r.append("|---|---|---|---|")
 

@@ -262,7 +262,7 @@ void BM_Handle(benchmark::State& state, const char* kind) {
   Logger log("router-bench", LogLevel::Info);
   NoOutboundHistory outbound;
   SystemRandomSource random;
-  RouterService service(file, metrics, log, w.presence, w.contacts, outbound, random);
+  RouterService service(file, 0, metrics, log, w.presence, w.contacts, outbound, random);
   if (!service.loadInitial().ok()) {
     state.SkipWithError("load failed");
     return;

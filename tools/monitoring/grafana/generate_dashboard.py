@@ -82,7 +82,11 @@ PANELS = [
         ], ""),
     ]),
     ("Routing and ring outcomes", [
-        ("Routing decisions by rule", "reqps", [
+        ("Calls routed by rule", "reqps", [
+            q(f"sum by (rule, source) (rate(callmesh_ingress_route_decisions_total{RATE}))", "{{rule}} {{source}}"),
+        ], "source router: decided for the call; reused: the ingress kept the decision for the number "
+           "(it depends on the number alone) under the router's current config"),
+        ("Router decisions by rule", "reqps", [
             q(f"sum by (rule, outcome) (rate(callmesh_router_decisions_total{RATE}))", "{{rule}} {{outcome}}"),
         ], ""),
         ("Router decision time", "s", [
