@@ -4,6 +4,7 @@
 
 #include "shared/codec/call_event_batch.h"
 #include "shared/codec/capnp_codec.h"
+#include "shared/codec/follow_up_scope.h"
 
 namespace callmesh::ingress {
 
@@ -16,7 +17,7 @@ void fillLeg(schema::Leg::Builder b, const LegInfo& leg) {
 }  // namespace
 
 template <typename Fill>
-void CallEventPublisher::publish(const CallIdentity& call, bool end, Fill fill) {
+void CallEventPublisher::publish(const CallIdentity& call, bool follow_up, Fill fill) {
   uint64_t seq = ++seq_;
   capnp::MallocMessageBuilder mb;
   auto ev = mb.initRoot<schema::CallEvent>();
@@ -27,29 +28,29 @@ void CallEventPublisher::publish(const CallIdentity& call, bool end, Fill fill) 
   ev.setAtMs(clock_.nowMs());
   ev.setKind(call.kind);
   fill(ev);
-  waiting_.push_back(Waiting{codec::encode(mb), end});
+  waiting_.push_back(Waiting{codec::encode(mb), follow_up});
   if (waiting_.size() >= 64) flush();
 }
 
 void CallEventPublisher::flush() {
   if (waiting_.empty()) return;
   std::vector<kj::ArrayPtr<const capnp::word>> all;
-  std::vector<kj::ArrayPtr<const capnp::word>> ends;
+  std::vector<kj::ArrayPtr<const capnp::word>> follow_ups;
   all.reserve(waiting_.size());
   for (const auto& w : waiting_) {
     all.push_back(w.frame.asPtr());
-    if (w.end) ends.push_back(w.frame.asPtr());
+    if (w.follow_up) follow_ups.push_back(w.frame.asPtr());
   }
   std::vector<uint8_t> all_batch = codec::encodeCallEventBatch(all);
-  std::vector<uint8_t> ends_batch;
-  if (!ends.empty()) ends_batch = codec::encodeCallEventBatch(ends);
+  std::vector<uint8_t> follow_ups_batch;
+  if (!follow_ups.empty()) follow_ups_batch = codec::encodeCallEventBatch(follow_ups);
   waiting_.clear();
   uint64_t id = ++batch_seq_;
   for (const auto& sub : subscribers_) {
-    const auto& events = sub.ends_only ? ends : all;
+    const auto& events = sub.follow_ups_only ? follow_ups : all;
     if (events.empty()) continue;
     size_t count = events.size();
-    sub.client->requestWithId(id, sub.ends_only ? ends_batch : all_batch,
+    sub.client->requestWithId(id, sub.follow_ups_only ? follow_ups_batch : all_batch,
                               [this, count](Result<zmq::message_t> r) {
                                 if (!r.ok()) dropped_ += count;
                               });
@@ -79,7 +80,9 @@ void CallEventPublisher::legFailed(const CallIdentity& call, const LegInfo& leg,
 }
 
 void CallEventPublisher::ended(const CallIdentity& call, const CallEndInfo& end) {
-  publish(call, true, [&](schema::CallEvent::Builder ev) {
+  bool follow_up =
+      codec::endMayNeedFollowUp(end.answered, end.answered_by.agent_id, end.reason, end.rule);
+  publish(call, follow_up, [&](schema::CallEvent::Builder ev) {
     auto e = ev.initEnded();
     e.setAnswered(end.answered);
     if (end.answered) fillLeg(e.initAnsweredBy(), end.answered_by);

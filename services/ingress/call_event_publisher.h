@@ -40,12 +40,12 @@ struct CallEndInfo {
   std::string rule;
 };
 
-// One receiver of call events. The notification service acts on a call's end only (the end
-// names every leg the call rang), so it is sent ends only: three of a call's four events were
-// decoded there just to be dropped.
+// One receiver of call events. The notification service acts only on ends that may call for a
+// follow-up (codec::endMayNeedFollowUp: the end names every leg the call rang), so it is sent
+// those only: the rest were decoded there just to be dropped.
 struct EventSubscriber {
   transport::RequestClient* client = nullptr;
-  bool ends_only = false;
+  bool follow_ups_only = false;
 };
 
 // Publishes call lifecycle events to agent-presence and notification with acknowledged,
@@ -82,11 +82,11 @@ class CallEventPublisher {
  private:
   struct Waiting {
     kj::Array<capnp::word> frame;
-    bool end = false;
+    bool follow_up = false;  // an end that may call for a follow-up record
   };
 
   template <typename Fill>
-  void publish(const CallIdentity& call, bool end, Fill fill);
+  void publish(const CallIdentity& call, bool follow_up, Fill fill);
 
   std::string instance_id_;
   const Clock& clock_;

@@ -41,7 +41,9 @@ std::string kindOf(schema::CallEvent::Which which, const std::string& call) {
   return std::to_string(static_cast<int>(which)) + ":" + call;
 }
 
-TEST(CallEventPublisher, PresenceGetsEveryEventAndNotificationOnlyTheEnds) {
+// seed 004: follow-ups are for calls agents answered or nobody answered; the notification
+// service is sent those ends only (codec::endMayNeedFollowUp).
+TEST(CallEventPublisher, PresenceGetsEveryEventAndNotificationOnlyEndsThatMayNeedAFollowUp) {
   zmq::context_t ctx(1);
   SystemClock clock;
   Receiver presence(ctx, "inproc://presence");
@@ -54,7 +56,7 @@ TEST(CallEventPublisher, PresenceGetsEveryEventAndNotificationOnlyTheEnds) {
                                            std::string(transport::message_type::kCallEvents), clock,
                                            options);
   CallEventPublisher events("ingress-1", clock,
-                            {{&to_presence, false}, {&to_notification, /*ends_only=*/true}});
+                            {{&to_presence, false}, {&to_notification, /*follow_ups_only=*/true}});
   CallIdentity call{"c1", "+15550100", "+15557770001", schema::CallKind::VOICE};
   LegInfo leg{"sip:+15550199@127.0.0.1:5099", "+15550199", "alice"};
   events.offered(call);
@@ -65,8 +67,27 @@ TEST(CallEventPublisher, PresenceGetsEveryEventAndNotificationOnlyTheEnds) {
   end.answered_by = leg;
   end.rung_legs = {leg};
   events.ended(call, end);
+  // Ends nobody follows up: answered at a phone without an agent, refused before ringing, an
+  // agent's own outbound call. A call nobody answered is followed up.
+  CallEndInfo plain_phone;
+  plain_phone.answered = true;
+  plain_phone.answered_by = LegInfo{"sip:+15550198@127.0.0.1:5098", "+15550198", ""};
+  events.ended(CallIdentity{"c3", "+15550100", "+15557770003", schema::CallKind::VOICE},
+               plain_phone);
+  CallEndInfo refused;
+  refused.reason = schema::EndReason::REJECTED;
+  refused.status = 486;
+  events.ended(CallIdentity{"c4", "+15550100", "+15557770004", schema::CallKind::VOICE}, refused);
+  CallEndInfo outbound;
+  outbound.reason = schema::EndReason::NO_ANSWER;
+  outbound.rule = "outbound_caller_id";
+  events.ended(CallIdentity{"c5", "+15557770005", "alice", schema::CallKind::VOICE}, outbound);
+  CallEndInfo missed;
+  missed.reason = schema::EndReason::NO_ANSWER;
+  missed.rung_legs = {leg};
+  events.ended(CallIdentity{"c6", "+15550100", "+15557770006", schema::CallKind::VOICE}, missed);
   events.flush();
-  // A flush that holds no end sends the notification service nothing at all.
+  // A flush that holds no such end sends the notification service nothing at all.
   CallIdentity other{"c2", "+15550100", "+15557770002", schema::CallKind::VOICE};
   events.offered(other);
   events.flush();
@@ -83,14 +104,18 @@ TEST(CallEventPublisher, PresenceGetsEveryEventAndNotificationOnlyTheEnds) {
   EXPECT_EQ(to_presence.pending(), 0u);
   EXPECT_EQ(to_notification.pending(), 0u);
   EXPECT_EQ(presence.batches, 2);
-  EXPECT_EQ(presence.kinds, (std::vector<std::string>{kindOf(schema::CallEvent::OFFERED, "c1"),
-                                                      kindOf(schema::CallEvent::LEG_RINGING, "c1"),
-                                                      kindOf(schema::CallEvent::ANSWERED, "c1"),
-                                                      kindOf(schema::CallEvent::ENDED, "c1"),
-                                                      kindOf(schema::CallEvent::OFFERED, "c2")}));
+  EXPECT_EQ(
+      presence.kinds,
+      (std::vector<std::string>{
+          kindOf(schema::CallEvent::OFFERED, "c1"), kindOf(schema::CallEvent::LEG_RINGING, "c1"),
+          kindOf(schema::CallEvent::ANSWERED, "c1"), kindOf(schema::CallEvent::ENDED, "c1"),
+          kindOf(schema::CallEvent::ENDED, "c3"), kindOf(schema::CallEvent::ENDED, "c4"),
+          kindOf(schema::CallEvent::ENDED, "c5"), kindOf(schema::CallEvent::ENDED, "c6"),
+          kindOf(schema::CallEvent::OFFERED, "c2")}));
   EXPECT_EQ(notification.batches, 1);
-  EXPECT_EQ(notification.kinds, (std::vector<std::string>{kindOf(schema::CallEvent::ENDED, "c1")}));
-  EXPECT_EQ(events.published(), 5u);
+  EXPECT_EQ(notification.kinds, (std::vector<std::string>{kindOf(schema::CallEvent::ENDED, "c1"),
+                                                          kindOf(schema::CallEvent::ENDED, "c6")}));
+  EXPECT_EQ(events.published(), 9u);
   EXPECT_EQ(events.dropped(), 0u);
 }
 

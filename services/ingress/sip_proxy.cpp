@@ -189,7 +189,7 @@ SipProxy::SipProxy(const config::ClusterConfig& config, const ClusterPeers& peer
   events_ = std::make_unique<CallEventPublisher>(
       instance_id_, clock,
       std::vector<EventSubscriber>{{presence_events_.get(), false},
-                                   {notification_events_.get(), /*ends_only=*/true}});
+                                   {notification_events_.get(), /*follow_ups_only=*/true}});
 }
 
 SipProxy::~SipProxy() {

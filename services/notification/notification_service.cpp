@@ -7,6 +7,7 @@
 #include "services/notification/event_hub.h"
 #include "shared/codec/capnp_codec.h"
 #include "shared/codec/event_ack.h"
+#include "shared/codec/follow_up_scope.h"
 
 namespace callmesh::notification {
 
@@ -117,13 +118,12 @@ Result<std::vector<uint8_t>> NotificationService::handleCallEvent(const zmq::mes
       in.rung.emplace_back(leg.getAgentId().size() ? leg.getAgentId() : leg.getNumber());
     }
   }
-  if (in.rejected) return codec::encodeEventAck(event_id);
-  // An agent's own outbound call (seed 002) that nobody answered is not a missed call from a
-  // caller: no follow-up is due.
-  if (is_end && ev.getEnded().getRule() == "outbound_caller_id")
+  // The ingress sends no other ends; an older ingress may, and they are acknowledged unread.
+  auto ended = ev.getEnded();
+  if (!codec::endMayNeedFollowUp(
+          in.answered, in.answered_agent, ended.getReason(),
+          std::string_view(ended.getRule().cStr(), ended.getRule().size()))) {
     return codec::encodeEventAck(event_id);
-  if (in.answered && in.answered_agent.empty()) {
-    return codec::encodeEventAck(event_id);  // no follow-up possible: spare Redis the lookups
   }
   std::string caller(ev.getCaller());
   auto known = contacts_.knownNumber(caller);
