@@ -140,23 +140,36 @@ def run_calls(workdir, system, rate, calls, hold_ms, name, extra=None):
     return ok, calls - ok, code, rtts, used, switches
 
 
-def ladder(workdir, system, rates, seconds, out, label=None):
-    held, results = 0, []
+def run_rate(workdir, system, rate, seconds, out, label=None):
+    """One step of a ladder: `rate` calls/s for `seconds`; returns (row, held)."""
+    ok, failed, code, rtts, used, switches = run_calls(workdir, system, rate, rate * seconds, 0,
+                                                       label or f"{system.name}-{rate}")
+    total = sum(used.values())
+    row = {"rate": rate, "ok": ok, "failed": failed, "cpu_ms_per_call": total * 1000 / max(ok, 1),
+           "p50": percentile(rtts, 50), "p99": percentile(rtts, 99), "samples": len(rtts),
+           "switches_per_call": switches / max(ok, 1),
+           "per_process": {n: v * 1000 / max(ok, 1) for n, v in used.items()}}
+    out(f"  {system.name:9} {rate:>5}/s  ok {ok:>6} failed {failed:>5}  CPU {row['cpu_ms_per_call']:.3f} ms/call  "
+        f"setup p50 {row['p50']:.2f} ms p99 {row['p99']:.2f} ms  {row['switches_per_call']:.1f} switches/call")
+    return row, not failed and code == 0
+
+
+def alternating_ladders(workdir, systems, rates, seconds, out):
+    """Every system's ladder, rate by rate in turn (callmesh 500, Kamailio 500, callmesh 800, ...),
+    so the box's drift over the minutes a ladder takes falls on both alike. A system leaves the
+    ladder at its first rate with a failure. Returns {name: (held, rows)}."""
+    state = {n: [0, [], True] for n in systems}
     for rate in rates:
-        ok, failed, code, rtts, used, switches = run_calls(workdir, system, rate, rate * seconds, 0,
-                                                           label or f"{system.name}-{rate}")
-        total = sum(used.values())
-        row = {"rate": rate, "ok": ok, "failed": failed, "cpu_ms_per_call": total * 1000 / max(ok, 1),
-               "p50": percentile(rtts, 50), "p99": percentile(rtts, 99), "samples": len(rtts),
-               "switches_per_call": switches / max(ok, 1),
-               "per_process": {n: v * 1000 / max(ok, 1) for n, v in used.items()}}
-        results.append(row)
-        out(f"  {system.name:9} {rate:>5}/s  ok {ok:>6} failed {failed:>5}  CPU {row['cpu_ms_per_call']:.3f} ms/call  "
-            f"setup p50 {row['p50']:.2f} ms p99 {row['p99']:.2f} ms  {row['switches_per_call']:.1f} switches/call")
-        if failed or code != 0:
-            break
-        held = rate
-    return held, results
+        for n, system in systems.items():
+            if not state[n][2]:
+                continue
+            row, ok = run_rate(workdir, system, rate, seconds, out)
+            state[n][1].append(row)
+            if ok:
+                state[n][0] = rate
+            else:
+                state[n][2] = False
+    return {n: (held, rows) for n, (held, rows, _) in state.items()}
 
 
 def live_memory(workdir, system, live, out):
@@ -269,17 +282,17 @@ def main():
         out(f"== CPU per call at {cpu_rate}/s, {args.repeat} alternating runs of {seconds} s")
         for i in range(args.repeat):
             for n in names:
-                _, rows = ladder(cluster.dir, systems[n], [cpu_rate], seconds, out, label=f"{n}-cpu{i}")
-                cpu_runs[n].append(rows[0])
+                row, _ = run_rate(cluster.dir, systems[n], cpu_rate, seconds, out, label=f"{n}-cpu{i}")
+                cpu_runs[n].append(row)
         for n in names:
             runs = sorted(cpu_runs[n], key=lambda r: r["cpu_ms_per_call"])
             mid = runs[len(runs) // 2]
             results[n]["cpu"] = dict(mid, all_runs=[r["cpu_ms_per_call"] for r in cpu_runs[n]],
                                      failed=sum(r["failed"] for r in cpu_runs[n]))
-        # The highest rate held with 0 failures, one system after the other on the same cluster.
-        for n in names:
-            out(f"== {n} ladder")
-            held, rows = ladder(cluster.dir, systems[n], rates, seconds, out)
+        # The highest rate held with 0 failures, the systems taking turns rate by rate.
+        out("== ladders, alternating")
+        for n, (held, rows) in alternating_ladders(cluster.dir, {n: systems[n] for n in names}, rates,
+                                                   seconds, out).items():
             results[n].update(held=held, ladder=rows)
         stop()
         # The live-memory phase needs more than 50 live calls: both get a cap above --live.
