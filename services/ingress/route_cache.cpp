@@ -30,15 +30,15 @@ std::shared_ptr<const RoutePlan> RouteCache::find(schema::CallKind kind, const s
   return it->second.plan;
 }
 
-void RouteCache::offer(schema::CallKind kind, const std::string& dialed, const RoutePlan& plan,
-                       int64_t now_ms) {
-  if (plan.reusable_for_ms == 0 || !epochCurrent(plan.config_epoch, now_ms)) return;
+void RouteCache::offer(schema::CallKind kind, const std::string& dialed,
+                       const std::shared_ptr<const RoutePlan>& plan, int64_t now_ms) {
+  if (plan->reusable_for_ms == 0 || !epochCurrent(plan->config_epoch, now_ms)) return;
   std::string k = key(kind, dialed);
   if (plans_.size() >= max_entries_ && !plans_.count(k)) {
     std::erase_if(plans_, [now_ms](const auto& kv) { return now_ms >= kv.second.expires_at_ms; });
     if (plans_.size() >= max_entries_) return;
   }
-  plans_[k] = Kept{std::make_shared<const RoutePlan>(plan), now_ms + plan.reusable_for_ms};
+  plans_[k] = Kept{plan, now_ms + plan->reusable_for_ms};
 }
 
 }  // namespace callmesh::ingress

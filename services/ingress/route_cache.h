@@ -36,8 +36,8 @@ class RouteCache {
                                         int64_t now_ms) const;
   // Keeps `plan` if the router marked it reusable under the epoch last heard. When full, expired
   // plans are swept first; if none expired the plan is not kept (the call still has it).
-  void offer(schema::CallKind kind, const std::string& dialed, const RoutePlan& plan,
-             int64_t now_ms);
+  void offer(schema::CallKind kind, const std::string& dialed,
+             const std::shared_ptr<const RoutePlan>& plan, int64_t now_ms);
 
   size_t size() const { return plans_.size(); }
 

@@ -15,14 +15,15 @@ constexpr auto kVoice = schema::CallKind::VOICE;
 constexpr auto kText = schema::CallKind::TEXT;
 constexpr uint64_t kEpoch = 0x1234;
 
-RoutePlan plan(const std::string& uri, uint32_t reusable_for_ms = 10000, uint64_t epoch = kEpoch) {
+std::shared_ptr<const RoutePlan> plan(const std::string& uri, uint32_t reusable_for_ms = 10000,
+                                      uint64_t epoch = kEpoch) {
   RoutePlan p;
   PlanTarget t;
   t.uri = uri;
   p.steps.push_back(PlanStep{{t}, 20000});
   p.reusable_for_ms = reusable_for_ms;
   p.config_epoch = epoch;
-  return p;
+  return std::make_shared<const RoutePlan>(std::move(p));
 }
 
 std::string uriOf(const std::shared_ptr<const RoutePlan>& p) {
@@ -32,8 +33,9 @@ std::string uriOf(const std::shared_ptr<const RoutePlan>& p) {
 TEST(RouteCache, AReusablePlanIsGivenToTheNextCallToTheSameNumberOnly) {
   RouteCache cache;
   cache.heard(kEpoch, 0);
-  cache.offer(kVoice, "+15550100", plan("sip:a@127.0.0.1"), 0);
-  EXPECT_EQ(uriOf(cache.find(kVoice, "+15550100", 10)), "sip:a@127.0.0.1");
+  auto decided = plan("sip:a@127.0.0.1");
+  cache.offer(kVoice, "+15550100", decided, 0);
+  EXPECT_EQ(cache.find(kVoice, "+15550100", 10), decided);  // shared with every call, not copied
   EXPECT_EQ(uriOf(cache.find(kVoice, "+15550101", 10)), "none");  // another number
   EXPECT_EQ(uriOf(cache.find(kText, "+15550100", 10)), "none");   // a text is decided apart
 }

@@ -568,7 +568,7 @@ void SipProxy::askLimiterAndRouter(Call* call, const sip_t* sip) {
   if (call->path.empty()) {
     if (auto kept = route_cache_.find(call->id.kind, call->id.dialed, clock_.steadyMs())) {
       metrics_.routeDecision(true, kept->rule).Increment();
-      applyRoutePlan(call, *kept);
+      applyRoutePlan(call, std::move(kept));
       return;
     }
   }
@@ -688,27 +688,23 @@ void SipProxy::onRouterReply(const std::string& call_id, Result<zmq::message_t> 
              schema::EndReason::INTERNAL_ERROR);
     return;
   }
-  metrics_.routeDecision(false, decoded->rule).Increment();
+  auto plan = std::make_shared<const RoutePlan>(std::move(decoded.value()));
+  metrics_.routeDecision(false, plan->rule).Increment();
   if (call->path.empty()) {
-    route_cache_.offer(call->id.kind, call->id.dialed, decoded.value(), clock_.steadyMs());
+    route_cache_.offer(call->id.kind, call->id.dialed, plan, clock_.steadyMs());
   }
-  applyRoutePlan(call, decoded.value());
+  applyRoutePlan(call, std::move(plan));
 }
 
-void SipProxy::applyRoutePlan(Call* call, const RoutePlan& plan) {
+void SipProxy::applyRoutePlan(Call* call, std::shared_ptr<const RoutePlan> plan) {
   call->route_decided = true;
-  if (plan.reject) {
-    failCall(call, plan.reject_status, plan.reject_reason, schema::EndReason::REJECTED);
+  call->plan = std::move(plan);
+  if (call->plan->reject) {
+    failCall(call, call->plan->reject_status, call->plan->reject_reason,
+             schema::EndReason::REJECTED);
     return;
   }
-  call->steps = plan.steps;
-  call->final_status = plan.final_status;
-  call->final_reason = plan.final_reason;
-  call->rule = plan.rule;
-  call->number = plan.number;
-  call->max_duration_s = plan.max_duration_s;
-  call->source_tag = plan.source_tag;
-  if (call->steps.empty()) {
+  if (call->plan->steps.empty()) {
     failCall(call, 480, "Temporarily Unavailable (no targets)", schema::EndReason::FAILED);
     return;
   }
@@ -746,7 +742,7 @@ void SipProxy::startStep(Call* call, size_t step) {
     call->step_timer = nullptr;
   }
   size_t sent = 0;
-  for (const auto& target : call->steps[step].targets) {
+  for (const auto& target : call->plan->steps[step].targets) {
     if (sendBranch(call, step, target)) ++sent;
   }
   if (sent == 0) {
@@ -756,8 +752,8 @@ void SipProxy::startStep(Call* call, size_t step) {
   }
   if (call->id.kind == schema::CallKind::TEXT) return;  // NTA's timer F bounds a MESSAGE
   // The ring timer starts when the INVITEs go out; provisional responses never disarm it.
-  call->step_timer = su_timer_create(su_root_task(root_),
-                                     static_cast<su_duration_t>(call->steps[step].timeout_ms));
+  call->step_timer = su_timer_create(
+      su_root_task(root_), static_cast<su_duration_t>(call->plan->steps[step].timeout_ms));
   su_timer_set(call->step_timer, stepTimerTrampoline, call);
 }
 
@@ -780,14 +776,14 @@ void addLegHeaders(msg_t* fwd, const Call& call, const PlanTarget& target) {
   if (!target.whisper.empty())
     headers.push_back("X-Callmesh-Whisper: " + headerSafe(target.whisper));
   if (target.prevent_recording) headers.push_back("X-Callmesh-Record: off");
-  if (call.max_duration_s > 0)
-    headers.push_back("X-Callmesh-Max-Duration: " + std::to_string(call.max_duration_s));
-  if (!call.source_tag.empty())
-    headers.push_back("X-Callmesh-Source-Tag: " + headerSafe(call.source_tag));
+  if (call.plan->max_duration_s > 0)
+    headers.push_back("X-Callmesh-Max-Duration: " + std::to_string(call.plan->max_duration_s));
+  if (!call.plan->source_tag.empty())
+    headers.push_back("X-Callmesh-Source-Tag: " + headerSafe(call.plan->source_tag));
   // Our number joins the path, so a call that comes back to us is recognised (seed 003).
   std::string path;
   for (const auto& n : call.path) path += headerSafe(n) + ",";
-  path += headerSafe(call.number.empty() ? call.id.dialed : call.number);
+  path += headerSafe(call.plan->number.empty() ? call.id.dialed : call.plan->number);
   // Our own hints never leave towards a carrier or phone: the old path (replaced below) and the
   // agent device's dialer headers (seed 002), which only the router needs.
   for (sip_unknown_t* u = fsip->sip_unknown; u;) {
@@ -905,13 +901,14 @@ void SipProxy::stepFinishedIfDone(Call* call) {
   }
   // A 6xx ends the search (RFC 3261 16.7: a global failure); otherwise the next step rings at once.
   bool global_failure = call->best.status() >= 600;
-  if (!global_failure && call->current_step + 1 < call->steps.size()) {
+  if (!global_failure && call->current_step + 1 < call->plan->steps.size()) {
     startStep(call, call->current_step + 1);
     return;
   }
-  int status = call->final_status ? call->final_status : call->best.status();
-  std::string reason = call->final_status
-                           ? (call->final_reason.empty() ? "Call Failed" : call->final_reason)
+  const RoutePlan& plan = *call->plan;
+  int status = plan.final_status ? plan.final_status : call->best.status();
+  std::string reason = plan.final_status
+                           ? (plan.final_reason.empty() ? "Call Failed" : plan.final_reason)
                            : call->best.reason();
   schema::EndReason why = schema::EndReason::FAILED;
   if (call->best.status() == 480) why = schema::EndReason::NO_ANSWER;
@@ -978,7 +975,8 @@ void SipProxy::answerCall(Call* call, Branch* branch, nta_outgoing_t* orq) {
         rsip->sip_contact ? urlText(rsip->sip_contact->m_url) : branch->target.uri;
   }
   relayFinalToCaller(call, out);
-  int max_s = call->max_duration_s ? call->max_duration_s : config_.ingress.max_call_duration_s;
+  int max_s =
+      call->plan->max_duration_s ? call->plan->max_duration_s : config_.ingress.max_call_duration_s;
   call->duration_timer =
       su_timer_create(su_root_task(root_), static_cast<su_duration_t>(max_s) * 1000);
   su_timer_set(call->duration_timer, durationTimerTrampoline, call);
@@ -1086,8 +1084,9 @@ void SipProxy::endCall(Call* call, schema::EndReason why, int status) {
     end.duration_ms = now - call->offered_steady_ms;
     end.talk_ms = was_answered ? now - call->answered_steady_ms : 0;
     for (const auto& b : call->branches) end.rung_legs.push_back(b->target.leg);
-    end.number = call->number.empty() ? call->id.dialed : call->number;
-    end.rule = call->rule;
+    bool routed = call->plan && !call->plan->reject;
+    end.number = routed && !call->plan->number.empty() ? call->plan->number : call->id.dialed;
+    end.rule = routed ? call->plan->rule : std::string();
     // Calls refused before ringing were never offered to anyone: no lifecycle to close.
     if (call->offered_published) events_->ended(call->id, end);
   }

@@ -74,13 +74,9 @@ struct Call {
   bool route_decided = false;
   uint64_t limiter_request = 0;
   uint64_t router_request = 0;
-  std::vector<PlanStep> steps;
-  int final_status = 0;  // router's choice when every step fails (0 = best response)
-  std::string final_reason;
-  std::string rule;
-  std::string number;  // configured number the router matched
-  int max_duration_s = 0;
-  std::string source_tag;
+  // What the router decided, set once the call is routed; a reused decision is shared with the
+  // RouteCache and every call given it, never copied.
+  std::shared_ptr<const RoutePlan> plan;
   std::vector<std::string> path;  // our numbers this call already passed (loop check)
   // Dialog state the proxy needs to end the call itself (time limit, drain): header values as
   // received, the Contact URIs, and the highest CSeq seen from each side.
@@ -156,7 +152,7 @@ class SipProxy {
   void onLimiterReply(const std::string& call_id, const std::string& number, int64_t sent_ms,
                       const ReleaseBatch& carried, Result<zmq::message_t> reply);
   void onRouterReply(const std::string& call_id, Result<zmq::message_t> reply);
-  void applyRoutePlan(Call* call, const RoutePlan& plan);
+  void applyRoutePlan(Call* call, std::shared_ptr<const RoutePlan> plan);
   void readRouterNotices();
   void maybeStartRinging(Call* call);
   void startStep(Call* call, size_t step);
