@@ -126,6 +126,7 @@ def run_calls(workdir, system, rate, calls, hold_ms, name, extra=None):
     # A call fails when it is not answered, or when SIPp aborts it later (its BYE refused, say):
     # SIPp's own "Failed call" count sees the second kind.
     ok = min(caller.count("answered"), calls - sipp_failed_calls(caller.out_file))
+    busy = caller.count("busy")  # 486: the number was at its 50-call cap
     rtts = []
     for path in glob.glob(os.path.join(workdir, f"uac_call_rtd_{caller.proc.pid}_rtt.csv")):
         with open(path) as f:
@@ -137,19 +138,19 @@ def run_calls(workdir, system, rate, calls, hold_ms, name, extra=None):
                     except ValueError:
                         pass
         os.remove(path)
-    return ok, calls - ok, code, rtts, used, switches
+    return ok, calls - ok, busy, code, rtts, used, switches
 
 
 def run_rate(workdir, system, rate, seconds, out, label=None):
     """One step of a ladder: `rate` calls/s for `seconds`; returns (row, held)."""
-    ok, failed, code, rtts, used, switches = run_calls(workdir, system, rate, rate * seconds, 0,
-                                                       label or f"{system.name}-{rate}")
+    ok, failed, busy, code, rtts, used, switches = run_calls(workdir, system, rate, rate * seconds, 0,
+                                                             label or f"{system.name}-{rate}")
     total = sum(used.values())
-    row = {"rate": rate, "ok": ok, "failed": failed, "cpu_ms_per_call": total * 1000 / max(ok, 1),
+    row = {"rate": rate, "ok": ok, "failed": failed, "busy": busy, "cpu_ms_per_call": total * 1000 / max(ok, 1),
            "p50": percentile(rtts, 50), "p99": percentile(rtts, 99), "samples": len(rtts),
            "switches_per_call": switches / max(ok, 1),
            "per_process": {n: v * 1000 / max(ok, 1) for n, v in used.items()}}
-    out(f"  {system.name:9} {rate:>5}/s  ok {ok:>6} failed {failed:>5}  CPU {row['cpu_ms_per_call']:.3f} ms/call  "
+    out(f"  {system.name:9} {rate:>5}/s  ok {ok:>6} failed {failed:>5} (486 at the cap {busy})  CPU {row['cpu_ms_per_call']:.3f} ms/call  "
         f"setup p50 {row['p50']:.2f} ms p99 {row['p99']:.2f} ms  {row['switches_per_call']:.1f} switches/call")
     return row, not failed and code == 0
 
@@ -348,7 +349,7 @@ def render(results, commit, dirty, rates, seconds, cpu_rate, args):
                  + ", ".join(f"{v:.3f}" for v in s["cpu"]["all_runs"]) + " ms/call")
         r.append("")
         r.append(f"{name} ladder: " + "; ".join(
-            f"{x['rate']}/s ok {x['ok']} failed {x['failed']} CPU {x['cpu_ms_per_call']:.3f} ms/call "
+            f"{x['rate']}/s ok {x['ok']} failed {x['failed']} (486 at the cap {x.get('busy', 0)}) CPU {x['cpu_ms_per_call']:.3f} ms/call "
             f"p50 {x['p50']:.2f} p99 {x['p99']:.2f} ms" for x in s["ladder"]))
         r.append("")
         m = s.get("memory")
