@@ -62,6 +62,16 @@ def free_port_block(size=4):
     raise RuntimeError("no free block of ports")
 
 
+def sum_samples(metrics_body, name, having=""):
+    """Sum of every sample of metric `name` on a /metrics page whose labels contain `having`
+    (e.g. 'source="router"'): a family's total over the labels a test does not care about."""
+    total = 0.0
+    for line in metrics_body.splitlines():
+        if (line.startswith(name + "{") or line.startswith(name + " ")) and having in line:
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
 def wait_until(predicate, timeout, interval=0.05, what="condition"):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

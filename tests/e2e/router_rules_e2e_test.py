@@ -13,7 +13,7 @@ import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cluster import BUILD_DIR, Cluster, free_port, uac, uas, wait_until  # noqa: E402
+from cluster import BUILD_DIR, Cluster, free_port, sum_samples, uac, uas, wait_until  # noqa: E402
 
 CALLER = "+15557770000"  # the From user of every uac_*.xml scenario
 
@@ -414,8 +414,7 @@ class ConfigReload(RouterRulesTest):
     def routes(self, source):
         """Calls the ingress routed with a decision from `source` (router / reused), every rule."""
         _, body = self.cluster.http("ingress", "/metrics")
-        return sum(float(m.group(1)) for m in re.finditer(
-            r'^callmesh_ingress_route_decisions_total\{[^}]*source="' + source + r'"[^}]*\} (\S+)$', body, re.M))
+        return sum_samples(body, "callmesh_ingress_route_decisions_total", f'source="{source}"')
 
     def test_a_number_routed_by_the_number_alone_is_decided_once_and_a_reload_reaches_the_next_call(self):
         """README "Decision reuse": a tracking number that forwards to one receiving number without

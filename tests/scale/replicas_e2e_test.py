@@ -21,7 +21,7 @@ import urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
-from cluster import free_port, wait_until  # noqa: E402
+from cluster import free_port, sum_samples, wait_until  # noqa: E402
 from replicas import ReplicaCluster  # noqa: E402
 
 CAPPED = "+15550100"
@@ -226,13 +226,8 @@ class Replicas(unittest.TestCase):
                 for svc, rs in self.cluster.replicas.items()}
 
     def _sum_family(self, replica, name, having=""):
-        """Sum of every sample of `name` whose labels contain `having`."""
         _, body = self.cluster.http(replica, "/metrics")
-        total = 0.0
-        for line in body.splitlines():
-            if (line.startswith(name + "{") or line.startswith(name + " ")) and having in line:
-                total += float(line.rsplit(" ", 1)[1])
-        return total
+        return sum_samples(body, name, having)
 
 
 if __name__ == "__main__":
