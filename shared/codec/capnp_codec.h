@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <capnp/message.h>
 #include <capnp/serialize.h>
@@ -75,6 +76,13 @@ Result<std::unique_ptr<Decoded<T>>> decode(const void* data, size_t size,
 // Flattens a builder into one contiguous array (the wire form of a frame).
 inline kj::Array<capnp::word> encode(capnp::MessageBuilder& builder) {
   return capnp::messageToFlatArray(builder);
+}
+
+// The same, copied into bytes: for a payload kept in a queue or retried (a vector owns itself).
+inline std::vector<uint8_t> encodeToBytes(capnp::MessageBuilder& builder) {
+  auto words = encode(builder);
+  auto bytes = words.asBytes();
+  return std::vector<uint8_t>(bytes.begin(), bytes.end());
 }
 
 }  // namespace callmesh::codec

@@ -5,6 +5,7 @@
 #include <kj/exception.h>
 
 #include "shared/transport/envelope.h"
+#include "shared/transport/frames.h"
 
 namespace callmesh::transport {
 
@@ -21,14 +22,7 @@ std::string ReplyServer::boundEndpoint() const { return socket_.get(zmq::sockopt
 size_t ReplyServer::serveReady() {
   size_t served = 0;
   while (true) {
-    std::vector<zmq::message_t> frames;
-    while (true) {
-      zmq::message_t m;
-      if (!socket_.recv(m, zmq::recv_flags::dontwait)) break;
-      bool more = m.more();
-      frames.push_back(std::move(m));
-      if (!more) break;
-    }
+    auto frames = receiveFrames(socket_);
     if (frames.empty()) break;
     ++served;
     ++stats_.requests;

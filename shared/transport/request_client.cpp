@@ -5,6 +5,7 @@
 #include <kj/exception.h>
 
 #include "shared/transport/envelope.h"
+#include "shared/transport/frames.h"
 
 namespace callmesh::transport {
 
@@ -78,14 +79,7 @@ size_t RequestClient::onReadable() {
   sent_since_drain_ = false;
   size_t handled = 0;
   while (socket_.get(zmq::sockopt::events) & ZMQ_POLLIN) {
-    std::vector<zmq::message_t> frames;
-    while (true) {
-      zmq::message_t m;
-      if (!socket_.recv(m, zmq::recv_flags::dontwait)) break;
-      bool more = m.more();
-      frames.push_back(std::move(m));
-      if (!more) break;
-    }
+    auto frames = receiveFrames(socket_);
     if (frames.empty()) break;
     ++handled;
     uint64_t id = 0;
