@@ -12,6 +12,8 @@ import tempfile
 import time
 import urllib.request
 
+from child_processes import popen
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 SIPP_DIR = os.path.join(HERE, "sipp")
 BUILD_DIR = os.environ.get("CALLMESH_BUILD_DIR", os.path.join(HERE, "..", "..", "build"))
@@ -128,6 +130,16 @@ notification:
 
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self):
+        """Starts redis-server and the five services. If any of it fails, everything already
+        started is stopped before the error propagates: a test whose setUp fails never runs its
+        tearDown, so the cluster must not outlive the exception."""
+        try:
+            return self._start()
+        except BaseException:
+            self.cleanup()
+            raise
+
+    def _start(self):
         # notification: is the last section; give its HTTP API a free port unless a test chose one,
         # so clusters of concurrent test runs never contend for the default 8080.
         with open(self.config) as f:
@@ -159,7 +171,7 @@ notification:
 
     def _spawn(self, name, argv):
         with open(os.path.join(self.dir, f"{name}.log"), "ab") as log:
-            self.procs[name] = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
+            self.procs[name] = popen(argv, stdout=log, stderr=subprocess.STDOUT,
                                                 stdin=subprocess.DEVNULL)
 
     def stop_service(self, name, sig=signal.SIGTERM, timeout=10):
@@ -235,7 +247,7 @@ class Sipp:
                 self.log_file, "-trace_err", "-error_file", self.err_file,
                 "-mp", str(free_port_block()), "-cp", str(free_port())] + args
         with open(self.out_file, "w") as out:
-            self.proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            self.proc = popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                          cwd=workdir)
 
     def wait(self, timeout):

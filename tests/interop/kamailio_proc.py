@@ -6,7 +6,11 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
+from child_processes import popen  # noqa: E402
 
 MODULES = "/usr/lib/x86_64-linux-gnu/kamailio/modules"
 
@@ -42,7 +46,7 @@ class Kamailio:
             argv += ["-A", f'{k}="{v}"' if isinstance(v, str) else f"{k}={v}"]
         self.argv = argv
         with open(self.log_file, "ab") as log:
-            self.proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            self.proc = popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
 
     def wait_ready(self, timeout=10):
         deadline = time.monotonic() + timeout

@@ -30,6 +30,7 @@ PROMETHEUS_YML = os.path.join(MONITORING, "prometheus.yml")
 DASHBOARD = os.path.join(MONITORING, "grafana", "callmesh.json")
 
 sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
+from child_processes import popen  # noqa: E402
 from cluster import free_port, wait_until  # noqa: E402
 
 
@@ -79,7 +80,7 @@ class Prometheus:
 
     def start(self):
         self.log = open(os.path.join(self.dir, "prometheus.log"), "ab")
-        self.proc = subprocess.Popen(
+        self.proc = popen(
             ["prometheus", f"--config.file={self.config}",
              f"--storage.tsdb.path={os.path.join(self.dir, 'data')}",
              f"--web.listen-address=127.0.0.1:{self.port}", "--storage.tsdb.retention.time=1h",

@@ -19,6 +19,7 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
+from child_processes import popen  # noqa: E402
 from cluster import BUILD_DIR, Sipp, free_port, wait_until  # noqa: E402
 
 import urllib.request  # noqa: E402
@@ -106,9 +107,18 @@ notification:
 
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self):
+        """Starts Redis and every replica; on any failure stops what started, then raises (a
+        failed setUp never runs tearDown)."""
+        try:
+            return self._start()
+        except BaseException:
+            self.cleanup()
+            raise
+
+    def _start(self):
         os.makedirs(os.path.join(self.dir, "redis"))
         with open(os.path.join(self.dir, "redis.log"), "ab") as log:
-            self.redis_proc = subprocess.Popen(
+            self.redis_proc = popen(
                 ["redis-server", "--bind", "127.0.0.1", "--port", str(self.redis_port), "--dir",
                  os.path.join(self.dir, "redis"), "--save", "", "--appendonly", "no"],
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
@@ -121,7 +131,7 @@ notification:
     def start_replica(self, r):
         binary = os.path.join(BUILD_DIR, "services", r.service, f"callmesh-{r.service}")
         with open(os.path.join(self.dir, f"{r.name}.log"), "ab") as log:
-            r.proc = subprocess.Popen([binary, "--config", r.config], stdout=log, stderr=subprocess.STDOUT,
+            r.proc = popen([binary, "--config", r.config], stdout=log, stderr=subprocess.STDOUT,
                                       stdin=subprocess.DEVNULL)
         wait_until(lambda: self.healthy(r), 10, what=f"{r.name} /healthz")
 

@@ -1,6 +1,6 @@
 """RFC 4475 torture messages against a running ingress, over UDP and TCP (issue 3, item 8).
 
-For every message in ../shared/testdata/rfc4475 (the MANIFEST's `strict` column says what a
+For every message in tests/data/rfc4475 (copied byte for byte, with its SHA256SUMS) (the MANIFEST's `strict` column says what a
 conforming proxy answers) the test sends the exact bytes from 127.0.0.1, collects what comes
 back to the sending socket (the ingress always answers symmetrically, to the packet's source,
 never to a host named in the message), takes the decisive status (first final, else first
@@ -20,8 +20,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
 from cluster import Cluster  # noqa: E402
 
-TORTURE_DIR = os.environ.get("CALLMESH_RFC4475_DIR",
-                             os.path.join(HERE, "..", "..", "..", "shared", "testdata", "rfc4475"))
+TORTURE_DIR = os.environ.get("CALLMESH_RFC4475_DIR", os.path.join(HERE, "..", "data", "rfc4475"))
 WINDOW_S = 1.0
 
 
@@ -164,12 +163,13 @@ class Rfc4475Torture(unittest.TestCase):
       - number: "+15550199"
         uri: "sip:+15550199@127.0.0.1:9"
 """
-        self.cluster = Cluster(routing).start()
+        # The messages are read before anything starts, and the cluster's cleanup is registered
+        # before it starts, so a failed setUp leaves no process behind.
         self.rows = manifest()
         self.pings = 0
-
-    def tearDown(self):
-        self.cluster.cleanup()
+        self.cluster = Cluster(routing)
+        self.addCleanup(self.cluster.cleanup)
+        self.cluster.start()
 
     def still_alive(self):
         self.pings += 1

@@ -3,7 +3,7 @@
 #   tools/fuzz/run.sh 30          # CI's short run (the test command runs this)
 #   tools/fuzz/run.sh 1200        # the long run: 20 minutes per target
 # Corpora: tools/fuzz/corpus/<kind>/ (kept in the repo) plus, for SIP, the RFC 4475 torture
-# messages from ../shared/testdata/rfc4475 when present. New inputs that grow coverage go to a
+# messages from tests/data/rfc4475. New inputs that grow coverage go to a
 # scratch copy; crashes are written to build-fuzz/artifacts/ and fail the run.
 set -euo pipefail
 seconds=${1:-30}
@@ -24,8 +24,8 @@ for kind in sip capnp; do
   target="${target/capnp/capnp_decode}_fuzz"
   work=$(mktemp -d)
   cp "$root/tools/fuzz/corpus/$kind/"* "$work/" 2>/dev/null || true
-  if [ "$kind" = sip ] && [ -d "$root/../shared/testdata/rfc4475" ]; then
-    cp "$root/../shared/testdata/rfc4475/"*.sip "$work/"
+  if [ "$kind" = sip ]; then
+    cp "$root/tests/data/rfc4475/"*.sip "$work/"
   fi
   echo "fuzz: $target for ${seconds}s (seed inputs: $(ls "$work" | wc -l))"
   if ! "$build/tools/fuzz/$target" -max_total_time="$seconds" -max_len=8192 -timeout=10 \
