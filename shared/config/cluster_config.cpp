@@ -1,5 +1,8 @@
 #include "shared/config/cluster_config.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <fstream>
 #include <sstream>
 
@@ -102,21 +105,22 @@ void forEachEntry(YamlMap& parent, const char* key, const char* shape, ConfigErr
   }
 }
 
+// "10.0.0.0/8", "2001:db8::/32" or a bare address: the address must be a real IPv4 or IPv6
+// literal (a typo such as "10.0.0.l/8" or a host name is an error, never a silently empty ACL
+// that leaves only loopback trusted), the prefix a number within the family's width.
 bool validCidr(const std::string& cidr) {
   auto slash = cidr.find('/');
   std::string addr = slash == std::string::npos ? cidr : cidr.substr(0, slash);
-  if (addr.empty()) return false;
-  if (slash != std::string::npos) {
-    std::string bits = cidr.substr(slash + 1);
-    if (bits.empty() || bits.size() > 3) return false;
-    for (char c : bits) {
-      if (c < '0' || c > '9') return false;
-    }
-    int b = std::stoi(bits);
-    bool v6 = addr.find(':') != std::string::npos;
-    if (b > (v6 ? 128 : 32)) return false;
+  bool v6 = addr.find(':') != std::string::npos;
+  unsigned char raw[sizeof(in6_addr)];
+  if (inet_pton(v6 ? AF_INET6 : AF_INET, addr.c_str(), raw) != 1) return false;
+  if (slash == std::string::npos) return true;
+  std::string bits = cidr.substr(slash + 1);
+  if (bits.empty() || bits.size() > 3) return false;
+  for (char c : bits) {
+    if (c < '0' || c > '9') return false;
   }
-  return true;
+  return std::stoi(bits) <= (v6 ? 128 : 32);
 }
 
 }  // namespace
@@ -372,6 +376,26 @@ Result<ClusterConfig> parseClusterConfig(const std::string& yaml_text,
     m.finish();
   }
   top.finish();
+  // A lease must be renewed at least twice before it runs out, so one lost or late renewal
+  // never frees the slot of a live call (a third leaves a whole renewal period of slack).
+  if (int64_t{cfg.ingress.lease_renew_ms} * 3 > cfg.limiter.lease_ms) {
+    // The line of section.key, or -1: yaml-cpp throws on a lookup through an absent key, and a
+    // default YAML::Node counts as defined, so lines are compared instead of nodes.
+    auto lineAt = [&root](const char* section, const char* key) {
+      const YAML::Node& const_root = root;
+      if (!const_root.IsMap()) return -1;
+      const YAML::Node part = const_root[section];
+      if (!part.IsDefined() || !part.IsMap()) return -1;
+      return lineOf(part[key]);
+    };
+    int line = lineAt("ingress", "lease_renew_ms");
+    if (line < 0) line = lineAt("concurrency_limiter", "lease_ms");
+    errors.addAtLine(line, "ingress.lease_renew_ms",
+                     "must be at most a third of concurrency_limiter.lease_ms (" +
+                         std::to_string(cfg.limiter.lease_ms) +
+                         "): " + std::to_string(cfg.ingress.lease_renew_ms) +
+                         " would let a live call's lease lapse after one lost renewal");
+  }
   if (!errors.empty()) return errors.toError();
   return cfg;
 }

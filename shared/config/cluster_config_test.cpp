@@ -106,6 +106,52 @@ TEST(ClusterConfig, ReportsEveryMistakeAtOnce) {
       << m;
 }
 
+// Issue 16, item 9: a typo in the ACL used to pass and leave only loopback trusted.
+TEST(ClusterConfig, TrustedSourcesMustBeRealAddressesOrNetworks) {
+  for (const char* bad : {"10.0.0.l/8", "gateway.example.com", "10.0.0.0/", "300.1.2.3/32",
+                          "10.0.0.0/8x", "::g/64", "2001:db8::/129"}) {
+    auto cfg = parseClusterConfig(std::string("router:\n  routing_file: r.yaml\ningress:\n"
+                                              "  trusted_sources: [\"10.1.0.0/16\", \"") +
+                                      bad + "\"]\n",
+                                  "c.yaml");
+    ASSERT_FALSE(cfg.ok()) << bad;
+    EXPECT_EQ(cfg.error().message, std::string("c.yaml:4: ingress.trusted_sources: '") + bad +
+                                       "' is not a CIDR like 10.0.0.0/8")
+        << bad;
+  }
+  auto good = parseClusterConfig(
+      "router:\n  routing_file: r.yaml\ningress:\n  trusted_sources: [\"10.1.0.0/16\", "
+      "\"192.0.2.7\", \"2001:db8::/32\", \"::1\"]\n",
+      "c.yaml");
+  ASSERT_TRUE(good.ok()) << good.error().message;
+  EXPECT_EQ(good->ingress.trusted_sources.size(), 4u);
+}
+
+// Issue 16, item 9: a renewal period over a third of the lease lets one lost renewal free the
+// slot of a live call.
+TEST(ClusterConfig, LeaseRenewalMustFitThreeTimesInTheLease) {
+  auto cfg = parseClusterConfig(
+      "router:\n  routing_file: r.yaml\ningress:\n  lease_renew_ms: 15000\n"
+      "concurrency_limiter:\n  lease_ms: 30000\n",
+      "c.yaml");
+  ASSERT_FALSE(cfg.ok());
+  EXPECT_EQ(cfg.error().message.rfind("c.yaml:4: ingress.lease_renew_ms: must be at most a third "
+                                      "of concurrency_limiter.lease_ms (30000)",
+                                      0),
+            0u)
+      << cfg.error().message;
+  // The limit is inclusive, and a short lease with the default renewal is caught too.
+  EXPECT_TRUE(parseClusterConfig("router:\n  routing_file: r.yaml\ningress:\n  lease_renew_ms: "
+                                 "10000\nconcurrency_limiter:\n  lease_ms: 30000\n",
+                                 "c.yaml")
+                  .ok());
+  auto short_lease = parseClusterConfig(
+      "router:\n  routing_file: r.yaml\nconcurrency_limiter:\n  lease_ms: 20000\n", "c.yaml");
+  ASSERT_FALSE(short_lease.ok());
+  EXPECT_EQ(short_lease.error().message.rfind("c.yaml:4: ingress.lease_renew_ms:", 0), 0u)
+      << short_lease.error().message;
+}
+
 TEST(ClusterConfig, YamlSyntaxErrorHasLine) {
   auto cfg = parseClusterConfig("router:\n  routing_file: [unclosed\n", "c.yaml");
   ASSERT_FALSE(cfg.ok());
