@@ -3,12 +3,13 @@
 #include <string>
 
 #include "shared/base/result.h"
+#include "shared/phone/e164.h"
 
 namespace callmesh::router {
 
-// Normalises a phone number written in any common form ("(555) 010-0100", "+1 555 0100",
-// "tel:+15550100") to E.164 with libphonenumber; `default_region` applies to national forms.
-Result<std::string> toE164(const std::string& written, const std::string& default_region = "US");
+// One reading of phone numbers for the whole cluster (shared/phone): the ingress's slot numbers
+// and the router's routing agree on what a dialled text is.
+using phone::toE164;
 
 // Where a number is, as libphonenumber's metadata says (seed 002: regionally random caller IDs).
 struct NumberGeography {
