@@ -2,6 +2,16 @@
 
 namespace callmesh::ingress {
 
+std::string_view IngressMetrics::methodLabel(std::string_view method) {
+  static constexpr std::string_view kKnown[] = {
+      "INVITE", "ACK",   "BYE",    "CANCEL", "OPTIONS", "REGISTER",  "MESSAGE",
+      "INFO",   "PRACK", "UPDATE", "REFER",  "NOTIFY",  "SUBSCRIBE", "PUBLISH"};
+  for (std::string_view known : kKnown) {
+    if (method == known) return known;
+  }
+  return "other";
+}
+
 namespace {
 prometheus::Counter& counter(prometheus::Registry& r, const char* name, const char* help) {
   return prometheus::BuildCounter().Name(name).Help(help).Register(r).Add({});

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 
@@ -17,9 +18,13 @@ namespace callmesh::ingress {
 struct IngressMetrics {
   explicit IngressMetrics(prometheus::Registry& registry);
 
-  prometheus::Counter& requests(const std::string& method) {
-    return requests_family.Add({{"method", method}});
+  // By method, the label from a fixed set: the methods of RFC 3261 and its extensions that
+  // gateways send, and "other" for any other token. The method is the sender's text, and a label
+  // per distinct token would let anyone grow the registry without bound (issue 16, item 7).
+  prometheus::Counter& requests(std::string_view method) {
+    return requests_family.Add({{"method", std::string(methodLabel(method))}});
   }
+  static std::string_view methodLabel(std::string_view method);
   prometheus::Counter& rejected(int status) {
     return rejected_family.Add({{"status", std::to_string(status)}});
   }

@@ -1,0 +1,34 @@
+#include <gtest/gtest.h>
+
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+
+#include "services/ingress/ingress_metrics.h"
+
+namespace callmesh::ingress {
+namespace {
+
+// Issue 16 item 7: the method label comes from a fixed set, whatever token a sender invents.
+TEST(IngressMetrics, MethodLabelIsOneOfAFixedSet) {
+  EXPECT_EQ(IngressMetrics::methodLabel("INVITE"), "INVITE");
+  EXPECT_EQ(IngressMetrics::methodLabel("MESSAGE"), "MESSAGE");
+  EXPECT_EQ(IngressMetrics::methodLabel("invite"), "other");  // methods are case-sensitive
+  EXPECT_EQ(IngressMetrics::methodLabel("NEWMETHOD"), "other");
+  EXPECT_EQ(IngressMetrics::methodLabel(""), "other");
+}
+
+TEST(IngressMetrics, AThousandInventedMethodsMakeOneSeries) {
+  prometheus::Registry registry;
+  IngressMetrics metrics(registry);
+  for (int i = 0; i < 1000; ++i) metrics.requests("X" + std::to_string(i)).Increment();
+  metrics.requests("INVITE").Increment();
+  size_t series = 0;
+  for (const auto& family : registry.Collect()) {
+    if (family.name == "callmesh_ingress_sip_requests_total") series = family.metric.size();
+  }
+  EXPECT_EQ(series, 2u);
+  EXPECT_EQ(metrics.requests("other").Value(), 1000);
+}
+
+}  // namespace
+}  // namespace callmesh::ingress
