@@ -29,4 +29,10 @@ inline schema::Availability availabilityFromName(const std::string& name) {
   return schema::Availability::AVAILABLE;
 }
 
+// True for the four names the API and Redis use ("available", "away", "offline", "dnd"): what a
+// request may ask for, where availabilityFromName() would quietly read anything else as available.
+inline bool isAvailabilityName(const std::string& name) {
+  return name == "available" || name == "away" || name == "offline" || name == "dnd";
+}
+
 }  // namespace callmesh::codec
