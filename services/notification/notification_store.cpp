@@ -47,9 +47,12 @@ redis.call('ZREM', KEYS[2], f[5])
 return {'won', ARGV[1], ARGV[2]}
 )lua";
 
+// The names are kindName()'s, so each is written once; anything else (records from before kinds
+// existed) is a missed call.
 NotificationKind kindFrom(const std::string& s) {
-  if (s == "text") return NotificationKind::Text;
-  if (s == "answered_call") return NotificationKind::AnsweredCall;
+  for (auto k : {NotificationKind::Text, NotificationKind::AnsweredCall}) {
+    if (kindName(k) == s) return k;
+  }
   return NotificationKind::MissedCall;
 }
 
