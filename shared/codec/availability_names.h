@@ -29,10 +29,11 @@ inline schema::Availability availabilityFromName(const std::string& name) {
   return schema::Availability::AVAILABLE;
 }
 
-// True for the four names the API and Redis use ("available", "away", "offline", "dnd"): what a
-// request may ask for, where availabilityFromName() would quietly read anything else as available.
+// True for exactly the names availabilityName() gives: what an agent's stored or requested
+// availability must be. Defined as the round trip through the enum, so a new availability needs
+// only the two mappings above, and no service keeps its own list of names.
 inline bool isAvailabilityName(const std::string& name) {
-  return name == "available" || name == "away" || name == "offline" || name == "dnd";
+  return availabilityName(availabilityFromName(name)) == name;
 }
 
 }  // namespace callmesh::codec
