@@ -1,5 +1,7 @@
 #include "services/notification/api_json.h"
 
+#include <algorithm>
+
 namespace callmesh::notification {
 
 nlohmann::json recordJson(const NotificationRecord& r) {
@@ -80,6 +82,17 @@ Result<nlohmann::json> parseBody(const std::string& body, const std::vector<Body
     if (!ok) return invalidInput(std::string("field '") + f.name + "' must be " + want, f.name);
   }
   return j;
+}
+
+std::vector<std::string> stringsOf(const nlohmann::json& list) {
+  std::vector<std::string> out;
+  for (const auto& x : list) out.push_back(x.get<std::string>());
+  return out;
+}
+
+bool hasComma(const std::vector<std::string>& items) {
+  return std::any_of(items.begin(), items.end(),
+                     [](const std::string& s) { return s.find(',') != std::string::npos; });
 }
 
 }  // namespace callmesh::notification

@@ -29,4 +29,11 @@ struct BodyField {
 // unknown field, a missing field, a field of the wrong type. Error::context is the field.
 Result<nlohmann::json> parseBody(const std::string& body, const std::vector<BodyField>& fields);
 
+// A StringList field parseBody() accepted, as strings.
+std::vector<std::string> stringsOf(const nlohmann::json& list);
+
+// True when some item holds a ',': such a value cannot live in Redis's comma lists
+// (docs/redis-keys.md), so the API refuses it.
+bool hasComma(const std::vector<std::string>& items);
+
 }  // namespace callmesh::notification

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <random>
 
-#include "services/notification/notification_store.h"
+#include "services/notification/stored_hashes.h"
+#include "shared/redis/reply_fields.h"
+#include "shared/redis/scan.h"
 
 namespace callmesh::notification {
 
@@ -90,8 +92,9 @@ Status ContactBook::write(const Contact& c, const std::vector<std::string>& old_
   cmds.push_back({"MULTI"});
   cmds.push_back({"DEL", contactKey(c.id)});
   cmds.push_back({"HSET", contactKey(c.id), "id", c.id, "name", c.name, "numbers",
-                  joinList(c.numbers), "primary_agent", c.primary_agent, "created_at_ms",
-                  std::to_string(c.created_at_ms), "source", c.source, "tags", joinList(c.tags)});
+                  redis::joinList(c.numbers), "primary_agent", c.primary_agent, "created_at_ms",
+                  std::to_string(c.created_at_ms), "source", c.source, "tags",
+                  redis::joinList(c.tags)});
   for (const auto& n : old_numbers) {
     if (std::find(c.numbers.begin(), c.numbers.end(), n) == c.numbers.end()) {
       cmds.push_back({"SREM", numberIndexKey(n), c.id});
@@ -110,60 +113,46 @@ Result<Contact> ContactBook::create(Contact contact, int64_t now_ms) {
 }
 
 Result<std::vector<Contact>> ContactBook::load(const std::vector<std::string>& ids) {
+  std::vector<std::string> keys;
+  keys.reserve(ids.size());
+  for (const auto& id : ids) keys.push_back(contactKey(id));
   std::vector<Contact> out;
-  if (ids.empty()) return out;
-  std::vector<std::vector<std::string>> cmds;
-  for (const auto& id : ids) cmds.push_back({"HGETALL", contactKey(id)});
-  auto replies = redis_.pipeline(cmds);
-  if (!replies.ok()) return replies.error();
-  for (const auto& rep : *replies) {
-    if (rep.type != redis::RedisReply::Type::Array || rep.elements.empty()) continue;
+  auto st = forEachStoredHash(redis_, keys, [&out](size_t, const redis::RedisReply& hash) {
     Contact c;
-    for (size_t k = 0; k + 1 < rep.elements.size(); k += 2) {
-      const std::string& f = rep.elements[k].text;
-      const std::string& v = rep.elements[k + 1].text;
+    forEachField(hash, [&c](const std::string& f, const std::string& v) {
       if (f == "id")
         c.id = v;
       else if (f == "name")
         c.name = v;
       else if (f == "numbers")
-        c.numbers = splitList(v);
+        c.numbers = redis::splitList(v);
       else if (f == "primary_agent")
         c.primary_agent = v;
       else if (f == "created_at_ms")
-        c.created_at_ms = v.empty() ? 0 : std::stoll(v);
+        c.created_at_ms = redis::fieldInt(v);
       else if (f == "source")
         c.source = v;
       else if (f == "tags")
-        c.tags = splitList(v);
-    }
+        c.tags = redis::splitList(v);
+    });
     out.push_back(std::move(c));
-  }
+  });
+  if (!st.ok()) return st.error();
   return out;
 }
 
 Result<std::optional<Contact>> ContactBook::get(const std::string& id) {
-  auto l = load({id});
-  if (!l.ok()) return l.error();
-  if (l->empty()) return std::optional<Contact>();
-  return std::optional<Contact>(std::move(l->front()));
+  return firstLoaded(load({id}));
 }
 
 Result<std::vector<Contact>> ContactBook::list(size_t limit) {
   std::vector<std::string> ids;
-  std::string cursor = "0";
-  do {
-    auto r = redis_.command({"SCAN", cursor, "MATCH", "cm:contact:{*}", "COUNT", "500"});
-    if (!r.ok()) return r.error();
-    if (r->type != redis::RedisReply::Type::Array || r->elements.size() != 2) {
-      return Error{ErrorKind::Internal, "unexpected SCAN reply", "contacts list"};
-    }
-    cursor = r->elements[0].text;
-    for (const auto& k : r->elements[1].elements) {
-      const std::string& key = k.text;  // cm:contact:{<id>}
-      if (key.size() > 13 && key.back() == '}') ids.push_back(key.substr(12, key.size() - 13));
-    }
-  } while (cursor != "0" && ids.size() < limit);
+  auto st = redis::scanKeys(redis_, redis::notification_keys::kContactPattern,
+                            [&ids, limit](const std::string& key) {
+                              if (auto id = redis::hashTagOf(key); !id.empty()) ids.push_back(id);
+                              return ids.size() < limit;
+                            });
+  if (!st.ok()) return st.error();
   std::sort(ids.begin(), ids.end());
   if (ids.size() > limit) ids.resize(limit);
   return load(ids);

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "shared/base/result.h"
+#include "shared/redis/keys.h"
 #include "shared/redis/redis_client.h"
 
 namespace callmesh::notification {
@@ -59,9 +60,12 @@ class ContactBook {
   // True when some contact has this number (the caller is known).
   Result<bool> knownNumber(const std::string& number);
 
-  static std::string contactKey(const std::string& id) { return "cm:contact:{" + id + "}"; }
+  // Names owned by shared/redis/keys.h (notification_keys); kept here for existing callers.
+  static std::string contactKey(const std::string& id) {
+    return redis::notification_keys::contact(id);
+  }
   static std::string numberIndexKey(const std::string& number) {
-    return "cm:contacts:number:{" + number + "}";
+    return redis::notification_keys::contactsByNumber(number);
   }
 
  private:

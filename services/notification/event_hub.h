@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "shared/redis/keys.h"
+
 namespace callmesh::notification {
 
 // One Server-Sent Event for API streams, with who may receive it.
@@ -20,7 +22,8 @@ struct StreamEvent {
 
 // The cluster-wide event channel on Redis pub/sub (docs/redis-keys.md `cm:events`). Writers
 // PUBLISH one JSON object per event; each notification replica subscribes and feeds its hub.
-inline constexpr const char* kEventChannel = "cm:events";
+// The name is owned by shared/redis/keys.h (notification_keys::kEventChannel).
+inline constexpr const char* kEventChannel = redis::notification_keys::kEventChannel;
 
 // Turns one bus message (JSON) into the stream events it means for clients:
 //   notification.created  -> to the agents who see it

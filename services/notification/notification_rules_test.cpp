@@ -5,9 +5,14 @@
 #include "services/notification/contact_book.h"
 #include "services/notification/notification_service.h"
 #include "services/notification/notification_store.h"
+#include "shared/redis/reply_fields.h"
 
 namespace callmesh::notification {
 namespace {
+
+// The stored comma lists are read and written by shared/redis/reply_fields.h, as in every service.
+using redis::joinList;
+using redis::splitList;
 
 config::CompanyNumberSettings companyNumber() {
   return {"Company line", "website", {"alice", "bob", "carol"}};

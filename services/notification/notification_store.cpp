@@ -2,6 +2,9 @@
 
 #include <algorithm>
 
+#include "services/notification/stored_hashes.h"
+#include "shared/redis/reply_fields.h"
+
 namespace callmesh::notification {
 
 namespace {
@@ -44,17 +47,12 @@ redis.call('ZREM', KEYS[2], f[5])
 return {'won', ARGV[1], ARGV[2]}
 )lua";
 
-int64_t toInt(const std::string& s) {
-  try {
-    return s.empty() ? 0 : std::stoll(s);
-  } catch (...) {
-    return 0;
-  }
-}
-
+// The names are kindName()'s, so each is written once; anything else (records from before kinds
+// existed) is a missed call.
 NotificationKind kindFrom(const std::string& s) {
-  if (s == "text") return NotificationKind::Text;
-  if (s == "answered_call") return NotificationKind::AnsweredCall;
+  for (auto k : {NotificationKind::Text, NotificationKind::AnsweredCall}) {
+    if (kindName(k) == s) return k;
+  }
   return NotificationKind::MissedCall;
 }
 
@@ -94,27 +92,6 @@ std::optional<ClaimAction> parseAction(std::string_view name) {
   return std::nullopt;
 }
 
-std::vector<std::string> splitList(const std::string& text) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= text.size()) {
-    size_t comma = text.find(',', start);
-    if (comma == std::string::npos) comma = text.size();
-    if (comma > start) out.push_back(text.substr(start, comma - start));
-    start = comma + 1;
-  }
-  return out;
-}
-
-std::string joinList(const std::vector<std::string>& items) {
-  std::string out;
-  for (const auto& i : items) {
-    if (!out.empty()) out += ',';
-    out += i;
-  }
-  return out;
-}
-
 bool visibleTo(const NotificationRecord& record, const std::string& agent_id) {
   if (agent_id.empty()) return false;
   if (record.claimed) return record.claimed_by == agent_id;
@@ -132,8 +109,8 @@ Result<bool> NotificationStore::record(const NotificationRecord& r) {
   for (const auto& a : r.visible_to) keys.push_back(agentIndexKey(a));
   auto reply = redis_.evalScript(
       record_script_, keys,
-      {r.id, std::string(kindName(r.kind)), r.number, r.caller, joinList(r.rung),
-       joinList(r.visible_to), r.source, r.tag, std::to_string(r.at_ms),
+      {r.id, std::string(kindName(r.kind)), r.number, r.caller, redis::joinList(r.rung),
+       redis::joinList(r.visible_to), r.source, r.tag, std::to_string(r.at_ms),
        r.claimed ? r.claimed_by : std::string(), r.claimed ? r.claim_action : std::string()});
   if (!reply.ok()) return reply.error();
   if (reply->type != redis::RedisReply::Type::Integer) {
@@ -170,21 +147,14 @@ Result<ClaimResult> NotificationStore::claim(const std::string& id, const std::s
 
 Result<std::vector<NotificationRecord>> NotificationStore::load(
     const std::vector<std::string>& ids) {
+  std::vector<std::string> keys;
+  keys.reserve(ids.size());
+  for (const auto& id : ids) keys.push_back(recordKey(id));
   std::vector<NotificationRecord> out;
-  if (ids.empty()) return out;
-  std::vector<std::vector<std::string>> cmds;
-  cmds.reserve(ids.size());
-  for (const auto& id : ids) cmds.push_back({"HGETALL", recordKey(id)});
-  auto replies = redis_.pipeline(cmds);
-  if (!replies.ok()) return replies.error();
-  for (size_t i = 0; i < ids.size(); ++i) {
-    const auto& rep = (*replies)[i];
-    if (rep.type != redis::RedisReply::Type::Array || rep.elements.empty()) continue;
+  auto st = forEachStoredHash(redis_, keys, [&](size_t i, const redis::RedisReply& hash) {
     NotificationRecord r;
     r.id = ids[i];
-    for (size_t k = 0; k + 1 < rep.elements.size(); k += 2) {
-      const std::string& f = rep.elements[k].text;
-      const std::string& v = rep.elements[k + 1].text;
+    forEachField(hash, [&r](const std::string& f, const std::string& v) {
       if (f == "kind")
         r.kind = kindFrom(v);
       else if (f == "number")
@@ -192,15 +162,15 @@ Result<std::vector<NotificationRecord>> NotificationStore::load(
       else if (f == "caller")
         r.caller = v;
       else if (f == "rung")
-        r.rung = splitList(v);
+        r.rung = redis::splitList(v);
       else if (f == "visible_to")
-        r.visible_to = splitList(v);
+        r.visible_to = redis::splitList(v);
       else if (f == "source")
         r.source = v;
       else if (f == "tag")
         r.tag = v;
       else if (f == "ended_at_ms")
-        r.at_ms = toInt(v);
+        r.at_ms = redis::fieldInt(v);
       else if (f == "state")
         r.claimed = v == "claimed";
       else if (f == "claimed_by")
@@ -208,20 +178,18 @@ Result<std::vector<NotificationRecord>> NotificationStore::load(
       else if (f == "claim_action")
         r.claim_action = v;
       else if (f == "claimed_at_ms")
-        r.claimed_at_ms = toInt(v);
-    }
+        r.claimed_at_ms = redis::fieldInt(v);
+    });
     // Records written before `visible_to` existed named their agents in `rung`.
     if (r.visible_to.empty() && !r.claimed) r.visible_to = r.rung;
     out.push_back(std::move(r));
-  }
+  });
+  if (!st.ok()) return st.error();
   return out;
 }
 
 Result<std::optional<NotificationRecord>> NotificationStore::get(const std::string& id) {
-  auto loaded = load({id});
-  if (!loaded.ok()) return loaded.error();
-  if (loaded->empty()) return std::optional<NotificationRecord>();
-  return std::optional<NotificationRecord>(std::move(loaded->front()));
+  return firstLoaded(load({id}));
 }
 
 Result<std::vector<NotificationRecord>> NotificationStore::listForAgent(const std::string& agent_id,

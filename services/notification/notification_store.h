@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "shared/base/result.h"
+#include "shared/redis/keys.h"
 #include "shared/redis/redis_client.h"
 
 namespace callmesh::notification {
@@ -74,11 +75,14 @@ class NotificationStore {
   Result<std::vector<NotificationRecord>> listUnclaimed(size_t limit);
   Result<int64_t> unclaimedCount();
 
-  static std::string recordKey(const std::string& call_id) { return "cm:notif:{" + call_id + "}"; }
-  static std::string agentIndexKey(const std::string& agent_id) {
-    return "cm:agent:{" + agent_id + "}:notifications";
+  // Names owned by shared/redis/keys.h (notification_keys); kept here for existing callers.
+  static std::string recordKey(const std::string& call_id) {
+    return redis::notification_keys::record(call_id);
   }
-  static constexpr const char* kUnclaimedKey = "cm:notifications:unclaimed";
+  static std::string agentIndexKey(const std::string& agent_id) {
+    return redis::notification_keys::agentIndex(agent_id);
+  }
+  static constexpr const char* kUnclaimedKey = redis::notification_keys::kUnclaimed;
 
  private:
   Result<std::vector<NotificationRecord>> load(const std::vector<std::string>& ids);
@@ -87,9 +91,5 @@ class NotificationStore {
   redis::RedisScript record_script_;
   redis::RedisScript claim_script_;
 };
-
-// "a,b,c" <-> list (the comma lists of docs/redis-keys.md).
-std::vector<std::string> splitList(const std::string& text);
-std::string joinList(const std::vector<std::string>& items);
 
 }  // namespace callmesh::notification

@@ -6,6 +6,7 @@
 
 #include "shared/base/result.h"
 #include "shared/config/cluster_config.h"
+#include "shared/redis/keys.h"
 #include "shared/redis/redis_client.h"
 
 namespace callmesh::notification {
@@ -27,8 +28,9 @@ class NumberSettingsBook {
   // Configured numbers plus numbers changed at run time, sorted.
   Result<std::vector<std::string>> numbers();
 
+  // The name is owned by shared/redis/keys.h (notification_keys); kept here for callers.
   static std::string key(const std::string& number) {
-    return "cm:number:{" + number + "}:settings";
+    return redis::notification_keys::numberSettings(number);
   }
 
  private:

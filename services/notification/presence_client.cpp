@@ -1,28 +1,14 @@
 #include "services/notification/presence_client.h"
 
-#include "shared/codec/availability_names.h"
-
 #include <capnp/message.h>
 
 #include "schemas/presence.capnp.h"
+#include "shared/codec/availability_names.h"
 #include "shared/codec/capnp_codec.h"
 #include "shared/transport/envelope.h"
+#include "shared/transport/frames.h"
 
 namespace callmesh::notification {
-
-namespace {
-
-std::vector<uint8_t> bytesOf(capnp::MallocMessageBuilder& mb) {
-  auto words = codec::encode(mb);
-  auto bytes = words.asBytes();
-  return std::vector<uint8_t>(bytes.begin(), bytes.end());
-}
-
-}  // namespace
-
-bool validAvailability(const std::string& name) {
-  return name == "available" || name == "away" || name == "offline" || name == "dnd";
-}
 
 ZmqPresenceClient::ZmqPresenceClient(zmq::context_t& context, const std::string& endpoint,
                                      int timeout_ms, int attempts)
@@ -51,14 +37,7 @@ Result<std::vector<AgentPresenceView>> ZmqPresenceClient::roundTrip(std::vector<
           deadline - std::chrono::steady_clock::now());
       zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
       if (zmq::poll(&item, 1, std::max(left, std::chrono::milliseconds(1))) <= 0) continue;
-      std::vector<zmq::message_t> frames;
-      while (true) {
-        zmq::message_t m;
-        if (!socket_.recv(m, zmq::recv_flags::dontwait)) break;
-        bool more = m.more();
-        frames.push_back(std::move(m));
-        if (!more) break;
-      }
+      auto frames = transport::receiveFrames(socket_);
       uint64_t got = 0;
       if (frames.size() != 3 || !transport::decodeRequestId(frames[1], got) || got != id) {
         continue;  // a late reply to an earlier attempt
@@ -94,7 +73,7 @@ Result<AgentPresenceView> ZmqPresenceClient::setAvailability(const std::string& 
   auto u = mb.initRoot<schema::PresenceRequest>().initUpdate();
   u.setAgentId(agent_id);
   u.setAvailability(codec::availabilityFromName(availability));
-  auto r = roundTrip(bytesOf(mb));
+  auto r = roundTrip(codec::encodeToBytes(mb));
   if (!r.ok()) return r.error();
   if (r->empty()) return Error{ErrorKind::Internal, "empty presence reply", agent_id};
   return r->front();
@@ -105,7 +84,7 @@ Result<std::vector<AgentPresenceView>> ZmqPresenceClient::query(
   capnp::MallocMessageBuilder mb;
   auto q = mb.initRoot<schema::PresenceRequest>().initQuery(static_cast<unsigned>(ids.size()));
   for (size_t i = 0; i < ids.size(); ++i) q.set(static_cast<unsigned>(i), ids[i]);
-  return roundTrip(bytesOf(mb));
+  return roundTrip(codec::encodeToBytes(mb));
 }
 
 }  // namespace callmesh::notification

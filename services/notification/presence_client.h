@@ -22,9 +22,6 @@ struct AgentPresenceView {
   bool in_working_hours = true;
 };
 
-// "available" | "away" | "offline" | "dnd"
-bool validAvailability(const std::string& name);
-
 // Agent-presence as the API needs it: agents set their availability through the presence
 // service (the only writer of `cm:agent:{<id>}`).
 class PresenceDirectory {

@@ -1,0 +1,31 @@
+#pragma once
+
+// Live calls as agent-presence keeps them (docs/redis-keys.md `cm:number:{<n>}:oncall`,
+// `cm:call:{<id>}:presence`), for readers that are not agent-presence (the notification API's
+// admin view). Agent-presence owns these keys; this reader builds their names only through
+// presence_keys, so a change of layout is made in one place.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "shared/base/result.h"
+#include "shared/redis/redis_client.h"
+
+namespace callmesh::redis {
+
+struct LiveCall {
+  std::string call_id;
+  std::string number;       // the number that was called
+  std::string state;        // offered | answered | ended
+  std::string answered_by;  // agent id, empty while ringing
+  int64_t offered_at_ms = 0;
+};
+
+// Every call some number's on-call set names, read with SCAN (never KEYS) and one pipelined
+// HMGET per call. Stops collecting ids once `max_calls` are known, so a runaway set cannot make
+// one request unbounded. A call whose hash is gone (ended between the two reads) comes back with
+// empty fields, as HMGET reads it; only a call whose read failed is left out.
+Result<std::vector<LiveCall>> readLiveCalls(RedisClient& redis, size_t max_calls = 10000);
+
+}  // namespace callmesh::redis

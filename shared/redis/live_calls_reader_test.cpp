@@ -1,0 +1,61 @@
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "shared/redis/live_calls_reader.h"
+#include "shared/testing/mock_redis_client.h"
+
+namespace callmesh::redis {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::Return;
+
+RedisReply strings(std::vector<std::string> items) {
+  std::vector<RedisReply> out;
+  for (auto& s : items) out.push_back(RedisReply::ofString(std::move(s)));
+  return RedisReply::ofArray(std::move(out));
+}
+
+TEST(LiveCallsReader, ReadsEveryOnCallSetThenEachCallsPresenceHash) {
+  testing::MockRedisClient redis;
+  EXPECT_CALL(redis,
+              command(ElementsAre("SCAN", "0", "MATCH", "cm:number:{*}:oncall", "COUNT", "500")))
+      .WillOnce(Return(Result<RedisReply>(RedisReply::ofArray(
+          {RedisReply::ofString("0"), strings({"cm:number:{+15550100}:oncall"})}))));
+  EXPECT_CALL(redis, command(ElementsAre("SMEMBERS", "cm:number:{+15550100}:oncall")))
+      .WillOnce(Return(Result<RedisReply>(strings({"c1", "c2"}))));
+  std::vector<std::vector<std::string>> expected = {
+      {"HMGET", "cm:call:{c1}:presence", "number", "state", "answered_by", "offered_at_ms"},
+      {"HMGET", "cm:call:{c2}:presence", "number", "state", "answered_by", "offered_at_ms"}};
+  EXPECT_CALL(redis, pipeline(expected))
+      .WillOnce(Return(Result<std::vector<RedisReply>>(
+          std::vector<RedisReply>{strings({"+15550100", "answered", "alice", "1700"}),
+                                  RedisReply::ofArray({RedisReply::nil(), RedisReply::nil(),
+                                                       RedisReply::nil(), RedisReply::nil()})})));
+  auto calls = readLiveCalls(redis);
+  ASSERT_TRUE(calls.ok());
+  ASSERT_EQ(calls->size(), 2u);
+  EXPECT_EQ((*calls)[0].call_id, "c1");
+  EXPECT_EQ((*calls)[0].number, "+15550100");
+  EXPECT_EQ((*calls)[0].state, "answered");
+  EXPECT_EQ((*calls)[0].answered_by, "alice");
+  EXPECT_EQ((*calls)[0].offered_at_ms, 1700);
+  EXPECT_EQ((*calls)[1].call_id, "c2");  // its hash is gone: empty fields, as HMGET reads it
+  EXPECT_EQ((*calls)[1].offered_at_ms, 0);
+}
+
+TEST(LiveCallsReader, AFailedSetReadIsTheAnswer) {
+  testing::MockRedisClient redis;
+  EXPECT_CALL(redis,
+              command(ElementsAre("SCAN", "0", "MATCH", "cm:number:{*}:oncall", "COUNT", "500")))
+      .WillOnce(Return(Result<RedisReply>(
+          RedisReply::ofArray({RedisReply::ofString("0"), strings({"cm:number:{+1}:oncall"})}))));
+  EXPECT_CALL(redis, command(ElementsAre("SMEMBERS", "cm:number:{+1}:oncall")))
+      .WillOnce(Return(Result<RedisReply>(Error{ErrorKind::Disconnected, "gone", "redis"})));
+  auto calls = readLiveCalls(redis);
+  ASSERT_FALSE(calls.ok());
+  EXPECT_EQ(calls.error().message, "gone");
+}
+
+}  // namespace
+}  // namespace callmesh::redis
