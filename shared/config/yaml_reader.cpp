@@ -192,16 +192,24 @@ void YamlMap::finish() {
 }
 
 Result<YAML::Node> loadYamlFile(const std::string& path) {
+  auto text = readTextFile(path, "file");
+  if (!text.ok()) return text.error();
+  return parseYamlText(text.value(), path);
+}
+
+Result<std::string> readTextFile(const std::string& path, std::string_view what) {
   std::ifstream in(path);
-  if (!in) {
-    return Error{ErrorKind::NotFound, "cannot open file", path};
-  }
+  if (!in) return Error{ErrorKind::NotFound, "cannot open " + std::string(what), path};
   std::stringstream buffer;
   buffer << in.rdbuf();
+  return buffer.str();
+}
+
+Result<YAML::Node> parseYamlText(const std::string& text, const std::string& file_name) {
   try {
-    return YAML::Load(buffer.str());
+    return YAML::Load(text);
   } catch (const YAML::Exception& e) {
-    std::string where = path;
+    std::string where = file_name;
     if (e.mark.line >= 0) where += ":" + std::to_string(e.mark.line + 1);
     return Error{ErrorKind::InvalidInput, "YAML syntax: " + e.msg, where};
   }

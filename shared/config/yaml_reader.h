@@ -72,6 +72,11 @@ class YamlMap {
 
 // Loads a YAML file; a syntax error comes back as `file:line: what yaml-cpp said`.
 Result<YAML::Node> loadYamlFile(const std::string& path);
+// The whole of a file as text; NotFound "cannot open <what>" (context: the path) when it cannot
+// be read. Loaders that hash or re-parse the bytes read them with this.
+Result<std::string> readTextFile(const std::string& path, std::string_view what);
+// Parses YAML text; a syntax error is InvalidInput "YAML syntax: ..." with context `file:line`.
+Result<YAML::Node> parseYamlText(const std::string& text, const std::string& file_name);
 
 // 1-based line of a node for messages (yaml-cpp marks are 0-based; -1 when unknown).
 int lineOf(const YAML::Node& node);
