@@ -3,7 +3,7 @@
 #include <optional>
 #include <string>
 
-#include "services/router/routing_config.h"
+#include "services/router/routing_table.h"
 #include "services/router/schedule.h"
 #include "shared/config/yaml_reader.h"
 
