@@ -1,5 +1,5 @@
 // The loader: reads the sections in the order they may refer back to each other, then checks
-// references and loops once everything is known.
+// references and loops once everything is known, and lists the errors in file-line order.
 #include "services/router/routing_config.h"
 
 #include "services/router/config_fields.h"
@@ -106,7 +106,11 @@ Result<RoutingConfig> parseRoutingConfig(const std::string& yaml_text, const std
   config::ConfigErrors errors(file_name);
   RoutingConfigParser parser(errors, zoneinfo_dir);
   RoutingConfig cfg = parser.parse(root.value(), file_name);
-  if (!errors.empty()) return errors.toError();
+  if (!errors.empty()) {
+    // Found section by section, then references, then loops: listed as the file reads.
+    errors.sortByLine();
+    return errors.toError();
+  }
   uint64_t hash = 14695981039346656037ull;
   for (unsigned char c : yaml_text) hash = (hash ^ c) * 1099511628211ull;
   cfg.content_hash = hash == 0 ? 1 : hash;

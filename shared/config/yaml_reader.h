@@ -22,6 +22,10 @@ class ConfigErrors {
   void add(const YAML::Node& node, std::string_view key, std::string_view what);
   void addAtLine(int line, std::string_view key, std::string_view what);
   bool empty() const { return lines_.empty(); }
+  // Puts the errors in file-line order (stable: one line's errors keep the order they were found;
+  // those with no line come last). A loader that checks section by section, then references,
+  // then loops, finds them out of order; the operator reads the file top to bottom.
+  void sortByLine();
   const std::vector<std::string>& lines() const { return lines_; }
   const std::string& file() const { return file_; }
   // One InvalidInput error whose message holds every line, newline-separated.
@@ -30,6 +34,7 @@ class ConfigErrors {
  private:
   std::string file_;
   std::vector<std::string> lines_;
+  std::vector<int> line_numbers_;  // the file line of each entry of lines_; <= 0 when unknown
 };
 
 // A typed, strict view of one YAML mapping. Every getter records a precise error instead of
