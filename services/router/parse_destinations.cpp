@@ -21,16 +21,10 @@ void RoutingConfigParser::parseQueue(YamlMap& m) {
   Queue q;
   q.line = config::lineOf(m.node());
   q.id = readId(m, cfg_.queues, "queue");
-  std::string strategy = m.string("strategy", "ring_all");
-  if (strategy == "ring_all") {
-    q.strategy = QueueStrategy::RingAll;
-  } else if (strategy == "round_robin") {
-    q.strategy = QueueStrategy::RoundRobin;
-  } else if (strategy == "longest_idle") {
-    q.strategy = QueueStrategy::LongestIdle;
-  } else {
-    m.error("strategy", "must be ring_all, round_robin or longest_idle");
-  }
+  q.strategy = readChoice(m, "strategy", QueueStrategy::RingAll,
+                          {{"ring_all", QueueStrategy::RingAll},
+                           {"round_robin", QueueStrategy::RoundRobin},
+                           {"longest_idle", QueueStrategy::LongestIdle}});
   q.agent_ids = m.stringList("agents");
   if (q.agent_ids.empty()) m.error("agents", "must list at least one agent id");
   for (const auto& id : q.agent_ids) {

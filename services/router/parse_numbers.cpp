@@ -143,14 +143,8 @@ void RoutingConfigParser::parseTrackingNumber(YamlMap& m) {
   tn.line = config::lineOf(m.node());
   tn.number = readPhoneNumber(m, "number");
   tn.ring_timeout_ms = timeoutMs(m, 45000);
-  std::string order = m.string("ring", "together");
-  if (order == "together") {
-    tn.ring_order = RingOrder::Together;
-  } else if (order == "in_order") {
-    tn.ring_order = RingOrder::InOrder;
-  } else {
-    m.error("ring", "must be together or in_order");
-  }
+  tn.ring_order = readChoice(m, "ring", RingOrder::Together,
+                             {{"together", RingOrder::Together}, {"in_order", RingOrder::InOrder}});
   tn.whisper = m.string("whisper", "");
   tn.route = destination(m, "route");
   YAML::Node list = m.child("receiving_numbers");

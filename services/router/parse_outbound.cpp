@@ -37,16 +37,10 @@ void RoutingConfigParser::parseProject(YamlMap& m) {
       }
     }
   }
-  std::string first = m.string("first_call", "random");
-  if (first == "fixed") {
-    p.first_call = FirstCallNumber::Fixed;
-  } else if (first == "random") {
-    p.first_call = FirstCallNumber::Random;
-  } else if (first == "regional") {
-    p.first_call = FirstCallNumber::Regional;
-  } else {
-    m.error("first_call", "must be fixed, random or regional");
-  }
+  p.first_call = readChoice(m, "first_call", FirstCallNumber::Random,
+                            {{"fixed", FirstCallNumber::Fixed},
+                             {"random", FirstCallNumber::Random},
+                             {"regional", FirstCallNumber::Regional}});
   p.fixed_number = readOptionalPhoneNumber(m, "fixed_number");
   if (p.first_call == FirstCallNumber::Fixed && p.fixed_number.empty()) {
     m.error("fixed_number", "is required with first_call: fixed");
@@ -61,16 +55,10 @@ void RoutingConfigParser::parseProject(YamlMap& m) {
   YAML::Node later = m.child("later_attempts");
   if (later.IsDefined() && !later.IsNull()) {
     YamlMap l(later, m.keyPath("later_attempts"), errors_);
-    std::string def = l.string("default", "random");
-    if (def == "random") {
-      p.later_default = LaterCallNumber::Random;
-    } else if (def == "different_each_attempt") {
-      p.later_default = LaterCallNumber::DifferentEachAttempt;
-    } else if (def == "regional") {
-      p.later_default = LaterCallNumber::Regional;
-    } else {
-      l.error("default", "must be random, different_each_attempt or regional");
-    }
+    p.later_default = readChoice(l, "default", LaterCallNumber::Random,
+                                 {{"random", LaterCallNumber::Random},
+                                  {"different_each_attempt", LaterCallNumber::DifferentEachAttempt},
+                                  {"regional", LaterCallNumber::Regional}});
     YAML::Node outcomes = l.child("by_outcome");
     if (outcomes.IsDefined() && !outcomes.IsNull()) {
       if (!outcomes.IsMap()) {

@@ -60,11 +60,7 @@ bool RoutePlanner::ringUnknownCallerRoute(const UnknownCallerRoute& route, int t
           out.trace.push_back("blast: skip " + *why);
           continue;
         }
-        PlannedTarget t;
-        t.uri = a.uri;
-        t.number = a.number;
-        t.agent_id = a.id;
-        step.targets.push_back(std::move(t));
+        step.targets.push_back(agentTarget(a, ""));  // seed 004 blasts have no whisper
       }
       out.trace.push_back("blast to " + std::to_string(step.targets.size()) + " of " +
                           std::to_string(route.agent_ids.size()) + " agents");

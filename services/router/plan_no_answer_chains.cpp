@@ -57,12 +57,7 @@ bool RoutePlanner::ringAgent(const std::string& agent_id, int timeout_ms, Walk& 
     return false;
   }
   const Agent& a = it->second;
-  PlannedTarget t;
-  t.uri = a.uri;
-  t.number = a.number;
-  t.agent_id = a.id;
-  t.whisper = walk.whisper;
-  walk.out.steps.push_back(PlannedStep{{t}, timeout_ms});
+  walk.out.steps.push_back(PlannedStep{{agentTarget(a, walk.whisper)}, timeout_ms});
   walk.out.trace.push_back("ring agent " + a.id + " at " + a.uri);
   return true;
 }

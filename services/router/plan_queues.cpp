@@ -13,13 +13,7 @@ void RoutePlanner::ringQueue(const Queue& queue, Walk& walk) const {
   for (const auto& group : ring.groups) {
     PlannedStep step{{}, queue.ring_timeout_ms};
     for (const auto& id : group) {
-      const Agent& a = config_.agents.at(id);
-      PlannedTarget t;
-      t.uri = a.uri;
-      t.number = a.number;
-      t.agent_id = a.id;
-      t.whisper = walk.whisper;
-      step.targets.push_back(std::move(t));
+      step.targets.push_back(agentTarget(config_.agents.at(id), walk.whisper));
     }
     out.steps.push_back(std::move(step));
   }

@@ -20,6 +20,16 @@ inline void setReject(RouteOutcome& out, int status, std::string reason, std::st
   out.steps.clear();
 }
 
+// One agent's phone as a ring target (queues, blasts, an agent destination).
+inline PlannedTarget agentTarget(const Agent& a, std::string whisper) {
+  PlannedTarget t;
+  t.uri = a.uri;
+  t.number = a.number;
+  t.agent_id = a.id;
+  t.whisper = std::move(whisper);
+  return t;
+}
+
 // Per-call state while the planner walks the routing chain.
 struct RoutePlanner::Walk {
   Walk(const CallQuery& c, RouteOutcome& o, std::string d)

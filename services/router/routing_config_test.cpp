@@ -163,5 +163,23 @@ schedules:
             "range like mon-fri, or daily");
 }
 
+// A word out of a fixed set (queue strategy, ring order) names the words it may be.
+TEST(RoutingConfig, UnknownChoiceNamesTheChoices) {
+  auto cfg = parseRoutingConfig(R"(agents:
+  - {id: alice, uri: "sip:alice@127.0.0.1"}
+queues:
+  - {id: sales, strategy: random, agents: [alice]}
+tracking_numbers:
+  - number: "+15550100"
+    ring: sideways
+    route: {queue: sales}
+)",
+                                "routing.yaml");
+  ASSERT_FALSE(cfg.ok());
+  EXPECT_EQ(cfg.error().message,
+            "routing.yaml:4: queues[0].strategy: must be ring_all, round_robin or longest_idle\n"
+            "routing.yaml:7: tracking_numbers[0].ring: must be together or in_order");
+}
+
 }  // namespace
 }  // namespace callmesh::router
