@@ -1,4 +1,4 @@
-// Seed 004 (004 help-centre article, company numbers): known contacts to their primary agent;
+// Seed 004 (004_ee4e98a6a7f6781b.txt, company numbers): known contacts to their primary agent;
 // unknown callers by the custom rule active now, else the default (blast, user or number).
 #include "services/router/route_planner.h"
 

@@ -1,4 +1,4 @@
-// Seed 001 (001 help-centre article, CRM callback numbers): the lead owner's phone, else the
+// Seed 001 (001_3054dfaf04b44f8c.txt, CRM callback numbers): the lead owner's phone, else the
 // forwarding number, else the company phone.
 #include "services/router/route_planner.h"
 

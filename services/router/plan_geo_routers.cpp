@@ -1,4 +1,4 @@
-// Seed 000 (000 help-centre article): the smart router that picks a receiving number by the
+// Seed 000 (000_246ae9c7ee9a1def.txt): the smart router that picks a receiving number by the
 // caller's location.
 #include "services/router/route_planner.h"
 

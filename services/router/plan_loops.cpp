@@ -1,4 +1,4 @@
-// Seed 003 (003 help-centre article, loops) at call time: a call whose path already holds the
+// Seed 003 (003_7e7aa9d90d570bcd.txt, loops) at call time: a call whose path already holds the
 // dialled number is refused with 482. The load-time checks are in check_loops.cpp.
 #include "services/router/route_planner.h"
 

@@ -1,4 +1,4 @@
-// Seed 000 (000 help-centre article): no-answer routing. Where a call goes next (a receiving
+// Seed 000 (000_246ae9c7ee9a1def.txt): no-answer routing. Where a call goes next (a receiving
 // number, voice menu, virtual agent, queue, geo router, agent, or hang up), chained to any depth.
 #include "services/router/route_planner.h"
 

@@ -1,4 +1,4 @@
-// Seed 002 (002 help-centre article, outbound caller ID): an agent calling a number that is not
+// Seed 002 (002_39a4312a6c94260d.txt, outbound caller ID): an agent calling a number that is not
 // ours goes out through the PSTN gateway, presenting the caller ID its project's number selection
 // logic picks (outbound_caller_id.h); the choice is recorded in the outbound history.
 #include "services/router/route_planner.h"

@@ -1,4 +1,4 @@
-// Seed 000 (000 help-centre article): queues ring their agents by a strategy (ring all, round
+// Seed 000 (000_246ae9c7ee9a1def.txt): queues ring their agents by a strategy (ring all, round
 // robin, longest idle), skipping those presence says cannot answer.
 #include "services/router/route_planner.h"
 

@@ -1,4 +1,4 @@
-// Seed 000 (000 help-centre article): scheduled routing (a receiving number's opening hours and
+// Seed 000 (000_246ae9c7ee9a1def.txt): scheduled routing (a receiving number's opening hours and
 // where the call goes when closed) and tagging hours (the after-hours call time limit).
 #include "services/router/route_planner.h"
 

@@ -1,4 +1,4 @@
-// Seed 000 (000 help-centre article): tracking numbers and the receiving numbers they forward to,
+// Seed 000 (000_246ae9c7ee9a1def.txt): tracking numbers and the receiving numbers they forward to,
 // together or in order, with each receiving number's options (extension, whisper, recording,
 // caller-ID rule, source tag) and which of them apply only when a number is dialled alone.
 #include "services/router/route_planner.h"

@@ -4,6 +4,8 @@
 // Internal to the planner: only route_planner.cpp and plan_*.cpp include it.
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "services/router/phone_number.h"
 #include "services/router/route_planner.h"
