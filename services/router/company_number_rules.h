@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "services/router/contact_directory.h"
-#include "services/router/routing_config.h"
+#include "services/router/routing_table.h"
 
 namespace callmesh::router {
 

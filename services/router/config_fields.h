@@ -1,9 +1,12 @@
 #pragma once
 
+#include <initializer_list>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 
-#include "services/router/routing_config.h"
+#include "services/router/routing_table.h"
 #include "services/router/schedule.h"
 #include "shared/config/yaml_reader.h"
 
@@ -29,5 +32,26 @@ std::optional<Destination> readDestination(const YAML::Node& node, const std::st
                                            config::ConfigErrors& errors);
 
 bool isSipUri(const std::string& uri);
+
+// A word naming one of an enum's values (`strategy: round_robin`); absent = `fallback`, which must
+// be one of `choices`. Any other word is "must be a, b or c" and reads as `fallback`.
+template <typename E>
+E readChoice(config::YamlMap& m, std::string_view key, E fallback,
+             std::initializer_list<std::pair<const char*, E>> choices) {
+  const char* fallback_name = "";
+  std::string expected;
+  size_t i = 0;
+  for (const auto& [name, value] : choices) {
+    if (value == fallback) fallback_name = name;
+    expected += std::string(i == 0 ? "" : (i + 1 == choices.size() ? " or " : ", ")) + name;
+    ++i;
+  }
+  std::string text = m.string(key, fallback_name);
+  for (const auto& [name, value] : choices) {
+    if (text == name) return value;
+  }
+  m.error(key, "must be " + expected);
+  return fallback;
+}
 
 }  // namespace callmesh::router

@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "services/router/routing_config.h"
+#include "services/router/routing_table.h"
 
 namespace callmesh::router {
 

@@ -6,7 +6,7 @@
 
 #include "services/router/outbound_history.h"
 #include "services/router/random_source.h"
-#include "services/router/routing_config.h"
+#include "services/router/routing_table.h"
 
 namespace callmesh::router {
 

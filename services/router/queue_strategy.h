@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "services/router/agent_availability.h"
-#include "services/router/routing_config.h"
+#include "services/router/routing_table.h"
 
 namespace callmesh::router {
 

@@ -1,6 +1,7 @@
 #include "services/router/redis_agent_availability.h"
 
 #include "services/router/redis_fields.h"
+#include "shared/redis/keys.h"
 
 namespace callmesh::router {
 
@@ -10,8 +11,8 @@ AgentStatus RedisAgentAvailability::status(const std::string& agent_id) const {
     counters_.unreachable.Increment();
     return kFailOpen;
   }
-  auto reply = redis_.command(
-      {"HMGET", agentKey(agent_id), "availability", "on_call", "ringing", "idle_since_ms"});
+  auto reply = redis_.command({"HMGET", redis::presence_keys::agent(agent_id), "availability",
+                               "on_call", "ringing", "idle_since_ms"});
   if (!reply.ok()) {
     gate_.failed();
     counters_.unreachable.Increment();

@@ -9,7 +9,8 @@
 
 namespace callmesh::router {
 
-// AgentAvailability read from the hash agent-presence keeps per agent (docs/redis-keys.md):
+// AgentAvailability read from the hash agent-presence keeps per agent (docs/redis-keys.md; the
+// name comes from its owner, redis::presence_keys::agent):
 //
 //   cm:agent:{<agent-id>}  availability (available|away|offline|dnd; absent = available),
 //                          on_call, ringing, idle_since_ms
@@ -31,8 +32,6 @@ class RedisAgentAvailability final : public AgentAvailability {
       : redis_(redis), gate_(gate), counters_(counters) {}
 
   AgentStatus status(const std::string& agent_id) const override;
-
-  static std::string agentKey(const std::string& agent_id) { return "cm:agent:{" + agent_id + "}"; }
 
  private:
   redis::RedisClient& redis_;

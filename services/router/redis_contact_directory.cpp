@@ -1,6 +1,7 @@
 #include "services/router/redis_contact_directory.h"
 
 #include "services/router/redis_fields.h"
+#include "shared/redis/keys.h"
 
 namespace callmesh::router {
 
@@ -19,17 +20,19 @@ Result<std::vector<Contact>> RedisContactDirectory::contactsWithNumber(
     return Error{ErrorKind::Disconnected, "not asked: Redis failed recently, retrying shortly",
                  "contacts"};
   }
-  auto ids = redis_.command({"SMEMBERS", numberIndexKey(e164)});
+  auto ids = redis_.command({"SMEMBERS", redis::notification_keys::contactsByNumber(e164)});
   if (!ids.ok()) return unreachable(ids.error());
   if (ids->type != RedisReply::Type::Array) {
     counters_.bad_data.Increment();
-    return Error{ErrorKind::Internal, numberIndexKey(e164) + " is not a set: " + ids->text,
+    return Error{ErrorKind::Internal,
+                 redis::notification_keys::contactsByNumber(e164) + " is not a set: " + ids->text,
                  "contacts"};
   }
   std::vector<std::vector<std::string>> reads;
   reads.reserve(ids->elements.size());
   for (const auto& id : ids->elements) {
-    reads.push_back({"HMGET", contactKey(id.text), "id", "primary_agent", "created_at_ms"});
+    reads.push_back({"HMGET", redis::notification_keys::contact(id.text), "id", "primary_agent",
+                     "created_at_ms"});
   }
   std::vector<Contact> out;
   if (reads.empty()) return out;

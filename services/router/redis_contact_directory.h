@@ -10,7 +10,8 @@
 
 namespace callmesh::router {
 
-// ContactDirectory over the CRM keys written by notification's HTTP API (docs/redis-keys.md):
+// ContactDirectory over the CRM keys written by notification's HTTP API (docs/redis-keys.md; the
+// names come from their owner, redis::notification_keys):
 //
 //   cm:contacts:number:{<e164>}  set of contact ids having that number
 //   cm:contact:{<contact-id>}    hash: id, primary_agent, created_at_ms, ...
@@ -29,11 +30,6 @@ class RedisContactDirectory final : public ContactDirectory {
       : redis_(redis), gate_(gate), counters_(counters) {}
 
   Result<std::vector<Contact>> contactsWithNumber(const std::string& e164) const override;
-
-  static std::string numberIndexKey(const std::string& e164) {
-    return "cm:contacts:number:{" + e164 + "}";
-  }
-  static std::string contactKey(const std::string& id) { return "cm:contact:{" + id + "}"; }
 
  private:
   Error unreachable(Error e) const;

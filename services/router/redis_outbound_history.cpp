@@ -1,6 +1,8 @@
 #include "services/router/redis_outbound_history.h"
 
 #include "services/router/redis_fields.h"
+#include "shared/redis/keys.h"
+#include "shared/redis/reply_fields.h"
 
 namespace callmesh::router {
 
@@ -14,18 +16,6 @@ redis.call('HSET', KEYS[1], 'last_number', ARGV[1], 'last_project', ARGV[2],
            'last_at_ms', ARGV[3], 'used:' .. ARGV[2], ARGV[4])
 return redis.call('HINCRBY', KEYS[1], 'attempts:' .. ARGV[2], 1)
 )lua";
-
-std::vector<std::string> splitList(const std::string& text) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t comma = text.find(',', start);
-    if (comma == std::string::npos) comma = text.size();
-    if (comma > start) out.push_back(text.substr(start, comma - start));
-    start = comma + 1;
-  }
-  return out;
-}
 
 Error notAsked() {
   return Error{ErrorKind::Disconnected, "not asked: Redis failed recently, retrying shortly",
@@ -46,8 +36,9 @@ Result<ContactHistory> RedisOutboundHistory::read(const std::string& callee,
     counters_.unreachable.Increment();
     return notAsked();
   }
-  auto r = redis_.command({"HMGET", contactKey(callee), "last_number", "last_project",
-                           "attempts:" + project, "used:" + project, "outcome:" + project});
+  auto r =
+      redis_.command({"HMGET", redis::outbound_keys::callee(callee), "last_number", "last_project",
+                      "attempts:" + project, "used:" + project, "outcome:" + project});
   if (!r.ok()) return unreachable(r.error());
   ContactHistory h;
   if (r->type != RedisReply::Type::Array || r->elements.size() != 5) {
@@ -58,7 +49,7 @@ Result<ContactHistory> RedisOutboundHistory::read(const std::string& callee,
   if (const auto* t = textField(r->elements[0])) h.last_number = *t;
   if (const auto* t = textField(r->elements[1])) h.last_project = *t;
   h.attempts = integerField(r->elements[2], bad);
-  if (const auto* t = textField(r->elements[3])) h.used = splitList(*t);
+  if (const auto* t = textField(r->elements[3])) h.used = redis::splitList(*t);
   if (const auto* t = textField(r->elements[4])) h.last_outcome = *t;
   if (h.attempts < 0) {
     bad = true;
@@ -75,14 +66,14 @@ Status RedisOutboundHistory::record(const std::string& callee, const std::string
     return notAsked();
   }
   if (record_script_.body.empty()) record_script_.body = kRecordScript;
-  std::string used;
-  for (const auto& n : attempt.used) used += (used.empty() ? "" : ",") + n;
-  auto r = redis_.evalScript(record_script_, {contactKey(callee)},
-                             {attempt.number, project, std::to_string(attempt.at_ms), used});
+  const std::string key = redis::outbound_keys::callee(callee);
+  auto r = redis_.evalScript(
+      record_script_, {key},
+      {attempt.number, project, std::to_string(attempt.at_ms), redis::joinList(attempt.used)});
   if (!r.ok()) return unreachable(r.error());
   if (r->type == RedisReply::Type::Error) {
     counters_.bad_data.Increment();  // e.g. WRONGTYPE: the key is not a hash
-    return Error{ErrorKind::Internal, contactKey(callee) + ": " + r->text, "outbound history"};
+    return Error{ErrorKind::Internal, key + ": " + r->text, "outbound history"};
   }
   return {};
 }

@@ -9,7 +9,8 @@
 
 namespace callmesh::router {
 
-// OutboundHistory over one hash per callee (docs/redis-keys.md):
+// OutboundHistory over one hash per callee (docs/redis-keys.md; the router owns the family, named
+// in redis::outbound_keys::callee):
 //
 //   cm:outbound:{<callee e164>}   last_number, last_project, last_at_ms,
 //                                 attempts:<project>, used:<project> (comma list),
@@ -29,8 +30,6 @@ class RedisOutboundHistory final : public OutboundHistory {
   Result<ContactHistory> read(const std::string& callee, const std::string& project) override;
   Status record(const std::string& callee, const std::string& project,
                 const OutboundAttempt& attempt) override;
-
-  static std::string contactKey(const std::string& e164) { return "cm:outbound:{" + e164 + "}"; }
 
  private:
   Error unreachable(Error e);

@@ -9,6 +9,7 @@
 #include "services/router/testing/in_memory_directories.h"
 #include "services/router/testing/sequence_random_source.h"
 #include "shared/redis/hiredis_client.h"
+#include "shared/redis/keys.h"
 #include "shared/testing/manual_clock.h"
 #include "shared/testing/redis_server.h"
 
@@ -58,7 +59,7 @@ class RedisOutboundHistoryIntegration : public ::testing::Test {
   }
 
   std::string hget(const std::string& field) {
-    auto r = writer_.command({"HGET", RedisOutboundHistory::contactKey(kContact), field});
+    auto r = writer_.command({"HGET", redis::outbound_keys::callee(kContact), field});
     EXPECT_TRUE(r.ok());
     return r.ok() ? r->text : "";
   }
@@ -107,7 +108,7 @@ TEST_F(RedisOutboundHistoryIntegration, DifferentNumberForEachAttemptAcrossDecis
 TEST_F(RedisOutboundHistoryIntegration, OutcomeWrittenByTheDialerChoosesTheNextNumber) {
   EXPECT_EQ(callFrom("+12125550102", {0}), "+12127365000");
   ASSERT_TRUE(writer_
-                  .command({"HSET", RedisOutboundHistory::contactKey(kContact), "outcome:renewals",
+                  .command({"HSET", redis::outbound_keys::callee(kContact), "outcome:renewals",
                             "callback_requested"})
                   .ok());
   EXPECT_EQ(callFrom("+12125550102"), "+16502530000");

@@ -87,23 +87,36 @@ class RoutePlanner {
   RouteOutcome decide(const CallQuery& call) const;
 
  private:
-  struct Walk;
+  struct Walk;  // route_walk.h: every read of a call fact marks the outcome depends_on_call
 
+  // Each seed's rules live in one file, named for them (the article is cited at its top):
+  // seed 000, tracking and receiving numbers: plan_tracking_numbers.cpp
   void planTrackingNumber(const TrackingNumber& tn, Walk& walk) const;
-  void planCompanyNumber(const CompanyNumber& company, Walk& walk) const;
-  void planCrmNumber(const CrmNumber& crm, Walk& walk) const;
-  // seed 002: an agent calling a number that is not ours. False when the caller is no agent.
-  bool planOutbound(Walk& walk) const;
-  const Agent* callingAgent(Walk& walk) const;
-
-  void ringDestination(const Destination& d, Walk& walk) const;
   void ringAlone(const ReceivingNumber& rn, int timeout_ms,
                  const std::optional<Destination>& otherwise, Walk& walk) const;
-  void ringQueue(const Queue& queue, Walk& walk) const;
-  bool ringUnknownCallerRoute(const UnknownCallerRoute& route, int timeout_ms, Walk& walk) const;
-  bool ringAgent(const std::string& agent_id, int timeout_ms, Walk& walk) const;
   PlannedTarget target(const ReceivingNumber& rn, bool alone, Walk& walk) const;
+  // seed 000, schedules and tagging hours: plan_schedules.cpp
+  bool routeWhenClosed(const ReceivingNumber& rn, Walk& walk) const;
   void applyTaggingHours(const ReceivingNumber& rn, Walk& walk) const;
+  // seed 000, no-answer chains: plan_no_answer_chains.cpp
+  void ringDestination(const Destination& d, Walk& walk) const;
+  bool ringAgent(const std::string& agent_id, int timeout_ms, Walk& walk) const;
+  // seed 000, geo routers: plan_geo_routers.cpp
+  void ringGeoRouter(const GeoRouter& geo, Walk& walk) const;
+  // seed 000, queues: plan_queues.cpp
+  void ringQueue(const Queue& queue, Walk& walk) const;
+  // seed 001, CRM chain: plan_crm_chain.cpp
+  void planCrmNumber(const CrmNumber& crm, Walk& walk) const;
+  // seed 002, outbound caller ID: plan_outbound_caller_id.cpp. False when the caller is no agent.
+  bool planOutbound(Walk& walk) const;
+  const Agent* callingAgent(Walk& walk) const;
+  // seed 003, loops: plan_loops.cpp. True when the call was rejected as a loop.
+  bool rejectLoop(Walk& walk) const;
+  // seed 004, company numbers: plan_company_numbers.cpp
+  void planCompanyNumber(const CompanyNumber& company, Walk& walk) const;
+  bool ringUnknownCallerRoute(const UnknownCallerRoute& route, int timeout_ms, Walk& walk) const;
+
+  // Shared by seeds 001 and 004 (route_planner.cpp).
   std::vector<Contact> knownContacts(Walk& walk) const;
   bool isInboundNumber(const std::string& text) const;  // a tracking, company or CRM number
 

@@ -1,5 +1,6 @@
 // Loads every routing.yaml fixture under tests/data/routing: the good ones must load, each broken
-// one must fail with exactly the `file:line: key: what is wrong` lines listed here.
+// one must fail with exactly the `file:line: key: what is wrong` lines listed here, in file-line
+// order.
 #include <gtest/gtest.h>
 
 #include "services/router/routing_config.h"
@@ -36,12 +37,12 @@ TEST(RoutingConfigFiles, BrokenFilesNameEveryMistake) {
         "to reach numbers through a gateway)",
         "bad_receiving_options.yaml:3: receiving_numbers[0].extension: may hold only digits, * and "
         "#, and w for a half-second pause (max 32)",
+        "bad_receiving_options.yaml:4: receiving_numbers[0].caller_id: must be caller, "
+        "tracking_number or a phone number ('someone' is not a phone number)",
         "bad_receiving_options.yaml:5: receiving_numbers[0].dial_pause_s: must be between 0 and 30 "
         "(got 99)",
         "bad_receiving_options.yaml:6: receiving_numbers[0].prevent_recording: must be true or "
         "false",
-        "bad_receiving_options.yaml:4: receiving_numbers[0].caller_id: must be caller, "
-        "tracking_number or a phone number ('someone' is not a phone number)",
         "bad_receiving_options.yaml:7: receiving_numbers[0].no_answer.voicemail: unknown "
         "destination; must be hangup, or one of {number | voice_menu | virtual_agent | queue | "
         "geo_router | agent: ...}"}},
@@ -49,10 +50,10 @@ TEST(RoutingConfigFiles, BrokenFilesNameEveryMistake) {
       {"defined_twice.yaml",
        {"defined_twice.yaml:6: tracking_numbers[0].receiving_numbers[0].number: receiving number "
         "+12125550101 is defined twice (also at line 2); define it once and refer to it by number",
-        "defined_twice.yaml:8: tracking_numbers[1].route: give either receiving_numbers or route, "
-        "not both",
         "defined_twice.yaml:7: tracking_numbers[1].number: tracking number +18005550001 is listed "
         "twice",
+        "defined_twice.yaml:8: tracking_numbers[1].route: give either receiving_numbers or route, "
+        "not both",
         "defined_twice.yaml:11: company_numbers[0].location: is required (its time zone reads the "
         "hours)",
         "defined_twice.yaml:11: company_numbers[0].number: company number +18005550001 is listed "
@@ -61,11 +62,11 @@ TEST(RoutingConfigFiles, BrokenFilesNameEveryMistake) {
         "in agents"}},
       // seed 003: ringing our own company number loops
       {"forwards_to_company_number.yaml",
-       {"forwards_to_company_number.yaml:11: company_numbers[0].unknown_callers.default.number: "
+       {"forwards_to_company_number.yaml:6: agents[0].number: +18005550200 is our own company "
+        "number; ringing it would loop the call back here (seed 003)",
+        "forwards_to_company_number.yaml:11: company_numbers[0].unknown_callers.default.number: "
         "+18005550200 is our own company number; ringing it would loop the call back here (seed "
-        "003)",
-        "forwards_to_company_number.yaml:6: agents[0].number: +18005550200 is our own company "
-        "number; ringing it would loop the call back here (seed 003)"}},
+        "003)"}},
       // phone numbers that do not parse are rejected
       {"invalid_number.yaml",
        {"invalid_number.yaml:2: tracking_numbers[0].number: 'call me' is not a phone number",

@@ -136,5 +136,50 @@ tracking_numbers:
             "router g -> receiving number +12125550171 -> geo router g (seed 003)");
 }
 
+// The loader checks section by section (locations and schedules before agents, numbers after),
+// then references, then loops; the operator reads the file top to bottom, so the errors come in
+// file-line order whatever the order they were found in.
+TEST(RoutingConfig, ErrorsAreListedInFileLineOrder) {
+  auto cfg = parseRoutingConfig(R"(tracking_numbers:
+  - number: "call me"
+    route: {queue: support}
+agents:
+  - id: alice
+    colour: blue
+locations:
+  - {id: nyc, time_zone: America/New_York}
+schedules:
+  - id: office
+    location: nyc
+    hours: [{days: funday, from: "09:00", to: "17:00"}]
+)",
+                                "routing.yaml");
+  ASSERT_FALSE(cfg.ok());
+  EXPECT_EQ(cfg.error().message,
+            "routing.yaml:2: tracking_numbers[0].number: 'call me' is not a phone number\n"
+            "routing.yaml:3: tracking_numbers[0].route: no queue 'support'\n"
+            "routing.yaml:6: agents[0].colour: unknown key\n"
+            "routing.yaml:12: schedules[0].hours[0].days: 'funday' is not a day (mon..sun), a "
+            "range like mon-fri, or daily");
+}
+
+// A word out of a fixed set (queue strategy, ring order) names the words it may be.
+TEST(RoutingConfig, UnknownChoiceNamesTheChoices) {
+  auto cfg = parseRoutingConfig(R"(agents:
+  - {id: alice, uri: "sip:alice@127.0.0.1"}
+queues:
+  - {id: sales, strategy: random, agents: [alice]}
+tracking_numbers:
+  - number: "+15550100"
+    ring: sideways
+    route: {queue: sales}
+)",
+                                "routing.yaml");
+  ASSERT_FALSE(cfg.ok());
+  EXPECT_EQ(cfg.error().message,
+            "routing.yaml:4: queues[0].strategy: must be ring_all, round_robin or longest_idle\n"
+            "routing.yaml:7: tracking_numbers[0].ring: must be together or in_order");
+}
+
 }  // namespace
 }  // namespace callmesh::router

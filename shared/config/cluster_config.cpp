@@ -3,7 +3,6 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
-#include <fstream>
 #include <sstream>
 
 #include "shared/config/yaml_reader.h"
@@ -127,14 +126,9 @@ bool validCidr(const std::string& cidr) {
 
 Result<ClusterConfig> parseClusterConfig(const std::string& yaml_text,
                                          const std::string& file_name) {
-  YAML::Node root;
-  try {
-    root = YAML::Load(yaml_text);
-  } catch (const YAML::Exception& e) {
-    std::string where = file_name;
-    if (e.mark.line >= 0) where += ":" + std::to_string(e.mark.line + 1);
-    return Error{ErrorKind::InvalidInput, "YAML syntax: " + e.msg, where};
-  }
+  auto parsed = parseYamlText(yaml_text, file_name);
+  if (!parsed.ok()) return parsed.error();
+  const YAML::Node& root = parsed.value();
   ConfigErrors errors(file_name);
   ClusterConfig cfg;
   cfg.source_file = file_name;
@@ -401,11 +395,9 @@ Result<ClusterConfig> parseClusterConfig(const std::string& yaml_text,
 }
 
 Result<ClusterConfig> loadClusterConfig(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return Error{ErrorKind::NotFound, "cannot open cluster config", path};
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return parseClusterConfig(buffer.str(), path);
+  auto text = readTextFile(path, "cluster config");
+  if (!text.ok()) return text.error();
+  return parseClusterConfig(text.value(), path);
 }
 
 }  // namespace callmesh::config

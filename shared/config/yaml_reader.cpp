@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 namespace callmesh::config {
@@ -28,6 +29,24 @@ void ConfigErrors::addAtLine(int line, std::string_view key, std::string_view wh
   out += ": ";
   out += what;
   lines_.push_back(std::move(out));
+  line_numbers_.push_back(line);
+}
+
+void ConfigErrors::sortByLine() {
+  std::vector<size_t> order(lines_.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  auto key = [&](size_t i) {
+    return line_numbers_[i] > 0 ? line_numbers_[i] : std::numeric_limits<int>::max();
+  };
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return key(a) < key(b); });
+  std::vector<std::string> lines;
+  std::vector<int> numbers;
+  for (size_t i : order) {
+    lines.push_back(std::move(lines_[i]));
+    numbers.push_back(line_numbers_[i]);
+  }
+  lines_ = std::move(lines);
+  line_numbers_ = std::move(numbers);
 }
 
 Error ConfigErrors::toError() const {
@@ -192,16 +211,24 @@ void YamlMap::finish() {
 }
 
 Result<YAML::Node> loadYamlFile(const std::string& path) {
+  auto text = readTextFile(path, "file");
+  if (!text.ok()) return text.error();
+  return parseYamlText(text.value(), path);
+}
+
+Result<std::string> readTextFile(const std::string& path, std::string_view what) {
   std::ifstream in(path);
-  if (!in) {
-    return Error{ErrorKind::NotFound, "cannot open file", path};
-  }
+  if (!in) return Error{ErrorKind::NotFound, "cannot open " + std::string(what), path};
   std::stringstream buffer;
   buffer << in.rdbuf();
+  return buffer.str();
+}
+
+Result<YAML::Node> parseYamlText(const std::string& text, const std::string& file_name) {
   try {
-    return YAML::Load(buffer.str());
+    return YAML::Load(text);
   } catch (const YAML::Exception& e) {
-    std::string where = path;
+    std::string where = file_name;
     if (e.mark.line >= 0) where += ":" + std::to_string(e.mark.line + 1);
     return Error{ErrorKind::InvalidInput, "YAML syntax: " + e.msg, where};
   }

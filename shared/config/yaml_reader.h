@@ -22,6 +22,10 @@ class ConfigErrors {
   void add(const YAML::Node& node, std::string_view key, std::string_view what);
   void addAtLine(int line, std::string_view key, std::string_view what);
   bool empty() const { return lines_.empty(); }
+  // Puts the errors in file-line order (stable: one line's errors keep the order they were found;
+  // those with no line come last). A loader that checks section by section, then references,
+  // then loops, finds them out of order; the operator reads the file top to bottom.
+  void sortByLine();
   const std::vector<std::string>& lines() const { return lines_; }
   const std::string& file() const { return file_; }
   // One InvalidInput error whose message holds every line, newline-separated.
@@ -30,6 +34,7 @@ class ConfigErrors {
  private:
   std::string file_;
   std::vector<std::string> lines_;
+  std::vector<int> line_numbers_;  // the file line of each entry of lines_; <= 0 when unknown
 };
 
 // A typed, strict view of one YAML mapping. Every getter records a precise error instead of
@@ -72,6 +77,11 @@ class YamlMap {
 
 // Loads a YAML file; a syntax error comes back as `file:line: what yaml-cpp said`.
 Result<YAML::Node> loadYamlFile(const std::string& path);
+// The whole of a file as text; NotFound "cannot open <what>" (context: the path) when it cannot
+// be read. Loaders that hash or re-parse the bytes read them with this.
+Result<std::string> readTextFile(const std::string& path, std::string_view what);
+// Parses YAML text; a syntax error is InvalidInput "YAML syntax: ..." with context `file:line`.
+Result<YAML::Node> parseYamlText(const std::string& text, const std::string& file_name);
 
 // 1-based line of a node for messages (yaml-cpp marks are 0-based; -1 when unknown).
 int lineOf(const YAML::Node& node);
