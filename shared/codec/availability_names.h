@@ -29,4 +29,11 @@ inline schema::Availability availabilityFromName(const std::string& name) {
   return schema::Availability::AVAILABLE;
 }
 
+// True for exactly the names availabilityName() gives: what an agent's stored or requested
+// availability must be. Defined as the round trip through the enum, so a new availability needs
+// only the two mappings above, and no service keeps its own list of names.
+inline bool isAvailabilityName(const std::string& name) {
+  return availabilityName(availabilityFromName(name)) == name;
+}
+
 }  // namespace callmesh::codec
