@@ -8,6 +8,7 @@
 #include "shared/metrics/admin_server.h"
 #include "shared/metrics/timed_redis_client.h"
 #include "shared/redis/hiredis_client.h"
+#include "shared/redis/slot_lease_reader.h"
 #include "shared/runtime/process_signals.h"
 #include "shared/runtime/service_args.h"
 #include "shared/transport/envelope.h"
@@ -31,9 +32,13 @@ int main(int argc, char** argv) {
   redis::HiredisClient hiredis({cfg.redis.host, cfg.redis.port, cfg.redis.timeout_ms});
   metrics::TimedRedisClient redis_client(hiredis, *registry, "agent_presence");
   agent_presence::PresenceLedger ledger(redis_client);
+  // Slot leases are read where the limiter keeps them: under the account's key for a number with
+  // an account-wide cap, so the same limiter config builds both.
+  redis::SlotLeaseReader leases(redis_client, redis::SlotKeys::fromConfig(cfg.limiter));
+  agent_presence::PresenceReconciler reconciler(redis_client, ledger, leases);
   SystemClock clock;
-  agent_presence::PresenceService service(ledger, redis_client, settings.agents, clock, metrics,
-                                          log);
+  agent_presence::PresenceService service(ledger, reconciler, redis_client, settings.agents, clock,
+                                          metrics, log);
   // Startup: rebuild line state from the live calls (lost `ended` events, a crash mid-update).
   // A call is stale only when its slot lease is gone and it was offered over a lease ago.
   const int64_t grace_ms = cfg.limiter.lease_ms * 2;
@@ -64,7 +69,7 @@ int main(int argc, char** argv) {
   // Periodically only the live calls (the numbers' on-call sets): its cost must not grow with the
   // ended calls Redis keeps. The full scan of every record is for startup.
   loop.addTimer(settings.reconcile_interval_ms, [&] {
-    (void)service.reconcile(grace_ms, agent_presence::PresenceLedger::ReconcileScope::LiveSets);
+    (void)service.reconcile(grace_ms, agent_presence::ReconcileScope::LiveSets);
   });
   log.info("started", {{"bind", settings.net.bind}, {"admin", settings.net.admin}});
   loop.run(signals.stop);
