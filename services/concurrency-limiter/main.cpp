@@ -6,6 +6,7 @@
 #include "shared/base/clock.h"
 #include "shared/config/cluster_config.h"
 #include "shared/metrics/admin_server.h"
+#include "shared/metrics/timed_redis_client.h"
 #include "shared/redis/hiredis_client.h"
 #include "shared/runtime/process_signals.h"
 #include "shared/runtime/service_args.h"
@@ -28,12 +29,9 @@ int main(int argc, char** argv) {
 
   auto registry = std::make_shared<prometheus::Registry>();
   concurrency_limiter::LimiterMetrics metrics(*registry, settings.caps, settings.default_cap);
-  redis::HiredisClient redis_client({cfg.redis.host, cfg.redis.port, cfg.redis.timeout_ms});
-  std::map<std::string, concurrency_limiter::CapPolicy::Account> account_of_number;
-  for (const auto& [id, account] : settings.accounts) {
-    for (const auto& number : account.numbers) account_of_number[number] = {id, account.cap};
-  }
-  concurrency_limiter::CapPolicy caps(settings.default_cap, settings.caps, account_of_number);
+  redis::HiredisClient hiredis({cfg.redis.host, cfg.redis.port, cfg.redis.timeout_ms});
+  metrics::TimedRedisClient redis_client(hiredis, *registry, "concurrency_limiter");
+  auto caps = concurrency_limiter::CapPolicy::fromSettings(settings);
   concurrency_limiter::SlotLedger ledger(redis_client, caps, settings.lease_ms);
   concurrency_limiter::LimiterService service(ledger, metrics, log);
 
