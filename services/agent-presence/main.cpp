@@ -11,6 +11,7 @@
 #include "shared/redis/slot_lease_reader.h"
 #include "shared/runtime/process_signals.h"
 #include "shared/runtime/service_args.h"
+#include "shared/runtime/service_surface.h"
 #include "shared/transport/envelope.h"
 #include "shared/transport/poll_loop.h"
 #include "shared/transport/reply_server.h"
@@ -44,13 +45,9 @@ int main(int argc, char** argv) {
   const int64_t grace_ms = cfg.limiter.lease_ms * 2;
   (void)service.reconcile(grace_ms);
 
-  metrics::AdminServer admin(registry, [&] {
-    return service.redisHealthy() ? std::string() : std::string("redis unreachable");
-  });
-  if (auto st = admin.start(settings.net.admin); !st.ok()) {
-    log.error("startup_failed", {{"error", st.error().describe()}});
-    return 1;
-  }
+  metrics::AdminServer admin(
+      registry, runtime::readyWhileRedisHealthy([&] { return service.redisHealthy(); }));
+  if (!runtime::startAdmin(admin, settings.net.admin, log)) return 1;
   zmq::context_t context = transport::serviceContext();
   transport::ReplyServer server(context, settings.net.bind);
   server.handle(std::string(transport::message_type::kCallEvent),
@@ -61,9 +58,7 @@ int main(int argc, char** argv) {
                 [&](const zmq::message_t& p) { return service.handleCallEventBatch(p); });
   server.handle(std::string(transport::message_type::kPresence),
                 [&](const zmq::message_t& p) { return service.handlePresence(p); });
-  server.onError([&](std::string_view type, const Error& e) {
-    log.warn("request_dropped", {{"type", type}, {"error", e.describe()}});
-  });
+  server.onError(runtime::logDroppedRequests(log));
   transport::PollLoop loop(clock);
   loop.addSocket(server.socket(), [&] { server.serveReady(); });
   // Periodically only the live calls (the numbers' on-call sets): its cost must not grow with the

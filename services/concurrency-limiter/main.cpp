@@ -10,6 +10,7 @@
 #include "shared/redis/hiredis_client.h"
 #include "shared/runtime/process_signals.h"
 #include "shared/runtime/service_args.h"
+#include "shared/runtime/service_surface.h"
 #include "shared/transport/envelope.h"
 #include "shared/transport/poll_loop.h"
 #include "shared/transport/reply_server.h"
@@ -35,20 +36,14 @@ int main(int argc, char** argv) {
   concurrency_limiter::SlotLedger ledger(redis_client, caps, settings.lease_ms);
   concurrency_limiter::LimiterService service(ledger, metrics, log);
 
-  metrics::AdminServer admin(registry, [&] {
-    return service.redisHealthy() ? std::string() : std::string("redis unreachable");
-  });
-  if (auto st = admin.start(settings.net.admin); !st.ok()) {
-    log.error("startup_failed", {{"error", st.error().describe()}});
-    return 1;
-  }
+  metrics::AdminServer admin(
+      registry, runtime::readyWhileRedisHealthy([&] { return service.redisHealthy(); }));
+  if (!runtime::startAdmin(admin, settings.net.admin, log)) return 1;
   zmq::context_t context = transport::serviceContext();
   transport::ReplyServer server(context, settings.net.bind);
   server.handle(std::string(transport::message_type::kLimiter),
                 [&](const zmq::message_t& p) { return service.handle(p); });
-  server.onError([&](std::string_view type, const Error& e) {
-    log.warn("request_dropped", {{"type", type}, {"error", e.describe()}});
-  });
+  server.onError(runtime::logDroppedRequests(log));
   SystemClock clock;
   transport::PollLoop loop(clock);
   loop.addSocket(server.socket(), [&] { server.serveReady(); });
