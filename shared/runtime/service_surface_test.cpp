@@ -15,7 +15,8 @@ TEST(ServiceSurface, ReadyOnlyWhileRedisIsHealthyAndSaysWhyNot) {
 
 TEST(ServiceSurface, AFailedAdminStartIsReportedAsFalse) {
   Logger log("runtime-test", LogLevel::Error);
-  metrics::AdminServer admin(std::make_shared<prometheus::Registry>(), [] { return std::string(); });
+  metrics::AdminServer admin(std::make_shared<prometheus::Registry>(),
+                             [] { return std::string(); });
   EXPECT_FALSE(startAdmin(admin, "not-an-address", log));
 }
 
