@@ -8,8 +8,10 @@
 #include "shared/metrics/admin_server.h"
 #include "shared/metrics/timed_redis_client.h"
 #include "shared/redis/hiredis_client.h"
+#include "shared/redis/slot_lease_reader.h"
 #include "shared/runtime/process_signals.h"
 #include "shared/runtime/service_args.h"
+#include "shared/runtime/service_surface.h"
 #include "shared/transport/envelope.h"
 #include "shared/transport/poll_loop.h"
 #include "shared/transport/reply_server.h"
@@ -31,21 +33,21 @@ int main(int argc, char** argv) {
   redis::HiredisClient hiredis({cfg.redis.host, cfg.redis.port, cfg.redis.timeout_ms});
   metrics::TimedRedisClient redis_client(hiredis, *registry, "agent_presence");
   agent_presence::PresenceLedger ledger(redis_client);
+  // Slot leases are read where the limiter keeps them: under the account's key for a number with
+  // an account-wide cap, so the same limiter config builds both.
+  redis::SlotLeaseReader leases(redis_client, redis::SlotKeys::fromConfig(cfg.limiter));
+  agent_presence::PresenceReconciler reconciler(redis_client, ledger, leases);
   SystemClock clock;
-  agent_presence::PresenceService service(ledger, redis_client, settings.agents, clock, metrics,
-                                          log);
+  agent_presence::PresenceService service(ledger, reconciler, redis_client, settings.agents, clock,
+                                          metrics, log);
   // Startup: rebuild line state from the live calls (lost `ended` events, a crash mid-update).
   // A call is stale only when its slot lease is gone and it was offered over a lease ago.
   const int64_t grace_ms = cfg.limiter.lease_ms * 2;
   (void)service.reconcile(grace_ms);
 
-  metrics::AdminServer admin(registry, [&] {
-    return service.redisHealthy() ? std::string() : std::string("redis unreachable");
-  });
-  if (auto st = admin.start(settings.net.admin); !st.ok()) {
-    log.error("startup_failed", {{"error", st.error().describe()}});
-    return 1;
-  }
+  metrics::AdminServer admin(
+      registry, runtime::readyWhileRedisHealthy([&] { return service.redisHealthy(); }));
+  if (!runtime::startAdmin(admin, settings.net.admin, log)) return 1;
   zmq::context_t context = transport::serviceContext();
   transport::ReplyServer server(context, settings.net.bind);
   server.handle(std::string(transport::message_type::kCallEvent),
@@ -56,15 +58,13 @@ int main(int argc, char** argv) {
                 [&](const zmq::message_t& p) { return service.handleCallEventBatch(p); });
   server.handle(std::string(transport::message_type::kPresence),
                 [&](const zmq::message_t& p) { return service.handlePresence(p); });
-  server.onError([&](std::string_view type, const Error& e) {
-    log.warn("request_dropped", {{"type", type}, {"error", e.describe()}});
-  });
+  server.onError(runtime::logDroppedRequests(log));
   transport::PollLoop loop(clock);
   loop.addSocket(server.socket(), [&] { server.serveReady(); });
   // Periodically only the live calls (the numbers' on-call sets): its cost must not grow with the
   // ended calls Redis keeps. The full scan of every record is for startup.
   loop.addTimer(settings.reconcile_interval_ms, [&] {
-    (void)service.reconcile(grace_ms, agent_presence::PresenceLedger::ReconcileScope::LiveSets);
+    (void)service.reconcile(grace_ms, agent_presence::ReconcileScope::LiveSets);
   });
   log.info("started", {{"bind", settings.net.bind}, {"admin", settings.net.admin}});
   loop.run(signals.stop);

@@ -1,122 +1,15 @@
 #include "services/agent-presence/presence_ledger.h"
 
-#include <map>
-#include <set>
+#include "services/agent-presence/presence_scripts.h"
+#include "shared/codec/availability_names.h"
+#include "shared/redis/keys.h"
+#include "shared/redis/reply_fields.h"
 
 namespace callmesh::agent_presence {
 
 namespace {
 
-// Each transition reads what it needs in one command and writes each key once: Redis's cost
-// for a script is mostly per redis.call (argument objects, command lookup, reply conversion),
-// not per field. A call answered on a plain phone went from 18 commands to 10.
-
-// KEYS: call, the number's on-call set. ARGV: number, at ms, call id. Records the call once; a
-// redelivered `offered` after `ended` must not put the call back on the number.
-constexpr const char* kOfferedLua = R"lua(
-local cur = redis.call('HMGET', KEYS[1], 'number', 'state', 'offered_at_ms', 'ended')
-local set = {}
-if not cur[1] then set[#set + 1] = 'number'; set[#set + 1] = ARGV[1] end
-if not cur[2] then set[#set + 1] = 'state'; set[#set + 1] = 'offered' end
-if not cur[3] then set[#set + 1] = 'offered_at_ms'; set[#set + 1] = ARGV[2] end
-if #set > 0 then redis.call('HSET', KEYS[1], unpack(set)) end
-redis.call('EXPIRE', KEYS[1], 86400)
-if not cur[4] then
-  redis.call('SADD', KEYS[2], ARGV[3])
-end
-return {}
-)lua";
-
-// KEYS: call, agent. ARGV: agent, at ms. A leg rings once per call and agent; never after the end.
-constexpr const char* kRingingLua = R"lua(
-local cur = redis.call('HMGET', KEYS[1], 'ended', 'ring:' .. ARGV[1])
-if cur[1] or cur[2] then return {} end
-redis.call('HSET', KEYS[1], 'ring:' .. ARGV[1], '1')
-redis.call('EXPIRE', KEYS[1], 86400)
-redis.call('HINCRBY', KEYS[2], 'ringing', 1)
-redis.call('HSET', KEYS[2], 'changed_at_ms', ARGV[2])
-return {ARGV[1]}
-)lua";
-
-// KEYS: call, agent. ARGV: agent, at ms. The leg stopped ringing (failed, cancelled, answered).
-// Marks it done so a late `legRinging` cannot make it ring again.
-constexpr const char* kStopRingingLua = R"lua(
-local v = redis.call('HGET', KEYS[1], 'ring:' .. ARGV[1])
-redis.call('HSET', KEYS[1], 'ring:' .. ARGV[1], '0')
-redis.call('EXPIRE', KEYS[1], 86400)
-if v ~= '1' then return {} end
-if tonumber(redis.call('HGET', KEYS[2], 'ringing') or '0') > 0 then
-  redis.call('HINCRBY', KEYS[2], 'ringing', -1)
-end
-redis.call('HSET', KEYS[2], 'changed_at_ms', ARGV[2])
-return {ARGV[1]}
-)lua";
-
-// KEYS: call, agent. ARGV: agent, at ms. Counts the answer once per call, and not after the end.
-constexpr const char* kAnsweredLua = R"lua(
-local ring = 'ring:' .. ARGV[1]
-local cur = redis.call('HMGET', KEYS[1], 'answered_by', 'ended', ring)
-if cur[1] then return {} end
-if cur[2] then
-  redis.call('HSET', KEYS[1], 'answered_by', ARGV[1])
-  return {}
-end
-if ARGV[1] == '' then
-  redis.call('HSET', KEYS[1], 'answered_by', ARGV[1], 'state', 'answered')
-  return {}
-end
-redis.call('HSET', KEYS[1], 'answered_by', ARGV[1], 'state', 'answered', ring, '0', 'counted', '1')
-if cur[3] == '1' and tonumber(redis.call('HGET', KEYS[2], 'ringing') or '0') > 0 then
-  redis.call('HINCRBY', KEYS[2], 'ringing', -1)
-end
-redis.call('HINCRBY', KEYS[2], 'on_call', 1)
-redis.call('HSET', KEYS[2], 'changed_at_ms', ARGV[2])
-return {ARGV[1]}
-)lua";
-
-// KEYS: call. ARGV: at ms, call id. Ends the call once; frees its agent, its ringing agents and
-// its number. The agent and number keys are derived inside the script from the call record:
-// fine on a single Redis; on Redis Cluster they would have to be passed in (docs/redis-keys.md).
-constexpr const char* kEndedLua = R"lua(
-local fields = redis.call('HGETALL', KEYS[1])
-local call = {}
-for i = 1, #fields, 2 do call[fields[i]] = fields[i + 1] end
-if call['ended'] then return {} end
-local update = {'ended', ARGV[1], 'state', 'ended'}
-local changed = {}
-for i = 1, #fields, 2 do
-  local f, v = fields[i], fields[i + 1]
-  if string.sub(f, 1, 5) == 'ring:' and v == '1' then
-    local a = string.sub(f, 6)
-    local k = 'cm:agent:{' .. a .. '}'
-    update[#update + 1] = f
-    update[#update + 1] = '0'
-    if tonumber(redis.call('HGET', k, 'ringing') or '0') > 0 then
-      redis.call('HINCRBY', k, 'ringing', -1)
-    end
-    redis.call('HSET', k, 'changed_at_ms', ARGV[1])
-    changed[#changed + 1] = a
-  end
-end
-redis.call('HSET', KEYS[1], unpack(update))
-local agent = call['answered_by']
-if agent and agent ~= '' and call['counted'] == '1' then
-  local k = 'cm:agent:{' .. agent .. '}'
-  local on_call = tonumber(redis.call('HGET', k, 'on_call') or '0')
-  if on_call > 0 then on_call = redis.call('HINCRBY', k, 'on_call', -1) end
-  if on_call == 0 then
-    redis.call('HSET', k, 'idle_since_ms', ARGV[1], 'changed_at_ms', ARGV[1])
-  else
-    redis.call('HSET', k, 'changed_at_ms', ARGV[1])
-  end
-  changed[#changed + 1] = agent
-end
-if call['number'] then
-  redis.call('SREM', 'cm:number:{' .. call['number'] .. '}:oncall', ARGV[2])
-end
-redis.call('EXPIRE', KEYS[1], 3600)
-return changed
-)lua";
+namespace keys = redis::presence_keys;
 
 Status asStatus(const Result<redis::RedisReply>& r, const char* op) {
   if (!r.ok()) return r.error();
@@ -153,61 +46,6 @@ LineOutcome outcomeOf(const redis::RedisReply& r, LineEvent::Kind kind) {
   return changed;
 }
 
-int64_t toInt(const std::string& s) {
-  try {
-    return s.empty() ? 0 : std::stoll(s);
-  } catch (...) {
-    return 0;
-  }
-}
-
-}  // namespace
-
-bool validAvailability(const std::string& name) {
-  return name == "available" || name == "away" || name == "offline" || name == "dnd";
-}
-
-namespace {
-
-// One script call applies a whole batch: each event runs the body of its own transition above,
-// unchanged, as a function of its own KEYS and ARGV. One call per batch instead of one per event
-// (about 1 instead of 3 per call): Redis's script time fell from 311 to 289 ms per 5,000 calls
-// (INFO commandstats); most of it is the transitions' own Lua and commands. pcall keeps an
-// event's error to that event, as when each was its own script: the events before it stay
-// applied and the ones after it still run.
-// ARGV, per event: kind letter, key count, argument count, then its arguments; KEYS in order.
-std::string batchScript() {
-  std::string lua = "local transition = {}\n";
-  const std::pair<const char*, const char*> bodies[] = {{"o", kOfferedLua},
-                                                        {"r", kRingingLua},
-                                                        {"s", kStopRingingLua},
-                                                        {"a", kAnsweredLua},
-                                                        {"e", kEndedLua}};
-  for (const auto& [kind, body] : bodies) {
-    lua += std::string("transition['") + kind + "'] = function(KEYS, ARGV)\n" + body + "end\n";
-  }
-  lua += R"lua(
-local out, k, a = {}, 1, 1
-while a <= #ARGV do
-  local kind, nkeys, nargs = ARGV[a], tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
-  local keys, args = {}, {}
-  for j = 1, nkeys do keys[j] = KEYS[k + j - 1] end
-  for j = 1, nargs do args[j] = ARGV[a + 2 + j] end
-  k, a = k + nkeys, a + 3 + nargs
-  local ok, res = pcall(transition[kind], keys, args)
-  if ok then
-    out[#out + 1] = res
-  elseif type(res) == 'table' and res.err then
-    out[#out + 1] = res
-  else
-    out[#out + 1] = {err = tostring(res)}
-  end
-end
-return out
-)lua";
-  return lua;
-}
-
 // Bounds how long one script call holds Redis: a backlog replayed after an outage is sent as
 // several calls in one pipeline.
 constexpr size_t kEventsPerScriptCall = 200;
@@ -215,7 +53,7 @@ constexpr size_t kEventsPerScriptCall = 200;
 }  // namespace
 
 PresenceLedger::PresenceLedger(redis::RedisClient& redis) : redis_(redis) {
-  batch_script_.body = batchScript();
+  batch_script_.body = presenceBatchScript();
 }
 
 Status PresenceLedger::loadScript() {
@@ -249,19 +87,19 @@ void PresenceLedger::appendEvent(const LineEvent& e, std::vector<std::string>& k
   };
   switch (e.kind) {
     case LineEvent::Kind::Offered:
-      add("o", {callKey(e.call_id), numberKey(e.number)}, {e.number, at, e.call_id});
+      add("o", {keys::call(e.call_id), keys::numberOnCall(e.number)}, {e.number, at, e.call_id});
       break;
     case LineEvent::Kind::LegRinging:
-      add("r", {callKey(e.call_id), agentKey(e.agent_id)}, {e.agent_id, at});
+      add("r", {keys::call(e.call_id), keys::agent(e.agent_id)}, {e.agent_id, at});
       break;
     case LineEvent::Kind::LegFailed:
-      add("s", {callKey(e.call_id), agentKey(e.agent_id)}, {e.agent_id, at});
+      add("s", {keys::call(e.call_id), keys::agent(e.agent_id)}, {e.agent_id, at});
       break;
     case LineEvent::Kind::Answered:
-      add("a", {callKey(e.call_id), agentKey(e.agent_id)}, {e.agent_id, at});
+      add("a", {keys::call(e.call_id), keys::agent(e.agent_id)}, {e.agent_id, at});
       break;
     case LineEvent::Kind::Ended:
-      add("e", {callKey(e.call_id)}, {at, e.call_id});
+      add("e", {keys::call(e.call_id)}, {at, e.call_id});
       break;
   }
 }
@@ -368,10 +206,10 @@ Result<std::vector<std::string>> PresenceLedger::ended(const std::string& call_i
 
 Status PresenceLedger::setAvailability(const std::string& agent_id, const std::string& availability,
                                        int64_t at_ms) {
-  if (!validAvailability(availability)) {
+  if (!codec::isAvailabilityName(availability)) {
     return invalidInput("availability must be available, away, offline or dnd", agent_id);
   }
-  return asStatus(redis_.command({"HSET", agentKey(agent_id), "availability", availability,
+  return asStatus(redis_.command({"HSET", keys::agent(agent_id), "availability", availability,
                                   "changed_at_ms", std::to_string(at_ms)}),
                   "availability");
 }
@@ -380,7 +218,7 @@ Result<std::vector<AgentRecord>> PresenceLedger::agents(const std::vector<std::s
   std::vector<AgentRecord> out;
   if (ids.empty()) return out;
   std::vector<std::vector<std::string>> cmds;
-  for (const auto& id : ids) cmds.push_back({"HGETALL", agentKey(id)});
+  for (const auto& id : ids) cmds.push_back({"HGETALL", keys::agent(id)});
   auto replies = redis_.pipeline(cmds);
   if (!replies.ok()) return replies.error();
   for (size_t i = 0; i < ids.size(); ++i) {
@@ -390,166 +228,31 @@ Result<std::vector<AgentRecord>> PresenceLedger::agents(const std::vector<std::s
     for (size_t k = 0; k + 1 < e.size(); k += 2) {
       const std::string& f = e[k].text;
       const std::string& v = e[k + 1].text;
-      if (f == "availability" && validAvailability(v))
+      if (f == "availability" && codec::isAvailabilityName(v))
         a.availability = v;
       else if (f == "on_call")
-        a.on_call = toInt(v);
+        a.on_call = redis::fieldInt(v);
       else if (f == "ringing")
-        a.ringing = toInt(v);
+        a.ringing = redis::fieldInt(v);
       else if (f == "changed_at_ms")
-        a.changed_at_ms = toInt(v);
+        a.changed_at_ms = redis::fieldInt(v);
       else if (f == "idle_since_ms")
-        a.idle_since_ms = toInt(v);
+        a.idle_since_ms = redis::fieldInt(v);
     }
     out.push_back(std::move(a));
   }
   return out;
 }
 
-Result<ReconcileReport> PresenceLedger::reconcile(int64_t now_ms, int64_t grace_ms,
-                                                  ReconcileScope scope) {
-  ReconcileReport report;
-  auto scan = [&](const std::string& pattern) -> Result<std::vector<std::string>> {
-    std::vector<std::string> keys;
-    std::string cursor = "0";
-    do {
-      auto r = redis_.command({"SCAN", cursor, "MATCH", pattern, "COUNT", "1000"});
-      if (!r.ok()) return r.error();
-      if (r->elements.size() != 2) break;
-      cursor = r->elements[0].text;
-      for (const auto& k : r->elements[1].elements) keys.push_back(k.text);
-    } while (cursor != "0");
-    return keys;
-  };
-  auto braced = [](const std::string& key) {
-    auto open = key.find('{');
-    auto close = key.rfind('}');
-    return open == std::string::npos || close <= open ? std::string()
-                                                      : key.substr(open + 1, close - open - 1);
-  };
-  // Pipelines in chunks, so a startup over many records never builds one huge request.
-  auto pipelined = [&](const std::vector<std::vector<std::string>>& commands)
-      -> Result<std::vector<redis::RedisReply>> {
-    std::vector<redis::RedisReply> out;
-    for (size_t at = 0; at < commands.size(); at += 1000) {
-      std::vector<std::vector<std::string>> chunk(
-          commands.begin() + static_cast<std::ptrdiff_t>(at),
-          commands.begin() + static_cast<std::ptrdiff_t>(std::min(commands.size(), at + 1000)));
-      auto r = redis_.pipeline(chunk);
-      if (!r.ok()) return r.error();
-      for (auto& reply : *r) out.push_back(std::move(reply));
-    }
-    return out;
-  };
-  auto time = redis_.command({"TIME"});
-  if (!time.ok()) return time.error();
-  int64_t redis_now = time->elements.size() == 2 ? toInt(time->elements[0].text) * 1000 +
-                                                       toInt(time->elements[1].text) / 1000
-                                                 : now_ms;
-  // The numbers' on-call sets as they are: the candidates in LiveSets scope, and what gets fixed.
-  auto set_keys = scan("cm:number:{*}:oncall");
-  if (!set_keys.ok()) return set_keys.error();
-  std::map<std::string, std::set<std::string>> in_sets;  // number -> Call-IDs
-  for (const auto& key : *set_keys) {
-    auto members = redis_.command({"SMEMBERS", key});
-    if (!members.ok()) return members.error();
-    auto& calls = in_sets[braced(key)];
-    for (const auto& m : members->elements) calls.insert(m.text);
-  }
-  // Candidates. Scanning every record in the periodic run made its cost grow with every call
-  // kept for its retention (presence and Redis CPU per call doubled within a minute at 500/s).
-  std::set<std::string> candidates;
-  if (scope == ReconcileScope::LiveSets) {
-    for (const auto& [number, calls] : in_sets) candidates.insert(calls.begin(), calls.end());
-  } else {
-    auto call_keys = scan("cm:call:{*}:presence");
-    if (!call_keys.ok()) return call_keys.error();
-    for (const auto& key : *call_keys) {
-      std::string call_id = braced(key);
-      if (!call_id.empty()) candidates.insert(call_id);
-    }
-  }
-  std::vector<std::string> ids(candidates.begin(), candidates.end());
-  std::vector<std::vector<std::string>> reads;
-  for (const auto& id : ids) reads.push_back({"HGETALL", callKey(id)});
-  auto records = pipelined(reads);
-  if (!records.ok()) return records.error();
-  std::vector<std::map<std::string, std::string>> fields(ids.size());
-  std::vector<std::vector<std::string>> leases;
-  std::vector<size_t> open_calls;  // indexes of records not ended, with a number
-  for (size_t i = 0; i < ids.size(); ++i) {
-    const auto& h = (*records)[i];
-    for (size_t k = 0; k + 1 < h.elements.size(); k += 2)
-      fields[i][h.elements[k].text] = h.elements[k + 1].text;
-    if (fields[i].count("ended") || !fields[i].count("number")) continue;
-    open_calls.push_back(i);
-    leases.push_back({"ZSCORE", "cm:{" + fields[i]["number"] + "}:slots", ids[i]});
-  }
-  auto lease_replies = pipelined(leases);
-  if (!lease_replies.ok()) return lease_replies.error();
-  std::map<std::string, int64_t> on_call, ringing;
-  std::map<std::string, std::set<std::string>> live;  // number -> Call-IDs
-  for (size_t j = 0; j < open_calls.size(); ++j) {
-    size_t i = open_calls[j];
-    auto& f = fields[i];
-    const auto& lease = (*lease_replies)[j];
-    bool leased = !lease.isNil() && toInt(lease.text) > redis_now;
-    if (!leased && toInt(f["offered_at_ms"]) + grace_ms < now_ms) {
-      auto st = ended(ids[i], now_ms);
-      if (!st.ok()) return st.error();
-      ++report.stale_calls_ended;
-      continue;
-    }
-    ++report.live_calls;
-    live[f["number"]].insert(ids[i]);
-    if (f["counted"] == "1" && !f["answered_by"].empty()) ++on_call[f["answered_by"]];
-    for (const auto& [name, value] : f) {
-      if (name.rfind("ring:", 0) == 0 && value == "1") ++ringing[name.substr(5)];
-    }
-  }
-  // Every agent we know of gets its counters rewritten from the live calls.
-  auto agent_keys = scan("cm:agent:{*}");
-  if (!agent_keys.ok()) return agent_keys.error();
-  std::set<std::string> agents;
-  for (const auto& key : *agent_keys) {
-    if (key.back() != '}') continue;  // cm:agent:{<id>}:notifications and the like
-    agents.insert(key.substr(10, key.size() - 11));
-  }
-  for (const auto& [a, n] : on_call) agents.insert(a);
-  for (const auto& [a, n] : ringing) agents.insert(a);
-  std::vector<std::vector<std::string>> writes;
-  for (const auto& a : agents) {
-    writes.push_back({"HSET", agentKey(a), "on_call", std::to_string(on_call[a]), "ringing",
-                      std::to_string(ringing[a])});
-    ++report.agents_rewritten;
-  }
-  // The numbers' sets hold exactly their live calls.
-  for (const auto& [number, calls] : in_sets) {
-    for (const auto& c : calls)
-      if (!live[number].count(c)) writes.push_back({"SREM", numberKey(number), c});
-  }
-  for (const auto& [number, calls] : live) {
-    for (const auto& c : calls)
-      if (!in_sets[number].count(c)) writes.push_back({"SADD", numberKey(number), c});
-  }
-  auto written = pipelined(writes);
-  if (!written.ok()) return written.error();
-  for (const auto& r : *written) {
-    if (r.type == redis::RedisReply::Type::Error)
-      return Error{ErrorKind::Internal, r.text, "reconcile"};
-  }
-  return report;
-}
-
 Result<int64_t> PresenceLedger::agentOnCall(const std::string& agent_id) {
-  auto r = redis_.command({"HGET", agentKey(agent_id), "on_call"});
+  auto r = redis_.command({"HGET", keys::agent(agent_id), "on_call"});
   if (!r.ok()) return r.error();
   if (r->isNil()) return int64_t{0};
-  return toInt(r->text);
+  return redis::fieldInt(r->text);
 }
 
 Result<int64_t> PresenceLedger::numberOnCall(const std::string& number) {
-  auto r = redis_.command({"SCARD", numberKey(number)});
+  auto r = redis_.command({"SCARD", keys::numberOnCall(number)});
   if (!r.ok()) return r.error();
   return r->integer;
 }

@@ -19,9 +19,6 @@ struct AgentRecord {
   int64_t idle_since_ms = 0;
 };
 
-// "available" | "away" | "offline" | "dnd"
-bool validAvailability(const std::string& name);
-
 // One call event as line state sees it; each kind reads only the fields it names.
 struct LineEvent {
   enum class Kind { Offered, LegRinging, LegFailed, Answered, Ended };
@@ -35,25 +32,20 @@ struct LineEvent {
 // What Redis made of one LineEvent: the agents whose state changed, or why it was not applied.
 using LineOutcome = Result<std::vector<std::string>>;
 
-struct ReconcileReport {
-  int64_t live_calls = 0;
-  int64_t stale_calls_ended = 0;  // live in Redis but their slot lease is gone: ended now
-  int64_t agents_rewritten = 0;
-};
-
 // Live line state derived from call events, kept in Redis so it survives a restart and every
 // replica sees the same thing. Each transition is a Lua function that checks the call's own
 // record first (a batch of events is one script call), so a redelivered or reordered event
 // (at-least-once delivery) changes nothing it should not: ringing after the end, an answer after
 // the end, a second end.
 //
-// Keys (docs/redis-keys.md):
+// Keys (docs/redis-keys.md; names from shared/redis/keys.h, presence_keys):
 //   cm:call:{<call-id>}:presence  hash: number, state, answered_by, counted, offered_at_ms, ended,
 //                                 ring:<agent> (1 ringing, 0 done)  (expires 1 h after the end)
 //   cm:agent:{<agent-id>}          hash: availability, on_call, ringing, changed_at_ms,
 //                                 idle_since_ms
 //   cm:number:{<number>}:oncall    set of call ids on a call to that number now
-// Every mutator returns the agents whose state changed (for presence.changed events).
+// Every mutator returns the agents whose state changed (for presence.changed events). Rebuilding
+// this state from the live calls (reconcile) is PresenceReconciler's, in presence_reconcile.h.
 class PresenceLedger {
  public:
   explicit PresenceLedger(redis::RedisClient& redis);
@@ -80,32 +72,8 @@ class PresenceLedger {
                          int64_t at_ms);
   Result<std::vector<AgentRecord>> agents(const std::vector<std::string>& ids);
 
-  // Where reconcile looks for live calls.
-  enum class ReconcileScope {
-    // The numbers' on-call sets: costs what the live calls cost. The periodic run.
-    LiveSets,
-    // Every call record kept in Redis (ended ones too, for their retention): also finds live calls
-    // missing from their number's set. Startup, after a crash.
-    AllRecords,
-  };
-
-  // Rebuilds agents' on_call/ringing and numbers' on-call sets from the live calls in Redis.
-  // A call not ended whose slot lease in `cm:{<number>}:slots` is gone (its ingress died and the
-  // `ended` event with it) and that was offered more than `grace_ms` ago is ended now, so no
-  // agent stays stuck on a call that no longer exists.
-  Result<ReconcileReport> reconcile(int64_t now_ms, int64_t grace_ms,
-                                    ReconcileScope scope = ReconcileScope::AllRecords);
-
   Result<int64_t> agentOnCall(const std::string& agent_id);
   Result<int64_t> numberOnCall(const std::string& number);
-
-  static std::string callKey(const std::string& call_id) {
-    return "cm:call:{" + call_id + "}:presence";
-  }
-  static std::string agentKey(const std::string& agent_id) { return "cm:agent:{" + agent_id + "}"; }
-  static std::string numberKey(const std::string& number) {
-    return "cm:number:{" + number + "}:oncall";
-  }
 
  private:
   // Loads the batch script unless its sha is cached.

@@ -12,18 +12,9 @@
 #include "shared/codec/availability_names.h"
 #include "shared/codec/capnp_codec.h"
 #include "shared/codec/event_ack.h"
+#include "shared/redis/keys.h"
 
 namespace callmesh::agent_presence {
-
-namespace {
-
-std::vector<uint8_t> bytesOf(capnp::MallocMessageBuilder& mb) {
-  auto words = codec::encode(mb);
-  auto bytes = words.asBytes();
-  return std::vector<uint8_t>(bytes.begin(), bytes.end());
-}
-
-}  // namespace
 
 PresenceMetrics::PresenceMetrics(prometheus::Registry& registry)
     : events_family(prometheus::BuildCounter()
@@ -81,7 +72,7 @@ void PresenceService::announce(const std::vector<std::string>& agents) {
                           {"changed_at_ms", a.changed_at_ms},
                           {"idle_since_ms", a.idle_since_ms},
                           {"in_working_hours", working}}}};
-    publishes.push_back({"PUBLISH", "cm:events", j.dump()});
+    publishes.push_back({"PUBLISH", redis::notification_keys::kEventChannel, j.dump()});
   }
   auto r = redis_.pipeline(publishes);
   for (size_t i = 0; i < unique.size(); ++i) {
@@ -244,14 +235,14 @@ Result<std::vector<uint8_t>> PresenceService::handlePresence(const zmq::message_
     if (id.empty()) {
       metrics_.request("error").Increment();
       reply.setError("update: agentId is empty");
-      return bytesOf(mb);
+      return codec::encodeToBytes(mb);
     }
     auto st =
         ledger_.setAvailability(id, codec::availabilityName(u.getAvailability()), clock_.nowMs());
     if (!st.ok()) {
       metrics_.request("error").Increment();
       reply.setError(st.error().describe());
-      return bytesOf(mb);
+      return codec::encodeToBytes(mb);
     }
     metrics_.request("update").Increment();
     log_.info("availability_set",
@@ -266,7 +257,7 @@ Result<std::vector<uint8_t>> PresenceService::handlePresence(const zmq::message_
   if (!records.ok()) {
     redis_healthy_ = false;
     reply.setError(records.error().describe());
-    return bytesOf(mb);
+    return codec::encodeToBytes(mb);
   }
   int64_t now = clock_.nowMs();
   auto list = reply.initAgents(static_cast<unsigned>(records->size()));
@@ -282,11 +273,11 @@ Result<std::vector<uint8_t>> PresenceService::handlePresence(const zmq::message_
     auto h = hours_.find(a.agent_id);
     s.setInWorkingHours(h == hours_.end() || inWorkingHours(h->second, now));
   }
-  return bytesOf(mb);
+  return codec::encodeToBytes(mb);
 }
 
-Status PresenceService::reconcile(int64_t grace_ms, PresenceLedger::ReconcileScope scope) {
-  auto report = ledger_.reconcile(clock_.nowMs(), grace_ms, scope);
+Status PresenceService::reconcile(int64_t grace_ms, ReconcileScope scope) {
+  auto report = reconciler_.run(clock_.nowMs(), grace_ms, scope);
   if (!report.ok()) {
     metrics_.redis_errors.Increment();
     redis_healthy_ = false;

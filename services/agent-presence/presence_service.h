@@ -11,6 +11,7 @@
 
 #include "schemas/call.capnp.h"
 #include "services/agent-presence/presence_ledger.h"
+#include "services/agent-presence/presence_reconcile.h"
 #include "shared/base/clock.h"
 #include "shared/base/result.h"
 #include "shared/config/cluster_config.h"
@@ -32,13 +33,15 @@ struct PresenceMetrics {
 
 // Takes CallEvents, updates line state, acknowledges once the state is in Redis; serves the
 // "presence" message type (query, update); announces every change on the `cm:events` channel
-// (presence.changed) for the API's live streams. Thread ownership: the poll-loop thread.
+// (notification_keys::kEventChannel; presence.changed) for the API's live streams; rebuilds line
+// state through PresenceReconciler. Thread ownership: the poll-loop thread.
 class PresenceService {
  public:
-  PresenceService(PresenceLedger& ledger, redis::RedisClient& redis,
+  PresenceService(PresenceLedger& ledger, PresenceReconciler& reconciler, redis::RedisClient& redis,
                   std::map<std::string, config::AgentHours> hours, const Clock& clock,
                   PresenceMetrics& metrics, Logger& log)
       : ledger_(ledger),
+        reconciler_(reconciler),
         redis_(redis),
         hours_(std::move(hours)),
         clock_(clock),
@@ -55,8 +58,7 @@ class PresenceService {
   // PresenceRequest -> PresenceReply. Redis trouble is a reply with `error` set.
   Result<std::vector<uint8_t>> handlePresence(const zmq::message_t& payload);
   // Rebuilds line state from the live calls (startup and the periodic sweep).
-  Status reconcile(int64_t grace_ms, PresenceLedger::ReconcileScope scope =
-                                         PresenceLedger::ReconcileScope::AllRecords);
+  Status reconcile(int64_t grace_ms, ReconcileScope scope = ReconcileScope::AllRecords);
   bool redisHealthy() const { return redis_healthy_; }
 
  private:
@@ -75,6 +77,7 @@ class PresenceService {
   void announce(const std::vector<std::string>& agents);
 
   PresenceLedger& ledger_;
+  PresenceReconciler& reconciler_;
   redis::RedisClient& redis_;
   std::map<std::string, config::AgentHours> hours_;
   const Clock& clock_;

@@ -3,6 +3,9 @@
 #include <map>
 #include <string>
 
+#include "shared/config/cluster_config.h"
+#include "shared/redis/slot_keys.h"
+
 namespace callmesh::concurrency_limiter {
 
 // How many simultaneous calls a dialed number may hold (seed 004: 50 per company number),
@@ -19,13 +22,27 @@ class CapPolicy {
             std::map<std::string, Account> account_of_number = {})
       : default_cap_(default_cap),
         overrides_(std::move(overrides)),
-        account_of_number_(std::move(account_of_number)) {}
+        account_of_number_(std::move(account_of_number)),
+        slot_keys_(accountIds(account_of_number_)) {}
+
+  // The caps of `concurrency_limiter` in cluster.yaml. The numbers' accounts are the ones
+  // redis::SlotKeys::fromConfig gives every reader of the slot keys.
+  static CapPolicy fromSettings(const config::LimiterSettings& settings) {
+    const auto keys = redis::SlotKeys::fromConfig(settings);
+    std::map<std::string, Account> account_of_number;
+    for (const auto& [number, id] : keys.accountOfNumber()) {
+      account_of_number[number] = {id, settings.accounts.at(id).cap};
+    }
+    return CapPolicy(settings.default_cap, settings.caps, std::move(account_of_number));
+  }
 
   // The account a number counts against, or nullptr.
   const Account* accountOf(const std::string& number) const {
     auto it = account_of_number_.find(number);
     return it == account_of_number_.end() ? nullptr : &it->second;
   }
+  // Where each number's slots are kept (under its account's key when it has one).
+  const redis::SlotKeys& slotKeys() const { return slot_keys_; }
 
   int capFor(const std::string& number) const {
     auto it = overrides_.find(number);
@@ -35,9 +52,17 @@ class CapPolicy {
   int defaultCap() const { return default_cap_; }
 
  private:
+  static std::map<std::string, std::string> accountIds(
+      const std::map<std::string, Account>& account_of_number) {
+    std::map<std::string, std::string> ids;
+    for (const auto& [number, account] : account_of_number) ids[number] = account.id;
+    return ids;
+  }
+
   int default_cap_;
   std::map<std::string, int> overrides_;
   std::map<std::string, Account> account_of_number_;
+  redis::SlotKeys slot_keys_;
 };
 
 }  // namespace callmesh::concurrency_limiter

@@ -31,13 +31,6 @@ LimiterMetrics::LimiterMetrics(prometheus::Registry& registry,
                            "Redis commands that failed; the request was answered as failed")),
       decode_errors(counter(registry, "callmesh_concurrency_limiter_decode_errors_total",
                             "Requests that could not be decoded")),
-      redis_seconds(
-          prometheus::BuildHistogram()
-              .Name("callmesh_concurrency_limiter_redis_duration_seconds")
-              .Help("Redis round-trip time per limiter operation")
-              .Register(registry)
-              .Add({}, prometheus::Histogram::BucketBoundaries{0.0001, 0.00025, 0.0005, 0.001,
-                                                               0.0025, 0.005, 0.01, 0.05})),
       acquired_family_(prometheus::BuildCounter()
                            .Name("callmesh_concurrency_limiter_acquired_total")
                            .Help("Slots granted, per configured number")

@@ -5,13 +5,14 @@
 
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
-#include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
 namespace callmesh::concurrency_limiter {
 
-// Every metric of the limiter, created once at startup. Per-number series exist only for
-// configured numbers (bounded cardinality); every other number is counted under "other".
+// Every metric of the limiter, created once at startup (Redis round-trip time is
+// callmesh_concurrency_limiter_redis_duration_seconds, from metrics::TimedRedisClient in main).
+// Per-number series exist only for configured numbers (bounded cardinality); every other number is
+// counted under "other".
 class LimiterMetrics {
  public:
   // `numbers` maps each configured number to its cap; `default_cap` is the cap of "other".
@@ -28,7 +29,6 @@ class LimiterMetrics {
   prometheus::Counter& lease_lost;  // renew found the slot already gone
   prometheus::Counter& redis_errors;
   prometheus::Counter& decode_errors;
-  prometheus::Histogram& redis_seconds;
 
  private:
   prometheus::Family<prometheus::Counter>& acquired_family_;

@@ -1,7 +1,5 @@
 #include "services/concurrency-limiter/limiter_service.h"
 
-#include <chrono>
-
 #include <capnp/message.h>
 
 #include "schemas/limiter.capnp.h"
@@ -10,26 +8,6 @@
 namespace callmesh::concurrency_limiter {
 
 namespace {
-
-std::vector<uint8_t> toBytes(capnp::MallocMessageBuilder& mb) {
-  auto words = codec::encode(mb);
-  auto bytes = words.asBytes();
-  return std::vector<uint8_t>(bytes.begin(), bytes.end());
-}
-
-class RedisTimer {
- public:
-  explicit RedisTimer(prometheus::Histogram& h) : h_(h), start_(std::chrono::steady_clock::now()) {}
-  ~RedisTimer() {
-    h_.Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count());
-  }
-  RedisTimer(const RedisTimer&) = delete;
-  RedisTimer& operator=(const RedisTimer&) = delete;
-
- private:
-  prometheus::Histogram& h_;
-  std::chrono::steady_clock::time_point start_;
-};
 
 // The slots of a request's list (`releasesFirst`, `releaseBatch`), each with its number and
 // Call-ID, or an error naming the list.
@@ -74,11 +52,7 @@ Result<std::vector<uint8_t>> LimiterService::handle(const zmq::message_t& payloa
       }
       auto release_first = slotsOf(req.getReleasesFirst(), "releasesFirst");
       if (!release_first.ok()) return release_first.error();
-      Result<SlotState> st = Error{};
-      {
-        RedisTimer t(metrics_.redis_seconds);
-        st = ledger_.acquire(number, call_id, release_first.value());
-      }
+      auto st = ledger_.acquire(number, call_id, release_first.value());
       if (!st.ok()) {
         fail(st.error(), "acquire");
         break;
@@ -104,11 +78,7 @@ Result<std::vector<uint8_t>> LimiterService::handle(const zmq::message_t& payloa
     case schema::LimiterRequest::RENEW: {
       std::vector<SlotRef> slots;
       for (auto s : req.getRenew()) slots.push_back(SlotRef{s.getNumber(), s.getCallId()});
-      Result<int64_t> kept = Error{};
-      {
-        RedisTimer t(metrics_.redis_seconds);
-        kept = ledger_.renew(slots);
-      }
+      auto kept = ledger_.renew(slots);
       if (!kept.ok()) {
         fail(kept.error(), "renew");
         break;
@@ -123,11 +93,7 @@ Result<std::vector<uint8_t>> LimiterService::handle(const zmq::message_t& payloa
     case schema::LimiterRequest::RELEASE: {
       std::string number = req.getRelease().getNumber();
       std::string call_id = req.getRelease().getCallId();
-      Result<bool> freed = Error{};
-      {
-        RedisTimer t(metrics_.redis_seconds);
-        freed = ledger_.release(number, call_id);
-      }
+      auto freed = ledger_.release(number, call_id);
       if (!freed.ok()) {
         fail(freed.error(), "release");
         break;
@@ -140,11 +106,7 @@ Result<std::vector<uint8_t>> LimiterService::handle(const zmq::message_t& payloa
     case schema::LimiterRequest::RELEASE_BATCH: {
       auto slots = slotsOf(req.getReleaseBatch(), "releaseBatch");
       if (!slots.ok()) return slots.error();
-      Result<int64_t> freed = Error{};
-      {
-        RedisTimer t(metrics_.redis_seconds);
-        freed = ledger_.release(slots.value());
-      }
+      auto freed = ledger_.release(slots.value());
       if (!freed.ok()) {
         fail(freed.error(), "release");
         break;
@@ -174,7 +136,7 @@ Result<std::vector<uint8_t>> LimiterService::handle(const zmq::message_t& payloa
     default:
       return invalidInput("unknown request kind", "LimiterRequest");
   }
-  return toBytes(mb);
+  return codec::encodeToBytes(mb);
 }
 
 }  // namespace callmesh::concurrency_limiter

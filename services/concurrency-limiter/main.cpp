@@ -6,9 +6,11 @@
 #include "shared/base/clock.h"
 #include "shared/config/cluster_config.h"
 #include "shared/metrics/admin_server.h"
+#include "shared/metrics/timed_redis_client.h"
 #include "shared/redis/hiredis_client.h"
 #include "shared/runtime/process_signals.h"
 #include "shared/runtime/service_args.h"
+#include "shared/runtime/service_surface.h"
 #include "shared/transport/envelope.h"
 #include "shared/transport/poll_loop.h"
 #include "shared/transport/reply_server.h"
@@ -28,29 +30,20 @@ int main(int argc, char** argv) {
 
   auto registry = std::make_shared<prometheus::Registry>();
   concurrency_limiter::LimiterMetrics metrics(*registry, settings.caps, settings.default_cap);
-  redis::HiredisClient redis_client({cfg.redis.host, cfg.redis.port, cfg.redis.timeout_ms});
-  std::map<std::string, concurrency_limiter::CapPolicy::Account> account_of_number;
-  for (const auto& [id, account] : settings.accounts) {
-    for (const auto& number : account.numbers) account_of_number[number] = {id, account.cap};
-  }
-  concurrency_limiter::CapPolicy caps(settings.default_cap, settings.caps, account_of_number);
+  redis::HiredisClient hiredis({cfg.redis.host, cfg.redis.port, cfg.redis.timeout_ms});
+  metrics::TimedRedisClient redis_client(hiredis, *registry, "concurrency_limiter");
+  auto caps = concurrency_limiter::CapPolicy::fromSettings(settings);
   concurrency_limiter::SlotLedger ledger(redis_client, caps, settings.lease_ms);
   concurrency_limiter::LimiterService service(ledger, metrics, log);
 
-  metrics::AdminServer admin(registry, [&] {
-    return service.redisHealthy() ? std::string() : std::string("redis unreachable");
-  });
-  if (auto st = admin.start(settings.net.admin); !st.ok()) {
-    log.error("startup_failed", {{"error", st.error().describe()}});
-    return 1;
-  }
+  metrics::AdminServer admin(
+      registry, runtime::readyWhileRedisHealthy([&] { return service.redisHealthy(); }));
+  if (!runtime::startAdmin(admin, settings.net.admin, log)) return 1;
   zmq::context_t context = transport::serviceContext();
   transport::ReplyServer server(context, settings.net.bind);
   server.handle(std::string(transport::message_type::kLimiter),
                 [&](const zmq::message_t& p) { return service.handle(p); });
-  server.onError([&](std::string_view type, const Error& e) {
-    log.warn("request_dropped", {{"type", type}, {"error", e.describe()}});
-  });
+  server.onError(runtime::logDroppedRequests(log));
   SystemClock clock;
   transport::PollLoop loop(clock);
   loop.addSocket(server.socket(), [&] { server.serveReady(); });

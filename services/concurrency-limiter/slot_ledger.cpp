@@ -8,12 +8,17 @@ namespace callmesh::concurrency_limiter {
 
 namespace {
 
+// Every script starts here: `now` is Redis's own clock in ms (leases are judged by it, so limiter
+// hosts need not agree on time). Prepended by scriptOf(), so the scripts below read `now` as given.
+constexpr const char* kRedisNowLua = R"lua(
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+)lua";
+
 // KEYS[1] = slots key; ARGV = cap, call id, lease ms. Returns {granted 0|1, in use}. The common
 // case (a new call under the cap) is five redis.calls: Redis's cost for a script is mostly per
 // call, so the count is derived from ZCARD and ZADD's reply instead of being read again.
 constexpr const char* kAcquireLua = R"lua(
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local lease = tonumber(ARGV[3])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 local in_use = redis.call('ZCARD', KEYS[1])
@@ -31,8 +36,6 @@ return {1, in_use}
 // KEYS[1] = number's slots, KEYS[2] = account's slots; ARGV = number cap, call id, lease ms,
 // account cap. Both sets gain the call, or neither. Returns {granted, in use on the number}.
 constexpr const char* kAcquireInAccountLua = R"lua(
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local lease = tonumber(ARGV[3])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
@@ -52,8 +55,6 @@ return {1, in_use}
 
 // KEYS[1] = slots key; ARGV = lease ms, call ids... Returns how many were still held.
 constexpr const char* kRenewLua = R"lua(
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local lease = tonumber(ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 local kept = 0
@@ -69,10 +70,14 @@ return kept
 
 // KEYS[1] = slots key. Returns live slot count.
 constexpr const char* kUsageLua = R"lua(
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 return redis.call('ZCOUNT', KEYS[1], '(' .. now, '+inf')
 )lua";
+
+// Loads `script` with `body` after the clock preamble, the first time it is needed.
+redis::RedisScript& scriptOf(redis::RedisScript& script, const char* body) {
+  if (script.body.empty()) script.body = std::string(kRedisNowLua) + body;
+  return script;
+}
 
 Error unexpected(const redis::RedisReply& r, const std::string& op) {
   std::string what = r.type == redis::RedisReply::Type::Error ? r.text : "unexpected reply shape";
@@ -86,18 +91,15 @@ std::string SlotLedger::accountKey(const std::string& account_id) {
 }
 
 std::string SlotLedger::slotsKey(const std::string& number) const {
-  const auto* account = caps_.accountOf(number);
-  return redis::numberSlotsKey(number, account ? account->id : std::string());
+  return caps_.slotKeys().numberKey(number);
 }
 
 Result<SlotState> SlotLedger::acquire(const std::string& number, const std::string& call_id,
                                       const std::vector<SlotRef>& release_first) {
-  if (acquire_script_.body.empty()) acquire_script_.body = kAcquireLua;
-  if (acquire_in_account_script_.body.empty())
-    acquire_in_account_script_.body = kAcquireInAccountLua;
   int cap = caps_.capFor(number);
   const auto* account = caps_.accountOf(number);
-  redis::RedisScript& script = account ? acquire_in_account_script_ : acquire_script_;
+  redis::RedisScript& script = account ? scriptOf(acquire_in_account_script_, kAcquireInAccountLua)
+                                       : scriptOf(acquire_script_, kAcquireLua);
   std::vector<std::string> keys{slotsKey(number)};
   std::vector<std::string> args{std::to_string(cap), call_id, std::to_string(lease_ms_)};
   if (account) {
@@ -143,7 +145,7 @@ Result<SlotState> SlotLedger::acquire(const std::string& number, const std::stri
 }
 
 Result<int64_t> SlotLedger::renew(const std::vector<SlotRef>& slots) {
-  if (renew_script_.body.empty()) renew_script_.body = kRenewLua;
+  scriptOf(renew_script_, kRenewLua);
   std::map<std::string, std::vector<std::string>> by_number;
   std::map<std::string, std::vector<std::string>> by_account;
   for (const auto& s : slots) {
@@ -219,8 +221,7 @@ Result<int64_t> SlotLedger::release(const std::vector<SlotRef>& slots) {
 }
 
 Result<SlotState> SlotLedger::usage(const std::string& number) {
-  if (usage_script_.body.empty()) usage_script_.body = kUsageLua;
-  auto reply = redis_.evalScript(usage_script_, {slotsKey(number)}, {});
+  auto reply = redis_.evalScript(scriptOf(usage_script_, kUsageLua), {slotsKey(number)}, {});
   if (!reply.ok()) return reply.error();
   if (reply->type != redis::RedisReply::Type::Integer) return unexpected(reply.value(), "usage");
   return SlotState{false, reply->integer, caps_.capFor(number)};

@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -11,6 +12,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <stdexcept>
+#include <string>
 #include <thread>
 
 namespace callmesh::testing {
@@ -34,13 +36,29 @@ int freeLoopbackPort() {
 }
 
 namespace {
-bool canConnect(const std::string& host, int port) {
+// Ready means answering PING with PONG, not merely accepting connections: a server replaying
+// its AOF after crashAndRestart() accepts at once but answers "-LOADING" until it is done, and a
+// test that sent its next command then failed under load
+// (PresenceBatchIntegration.ARedisRestartWithholdsTheAckUntilTheBatchIsApplied).
+bool answersPing(const std::string& host, int port) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return false;
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<uint16_t>(port));
   ::inet_pton(AF_INET, host.c_str(), &addr.sin_addr);
-  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  timeval timeout{1, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  bool ok = false;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) {
+    const char ping[] = "PING\r\n";
+    char reply[64] = {};
+    if (::send(fd, ping, sizeof(ping) - 1, MSG_NOSIGNAL) ==
+        static_cast<ssize_t>(sizeof(ping) - 1)) {
+      ssize_t n = ::recv(fd, reply, sizeof(reply) - 1, 0);
+      ok = n >= 5 && std::string(reply, 5) == "+PONG";
+    }
+  }
   ::close(fd);
   return ok;
 }
@@ -79,7 +97,7 @@ void RedisServer::start() {
   if (pid_ < 0) throw std::runtime_error("fork failed");
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (std::chrono::steady_clock::now() < deadline) {
-    if (canConnect(host_, port_)) return;
+    if (answersPing(host_, port_)) return;
     int status = 0;
     if (::waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;

@@ -12,6 +12,7 @@
 #include "services/agent-presence/presence_service.h"
 #include "shared/codec/capnp_codec.h"
 #include "shared/redis/hiredis_client.h"
+#include "shared/redis/keys.h"
 #include "shared/testing/manual_clock.h"
 #include "shared/testing/redis_command_stats.h"
 #include "shared/testing/redis_server.h"
@@ -51,11 +52,13 @@ class AgentsPresenceIntegration : public ::testing::Test {
   testing::RedisServer server_;
   redis::HiredisClient client_{{server_.host(), server_.port(), 2000}};
   PresenceLedger ledger_{client_};
+  redis::SlotLeaseReader leases_{client_, redis::SlotKeys()};
+  PresenceReconciler reconciler_{client_, ledger_, leases_};
   prometheus::Registry registry_;
   PresenceMetrics metrics_{registry_};
   Logger log_{"presence-test", LogLevel::Error};
   testing::ManualClock clock_;
-  PresenceService service_{ledger_, client_, {}, clock_, metrics_, log_};
+  PresenceService service_{ledger_, reconciler_, client_, {}, clock_, metrics_, log_};
   int seq_ = 0;
 };
 
@@ -151,13 +154,14 @@ TEST_F(AgentsPresenceIntegration, RestartRebuildsLineStateFromTheLiveCalls) {
   ASSERT_TRUE(client_.command({"HSET", "cm:agent:{frank}", "on_call", "7", "ringing", "0"}).ok());
   ASSERT_TRUE(client_.command({"DEL", "cm:number:{+15550200}:oncall"}).ok());
 
-  PresenceService restarted(ledger_, client_, {}, clock_, metrics_, log_);
+  PresenceService restarted(ledger_, reconciler_, client_, {}, clock_, metrics_, log_);
   ASSERT_TRUE(restarted.reconcile(60000).ok());  // grace: dead-1 was offered long ago
   EXPECT_EQ(agent("frank").on_call, 1);
   EXPECT_EQ(agent("frank").ringing, 1);
   EXPECT_EQ(agent("gina").on_call, 0);  // free again
   EXPECT_EQ(ledger_.numberOnCall("+15550200").value(), 2);
-  EXPECT_EQ(client_.command({"HGET", PresenceLedger::callKey("dead-1"), "state"})->text, "ended");
+  EXPECT_EQ(client_.command({"HGET", redis::presence_keys::call("dead-1"), "state"})->text,
+            "ended");
 }
 
 // The periodic reconcile reads the live calls only: its cost must not grow with the ended calls
@@ -181,7 +185,7 @@ TEST_F(AgentsPresenceIntegration, PeriodicReconcileReadsOnlyTheLiveCalls) {
   ASSERT_TRUE(client_.command({"HSET", "cm:agent:{hank}", "on_call", "5"}).ok());  // drifted
   ASSERT_TRUE(client_.command({"CONFIG", "RESETSTAT"}).ok());
 
-  auto report = ledger_.reconcile(clock_.nowMs(), 60000, PresenceLedger::ReconcileScope::LiveSets);
+  auto report = reconciler_.run(clock_.nowMs(), 60000, ReconcileScope::LiveSets);
   ASSERT_TRUE(report.ok()) << report.error().describe();
   EXPECT_EQ(report->live_calls, 1);
   EXPECT_EQ(report->stale_calls_ended, 1);
@@ -190,7 +194,8 @@ TEST_F(AgentsPresenceIntegration, PeriodicReconcileReadsOnlyTheLiveCalls) {
   EXPECT_EQ(testing::redisCommandCalls(client_)["hgetall"], 2 + 1);
   EXPECT_EQ(agent("hank").on_call, 1);
   EXPECT_EQ(agent("ivy").on_call, 0);  // dead-1: no lease, offered long ago: ended
-  EXPECT_EQ(client_.command({"HGET", PresenceLedger::callKey("dead-1"), "state"})->text, "ended");
+  EXPECT_EQ(client_.command({"HGET", redis::presence_keys::call("dead-1"), "state"})->text,
+            "ended");
   EXPECT_EQ(ledger_.numberOnCall("+15550200").value(), 1);
 }
 

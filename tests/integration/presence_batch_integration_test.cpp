@@ -15,6 +15,7 @@
 #include "shared/codec/call_event_batch.h"
 #include "shared/codec/capnp_codec.h"
 #include "shared/redis/hiredis_client.h"
+#include "shared/redis/keys.h"
 #include "shared/testing/manual_clock.h"
 #include "shared/testing/redis_command_stats.h"
 #include "shared/testing/redis_server.h"
@@ -74,11 +75,13 @@ struct PresenceNode {
   testing::RedisServer server;
   redis::HiredisClient client{{server.host(), server.port(), 2000}};
   PresenceLedger ledger{client};
+  redis::SlotLeaseReader leases{client, redis::SlotKeys()};
+  PresenceReconciler reconciler{client, ledger, leases};
   prometheus::Registry registry;
   PresenceMetrics metrics{registry};
   Logger log{"presence-test", LogLevel::Error};
   testing::ManualClock clock;
-  PresenceService service{ledger, client, {}, clock, metrics, log};
+  PresenceService service{ledger, reconciler, client, {}, clock, metrics, log};
 };
 
 class PresenceBatchIntegration : public ::testing::Test {
@@ -164,7 +167,7 @@ TEST_F(PresenceBatchIntegration, ABatchLeavesTheSameStateAsItsEventsOneByOne) {
   EXPECT_EQ(batched.ledger.agents({"carol"})->at(0).ringing, 0);
   EXPECT_EQ(batched.ledger.numberOnCall("+15550300").value(), 1);  // c3 only (not c1, c4, t1)
   EXPECT_EQ(batched.ledger.numberOnCall("+15550301").value(), 0);
-  EXPECT_EQ(expected.count(PresenceLedger::callKey("t1")), 0u);  // texts occupy no line
+  EXPECT_EQ(expected.count(redis::presence_keys::call("t1")), 0u);  // texts occupy no line
   for (const char* kind : {"offered", "leg_ringing", "leg_failed", "answered", "ended", "text"}) {
     EXPECT_EQ(batched.events(kind), one_by_one.events(kind)) << kind;
   }
@@ -207,7 +210,7 @@ TEST_F(PresenceBatchIntegration, ACallAnsweredWithoutAnAgentCostsRedisTenCommand
   auto calls = testing::redisCommandCalls(node.client);
   EXPECT_EQ(calls["evalsha"] + calls["eval"], 1);
   EXPECT_EQ(testing::dataCommandCalls(calls), 10);
-  auto call = node.client.command({"HGETALL", PresenceLedger::callKey("c9")}).value();
+  auto call = node.client.command({"HGETALL", redis::presence_keys::call("c9")}).value();
   std::map<std::string, std::string> fields;
   for (size_t i = 0; i + 1 < call.elements.size(); i += 2)
     fields[call.elements[i].text] = call.elements[i + 1].text;
@@ -234,7 +237,7 @@ TEST_F(PresenceBatchIntegration, ScriptsFlushedBetweenBatchesAreLoadedAgain) {
   EXPECT_EQ(ackedEventId(*ack), lastEventId());
   EXPECT_EQ(node.ledger.agents({"alice"})->at(0).on_call, 0);
   EXPECT_EQ(node.ledger.agents({"alice"})->at(0).ringing, 0);
-  EXPECT_EQ(node.client.command({"SMEMBERS", PresenceLedger::numberKey("+15550300")})
+  EXPECT_EQ(node.client.command({"SMEMBERS", redis::presence_keys::numberOnCall("+15550300")})
                 ->elements.at(0)
                 .text,
             "c2");
@@ -270,7 +273,7 @@ TEST_F(PresenceBatchIntegration, ARedisRestartWithholdsTheAckUntilTheBatchIsAppl
 TEST_F(PresenceBatchIntegration, AnEventRedisRefusesWithholdsTheAckOfItsBatch) {
   PresenceNode node;
   // An agent key of the wrong type makes that agent's script fail (WRONGTYPE).
-  ASSERT_TRUE(node.client.command({"SET", PresenceLedger::agentKey("mallory"), "x"}).ok());
+  ASSERT_TRUE(node.client.command({"SET", redis::presence_keys::agent("mallory"), "x"}).ok());
   add("c1", [](auto ev) { ev.setOffered(); });
   ringing("c1", "mallory");
   answered("c1", "alice");
@@ -283,7 +286,7 @@ TEST_F(PresenceBatchIntegration, AnEventRedisRefusesWithholdsTheAckOfItsBatch) {
   EXPECT_EQ(node.events("answered"), 1);
   EXPECT_EQ(node.ledger.agents({"alice"})->at(0).on_call, 1);
 
-  ASSERT_TRUE(node.client.command({"DEL", PresenceLedger::agentKey("mallory")}).ok());
+  ASSERT_TRUE(node.client.command({"DEL", redis::presence_keys::agent("mallory")}).ok());
   auto ack = sendBatch(node);  // re-sent: now accepted, and alice is not counted twice
   ASSERT_TRUE(ack.ok()) << ack.error().describe();
   EXPECT_EQ(ackedEventId(*ack), lastEventId());
