@@ -8,7 +8,7 @@
 
 #include "schemas/call.capnp.h"
 #include "services/ingress/best_response.h"
-#include "services/ingress/call_event_publisher.h"
+#include "services/ingress/call_events.h"
 #include "services/ingress/route_plan.h"
 
 namespace callmesh::ingress {

@@ -1,6 +1,7 @@
 #include "services/ingress/call_state_machine.h"
 
 #include <memory>
+#include <ostream>
 #include <set>
 #include <sstream>
 #include <string>
@@ -374,6 +375,9 @@ std::vector<RingCase> ringCases() {
        schema::CallKind::TEXT},
   };
 }
+
+// ctest shows the case's name, not its bytes.
+void PrintTo(const RingCase& c, std::ostream* os) { *os << c.name; }
 
 class RingShapes : public ::testing::TestWithParam<RingCase> {};
 
