@@ -21,14 +21,11 @@ Call* CallControl::find(const std::string& call_id) {
   return it == calls_.end() ? nullptr : it->second.get();
 }
 
-Call* CallControl::offer(CallIdentity id, std::vector<std::string> path, const std::string& source,
-                         std::unique_ptr<CallSipState> sip) {
-  bool voice = id.kind == schema::CallKind::VOICE;
-  auto call =
-      std::make_unique<Call>(std::move(id), clock_.steadyMs(), config_.ingress.max_call_duration_s);
+Call* CallControl::offer(std::unique_ptr<Call> call, std::vector<std::string> path,
+                         const std::string& source) {
+  bool voice = call->id.kind == schema::CallKind::VOICE;
   call->slot_number = call->id.dialed;
   call->path = std::move(path);
-  call->sip = std::move(sip);
   Call* c = call.get();
   calls_.emplace(c->id.call_id, std::move(call));
   if (voice) metrics_.calls_offered.Increment();

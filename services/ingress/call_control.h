@@ -23,13 +23,6 @@ namespace callmesh::ingress {
 
 struct Call;
 
-// What a call keeps of its SIP side (the dispatcher's transaction and timer handles, dialog
-// state); it is destroyed with the call, and its handles with it.
-class CallSipState {
- public:
-  virtual ~CallSipState() = default;
-};
-
 // The SIP side as the call logic sees it (the sofia dispatcher; a recording fake in tests).
 class CallSip {
  public:
@@ -51,16 +44,20 @@ struct RouteHints {
   std::string last_outcome;
 };
 
-// A call or text through the ingress, from its INVITE (MESSAGE) to the end of its dialog.
+// A call or text through the ingress, from its INVITE (MESSAGE) to the end of its dialog. The
+// SIP side derives its own record from it (SipCall: transaction and timer handles, dialog state),
+// so both live in one allocation and the handles go with the call.
 struct Call {
   Call(CallIdentity id_, int64_t offered_ms, int default_max_duration_s)
       : id(std::move(id_)), machine(id.kind, offered_ms, default_max_duration_s) {}
+  virtual ~Call() = default;
+  Call(const Call&) = delete;
+  Call& operator=(const Call&) = delete;
   CallIdentity id;
   CallStateMachine machine;
   std::string slot_number;        // the number whose cap this call counts against
   std::vector<std::string> path;  // our numbers this call already passed (loop check)
   uint64_t router_request = 0;
-  std::unique_ptr<CallSipState> sip;
 };
 
 // The links the call logic talks through; borrowed, built in main.cpp.
@@ -84,8 +81,10 @@ class CallControl {
 
   Call* find(const std::string& call_id);
   // A new call (or text) with a Call-ID not yet known; `source` is only logged. Ask for it next.
-  Call* offer(CallIdentity id, std::vector<std::string> path, const std::string& source,
-              std::unique_ptr<CallSipState> sip);
+  Call* offer(std::unique_ptr<Call> call, std::vector<std::string> path, const std::string& source);
+  // When a new call counts as offered (steady ms), and its time limit when the plan sets none.
+  int64_t now() const { return clock_.steadyMs(); }
+  int defaultMaxDurationS() const { return config_.ingress.max_call_duration_s; }
   // Asks the limiter (calls only) and the router (unless a kept decision applies), in parallel.
   void askLimiterAndRouter(Call& call, const RouteHints& hints);
 

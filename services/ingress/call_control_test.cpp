@@ -125,9 +125,9 @@ class CallControlTest : public ::testing::Test {
                  log_, clock_, sip_) {}
 
   Call& offer(const std::string& call_id, schema::CallKind kind = schema::CallKind::VOICE) {
-    Call* call =
-        control_.offer(CallIdentity{call_id, "+15550100", "+15550111", kind}, {},
-                       "sip:127.0.0.1:5070;transport=udp", std::make_unique<CallSipState>());
+    auto fresh = std::make_unique<Call>(CallIdentity{call_id, "+15550100", "+15550111", kind},
+                                        control_.now(), control_.defaultMaxDurationS());
+    Call* call = control_.offer(std::move(fresh), {}, "sip:127.0.0.1:5070;transport=udp");
     control_.askLimiterAndRouter(*call, RouteHints{});
     return *call;
   }

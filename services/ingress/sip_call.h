@@ -24,7 +24,8 @@ struct SipBranch {
 // What a call keeps of SIP: the caller's server transaction, the branches, the timers, and the
 // dialog state the proxy needs to end the call itself (time limit, drain): header values as
 // received, the Contact URIs, and the highest CSeq seen from each side.
-struct SipCall final : CallSipState {
+struct SipCall final : Call {
+  using Call::Call;
   SipProxy* proxy = nullptr;  // back-pointer for the C callbacks (ACK/CANCEL, timers)
   IncomingRequest irq;        // the caller's INVITE (MESSAGE) until its final response
   std::string caller_tag;
@@ -41,7 +42,8 @@ struct SipCall final : CallSipState {
   SuTimer duration_timer;
 };
 
-inline SipCall& sipOf(Call& call) { return static_cast<SipCall&>(*call.sip); }
-inline const SipCall& sipOf(const Call& call) { return static_cast<const SipCall&>(*call.sip); }
+// Every Call the dispatcher hands to CallControl is a SipCall.
+inline SipCall& sipOf(Call& call) { return static_cast<SipCall&>(call); }
+inline const SipCall& sipOf(const Call& call) { return static_cast<const SipCall&>(call); }
 
 }  // namespace callmesh::ingress

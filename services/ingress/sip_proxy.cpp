@@ -321,7 +321,8 @@ void SipProxy::handleNewCall(nta_incoming_t* irq, const sip_t* sip, schema::Call
   }
   if (voice) nta_incoming_treply(irq, SIP_100_TRYING, TAG_END());
 
-  auto sc = std::make_unique<SipCall>();
+  CallIdentity id{call_id, dialed, userPart(sip->sip_from->a_url), kind};
+  auto sc = std::make_unique<SipCall>(std::move(id), calls_.now(), calls_.defaultMaxDurationS());
   sc->proxy = this;
   // RFC 2543 callers send no From tag (RFC 4475 3.4.1): the dialog is then told by Call-ID alone.
   sc->caller_tag = text(sip->sip_from->a_tag);
@@ -338,8 +339,7 @@ void SipProxy::handleNewCall(nta_incoming_t* irq, const sip_t* sip, schema::Call
   }
   sc->irq.reset(irq);
   std::string source = sc->caller_target;
-  CallIdentity id{call_id, dialed, userPart(sip->sip_from->a_url), kind};
-  Call* call = calls_.offer(std::move(id), numbersOnPath(sip), source, std::move(sc));
+  Call* call = calls_.offer(std::move(sc), numbersOnPath(sip), source);
   if (voice) nta_incoming_bind(irq, ackCancelTrampoline, call);
   RouteHints hints;
   for (sip_unknown_t const* u = sip->sip_unknown; u; u = u->un_next) {
