@@ -14,10 +14,10 @@ int inDialogTrampoline(void* txn, nta_outgoing_t* orq, const sip_t* sip) {
   auto* t = static_cast<SipProxy::InDialogTxn*>(txn);
   return t->proxy->onInDialogResponse(t, orq, sip);
 }
-// BYEs we send ourselves: nobody waits for the answer; NTA frees the transaction at its end
-// (a final response always comes, if only NTA's own 408).
-int byeTrampoline(void*, nta_outgoing_t* orq, const sip_t*) {
-  if (nta_outgoing_status(orq) >= 200) nta_outgoing_destroy(orq);
+// BYEs we send ourselves: nobody waits for the answer; the transaction is freed at its final
+// response (one always comes, if only NTA's own 408).
+int byeTrampoline(void* self, nta_outgoing_t* orq, const sip_t*) {
+  static_cast<SipProxy*>(self)->onByeResponse(orq);
   return 0;
 }
 
@@ -118,9 +118,18 @@ void SipProxy::sendBye(Call& call, bool to_caller, const char* reason) {
     msg_destroy(msg);
     return;
   }
-  nta_outgoing_t* orq = nta_outgoing_mcreate(agent_, byeTrampoline, this,
-                                             URL_STRING_MAKE(next_hop.c_str()), msg, TAG_END());
-  if (!orq) msg_destroy(msg);
+  OutgoingRequest orq(nta_outgoing_mcreate(agent_, byeTrampoline, this,
+                                           URL_STRING_MAKE(next_hop.c_str()), msg, TAG_END()));
+  if (!orq) {
+    msg_destroy(msg);
+    return;
+  }
+  nta_outgoing_t* key = orq.get();
+  byes_.emplace(key, std::move(orq));
+}
+
+void SipProxy::onByeResponse(nta_outgoing_t* orq) {
+  if (nta_outgoing_status(orq) >= 200) byes_.erase(orq);
 }
 
 // A 2xx retransmission after its client transaction ended: relayed if it belongs to a dialog we

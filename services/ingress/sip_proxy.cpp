@@ -63,6 +63,7 @@ SipProxy::SipProxy(const config::ClusterConfig& config, IngressLinks links,
 SipProxy::~SipProxy() {
   // Every sofia handle (branches, timers, server transactions) goes before the agent and root.
   txns_.clear();
+  byes_.clear();
   calls_.dropAll();
   tick_timer_.reset();
   for (int index : wait_indices_) su_root_deregister(root_, index);

@@ -58,6 +58,7 @@ class SipProxy final : public CallSip {
   struct InDialogTxn;
   int onInDialogResponse(InDialogTxn* txn, nta_outgoing_t* orq, const sip_t* sip);
   int onStray(msg_t* msg, sip_t* sip);
+  void onByeResponse(nta_outgoing_t* orq);
   void onStepTimeout(Call* call);
   void onMaxDuration(Call* call);
   void onTick();
@@ -104,6 +105,7 @@ class SipProxy final : public CallSip {
   CallControl calls_;
   // Relayed in-dialog requests, each until its final response (the key is the NTA magic).
   std::unordered_map<InDialogTxn*, std::unique_ptr<InDialogTxn>> txns_;
+  std::unordered_map<nta_outgoing_t*, OutgoingRequest> byes_;  // BYEs we sent, until answered
   std::atomic<bool> ready_{false};
   bool draining_ = false;
 };
