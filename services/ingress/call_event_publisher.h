@@ -9,42 +9,17 @@
 #include <kj/array.h>
 
 #include "schemas/call.capnp.h"
+#include "services/ingress/call_events.h"
 #include "shared/base/clock.h"
 #include "shared/transport/request_client.h"
 
 namespace callmesh::ingress {
 
-struct LegInfo {
-  std::string uri;
-  std::string number;
-  std::string agent_id;
-};
-
-// What every event of one call carries.
-struct CallIdentity {
-  std::string call_id;
-  std::string dialed;
-  std::string caller;
-  schema::CallKind kind = schema::CallKind::VOICE;
-};
-
-struct CallEndInfo {
-  bool answered = false;
-  LegInfo answered_by;
-  schema::EndReason reason = schema::EndReason::FAILED;
-  int status = 0;
-  int64_t duration_ms = 0;
-  int64_t talk_ms = 0;
-  std::vector<LegInfo> rung_legs;
-  std::string number;
-  std::string rule;
-};
-
 // One receiver of call events. The notification service acts only on ends that may call for a
 // follow-up (codec::endMayNeedFollowUp: the end names every leg the call rang), so it is sent
 // those only: the rest were decoded there just to be dropped.
 struct EventSubscriber {
-  transport::RequestClient* client = nullptr;
+  transport::RequestLink* client = nullptr;
   bool follow_ups_only = false;
 };
 
@@ -58,26 +33,24 @@ struct EventSubscriber {
 // backlog is bounded (max_pending); if a subscriber stays away long enough to fill it, further
 // events to it are refused and counted (callmesh_ingress_events_dropped_total) — never silently
 // lost.
-class CallEventPublisher {
+class CallEventPublisher final : public CallEvents {
  public:
   CallEventPublisher(std::string instance_id, const Clock& clock,
                      std::vector<EventSubscriber> subscribers)
       : instance_id_(std::move(instance_id)), clock_(clock), subscribers_(std::move(subscribers)) {}
 
-  void offered(const CallIdentity& call);
-  void legRinging(const CallIdentity& call, const LegInfo& leg);
-  void answered(const CallIdentity& call, const LegInfo& leg);
+  void offered(const CallIdentity& call) override;
+  void legRinging(const CallIdentity& call, const LegInfo& leg) override;
+  void answered(const CallIdentity& call, const LegInfo& leg) override;
   void legFailed(const CallIdentity& call, const LegInfo& leg, int status,
-                 const std::string& reason);
-  void ended(const CallIdentity& call, const CallEndInfo& end);
+                 const std::string& reason) override;
+  void ended(const CallIdentity& call, const CallEndInfo& end) override;
 
-  // Sends what has been collected since the last flush (no-op when nothing is waiting).
-  void flush();
+  void flush() override;
 
   uint64_t published() const { return seq_; }
-  // Events collected but not yet sent (they go out at the next flush()).
-  size_t unsent() const { return waiting_.size(); }
-  uint64_t dropped() const { return dropped_; }
+  size_t unsent() const override { return waiting_.size(); }
+  uint64_t dropped() const override { return dropped_; }
 
  private:
   struct Waiting {

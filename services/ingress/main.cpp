@@ -1,16 +1,79 @@
 // callmesh-ingress: SIP from gateways, proxied statefully under the cluster's decisions.
-#include <cstdio>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
 #include <memory>
 
+#include "services/ingress/call_event_publisher.h"
 #include "services/ingress/name_resolution_guard.h"
 #include "services/ingress/sip_proxy.h"
+#include "services/ingress/sofia_log.h"
 #include "shared/base/clock.h"
 #include "shared/config/cluster_config.h"
 #include "shared/metrics/admin_server.h"
 #include "shared/runtime/process_signals.h"
 #include "shared/runtime/service_args.h"
+#include "shared/transport/envelope.h"
+#include "shared/transport/request_client.h"
+#include "shared/transport/service_context.h"
 
 using namespace callmesh;
+
+namespace {
+
+// Names this process in event ids: host, pid and start time.
+std::string makeInstanceId() {
+  char host[64] = {0};
+  gethostname(host, sizeof(host) - 1);
+  auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+                 .count();
+  return std::string(host) + "-" + std::to_string(getpid()) + "-" + std::to_string(now);
+}
+
+// The links to the rest of the cluster. Router and limiter answers decide a call: few attempts,
+// short deadlines (fail closed with 503). Renewals and events wait longer.
+ingress::IngressLinks buildLinks(const config::ClusterConfig& cfg, zmq::context_t& zmq,
+                                 const Clock& clock, const std::string& instance_id) {
+  transport::RequestClientOptions ask{cfg.ingress.request_timeout_ms, cfg.ingress.request_attempts,
+                                      100000};
+  transport::RequestClientOptions background{1000, 10, 100000};
+  transport::RequestClientOptions events{1000, 0, 200000};
+  auto client = [&](const std::string& endpoint, std::string_view type,
+                    transport::RequestClientOptions options) {
+    return std::make_unique<transport::RequestClient>(zmq, std::vector<std::string>{endpoint},
+                                                      std::string(type), clock, options);
+  };
+  namespace type = transport::message_type;
+  ingress::IngressLinks links;
+  links.router = client(cfg.router.net.endpoint, type::kRoute, ask);
+  // Without notices (decision_reuse_ms: 0) every call asks the router.
+  if (cfg.router.decision_reuse_ms > 0) {
+    links.router_notices =
+        std::make_unique<transport::NoticeSubscriber>(zmq, cfg.router.notices_endpoint);
+  }
+  links.limiter = client(cfg.limiter.net.endpoint, type::kLimiter, ask);
+  links.limiter_background = client(cfg.limiter.net.endpoint, type::kLimiter, background);
+  links.presence_events = client(cfg.presence.net.endpoint, type::kCallEvents, events);
+  links.notification_events = client(cfg.notification.net.endpoint, type::kCallEvents, events);
+  links.events = std::make_unique<ingress::CallEventPublisher>(
+      instance_id, clock,
+      std::vector<ingress::EventSubscriber>{
+          {links.presence_events.get(), false},
+          {links.notification_events.get(), /*follow_ups_only=*/true}});
+  const auto& in = cfg.ingress;
+  auto guard = ingress::SourceGuard::create(
+      {in.trusted_sources, static_cast<double>(in.rate_limit_rps),
+       static_cast<double>(in.rate_limit_burst), static_cast<int64_t>(in.ban_s) * 1000, 65536});
+  // The CIDRs were validated with the config; a failure here is a bug, not input.
+  links.guard = std::make_unique<ingress::SourceGuard>(
+      guard.ok() ? std::move(guard.value())
+                 : ingress::SourceGuard::create({{}, 500, 1000, 30000, 65536}).value());
+  return links;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   auto& signals = runtime::installProcessSignals();
@@ -20,6 +83,7 @@ int main(int argc, char** argv) {
   auto& cfg = start->config;
   if (args.check_only) return 0;
   Logger log("ingress", parseLogLevel(cfg.ingress.log_level));
+  ingress::routeSofiaLogs(log);
   // Names the ingress may resolve: only those in its own configuration (peers, Redis). Ring
   // targets from the router join the list when they are used (SipProxy::sendBranch).
   ingress::allowNameResolution(
@@ -30,25 +94,27 @@ int main(int argc, char** argv) {
   auto registry = std::make_shared<prometheus::Registry>();
   ingress::IngressMetrics metrics(*registry);
   SystemClock clock;
-  // Without notices (decision_reuse_ms: 0) every call asks the router.
-  ingress::ClusterPeers peers{
-      cfg.router.net.endpoint,
-      cfg.router.decision_reuse_ms > 0 ? cfg.router.notices_endpoint : std::string(),
-      cfg.limiter.net.endpoint, cfg.presence.net.endpoint, cfg.notification.net.endpoint};
-  ingress::SipProxy proxy(cfg, peers, metrics, log, clock);
-  if (auto st = proxy.start(); !st.ok()) {
-    log.error("startup_failed", {{"error", st.error().describe()}});
-    return 1;
+  zmq::context_t zmq = transport::serviceContext();
+  const char* pod_ip = std::getenv("CALLMESH_POD_IP");
+  ingress::ProxyIdentity identity{makeInstanceId(), pod_ip ? pod_ip : ""};
+  {
+    ingress::SipProxy proxy(cfg, buildLinks(cfg, zmq, clock, identity.instance_id), identity,
+                            metrics, log, clock);
+    if (auto st = proxy.start(); !st.ok()) {
+      log.error("startup_failed", {{"error", st.error().describe()}});
+      return 1;
+    }
+    metrics::AdminServer admin(
+        registry, [&] { return proxy.ready() ? std::string() : std::string("draining"); });
+    if (auto st = admin.start(cfg.ingress.admin); !st.ok()) {
+      log.error("startup_failed", {{"error", st.error().describe()}});
+      return 1;
+    }
+    log.info("started", {{"sip", cfg.ingress.sip_host + ":" + std::to_string(cfg.ingress.sip_port)},
+                         {"admin", cfg.ingress.admin}});
+    proxy.run(signals.stop);
   }
-  metrics::AdminServer admin(
-      registry, [&] { return proxy.ready() ? std::string() : std::string("draining"); });
-  if (auto st = admin.start(cfg.ingress.admin); !st.ok()) {
-    log.error("startup_failed", {{"error", st.error().describe()}});
-    return 1;
-  }
-  log.info("started", {{"sip", cfg.ingress.sip_host + ":" + std::to_string(cfg.ingress.sip_port)},
-                       {"admin", cfg.ingress.admin}});
-  proxy.run(signals.stop);
+  ingress::stopRoutingSofiaLogs();
   log.info("stopped", {});
   return 0;
 }

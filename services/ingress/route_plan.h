@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "services/ingress/call_event_publisher.h"
+#include "services/ingress/call_events.h"
 #include "shared/base/result.h"
 
 namespace callmesh::ingress {

@@ -26,11 +26,18 @@ class NoticePublisher {
   zmq::socket_t socket_;
 };
 
-class NoticeSubscriber {
+// The receiving side as its users see it (the real one below; a fake in shared/testing).
+class NoticeSource {
+ public:
+  virtual ~NoticeSource() = default;
+  // The newest notice that arrived since the last call, if any. Never blocks.
+  virtual std::optional<zmq::message_t> latest() = 0;
+};
+
+class NoticeSubscriber final : public NoticeSource {
  public:
   NoticeSubscriber(zmq::context_t& context, const std::string& endpoint);
-  // The newest notice that arrived since the last call, if any. Never blocks.
-  std::optional<zmq::message_t> latest();
+  std::optional<zmq::message_t> latest() override;
 
  private:
   zmq::socket_t socket_;

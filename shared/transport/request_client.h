@@ -11,6 +11,7 @@
 
 #include "shared/base/clock.h"
 #include "shared/base/result.h"
+#include "shared/transport/request_link.h"
 
 namespace callmesh::transport {
 
@@ -38,34 +39,34 @@ struct RequestClientOptions {
 //   not swallow requests; such sends are retried on the next tick.
 // - Replies are matched by the envelope's request id; late replies are counted and dropped.
 // Thread ownership: every method must be called on the thread that owns the event loop.
-class RequestClient {
+class RequestClient final : public RequestLink {
  public:
-  using ReplyHandler = std::function<void(Result<zmq::message_t>)>;
+  using ReplyHandler = RequestLink::ReplyHandler;
 
   RequestClient(zmq::context_t& context, const std::vector<std::string>& endpoints,
                 std::string message_type, const Clock& clock, RequestClientOptions options);
 
   // Sends `payload` (a flat capnp message); `on_reply` runs exactly once: with the reply payload,
   // or with Timeout / Overloaded. Returns the request id. The payload is kept for retries.
-  uint64_t request(std::vector<uint8_t> payload, ReplyHandler on_reply);
+  uint64_t request(std::vector<uint8_t> payload, ReplyHandler on_reply) override;
   // Like request() with a caller-chosen id (event sequence numbers).
-  void requestWithId(uint64_t id, std::vector<uint8_t> payload, ReplyHandler on_reply);
+  void requestWithId(uint64_t id, std::vector<uint8_t> payload, ReplyHandler on_reply) override;
   // Drops a pending request without calling its handler (the call it served went away).
-  void cancel(uint64_t id);
+  void cancel(uint64_t id) override;
 
   // Drains every readable reply (ZMQ_FD is edge-triggered: call until it returns 0).
-  size_t onReadable();
+  size_t onReadable() override;
   // True when a send happened since the last drain: a send may consume ZMQ_FD's edge, so the
   // owner must drain this socket once more (libzmq's contract) even without an FD wakeup.
-  bool needsDrain() const { return sent_since_drain_; }
+  bool needsDrain() const override { return sent_since_drain_; }
   // Retries or expires requests whose attempt deadline passed.
-  void onTick();
+  void onTick() override;
   // Milliseconds until the earliest attempt deadline (-1 when nothing is pending).
   int64_t msUntilNextDeadline() const;
 
   zmq::socket_t& socket() { return socket_; }
-  int fd() const;
-  size_t pending() const { return pending_.size(); }
+  int fd() const override;
+  size_t pending() const override { return pending_.size(); }
   const RequestClientStats& stats() const { return stats_; }
   const std::string& messageType() const { return type_; }
 

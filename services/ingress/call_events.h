@@ -1,0 +1,57 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "schemas/call.capnp.h"
+
+namespace callmesh::ingress {
+
+struct LegInfo {
+  std::string uri;
+  std::string number;
+  std::string agent_id;
+};
+
+// What every event of one call carries.
+struct CallIdentity {
+  std::string call_id;
+  std::string dialed;
+  std::string caller;
+  schema::CallKind kind = schema::CallKind::VOICE;
+};
+
+struct CallEndInfo {
+  bool answered = false;
+  LegInfo answered_by;
+  schema::EndReason reason = schema::EndReason::FAILED;
+  int status = 0;
+  int64_t duration_ms = 0;
+  int64_t talk_ms = 0;
+  std::vector<LegInfo> rung_legs;
+  std::string number;
+  std::string rule;
+};
+
+// Where the ingress reports a call's lifecycle: CallEventPublisher (acknowledged batches to
+// agent-presence and notification) in the service, a recording fake in unit tests.
+class CallEvents {
+ public:
+  virtual ~CallEvents() = default;
+  virtual void offered(const CallIdentity& call) = 0;
+  virtual void legRinging(const CallIdentity& call, const LegInfo& leg) = 0;
+  virtual void answered(const CallIdentity& call, const LegInfo& leg) = 0;
+  virtual void legFailed(const CallIdentity& call, const LegInfo& leg, int status,
+                         const std::string& reason) = 0;
+  virtual void ended(const CallIdentity& call, const CallEndInfo& end) = 0;
+  // Sends what has been collected since the last flush (no-op when nothing is waiting).
+  virtual void flush() = 0;
+  // Events collected but not yet sent (they go out at the next flush()).
+  virtual size_t unsent() const = 0;
+  // Events a receiver never acknowledged and that were given up.
+  virtual uint64_t dropped() const = 0;
+};
+
+}  // namespace callmesh::ingress

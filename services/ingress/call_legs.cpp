@@ -1,0 +1,208 @@
+// The SIP side of a call's actions: forking to the targets, relaying the branches' responses to
+// the caller, CANCEL, rejecting, the step and time-limit timers (SipProxy's CallSip half).
+#include "services/ingress/name_resolution_guard.h"
+#include "services/ingress/sip_inspection.h"
+#include "services/ingress/sip_proxy.h"
+
+namespace callmesh::ingress {
+
+namespace {
+int branchTrampoline(void* branch, nta_outgoing_t* orq, const sip_t* sip) {
+  auto* b = static_cast<SipBranch*>(branch);
+  return b->proxy->onBranchResponse(b, orq, sip);
+}
+void stepTimerTrampoline(void*, su_timer_t*, void* call) {
+  auto* c = static_cast<Call*>(call);
+  sipOf(*c).proxy->onStepTimeout(c);
+}
+void durationTimerTrampoline(void*, su_timer_t*, void* call) {
+  auto* c = static_cast<Call*>(call);
+  sipOf(*c).proxy->onMaxDuration(c);
+}
+// A copy of the branch's latest response (NTA hands out a reference, given back here).
+msg_t* copyResponse(nta_outgoing_t* orq) {
+  msg_t* ref = orq ? nta_outgoing_getresponse(orq) : nullptr;
+  if (!ref) return nullptr;
+  msg_t* copy = msg_copy(ref);
+  msg_destroy(ref);
+  return copy;
+}
+}  // namespace
+
+void SipProxy::apply(Call& call, const CallAction& a) {
+  using K = CallAction::Kind;
+  SipCall& sc = sipOf(call);
+  switch (a.kind) {
+    case K::Fork:
+      fork(call, a.step);
+      return;
+    case K::CancelBranch: {
+      // Only INVITE branches are ever cancelled (the machine never asks for a MESSAGE).
+      SipBranch& b = *sc.branches[a.branch];
+      if (b.orq) nta_outgoing_cancel(b.orq.get());
+      return;
+    }
+    case K::RelayProvisional: {
+      // The branch's response is at hand: we are inside its callback.
+      relayToCaller(sc, copyResponse(sc.branches[a.branch]->orq.get()), false);
+      return;
+    }
+    case K::AnswerCaller:
+      rememberCallee(call, *sc.branches[a.branch]);
+      [[fallthrough]];
+    case K::RelayFinal: {
+      relayToCaller(sc, copyResponse(sc.branches[a.branch]->orq.get()), true);
+      return;
+    }
+    case K::AckByeLate: {
+      // A second 2xx: ACK and BYE it so the callee does not sit in a dead call.
+      msg_t* late = copyResponse(sc.branches[a.branch]->orq.get());
+      if (late) nta_msg_ackbye(agent_, late);
+      return;
+    }
+    case K::RejectCaller:
+      rejectCaller(sc, a.status, a.reason.c_str());
+      return;
+    case K::ByeBothSides:
+      sendBye(call, /*to_caller=*/true, a.reason.c_str());
+      sendBye(call, /*to_caller=*/false, a.reason.c_str());
+      return;
+    case K::ArmStepTimer:
+      sc.step_timer = armTimer(a.ms, stepTimerTrampoline, &call);
+      return;
+    case K::DisarmStepTimer:
+      sc.step_timer.reset();
+      return;
+    case K::ArmDurationTimer:
+      sc.duration_timer = armTimer(a.ms, durationTimerTrampoline, &call);
+      return;
+    case K::DisarmDurationTimer:
+      sc.duration_timer.reset();
+      return;
+    default:
+      return;  // carried out by CallControl
+  }
+}
+
+bool SipProxy::settled(const Call& call) const {
+  for (const auto& b : sipOf(call).branches) {
+    if (b->orq) return false;
+  }
+  return true;
+}
+
+SuTimer SipProxy::armTimer(int64_t ms, su_timer_f callback, Call* call) {
+  SuTimer timer(su_timer_create(su_root_task(root_), static_cast<su_duration_t>(ms)));
+  if (timer) su_timer_set(timer.get(), callback, call);
+  return timer;
+}
+
+void SipProxy::fork(Call& call, size_t step) {
+  const auto& targets = call.machine.plan()->steps[step].targets;
+  for (size_t t = 0; t < targets.size(); ++t) sendBranch(call, step, t);
+}
+
+bool SipProxy::sendBranch(Call& call, size_t step, size_t target_index) {
+  SipCall& sc = sipOf(call);
+  const PlanTarget& target = call.machine.plan()->steps[step].targets[target_index];
+  int error_status = 0;
+  msg_t* fwd = prepareForward(hop_, sc.irq.get(), target.uri.c_str(), &error_status);
+  if (!fwd) {
+    call.machine.branchNotStarted(error_status);
+    return false;
+  }
+  auto branch = std::make_unique<SipBranch>();
+  branch->proxy = this;
+  branch->call = &call;
+  branch->transport = transportOfUri(target.uri);
+  if (call.id.kind == schema::CallKind::VOICE)
+    insertRecordRoute(hop_, fwd, sc.caller_transport, branch->transport);
+  addLegHeaders(fwd, call.id, call.path, *call.machine.plan(), target);
+  // The route URL is the configured target itself: the next hop is never taken from the message.
+  // Its host joins the resolver's allow-list once (the list is process-wide and locked).
+  if (allowed_target_hosts_.insert(hostOf(target.uri)).second)
+    allowNameResolution({hostOf(target.uri)});
+  branch->orq.reset(nta_outgoing_mcreate(agent_, branchTrampoline, branch.get(),
+                                         URL_STRING_MAKE(target.uri.c_str()), fwd, TAG_END()));
+  if (!branch->orq) {
+    msg_destroy(fwd);
+    call.machine.branchNotStarted(503);
+    log_.warn("branch_send_failed", {{"call_id", call.id.call_id}, {"target", target.uri}});
+    return false;
+  }
+  branch->index = call.machine.branchStarted(step, target_index);
+  metrics_.branches_started.Increment();
+  log_.info(
+      "branch_started",
+      {{"call_id", call.id.call_id}, {"target", target.uri}, {"step", static_cast<int64_t>(step)}});
+  sc.branches.push_back(std::move(branch));
+  return true;
+}
+
+int SipProxy::onBranchResponse(SipBranch* branch, nta_outgoing_t* orq, const sip_t* sip) {
+  Call& call = *branch->call;
+  int status = nta_outgoing_status(orq);
+  if (status < 200) {
+    calls_.branchProvisional(call, branch->index, status);
+    return 0;
+  }
+  std::string reason = sip && sip->sip_status && sip->sip_status->st_phrase
+                           ? std::string(sip->sip_status->st_phrase)
+                           : std::string();
+  calls_.branchFinal(call, branch->index, status, reason);
+  branch->orq.reset();
+  calls_.reapIfDone(call);
+  return 0;
+}
+
+// Relays a branch's response to the caller (our Via removed); a final one closes the caller's
+// server transaction (NTA keeps absorbing retransmissions). Takes ownership of `out`.
+void SipProxy::relayToCaller(SipCall& sc, msg_t* out, bool final) {
+  if (out && sc.irq) {
+    sip_via_remove(out, sip_object(out));
+    nta_incoming_mreply(sc.irq.get(), out);
+  } else if (out) {
+    msg_destroy(out);
+  }
+  if (final) sc.irq.reset();
+}
+
+void SipProxy::rejectCaller(SipCall& sc, int status, const char* reason) {
+  if (!sc.irq) return;
+  nta_incoming_tag(sc.irq.get(), nullptr);
+  nta_incoming_treply(sc.irq.get(), status, reason, TAG_END());
+  sc.irq.reset();
+}
+
+// The answered side of the dialog, for BYEs the proxy sends itself.
+void SipProxy::rememberCallee(Call& call, const SipBranch& branch) {
+  SipCall& sc = sipOf(call);
+  msg_t* response = branch.orq ? nta_outgoing_getresponse(branch.orq.get()) : nullptr;
+  if (!response) return;
+  sip_t* rsip = sip_object(response);
+  sc.callee_to = headerValue(reinterpret_cast<const sip_header_t*>(rsip->sip_to));
+  sc.callee_contact =
+      rsip->sip_contact ? urlText(rsip->sip_contact->m_url) : call.machine.target(branch.index).uri;
+  msg_destroy(response);
+}
+
+void SipProxy::onStepTimeout(Call* call) {
+  sipOf(*call).step_timer.reset();
+  calls_.stepTimerFired(*call);
+}
+
+void SipProxy::onMaxDuration(Call* call) {
+  sipOf(*call).duration_timer.reset();
+  calls_.timeLimitReached(*call);
+}
+
+int SipProxy::onAckOrCancel(Call* call, nta_incoming_t*, const sip_t* sip) {
+  if (sip && sip->sip_request && sip->sip_request->rq_method == sip_method_cancel) {
+    // NTA already answered 200 to the CANCEL and 487 to the INVITE; stop every branch.
+    sipOf(*call).irq.reset();
+    calls_.callerCancelled(*call);
+  }
+  return 0;
+}
+
+}  // namespace callmesh::ingress

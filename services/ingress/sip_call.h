@@ -1,0 +1,49 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "services/ingress/call_control.h"
+#include "services/ingress/sofia_handles.h"
+
+namespace callmesh::ingress {
+
+class SipProxy;
+
+// One outbound INVITE (or MESSAGE) of a call: a fork branch. Its index is the CallStateMachine's.
+struct SipBranch {
+  SipProxy* proxy = nullptr;  // back-pointers for the C callback
+  Call* call = nullptr;
+  size_t index = 0;
+  OutgoingRequest orq;    // until its final response
+  std::string transport;  // "udp" or "tcp"
+};
+
+// What a call keeps of SIP: the caller's server transaction, the branches, the timers, and the
+// dialog state the proxy needs to end the call itself (time limit, drain): header values as
+// received, the Contact URIs, and the highest CSeq seen from each side.
+struct SipCall final : Call {
+  using Call::Call;
+  SipProxy* proxy = nullptr;  // back-pointer for the C callbacks (ACK/CANCEL, timers)
+  IncomingRequest irq;        // the caller's INVITE (MESSAGE) until its final response
+  std::string caller_tag;
+  std::string caller_target;  // sip:ip:port;transport=x of the caller's hop (source)
+  std::string caller_transport;
+  std::string caller_from;
+  std::string caller_contact;
+  std::string callee_to;
+  std::string callee_contact;
+  uint32_t caller_cseq = 0;
+  uint32_t callee_cseq = 0;
+  std::vector<std::unique_ptr<SipBranch>> branches;  // stable addresses: NTA holds them
+  SuTimer step_timer;
+  SuTimer duration_timer;
+};
+
+// Every Call the dispatcher hands to CallControl is a SipCall.
+inline SipCall& sipOf(Call& call) { return static_cast<SipCall&>(call); }
+inline const SipCall& sipOf(const Call& call) { return static_cast<const SipCall&>(call); }
+
+}  // namespace callmesh::ingress

@@ -1,0 +1,46 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "services/ingress/call_events.h"
+#include "services/ingress/route_plan.h"
+#include "services/ingress/sofia.h"
+
+namespace callmesh::ingress {
+
+// The ingress as a hop: where it listens and what it writes in Record-Route.
+struct ProxyHop {
+  std::string rr_host;   // Record-Route host (record_route_host, else the pod IP or sip_host)
+  std::string sip_host;  // the address SIP is bound to
+  int port = 5060;
+};
+
+// The hop a request came from, as a URI we can send to: sip:ip:port;transport=x.
+bool sourceOf(msg_t* msg, std::string& target, std::string& transport);
+
+// True when `url` names this ingress (one of our own Route entries, to pop).
+bool isOurRoute(const ProxyHop& hop, const url_t* url);
+
+// Pops our own Route entries and checks and decrements Max-Forwards in place (an ACK relayed
+// statelessly). False when Max-Forwards was already 0: the request must not go on.
+bool stepOverUs(const ProxyHop& hop, msg_t* msg, sip_t* sip);
+
+// Copies the request for forwarding: pops our own Route entries, checks and decrements
+// Max-Forwards, and optionally sets a new Request-URI. Returns null with *error_status set when
+// the request must be refused instead.
+msg_t* prepareForward(const ProxyHop& hop, nta_incoming_t* irq, const char* new_request_uri,
+                      int* error_status);
+
+// Record-Route so in-dialog requests come back through us. When the two sides use different
+// transports we record-route twice (one entry facing each side), as Kamailio's rr module does.
+void insertRecordRoute(const ProxyHop& hop, msg_t* msg, const std::string& caller_transport,
+                       const std::string& callee_transport);
+
+// What the router decided for this leg, in headers a media gateway can act on (documented in
+// services/ingress/README.md). From is left as the caller sent it so dialog identity holds; the
+// presented caller ID goes in P-Asserted-Identity.
+void addLegHeaders(msg_t* fwd, const CallIdentity& id, const std::vector<std::string>& path,
+                   const RoutePlan& plan, const PlanTarget& target);
+
+}  // namespace callmesh::ingress

@@ -1,0 +1,80 @@
+#include "services/ingress/slot_releases.h"
+
+#include <capnp/message.h>
+
+#include "schemas/limiter.capnp.h"
+#include "shared/codec/capnp_codec.h"
+
+namespace callmesh::ingress {
+
+void SlotReleases::queue(const std::string& number, const std::string& call_id) {
+  pending_.push_back({number, call_id, clock_.steadyMs() + lease_ms_});
+}
+
+SlotReleases::Batch SlotReleases::takePending() {
+  if (pending_.empty()) return nullptr;
+  auto batch = std::make_shared<std::vector<Pending>>(std::move(pending_));
+  pending_.clear();
+  return batch;
+}
+
+void SlotReleases::notConfirmed(const Batch& batch, const std::string& error) {
+  metrics_.peerErrors("limiter").Increment();
+  log_.warn("slot_release_failed", {{"calls", static_cast<int64_t>(batch->size())},
+                                    {"error", error},
+                                    {"fallback", "retry every 500 ms, then lease expiry"}});
+  retry_.insert(retry_.end(), batch->begin(), batch->end());
+}
+
+void SlotReleases::flush() {
+  int64_t now = clock_.steadyMs();
+  if (!retry_.empty() && now >= next_retry_ms_) {
+    for (auto& r : retry_)
+      if (r.give_up_at_ms > now) pending_.push_back(std::move(r));
+    retry_.clear();
+    next_retry_ms_ = now + 500;
+  }
+  Batch batch = takePending();
+  if (!batch) return;
+  capnp::MallocMessageBuilder mb;
+  auto list =
+      mb.initRoot<schema::LimiterRequest>().initReleaseBatch(static_cast<unsigned>(batch->size()));
+  for (size_t i = 0; i < batch->size(); ++i) {
+    list[static_cast<unsigned>(i)].setNumber((*batch)[i].number);
+    list[static_cast<unsigned>(i)].setCallId((*batch)[i].call_id);
+  }
+  limiter_.request(codec::encodeToBytes(mb), [this, batch](Result<zmq::message_t> res) {
+    std::string error;
+    if (!res.ok()) {
+      error = res.error().describe();
+    } else {
+      auto decoded = codec::decode<schema::LimiterReply>(res->data(), res->size(), "LimiterReply");
+      if (!decoded.ok()) {
+        error = decoded.error().describe();
+      } else if (decoded.value()->root().isFailed()) {
+        error = decoded.value()->root().getFailed();
+      }
+    }
+    if (!error.empty()) notConfirmed(batch, error);
+  });
+}
+
+void SlotReleases::renew(const std::vector<std::pair<std::string_view, std::string_view>>& held) {
+  if (held.empty()) return;
+  capnp::MallocMessageBuilder mb;
+  auto list = mb.initRoot<schema::LimiterRequest>().initRenew(static_cast<unsigned>(held.size()));
+  for (size_t i = 0; i < held.size(); ++i) {
+    list[static_cast<unsigned>(i)].setNumber(
+        capnp::Text::Reader(held[i].first.data(), held[i].first.size()));
+    list[static_cast<unsigned>(i)].setCallId(
+        capnp::Text::Reader(held[i].second.data(), held[i].second.size()));
+  }
+  background_.request(codec::encodeToBytes(mb), [this](Result<zmq::message_t> res) {
+    if (!res.ok()) {
+      metrics_.peerErrors("limiter").Increment();
+      log_.warn("slot_renew_failed", {{"error", res.error().describe()}});
+    }
+  });
+}
+
+}  // namespace callmesh::ingress

@@ -1,0 +1,71 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "services/ingress/ingress_metrics.h"
+#include "shared/base/clock.h"
+#include "shared/log/logger.h"
+#include "shared/transport/request_link.h"
+
+namespace callmesh::ingress {
+
+// Slots of ended calls on their way back to the concurrency-limiter, and the lease renewals of
+// the calls that hold one. A release goes with the next acquire (the count the next caller meets
+// holds no call that has ended), or at the latest in the tick's one releaseBatch: a slot freed up
+// to one tick (10 ms) late costs nothing a caller can notice, and one request per tick instead of
+// one per call saves a ZeroMQ and a Redis round trip per call. Releases the limiter could not
+// confirm (it answers `failed` while Redis is down) are tried again every 500 ms until their
+// lease would have expired anyway.
+class SlotReleases {
+ public:
+  struct Pending {
+    std::string number;
+    std::string call_id;
+    int64_t give_up_at_ms;  // the lease has expired by then: nothing left to free
+  };
+  // Shared with the acquire's reply handler, which must hand it back if the acquire failed.
+  using Batch = std::shared_ptr<std::vector<Pending>>;
+
+  // Acquires and releases share `limiter`: ZeroMQ keeps order on one connection, so a release is
+  // never overtaken by a later acquire, nor by a queued copy of its own retried acquire.
+  // Renewals go on `background` (more attempts, nothing waits for them).
+  SlotReleases(transport::RequestLink& limiter, transport::RequestLink& background,
+               int64_t lease_ms, IngressMetrics& metrics, Logger& log, const Clock& clock)
+      : limiter_(limiter),
+        background_(background),
+        lease_ms_(lease_ms),
+        metrics_(metrics),
+        log_(log),
+        clock_(clock) {}
+
+  // Queues the slot to go back with the next acquire, or this tick's releaseBatch.
+  void queue(const std::string& number, const std::string& call_id);
+  // What the next acquire carries (null when nothing waits).
+  Batch takePending();
+  // The limiter did not confirm these (no answer, Redis down): tried again every 500 ms.
+  void notConfirmed(const Batch& batch, const std::string& error);
+  // Sends what no acquire carried as one releaseBatch (each tick, and at once near the cap).
+  void flush();
+  // Renews the leases of these (number, call-id) slots in one request.
+  void renew(const std::vector<std::pair<std::string_view, std::string_view>>& held);
+
+  size_t waiting() const { return pending_.size() + retry_.size(); }
+
+ private:
+  transport::RequestLink& limiter_;
+  transport::RequestLink& background_;
+  int64_t lease_ms_;
+  IngressMetrics& metrics_;
+  Logger& log_;
+  const Clock& clock_;
+  std::vector<Pending> pending_;  // with the next acquire or tick's releaseBatch
+  std::vector<Pending> retry_;    // the limiter could not free them (Redis down)
+  int64_t next_retry_ms_ = 0;
+};
+
+}  // namespace callmesh::ingress
