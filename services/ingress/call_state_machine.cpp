@@ -167,6 +167,15 @@ void CallStateMachine::finalResponse(int64_t now_ms, size_t branch, int status,
       failed.reason = reason;
       out.push_back(std::move(failed));
     }
+    // A 6xx is a global failure (RFC 3261 16.7 step 5): nobody else may answer, so every branch
+    // still pending is cancelled now, whatever its step, and the fork ends with the best response.
+    // Not from a branch we had already cancelled: a phone that declines our CANCEL with a 6xx
+    // instead of 487 must not end the step that rings after it.
+    if (phase_ == Phase::Ringing && status >= 600 && !b.cancelled_by_us) {
+      cancelBranches(branch, out);
+      stepFinishedIfDone(now_ms, out);
+      return;
+    }
     if (phase_ == Phase::Ringing && b.step == current_step_) stepFinishedIfDone(now_ms, out);
   }
 }

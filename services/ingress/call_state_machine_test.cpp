@@ -266,6 +266,14 @@ std::vector<RingCase> ringCases() {
          "timed-out b1; cancel b1; reject 480 Temporarily Unavailable (no_answer); release; "
          "ended; end no_answer 480"},
         {"b1 487", ""}}},
+      // ... but a 6xx from a branch a step timer already cancelled does not end the next step.
+      {"DeclineOfOurCancelDoesNotEndTheNextStep",
+       {{1, 20000}, {1, 20000}},
+       {{"granted", ""},
+        {"routed", "offered; fork 0; arm-step 20000"},
+        {"timer", "timed-out b0; cancel b0; fork 1; arm-step 20000"},
+        {"b0 603", "failed b0 603"},
+        {"b1 200", "disarm-step; answer b1; arm-limit 14400000; answered b1"}}},
       {"CancelWhileForkingThenLateAnswerIsAckedAndHungUp",
        {{2, 30000}},
        {{"granted", ""},
@@ -287,13 +295,15 @@ std::vector<RingCase> ringCases() {
       // RFC 3261 16.7 step 5 / 6: a 6xx stops the search (no later step), and the 6xx goes up
       // once the step is over. Like the proxy before the split, the other branches of the step
       // are not cancelled at once: they ring out (or answer) within the step.
-      {"GlobalFailureEndsTheForkAfterTheStep",
+      // RFC 3261 16.7 step 5: a 6xx cancels every pending branch and ends the fork at once.
+      {"GlobalFailureCancelsThePendingBranchesAndEndsTheFork",
        {{2, 20000}, {1, 20000}},
        {{"granted", ""},
         {"routed", "offered; fork 0; arm-step 20000"},
-        {"b0 603", "failed b0 603"},
-        {"timer",
-         "timed-out b1; cancel b1; reject 603 Decline (failed); release; ended; end failed 603"}}},
+        {"b0 603",
+         "failed b0 603; cancel b1; disarm-step; reject 603 Decline (failed); release; "
+         "ended; end failed 603"},
+        {"b1 487", ""}}},
       {"BusyEverywhereEndsTheForkAtOnceWhenAlone",
        {{1, 20000}, {1, 20000}},
        {{"granted", ""},
