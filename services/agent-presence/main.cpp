@@ -22,15 +22,13 @@ using namespace callmesh;
 int main(int argc, char** argv) {
   auto& signals = runtime::installProcessSignals();
   auto start = runtime::startService(argc, argv, "callmesh-agent-presence");
-  if (!start) return 2;
-  auto& args = start->args;
+  if (!start || start->args.check_only) return start ? 0 : 2;  // 2: a usage or config mistake
   auto& cfg = start->config;
-  if (args.check_only) return 0;
   const auto& settings = cfg.presence;
   Logger log("agent-presence", parseLogLevel(settings.log_level));
-  auto registry = std::make_shared<prometheus::Registry>();
+  auto registry = start->registry;
   agent_presence::PresenceMetrics metrics(*registry);
-  redis::HiredisClient hiredis({cfg.redis.host, cfg.redis.port, cfg.redis.timeout_ms});
+  redis::HiredisClient hiredis(start->redisEndpoint());
   metrics::TimedRedisClient redis_client(hiredis, *registry, "agent_presence");
   agent_presence::PresenceLedger ledger(redis_client);
   // Slot leases are read where the limiter keeps them: under the account's key for a number with

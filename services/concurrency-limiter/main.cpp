@@ -21,16 +21,14 @@ using namespace callmesh;
 int main(int argc, char** argv) {
   auto& signals = runtime::installProcessSignals();
   auto start = runtime::startService(argc, argv, "callmesh-concurrency-limiter");
-  if (!start) return 2;
-  auto& args = start->args;
+  if (!start || start->args.check_only) return start ? 0 : 2;  // 2: a usage or config mistake
   auto& cfg = start->config;
-  if (args.check_only) return 0;
   const auto& settings = cfg.limiter;
   Logger log("concurrency-limiter", parseLogLevel(settings.log_level));
 
-  auto registry = std::make_shared<prometheus::Registry>();
+  auto registry = start->registry;
   concurrency_limiter::LimiterMetrics metrics(*registry, settings.caps, settings.default_cap);
-  redis::HiredisClient hiredis({cfg.redis.host, cfg.redis.port, cfg.redis.timeout_ms});
+  redis::HiredisClient hiredis(start->redisEndpoint());
   metrics::TimedRedisClient redis_client(hiredis, *registry, "concurrency_limiter");
   auto caps = concurrency_limiter::CapPolicy::fromSettings(settings);
   concurrency_limiter::SlotLedger ledger(redis_client, caps, settings.lease_ms);

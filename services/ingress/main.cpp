@@ -78,10 +78,8 @@ ingress::IngressLinks buildLinks(const config::ClusterConfig& cfg, zmq::context_
 int main(int argc, char** argv) {
   auto& signals = runtime::installProcessSignals();
   auto start = runtime::startService(argc, argv, "callmesh-ingress");
-  if (!start) return 2;
-  auto& args = start->args;
+  if (!start || start->args.check_only) return start ? 0 : 2;  // 2: a usage or config mistake
   auto& cfg = start->config;
-  if (args.check_only) return 0;
   Logger log("ingress", parseLogLevel(cfg.ingress.log_level));
   ingress::routeSofiaLogs(log);
   // Names the ingress may resolve: only those in its own configuration (peers, Redis). Ring
@@ -91,7 +89,7 @@ int main(int argc, char** argv) {
        ingress::hostOf(cfg.limiter.net.endpoint), ingress::hostOf(cfg.presence.net.endpoint),
        ingress::hostOf(cfg.notification.net.endpoint), cfg.redis.host, cfg.ingress.sip_host,
        cfg.ingress.record_route_host});
-  auto registry = std::make_shared<prometheus::Registry>();
+  auto registry = start->registry;
   ingress::IngressMetrics metrics(*registry);
   SystemClock clock;
   zmq::context_t zmq = transport::serviceContext();

@@ -25,17 +25,15 @@ using namespace callmesh;
 int main(int argc, char** argv) {
   auto& signals = runtime::installProcessSignals();
   auto start = runtime::startService(argc, argv, "callmesh-notification");
-  if (!start) return 2;
-  auto& args = start->args;
+  if (!start || start->args.check_only) return start ? 0 : 2;  // 2: a usage or config mistake
   auto& cfg = start->config;
-  if (args.check_only) return 0;
   const auto& settings = cfg.notification;
   Logger log("notification", parseLogLevel(settings.log_level));
-  auto registry = std::make_shared<prometheus::Registry>();
+  auto registry = start->registry;
   notification::NotificationMetrics metrics(*registry);
   notification::ApiMetrics api_metrics(*registry);
   SystemClock clock;
-  redis::RedisEndpoint redis_at{cfg.redis.host, cfg.redis.port, cfg.redis.timeout_ms};
+  redis::RedisEndpoint redis_at = start->redisEndpoint();
 
   // The event loop's own connection.
   redis::HiredisClient loop_hiredis(redis_at);

@@ -40,13 +40,13 @@ int main(int argc, char** argv) {
   auto& cfg = start->config;
   const auto& settings = cfg.router;
   Logger log("router", parseLogLevel(settings.log_level));
-  auto registry = std::make_shared<prometheus::Registry>();
+  auto registry = start->registry;
   router::RouterMetrics metrics(*registry);
   // Presence, contacts and outbound history are read from Redis on every decision (one client: the
   // router has one thread). All fail open: Redis unreachable = agent available, caller unknown,
   // outbound call treated as a first call.
   SystemClock clock;
-  redis::HiredisClient hiredis({cfg.redis.host, cfg.redis.port, cfg.redis.timeout_ms});
+  redis::HiredisClient hiredis(start->redisEndpoint());
   metrics::TimedRedisClient redis_client(hiredis, *registry, "router");
   router::RedisRetryGate redis_gate(clock, kRedisRetryAfterMs);
   router::RedisAgentAvailability presence(redis_client, redis_gate, metrics.presence_errors);

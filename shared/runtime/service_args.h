@@ -1,10 +1,14 @@
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 
+#include <prometheus/registry.h>
 #include "shared/base/result.h"
+
 #include "shared/config/cluster_config.h"
+#include "shared/redis/hiredis_client.h"
 
 namespace callmesh::runtime {
 
@@ -21,6 +25,12 @@ Result<ServiceArgs> parseServiceArgs(int argc, char** argv, const std::string& p
 struct ServiceStart {
   ServiceArgs args;
   config::ClusterConfig config;
+  // Where the service's metrics are registered; the admin server exports it.
+  std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
+  // The Redis server of cluster.yaml, as the hiredis client takes it.
+  redis::RedisEndpoint redisEndpoint() const {
+    return {config.redis.host, config.redis.port, config.redis.timeout_ms};
+  }
 };
 
 // Parses argv and loads cluster.yaml. On a mistake it prints it to stderr (a usage line, or
