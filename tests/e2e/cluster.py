@@ -273,6 +273,15 @@ class Sipp:
         with open(self.log_file) as f:
             return sum(1 for line in f if line.split(" ", 1)[0] == word)
 
+    def count_when(self, word, expected, timeout=5.0):
+        """count(word) once it reaches `expected`, or when `timeout` has passed. A SIPp that is
+        still running (a phone) writes its log through a stdio buffer, so its last lines can
+        reach the file after the caller has finished; reading at once counted 199 of 200."""
+        deadline = time.monotonic() + timeout
+        while self.count(word) < expected and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return self.count(word)
+
     def lines(self, word):
         if not os.path.exists(self.log_file):
             return []

@@ -42,7 +42,7 @@ class RouterRulesTest(unittest.TestCase):
     def assert_answered_by(self, caller, phone, others=(), timeout=20):
         self.assertEqual(caller.wait(timeout=timeout), 0, "SIPp reports a failed call: " + caller.out_file)
         self.assertEqual(caller.count("answered"), 1, caller.out_file)
-        self.assertEqual(phone.count("answered"), 1, phone.log_file)
+        self.assertEqual(phone.count_when("answered", 1), 1, phone.log_file)
         for other in others:
             self.assertEqual(other.count("answered"), 0, other.log_file)
 

@@ -37,7 +37,7 @@ class WalkingSkeleton(unittest.TestCase):
         caller = uac(self.cluster, "+15550100", calls=200, rate=50, hold_ms=200, name="caller")
         self.assertEqual(caller.wait(timeout=60), 0, "SIPp reports failed calls: " + caller.out_file)
         self.assertEqual(caller.count("answered"), 200)
-        self.assertEqual(phone.count("answered"), 200)
+        self.assertEqual(phone.count_when("answered", 200), 200)
         self.assertEqual(self.cluster.metric("ingress", "callmesh_ingress_calls_answered_total"), 200)
         self.assertEqual(self.cluster.metric("ingress", "callmesh_ingress_calls_ended_total", 'reason="caller_hangup"'), 200)
         wait_until(lambda: self.cluster.redis("ZCARD", SLOTS_KEY) == "0", 5, what="slots released")
@@ -56,7 +56,7 @@ class WalkingSkeleton(unittest.TestCase):
         self.assertEqual(caller.wait(timeout=30), 0)
         self.assertEqual(caller.count("answered"), 50)
         self.assertEqual(caller.count("busy"), 10)
-        self.assertEqual(phone.count("answered"), 50)
+        self.assertEqual(phone.count_when("answered", 50), 50)
         self.assertEqual(self.cluster.metric("ingress", "callmesh_ingress_cap_rejections_total"), 10)
         self.assertEqual(self.cluster.metric("concurrency-limiter", "callmesh_concurrency_limiter_rejected_total",
                                              'number="other"'), 10)
@@ -74,7 +74,7 @@ class WalkingSkeleton(unittest.TestCase):
         self.assertEqual(caller.wait(timeout=60), 0, "SIPp reports failed calls: " + caller.out_file)
         self.assertEqual(caller.count("answered"), 300)
         self.assertEqual(caller.count("busy"), 0)
-        self.assertEqual(phone.count("answered"), 300)
+        self.assertEqual(phone.count_when("answered", 300), 300)
         self.assertEqual(cluster.metric("ingress", "callmesh_ingress_cap_rejections_total"), 0)
         wait_until(lambda: cluster.redis("ZCARD", SLOTS_KEY) == "0", 5, what="the last slot released")
 
@@ -91,7 +91,7 @@ class WalkingSkeleton(unittest.TestCase):
                      scenario="uac_reject.xml")
         self.assertEqual(caller.wait(timeout=20), 0)
         self.assertEqual(caller.lines("final"), ["486"] * 5)
-        self.assertEqual(phone.count("busy"), 5)
+        self.assertEqual(phone.count_when("busy", 5), 5)
         wait_until(lambda: self.cluster.redis("ZCARD", "cm:notifications:unclaimed") == "5", 5,
                    what="5 missed-call records")
         self.assertEqual(self.cluster.redis("ZCARD", SLOTS_KEY), "0")
@@ -112,7 +112,7 @@ class WalkingSkeleton(unittest.TestCase):
         wait_until(lambda: self.cluster.metric("ingress", "callmesh_ingress_events_pending") == 0, 10,
                    what="every event acknowledged")
         self.assertEqual(self.cluster.redis("ZCARD", "cm:notifications:unclaimed"), "10")
-        self.assertEqual(phone.count("busy"), 10)
+        self.assertEqual(phone.count_when("busy", 10), 10)
 
     def test_caller_cancel_while_ringing_cancels_the_phone_and_frees_the_slot(self):
         phone = self.phone("uas_ring_forever.xml")
@@ -146,7 +146,7 @@ class WalkingSkeleton(unittest.TestCase):
                      scenario="uac_reject.xml")
         self.assertEqual(caller.wait(timeout=20), 0, caller.out_file)
         self.assertEqual(caller.lines("final"), ["486", "486"])  # seed 000 default: hangup/busy
-        self.assertEqual(phone.count("cancelled"), 2)
+        self.assertEqual(phone.count_when("cancelled", 2), 2)
         self.assertEqual(self.cluster.metric("ingress", "callmesh_ingress_calls_ended_total", 'reason="no_answer"'), 2)
         wait_until(lambda: self.cluster.redis("ZCARD", "cm:notifications:unclaimed") == "2", 5,
                    what="2 missed-call records")
@@ -164,7 +164,7 @@ class WalkingSkeleton(unittest.TestCase):
         caller = uac(self.cluster, "+15550100", calls=20, rate=20, hold_ms=100, name="caller", transport="t1")
         self.assertEqual(caller.wait(timeout=30), 0, caller.out_file)
         self.assertEqual(caller.count("answered"), 20)
-        self.assertEqual(phone.count("answered"), 20)
+        self.assertEqual(phone.count_when("answered", 20), 20)
 
     def test_every_service_serves_metrics_and_health_and_stops_cleanly_on_sigterm(self):
         for svc in ["ingress", "router", "concurrency-limiter", "agent-presence", "notification"]:

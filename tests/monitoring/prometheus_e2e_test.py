@@ -134,7 +134,7 @@ class PrometheusE2E(unittest.TestCase):
         caller = uac(self.cluster, TRACKING, calls=N_CALLS, rate=20, hold_ms=200, name="caller")
         self.assertEqual(caller.wait(timeout=60), 0, "SIPp reports failed calls: " + caller.out_file)
         self.assertEqual(caller.count("answered"), N_CALLS)
-        self.assertEqual(phone.count("answered"), N_CALLS)
+        self.assertEqual(phone.count_when("answered", N_CALLS), N_CALLS)
 
         # The counter moved by exactly N between t0 and now...
         self.wait_value("sum(callmesh_ingress_calls_answered_total)", N_CALLS)

@@ -101,7 +101,7 @@ class Replicas(unittest.TestCase):
         self.assertTrue(all(a > 0 for a in answered), f"both ingresses connected calls: {answered}")
         for c in callers:
             self.assertEqual(c.wait(timeout=30), 0, c.out_file)
-        self.assertEqual(phone.count("answered"), 50)
+        self.assertEqual(phone.count_when("answered", 50), 50)
         # Every replica did its share, and the counters add up across replicas.
         for ing in self.ingresses:
             self.assertEqual(self.cluster.metric(ing, "callmesh_ingress_calls_offered_total"), 30)
@@ -147,7 +147,7 @@ class Replicas(unittest.TestCase):
                          500)
         for c in callers:
             self.assertEqual(c.wait(timeout=60), 0, c.out_file)
-        self.assertEqual(phone.count("answered"), 500)
+        self.assertEqual(phone.count_when("answered", 500), 500)
         wait_until(lambda: all(self.cluster.redis("ZCARD", f"cm:{{{n}}}:slots") == "0" for n in NUMBERS), 15,
                    what="every slot released")
         # For docs/scale-plan.md: CPU per call attempt by service (process_cpu_seconds_total from
