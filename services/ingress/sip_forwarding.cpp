@@ -168,7 +168,12 @@ void addLegHeaders(msg_t* fwd, const CallIdentity& id, const std::vector<std::st
   for (const auto& n : path) on_path += headerSafe(n) + ",";
   on_path += headerSafe(plan.number.empty() ? id.dialed : plan.number);
   headers.push_back("X-Callmesh-Path: " + on_path);
-  for (const auto& h : headers) sip_add_tl(fwd, fsip, SIPTAG_HEADER_STR(h.c_str()), TAG_END());
+  // Inserted as headers, before the blank line. SIPTAG_HEADER_STR would parse them onto the end
+  // of the fragment chain, after the separator: into the body, where no gateway reads them.
+  for (const auto& h : headers) {
+    msg_header_t* header = msg_header_make(msg_home(fwd), sip_unknown_class, h.c_str());
+    if (header) msg_header_insert(fwd, reinterpret_cast<msg_pub_t*>(fsip), header);
+  }
 }
 
 }  // namespace callmesh::ingress

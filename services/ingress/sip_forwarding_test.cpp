@@ -63,6 +63,36 @@ TEST(SipForwarding, ControlHeadersAndUntrustedIdentityAreStrippedFromACopy) {
   EXPECT_NE(encoded(original.get()).find("X-Callmesh-Path: +15550199"), std::string::npos);
 }
 
+// The leg headers used to be parsed onto the end of the message, after the blank line: into the
+// body, where the phone never saw them (found by tests/e2e/hostile_sip_e2e_test.py).
+TEST(SipForwarding, LegHeadersGoBeforeTheBlankLineAndReplaceWhatArrived) {
+  for (const std::string& extra : {std::string(), kHostile}) {
+    Msg original = received(invite(extra));
+    Msg fwd(msg_copy(original.get()));
+    stripArrivedHeaders(fwd.get(), HeaderSource{true, true});
+    RoutePlan plan;
+    plan.number = "+15550100";
+    plan.max_duration_s = 60;
+    PlanTarget target;
+    target.caller_id_number = "+15550100";
+    target.whisper = "w1";
+    target.prevent_recording = true;
+    addLegHeaders(fwd.get(), {"c1", "+15550100", "a", schema::CallKind::VOICE}, {"+15550199"}, plan,
+                  target);
+    std::string out = encoded(fwd.get());
+    std::string head = out.substr(0, out.find("\r\n\r\n") + 2);
+    EXPECT_EQ(out.size(), head.size() + 2) << out;  // nothing after the blank line
+    for (const char* want :
+         {"P-Asserted-Identity: <sip:+15550100@example.com>\r\n", "X-Callmesh-Whisper: w1\r\n",
+          "X-Callmesh-Record: off\r\n", "X-Callmesh-Max-Duration: 60\r\n",
+          "X-Callmesh-Path: +15550199,+15550100\r\n"}) {
+      EXPECT_NE(head.find(want), std::string::npos) << want << " in\n" << out;
+    }
+    EXPECT_EQ(head.find("evil"), std::string::npos) << out;
+    EXPECT_EQ(head.find("P-Preferred-Identity"), std::string::npos) << out;
+  }
+}
+
 TEST(SipForwarding, IdentityFromTheTrustDomainIsKeptUnlessWeReplaceIt) {
   Msg kept = received(invite(kHostile));
   EXPECT_EQ(stripArrivedHeaders(kept.get(), HeaderSource{true, false}), 3);
