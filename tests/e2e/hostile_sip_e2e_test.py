@@ -103,10 +103,10 @@ class Endpoint:
 
 
 class Hostile(unittest.TestCase):
-    def start(self, ingress_extra="", extra_answer=""):
+    def start(self, ingress_extra="", extra_answer="", routing=None):
         self.phone = Endpoint(port=free_port(), phone=True, extra_answer=extra_answer)
         self.addCleanup(self.phone.close)
-        routing = f"""tracking_numbers:
+        routing = routing.format(phone=self.phone.port) if routing else f"""tracking_numbers:
   - number: "+15550100"
     receiving_numbers:
       - number: "+15550199"
@@ -123,12 +123,12 @@ class Hostile(unittest.TestCase):
         return e
 
     def request(self, sender, method, call_id, cseq=1, extra="", to_tag="", from_tag="caller-tag",
-                via_branch=None, version="SIP/2.0"):
+                via_branch=None, version="SIP/2.0", dialled="+15550100", caller="caller"):
         branch = via_branch or f"z9hG4bK-{method}-{call_id}-{cseq}-{time.monotonic_ns()}"
-        to = "<sip:+15550100@127.0.0.1>" + (f";tag={to_tag}" if to_tag else "")
-        text = (f"{method} sip:+15550100@{self.target[0]}:{self.target[1]} {version}\r\n"
+        to = f"<sip:{dialled}@127.0.0.1>" + (f";tag={to_tag}" if to_tag else "")
+        text = (f"{method} sip:{dialled}@{self.target[0]}:{self.target[1]} {version}\r\n"
                 f"Via: SIP/2.0/UDP {sender.ip}:{sender.port};branch={branch};rport\r\n"
-                f"Max-Forwards: 70\r\nFrom: <sip:caller@127.0.0.1>;tag={from_tag}\r\nTo: {to}\r\n"
+                f"Max-Forwards: 70\r\nFrom: <sip:{caller}@127.0.0.1>;tag={from_tag}\r\nTo: {to}\r\n"
                 f"Call-ID: {call_id}\r\nCSeq: {cseq} {method}\r\n"
                 f"Contact: <sip:caller@{sender.ip}:{sender.port}>\r\n{extra}Content-Length: 0\r\n\r\n")
         sender.send(text, self.target)
@@ -175,6 +175,25 @@ class Hostile(unittest.TestCase):
         self.assertEqual(header(invites["pai-trusted"], "P-Asserted-Identity"),
                          ["<sip:+12125550000@carrier>"])
         self.assertEqual(header(invites["pai-other"], "P-Asserted-Identity"), [])
+
+    def test_identity_is_replaced_when_a_rule_sets_the_caller_id(self):
+        # seed 002_39a4312a6c94260d.txt: an agent's outbound call presents the project's number,
+        # whatever identity the (here identity-trusted) source asserted.
+        routing = """pstn_gateway: "127.0.0.1:{phone}"
+projects:
+  - {{id: collections, numbers: ["+1 212 736 5099"], first_call: fixed, fixed_number: "+1 212 736 5099"}}
+agents:
+  - {{id: alice, number: "+12125550101", outbound_project: collections}}
+"""
+        self.start(ingress_extra='  identity_trusted_sources: ["127.0.0.1/32"]\n', routing=routing)
+        caller = self.endpoint()
+        self.request(caller, "INVITE", "pai-rule", dialled="+14155550180", caller="+12125550101",
+                     extra="P-Asserted-Identity: <sip:+19995550000@127.0.0.1>\r\n"
+                           "P-Preferred-Identity: <sip:+19995550001@127.0.0.1>\r\n")
+        self.assertEqual(status(caller.final("INVITE", "pai-rule"))[0], 200)
+        invite = self.phone.requests("INVITE")[0]
+        self.assertEqual(header(invite, "P-Asserted-Identity"), ["<sip:+12127365099@127.0.0.1>"])
+        self.assertEqual(header(invite, "P-Preferred-Identity"), [])
 
     def test_preloaded_route_to_another_host_is_refused(self):
         self.start()
