@@ -19,15 +19,19 @@ void durationTimerTrampoline(void*, su_timer_t*, void* call) {
   auto* c = static_cast<Call*>(call);
   sipOf(*c).proxy->onMaxDuration(c);
 }
-// A copy of the branch's latest response (NTA hands out a reference, given back here).
-msg_t* copyResponse(nta_outgoing_t* orq) {
+}  // namespace
+
+// A copy of the branch's latest response (NTA hands out a reference, given back here), with what
+// the answering side may not send to the caller removed (header_policy.h).
+msg_t* SipProxy::copyResponse(nta_outgoing_t* orq) {
   msg_t* ref = orq ? nta_outgoing_getresponse(orq) : nullptr;
   if (!ref) return nullptr;
+  HeaderSource source{identityTrusted(ref), false};
   msg_t* copy = msg_copy(ref);
   msg_destroy(ref);
+  if (copy) stripArrivedHeaders(copy, source);
   return copy;
 }
-}  // namespace
 
 void SipProxy::apply(Call& call, const CallAction& a) {
   using K = CallAction::Kind;
@@ -106,7 +110,8 @@ bool SipProxy::sendBranch(Call& call, size_t step, size_t target_index) {
   SipCall& sc = sipOf(call);
   const PlanTarget& target = call.machine.plan()->steps[step].targets[target_index];
   int error_status = 0;
-  msg_t* fwd = prepareForward(hop_, sc.irq.get(), target.uri.c_str(), &error_status);
+  HeaderSource source{sc.caller_identity_trusted, !target.caller_id_number.empty()};
+  msg_t* fwd = prepareForward(hop_, sc.irq.get(), source, target.uri.c_str(), &error_status);
   if (!fwd) {
     call.machine.branchNotStarted(error_status);
     return false;
@@ -181,6 +186,9 @@ void SipProxy::rememberCallee(Call& call, const SipBranch& branch) {
   if (!response) return;
   sip_t* rsip = sip_object(response);
   sc.callee_to = headerValue(reinterpret_cast<const sip_header_t*>(rsip->sip_to));
+  sc.callee_tag = rsip->sip_to && rsip->sip_to->a_tag ? rsip->sip_to->a_tag : "";
+  std::string answered_from, transport;
+  if (sourceOf(response, answered_from, transport)) sc.callee_ip = hostOfTarget(answered_from);
   sc.callee_contact =
       rsip->sip_contact ? urlText(rsip->sip_contact->m_url) : call.machine.target(branch.index).uri;
   msg_destroy(response);

@@ -1,6 +1,8 @@
 // Dialog relay: ACK for 2xx, in-dialog requests (BYE, re-INVITE, UPDATE, INFO, ...), BYEs the
 // proxy sends itself, and stray 2xx retransmissions. Only the two known hops of a dialog are ever
 // destinations: the caller's source address and the answered target.
+#include "services/ingress/dialog_match.h"
+#include "services/ingress/name_resolution_guard.h"
 #include "services/ingress/sip_inspection.h"
 #include "services/ingress/sip_proxy.h"
 
@@ -23,40 +25,68 @@ int byeTrampoline(void* self, nta_outgoing_t* orq, const sip_t*) {
 
 }  // namespace
 
-void SipProxy::forwardAck(msg_t* msg, sip_t* sip) {
-  // ACK for a 2xx is end-to-end: relay it statelessly to the other side of the dialog.
+// The answered call whose dialog this in-dialog request (or ACK) belongs to: Call-ID, both tags
+// and the hop it came from must match (dialog_match.h); null otherwise, counted.
+Call* SipProxy::dialogOf(const sip_t* sip, msg_t* msg, bool& from_caller) {
   std::string call_id = sip->sip_call_id ? text(sip->sip_call_id->i_id) : "";
   Call* call = calls_.find(call_id);
   if (!call || call->machine.phase() != CallStateMachine::Phase::Answered) {
     metrics_.dropped_requests.Increment();
+    return nullptr;
+  }
+  const SipCall& sc = sipOf(*call);
+  DialogIds dialog{call_id,       sc.caller_tag,
+                   sc.callee_tag, hostOfTarget(sc.caller_target),
+                   sc.callee_ip,  hostOf(call->machine.answeredTarget()->uri)};
+  std::string source;
+  std::string transport;
+  InDialogRequest request{call_id, sip->sip_from ? text(sip->sip_from->a_tag) : "",
+                          sip->sip_to ? text(sip->sip_to->a_tag) : "",
+                          sourceOf(msg, source, transport) ? hostOfTarget(source) : ""};
+  DialogSide side = sideOf(dialog, request);
+  if (side == DialogSide::NotInDialog) {
+    metrics_.blocked("not_in_dialog").Increment();
+    log_.warn("not_in_dialog", {{"call_id", call_id}, {"source", request.source_ip}});
+    return nullptr;
+  }
+  from_caller = side == DialogSide::FromCaller;
+  return call;
+}
+
+void SipProxy::forwardAck(msg_t* msg, sip_t* sip) {
+  // ACK for a 2xx is end-to-end: relay it statelessly to the other side of the dialog.
+  bool from_caller = false;
+  Call* call = dialogOf(sip, msg, from_caller);
+  if (!call) {
     nta_msg_discard(agent_, msg);
     return;
   }
   const SipCall& sc = sipOf(*call);
-  bool from_caller = sip->sip_from && sc.caller_tag == text(sip->sip_from->a_tag);
   const std::string& next_hop =
       from_caller ? call->machine.answeredTarget()->uri : sc.caller_target;
   if (!stepOverUs(hop_, msg, sip)) {
     nta_msg_discard(agent_, msg);
     return;
   }
+  stripArrivedHeaders(msg, HeaderSource{identityTrusted(msg), false});
   nta_msg_tsend(agent_, msg, URL_STRING_MAKE(next_hop.c_str()), TAG_END());
 }
 
 void SipProxy::handleInDialog(nta_incoming_t* irq, const sip_t* sip) {
-  std::string call_id = sip->sip_call_id ? text(sip->sip_call_id->i_id) : "";
-  Call* call = calls_.find(call_id);
-  if (!call || call->machine.phase() != CallStateMachine::Phase::Answered) {
-    metrics_.dropped_requests.Increment();
+  msg_t* request = nta_incoming_getrequest(irq);
+  bool from_caller = false;
+  Call* call = dialogOf(sip, request, from_caller);
+  HeaderSource source{identityTrusted(request), false};
+  msg_destroy(request);
+  if (!call) {
     reply(irq, 481, "Call/Transaction Does Not Exist");
     return;
   }
   const SipCall& sc = sipOf(*call);
-  bool from_caller = sip->sip_from && sip->sip_from->a_tag && sc.caller_tag == sip->sip_from->a_tag;
   const std::string& next_hop =
       from_caller ? call->machine.answeredTarget()->uri : sc.caller_target;
   int error_status = 0;
-  msg_t* fwd = prepareForward(hop_, irq, nullptr, &error_status);
+  msg_t* fwd = prepareForward(hop_, irq, source, nullptr, &error_status);
   if (!fwd) {
     reply(irq, error_status, error_status == 483 ? "Too Many Hops" : "Server Internal Error");
     return;
@@ -82,9 +112,7 @@ void SipProxy::handleInDialog(nta_incoming_t* irq, const sip_t* sip) {
 int SipProxy::onInDialogResponse(InDialogTxn* txn, nta_outgoing_t* orq, const sip_t*) {
   int status = nta_outgoing_status(orq);
   if (status == 100) return 0;
-  msg_t* ref = nta_outgoing_getresponse(orq);
-  msg_t* out = ref ? msg_copy(ref) : nullptr;
-  if (ref) msg_destroy(ref);
+  msg_t* out = copyResponse(orq);
   if (out) {
     sip_via_remove(out, sip_object(out));
     nta_incoming_mreply(txn->irq.get(), out);
@@ -146,7 +174,33 @@ bool SipProxy::relayStrayAnswer(msg_t* msg, sip_t* sip) {
     return false;
   }
   sip_via_remove(msg, sip);
+  stripArrivedHeaders(msg, HeaderSource{identityTrusted(msg), false});
   nta_msg_tsend(agent_, msg, URL_STRING_MAKE(sipOf(*call).caller_target.c_str()), TAG_END());
+  return true;
+}
+
+// RFC 3261 checks sofia-sip leaves to us, answered statelessly before any transaction exists
+// (an ACK is dropped instead): a header line with no colon (sofia files it as an error header
+// with no name) gets 400; a request carrying our own Via with the branch of a transaction we
+// still have is one we sent that came back to us, a loop (16.3 item 4): 482.
+bool SipProxy::refuseMalformedOrLooped(msg_t* msg, sip_t* sip) {
+  int status = 0;
+  const char* phrase = nullptr;
+  for (msg_error_t const* e = sip->sip_error; e && !status; e = e->er_next) {
+    if (!e->er_name) status = 400, phrase = "Bad Request (header line without a colon)";
+  }
+  for (sip_via_t const* v = sip->sip_via; v && !status; v = v->v_next) {
+    if (isOurVia(hop_, v) && nta_outgoing_find(agent_, msg, sip, v)) {
+      status = 482, phrase = "Loop Detected (our own Via)";
+      metrics_.blocked("loop").Increment();
+    }
+  }
+  if (!status) return false;
+  if (sip->sip_request->rq_method == sip_method_ack) {
+    nta_msg_discard(agent_, msg);
+  } else {
+    nta_msg_treply(agent_, msg, status, phrase, TAG_END());
+  }
   return true;
 }
 
@@ -155,6 +209,7 @@ int SipProxy::onStray(msg_t* msg, sip_t* sip) {
     // A request that matched no transaction: guard it, relay a 2xx ACK statelessly, or make a
     // server transaction for it and handle it.
     if (!admitSource(msg, sip)) return 0;
+    if (refuseMalformedOrLooped(msg, sip)) return 0;
     if (sip->sip_request->rq_method == sip_method_ack) {
       metrics_.requests("ACK").Increment();
       forwardAck(msg, sip);
@@ -167,8 +222,10 @@ int SipProxy::onStray(msg_t* msg, sip_t* sip) {
     }
     return onRequest(irq, sip);
   }
-  // Anything else is dropped (e.g. a response naming a broadcast address in its Via, RFC 4475
-  // 3.3.10).
+  // A response that matched no client transaction passes the source guard like a request (issue
+  // 16, item 4); anything else is dropped (e.g. a response naming a broadcast address in its Via,
+  // RFC 4475 3.3.10).
+  if (!admitSource(msg, sip)) return 0;
   if (relayStrayAnswer(msg, sip)) return 0;
   metrics_.dropped_requests.Increment();
   nta_msg_discard(agent_, msg);

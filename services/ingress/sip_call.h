@@ -33,7 +33,10 @@ struct SipCall final : Call {
   std::string caller_transport;
   std::string caller_from;
   std::string caller_contact;
+  bool caller_identity_trusted = false;  // the caller's hop is in the RFC 3325 trust domain
   std::string callee_to;
+  std::string callee_tag;  // the answer's To-tag: with caller_tag, the dialog's identity
+  std::string callee_ip;   // the answer's source address: the callee's hop
   std::string callee_contact;
   uint32_t caller_cseq = 0;
   uint32_t callee_cseq = 0;

@@ -41,6 +41,39 @@ bool isOurRoute(const ProxyHop& hop, const url_t* url) {
   return port == hop.port && (host == hop.rr_host || host == hop.sip_host);
 }
 
+bool isOurVia(const ProxyHop& hop, const sip_via_t* via) {
+  if (!via || !via->v_host) return false;
+  std::string host = via->v_host;
+  if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  int port = via->v_port ? std::atoi(via->v_port) : 5060;
+  return port == hop.port && (host == hop.rr_host || host == hop.sip_host);
+}
+
+bool routesElsewhere(const ProxyHop& hop, const sip_t* sip) {
+  for (sip_route_t const* r = sip->sip_route; r; r = r->r_next) {
+    if (!isOurRoute(hop, r->r_url)) return true;
+  }
+  return false;
+}
+
+int stripArrivedHeaders(msg_t* msg, const HeaderSource& source) {
+  sip_t* sip = sip_object(msg);
+  msg_header_t** head = msg_chain_head(msg);
+  if (!sip || !head) return 0;
+  int removed = 0;
+  for (msg_header_t* h = *head; h;) {
+    msg_header_t* next = h->sh_succ;
+    const char* name =
+        h->sh_class == sip_unknown_class ? h->sh_unknown->un_name : h->sh_class->hc_name;
+    if (name && *name && fateOf(name, source) == HeaderFate::Remove) {
+      msg_header_remove(msg, reinterpret_cast<msg_pub_t*>(sip), h);
+      ++removed;
+    }
+    h = next;
+  }
+  return removed;
+}
+
 bool stepOverUs(const ProxyHop& hop, msg_t* msg, sip_t* sip) {
   while (sip->sip_route && isOurRoute(hop, sip->sip_route->r_url)) sip_route_remove(msg, sip);
   if (sip->sip_max_forwards) {
@@ -51,8 +84,8 @@ bool stepOverUs(const ProxyHop& hop, msg_t* msg, sip_t* sip) {
   return true;
 }
 
-msg_t* prepareForward(const ProxyHop& hop, nta_incoming_t* irq, const char* new_request_uri,
-                      int* error_status) {
+msg_t* prepareForward(const ProxyHop& hop, nta_incoming_t* irq, const HeaderSource& source,
+                      const char* new_request_uri, int* error_status) {
   msg_t* ref = nta_incoming_getrequest(irq);
   msg_t* fwd = msg_copy(ref);
   msg_destroy(ref);
@@ -67,6 +100,7 @@ msg_t* prepareForward(const ProxyHop& hop, nta_incoming_t* irq, const char* new_
     *error_status = 483;
     return nullptr;
   }
+  stripArrivedHeaders(fwd, source);
   if (!had_max_forwards) sip_add_tl(fwd, fsip, SIPTAG_MAX_FORWARDS_STR("70"), TAG_END());
   if (new_request_uri) {
     sip_request_t* rq = sip_request_create(msg_home(fwd), fsip->sip_request->rq_method,
@@ -133,20 +167,13 @@ void addLegHeaders(msg_t* fwd, const CallIdentity& id, const std::vector<std::st
   std::string on_path;
   for (const auto& n : path) on_path += headerSafe(n) + ",";
   on_path += headerSafe(plan.number.empty() ? id.dialed : plan.number);
-  // Our own hints never leave towards a carrier or phone: the old path (replaced below) and the
-  // agent device's dialer headers (seed 002), which only the router needs.
-  for (sip_unknown_t* u = fsip->sip_unknown; u;) {
-    sip_unknown_t* next = u->un_next;
-    if (u->un_name && (strcasecmp(u->un_name, "X-Callmesh-Path") == 0 ||
-                       strcasecmp(u->un_name, "X-Callmesh-Project") == 0 ||
-                       strcasecmp(u->un_name, "X-Callmesh-Last-Outcome") == 0)) {
-      msg_header_remove(fwd, reinterpret_cast<msg_pub_t*>(fsip),
-                        reinterpret_cast<msg_header_t*>(u));
-    }
-    u = next;
-  }
   headers.push_back("X-Callmesh-Path: " + on_path);
-  for (const auto& h : headers) sip_add_tl(fwd, fsip, SIPTAG_HEADER_STR(h.c_str()), TAG_END());
+  // Inserted as headers, before the blank line. SIPTAG_HEADER_STR would parse them onto the end
+  // of the fragment chain, after the separator: into the body, where no gateway reads them.
+  for (const auto& h : headers) {
+    msg_header_t* header = msg_header_make(msg_home(fwd), sip_unknown_class, h.c_str());
+    if (header) msg_header_insert(fwd, reinterpret_cast<msg_pub_t*>(fsip), header);
+  }
 }
 
 }  // namespace callmesh::ingress

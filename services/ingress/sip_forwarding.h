@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "services/ingress/call_events.h"
+#include "services/ingress/header_policy.h"
 #include "services/ingress/route_plan.h"
 #include "services/ingress/sofia.h"
 
@@ -22,15 +23,27 @@ bool sourceOf(msg_t* msg, std::string& target, std::string& transport);
 // True when `url` names this ingress (one of our own Route entries, to pop).
 bool isOurRoute(const ProxyHop& hop, const url_t* url);
 
+// True when `via` carries our own sent-by (the address and port the ingress listens on).
+bool isOurVia(const ProxyHop& hop, const sip_via_t* via);
+
+// True when a Route entry names anyone but us: on an initial request that is a preloaded route
+// we will not follow (issue 16, item 3; SipProxy answers 403, see README "Protection").
+bool routesElsewhere(const ProxyHop& hop, const sip_t* sip);
+
+// Removes what arrived in headers that are ours to write or that `source` may not assert
+// (header_policy.h). Returns how many header fields were removed.
+int stripArrivedHeaders(msg_t* msg, const HeaderSource& source);
+
 // Pops our own Route entries and checks and decrements Max-Forwards in place (an ACK relayed
 // statelessly). False when Max-Forwards was already 0: the request must not go on.
 bool stepOverUs(const ProxyHop& hop, msg_t* msg, sip_t* sip);
 
 // Copies the request for forwarding: pops our own Route entries, checks and decrements
-// Max-Forwards, and optionally sets a new Request-URI. Returns null with *error_status set when
+// Max-Forwards, strips the headers `source` may not send on (stripArrivedHeaders), and
+// optionally sets a new Request-URI. Returns null with *error_status set when
 // the request must be refused instead.
-msg_t* prepareForward(const ProxyHop& hop, nta_incoming_t* irq, const char* new_request_uri,
-                      int* error_status);
+msg_t* prepareForward(const ProxyHop& hop, nta_incoming_t* irq, const HeaderSource& source,
+                      const char* new_request_uri, int* error_status);
 
 // Record-Route so in-dialog requests come back through us. When the two sides use different
 // transports we record-route twice (one entry facing each side), as Kamailio's rr module does.
@@ -39,7 +52,8 @@ void insertRecordRoute(const ProxyHop& hop, msg_t* msg, const std::string& calle
 
 // What the router decided for this leg, in headers a media gateway can act on (documented in
 // services/ingress/README.md). From is left as the caller sent it so dialog identity holds; the
-// presented caller ID goes in P-Asserted-Identity.
+// presented caller ID goes in P-Asserted-Identity. Expects `fwd` already stripped by
+// prepareForward (with identity_replaced when the target sets a caller ID).
 void addLegHeaders(msg_t* fwd, const CallIdentity& id, const std::vector<std::string>& path,
                    const RoutePlan& plan, const PlanTarget& target);
 

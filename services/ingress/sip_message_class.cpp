@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <sofia-sip/msg_buffer.h>
 #include <sofia-sip/msg_mclass.h>
+#include <sofia-sip/msg_parser.h>
 #include <sofia-sip/sip_parser.h>
 
 #include <cctype>
@@ -168,6 +169,26 @@ issize_t parseVia(su_home_t* home, msg_header_t* h, char* s, isize_t slen) {
   return rc;
 }
 
+// A request on a stream must carry Content-Length (RFC 3261 18.3, 20.14): without it the body's
+// end cannot be told. sofia then waits for bytes that never come (or, with bytes after the
+// blank line, fails the stream silently). The request is completed at its blank line instead
+// and marked as an error, so NTA answers 400 and the connection, whose framing is lost, closes.
+issize_t extractBody(msg_t* msg, msg_pub_t* pub, char b[], isize_t bsiz, int eos) {
+  auto* sip = reinterpret_cast<sip_t*>(pub);
+  su_addrinfo_t* ai = msg_addrinfo(msg);
+  bool stream = ai != nullptr && ai->ai_protocol == IPPROTO_TCP;
+  if (!stream || sip->sip_request == nullptr || sip->sip_content_length != nullptr)
+    return sip_extract_body(msg, sip, b, bsiz, eos);
+  issize_t m = 0;
+  if (!(sip->sip_flags & MSG_FLG_BODY)) {
+    m = msg_extract_separator(msg, pub, b, bsiz, eos);
+    if (m <= 0) return m;
+    sip->sip_flags |= MSG_FLG_BODY;
+  }
+  sip->sip_flags |= MSG_FLG_COMPLETE | MSG_FLG_ERROR;
+  return m;
+}
+
 // Puts `ours` ahead of `standard` in the name lookup, keeping `standard` reachable by pointer:
 // msg_find_hclass takes the first name match along the probe sequence, while msg_hclass_offset
 // (inserting a header sofia made itself) looks for the class pointer along the same sequence.
@@ -205,6 +226,7 @@ msg_mclass_t* build() {
     std::free(mc);
     return nullptr;
   }
+  mc->mc_extract_body = extractBody;
   // The request line has no name: it is looked up by hc_hash, which our copy shares.
   mc->mc_request[0].hr_class = &request_class;
   return mc;

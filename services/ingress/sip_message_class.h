@@ -7,7 +7,7 @@
 
 namespace callmesh::ingress {
 
-// The SIP message class the ingress gives NTA (NTATAG_MCLASS): sofia's own, with three places
+// The SIP message class the ingress gives NTA (NTATAG_MCLASS): sofia's own, with four places
 // where sofia's parser or NTA would turn away requests RFC 3261 and RFC 4475 say to accept.
 //
 //  1. Top Via transport. NTA drops, without any answer, a request whose top Via names another
@@ -22,6 +22,10 @@ namespace callmesh::ingress {
 //     505 would go to the host the Via names, which the ingress never resolves (RFC 4475
 //     3.1.2.16). For those requests the top Via gets received/rport here, so the 505 goes back
 //     to the source like every other answer.
+//  4. A request on TCP without Content-Length. sofia waits for the rest of a body it cannot
+//     delimit, and the request is never answered. RFC 3261 18.3 and 20.14 make Content-Length
+//     mandatory on streams: the request ends at its blank line, marked as an error, so NTA
+//     answers 400 and the connection (its framing lost) is closed.
 //
 // Each parsed header is handed back with sofia's standard header class, so the rest of sofia
 // (and the ingress) sees ordinary headers. Created once; lives for the process.

@@ -161,6 +161,24 @@ TEST(SipMessageClass, UnsupportedVersionGetsReceivedAndRportSoThe505GoesToTheSou
   EXPECT_STREQ(sip->sip_via->v_rport, "5099");
 }
 
+// Issue 16, item 6: RFC 3261 18.3 / 20.14, Content-Length is mandatory on a stream.
+TEST(SipMessageClass, RequestOverTcpWithoutContentLengthIsAnError) {
+  const std::string no_length =
+      "OPTIONS sip:x@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:5099;branch=z9hG4bK-cl\r\n"
+      "From: <sip:a@b>;tag=1\r\nTo: <sip:x@y>\r\nCall-ID: cl\r\nCSeq: 1 OPTIONS\r\n\r\n";
+  Msg tcp = received(no_length, "tcp");
+  ASSERT_TRUE(tcp);
+  EXPECT_TRUE(msg_get_flags(tcp.get(), MSG_FLG_ERROR));
+  ASSERT_NE(sip_object(tcp.get())->sip_request, nullptr);  // still answerable: NTA sends 400
+  Msg udp = received(no_length, "udp");                    // a datagram ends where it ends (18.3)
+  ASSERT_TRUE(udp);
+  EXPECT_FALSE(msg_get_flags(udp.get(), MSG_FLG_ERROR));
+  Msg with_length =
+      received(no_length.substr(0, no_length.size() - 2) + "Content-Length: 0\r\n\r\n", "tcp");
+  ASSERT_TRUE(with_length);
+  EXPECT_FALSE(msg_get_flags(with_length.get(), MSG_FLG_ERROR));
+}
+
 TEST(SipMessageClass, GarbageStaysGarbage) {
   for (const std::string& text :
        {std::string("\x01\x02\x03 not sip\r\n\r\n"), std::string("INVITE\r\n\r\n"),

@@ -41,6 +41,12 @@ ProxyHop hopOf(const config::ClusterConfig& config, const ProxyIdentity& identit
   return hop;
 }
 
+// The CIDRs were validated with the config; a failure here would be a bug, and trusts nobody.
+TrustDomain identityTrustOf(const config::ClusterConfig& config) {
+  auto domain = TrustDomain::create(config.ingress.identity_trusted_sources);
+  return domain.ok() ? std::move(domain.value()) : TrustDomain();
+}
+
 }  // namespace
 
 SipProxy::SipProxy(const config::ClusterConfig& config, IngressLinks links,
@@ -53,6 +59,7 @@ SipProxy::SipProxy(const config::ClusterConfig& config, IngressLinks links,
       clock_(clock),
       instance_id_(identity.instance_id),
       hop_(hopOf(config, identity)),
+      identity_trust_(identityTrustOf(config)),
       releases_(*links_.limiter, *links_.limiter_background, config.limiter.lease_ms, metrics, log,
                 clock),
       calls_(
@@ -145,6 +152,12 @@ void SipProxy::run(const std::atomic<bool>& stop) {
   log_.info("drained", {});
 }
 
+bool SipProxy::identityTrusted(msg_t* msg) const {
+  std::string target;
+  std::string transport;
+  return msg && sourceOf(msg, target, transport) && identity_trust_.contains(hostOfTarget(target));
+}
+
 void SipProxy::reply(nta_incoming_t* irq, int status, const char* phrase) {
   nta_incoming_tag(irq, nullptr);  // NTATAG_UA(0) adds no To-tag to our own responses
   nta_incoming_treply(irq, status, phrase, TAG_END());
@@ -203,7 +216,8 @@ bool SipProxy::admitSource(msg_t* msg, const sip_t* sip) {
       return true;
     case SourceGuard::Verdict::Untrusted:
       metrics_.blocked("untrusted").Increment();
-      if (config_.ingress.reject_untrusted && sip->sip_request->rq_method != sip_method_ack) {
+      if (config_.ingress.reject_untrusted && sip && sip->sip_request &&
+          sip->sip_request->rq_method != sip_method_ack) {
         nta_msg_treply(agent_, msg, 403, "Forbidden (source not trusted)", TAG_END());
       } else {
         nta_msg_discard(agent_, msg);
@@ -230,6 +244,11 @@ int SipProxy::onRequest(nta_incoming_t* irq, const sip_t* sip) {
        (method == sip_method_unknown && sip->sip_cseq->cs_method_name && method_name &&
         std::strcmp(sip->sip_cseq->cs_method_name, method_name) != 0))) {
     reply(irq, 400, "CSeq method does not match request method");
+    return 0;
+  }
+  // A CANCEL that reaches us matched no server transaction (NTA answers those itself).
+  if (method == sip_method_cancel) {
+    reply(irq, 481, "Call/Transaction Does Not Exist");
     return 0;
   }
   bool in_dialog = sip->sip_to && sip->sip_to->a_tag;
@@ -315,6 +334,15 @@ void SipProxy::handleNewCall(nta_incoming_t* irq, const sip_t* sip, schema::Call
     reply(irq, 483, "Too Many Hops");
     return;
   }
+  if (routesElsewhere(hop_, sip)) {
+    // A preloaded Route past us (RFC 3261 16.4/16.6 would have us send the request to the host it
+    // names): we never relay to a host from a message, and silently dropping the entry would
+    // send the request somewhere its sender did not ask for. Refused, as Kamailio's default
+    // config does ("Preloaded Route Denied").
+    metrics_.blocked("preloaded_route").Increment();
+    reply(irq, 403, "Preloaded Route Denied");
+    return;
+  }
   std::string dialed = userPart(sip->sip_request->rq_url);
   if (dialed.empty()) {
     reply(irq, 404, "Not Found (no number in Request-URI)");
@@ -332,6 +360,7 @@ void SipProxy::handleNewCall(nta_incoming_t* irq, const sip_t* sip, schema::Call
   sc->caller_cseq = sip->sip_cseq ? sip->sip_cseq->cs_seq : 0;
   msg_t* ref = nta_incoming_getrequest(irq);
   bool have_source = sourceOf(ref, sc->caller_target, sc->caller_transport);
+  sc->caller_identity_trusted = identityTrusted(ref);
   msg_destroy(ref);
   if (!have_source) {
     nta_incoming_treply(irq, 500, "Cannot Determine Source Address", TAG_END());

@@ -10,6 +10,7 @@
 
 #include "services/ingress/call_control.h"
 #include "services/ingress/event_loop_step.h"
+#include "services/ingress/header_policy.h"
 #include "services/ingress/ingress_links.h"
 #include "services/ingress/ingress_metrics.h"
 #include "services/ingress/sip_call.h"
@@ -80,6 +81,10 @@ class SipProxy final : public CallSip {
   void forwardAck(msg_t* msg, sip_t* sip);
   bool relayStrayAnswer(msg_t* msg, sip_t* sip);
   void reply(nta_incoming_t* irq, int status, const char* phrase);
+  bool identityTrusted(msg_t* msg) const;
+  msg_t* copyResponse(nta_outgoing_t* orq);
+  bool refuseMalformedOrLooped(msg_t* msg, sip_t* sip);
+  Call* dialogOf(const sip_t* sip, msg_t* msg, bool& from_caller);
   SuTimer armTimer(int64_t ms, su_timer_f callback, Call* call);
 
   const config::ClusterConfig& config_;
@@ -89,6 +94,7 @@ class SipProxy final : public CallSip {
   const Clock& clock_;
   std::string instance_id_;
   ProxyHop hop_;
+  TrustDomain identity_trust_;  // ingress.identity_trusted_sources (RFC 3325)
 
   su_root_t* root_ = nullptr;
   EventLoopStep loop_;

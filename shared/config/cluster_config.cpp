@@ -156,6 +156,11 @@ Result<ClusterConfig> parseClusterConfig(const std::string& yaml_text,
     for (const auto& c : in.trusted_sources) {
       if (!validCidr(c)) m.error("trusted_sources", "'" + c + "' is not a CIDR like 10.0.0.0/8");
     }
+    in.identity_trusted_sources = m.stringList("identity_trusted_sources");
+    for (const auto& c : in.identity_trusted_sources) {
+      if (!validCidr(c))
+        m.error("identity_trusted_sources", "'" + c + "' is not a CIDR like 10.0.0.0/8");
+    }
     std::string untrusted = m.string("untrusted_action", "drop");
     if (untrusted != "drop" && untrusted != "reject")
       m.error("untrusted_action", "must be drop or reject");

@@ -30,11 +30,14 @@ struct IngressSettings {
   std::string admin = "127.0.0.1:9460";
   std::vector<std::string> trusted_sources;  // CIDRs; empty = loopback only
   bool reject_untrusted = false;             // true: 403 to untrusted sources; false: drop silently
-  int rate_limit_rps = 5000;                 // per source address; a gateway carries many callers
-  int rate_limit_burst = 10000;              // short spike a source may send above the rate
-  int ban_s = 30;                            // how long a source that overran its limit is ignored
-  int request_timeout_ms = 300;              // per attempt, to router and limiter
-  int request_attempts = 3;                  // attempts before the call fails with 503
+  // CIDRs whose P-Asserted-Identity / P-Preferred-Identity we believe (RFC 3325 trust domain: the
+  // carrier trunks); empty = nobody's.
+  std::vector<std::string> identity_trusted_sources;
+  int rate_limit_rps = 5000;        // per source address; a gateway carries many callers
+  int rate_limit_burst = 10000;     // short spike a source may send above the rate
+  int ban_s = 30;                   // how long a source that overran its limit is ignored
+  int request_timeout_ms = 300;     // per attempt, to router and limiter
+  int request_attempts = 3;         // attempts before the call fails with 503
   int max_call_duration_s = 14400;  // hard bound on a dialog; also bounds a lease after a lost BYE
   int lease_renew_ms = 10000;       // how often live calls renew their slot lease
   int event_flush_ms = 50;          // call events go out batched this often

@@ -127,6 +127,28 @@ TEST(ClusterConfig, TrustedSourcesMustBeRealAddressesOrNetworks) {
   EXPECT_EQ(good->ingress.trusted_sources.size(), 4u);
 }
 
+// Issue 16, item 3: the RFC 3325 trust domain is checked like the ACL, and is empty by default.
+TEST(ClusterConfig, IdentityTrustedSourcesAreCidrsAndEmptyByDefault) {
+  auto cfg = parseClusterConfig(
+      "router:\n  routing_file: r.yaml\ningress:\n  identity_trusted_sources: [\"10.2.0.0/16\", "
+      "\"carrier.example.com\"]\n",
+      "c.yaml");
+  ASSERT_FALSE(cfg.ok());
+  EXPECT_EQ(cfg.error().message,
+            "c.yaml:4: ingress.identity_trusted_sources: 'carrier.example.com' is not a CIDR like "
+            "10.0.0.0/8");
+  auto good = parseClusterConfig(
+      "router:\n  routing_file: r.yaml\ningress:\n  identity_trusted_sources: [\"10.2.0.0/16\", "
+      "\"2001:db8::1\"]\n",
+      "c.yaml");
+  ASSERT_TRUE(good.ok()) << good.error().message;
+  EXPECT_EQ(good->ingress.identity_trusted_sources,
+            (std::vector<std::string>{"10.2.0.0/16", "2001:db8::1"}));
+  auto plain = parseClusterConfig("router:\n  routing_file: r.yaml\n", "c.yaml");
+  ASSERT_TRUE(plain.ok());
+  EXPECT_TRUE(plain->ingress.identity_trusted_sources.empty());
+}
+
 // Issue 16, item 9: a renewal period over a third of the lease lets one lost renewal free the
 // slot of a live call.
 TEST(ClusterConfig, LeaseRenewalMustFitThreeTimesInTheLease) {
