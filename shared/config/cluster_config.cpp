@@ -122,6 +122,33 @@ bool validCidr(const std::string& cidr) {
   return std::stoi(bits) <= (v6 ? 128 : 32);
 }
 
+// ingress.agent_auth (required|off), agent_credentials_file, agent_auth_realm,
+// agent_nonce_lifetime_s, agent_nonce_secret_file: issue 16 item 5.
+void readAgentAuth(YamlMap& m, const std::string& file_name, AgentAuthSettings& a) {
+  std::string mode = m.string("agent_auth", "required");
+  if (mode != "required" && mode != "off") m.error("agent_auth", "must be required or off");
+  a.required = mode != "off";
+  std::string creds = m.string("agent_credentials_file", "");
+  if (!creds.empty()) a.credentials_file = resolveRelative(file_name, creds);
+  a.realm = m.string("agent_auth_realm", a.realm);
+  if (a.realm.empty() || a.realm.find_first_of("\":\r\n") != std::string::npos) {
+    m.error("agent_auth_realm", "must be non-empty, without quotes, colons or line breaks");
+  }
+  a.nonce_lifetime_s =
+      static_cast<int>(m.integer("agent_nonce_lifetime_s", a.nonce_lifetime_s, 10, 86400));
+  std::string secret = m.string("agent_nonce_secret_file", "");
+  if (!secret.empty()) a.nonce_secret_file = resolveRelative(file_name, secret);
+  if (m.has("agent_auth_algorithms")) {
+    a.algorithms = m.stringList("agent_auth_algorithms");
+    if (a.algorithms.empty()) m.error("agent_auth_algorithms", "must list SHA-256 and/or MD5");
+    for (const auto& name : a.algorithms) {
+      if (name != "SHA-256" && name != "MD5") {
+        m.error("agent_auth_algorithms", "'" + name + "' is not SHA-256 or MD5");
+      }
+    }
+  }
+}
+
 }  // namespace
 
 Result<ClusterConfig> parseClusterConfig(const std::string& yaml_text,
@@ -177,6 +204,7 @@ Result<ClusterConfig> parseClusterConfig(const std::string& yaml_text,
         static_cast<int>(m.integer("lease_renew_ms", in.lease_renew_ms, 100, 600000));
     in.event_flush_ms = static_cast<int>(m.integer("event_flush_ms", in.event_flush_ms, 10, 1000));
     in.log_level = m.string("log_level", in.log_level);
+    readAgentAuth(m, file_name, in.agent_auth);
     m.finish();
   }
   {

@@ -51,7 +51,9 @@ agents:
 class OutboundCallerIdTest(unittest.TestCase):
     def setUp(self):
         gateway_port = free_port()
-        self.cluster = Cluster(routing(gateway_port)).start()
+        # Caller-ID choice alone: the devices do not authenticate here (agent_auth: off; digest
+        # and the destination policy are tests/e2e/agent_auth_e2e_test.py's).
+        self.cluster = Cluster(routing(gateway_port), ingress_extra="  agent_auth: off\n").start()
         self.addCleanup(self.cluster.cleanup)
         self.gateway = uas(self.cluster, "uas_pstn_gateway_caller_id.xml", gateway_port, "gateway")
         self.addCleanup(self.gateway.stop)
