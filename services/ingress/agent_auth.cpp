@@ -106,7 +106,8 @@ const AgentCredentials* AgentAuth::credentials() const {
 Result<bool> AgentAuth::reloadCredentials() {
   if (!file_) return false;
   auto r = file_->reloadIfChanged();
-  if (r.ok() && metrics_) metrics_->credentials.Set(static_cast<double>(file_->credentials().size()));
+  if (r.ok() && metrics_)
+    metrics_->credentials.Set(static_cast<double>(file_->credentials().size()));
   return r;
 }
 

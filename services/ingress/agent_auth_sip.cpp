@@ -27,8 +27,7 @@ bool SipProxy::authenticateAgent(nta_incoming_t* irq, const sip_t* sip, std::str
   for (const sip_proxy_authorization_t* au = sip->sip_proxy_authorization; au; au = au->au_next) {
     std::string text = authorizationText(au);
     if (!auth.isOurs(text)) continue;  // for another proxy on the path
-    AgentAuth::Check check =
-        auth.verify(sip->sip_request->rq_method_name, text, clock_.nowMs());
+    AgentAuth::Check check = auth.verify(sip->sip_request->rq_method_name, text, clock_.nowMs());
     if (check.verdict == AgentAuth::Verdict::Authenticated) {
       agent = std::move(check.agent);
       return true;
@@ -37,9 +36,10 @@ bool SipProxy::authenticateAgent(nta_incoming_t* irq, const sip_t* sip, std::str
               {{"call_id", std::string(sip->sip_call_id ? sip->sip_call_id->i_id : "")},
                {"why", check.why}});
     bool stale = check.verdict == AgentAuth::Verdict::Stale;
-    challenge(irq, stale ? "Proxy Authentication Required (stale nonce)"
-                         : "Proxy Authentication Required",
-              stale);
+    challenge(
+        irq,
+        stale ? "Proxy Authentication Required (stale nonce)" : "Proxy Authentication Required",
+        stale);
     nta_incoming_destroy(irq);
     return false;
   }

@@ -34,10 +34,10 @@ std::string nonceOf(const std::string& challenge) {
 
 struct Fixture {
   Fixture() : auth(settings(), "secret", nullptr, nullptr) {
-    std::string file = "alice:callmesh:" +
-                       digestHa1(DigestAlgorithm::Sha256, "alice", "callmesh", "wonderland") +
-                       "\nalice:callmesh:" +
-                       digestHa1(DigestAlgorithm::Md5, "alice", "callmesh", "wonderland") + "\n";
+    std::string file =
+        "alice:callmesh:" + digestHa1(DigestAlgorithm::Sha256, "alice", "callmesh", "wonderland") +
+        "\nalice:callmesh:" + digestHa1(DigestAlgorithm::Md5, "alice", "callmesh", "wonderland") +
+        "\n";
     auto creds = AgentCredentials::parse(file, "agents.txt");
     EXPECT_TRUE(creds.ok());
     auth.setCredentialsForTest(std::move(creds.value()));
@@ -71,13 +71,13 @@ TEST(AgentAuth, RightAnswerWithEitherAlgorithmAuthenticates) {
 TEST(AgentAuth, WrongPasswordUnknownUserOrForgedNonceIsRejected) {
   Fixture f;
   std::string nonce = nonceOf(f.auth.challenges(kNow, false)[0]);
-  auto wrong = f.auth.verify("INVITE", answer(DigestAlgorithm::Sha256, "alice", "guess", nonce),
-                             kNow);
+  auto wrong =
+      f.auth.verify("INVITE", answer(DigestAlgorithm::Sha256, "alice", "guess", nonce), kNow);
   EXPECT_EQ(wrong.verdict, AgentAuth::Verdict::Rejected);
   EXPECT_EQ(wrong.why.find("guess"), std::string::npos);  // no secret in the reason
-  EXPECT_EQ(f.auth.verify("INVITE", answer(DigestAlgorithm::Md5, "mallory", "x", nonce), kNow)
-                .verdict,
-            AgentAuth::Verdict::Rejected);
+  EXPECT_EQ(
+      f.auth.verify("INVITE", answer(DigestAlgorithm::Md5, "mallory", "x", nonce), kNow).verdict,
+      AgentAuth::Verdict::Rejected);
   NonceMinter other("not our secret", 300'000);
   EXPECT_EQ(f.auth
                 .verify("INVITE",
@@ -85,13 +85,13 @@ TEST(AgentAuth, WrongPasswordUnknownUserOrForgedNonceIsRejected) {
                 .verdict,
             AgentAuth::Verdict::Rejected);
   // The answer to a MESSAGE does not authenticate an INVITE (the method is in HA2).
-  EXPECT_EQ(f.auth
-                .verify("INVITE",
-                        answer(DigestAlgorithm::Md5, "alice", "wonderland", nonce, "00000009",
-                               "MESSAGE"),
-                        kNow)
-                .verdict,
-            AgentAuth::Verdict::Rejected);
+  EXPECT_EQ(
+      f.auth
+          .verify("INVITE",
+                  answer(DigestAlgorithm::Md5, "alice", "wonderland", nonce, "00000009", "MESSAGE"),
+                  kNow)
+          .verdict,
+      AgentAuth::Verdict::Rejected);
 }
 
 TEST(AgentAuth, ExpiredNonceIsStaleOnlyWhenTheAnswerIsRight) {

@@ -76,8 +76,7 @@ std::string digestHa1(DigestAlgorithm algorithm, std::string_view username, std:
   return ha1;
 }
 
-std::string digestResponse(DigestAlgorithm algorithm, std::string_view ha1,
-                           const DigestInput& in) {
+std::string digestResponse(DigestAlgorithm algorithm, std::string_view ha1, const DigestInput& in) {
   std::string a2;
   a2.append(in.method).append(":").append(in.uri);
   std::string ha2 = digestHex(algorithm, a2);

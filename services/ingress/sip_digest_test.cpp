@@ -27,8 +27,8 @@ TEST(SipDigest, Rfc7616Section391Sha256) {
 
 // RFC 2617 3.5 (MD5, qop=auth).
 TEST(SipDigest, Rfc2617Section35) {
-  std::string ha1 = digestHa1(DigestAlgorithm::Md5, "Mufasa", "testrealm@host.com",
-                              "Circle Of Life");
+  std::string ha1 =
+      digestHa1(DigestAlgorithm::Md5, "Mufasa", "testrealm@host.com", "Circle Of Life");
   EXPECT_EQ(digestResponse(DigestAlgorithm::Md5, ha1,
                            {"GET", "/dir/index.html", "dcd98b7102dd2f0e8b11d0f600bfb0c093",
                             "00000001", "0a4f113b", "auth"}),

@@ -33,9 +33,8 @@ std::optional<DestinationRefusal> refuseDestination(const DestinationPolicy& pol
   if (!policy.allowed_country_codes.empty()) {
     int code = countryCodeOf(e164);
     if (policy.allowed_country_codes.count(code) == 0) {
-      return DestinationRefusal{"country_not_allowed",
-                                "country code +" + std::to_string(code) + " of " + e164 +
-                                    " is not allowed"};
+      return DestinationRefusal{"country_not_allowed", "country code +" + std::to_string(code) +
+                                                           " of " + e164 + " is not allowed"};
     }
   }
   return std::nullopt;

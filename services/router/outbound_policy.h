@@ -19,8 +19,8 @@ namespace callmesh::router {
 // Why an outbound call was refused: the `reason` label of
 // callmesh_router_outbound_refused_total (a fixed set, every value listed here).
 inline constexpr const char* kOutboundRefusalReasons[] = {
-    "auth_required", "no_project", "project_not_allowed", "country_not_allowed", "blocked_prefix",
-    "rate_limited"};
+    "auth_required",       "no_project",     "project_not_allowed",
+    "country_not_allowed", "blocked_prefix", "rate_limited"};
 
 // The E.164 country calling code of `e164` (44 for +4420...), 0 when libphonenumber cannot tell.
 int countryCodeOf(const std::string& e164);

@@ -9,8 +9,8 @@ namespace callmesh::router {
 
 namespace {
 
-void refuse(RouteOutcome& out, int status, const std::string& phrase,
-            const char* reason, const std::string& why, const char* rule) {
+void refuse(RouteOutcome& out, int status, const std::string& phrase, const char* reason,
+            const std::string& why, const char* rule) {
   setReject(out, status, phrase + " (" + why + ")", rule);
   out.outbound_refusal = reason;
   out.trace.push_back(why + ": rejected with " + std::to_string(status));

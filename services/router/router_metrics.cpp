@@ -63,7 +63,8 @@ RouterMetrics::RouterMetrics(prometheus::Registry& registry)
                     "rate_limited")
               .Register(registry)) {
   // Every reason exists from the start (at 0), so a rate over it needs no first refusal.
-  for (const char* reason : kOutboundRefusalReasons) outbound_refused_family.Add({{"reason", reason}});
+  for (const char* reason : kOutboundRefusalReasons)
+    outbound_refused_family.Add({{"reason", reason}});
 }
 
 }  // namespace callmesh::router
