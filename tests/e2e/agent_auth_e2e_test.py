@@ -8,6 +8,7 @@ MD5 only: this cluster offers [MD5] (SHA-256 is covered by services/ingress/agen
 
 import hashlib
 import os
+import socket
 import sys
 import unittest
 
@@ -102,6 +103,45 @@ class AgentAuthTest(unittest.TestCase):
         self.assertEqual((self.refused("blocked_prefix"), self.refused("project_not_allowed"),
                           self.refused("auth_required")), (1, 1, 3))
         self.assertEqual(self.auth("authenticated"), 3)
+
+
+class ChallengeOnTheWireTest(unittest.TestCase):
+    """The 407 as a phone sees it, with the default algorithms: SHA-256 offered first, then MD5
+    (RFC 8760), qop=auth, one nonce."""
+
+    def test_407_offers_sha256_then_md5(self):
+        cluster = Cluster(routing(free_port()))
+        self.addCleanup(cluster.cleanup)
+        cluster.start()
+        host, port = cluster.sip.split(":")
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.addCleanup(sock.close)
+        sock.bind(("127.0.0.1", 0))
+        sock.settimeout(5)
+        me = sock.getsockname()[1]
+        invite = (f"INVITE sip:{CALLEE}@{host}:{port} SIP/2.0\r\n"
+                  f"Via: SIP/2.0/UDP 127.0.0.1:{me};branch=z9hG4bK-wire-1\r\n"
+                  f"From: <sip:alice@127.0.0.1:{me}>;tag=wire\r\n"
+                  f"To: <sip:{CALLEE}@{host}:{port}>\r\n"
+                  "Call-ID: wire-challenge@127.0.0.1\r\nCSeq: 1 INVITE\r\n"
+                  f"Contact: <sip:alice@127.0.0.1:{me}>\r\nMax-Forwards: 70\r\n"
+                  "Content-Length: 0\r\n\r\n")
+        sock.sendto(invite.encode(), (host, int(port)))
+        while True:
+            reply = sock.recv(65536).decode()
+            if not reply.startswith("SIP/2.0 100"):
+                break
+        self.assertTrue(reply.startswith("SIP/2.0 407"), reply)
+        challenges = [line.split(":", 1)[1].strip() for line in reply.split("\r\n")
+                      if line.lower().startswith("proxy-authenticate:")]
+        self.assertEqual(len(challenges), 2, reply)
+        self.assertIn("algorithm=SHA-256", challenges[0])
+        self.assertIn("algorithm=MD5", challenges[1])
+        for c in challenges:
+            self.assertIn('realm="callmesh"', c)
+            self.assertIn('qop="auth"', c)
+        nonces = {c.split('nonce="')[1].split('"')[0] for c in challenges}
+        self.assertEqual(len(nonces), 1)
 
 
 if __name__ == "__main__":
