@@ -1,5 +1,7 @@
 #include "services/ingress/agent_auth.h"
 
+#include <strings.h>
+
 #include <algorithm>
 #include <fstream>
 #include <sstream>
@@ -33,6 +35,22 @@ std::optional<uint32_t> nonceCount(const std::string& nc) {
     v = (v << 4) | static_cast<uint32_t>(d);
   }
   return v;
+}
+
+// "sip:+15550100;npdi@host:5060;transport=udp" -> "+15550100" (the user part, as userPart()
+// reads the Request-URI: without user parameters). The scheme is optional. "" when there is no
+// user.
+std::string_view digestUriUser(std::string_view uri) {
+  for (std::string_view scheme : {"sip:", "sips:"}) {
+    if (uri.size() >= scheme.size() && strncasecmp(uri.data(), scheme.data(), scheme.size()) == 0) {
+      uri.remove_prefix(scheme.size());
+      break;
+    }
+  }
+  size_t at = uri.find('@');
+  if (at == std::string_view::npos) return {};
+  std::string_view user = uri.substr(0, at);
+  return user.substr(0, user.find(';'));
 }
 
 }  // namespace
@@ -111,8 +129,8 @@ Result<bool> AgentAuth::reloadCredentials() {
   return r;
 }
 
-AgentAuth::Check AgentAuth::verify(std::string_view method, std::string_view authorization,
-                                   int64_t now_ms) {
+AgentAuth::Check AgentAuth::verify(std::string_view method, std::string_view request_user,
+                                   std::string_view authorization, int64_t now_ms) {
   Check out;
   auto fail = [&](std::string why) {
     out.why = std::move(why);
@@ -131,6 +149,11 @@ AgentAuth::Check AgentAuth::verify(std::string_view method, std::string_view aut
     return fail("username, nonce, uri or response missing");
   }
   if (get("realm") != realm_) return fail("realm is not ours");
+  // A digest-uri without a user part (SIPp 3.6 answers with "sip:<proxy host:port>") is
+  // accepted: only an answer that names a number is bound to it.
+  if (std::string_view user = digestUriUser(get("uri")); !user.empty() && user != request_user) {
+    return fail("uri names another number");
+  }
   auto algorithm = algorithmFromName(get("algorithm"));
   if (!algorithm || std::find(offered_.begin(), offered_.end(), *algorithm) == offered_.end()) {
     return fail("algorithm not offered");

@@ -65,8 +65,11 @@ class AgentAuth {
   bool isOurs(std::string_view authorization) const;
   // HA1 lines in force (0: no agent can authenticate).
   size_t credentialCount() const { return credentials() ? credentials()->size() : 0; }
-  // Checks a Proxy-Authorization value of a request with this method.
-  Check verify(std::string_view method, std::string_view authorization, int64_t now_ms);
+  // Checks a Proxy-Authorization value of a request with this method, whose Request-URI user
+  // part (the dialled number) is `request_user`: the answer's digest-uri must name the same user
+  // (RFC 7616 3.4.6), so an answer captured on the way cannot be moved to another number.
+  Check verify(std::string_view method, std::string_view request_user,
+               std::string_view authorization, int64_t now_ms);
   // The Proxy-Authenticate values of a 407, one per offered algorithm in the configured order
   // (SHA-256 first by default; RFC 8760 2.4: most preferred first).
   std::vector<std::string> challenges(int64_t now_ms, bool stale);

@@ -2,6 +2,7 @@
 // from a new request, answering 407 with the challenges, re-reading the credentials file.
 #include <string>
 
+#include "services/ingress/sip_inspection.h"
 #include "services/ingress/sip_proxy.h"
 
 namespace callmesh::ingress {
@@ -27,7 +28,8 @@ bool SipProxy::authenticateAgent(nta_incoming_t* irq, const sip_t* sip, std::str
   for (const sip_proxy_authorization_t* au = sip->sip_proxy_authorization; au; au = au->au_next) {
     std::string text = authorizationText(au);
     if (!auth.isOurs(text)) continue;  // for another proxy on the path
-    AgentAuth::Check check = auth.verify(sip->sip_request->rq_method_name, text, clock_.nowMs());
+    AgentAuth::Check check = auth.verify(sip->sip_request->rq_method_name,
+                                         userPart(sip->sip_request->rq_url), text, clock_.nowMs());
     if (check.verdict == AgentAuth::Verdict::Authenticated) {
       agent = std::move(check.agent);
       return true;

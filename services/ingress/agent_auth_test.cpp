@@ -8,6 +8,7 @@ namespace {
 
 constexpr int64_t kNow = 1'700'000'000'000;
 constexpr const char* kUri = "sip:+14155550180@127.0.0.1:5060";
+constexpr const char* kUser = "+14155550180";  // the Request-URI's user part
 
 config::AgentAuthSettings settings() {
   config::AgentAuthSettings s;
@@ -62,7 +63,8 @@ TEST(AgentAuth, RightAnswerWithEitherAlgorithmAuthenticates) {
   std::string nonce = nonceOf(f.auth.challenges(kNow, false)[0]);
   for (DigestAlgorithm a : {DigestAlgorithm::Sha256, DigestAlgorithm::Md5}) {
     std::string nc = a == DigestAlgorithm::Sha256 ? "00000001" : "00000002";
-    auto check = f.auth.verify("INVITE", answer(a, "alice", "wonderland", nonce, nc), kNow + 10);
+    auto check =
+        f.auth.verify("INVITE", kUser, answer(a, "alice", "wonderland", nonce, nc), kNow + 10);
     EXPECT_EQ(check.verdict, AgentAuth::Verdict::Authenticated) << check.why;
     EXPECT_EQ(check.agent, "alice");
   }
@@ -71,23 +73,24 @@ TEST(AgentAuth, RightAnswerWithEitherAlgorithmAuthenticates) {
 TEST(AgentAuth, WrongPasswordUnknownUserOrForgedNonceIsRejected) {
   Fixture f;
   std::string nonce = nonceOf(f.auth.challenges(kNow, false)[0]);
-  auto wrong =
-      f.auth.verify("INVITE", answer(DigestAlgorithm::Sha256, "alice", "guess", nonce), kNow);
+  auto wrong = f.auth.verify("INVITE", kUser,
+                             answer(DigestAlgorithm::Sha256, "alice", "guess", nonce), kNow);
   EXPECT_EQ(wrong.verdict, AgentAuth::Verdict::Rejected);
   EXPECT_EQ(wrong.why.find("guess"), std::string::npos);  // no secret in the reason
   EXPECT_EQ(
-      f.auth.verify("INVITE", answer(DigestAlgorithm::Md5, "mallory", "x", nonce), kNow).verdict,
+      f.auth.verify("INVITE", kUser, answer(DigestAlgorithm::Md5, "mallory", "x", nonce), kNow)
+          .verdict,
       AgentAuth::Verdict::Rejected);
   NonceMinter other("not our secret", 300'000);
   EXPECT_EQ(f.auth
-                .verify("INVITE",
+                .verify("INVITE", kUser,
                         answer(DigestAlgorithm::Md5, "alice", "wonderland", other.mint(kNow)), kNow)
                 .verdict,
             AgentAuth::Verdict::Rejected);
   // The answer to a MESSAGE does not authenticate an INVITE (the method is in HA2).
   EXPECT_EQ(
       f.auth
-          .verify("INVITE",
+          .verify("INVITE", kUser,
                   answer(DigestAlgorithm::Md5, "alice", "wonderland", nonce, "00000009", "MESSAGE"),
                   kNow)
           .verdict,
@@ -98,23 +101,53 @@ TEST(AgentAuth, ExpiredNonceIsStaleOnlyWhenTheAnswerIsRight) {
   Fixture f;
   std::string nonce = nonceOf(f.auth.challenges(kNow, false)[0]);
   int64_t later = kNow + 300'001;
-  EXPECT_EQ(
-      f.auth.verify("INVITE", answer(DigestAlgorithm::Sha256, "alice", "wonderland", nonce), later)
-          .verdict,
-      AgentAuth::Verdict::Stale);
-  EXPECT_EQ(f.auth.verify("INVITE", answer(DigestAlgorithm::Sha256, "alice", "nope", nonce), later)
+  EXPECT_EQ(f.auth
+                .verify("INVITE", kUser,
+                        answer(DigestAlgorithm::Sha256, "alice", "wonderland", nonce), later)
                 .verdict,
-            AgentAuth::Verdict::Rejected);
+            AgentAuth::Verdict::Stale);
+  EXPECT_EQ(
+      f.auth.verify("INVITE", kUser, answer(DigestAlgorithm::Sha256, "alice", "nope", nonce), later)
+          .verdict,
+      AgentAuth::Verdict::Rejected);
 }
 
 TEST(AgentAuth, ReplayedNonceCountIsRejected) {
   Fixture f;
   std::string nonce = nonceOf(f.auth.challenges(kNow, false)[0]);
   std::string first = answer(DigestAlgorithm::Md5, "alice", "wonderland", nonce, "00000001");
-  EXPECT_EQ(f.auth.verify("INVITE", first, kNow).verdict, AgentAuth::Verdict::Authenticated);
-  EXPECT_EQ(f.auth.verify("INVITE", first, kNow + 1).verdict, AgentAuth::Verdict::Rejected);
+  EXPECT_EQ(f.auth.verify("INVITE", kUser, first, kNow).verdict, AgentAuth::Verdict::Authenticated);
+  EXPECT_EQ(f.auth.verify("INVITE", kUser, first, kNow + 1).verdict, AgentAuth::Verdict::Rejected);
   std::string next = answer(DigestAlgorithm::Md5, "alice", "wonderland", nonce, "00000002");
-  EXPECT_EQ(f.auth.verify("INVITE", next, kNow + 2).verdict, AgentAuth::Verdict::Authenticated);
+  EXPECT_EQ(f.auth.verify("INVITE", kUser, next, kNow + 2).verdict,
+            AgentAuth::Verdict::Authenticated);
+}
+
+TEST(AgentAuth, AnAnswerForOneNumberDoesNotCallAnother) {
+  Fixture f;
+  std::string nonce = nonceOf(f.auth.challenges(kNow, false)[0]);
+  std::string answer_for_callee = answer(DigestAlgorithm::Md5, "alice", "wonderland", nonce);
+  auto moved = f.auth.verify("INVITE", "+19005550100", answer_for_callee, kNow);
+  EXPECT_EQ(moved.verdict, AgentAuth::Verdict::Rejected);
+  EXPECT_EQ(moved.why, "uri names another number");
+  EXPECT_EQ(f.auth.verify("INVITE", kUser, answer_for_callee, kNow).verdict,
+            AgentAuth::Verdict::Authenticated);
+}
+
+TEST(AgentAuth, DigestUriWithoutAUserIsAccepted) {
+  Fixture f;
+  std::string nonce = nonceOf(f.auth.challenges(kNow, false)[0]);
+  // SIPp 3.6 answers with uri="sip:<the proxy's host:port>", naming no number.
+  std::string ha1 = digestHa1(DigestAlgorithm::Md5, "alice", "callmesh", "wonderland");
+  std::string uri = "sip:127.0.0.1:5060";
+  std::string response =
+      digestResponse(DigestAlgorithm::Md5, ha1, {"INVITE", uri, nonce, "00000001", "c", "auth"});
+  std::string value =
+      "Digest username=\"alice\",realm=\"callmesh\",cnonce=\"c\",nc=00000001,"
+      "qop=auth,uri=\"" +
+      uri + "\",nonce=\"" + nonce + "\",response=\"" + response + "\",algorithm=MD5";
+  auto check = f.auth.verify("INVITE", kUser, value, kNow);
+  EXPECT_EQ(check.verdict, AgentAuth::Verdict::Authenticated) << check.why;
 }
 
 TEST(AgentAuth, LegacyAnswersWithoutQopAreRejected) {
@@ -125,7 +158,7 @@ TEST(AgentAuth, LegacyAnswersWithoutQopAreRejected) {
       digestResponse(DigestAlgorithm::Md5, ha1, {"INVITE", kUri, nonce, "", "", ""});
   std::string legacy = "Digest username=\"alice\", realm=\"callmesh\", nonce=\"" + nonce +
                        "\", uri=\"" + kUri + "\", response=\"" + response + "\"";
-  EXPECT_EQ(f.auth.verify("INVITE", legacy, kNow).verdict, AgentAuth::Verdict::Rejected);
+  EXPECT_EQ(f.auth.verify("INVITE", kUser, legacy, kNow).verdict, AgentAuth::Verdict::Rejected);
 }
 
 TEST(AgentCredentials, ParsesHa1LinesByLengthAndNamesBadLinesWithoutTheirValue) {
