@@ -23,6 +23,11 @@ struct RouteRequest {
                               # (X-Callmesh-Project); empty = the agent's outbound_project
   lastOutcome @8 :Text;       # outbound calls: outcome of the project's previous call to the
                               # callee (X-Callmesh-Last-Outcome); empty = the one Redis recorded
+  authenticatedAgent @9 :Text;  # the agent id the device proved with SIP digest (issue 16): the
+                                # only identity an outbound call is placed for; empty = none
+  agentAuthOff @10 :Bool;     # the ingress runs with agent_auth: off (labs and tests): the From
+                              # identity is trusted as before; false (default) = an agent's
+                              # outbound call without authenticatedAgent is refused with 407
 }
 
 struct RingTarget {

@@ -53,6 +53,8 @@ void CallControl::askLimiterAndRouter(Call& call, const RouteHints& hints) {
   if (!hints.caller_zip.empty()) q.setCallerZip(hints.caller_zip);
   if (!hints.project.empty()) q.setProject(hints.project);
   if (!hints.last_outcome.empty()) q.setLastOutcome(hints.last_outcome);
+  if (!hints.authenticated_agent.empty()) q.setAuthenticatedAgent(hints.authenticated_agent);
+  q.setAgentAuthOff(!config_.ingress.agent_auth.required);
   q.setReceivedAtMs(clock_.nowMs());
   q.setKind(call.id.kind);
   auto path = q.initPath(static_cast<unsigned>(call.path.size()));

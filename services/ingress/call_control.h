@@ -42,6 +42,7 @@ struct RouteHints {
   std::string caller_zip;
   std::string project;
   std::string last_outcome;
+  std::string authenticated_agent;  // the agent the device proved to be (digest), issue 16
 };
 
 // A call or text through the ingress, from its INVITE (MESSAGE) to the end of its dialog. The

@@ -174,6 +174,12 @@ void SipProxy::relayToCaller(SipCall& sc, msg_t* out, bool final) {
 
 void SipProxy::rejectCaller(SipCall& sc, int status, const char* reason) {
   if (!sc.irq) return;
+  if (status == 407) {
+    // The router refused an agent's outbound call from a device that did not authenticate.
+    challenge(sc.irq.get(), reason, false);
+    sc.irq.reset();
+    return;
+  }
   nta_incoming_tag(sc.irq.get(), nullptr);
   nta_incoming_treply(sc.irq.get(), status, reason, TAG_END());
   sc.irq.reset();

@@ -3,6 +3,7 @@
 #include <memory>
 #include <string>
 
+#include "services/ingress/agent_auth.h"
 #include "services/ingress/call_events.h"
 #include "services/ingress/source_guard.h"
 #include "shared/transport/notice_channel.h"
@@ -24,6 +25,7 @@ struct IngressLinks {
   // first.
   std::unique_ptr<CallEvents> events;
   std::unique_ptr<SourceGuard> guard;
+  std::unique_ptr<AgentAuth> agent_auth;  // null: Proxy-Authorization is ignored (unit tests)
 };
 
 // Who this ingress is: read by main (hostname, pid, CALLMESH_POD_IP), never by the proxy.

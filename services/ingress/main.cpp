@@ -95,9 +95,21 @@ int main(int argc, char** argv) {
   zmq::context_t zmq = transport::serviceContext();
   const char* pod_ip = std::getenv("CALLMESH_POD_IP");
   ingress::ProxyIdentity identity{makeInstanceId(), pod_ip ? pod_ip : ""};
+  ingress::AgentAuthMetrics auth_metrics(*registry);
+  auto agent_auth = ingress::AgentAuth::create(cfg.ingress.agent_auth, &auth_metrics);
+  if (!agent_auth.ok()) {
+    log.error("startup_failed", {{"error", agent_auth.error().describe()}});
+    return 1;
+  }
+  if (cfg.ingress.agent_auth.required && agent_auth.value()->credentialCount() == 0) {
+    log.error("agent_credentials_missing",
+              {{"file", cfg.ingress.agent_auth.credentials_file},
+               {"effect", std::string("agents' outbound calls get 407 until credentials load")}});
+  }
   {
-    ingress::SipProxy proxy(cfg, buildLinks(cfg, zmq, clock, identity.instance_id), identity,
-                            metrics, log, clock);
+    ingress::IngressLinks links = buildLinks(cfg, zmq, clock, identity.instance_id);
+    links.agent_auth = std::move(agent_auth.value());
+    ingress::SipProxy proxy(cfg, std::move(links), identity, metrics, log, clock);
     if (auto st = proxy.start(); !st.ok()) {
       log.error("startup_failed", {{"error", st.error().describe()}});
       return 1;

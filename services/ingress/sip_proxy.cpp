@@ -182,6 +182,7 @@ void SipProxy::onTick() {
     // and every socket once a second as a safety net.
     if (link->needsDrain() || ticks_ % 100 == 0) link->onReadable();
   }
+  if (ticks_ % 100 == 0) reloadAgentCredentials();  // once a second: one stat
   calls_.onTick();  // frees ended calls (outside callbacks), reads notices, renews leases
   uint64_t refused = refusedNameLookups();
   if (refused > refused_lookups_reported_) {
@@ -348,6 +349,8 @@ void SipProxy::handleNewCall(nta_incoming_t* irq, const sip_t* sip, schema::Call
     reply(irq, 404, "Not Found (no number in Request-URI)");
     return;
   }
+  std::string agent;  // authenticated by digest (agent_auth_sip.cpp), else ""
+  if (!authenticateAgent(irq, sip, agent)) return;
   if (voice) nta_incoming_treply(irq, SIP_100_TRYING, TAG_END());
 
   CallIdentity id{call_id, dialed, userPart(sip->sip_from->a_url), kind};
@@ -372,6 +375,7 @@ void SipProxy::handleNewCall(nta_incoming_t* irq, const sip_t* sip, schema::Call
   Call* call = calls_.offer(std::move(sc), numbersOnPath(sip), source);
   if (voice) nta_incoming_bind(irq, ackCancelTrampoline, call);
   RouteHints hints;
+  hints.authenticated_agent = std::move(agent);
   for (sip_unknown_t const* u = sip->sip_unknown; u; u = u->un_next) {
     if (!u->un_name || !u->un_value) continue;
     if (strcasecmp(u->un_name, "X-Caller-Zip") == 0) hints.caller_zip = u->un_value;

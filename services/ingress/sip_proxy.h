@@ -85,6 +85,11 @@ class SipProxy final : public CallSip {
   msg_t* copyResponse(nta_outgoing_t* orq);
   bool refuseMalformedOrLooped(msg_t* msg, sip_t* sip);
   Call* dialogOf(const sip_t* sip, msg_t* msg, bool& from_caller);
+  // Agents' digest authentication (agent_auth_sip.cpp). authenticateAgent: false when it answered
+  // the request (407: a wrong or stale answer); `agent` is set when the answer is right.
+  bool authenticateAgent(nta_incoming_t* irq, const sip_t* sip, std::string& agent);
+  void challenge(nta_incoming_t* irq, const char* reason, bool stale);
+  void reloadAgentCredentials();
   SuTimer armTimer(int64_t ms, su_timer_f callback, Call* call);
 
   const config::ClusterConfig& config_;

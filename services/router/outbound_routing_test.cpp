@@ -29,7 +29,8 @@ projects:
     agent_number_overrides: true
 agents:
   - {id: alice, number: "+1 212 555 0101", outbound_number: "+1 212 736 5050", outbound_project: renewals}
-  - {id: bob, number: "+1 212 555 0102", outbound_number: "+1 212 736 5051", outbound_project: collections}
+  - {id: bob, number: "+1 212 555 0102", outbound_number: "+1 212 736 5051", outbound_project: collections,
+     outbound_projects: [renewals]}
   - {id: carol, number: "+1 212 555 0103"}
 tracking_numbers:
   - {number: "+1 800 555 0001", receiving_numbers: ["+1 212 555 0150"]}

@@ -27,6 +27,7 @@ void RoutingConfigParser::parseAgent(YamlMap& m) {
           m.keyPath("outbound_project"));
     outbound_line_ = outbound_line_ ? outbound_line_ : lineOf(m, "outbound_project");
   }
+  parseAgentProjects(m, a);
   bool has_hours = m.has("working_hours");
   a.zone = locationZone(m, has_hours);
   if (has_hours) {

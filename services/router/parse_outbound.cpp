@@ -52,6 +52,7 @@ void RoutingConfigParser::parseProject(YamlMap& m) {
   p.keep_number_with_contact = m.boolean("keep_number_with_contact", false);
   p.agent_number_overrides = m.boolean("agent_number_overrides", false);
   p.ring_timeout_ms = timeoutMs(m, 45000);
+  parseDestinationPolicy(m, p.destinations);
   YAML::Node later = m.child("later_attempts");
   if (later.IsDefined() && !later.IsNull()) {
     YamlMap l(later, m.keyPath("later_attempts"), errors_);

@@ -20,21 +20,15 @@ const Agent* RoutePlanner::callingAgent(Walk& walk) const {
 }
 
 bool RoutePlanner::planOutbound(Walk& walk) const {
-  const Agent* agent = callingAgent(walk);
+  const Agent* agent = authenticatedCaller(walk);
   if (!agent) return false;
   RouteOutcome& out = walk.out;
   out.trace.push_back(walk.dialed + " is not one of our numbers and the caller is agent " +
                       agent->id + ": outbound call");
-  const std::string& project_id = walk.project().empty() ? agent->outbound_project : walk.project();
-  auto it = config_.projects.find(project_id);
-  if (it == config_.projects.end()) {
-    std::string why = project_id.empty() ? "agent " + agent->id + " has no outbound project"
-                                         : "no outbound project '" + project_id + "'";
-    setReject(out, 403, "Forbidden (" + why + ")", "outbound_no_project");
-    out.trace.push_back(why + ": rejected with 403");
-    return true;
-  }
-  const OutboundProject& project = it->second;
+  // Authenticated, allowed project, destination policy, pace (plan_outbound_policy.cpp).
+  const OutboundProject* allowed = allowedProject(*agent, walk);
+  if (!allowed) return true;
+  const OutboundProject& project = *allowed;
   out.trace.push_back("project " + project.id +
                       (walk.project().empty() ? " (the agent's)" : " (named by the call)"));
   ContactHistory history;

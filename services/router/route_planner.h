@@ -8,6 +8,7 @@
 #include "services/router/agent_availability.h"
 #include "services/router/contact_directory.h"
 #include "services/router/outbound_history.h"
+#include "services/router/outbound_policy.h"
 #include "services/router/queue_strategy.h"
 #include "services/router/random_source.h"
 #include "services/router/routing_config.h"
@@ -27,6 +28,13 @@ struct CallQuery {
   // the one recorded in the outbound history).
   std::string project;
   std::string last_outcome;
+  // Issue 16: the agent the device authenticated as (SIP digest at the ingress), the only
+  // identity an outbound call is placed for when set; and whether an agent's outbound call
+  // without one is refused (407). The router service sets it from RouteRequest (required unless
+  // the ingress runs with agent_auth: off); false here keeps the planner's own tests about
+  // routing alone.
+  std::string authenticated_agent;
+  bool require_agent_auth = false;
 };
 
 // One phone to ring, with the per-leg options of seed 000.
@@ -58,6 +66,7 @@ struct RouteOutcome {
   std::string source_tag;  // seed 000 receiving number source tag / seed 004 company source
   std::vector<std::string> timeline_contact_ids;  // seed 004: contacts whose timeline records it
   std::string caller_id_source;    // outbound calls: how the caller ID was chosen (metrics label)
+  std::string outbound_refusal;    // outbound calls refused: kOutboundRefusalReasons (a label)
   std::string rule;                // which rule produced it (bounded set: a metrics label)
   std::string number;              // the configured number the call matched
   std::vector<std::string> trace;  // every rule considered and why it matched or not
@@ -74,15 +83,18 @@ struct RouteOutcome {
 // loop). An outbound call's caller ID is recorded in `outbound` as it is decided.
 class RoutePlanner {
  public:
+  // `attempts` counts agents' outbound attempts for the projects' per-minute caps; null = no
+  // cap is applied (callmesh-explain, which must not count).
   RoutePlanner(const RoutingConfig& config, const AgentAvailability& presence,
                const ContactDirectory& contacts, QueueCursors& cursors, OutboundHistory& outbound,
-               RandomSource& random)
+               RandomSource& random, OutboundAttempts* attempts = nullptr)
       : config_(config),
         presence_(presence),
         contacts_(contacts),
         cursors_(cursors),
         outbound_(outbound),
-        random_(random) {}
+        random_(random),
+        attempts_(attempts) {}
 
   RouteOutcome decide(const CallQuery& call) const;
 
@@ -110,6 +122,10 @@ class RoutePlanner {
   // seed 002, outbound caller ID: plan_outbound_caller_id.cpp. False when the caller is no agent.
   bool planOutbound(Walk& walk) const;
   const Agent* callingAgent(Walk& walk) const;
+  // issue 16: authentication, the project the agent may name, the destination policy and the
+  // per-minute cap (plan_outbound_policy.cpp). Null: refused (the outcome says why).
+  const Agent* authenticatedCaller(Walk& walk) const;
+  const OutboundProject* allowedProject(const Agent& agent, Walk& walk) const;
   // seed 003, loops: plan_loops.cpp. True when the call was rejected as a loop.
   bool rejectLoop(Walk& walk) const;
   // seed 004, company numbers: plan_company_numbers.cpp
@@ -126,6 +142,7 @@ class RoutePlanner {
   QueueCursors& cursors_;
   OutboundHistory& outbound_;
   RandomSource& random_;
+  OutboundAttempts* attempts_;
 };
 
 }  // namespace callmesh::router

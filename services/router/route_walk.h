@@ -52,6 +52,8 @@ struct RoutePlanner::Walk {
   int64_t receivedAtMs() { return use(call_.received_at_ms); }
   const std::string& project() { return use(call_.project); }
   const std::string& lastOutcome() { return use(call_.last_outcome); }
+  const std::string& authenticatedAgent() { return use(call_.authenticated_agent); }
+  bool requireAgentAuth() const { return call_.require_agent_auth; }
   // The caller's E.164, empty when it does not parse. Parsed on first use: only contact lookups
   // and geo routers need it, and libphonenumber is most of a decision's time (tools/bench).
   const std::string& caller() {

@@ -1,5 +1,7 @@
 #include "services/router/router_metrics.h"
 
+#include "services/router/outbound_policy.h"
+
 namespace callmesh::router {
 
 RouterMetrics::RouterMetrics(prometheus::Registry& registry)
@@ -52,6 +54,17 @@ RouterMetrics::RouterMetrics(prometheus::Registry& registry)
           prometheus::BuildCounter()
               .Name("callmesh_router_outbound_caller_ids_total")
               .Help("Caller IDs chosen for outbound calls, by how (seed 002)")
-              .Register(registry)) {}
+              .Register(registry)),
+      outbound_refused_family(
+          prometheus::BuildCounter()
+              .Name("callmesh_router_outbound_refused_total")
+              .Help("Agents' outbound calls refused (issue 16), by reason: auth_required, "
+                    "no_project, project_not_allowed, country_not_allowed, blocked_prefix, "
+                    "rate_limited")
+              .Register(registry)) {
+  // Every reason exists from the start (at 0), so a rate over it needs no first refusal.
+  for (const char* reason : kOutboundRefusalReasons)
+    outbound_refused_family.Add({{"reason", reason}});
+}
 
 }  // namespace callmesh::router

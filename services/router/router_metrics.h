@@ -44,6 +44,11 @@ struct RouterMetrics {
   DirectoryErrorCounters contact_errors;
   DirectoryErrorCounters outbound_history_errors;
   prometheus::Family<prometheus::Counter>& outbound_caller_ids_family;
+  // callmesh_router_outbound_refused_total{reason}: reasons from kOutboundRefusalReasons only.
+  prometheus::Counter& outboundRefused(const std::string& reason) {
+    return outbound_refused_family.Add({{"reason", reason}});
+  }
+  prometheus::Family<prometheus::Counter>& outbound_refused_family;
 };
 
 }  // namespace callmesh::router

@@ -110,10 +110,13 @@ Result<std::vector<uint8_t>> RouterService::handle(const zmq::message_t& payload
   for (auto p : req.getPath()) q.path.emplace_back(p);
   q.project = req.getProject();
   q.last_outcome = req.getLastOutcome();
+  q.authenticated_agent = req.getAuthenticatedAgent();
+  q.require_agent_auth = !req.getAgentAuthOff();
 
   // Hold the snapshot for the whole decision: a reload swaps the pointer, never the object.
   std::shared_ptr<const RoutingConfig> cfg = config_;
-  RoutePlanner planner(*cfg, presence_, contacts_, queue_cursors_, outbound_, random_);
+  RoutePlanner planner(*cfg, presence_, contacts_, queue_cursors_, outbound_, random_,
+                       &outbound_attempts_);
   RouteOutcome out = planner.decide(q);
 
   capnp::MallocMessageBuilder mb;
@@ -155,6 +158,7 @@ Result<std::vector<uint8_t>> RouterService::handle(const zmq::message_t& payload
 
   metrics_.decision(out.rule, out.reject ? "reject" : "ring").Increment();
   if (!out.caller_id_source.empty()) metrics_.outboundCallerId(out.caller_id_source).Increment();
+  if (!out.outbound_refusal.empty()) metrics_.outboundRefused(out.outbound_refusal).Increment();
   if (log_.enabled(LogLevel::Debug)) {
     std::string joined;
     for (const auto& t : out.trace) joined += t + "; ";

@@ -79,6 +79,7 @@ class RouterService {
   RandomSource& random_;
   // Round-robin positions survive reloads: they are keyed by queue id, not by config object.
   QueueCursors queue_cursors_;
+  OutboundAttempts outbound_attempts_;  // per-agent outbound pace (issue 16); survives reloads
   std::shared_ptr<const RoutingConfig> config_;
   FileVersion loaded_version_;
   // The helper-thread load in progress, if any. Only the loop thread touches it; the helper

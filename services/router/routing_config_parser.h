@@ -102,6 +102,8 @@ class RoutingConfigParser {
   void parseSchedule(YamlMap& m);
   void parseAgent(YamlMap& m);
   void parseProject(YamlMap& m);
+  void parseDestinationPolicy(YamlMap& project, DestinationPolicy& out);  // parse_outbound_policy
+  void parseAgentProjects(YamlMap& m, Agent& a);                          // parse_outbound_policy
   void checkOutboundReachable(YamlMap& top);
   void parseMediaApp(YamlMap& m, std::map<std::string, MediaApplication>& into);
   void parseReceivingNumberDefinition(YamlMap& m);

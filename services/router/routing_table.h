@@ -96,7 +96,12 @@ struct Agent {
   // calls present when their project lets the agent's number override its own. E.164; "" = none.
   std::string outbound_number;
   std::string outbound_project;  // project their outbound calls belong to; "" = none
+  // Other projects the agent's device may name (X-Callmesh-Project) besides outbound_project
+  // (issue 16: a device naming any other project is refused, 403).
+  std::vector<std::string> outbound_projects;
   int line = 0;
+
+  bool mayCallFor(const std::string& project) const;
 
   bool hasPhone() const { return !uri.empty(); }
 };
@@ -202,6 +207,13 @@ struct OutboundNumber {
 };
 
 // seed 002: a dialer project's "Number selection logic".
+// Where a project's agents may call (issue 16, toll fraud): absent = anywhere, no cap.
+struct DestinationPolicy {
+  std::set<int> allowed_country_codes;        // E.164 country calling codes; empty = any
+  std::vector<std::string> blocked_prefixes;  // "+1900": E.164 prefixes never called
+  int max_attempts_per_agent_per_minute = 0;  // 0 = no cap
+};
+
 struct OutboundProject {
   std::string id;
   std::vector<OutboundNumber> numbers;  // at least one; the project's outbound numbers
@@ -216,6 +228,7 @@ struct OutboundProject {
   // "If agent has an outbound number configured": true = use agent number, false = project's.
   bool agent_number_overrides = false;
   int ring_timeout_ms = 45000;
+  DestinationPolicy destinations;
   int line = 0;
 
   bool hasNumber(const std::string& e164) const;

@@ -5,6 +5,7 @@
 
 #include <sstream>
 
+#include "shared/config/agent_auth_settings.h"
 #include "shared/config/yaml_reader.h"
 
 namespace callmesh::config {
@@ -182,6 +183,7 @@ Result<ClusterConfig> parseClusterConfig(const std::string& yaml_text,
         static_cast<int>(m.integer("lease_renew_ms", in.lease_renew_ms, 100, 600000));
     in.event_flush_ms = static_cast<int>(m.integer("event_flush_ms", in.event_flush_ms, 10, 1000));
     in.log_level = m.string("log_level", in.log_level);
+    readAgentAuth(m, file_name, in.agent_auth);
     m.finish();
   }
   {

@@ -23,6 +23,21 @@ struct RedisSettings {
   int timeout_ms = 250;
 };
 
+// Digest authentication of agents' devices calling out (issue 16 item 5,
+// services/ingress/agent_auth.h).
+struct AgentAuthSettings {
+  // true (default): an agent's outbound call must carry valid Proxy-Authorization; false: the
+  // router trusts the From identity as before (test clusters and labs only).
+  bool required = true;
+  std::string credentials_file;  // absolute after loading; "user:realm:HA1" lines; "" = none
+  std::string realm = "callmesh";
+  int nonce_lifetime_s = 300;
+  std::string nonce_secret_file;  // "" = a random secret per process
+  // Offered in this order (RFC 8760: most preferred first). SIPp 3.6 answers only MD5, and only
+  // the first challenge: its tests offer [MD5].
+  std::vector<std::string> algorithms{"SHA-256", "MD5"};
+};
+
 struct IngressSettings {
   std::string sip_host = "127.0.0.1";
   int sip_port = 5060;
@@ -43,6 +58,7 @@ struct IngressSettings {
   int event_flush_ms = 50;          // call events go out batched this often
   int drain_timeout_s = 30;         // on SIGTERM: serve live calls this long, then end them
   std::string log_level = "info";
+  AgentAuthSettings agent_auth;
 };
 
 struct LimiterSettings {

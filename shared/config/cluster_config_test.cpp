@@ -67,6 +67,32 @@ TEST(ClusterConfig, RouterNoticesAndDecisionReuse) {
             "c.yaml:3: router.notices_bind: must be a ZeroMQ endpoint like tcp://127.0.0.1:7005");
 }
 
+// Issue 16 item 5: agents' digest authentication is required unless turned off.
+TEST(ClusterConfig, AgentAuthIsRequiredByDefault) {
+  auto defaults = parseClusterConfig("router:\n  routing_file: r.yaml\n", "/etc/callmesh/c.yaml");
+  ASSERT_TRUE(defaults.ok()) << defaults.error().describe();
+  EXPECT_TRUE(defaults->ingress.agent_auth.required);
+  EXPECT_EQ(defaults->ingress.agent_auth.credentials_file, "");
+  EXPECT_EQ(defaults->ingress.agent_auth.algorithms, (std::vector<std::string>{"SHA-256", "MD5"}));
+  auto set = parseClusterConfig(
+      "router:\n  routing_file: r.yaml\ningress:\n  agent_auth: off\n"
+      "  agent_credentials_file: secrets/agents\n  agent_auth_algorithms: [MD5]\n",
+      "/etc/callmesh/c.yaml");
+  ASSERT_TRUE(set.ok()) << set.error().describe();
+  EXPECT_FALSE(set->ingress.agent_auth.required);
+  EXPECT_EQ(set->ingress.agent_auth.credentials_file, "/etc/callmesh/secrets/agents");
+  EXPECT_EQ(set->ingress.agent_auth.algorithms, (std::vector<std::string>{"MD5"}));
+  auto bad = parseClusterConfig(
+      "router:\n  routing_file: r.yaml\ningress:\n  agent_auth: maybe\n"
+      "  agent_auth_algorithms: [SHA-1]\n",
+      "c.yaml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("ingress.agent_auth: must be required or off"),
+            std::string::npos)
+      << bad.error().message;
+  EXPECT_NE(bad.error().message.find("'SHA-1' is not SHA-256 or MD5"), std::string::npos);
+}
+
 TEST(ClusterConfig, UnknownKeyNamesFileLineAndKey) {
   auto cfg = parseClusterConfig("router:\n  routing_file: r.yaml\n  bnid: tcp://x:1\n", "c.yaml");
   ASSERT_FALSE(cfg.ok());

@@ -3,6 +3,7 @@ caller, a third party and the phone are tiny Python UDP endpoints that record ev
 get, so each test asserts exactly what reached whom: the codes, the headers the phone received,
 and the ingress's counters. Only loopback addresses; 127.0.0.0/8 is trusted by default."""
 
+import hashlib
 import os
 import re
 import socket
@@ -103,7 +104,7 @@ class Endpoint:
 
 
 class Hostile(unittest.TestCase):
-    def start(self, ingress_extra="", extra_answer="", routing=None):
+    def start(self, ingress_extra="", extra_answer="", routing=None, files=None):
         self.phone = Endpoint(port=free_port(), phone=True, extra_answer=extra_answer)
         self.addCleanup(self.phone.close)
         routing = routing.format(phone=self.phone.port) if routing else f"""tracking_numbers:
@@ -114,6 +115,9 @@ class Hostile(unittest.TestCase):
 """
         self.cluster = Cluster(routing, ingress_extra=ingress_extra)
         self.addCleanup(self.cluster.cleanup)
+        for name, text in (files or {}).items():  # next to cluster.yaml, before anything reads it
+            with open(os.path.join(self.cluster.dir, name), "w") as f:
+                f.write(text)
         self.cluster.start()
         self.target = ("127.0.0.1", self.cluster.ports["sip"])
 
@@ -185,12 +189,31 @@ projects:
 agents:
   - {{id: alice, number: "+12125550101", outbound_project: collections}}
 """
-        self.start(ingress_extra='  identity_trusted_sources: ["127.0.0.1/32"]\n', routing=routing)
+        # alice's device authenticates (issue 16 item 5: no agent calls out without it).
+        password = "alice-device-secret"
+        ha1 = hashlib.md5(f"alice:callmesh:{password}".encode()).hexdigest()
+        self.start(ingress_extra='  identity_trusted_sources: ["127.0.0.1/32"]\n'
+                                 "  agent_auth: required\n  agent_credentials_file: agents.txt\n"
+                                 "  agent_auth_algorithms: [MD5]\n",
+                   routing=routing, files={"agents.txt": f"alice:callmesh:{ha1}\n"})
         caller = self.endpoint()
+        identity = ("P-Asserted-Identity: <sip:+19995550000@127.0.0.1>\r\n"
+                    "P-Preferred-Identity: <sip:+19995550001@127.0.0.1>\r\n")
         self.request(caller, "INVITE", "pai-rule", dialled="+14155550180", caller="+12125550101",
-                     extra="P-Asserted-Identity: <sip:+19995550000@127.0.0.1>\r\n"
-                           "P-Preferred-Identity: <sip:+19995550001@127.0.0.1>\r\n")
-        self.assertEqual(status(caller.final("INVITE", "pai-rule"))[0], 200)
+                     extra=identity)
+        challenge = caller.final("INVITE", "pai-rule")
+        self.assertEqual(status(challenge)[0], 407)
+        params = dict(re.findall(r'(\w+)="?([^",]+)"?', header(challenge, "Proxy-Authenticate")[0]))
+        uri = f"sip:+14155550180@{self.target[0]}:{self.target[1]}"
+        ha2 = hashlib.md5(f"INVITE:{uri}".encode()).hexdigest()
+        response = hashlib.md5(f"{ha1}:{params['nonce']}:00000001:c0ffee:auth:{ha2}".encode()).hexdigest()
+        authorization = (f'Proxy-Authorization: Digest username="alice", realm="{params["realm"]}", '
+                         f'nonce="{params["nonce"]}", uri="{uri}", algorithm=MD5, qop=auth, '
+                         f'nc=00000001, cnonce="c0ffee", response="{response}"\r\n')
+        self.request(caller, "INVITE", "pai-rule", cseq=2, dialled="+14155550180", caller="+12125550101",
+                     extra=identity + authorization)
+        wait_until(lambda: any(status(r)[0] == 200 for r in caller.responses("INVITE", "pai-rule")), 5,
+                   what="the authenticated INVITE answered")
         invite = self.phone.requests("INVITE")[0]
         self.assertEqual(header(invite, "P-Asserted-Identity"), ["<sip:+12127365099@127.0.0.1>"])
         self.assertEqual(header(invite, "P-Preferred-Identity"), [])

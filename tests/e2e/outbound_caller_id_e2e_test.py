@@ -4,6 +4,7 @@ the router plans one leg to the PSTN gateway with the project's caller ID; the "
 SIPp UAS that logs the P-Asserted-Identity each INVITE carried. Every assertion is the exact
 caller ID presented to that callee."""
 
+import hashlib
 import os
 import sys
 import unittest
@@ -14,7 +15,7 @@ from cluster import Cluster, free_port, uac, uas  # noqa: E402
 ALICE = "+12125550101"  # collections: fixed number
 BOB = "+12125550102"    # renewals: regional, keeps the contact's number, outcomes
 CAROL = "+12125550103"  # collections, with her own outbound number that overrides it
-STRANGER = "+15557770000"  # From of uac_reject.xml: an agent with no outbound project
+STRANGER = "+15557770000"  # an agent with no outbound project
 
 # The project's numbers; the callees below are valid numbers whose type and area libphonenumber
 # knows (NANP numbers are FIXED_LINE_OR_MOBILE, which counts as a landline).
@@ -23,6 +24,20 @@ NEW_YORK, CHICAGO, LONDON, MANCHESTER = "+12127365000", "+13122223333", "+442079
 CONTACT = "+14155550180"          # San Francisco
 LONDON_LANDLINE = "+442079460099"  # area 20
 MANCHESTER_LANDLINE = "+441614960123"  # area 161
+
+# Each device's From user (the agent's number) and the agent id it authenticates as.
+DEVICES = {ALICE: "alice", BOB: "bob", CAROL: "carol", STRANGER: "walkin"}
+PASSWORD = "correct horse"
+AGENT_AUTH = """  agent_auth: required
+  agent_credentials_file: agents.txt
+  agent_auth_algorithms: [MD5]
+"""
+
+
+def device(agent_number):
+    """SIPp arguments of an agent's device: From user, no project named, digest credentials."""
+    return ["-key", "agent", agent_number, "-key", "project", "", "-au", DEVICES[agent_number],
+            "-ap", PASSWORD]
 
 
 def routing(gateway_port):
@@ -51,8 +66,14 @@ agents:
 class OutboundCallerIdTest(unittest.TestCase):
     def setUp(self):
         gateway_port = free_port()
-        self.cluster = Cluster(routing(gateway_port)).start()
+        # The agents' devices authenticate (SIP digest, issue 16) as in production; SIPp 3.6
+        # answers MD5 only, so the cluster offers [MD5] (agent_auth_e2e_test.py covers the rest).
+        self.cluster = Cluster(routing(gateway_port), ingress_extra=AGENT_AUTH)
         self.addCleanup(self.cluster.cleanup)
+        with open(os.path.join(self.cluster.dir, "agents.txt"), "w") as f:
+            for agent in DEVICES.values():
+                f.write(f"{agent}:callmesh:{hashlib.md5(f'{agent}:callmesh:{PASSWORD}'.encode()).hexdigest()}\n")
+        self.cluster.start()
         self.gateway = uas(self.cluster, "uas_pstn_gateway_caller_id.xml", gateway_port, "gateway")
         self.addCleanup(self.gateway.stop)
         self.calls = 0
@@ -61,7 +82,7 @@ class OutboundCallerIdTest(unittest.TestCase):
         """The agent's device calls `callee`; returns the caller ID the gateway saw for it."""
         self.calls += 1
         caller = uac(self.cluster, callee, calls=1, rate=10, hold_ms=100, name=f"agent{self.calls}",
-                     scenario="uac_agent_call.xml", extra=["-key", "agent", agent_number])
+                     scenario="uac_agent_call_auth.xml", extra=device(agent_number))
         self.assertEqual(caller.wait(timeout=20), 0, "SIPp reports a failed call: " + caller.out_file)
         self.assertEqual(caller.count("answered"), 1, caller.out_file)
         seen = self.gateway.lines("caller_id")
@@ -101,7 +122,8 @@ class OutboundCallerIdTest(unittest.TestCase):
         self.assertEqual(self.cluster.redis("HGET", f"cm:outbound:{{{LONDON_LANDLINE}}}", "attempts:renewals"), "2")
         self.assertEqual(self.call_out(CAROL, LONDON_LANDLINE), "+12127365077")
         self.assertEqual((self.chosen("outcome"), self.chosen("agent")), (1, 1))
-        refused = uac(self.cluster, CONTACT, calls=1, rate=10, hold_ms=100, name="walkin", scenario="uac_reject.xml")
+        refused = uac(self.cluster, CONTACT, calls=1, rate=10, hold_ms=100, name="walkin",
+                      scenario="uac_agent_call_auth.xml", extra=device(STRANGER))
         self.assertEqual(refused.wait(timeout=20), 0, refused.out_file)
         self.assertEqual(refused.lines("final"), ["403"])
         self.assertEqual(len(self.gateway.lines("caller_id")), 3)  # the refused call never reached it
