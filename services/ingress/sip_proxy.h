@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "services/ingress/call_control.h"
+#include "services/ingress/edge_bounds.h"
 #include "services/ingress/event_loop_step.h"
 #include "services/ingress/ingress_links.h"
 #include "services/ingress/ingress_metrics.h"
@@ -69,6 +70,7 @@ class SipProxy final : public CallSip {
 
  private:
   bool admitSource(msg_t* msg, const sip_t* sip);
+  bool withinEdgeBounds(msg_t* msg, const sip_t* sip, const std::string& ip);
   void handleNewCall(nta_incoming_t* irq, const sip_t* sip, schema::CallKind kind);
   void fork(Call& call, size_t step);
   bool sendBranch(Call& call, size_t step, size_t target_index);
@@ -89,6 +91,7 @@ class SipProxy final : public CallSip {
   const Clock& clock_;
   std::string instance_id_;
   ProxyHop hop_;
+  EdgeBounds edge_bounds_;
 
   su_root_t* root_ = nullptr;
   EventLoopStep loop_;
