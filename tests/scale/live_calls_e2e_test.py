@@ -94,12 +94,13 @@ class LiveCallsThroughOneIngress(unittest.TestCase):
         started = time.monotonic()
         samples = []
         while time.monotonic() - started < 2 * LEASE_MS / 1000 + 1.5:  # > two lease periods
+            began = time.monotonic()
             samples.append(live_leases())
-            time.sleep(0.5)
+            time.sleep(max(0.0, 0.5 - (time.monotonic() - began)))
         held_s = time.monotonic() - started
         self.assertEqual(caller.count("busy"), 0)
         self.assertEqual(phone.count("answered"), total)
-        self.assertGreaterEqual(len(samples), 12)
+        self.assertGreaterEqual(len(samples), 8)  # ~0.5 s apart (a sample takes ~0.1-0.3 s)
         self.assertEqual(set(samples), {total}, f"live leases sampled over {held_s:.1f}s: {samples}")
         for svc, name in SERVICES_WITH_DECODE.items():
             self.assertEqual(sum_samples(cluster.http(svc, "/metrics")[1], name), 0, svc)
