@@ -96,9 +96,13 @@ void CallEventPublisher::sendBatch(size_t index) {
         auto at = std::upper_bound(s.queued.begin(), s.queued.end(), events->front().seq,
                                    [](uint64_t seq, const Frame& f) { return seq < f.seq; });
         s.queued.insert(at, events->begin(), events->end());
+        // Batches that were on the wire together fail together: one pause for all of them, so
+        // the pause doubles per failed round, not per batch.
+        int64_t now = clock_.steadyMs();
+        if (now < s.resume_at_ms) return;
         s.backoff_ms = s.backoff_ms == 0 ? limits_.first_backoff_ms
                                          : std::min(limits_.max_backoff_ms, s.backoff_ms * 2);
-        s.resume_at_ms = clock_.steadyMs() + s.backoff_ms;
+        s.resume_at_ms = now + s.backoff_ms;
       });
 }
 

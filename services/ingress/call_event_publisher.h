@@ -37,7 +37,7 @@ struct EventBacklogLimits {
   // After a batch fails (no acknowledgement within the link's one attempt), nothing goes to that
   // subscriber for first_backoff_ms, doubling at each further failure up to max_backoff_ms.
   int64_t first_backoff_ms = 1000;
-  int64_t max_backoff_ms = 16000;
+  int64_t max_backoff_ms = 8000;
 };
 
 // Publishes call lifecycle events to agent-presence and notification with acknowledged,
@@ -46,8 +46,8 @@ struct EventBacklogLimits {
 // max_batch_bytes: one ZeroMQ message instead of one per event, which is most of the cluster's
 // per-call messaging, and never a frame its receiver refuses. Each subscriber has its own queue,
 // bounded in events (max_events, queued + unacknowledged); a batch that fails goes back to the
-// head of its queue and the subscriber is left alone for an exponential backoff (1 s, 2 s, ...,
-// 16 s), so a receiver that is away costs the SIP loop nothing but the queue. A subscriber that
+// head of its queue and the subscriber is left alone for an exponential backoff (1 s, 2 s, 4 s,
+// then 8 s), so a receiver that is away costs the SIP loop nothing but the queue. A subscriber that
 // restarts gets what it missed when it comes back; receivers dedupe on the event id (ingress
 // instance + sequence). If one stays away long enough to fill its queue, further events to it are
 // refused and counted (callmesh_ingress_events_dropped_total), never silently lost.

@@ -197,6 +197,29 @@ TEST(CallEventPublisherBounds, FailedBatchIsResentWithExponentialBackoff) {
   EXPECT_EQ(events.dropped(), 0u);
 }
 
+// Batches on the wire together fail together (the receiver went away): one pause, not one
+// doubling per batch (8 failed batches would otherwise wait 2^8 s before anything is re-sent).
+TEST(CallEventPublisherBounds, BatchesFailingTogetherPauseOnce) {
+  testing::ManualClock clock;
+  testing::FakeRequestLink presence;
+  EventBacklogLimits limits;
+  limits.max_batch_bytes = 4096;  // a few events per batch
+  CallEventPublisher events("ingress-1", clock, {{&presence, false}}, limits);
+  for (int i = 0; i < 120; ++i) events.offered(longCall(i));
+  events.flush();
+  ASSERT_EQ(presence.sent().size(), limits.max_batches_in_flight);
+  for (const auto& sent : std::vector<testing::FakeRequestLink::Sent>(presence.sent()))
+    presence.fail(sent.id);
+  clock.advance(999);
+  events.flush();
+  EXPECT_EQ(presence.sent().size(), limits.max_batches_in_flight);
+  clock.advance(1);
+  events.flush();
+  ASSERT_EQ(presence.sent().size(), 2 * limits.max_batches_in_flight);
+  // Re-sent from the oldest event on.
+  EXPECT_EQ(idsIn(presence.sent()[limits.max_batches_in_flight].payload).front(), "ingress-1:1");
+}
+
 TEST(CallEventPublisherBounds, BacklogIsBoundedInEvents) {
   testing::ManualClock clock;
   testing::FakeRequestLink presence;
