@@ -45,7 +45,8 @@ class SlotLedger {
   Result<SlotState> acquire(const std::string& number, const std::string& call_id,
                             const std::vector<SlotRef>& release_first = {});
   // Extends leases of live calls; returns how many were still held. Never re-creates a slot
-  // that expired (it may have been given to another call since).
+  // that expired (it may have been given to another call since). One script per number (and
+  // account), pipelined kRenewScriptsPerRoundTrip at a time.
   Result<int64_t> renew(const std::vector<SlotRef>& slots);
   // Frees call_id's slot. Idempotent; only ever removes call_id itself.
   Result<bool> release(const std::string& number, const std::string& call_id);
@@ -53,6 +54,10 @@ class SlotLedger {
   Result<int64_t> release(const std::vector<SlotRef>& slots);
   // Live (unexpired) slots on the number.
   Result<SlotState> usage(const std::string& number);
+
+  // Scripts per pipelined round trip of a renewal. A renew request is under 256 KiB (the frame
+  // limit), so its calls' ids fit one chunk's buffers whatever the count of numbers.
+  static constexpr size_t kRenewScriptsPerRoundTrip = 256;
 
   int64_t leaseMs() const { return lease_ms_; }
   // The key of the number's slots (depends on its account, if any).

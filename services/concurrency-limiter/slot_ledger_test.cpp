@@ -69,6 +69,27 @@ TEST(SlotLedger, RenewGroupsByNumberOneScriptEach) {
   EXPECT_EQ(kept.value(), 2);
 }
 
+// Issue 16: 10,000 live calls over 200 numbers renewed in a few round trips, not one per number.
+TEST(SlotLedger, RenewPipelinesPerNumberScriptsOnceLoaded) {
+  StrictMock<testing::MockRedisClient> redis;
+  CapPolicy caps(50, {});
+  SlotLedger ledger(redis, caps, 1000);
+  // The first script goes through the client, which loads it (its SHA is then known).
+  EXPECT_CALL(redis, evalScript(_, ElementsAre("cm:{+1}:slots"), ElementsAre("1000", "a")))
+      .WillOnce([](redis::RedisScript& script, const auto&, const auto&) {
+        script.sha = "sha1";
+        return Result<RedisReply>(RedisReply::ofInteger(1));
+      });
+  EXPECT_CALL(redis, pipeline(ElementsAre(
+                         ElementsAre("EVALSHA", "sha1", "1", "cm:{+2}:slots", "1000", "b", "c"),
+                         ElementsAre("EVALSHA", "sha1", "1", "cm:{+3}:slots", "1000", "d"))))
+      .WillOnce(
+          Return(std::vector<RedisReply>{RedisReply::ofInteger(2), RedisReply::ofInteger(0)}));
+  auto kept = ledger.renew({{"+1", "a"}, {"+2", "b"}, {"+3", "d"}, {"+2", "c"}});
+  ASSERT_TRUE(kept.ok());
+  EXPECT_EQ(kept.value(), 3);
+}
+
 TEST(SlotLedger, ReleaseRemovesOnlyThatCall) {
   StrictMock<testing::MockRedisClient> redis;
   CapPolicy caps(50, {});

@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "shared/phone/e164.h"
+
 namespace callmesh::ingress {
 
 CallControl::CallControl(const config::ClusterConfig& config, CallLinks links,
@@ -24,7 +26,10 @@ Call* CallControl::find(const std::string& call_id) {
 Call* CallControl::offer(std::unique_ptr<Call> call, std::vector<std::string> path,
                          const std::string& source) {
   bool voice = call->id.kind == schema::CallKind::VOICE;
-  call->slot_number = call->id.dialed;
+  // The cap counts per E.164 number, however the caller wrote it ("18889990000",
+  // "(888) 999-0000"); texts that are no number share one bounded key. The router still reads
+  // the dialled text as sent (it answers 404 to what is no number of ours).
+  call->slot_number = phone::slotNumberOf(call->id.dialed);
   call->path = std::move(path);
   Call* c = call.get();
   calls_.emplace(c->id.call_id, std::move(call));
@@ -86,7 +91,7 @@ void CallControl::shutDownAll() {
   for (auto& [id, call] : calls_) up.push_back(call.get());
   for (Call* call : up) {
     size_t start = actions_.size();
-    call->machine.shutDown(clock_.steadyMs(), actions_);
+    call->machine.drainOver(clock_.steadyMs(), actions_);
     run(*call, start);
   }
 }

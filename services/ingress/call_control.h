@@ -95,7 +95,8 @@ class CallControl {
   void timeLimitReached(Call& call);
   void callerCancelled(Call& call);
   void bye(Call& call, bool from_caller);
-  // Ends every call still up (drain over).
+  // Ends every call still up (drain over): a caller still waiting gets its final response
+  // (CallStateMachine::drainOver), connected calls get BYE on both sides.
   void shutDownAll();
   // Frees every call at once, ended or not, with its SIP handles (the dispatcher's destructor,
   // before the NTA agent goes).

@@ -124,8 +124,9 @@ class CallControlTest : public ::testing::Test {
         control_(config_, CallLinks{router_, &notices_, limiter_, events_}, releases_, metrics_,
                  log_, clock_, sip_) {}
 
-  Call& offer(const std::string& call_id, schema::CallKind kind = schema::CallKind::VOICE) {
-    auto fresh = std::make_unique<Call>(CallIdentity{call_id, "+15550100", "+15550111", kind},
+  Call& offer(const std::string& call_id, schema::CallKind kind = schema::CallKind::VOICE,
+              const std::string& dialed = "+15550100") {
+    auto fresh = std::make_unique<Call>(CallIdentity{call_id, dialed, "+15550111", kind},
                                         control_.now(), control_.defaultMaxDurationS());
     Call* call = control_.offer(std::move(fresh), {}, "sip:127.0.0.1:5070;transport=udp");
     control_.askLimiterAndRouter(*call, RouteHints{});
@@ -159,6 +160,24 @@ TEST_F(CallControlTest, OverCapIsBusyAndNothingForks) {
   EXPECT_EQ(metrics_.cap_rejections.Value(), 1);
   EXPECT_EQ(metrics_.held_slots.Value(), 0);
   EXPECT_TRUE(events_.seen.empty());  // never offered to anyone
+}
+
+// Issue 16 item 1: the cap counts per E.164 number however it was written; the router still
+// reads the dialled text as sent.
+TEST_F(CallControlTest, AcquireCarriesTheE164NumberRouterTheDialledText) {
+  for (std::string dialed : {"18889990000", "(888) 999-0000", "+18889990000", "sales"}) {
+    offer("c-" + dialed, schema::CallKind::VOICE, dialed);
+    auto acquire = codec::decode<schema::LimiterRequest>(
+        limiter_.sent().back().payload.data(), limiter_.sent().back().payload.size(), "request");
+    ASSERT_TRUE(acquire.ok());
+    EXPECT_EQ(std::string(acquire.value()->root().getAcquire().getNumber().cStr()),
+              dialed == "sales" ? "not-a-number" : "+18889990000")
+        << dialed;
+    auto route = codec::decode<schema::RouteRequest>(router_.sent().back().payload.data(),
+                                                     router_.sent().back().payload.size(), "route");
+    ASSERT_TRUE(route.ok());
+    EXPECT_EQ(std::string(route.value()->root().getDialed().cStr()), dialed);
+  }
 }
 
 TEST_F(CallControlTest, RouterUnreachableIs503AndTheSlotGoesBack) {

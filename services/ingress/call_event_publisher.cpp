@@ -1,5 +1,7 @@
 #include "services/ingress/call_event_publisher.h"
 
+#include <algorithm>
+
 #include <capnp/message.h>
 
 #include "shared/codec/call_event_batch.h"
@@ -16,6 +18,13 @@ void fillLeg(schema::Leg::Builder b, const LegInfo& leg) {
 }
 }  // namespace
 
+CallEventPublisher::CallEventPublisher(std::string instance_id, const Clock& clock,
+                                       std::vector<EventSubscriber> subscribers,
+                                       EventBacklogLimits limits)
+    : instance_id_(std::move(instance_id)), clock_(clock), limits_(limits) {
+  for (const auto& s : subscribers) subs_.push_back(Subscriber{s, {}, 0, 0, 0, 0});
+}
+
 template <typename Fill>
 void CallEventPublisher::publish(const CallIdentity& call, bool follow_up, Fill fill) {
   uint64_t seq = ++seq_;
@@ -28,33 +37,79 @@ void CallEventPublisher::publish(const CallIdentity& call, bool follow_up, Fill 
   ev.setAtMs(clock_.nowMs());
   ev.setKind(call.kind);
   fill(ev);
-  waiting_.push_back(Waiting{codec::encode(mb), follow_up});
-  if (waiting_.size() >= 64) flush();
+  Frame frame{seq, std::make_shared<const kj::Array<capnp::word>>(codec::encode(mb))};
+  // One event bigger than a whole batch could never be sent: refused here, counted.
+  if (frame.words->asBytes().size() > limits_.max_batch_bytes) {
+    dropped_ += subs_.size();
+    return;
+  }
+  for (auto& sub : subs_) {
+    if (sub.link.follow_ups_only && !follow_up) continue;
+    if (sub.queued.size() + sub.in_flight_events >= limits_.max_events) {
+      ++dropped_;
+      continue;
+    }
+    sub.queued.push_back(frame);
+  }
+  if (++collected_ >= 64) flush();
 }
 
 void CallEventPublisher::flush() {
-  if (waiting_.empty()) return;
-  std::vector<kj::ArrayPtr<const capnp::word>> all;
-  std::vector<kj::ArrayPtr<const capnp::word>> follow_ups;
-  all.reserve(waiting_.size());
-  for (const auto& w : waiting_) {
-    all.push_back(w.frame.asPtr());
-    if (w.follow_up) follow_ups.push_back(w.frame.asPtr());
+  collected_ = 0;
+  int64_t now = clock_.steadyMs();
+  for (size_t i = 0; i < subs_.size(); ++i) {
+    Subscriber& sub = subs_[i];
+    if (now < sub.resume_at_ms) continue;
+    while (!sub.queued.empty() && sub.in_flight_batches < limits_.max_batches_in_flight)
+      sendBatch(i);
   }
-  std::vector<uint8_t> all_batch = codec::encodeCallEventBatch(all);
-  std::vector<uint8_t> follow_ups_batch;
-  if (!follow_ups.empty()) follow_ups_batch = codec::encodeCallEventBatch(follow_ups);
-  waiting_.clear();
-  uint64_t id = ++batch_seq_;
-  for (const auto& sub : subscribers_) {
-    const auto& events = sub.follow_ups_only ? follow_ups : all;
-    if (events.empty()) continue;
-    size_t count = events.size();
-    sub.client->requestWithId(id, sub.follow_ups_only ? follow_ups_batch : all_batch,
-                              [this, count](Result<zmq::message_t> r) {
-                                if (!r.ok()) dropped_ += count;
-                              });
+}
+
+// Sends the oldest queued events of subscriber `index` that fit max_batch_bytes as one batch.
+void CallEventPublisher::sendBatch(size_t index) {
+  Subscriber& sub = subs_[index];
+  auto events = std::make_shared<std::vector<Frame>>();
+  std::vector<kj::ArrayPtr<const capnp::word>> views;
+  size_t bytes = 0;
+  while (!sub.queued.empty()) {
+    size_t next = sub.queued.front().words->asBytes().size();
+    if (!events->empty() && bytes + next > limits_.max_batch_bytes) break;
+    bytes += next;
+    events->push_back(std::move(sub.queued.front()));
+    views.push_back(events->back().words->asPtr());
+    sub.queued.pop_front();
   }
+  sub.in_flight_events += events->size();
+  ++sub.in_flight_batches;
+  sub.link.client->requestWithId(
+      ++batch_seq_, codec::encodeCallEventBatch(views),
+      [this, index, events](Result<zmq::message_t> r) {
+        Subscriber& s = subs_[index];
+        s.in_flight_events -= events->size();
+        --s.in_flight_batches;
+        if (r.ok()) {
+          s.backoff_ms = 0;
+          return;
+        }
+        // Not acknowledged: back into the queue in sequence order (ahead of everything newer,
+        // behind an older batch that failed first), and a pause that doubles.
+        auto at = std::upper_bound(s.queued.begin(), s.queued.end(), events->front().seq,
+                                   [](uint64_t seq, const Frame& f) { return seq < f.seq; });
+        s.queued.insert(at, events->begin(), events->end());
+        // Batches that were on the wire together fail together: one pause for all of them, so
+        // the pause doubles per failed round, not per batch.
+        int64_t now = clock_.steadyMs();
+        if (now < s.resume_at_ms) return;
+        s.backoff_ms = s.backoff_ms == 0 ? limits_.first_backoff_ms
+                                         : std::min(limits_.max_backoff_ms, s.backoff_ms * 2);
+        s.resume_at_ms = now + s.backoff_ms;
+      });
+}
+
+size_t CallEventPublisher::unsent() const {
+  size_t most = 0;
+  for (const auto& sub : subs_) most = std::max(most, sub.queued.size());
+  return most;
 }
 
 void CallEventPublisher::offered(const CallIdentity& call) {

@@ -9,6 +9,8 @@
 
 #include "shared/codec/call_event_batch.h"
 #include "shared/codec/capnp_codec.h"
+#include "shared/testing/fake_request_link.h"
+#include "shared/testing/manual_clock.h"
 #include "shared/transport/envelope.h"
 #include "shared/transport/reply_server.h"
 
@@ -117,6 +119,116 @@ TEST(CallEventPublisher, PresenceGetsEveryEventAndNotificationOnlyEndsThatMayNee
                                                           kindOf(schema::CallEvent::ENDED, "c6")}));
   EXPECT_EQ(events.published(), 9u);
   EXPECT_EQ(events.dropped(), 0u);
+}
+
+// The event ids in one batch frame, decoded with the receivers' limits (256 KiB).
+std::vector<std::string> idsIn(const std::vector<uint8_t>& frame) {
+  std::vector<std::string> ids;
+  zmq::message_t payload(frame.data(), frame.size());
+  auto acked = codec::handleCallEventBatch(payload, [&](const zmq::message_t& one) {
+    auto ev = codec::decode<schema::CallEvent>(one.data(), one.size(), "event");
+    if (!ev.ok()) return Result<std::vector<uint8_t>>(ev.error());
+    ids.push_back(ev.value()->root().getEventId().cStr());
+    return Result<std::vector<uint8_t>>(std::vector<uint8_t>{});
+  });
+  EXPECT_TRUE(acked.ok()) << acked.error().describe();
+  return ids;
+}
+
+std::vector<uint8_t> ack() { return codec::encodeEventAck("x"); }
+
+CallIdentity longCall(int i) {
+  return CallIdentity{std::to_string(i) + "@" + std::string(250, 'c'), "+15550100", "+15557770001",
+                      schema::CallKind::VOICE};
+}
+
+// Issue 16 item 2: batches are split by size, so no receiver ever refuses one.
+TEST(CallEventPublisherBounds, BatchesStayUnderTheFrameLimitAndKeepOrder) {
+  testing::ManualClock clock;
+  testing::FakeRequestLink presence;
+  CallEventPublisher events("ingress-1", clock, {{&presence, false}});
+  for (int i = 0; i < 3000; ++i) events.offered(longCall(i));  // ~1.3 MB of events
+  events.flush();
+  std::vector<std::string> all;
+  size_t frames = 0;
+  while (presence.sent().size() > frames) {
+    for (size_t f = frames; f < presence.sent().size(); ++f) {
+      EXPECT_LE(presence.sent()[f].payload.size(), 256u * 1024);
+      for (auto& id : idsIn(presence.sent()[f].payload)) all.push_back(id);
+    }
+    size_t upto = presence.sent().size();
+    for (; frames < upto; ++frames) presence.reply(presence.sent()[frames].id, ack());
+    events.flush();
+  }
+  ASSERT_EQ(all.size(), 3000u);
+  for (int i = 0; i < 3000; ++i) EXPECT_EQ(all[i], "ingress-1:" + std::to_string(i + 1));
+  EXPECT_GT(frames, 4u);
+  EXPECT_EQ(events.backlog(0), 0u);
+}
+
+// Issue 16 item 7: a receiver that is away is retried with a doubling pause, and what waits
+// for it is bounded in events.
+TEST(CallEventPublisherBounds, FailedBatchIsResentWithExponentialBackoff) {
+  testing::ManualClock clock;
+  testing::FakeRequestLink presence;
+  EventBacklogLimits limits;
+  limits.first_backoff_ms = 1000;
+  limits.max_backoff_ms = 4000;
+  CallEventPublisher events("ingress-1", clock, {{&presence, false}}, limits);
+  events.offered(longCall(1));
+  events.flush();
+  ASSERT_EQ(presence.sent().size(), 1u);
+  std::vector<int64_t> pauses;
+  for (int failure = 0; failure < 4; ++failure) {
+    presence.fail(presence.sent().back().id);
+    size_t before = presence.sent().size();
+    int64_t waited = 0;
+    while (presence.sent().size() == before && waited < 10000) {
+      clock.advance(100);
+      waited += 100;
+      events.flush();
+    }
+    pauses.push_back(waited);
+  }
+  EXPECT_EQ(pauses, (std::vector<int64_t>{1000, 2000, 4000, 4000}));
+  EXPECT_EQ(idsIn(presence.sent().back().payload), (std::vector<std::string>{"ingress-1:1"}));
+  presence.reply(presence.sent().back().id, ack());
+  EXPECT_EQ(events.backlog(0), 0u);
+  EXPECT_EQ(events.dropped(), 0u);
+}
+
+// Batches on the wire together fail together (the receiver went away): one pause, not one
+// doubling per batch (8 failed batches would otherwise wait 2^8 s before anything is re-sent).
+TEST(CallEventPublisherBounds, BatchesFailingTogetherPauseOnce) {
+  testing::ManualClock clock;
+  testing::FakeRequestLink presence;
+  EventBacklogLimits limits;
+  limits.max_batch_bytes = 4096;  // a few events per batch
+  CallEventPublisher events("ingress-1", clock, {{&presence, false}}, limits);
+  for (int i = 0; i < 120; ++i) events.offered(longCall(i));
+  events.flush();
+  ASSERT_EQ(presence.sent().size(), limits.max_batches_in_flight);
+  for (const auto& sent : std::vector<testing::FakeRequestLink::Sent>(presence.sent()))
+    presence.fail(sent.id);
+  clock.advance(999);
+  events.flush();
+  EXPECT_EQ(presence.sent().size(), limits.max_batches_in_flight);
+  clock.advance(1);
+  events.flush();
+  ASSERT_EQ(presence.sent().size(), 2 * limits.max_batches_in_flight);
+  // Re-sent from the oldest event on.
+  EXPECT_EQ(idsIn(presence.sent()[limits.max_batches_in_flight].payload).front(), "ingress-1:1");
+}
+
+TEST(CallEventPublisherBounds, BacklogIsBoundedInEvents) {
+  testing::ManualClock clock;
+  testing::FakeRequestLink presence;
+  EventBacklogLimits limits;
+  limits.max_events = 100;
+  CallEventPublisher events("ingress-1", clock, {{&presence, false}}, limits);
+  for (int i = 0; i < 150; ++i) events.offered(longCall(i));  // nothing acknowledged
+  EXPECT_EQ(events.backlog(0), 100u);
+  EXPECT_EQ(events.dropped(), 50u);
 }
 
 }  // namespace

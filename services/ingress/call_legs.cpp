@@ -181,7 +181,9 @@ void SipProxy::rejectCaller(SipCall& sc, int status, const char* reason) {
     return;
   }
   nta_incoming_tag(sc.irq.get(), nullptr);
-  nta_incoming_treply(sc.irq.get(), status, reason, TAG_END());
+  // While draining a 503 says when to come back, as for new calls (the gateway tries another).
+  nta_incoming_treply(sc.irq.get(), status, reason,
+                      TAG_IF(draining_ && status == 503, SIPTAG_RETRY_AFTER_STR("5")), TAG_END());
   sc.irq.reset();
 }
 

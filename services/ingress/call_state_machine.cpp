@@ -286,6 +286,18 @@ void CallStateMachine::shutDown(int64_t now_ms, CallActions& out) {
   end(now_ms, schema::EndReason::INTERNAL_ERROR, 503, out);
 }
 
+void CallStateMachine::drainOver(int64_t now_ms, CallActions& out) {
+  if (phase_ == Phase::Admitting) {
+    fail(now_ms, 503, "Service Unavailable (ingress shutting down)",
+         schema::EndReason::INTERNAL_ERROR, out);
+  } else if (phase_ == Phase::Ringing) {
+    fail(now_ms, 480, "Temporarily Unavailable (ingress shutting down)",
+         schema::EndReason::INTERNAL_ERROR, out);
+  } else {
+    shutDown(now_ms, out);
+  }
+}
+
 void CallStateMachine::fail(int64_t now_ms, int status, std::string reason, schema::EndReason why,
                             CallActions& out) {
   if (phase_ == Phase::Ended) return;

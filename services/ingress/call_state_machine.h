@@ -100,6 +100,14 @@ class CallStateMachine {
   void timeLimitReached(int64_t now_ms, CallActions& out);
   // Drain over: BYE whatever is connected and end the rest (the caller is not answered).
   void shutDown(int64_t now_ms, CallActions& out);
+  // Drain over, for the ingress going away: like shutDown, but a caller still waiting gets its
+  // final response first (RFC 3261 16.7: a proxy that gives up on a request still answers it).
+  // Admitting (no phone rung yet): 503 Service Unavailable, the ingress's own state, which a
+  // gateway takes as "try another server" (21.5.4), as new calls during the drain get. Ringing:
+  // 480 Temporarily Unavailable, the callee was reached but did not answer in time (21.4.18);
+  // not 487, which says the caller's CANCEL or BYE ended it, and not 503, which would make the
+  // gateway ring the same phones again through another ingress.
+  void drainOver(int64_t now_ms, CallActions& out);
 
   Phase phase() const { return phase_; }
   schema::CallKind kind() const { return kind_; }

@@ -132,6 +132,8 @@ class Ring {
       machine_.timeLimitReached(now_, out_);
     } else if (what == "shutdown") {
       machine_.shutDown(now_, out_);
+    } else if (what == "drain") {
+      machine_.drainOver(now_, out_);
     } else if (what.size() > 1 && what[0] == 'b') {
       size_t branch = std::stoul(what.substr(1));
       int status = 0;
@@ -362,6 +364,28 @@ std::vector<RingCase> ringCases() {
        {{"granted", ""},
         {"routed", "offered; fork 0; arm-step 20000"},
         {"shutdown", "disarm-step; cancel b0; release; ended; end internal_error 503"}}},
+      // Issue 16 item 8: the ingress going away still answers every caller that waits.
+      {"DrainWhileRingingAnswers480AndCancels",
+       {{1, 20000}},
+       {{"granted", ""},
+        {"routed", "offered; fork 0; arm-step 20000"},
+        {"b0 180", "relay-18x b0; ringing b0"},
+        {"drain",
+         "reject 480 Temporarily Unavailable (ingress shutting down) (internal_error); "
+         "disarm-step; cancel b0; release; ended; end internal_error 480"}}},
+      {"DrainWhileAdmittingAnswers503",
+       {{1, 20000}},
+       {{"granted", ""},
+        {"drain",
+         "reject 503 Service Unavailable (ingress shutting down) (internal_error); cancel-route; "
+         "release; end internal_error 503"}}},
+      {"DrainWhileTalkingByesBothSides",
+       {{1, 20000}},
+       {{"granted", ""},
+        {"routed", "offered; fork 0; arm-step 20000"},
+        {"b0 200", "disarm-step; answer b0; arm-limit 14400000; answered b0"},
+        {"drain",
+         "bye-both ingress shutting down; disarm-limit; release; ended; end internal_error 503"}}},
       {"ShutdownWhileTalkingByesBothSides",
        {{1, 20000}},
        {{"granted", ""},

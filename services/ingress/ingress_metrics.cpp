@@ -55,10 +55,12 @@ IngressMetrics::IngressMetrics(prometheus::Registry& registry)
                              .Name("callmesh_ingress_peer_errors_total")
                              .Help("Requests to router/limiter that failed or timed out")
                              .Register(registry)),
-      blocked_family(prometheus::BuildCounter()
-                         .Name("callmesh_ingress_blocked_requests_total")
-                         .Help("Requests refused by the source ACL or the per-source rate limit")
-                         .Register(registry)),
+      blocked_family(
+          prometheus::BuildCounter()
+              .Name("callmesh_ingress_blocked_requests_total")
+              .Help("Requests refused by the source ACL, the per-source rate limit or the edge "
+                    "size bounds")
+              .Register(registry)),
       calls_offered(counter(registry, "callmesh_ingress_calls_offered_total",
                             "New INVITEs accepted for routing")),
       calls_answered(
@@ -93,7 +95,7 @@ IngressMetrics::IngressMetrics(prometheus::Registry& registry)
     peerErrors(peer);
   }
   for (int status : {486, 503}) rejected(status);  // over the cap; fail closed
-  for (const char* reason : {"untrusted", "rate_limited", "banned"}) blocked(reason);
+  for (const char* reason : {"untrusted", "rate_limited", "banned", "oversized"}) blocked(reason);
 }
 
 prometheus::Counter& IngressMetrics::routeDecision(bool reused, const std::string& rule) {

@@ -39,7 +39,9 @@ ingress::IngressLinks buildLinks(const config::ClusterConfig& cfg, zmq::context_
   transport::RequestClientOptions ask{cfg.ingress.request_timeout_ms, cfg.ingress.request_attempts,
                                       100000};
   transport::RequestClientOptions background{1000, 10, 100000};
-  transport::RequestClientOptions events{1000, 0, 200000};
+  // One attempt per batch: the publisher re-sends a failed batch itself, after a backoff, and
+  // bounds its backlog in events (EventBacklogLimits); 2 receivers x 8 batches in flight.
+  transport::RequestClientOptions events{1000, 1, 64};
   auto client = [&](const std::string& endpoint, std::string_view type,
                     transport::RequestClientOptions options) {
     return std::make_unique<transport::RequestClient>(zmq, std::vector<std::string>{endpoint},
@@ -61,15 +63,17 @@ ingress::IngressLinks buildLinks(const config::ClusterConfig& cfg, zmq::context_
       instance_id, clock,
       std::vector<ingress::EventSubscriber>{
           {links.presence_events.get(), false},
-          {links.notification_events.get(), /*follow_ups_only=*/true}});
+          {links.notification_events.get(), /*follow_ups_only=*/true}},
+      ingress::EventBacklogLimits{static_cast<size_t>(cfg.ingress.max_event_backlog)});
   const auto& in = cfg.ingress;
   auto guard = ingress::SourceGuard::create(
       {in.trusted_sources, static_cast<double>(in.rate_limit_rps),
-       static_cast<double>(in.rate_limit_burst), static_cast<int64_t>(in.ban_s) * 1000, 65536});
+       static_cast<double>(in.rate_limit_burst), static_cast<int64_t>(in.ban_s) * 1000,
+       static_cast<size_t>(in.max_tracked_sources)});
   // The CIDRs were validated with the config; a failure here is a bug, not input.
   links.guard = std::make_unique<ingress::SourceGuard>(
       guard.ok() ? std::move(guard.value())
-                 : ingress::SourceGuard::create({{}, 500, 1000, 30000, 65536}).value());
+                 : ingress::SourceGuard::create({{}, 500, 1000, 30000, 100000}).value());
   return links;
 }
 

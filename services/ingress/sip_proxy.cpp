@@ -60,8 +60,11 @@ SipProxy::SipProxy(const config::ClusterConfig& config, IngressLinks links,
       instance_id_(identity.instance_id),
       hop_(hopOf(config, identity)),
       identity_trust_(identityTrustOf(config)),
+      edge_bounds_{static_cast<size_t>(config.ingress.max_call_id_bytes),
+                   static_cast<size_t>(config.ingress.max_uri_bytes),
+                   static_cast<size_t>(config.ingress.max_header_bytes)},
       releases_(*links_.limiter, *links_.limiter_background, config.limiter.lease_ms, metrics, log,
-                clock),
+                clock, SlotReleases::slotsPerFrame(config.ingress.max_call_id_bytes)),
       calls_(
           config,
           CallLinks{*links_.router, links_.router_notices.get(), *links_.limiter, *links_.events},
@@ -131,22 +134,20 @@ void SipProxy::run(const std::atomic<bool>& stop) {
   log_.info("draining", {{"calls", static_cast<int64_t>(calls_.calls().size())},
                          {"drain_timeout_s", config_.ingress.drain_timeout_s}});
   while (clock_.steadyMs() < drain_until && !calls_.calls().empty()) loop_.step(100);
-  // Whatever is still up is ended by us: BYE both sides of connected calls, then give every
-  // held slot back and let acknowledgements drain briefly. A caller still waiting for its final
-  // response gets none from us (its transaction goes with the agent), as before the handles
-  // were owned: let go of those server transactions instead of answering 500.
-  for (const auto& [id, call] : calls_.calls()) {
-    if (call->machine.phase() != CallStateMachine::Phase::Ended) {
-      (void)sipOf(*call).irq.release();
-    }
-  }
+  // Whatever is still up is ended by us: a caller still waiting gets its final response (503
+  // while admitting, 480 while ringing: CallStateMachine::drainOver), connected calls get BYE on
+  // both sides; then every held slot goes back and acknowledgements drain briefly. Answering
+  // closes the caller's server transaction and unbinds it from the call (IncomingRequest), so a
+  // CANCEL or ACK arriving during the final flush is absorbed by NTA and never reaches a call
+  // freed meanwhile; branches still waiting for their 487 go with their call.
   calls_.shutDownAll();
   links_.events->flush();
   releases_.flush();
   auto deadline = clock_.steadyMs() + 1500;
   while (clock_.steadyMs() < deadline &&
-         (links_.limiter->pending() + links_.limiter_background->pending() +
-          links_.presence_events->pending() + links_.notification_events->pending()) > 0) {
+         (links_.events->unsent() + links_.limiter->pending() +
+          links_.limiter_background->pending() + links_.presence_events->pending() +
+          links_.notification_events->pending()) > 0) {
     loop_.step(20);
   }
   log_.info("drained", {});
@@ -214,7 +215,7 @@ bool SipProxy::admitSource(msg_t* msg, const sip_t* sip) {
   std::string ip = known ? hostOfTarget(target) : std::string();
   switch (links_.guard->check(ip, clock_.steadyMs())) {
     case SourceGuard::Verdict::Allow:
-      return true;
+      return withinEdgeBounds(msg, sip, ip);
     case SourceGuard::Verdict::Untrusted:
       metrics_.blocked("untrusted").Increment();
       if (config_.ingress.reject_untrusted && sip && sip->sip_request &&
@@ -236,6 +237,21 @@ bool SipProxy::admitSource(msg_t* msg, const sip_t* sip) {
   }
   return false;
 }
+
+// Over a bound (EdgeBounds): answered statelessly (no transaction, no call), or dropped for ACK.
+bool SipProxy::withinEdgeBounds(msg_t* msg, const sip_t* sip, const std::string& ip) {
+  auto over = oversizedPart(edge_bounds_, sip);
+  if (!over) return true;
+  metrics_.blocked("oversized").Increment();
+  log_.warn("request_oversized", {{"source", ip}, {"part", over->what}});
+  if (sip->sip_request->rq_method != sip_method_ack) {
+    nta_msg_treply(agent_, msg, over->status, over->phrase, TAG_END());
+  } else {
+    nta_msg_discard(agent_, msg);
+  }
+  return false;
+}
+
 int SipProxy::onRequest(nta_incoming_t* irq, const sip_t* sip) {
   const char* method_name = sip->sip_request->rq_method_name;
   metrics_.requests(text(method_name)).Increment();

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "services/ingress/call_control.h"
+#include "services/ingress/edge_bounds.h"
 #include "services/ingress/event_loop_step.h"
 #include "services/ingress/header_policy.h"
 #include "services/ingress/ingress_links.h"
@@ -70,6 +71,7 @@ class SipProxy final : public CallSip {
 
  private:
   bool admitSource(msg_t* msg, const sip_t* sip);
+  bool withinEdgeBounds(msg_t* msg, const sip_t* sip, const std::string& ip);
   void handleNewCall(nta_incoming_t* irq, const sip_t* sip, schema::CallKind kind);
   void fork(Call& call, size_t step);
   bool sendBranch(Call& call, size_t step, size_t target_index);
@@ -100,6 +102,7 @@ class SipProxy final : public CallSip {
   std::string instance_id_;
   ProxyHop hop_;
   TrustDomain identity_trust_;  // ingress.identity_trusted_sources (RFC 3325)
+  EdgeBounds edge_bounds_;
 
   su_root_t* root_ = nullptr;
   EventLoopStep loop_;

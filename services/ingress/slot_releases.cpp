@@ -1,5 +1,8 @@
 #include "services/ingress/slot_releases.h"
 
+#include <algorithm>
+#include <iterator>
+
 #include <capnp/message.h>
 
 #include "schemas/limiter.capnp.h"
@@ -13,8 +16,15 @@ void SlotReleases::queue(const std::string& number, const std::string& call_id) 
 
 SlotReleases::Batch SlotReleases::takePending() {
   if (pending_.empty()) return nullptr;
-  auto batch = std::make_shared<std::vector<Pending>>(std::move(pending_));
-  pending_.clear();
+  if (pending_.size() <= slots_per_frame_) {
+    auto batch = std::make_shared<std::vector<Pending>>(std::move(pending_));
+    pending_.clear();
+    return batch;
+  }
+  auto cut = pending_.begin() + static_cast<std::ptrdiff_t>(slots_per_frame_);
+  auto batch = std::make_shared<std::vector<Pending>>(std::make_move_iterator(pending_.begin()),
+                                                      std::make_move_iterator(cut));
+  pending_.erase(pending_.begin(), cut);
   return batch;
 }
 
@@ -34,8 +44,10 @@ void SlotReleases::flush() {
     retry_.clear();
     next_retry_ms_ = now + 500;
   }
-  Batch batch = takePending();
-  if (!batch) return;
+  while (Batch batch = takePending()) sendReleaseBatch(batch);
+}
+
+void SlotReleases::sendReleaseBatch(const Batch& batch) {
   capnp::MallocMessageBuilder mb;
   auto list =
       mb.initRoot<schema::LimiterRequest>().initReleaseBatch(static_cast<unsigned>(batch->size()));
@@ -60,10 +72,17 @@ void SlotReleases::flush() {
 }
 
 void SlotReleases::renew(const std::vector<std::pair<std::string_view, std::string_view>>& held) {
-  if (held.empty()) return;
+  for (size_t at = 0; at < held.size(); at += slots_per_frame_) {
+    size_t count = std::min(slots_per_frame_, held.size() - at);
+    renewFrame(held.data() + at, count);
+  }
+}
+
+void SlotReleases::renewFrame(const std::pair<std::string_view, std::string_view>* held,
+                              size_t count) {
   capnp::MallocMessageBuilder mb;
-  auto list = mb.initRoot<schema::LimiterRequest>().initRenew(static_cast<unsigned>(held.size()));
-  for (size_t i = 0; i < held.size(); ++i) {
+  auto list = mb.initRoot<schema::LimiterRequest>().initRenew(static_cast<unsigned>(count));
+  for (size_t i = 0; i < count; ++i) {
     list[static_cast<unsigned>(i)].setNumber(
         capnp::Text::Reader(held[i].first.data(), held[i].first.size()));
     list[static_cast<unsigned>(i)].setCallId(

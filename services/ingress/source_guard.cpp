@@ -79,8 +79,15 @@ SourceGuard::Verdict SourceGuard::check(const std::string& ip, int64_t now_ms) {
 
   auto it = buckets_.find(ip);
   if (it == buckets_.end()) {
-    if (buckets_.size() >= settings_.max_tracked_sources) forgetIdle(now_ms);
-    it = buckets_.emplace(ip, Bucket{settings_.burst, now_ms, 0}).first;
+    if (settings_.max_tracked_sources == 0) return Verdict::Allow;
+    while (buckets_.size() >= settings_.max_tracked_sources) {
+      buckets_.erase(recency_.back());
+      recency_.pop_back();
+    }
+    recency_.push_front(ip);
+    it = buckets_.emplace(ip, Bucket{settings_.burst, now_ms, 0, recency_.begin()}).first;
+  } else {
+    recency_.splice(recency_.begin(), recency_, it->second.recency);
   }
   Bucket& b = it->second;
   if (b.banned_until_ms > now_ms) return Verdict::Banned;
@@ -95,21 +102,6 @@ SourceGuard::Verdict SourceGuard::check(const std::string& ip, int64_t now_ms) {
   }
   b.tokens -= 1.0;
   return Verdict::Allow;
-}
-
-void SourceGuard::forgetIdle(int64_t now_ms) {
-  // Full buckets of sources that are not banned carry no state worth keeping.
-  for (auto it = buckets_.begin(); it != buckets_.end();) {
-    const Bucket& b = it->second;
-    double refilled = b.tokens + static_cast<double>(now_ms - b.updated_ms) / 1000.0 *
-                                     settings_.requests_per_second;
-    if (b.banned_until_ms <= now_ms && refilled >= settings_.burst) {
-      it = buckets_.erase(it);
-    } else {
-      ++it;
-    }
-  }
-  if (buckets_.size() >= settings_.max_tracked_sources) buckets_.erase(buckets_.begin());
 }
 
 }  // namespace callmesh::ingress

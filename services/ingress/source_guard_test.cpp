@@ -52,6 +52,25 @@ TEST(SourceGuard, TrackedSourcesStayBounded) {
   EXPECT_LE(g.trackedSources(), 100u);
 }
 
+// Issue 16: the table is an LRU. A sweep of new addresses forgets the least recently seen, never
+// a source that keeps sending (here a banned flooder, which stays banned).
+TEST(SourceGuard, NewSourcesPastTheBoundForgetTheLeastRecentlySeen) {
+  auto g = SourceGuard::create({{"0.0.0.0/0"}, 10, 2, 60000, 3}).value();
+  for (int i = 0; i < 2; ++i) EXPECT_EQ(g.check("10.0.0.66", 0), SourceGuard::Verdict::Allow);
+  EXPECT_EQ(g.check("10.0.0.66", 0), SourceGuard::Verdict::RateLimited);
+  for (int i = 1; i <= 100; ++i) {
+    EXPECT_EQ(g.check("10.1.0." + std::to_string(i), i), SourceGuard::Verdict::Allow);
+    EXPECT_EQ(g.check("10.0.0.66", i), SourceGuard::Verdict::Banned) << i;
+    EXPECT_LE(g.trackedSources(), 3u);
+  }
+  // 10.1.0.99 and 10.1.0.100 are tracked (one token spent each); 10.1.0.1 was forgotten.
+  EXPECT_EQ(g.check("10.1.0.100", 101), SourceGuard::Verdict::Allow);
+  EXPECT_EQ(g.check("10.1.0.100", 101), SourceGuard::Verdict::RateLimited);
+  EXPECT_EQ(g.check("10.1.0.1", 101), SourceGuard::Verdict::Allow);
+  EXPECT_EQ(g.check("10.1.0.1", 101), SourceGuard::Verdict::Allow);
+  EXPECT_EQ(g.trackedSources(), 3u);
+}
+
 TEST(SourceGuard, BadCidrIsAnError) {
   auto g = SourceGuard::create({{"10.0.0.0/40"}, 10, 5, 1000, 100});
   ASSERT_FALSE(g.ok());

@@ -182,6 +182,15 @@ Result<ClusterConfig> parseClusterConfig(const std::string& yaml_text,
     in.lease_renew_ms =
         static_cast<int>(m.integer("lease_renew_ms", in.lease_renew_ms, 100, 600000));
     in.event_flush_ms = static_cast<int>(m.integer("event_flush_ms", in.event_flush_ms, 10, 1000));
+    in.max_call_id_bytes =
+        static_cast<int>(m.integer("max_call_id_bytes", in.max_call_id_bytes, 32, 1024));
+    in.max_uri_bytes = static_cast<int>(m.integer("max_uri_bytes", in.max_uri_bytes, 128, 8192));
+    in.max_header_bytes =
+        static_cast<int>(m.integer("max_header_bytes", in.max_header_bytes, 256, 65536));
+    in.max_tracked_sources =
+        static_cast<int>(m.integer("max_tracked_sources", in.max_tracked_sources, 16, 10000000));
+    in.max_event_backlog =
+        static_cast<int>(m.integer("max_event_backlog", in.max_event_backlog, 64, 10000000));
     in.log_level = m.string("log_level", in.log_level);
     readAgentAuth(m, file_name, in.agent_auth);
     m.finish();

@@ -57,6 +57,13 @@ struct IngressSettings {
   int lease_renew_ms = 10000;       // how often live calls renew their slot lease
   int event_flush_ms = 50;          // call events go out batched this often
   int drain_timeout_s = 30;         // on SIGTERM: serve live calls this long, then end them
+  // Edge bounds (issue 16): a request with a longer part is refused (400; 414 for the R-URI),
+  // nothing routed. Far above what carriers send; the Call-ID bound sizes the limiter frames.
+  int max_call_id_bytes = 256;
+  int max_uri_bytes = 1024;          // Request-URI, From and To URIs
+  int max_header_bytes = 4096;       // any one header line
+  int max_tracked_sources = 100000;  // source guard's per-source table (LRU)
+  int max_event_backlog = 100000;    // call events held per receiver until acknowledged
   std::string log_level = "info";
   AgentAuthSettings agent_auth;
 };

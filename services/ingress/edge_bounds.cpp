@@ -1,0 +1,43 @@
+#include "services/ingress/edge_bounds.h"
+
+#include <cstring>
+
+namespace callmesh::ingress {
+
+namespace {
+
+// The URL's length as it would be written out (sofia encodes it; nothing is allocated).
+size_t urlBytes(const url_t* url) {
+  if (!url) return 0;
+  isize_t n = url_e(nullptr, 0, url);
+  return n > 0 ? static_cast<size_t>(n) : 0;
+}
+
+}  // namespace
+
+std::optional<Oversized> oversizedPart(const EdgeBounds& bounds, const sip_t* sip) {
+  if (!sip) return std::nullopt;
+  if (sip->sip_request && urlBytes(sip->sip_request->rq_url) > bounds.max_uri_bytes)
+    return Oversized{414, "Request-URI Too Long", "request_uri"};
+  if (sip->sip_call_id && sip->sip_call_id->i_id &&
+      std::strlen(sip->sip_call_id->i_id) > bounds.max_call_id_bytes)
+    return Oversized{400, "Bad Request (Call-ID too long)", "call_id"};
+  if (sip->sip_from && urlBytes(sip->sip_from->a_url) > bounds.max_uri_bytes)
+    return Oversized{400, "Bad Request (From URI too long)", "from"};
+  if (sip->sip_to && urlBytes(sip->sip_to->a_url) > bounds.max_uri_bytes)
+    return Oversized{400, "Bad Request (To URI too long)", "to"};
+  // Every header's value as parsed (sofia keeps no fragment lengths: it is measured by encoding
+  // it, into no buffer); the start line and the body are bounded by NTA's whole-message limit
+  // (NTATAG_MAXSIZE).
+  const msg_header_t* first = reinterpret_cast<const msg_header_t*>(sip->sip_request);
+  if (!first) first = reinterpret_cast<const msg_header_t*>(sip->sip_status);
+  for (const msg_header_t* h = first ? first->sh_succ : nullptr; h; h = h->sh_succ) {
+    if (h->sh_class == sip_payload_class || h->sh_class == sip_separator_class) continue;
+    isize_t n = msg_header_field_e(nullptr, 0, h, 0);
+    if (n > 0 && static_cast<size_t>(n) > bounds.max_header_bytes)
+      return Oversized{400, "Bad Request (header too long)", "header"};
+  }
+  return std::nullopt;
+}
+
+}  // namespace callmesh::ingress
