@@ -26,14 +26,15 @@ std::optional<Oversized> oversizedPart(const EdgeBounds& bounds, const sip_t* si
     return Oversized{400, "Bad Request (From URI too long)", "from"};
   if (sip->sip_to && urlBytes(sip->sip_to->a_url) > bounds.max_uri_bytes)
     return Oversized{400, "Bad Request (To URI too long)", "to"};
-  // Every header's value as parsed (sofia keeps no fragment lengths: it is measured by encoding
-  // it, into no buffer); the start line and the body are bounded by NTA's whole-message limit
-  // (NTATAG_MAXSIZE).
+  // Every header line as received: the parser keeps where each header's bytes start and how
+  // many there are (h_data/h_len), so the check costs nothing per header. A header without them
+  // (not from the wire) is measured by encoding it into no buffer. The start line and the body
+  // are bounded by NTA's whole-message limit (NTATAG_MAXSIZE).
   const msg_header_t* first = reinterpret_cast<const msg_header_t*>(sip->sip_request);
   if (!first) first = reinterpret_cast<const msg_header_t*>(sip->sip_status);
   for (const msg_header_t* h = first ? first->sh_succ : nullptr; h; h = h->sh_succ) {
     if (h->sh_class == sip_payload_class || h->sh_class == sip_separator_class) continue;
-    isize_t n = msg_header_field_e(nullptr, 0, h, 0);
+    isize_t n = h->sh_data ? static_cast<isize_t>(h->sh_len) : msg_header_field_e(nullptr, 0, h, 0);
     if (n > 0 && static_cast<size_t>(n) > bounds.max_header_bytes)
       return Oversized{400, "Bad Request (header too long)", "header"};
   }

@@ -36,6 +36,7 @@ class TrustDomain {
  public:
   static Result<TrustDomain> create(const std::vector<std::string>& cidrs);
   bool contains(const std::string& ip) const;
+  bool empty() const { return networks_.empty(); }
 
  private:
   std::vector<Cidr> networks_;
