@@ -28,6 +28,17 @@ def popen(argv, **kwargs):
     return proc
 
 
+def start_or_clean_up(start, cleanup):
+    """Runs `start()`; if it fails, runs `cleanup()` before the error propagates. A test whose
+    setUp fails never runs its tearDown, so whatever `start` had already launched must not
+    outlive the exception."""
+    try:
+        return start()
+    except BaseException:
+        cleanup()
+        raise
+
+
 @atexit.register
 def _stop_leftovers():
     for proc in _live:

@@ -12,7 +12,7 @@ import tempfile
 import time
 import urllib.request
 
-from child_processes import popen
+from child_processes import popen, start_or_clean_up
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SIPP_DIR = os.path.join(HERE, "sipp")
@@ -133,11 +133,7 @@ notification:
         """Starts redis-server and the five services. If any of it fails, everything already
         started is stopped before the error propagates: a test whose setUp fails never runs its
         tearDown, so the cluster must not outlive the exception."""
-        try:
-            return self._start()
-        except BaseException:
-            self.cleanup()
-            raise
+        return start_or_clean_up(self._start, self.cleanup)
 
     def _start(self):
         # notification: is the last section; give its HTTP API a free port unless a test chose one,

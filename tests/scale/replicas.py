@@ -19,7 +19,7 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
-from child_processes import popen  # noqa: E402
+from child_processes import popen, start_or_clean_up  # noqa: E402
 from cluster import BUILD_DIR, Sipp, free_port, wait_until  # noqa: E402
 
 import urllib.request  # noqa: E402
@@ -109,11 +109,7 @@ notification:
     def start(self):
         """Starts Redis and every replica; on any failure stops what started, then raises (a
         failed setUp never runs tearDown)."""
-        try:
-            return self._start()
-        except BaseException:
-            self.cleanup()
-            raise
+        return start_or_clean_up(self._start, self.cleanup)
 
     def _start(self):
         os.makedirs(os.path.join(self.dir, "redis"))
