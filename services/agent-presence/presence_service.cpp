@@ -102,6 +102,8 @@ Result<PresenceService::ReceivedEvent> PresenceService::receive(schema::CallEven
         out.kind = "offered";
         line.kind = LineEvent::Kind::Offered;
         line.number = ev.getDialed();
+        line.caller = ev.getCaller();
+        line.rule = ev.getRule();
         break;
       case schema::CallEvent::LEG_RINGING:
         out.kind = "leg_ringing";

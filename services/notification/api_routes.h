@@ -48,13 +48,14 @@ class ApiRoutes {
 };
 
 // The route groups, in the order ApiServer registers them.
-void addAgentRoutes(ApiRoutes& routes);         // agent_routes.cpp: /v1/me, presence, agents
-void addNotificationRoutes(ApiRoutes& routes);  // notification_routes.cpp: lists and claims
-void addTextRoutes(ApiRoutes& routes);          // text_routes.cpp: text back, /v1/texts
-void addContactRoutes(ApiRoutes& routes);       // contact_routes.cpp: /v1/contacts (admin)
-void addNumberRoutes(ApiRoutes& routes);        // number_routes.cpp: settings, cap use (admin)
-void addLiveCallRoutes(ApiRoutes& routes);      // live_call_routes.cpp: /v1/calls (admin)
-void addStreamRoutes(ApiRoutes& routes);        // stream_routes.cpp: /v1/stream (SSE)
-void addConsoleRoutes(ApiRoutes& routes);       // console_routes.cpp: the console's files
+void addAgentRoutes(ApiRoutes& routes);          // agent_routes.cpp: /v1/me, presence, agents
+void addNotificationRoutes(ApiRoutes& routes);   // notification_routes.cpp: lists and claims
+void addTextRoutes(ApiRoutes& routes);           // text_routes.cpp: text back, /v1/texts
+void addContactRoutes(ApiRoutes& routes);        // contact_routes.cpp: /v1/contacts (admin)
+void addContactSearchRoutes(ApiRoutes& routes);  // contact_search_routes.cpp: /v1/me/contacts
+void addNumberRoutes(ApiRoutes& routes);         // number_routes.cpp: settings, cap use (admin)
+void addLiveCallRoutes(ApiRoutes& routes);       // live_call_routes.cpp: /v1/calls (admin)
+void addStreamRoutes(ApiRoutes& routes);         // stream_routes.cpp: /v1/stream (SSE)
+void addConsoleRoutes(ApiRoutes& routes);        // console_routes.cpp: the console's files
 
 }  // namespace callmesh::notification

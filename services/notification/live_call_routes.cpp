@@ -22,7 +22,10 @@ void addLiveCallRoutes(ApiRoutes& routes) {
                                 {"number", c.number},
                                 {"state", c.state},
                                 {"answered_by", c.answered_by},
-                                {"offered_at_ms", c.offered_at_ms}});
+                                {"offered_at_ms", c.offered_at_ms},
+                                {"caller", c.caller},
+                                {"rule", c.rule},
+                                {"ringing", c.ringing}});
                }
                reply(res, 200, {{"calls", out}});
              });

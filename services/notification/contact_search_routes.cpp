@@ -1,0 +1,41 @@
+// GET /v1/me/contacts?q=: the contacts the caller may associate a missed call's caller with (their
+// own, as primary agent; an admin's: all), for the console's "associate with an existing contact"
+// picker. /v1/contacts stays admin-only.
+#include <httplib.h>
+
+#include <nlohmann/json.hpp>
+
+#include "services/notification/api_json.h"
+#include "services/notification/api_reply.h"
+#include "services/notification/api_routes.h"
+#include "services/notification/contact_search.h"
+
+namespace callmesh::notification {
+
+namespace {
+// How much of the book one search reads (ContactBook::list's bound).
+constexpr size_t kBookReadMax = 1000;
+}  // namespace
+
+void addContactSearchRoutes(ApiRoutes& routes) {
+  ApiDeps& d = routes.deps();
+  routes.get("/v1/me/contacts", Access::AnyToken,
+             [&d](const httplib::Request& req, httplib::Response& res, const Principal& who) {
+               std::string q = req.has_param("q") ? req.get_param_value("q") : "";
+               if (q.size() > kContactQueryMax) {
+                 return refuse(
+                     res, 400, "invalid_request",
+                     "query 'q' is longer than " + std::to_string(kContactQueryMax) + " characters",
+                     {{"field", "q"}});
+               }
+               auto book = d.contacts.list(kBookReadMax);
+               if (!book.ok()) return redisDown(res, book.error());
+               nlohmann::json out = nlohmann::json::array();
+               for (const auto& c : searchContacts(*book, who.agent_id, who.admin, q)) {
+                 out.push_back(contactJson(c));
+               }
+               reply(res, 200, {{"contacts", out}});
+             });
+}
+
+}  // namespace callmesh::notification
