@@ -51,6 +51,9 @@ CONFIG_FILE = CONFIG_DIR + "/cluster.yaml"
 MERGED_CONFIG_DIR = "/run/callmesh"
 MERGED_CONFIG_FILE = MERGED_CONFIG_DIR + "/cluster.yaml"
 NOTIFICATION_API_PORT = 8080
+# Where docker/Dockerfile puts the built agent console; notification.console_dir must name it.
+CONSOLE_DIR_IN_IMAGE = "/usr/share/callmesh/console"
+DOCKERFILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docker", "Dockerfile")
 MONITORING_KINDS = ("ConfigMap", "PrometheusRule", "PodMonitor")
 MONITORING_SOURCES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools", "monitoring")
 CONFIG_KEYS = ("cluster.yaml", "routing.yaml")
@@ -306,6 +309,7 @@ class TreeChecker:
         self.check_config_endpoints()
         self.check_network_policies()
         self.check_notification_api()
+        self.check_notification_console()
 
     # Every container of every workload ----------------------------------------------------
 
@@ -566,6 +570,29 @@ class TreeChecker:
                                    f"NetworkPolicy {name_of(p)} opens ZeroMQ port {port} of callmesh-{svc} "
                                    f"to {peer or 'everyone'}, not only to the ingress")
 
+
+    def check_notification_console(self):
+        """The agent console ships: every cluster.yaml the notification pods read serves it from
+        the folder where the image carries it (docker/Dockerfile copies the Vite build there)."""
+        if self.find("Deployment", "callmesh-notification") is None:
+            return  # a partial tree (the checker's own test data): nothing serves the console
+        for cm in self.of_kind("ConfigMap"):
+            text = (cm.get("data") or {}).get("cluster.yaml")
+            if text is None:
+                continue
+            notification = (yaml.safe_load(text) or {}).get("notification") or {}
+            got = notification.get("console_dir")
+            self.check("notification-console", got == CONSOLE_DIR_IN_IMAGE,
+                       f"ConfigMap {name_of(cm)} cluster.yaml notification.console_dir is {got!r}, "
+                       f"not {CONSOLE_DIR_IN_IMAGE!r} where the image carries the console")
+        try:
+            with open(DOCKERFILE) as f:
+                dockerfile = f.read()
+        except OSError as e:
+            self.check("notification-console", False, f"cannot read {DOCKERFILE}: {e}")
+            return
+        self.check("notification-console", f"/out/console {CONSOLE_DIR_IN_IMAGE}" in dockerfile,
+                   f"docker/Dockerfile does not copy the built console to {CONSOLE_DIR_IN_IMAGE}")
 
     def check_notification_api(self):
         """notification's HTTP API: on its Service and container as "api" 8080, bound beyond
