@@ -150,7 +150,7 @@ describe("agent features", { concurrency: false }, () => {
       .filter({ hasText: "Contact: Pat Caller · Source: Company line · Tags: website" })
       .waitFor();
     await card("bob", "followups", n.id).waitFor({ state: "detached", timeout: 1000 });
-    const ids = await t.redis("SMEMBERS", "cm:contacts:number:{+15557770102}");
+    const ids = (await t.redis("SMEMBERS", "cm:contacts:number:{+15557770102}")).split("\n").filter(Boolean);
     assert.equal(ids.length, 1);
     const c = (await t.api("admin", "GET", `/v1/contacts/${ids[0]}`)).body;
     assert.deepEqual(

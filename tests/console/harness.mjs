@@ -148,6 +148,7 @@ export function consoleSuite() {
     return { status: res.status, body: text ? JSON.parse(text) : {} };
   };
 
+  // redis-cli's output as text (several replies: one per line).
   t.redis = async (...args) => (await t.ctl.send({ op: "redis", args })).reply;
 
   // test() whose failure leaves screenshots and page text in FAILURES.
