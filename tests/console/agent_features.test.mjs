@@ -42,10 +42,11 @@ describe("agent features", { concurrency: false }, () => {
   const missedFrom = async (caller) => {
     const call = await t.ctl.send({ op: "call", scenario: "uac_reject_from.xml", caller });
     assert.deepEqual(call.finals, ["486"], "both agents' phones busy: nobody answered");
-    const { body } = await t.api("alice", "GET", "/v1/notifications");
-    const n = body.notifications.find((x) => x.caller === caller && x.state === "unclaimed");
-    assert.ok(n, `a missed call from ${caller} for alice`);
-    return n;
+    // The record is written when the ingress's end event reaches notification: a moment after.
+    return until(`a missed call from ${caller} for alice`, async () => {
+      const { body } = await t.api("alice", "GET", "/v1/notifications");
+      return body.notifications.find((x) => x.caller === caller && x.state === "unclaimed");
+    });
   };
 
   step("alice turns desktop alerts on; the browser grants it and the alert sound plays", async () => {
@@ -107,7 +108,9 @@ describe("agent features", { concurrency: false }, () => {
     await dialog.getByText(`${text.length} / 1600`).waitFor();
     await dialog.getByRole("combobox", { name: "Send from" }).selectOption("personal");
     await t.shot(t.pages.alice, "text-back");
-    const sent = t.pages.alice.waitForResponse((r) => r.url().endsWith(`/v1/notifications/${n.id}/text`));
+    const sent = t.pages.alice.waitForResponse((r) =>
+      r.url().endsWith(`/v1/notifications/${encodeURIComponent(n.id)}/text`),
+    );
     await dialog.getByRole("button", { name: "Send text" }).click();
     assert.equal((await sent).status(), 200);
     await dialog.waitFor({ state: "detached" });
