@@ -152,6 +152,8 @@ export class HistoryPanel {
     this.next.disabled = this.page >= pages - 1;
     const from = all.length ? this.page * PAGE_SIZE + 1 : 0;
     const to = this.page * PAGE_SIZE + shown.length;
-    this.status.textContent = `Page ${this.page + 1} of ${pages} · ${from}–${to} of ${all.length}`;
+    this.status.textContent = all.length
+      ? `Page ${this.page + 1} of ${pages} · ${from}–${to} of ${all.length}`
+      : "No entries";
   }
 }
