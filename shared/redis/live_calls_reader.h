@@ -26,9 +26,10 @@ struct LiveCall {
 };
 
 // Every call some number's on-call set names, read with SCAN (never KEYS) and one pipelined
-// HGETALL per call (the hash is small: a few fields and one `ring:<agent>` per agent rung). Stops collecting ids once `max_calls` are known, so a runaway set cannot make
-// one request unbounded. A call whose hash is gone (ended between the two reads) comes back with
-// empty fields; only a call whose read failed is left out.
+// HGETALL per call (the hash is small: a few fields and one `ring:<agent>` per agent rung). Stops
+// collecting ids once `max_calls` are known, so a runaway set cannot make one request unbounded. A
+// call whose hash is gone (ended between the two reads) comes back with empty fields; only a call
+// whose read failed is left out.
 Result<std::vector<LiveCall>> readLiveCalls(RedisClient& redis, size_t max_calls = 10000);
 
 }  // namespace callmesh::redis
