@@ -54,7 +54,8 @@ struct ApiDeps {
   NotificationStore& store;
   ContactBook& contacts;
   NumberSettingsBook& numbers;
-  redis::RedisClient& redis;    // reads of live calls and slots, event publishing
+  redis::RedisClient& redis;    // reads of live calls, event publishing
+  redis::RedisClient& leases;   // reads of the limiter's slot leases (cluster.yaml redis_leases)
   PresenceDirectory& presence;  // availability changes go through agent-presence
   TextGateway* texts;           // null when notification.text_gateway is not set
   EventHub& hub;

@@ -75,7 +75,15 @@ int main(int argc, char** argv) {
                                         hub.publish(std::move(e));
                                       }
                                     });
-  notification::ApiServer api({cfg, tokens, text_limits, api_store, api_contacts, api_numbers, api_redis, presence,
+  // Cap use reads the slot leases where the limiter keeps them (`redis_leases`, else `redis`).
+  std::unique_ptr<notification::SerializedRedisClient> leases_redis;
+  if (start->leasesRedisSeparate()) {
+    leases_redis = std::make_unique<notification::SerializedRedisClient>(
+        std::make_unique<redis::HiredisClient>(start->leasesRedisEndpoint()));
+  }
+  redis::RedisClient& leases = leases_redis ? static_cast<redis::RedisClient&>(*leases_redis)
+                                            : static_cast<redis::RedisClient&>(api_redis);
+  notification::ApiServer api({cfg, tokens, text_limits, api_store, api_contacts, api_numbers, api_redis, leases, presence,
                                texts.get(), hub, clock, log, api_metrics});
 
   metrics::AdminServer admin(registry, [&] {

@@ -32,7 +32,7 @@ std::string accountOf(const config::LimiterSettings& limiter, const std::string&
 
 // Calls on `number` now: its slots whose lease ends after Redis's clock (the limiter's clock).
 Result<int64_t> slotsInUse(ApiDeps& d, const std::string& number) {
-  auto now = d.redis.command({"TIME"});
+  auto now = d.leases.command({"TIME"});
   if (!now.ok()) return now.error();
   int64_t now_ms = 0;
   if (now->elements.size() == 2) {
@@ -40,7 +40,7 @@ Result<int64_t> slotsInUse(ApiDeps& d, const std::string& number) {
              redis::fieldInt(now->elements[1].text) / 1000;
   }
   auto used =
-      d.redis.command({"ZCOUNT", redis::numberSlotsKey(number, accountOf(d.config.limiter, number)),
+      d.leases.command({"ZCOUNT", redis::numberSlotsKey(number, accountOf(d.config.limiter, number)),
                        "(" + std::to_string(now_ms), "+inf"});
   if (!used.ok()) return used.error();
   return used->integer;

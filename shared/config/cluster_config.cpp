@@ -184,6 +184,15 @@ Result<ClusterConfig> parseClusterConfig(const std::string& yaml_text,
         static_cast<int>(m.integer("timeout_ms", cfg.redis.timeout_ms, 1, 60000));
     m.finish();
   }
+  cfg.redis_leases = cfg.redis;
+  if (top.has("redis_leases")) {
+    YamlMap m(top.child("redis_leases"), "redis_leases", errors);
+    auto& l = cfg.redis_leases;
+    l.host = m.string("host", l.host);
+    l.port = static_cast<int>(m.integer("port", l.port, 1, 65535));
+    l.timeout_ms = static_cast<int>(m.integer("timeout_ms", l.timeout_ms, 1, 60000));
+    m.finish();
+  }
   {
     YamlMap m(top.child("ingress"), "ingress", errors);
     auto& in = cfg.ingress;

@@ -177,6 +177,11 @@ struct NotificationSettings {
 struct ClusterConfig {
   std::string source_file;
   RedisSettings redis;
+  // Where the limiter's slot leases live (issue 17 item 6): `redis_leases:` in cluster.yaml, else
+  // the same server as `redis`. A separate server keeps calls admitted when follow-up records
+  // fill the records' Redis (both run noeviction). Readers of leases use it too (agent-presence's
+  // reconcile, the API's cap use).
+  RedisSettings redis_leases;
   IngressSettings ingress;
   RouterSettings router;
   LimiterSettings limiter;

@@ -267,6 +267,9 @@ TEST(ClusterConfig, NotificationDefaultsAndApiSettings) {
   EXPECT_TRUE(cfg->notification.tokens_file.empty());
   EXPECT_EQ(cfg->notification.retention.handled_ms, int64_t{30} * 86400000);
   EXPECT_EQ(cfg->notification.retention.unclaimed_ms, int64_t{90} * 86400000);
+  // Slot leases share the records' Redis unless redis_leases says otherwise.
+  EXPECT_EQ(cfg->redis_leases.host, cfg->redis.host);
+  EXPECT_EQ(cfg->redis_leases.port, cfg->redis.port);
   EXPECT_TRUE(cfg->notification.text_gateway.empty());
   EXPECT_EQ(cfg->presence.reconcile_interval_ms, 30000);
 }
@@ -317,6 +320,20 @@ agent_presence:
   EXPECT_EQ(p.agents.at("alice").working_hours[0].from_minute, 480);
   EXPECT_EQ(p.agents.at("alice").working_hours[1].days, (std::vector<int>{5}));
   EXPECT_EQ(p.agents.at("alice").working_hours[1].to_minute, 1440);
+}
+
+// issue 17: the limiter's leases may live in a Redis of their own, so records never block calls.
+TEST(ClusterConfig, LeasesMayHaveTheirOwnRedis) {
+  auto cfg = parseClusterConfig(std::string(kGood) + "redis_leases: {host: 10.0.0.9, port: 6380}\n",
+                                "c.yaml");
+  ASSERT_TRUE(cfg.ok()) << cfg.error().describe();
+  EXPECT_EQ(cfg->redis_leases.host, "10.0.0.9");
+  EXPECT_EQ(cfg->redis_leases.port, 6380);
+  EXPECT_EQ(cfg->redis_leases.timeout_ms, cfg->redis.timeout_ms);
+  auto bad = parseClusterConfig(std::string(kGood) + "redis_leases: {port: 0, colour: red}\n", "c.yaml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("redis_leases.colour: unknown key"), std::string::npos)
+      << bad.error().message;
 }
 
 TEST(ClusterConfig, NotificationMistakesNameTheKey) {

@@ -58,9 +58,9 @@ def notification_settings(api_port, console_dir):
     return f"""  api: 127.0.0.1:{api_port}
   console_dir: {json.dumps(console_dir)}
   tokens:
-    "{token_hash(TOKENS[\'alice\'])}": {{agent_id: alice}}
-    "{token_hash(TOKENS[\'bob\'])}": {{agent_id: bob}}
-    "{token_hash(TOKENS[\'admin\'])}": {{agent_id: root, role: admin}}
+    "{token_hash(TOKENS['alice'])}": {{agent_id: alice}}
+    "{token_hash(TOKENS['bob'])}": {{agent_id: bob}}
+    "{token_hash(TOKENS['admin'])}": {{agent_id: root, role: admin}}
   numbers:
     "{COMPANY}": {{source: "Company line", tag: "website", selected_agents: [alice, bob]}}
   agents:

@@ -48,10 +48,10 @@ def notification_settings(api_port, gateway_port):
     return f"""  api: 127.0.0.1:{api_port}
   text_gateway: 127.0.0.1:{gateway_port}
   tokens:
-    "{token_hash(TOKENS[\'alice\'])}": {{agent_id: alice}}
-    "{token_hash(TOKENS[\'bob\'])}": {{agent_id: bob}}
-    "{token_hash(TOKENS[\'carol\'])}": {{agent_id: carol}}
-    "{token_hash(TOKENS[\'admin\'])}": {{agent_id: root, role: admin}}
+    "{token_hash(TOKENS['alice'])}": {{agent_id: alice}}
+    "{token_hash(TOKENS['bob'])}": {{agent_id: bob}}
+    "{token_hash(TOKENS['carol'])}": {{agent_id: carol}}
+    "{token_hash(TOKENS['admin'])}": {{agent_id: root, role: admin}}
   text_rate_per_minute: 1
   text_burst: 3
   numbers:

@@ -134,7 +134,7 @@ class NotificationApiIntegration : public ::testing::Test {
   TokenBook tokens_{cfg_.notification.tokens, ""};
   TextRateLimiter text_limits_{cfg_.notification.text_rate_per_minute,
                                cfg_.notification.text_burst};
-  ApiServer api_{{cfg_, tokens_, text_limits_, store_, contacts_, numbers_, redis_, presence_, &gateway_, hub_, clock_,
+  ApiServer api_{{cfg_, tokens_, text_limits_, store_, contacts_, numbers_, redis_, redis_, presence_, &gateway_, hub_, clock_,
                   log_, metrics_}};
 };
 

@@ -75,8 +75,8 @@ class PrometheusE2E(unittest.TestCase):
         with open(cls.cluster.config, "a") as f:   # notification: is the last section
             f.write(f"""  api: 127.0.0.1:{cls.api_port}
   tokens:
-    "{token_hash(TOKENS[\'alice\'])}": {{agent_id: alice}}
-    "{token_hash(TOKENS[\'bob\'])}": {{agent_id: bob}}
+    "{token_hash(TOKENS['alice'])}": {{agent_id: alice}}
+    "{token_hash(TOKENS['bob'])}": {{agent_id: bob}}
 """)
         try:
             cls.cluster.start()

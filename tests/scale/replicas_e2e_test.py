@@ -52,8 +52,8 @@ company_numbers:
 
 
 NOTIFICATION_EXTRA = f"""  tokens:
-    "{token_hash(TOKENS[\'alice\'])}": {{agent_id: alice}}
-    "{token_hash(TOKENS[\'bob\'])}": {{agent_id: bob}}
+    "{token_hash(TOKENS['alice'])}": {{agent_id: alice}}
+    "{token_hash(TOKENS['bob'])}": {{agent_id: bob}}
 """
 
 
