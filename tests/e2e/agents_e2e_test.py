@@ -149,12 +149,20 @@ class AgentsE2E(unittest.TestCase):
         return out
 
     def notification_keys(self):
-        """Every key notification writes, with its value (DUMP): equal snapshots = nothing changed."""
+        """Every key notification writes, with its content: equal snapshots = nothing changed."""
         keys = []
         for pattern in ("cm:notif:*", "cm:notifications:*", "cm:agent:{*}:unclaimed", "cm:agent:{*}:claimed",
                         "cm:agent:{*}:answered", "cm:contact:*", "cm:contacts:*", "cm:number:*"):
             keys += [k for k in self.cluster.redis("--scan", "--pattern", pattern).splitlines() if k]
-        return {k: self.cluster.redis("DUMP", k) for k in sorted(set(keys))}
+        read = {"hash": ("HGETALL",), "zset": ("ZRANGE", "0", "-1", "WITHSCORES"), "set": ("SMEMBERS",),
+                "string": ("GET",)}
+        snapshot = {}
+        for k in sorted(set(keys)):
+            kind = self.cluster.redis("TYPE", k)
+            cmd = read.get(kind, ("TYPE",))
+            lines = self.cluster.redis(cmd[0], k, *cmd[1:]).splitlines()
+            snapshot[k] = (kind, sorted(lines) if kind in ("hash", "set") else lines)
+        return snapshot
 
     def notifications(self, who):
         status, body = self.api.call("GET", "/v1/notifications", who)
