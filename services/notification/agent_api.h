@@ -11,11 +11,14 @@
 
 namespace callmesh::notification {
 
-ApiReply getMe(ApiDeps& d, const ApiRequest& req, const Principal& who);            // GET /v1/me
-ApiReply putOwnPresence(ApiDeps& d, const ApiRequest& req, const Principal& who);   // PUT /v1/presence
-ApiReply putAgentPresence(ApiDeps& d, const ApiRequest& req, const Principal& who); // PUT /v1/agents/{id}/presence
-ApiReply listAgents(ApiDeps& d, const ApiRequest& req, const Principal& who);       // GET /v1/agents (admin)
-ApiReply getAgent(ApiDeps& d, const ApiRequest& req, const Principal& who);         // GET /v1/agents/{id}
+ApiReply getMe(ApiDeps& d, const ApiRequest& req, const Principal& who);  // GET /v1/me
+ApiReply putOwnPresence(ApiDeps& d, const ApiRequest& req,
+                        const Principal& who);  // PUT /v1/presence
+ApiReply putAgentPresence(ApiDeps& d, const ApiRequest& req,
+                          const Principal& who);  // PUT /v1/agents/{id}/presence
+ApiReply listAgents(ApiDeps& d, const ApiRequest& req,
+                    const Principal& who);  // GET /v1/agents (admin)
+ApiReply getAgent(ApiDeps& d, const ApiRequest& req, const Principal& who);  // GET /v1/agents/{id}
 
 // Every agent the configuration names: agent-role token holders (config and tokens file),
 // numbers' selected agents, agents with numbers, agents with presence settings. Sorted, once each.

@@ -52,8 +52,9 @@ ClaimReply claimFor(ApiDeps& d, const std::string& id, const Principal& who, Cla
   }
   auto after = d.store.get(id);
   if (!after.ok() || !after->has_value()) {
-    out.refusal = redisDown(d.log, after.ok() ? Error{ErrorKind::Internal, "claimed record vanished", id}
-                                              : after.error());
+    out.refusal =
+        redisDown(d.log, after.ok() ? Error{ErrorKind::Internal, "claimed record vanished", id}
+                                    : after.error());
     return out;
   }
   if (c->first) {

@@ -39,7 +39,8 @@ ApiMetrics::ApiMetrics(prometheus::Registry& registry)
               .Register(registry)
               .Add({}, prometheus::Histogram::BucketBoundaries{5, 15, 30, 60, 120, 300, 600, 1800,
                                                                3600, 14400, 86400})) {
-  for (const char* outcome : {"won", "repeat", "held", "not_found", "not_selected"}) claims(outcome);
+  for (const char* outcome : {"won", "repeat", "held", "not_found", "not_selected"})
+    claims(outcome);
 }
 
 }  // namespace callmesh::notification

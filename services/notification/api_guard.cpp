@@ -20,8 +20,8 @@ std::optional<ApiReply> accessRefusal(ApiDeps& d, Access access, const std::stri
   who = *found;
   if (access == Access::AdminOnly && !who.admin) {
     return refuse(403, "forbidden",
-                  "role 'admin' required for " + req.method + " " + req.path +
-                      " (you are agent '" + who.agent_id + "')");
+                  "role 'admin' required for " + req.method + " " + req.path + " (you are agent '" +
+                      who.agent_id + "')");
   }
   return std::nullopt;
 }

@@ -28,9 +28,9 @@ std::function<void(const httplib::Request&, httplib::Response&)> ApiRoutes::guar
     Access access, ApiFunction handler) {
   ApiDeps& d = deps_;
   return [&d, access, handler](const httplib::Request& req, httplib::Response& res) {
-    writeReply(guardedCall(d, access, req.get_header_value("Authorization"), requestOf(req),
-                           handler),
-               res);
+    writeReply(
+        guardedCall(d, access, req.get_header_value("Authorization"), requestOf(req), handler),
+        res);
   };
 }
 

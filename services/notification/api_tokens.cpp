@@ -40,8 +40,9 @@ Result<TokenTable> parseTokenFile(const std::string& text, const std::string& fi
     std::string hash, agent, role, extra;
     fields >> hash >> agent >> role >> extra;
     if (!config::isTokenHash(hash)) {
-      return bad("first field is not a token hash (64 lowercase hex digits of SHA-256; "
-                 "tools/callmesh-token makes one); the line is not shown");
+      return bad(
+          "first field is not a token hash (64 lowercase hex digits of SHA-256; "
+          "tools/callmesh-token makes one); the line is not shown");
     }
     if (agent.empty()) return bad("missing agent id after the hash");
     if (!extra.empty()) return bad("expected '<hash> <agent_id> [agent|admin]'");

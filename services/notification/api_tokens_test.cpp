@@ -20,9 +20,9 @@ TEST(ApiTokens, HashIsSha256Hex) {
 
 TEST(ApiTokens, ParsesHashesAgentsAndRolesSkippingComments) {
   std::string alice = tokenHash("alice-secret"), root = tokenHash("root-secret");
-  auto t = parseTokenFile("# made by tools/callmesh-token\n\n" + alice + " alice\n" + root +
-                              "  root   admin\r\n",
-                          "tokens");
+  auto t = parseTokenFile(
+      "# made by tools/callmesh-token\n\n" + alice + " alice\n" + root + "  root   admin\r\n",
+      "tokens");
   ASSERT_TRUE(t.ok()) << t.error().describe();
   ASSERT_EQ(t->size(), 2u);
   EXPECT_EQ(t->at(alice).agent_id, "alice");
@@ -36,9 +36,9 @@ TEST(ApiTokens, FileMistakesNameTheLineButNeverItsContent) {
   EXPECT_EQ(plain.error().context, "/etc/tokens:2");
   EXPECT_EQ(plain.error().describe().find("my-plain-secret-token"), std::string::npos);
   std::string h = tokenHash("x");
-  EXPECT_FALSE(parseTokenFile(h + "\n", "f").ok());                  // no agent
-  EXPECT_FALSE(parseTokenFile(h + " a boss\n", "f").ok());           // bad role
-  EXPECT_FALSE(parseTokenFile(h + " a agent extra\n", "f").ok());    // extra field
+  EXPECT_FALSE(parseTokenFile(h + "\n", "f").ok());                 // no agent
+  EXPECT_FALSE(parseTokenFile(h + " a boss\n", "f").ok());          // bad role
+  EXPECT_FALSE(parseTokenFile(h + " a agent extra\n", "f").ok());   // extra field
   EXPECT_FALSE(parseTokenFile(h + " a\n" + h + " b\n", "f").ok());  // listed twice
 }
 
@@ -64,16 +64,14 @@ TEST(ApiTokens, BookReReadsTheFileWhenItChangesAndKeepsTheOldTableOnAMistake) {
   int fd = mkstemp(path);
   ASSERT_GE(fd, 0);
   close(fd);
-  auto write = [&](const std::string& text) {
-    std::ofstream(path, std::ios::trunc) << text;
-  };
+  auto write = [&](const std::string& text) { std::ofstream(path, std::ios::trunc) << text; };
   write(tokenHash("alice-1") + " alice\n");
   TokenBook book({{tokenHash("root-secret"), {"root", config::ApiRole::Admin}}}, path);
   EXPECT_FALSE(book.authenticate("Bearer alice-1").ok());  // not read yet
   ASSERT_TRUE(book.reloadIfChanged().ok());
   EXPECT_TRUE(book.authenticate("Bearer alice-1").ok());
   EXPECT_TRUE(book.authenticate("Bearer root-secret").ok());  // the config's stay
-  EXPECT_FALSE(*book.reloadIfChanged());                       // unchanged: not re-read
+  EXPECT_FALSE(*book.reloadIfChanged());                      // unchanged: not re-read
 
   // Rotation: the new token works, the old one stops, no restart.
   write(tokenHash("alice-2") + " alice\n" + tokenHash("bob-1") + " bob\n");

@@ -11,11 +11,16 @@
 
 namespace callmesh::notification {
 
-ApiReply listContacts(ApiDeps& d, const ApiRequest& req, const Principal& who);    // GET /v1/contacts?number=
-ApiReply createContact(ApiDeps& d, const ApiRequest& req, const Principal& who);   // POST /v1/contacts
-ApiReply getContact(ApiDeps& d, const ApiRequest& req, const Principal& who);      // GET /v1/contacts/{id}
-ApiReply replaceContact(ApiDeps& d, const ApiRequest& req, const Principal& who);  // PUT /v1/contacts/{id}
-ApiReply deleteContact(ApiDeps& d, const ApiRequest& req, const Principal& who);   // DELETE /v1/contacts/{id}
+ApiReply listContacts(ApiDeps& d, const ApiRequest& req,
+                      const Principal& who);  // GET /v1/contacts?number=
+ApiReply createContact(ApiDeps& d, const ApiRequest& req,
+                       const Principal& who);  // POST /v1/contacts
+ApiReply getContact(ApiDeps& d, const ApiRequest& req,
+                    const Principal& who);  // GET /v1/contacts/{id}
+ApiReply replaceContact(ApiDeps& d, const ApiRequest& req,
+                        const Principal& who);  // PUT /v1/contacts/{id}
+ApiReply deleteContact(ApiDeps& d, const ApiRequest& req,
+                       const Principal& who);  // DELETE /v1/contacts/{id}
 
 // Who sees a contact: admins every contact, an agent the contacts whose primary agent they are
 // (seed 004: calls and texts from a contact go to its primary agent). A contact without a

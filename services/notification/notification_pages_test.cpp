@@ -21,8 +21,8 @@ TEST(NotificationPages, CursorRoundTripsAnyIdAndRefusesForgeries) {
 }
 
 TEST(NotificationPages, MergesIndexesNewestFirstAfterTheCursorOnceEach) {
-  std::vector<IndexEntry> in{{30, "c", 0}, {10, "a", 0}, {20, "b", 1}, {20, "z", 1},
-                             {30, "c", 1}, {5, "q", 1}};
+  std::vector<IndexEntry> in{{30, "c", 0}, {10, "a", 0}, {20, "b", 1},
+                             {20, "z", 1}, {30, "c", 1}, {5, "q", 1}};
   auto page = mergePage(in, std::nullopt, 3);
   ASSERT_EQ(page.entries.size(), 3u);
   EXPECT_EQ(page.entries[0].id, "c");

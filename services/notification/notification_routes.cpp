@@ -92,10 +92,9 @@ ApiReply listNotifications(ApiDeps& d, const ApiRequest& req, const Principal& w
 ApiReply listRecords(ApiDeps& d, const ApiRequest& req, const Principal& who) {
   auto limit = pageLimit(req);
   if (!limit) return badLimit();
-  return pageReply(d,
-                   d.store.listForAgent(who.agent_id, AgentList::Answered,
-                                        req.queryValue("cursor"), *limit),
-                   "records", who);
+  return pageReply(
+      d, d.store.listForAgent(who.agent_id, AgentList::Answered, req.queryValue("cursor"), *limit),
+      "records", who);
 }
 
 ApiReply listUnclaimedNotifications(ApiDeps& d, const ApiRequest& req, const Principal& who) {
@@ -147,9 +146,8 @@ ApiReply createContactFromNotification(ApiDeps& d, const ApiRequest& req, const 
   if (!c.won) return c.refusal;
   const auto& r = c.record;
   // seed 004: Source = the company number's Source; its Tag added.
-  auto contact =
-      d.contacts.create(contactFromNotification(name, r.caller, r.source, r.tag, primary),
-                        d.clock.nowMs());
+  auto contact = d.contacts.create(
+      contactFromNotification(name, r.caller, r.source, r.tag, primary), d.clock.nowMs());
   if (!contact.ok()) return redisDown(d.log, contact.error());
   return reply(201, {{"contact", contactJson(*contact)}, {"notification", recordJson(r)}});
 }

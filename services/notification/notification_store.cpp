@@ -175,11 +175,10 @@ Result<ClaimResult> NotificationStore::claim(const std::string& id, const std::s
   std::vector<std::string> keys{recordKey(id), nk::kUnclaimed, nk::kUnclaimedMissed,
                                 nk::agentClaimed(agent_id)};
   for (const auto& a : redis::splitList(routed->text)) keys.push_back(nk::agentUnclaimed(a));
-  auto reply = redis_.evalScript(
-      claim_script_, keys,
-      {agent_id, std::string(actionName(action)), std::to_string(at_ms),
-       std::to_string(at_ms + retention_.handled_ms),
-       std::to_string(at_ms - retention_.handled_ms)});
+  auto reply = redis_.evalScript(claim_script_, keys,
+                                 {agent_id, std::string(actionName(action)), std::to_string(at_ms),
+                                  std::to_string(at_ms + retention_.handled_ms),
+                                  std::to_string(at_ms - retention_.handled_ms)});
   if (!reply.ok()) return reply.error();
   if (reply->type != redis::RedisReply::Type::Array || reply->elements.size() != 3) {
     return Error{ErrorKind::Internal, "unexpected claim reply: " + reply->text, "claim " + id};
@@ -265,13 +264,13 @@ Result<RecordPage> NotificationStore::page(const std::vector<std::string>& index
     std::string limit_text = std::to_string(limit);
     if (cursor) {
       std::string at = std::to_string(cursor->score);
-      cmds.push_back({"ZREVRANGEBYSCORE", key, at, at, "WITHSCORES", "LIMIT", "0",
-                      std::to_string(kMaxTies)});
-      cmds.push_back({"ZREVRANGEBYSCORE", key, "(" + at, "-inf", "WITHSCORES", "LIMIT", "0",
-                      limit_text});
+      cmds.push_back(
+          {"ZREVRANGEBYSCORE", key, at, at, "WITHSCORES", "LIMIT", "0", std::to_string(kMaxTies)});
+      cmds.push_back(
+          {"ZREVRANGEBYSCORE", key, "(" + at, "-inf", "WITHSCORES", "LIMIT", "0", limit_text});
     } else {
-      cmds.push_back({"ZREVRANGEBYSCORE", key, "+inf", "-inf", "WITHSCORES", "LIMIT", "0",
-                      limit_text});
+      cmds.push_back(
+          {"ZREVRANGEBYSCORE", key, "+inf", "-inf", "WITHSCORES", "LIMIT", "0", limit_text});
     }
   }
   auto replies = redis_.pipeline(cmds);

@@ -9,7 +9,7 @@
 namespace callmesh::notification {
 
 ApiReply listNumbers(ApiDeps& d, const ApiRequest& req, const Principal& who);  // GET /v1/numbers
-ApiReply getNumber(ApiDeps& d, const ApiRequest& req, const Principal& who);    // GET /v1/numbers/{n}
-ApiReply putNumber(ApiDeps& d, const ApiRequest& req, const Principal& who);    // PUT /v1/numbers/{n}
+ApiReply getNumber(ApiDeps& d, const ApiRequest& req, const Principal& who);  // GET /v1/numbers/{n}
+ApiReply putNumber(ApiDeps& d, const ApiRequest& req, const Principal& who);  // PUT /v1/numbers/{n}
 
 }  // namespace callmesh::notification

@@ -39,9 +39,9 @@ Result<int64_t> slotsInUse(ApiDeps& d, const std::string& number) {
     now_ms = redis::fieldInt(now->elements[0].text) * 1000 +
              redis::fieldInt(now->elements[1].text) / 1000;
   }
-  auto used =
-      d.leases.command({"ZCOUNT", redis::numberSlotsKey(number, accountOf(d.config.limiter, number)),
-                       "(" + std::to_string(now_ms), "+inf"});
+  auto used = d.leases.command({"ZCOUNT",
+                                redis::numberSlotsKey(number, accountOf(d.config.limiter, number)),
+                                "(" + std::to_string(now_ms), "+inf"});
   if (!used.ok()) return used.error();
   return used->integer;
 }

@@ -28,36 +28,34 @@ std::string sseFor(const std::vector<StreamEvent>& events, const Principal& who,
 
 void addStreamRoutes(ApiRoutes& routes) {
   ApiDeps& d = routes.deps();
-  routes.server().Get(
-      "/v1/stream", [&d](const httplib::Request& req, httplib::Response& res) {
-               Principal who;
-               if (auto refusal = accessRefusal(d, Access::AnyToken,
-                                                req.get_header_value("Authorization"),
-                                                requestOf(req), who)) {
-                 writeReply(*refusal, res);
-                 d.metrics.requests(refusal->status).Increment();
-                 return;
-               }
-               d.metrics.requests(200).Increment();
-               res.set_header("Cache-Control", "no-cache");
-               res.set_header("X-Accel-Buffering", "no");
-               auto last = std::make_shared<uint64_t>(d.hub.lastSeq());
-               auto opened = std::make_shared<bool>(false);
-               d.metrics.streams.Increment();
-               res.set_chunked_content_provider(
-                   "text/event-stream",
-                   [&d, who, last, opened](size_t, httplib::DataSink& sink) {
-                     if (!*opened) {
-                       *opened = true;
-                       std::string hello = "retry: 2000\n: stream for " + who.agent_id + "\n\n";
-                       return sink.write(hello.data(), hello.size());
-                     }
-                     if (d.hub.closed()) return false;
-                     std::string out = sseFor(d.hub.waitAfter(*last, 5000), who, *last);
-                     return sink.is_writable() && sink.write(out.data(), out.size());
-                   },
-                   [&d](bool) { d.metrics.streams.Decrement(); });
-             });
+  routes.server().Get("/v1/stream", [&d](const httplib::Request& req, httplib::Response& res) {
+    Principal who;
+    if (auto refusal = accessRefusal(d, Access::AnyToken, req.get_header_value("Authorization"),
+                                     requestOf(req), who)) {
+      writeReply(*refusal, res);
+      d.metrics.requests(refusal->status).Increment();
+      return;
+    }
+    d.metrics.requests(200).Increment();
+    res.set_header("Cache-Control", "no-cache");
+    res.set_header("X-Accel-Buffering", "no");
+    auto last = std::make_shared<uint64_t>(d.hub.lastSeq());
+    auto opened = std::make_shared<bool>(false);
+    d.metrics.streams.Increment();
+    res.set_chunked_content_provider(
+        "text/event-stream",
+        [&d, who, last, opened](size_t, httplib::DataSink& sink) {
+          if (!*opened) {
+            *opened = true;
+            std::string hello = "retry: 2000\n: stream for " + who.agent_id + "\n\n";
+            return sink.write(hello.data(), hello.size());
+          }
+          if (d.hub.closed()) return false;
+          std::string out = sseFor(d.hub.waitAfter(*last, 5000), who, *last);
+          return sink.is_writable() && sink.write(out.data(), out.size());
+        },
+        [&d](bool) { d.metrics.streams.Decrement(); });
+  });
 }
 
 }  // namespace callmesh::notification

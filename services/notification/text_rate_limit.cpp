@@ -7,9 +7,8 @@ namespace callmesh::notification {
 
 int64_t takeToken(TokenBucket& bucket, int64_t now_ms, double per_minute, double burst) {
   if (now_ms > bucket.at_ms) {
-    bucket.tokens =
-        std::min(burst, bucket.tokens + static_cast<double>(now_ms - bucket.at_ms) * per_minute /
-                                            60000.0);
+    bucket.tokens = std::min(
+        burst, bucket.tokens + static_cast<double>(now_ms - bucket.at_ms) * per_minute / 60000.0);
     bucket.at_ms = now_ms;
   }
   if (bucket.tokens >= 1.0) {

@@ -20,7 +20,7 @@ TEST(TextRateLimit, TableIsBoundedAndForgetsOnlyFullBuckets) {
   TextRateLimiter limits(60, 1, 2);
   EXPECT_EQ(limits.admit("a", 0), 0);
   EXPECT_EQ(limits.admit("b", 0), 0);
-  EXPECT_GT(limits.admit("c", 0), 0);  // both buckets empty: a third agent waits
+  EXPECT_GT(limits.admit("c", 0), 0);     // both buckets empty: a third agent waits
   EXPECT_EQ(limits.admit("c", 2000), 0);  // a and b refilled and were forgotten
   EXPECT_GT(limits.admit("c", 2000), 0);
 }

@@ -82,8 +82,7 @@ Result<std::string> senderFor(const json& body, const std::string& mode,
   }
   if (mode == "auto") {
     if (body.contains("from")) {
-      return no("field 'from' is not allowed for auto texts (the sender ID chain decides)",
-                "from");
+      return no("field 'from' is not allowed for auto texts (the sender ID chain decides)", "from");
     }
     return autoTextSender(numbers);
   }
@@ -102,8 +101,7 @@ ApiReply textBack(ApiDeps& d, const ApiRequest& req, const Principal& who) {
   if (!body.ok()) return refuseInput(body.error());
   std::string text = (*body)["text"];
   if (auto refusal = textLengthRefusal(text)) return *refusal;
-  auto from =
-      manualTextSender(agentNumbers(d, who.agent_id), (*body)["from"].get<std::string>());
+  auto from = manualTextSender(agentNumbers(d, who.agent_id), (*body)["from"].get<std::string>());
   if (!from.ok()) return refuseInput(from.error());
   if (auto refusal = textsDisabled(d)) return *refusal;
   const std::string& id = req.param(0);

@@ -400,8 +400,9 @@ Result<ClusterConfig> parseClusterConfig(const std::string& yaml_text,
       YamlMap r(m.child("retention"), m.keyPath("retention"), errors);
       auto period = [&r](const char* days_key, const char* seconds_key, int64_t fallback_ms) {
         if (r.has(seconds_key)) {
-          if (r.has(days_key)) r.error(seconds_key, std::string("give ") + days_key + " or " +
-                                                        seconds_key + ", not both");
+          if (r.has(days_key))
+            r.error(seconds_key,
+                    std::string("give ") + days_key + " or " + seconds_key + ", not both");
           return r.integer(seconds_key, fallback_ms / 1000, 1, int64_t{3650} * 86400) * 1000;
         }
         return r.integer(days_key, fallback_ms / 86400000, 1, 3650) * 86400000;

@@ -300,9 +300,13 @@ agent_presence:
   const auto& n = cfg->notification;
   EXPECT_EQ(n.api, "127.0.0.1:0");
   EXPECT_EQ(n.text_gateway, "127.0.0.1:5099");
-  EXPECT_EQ(n.tokens.at("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa").agent_id, "alice");
-  EXPECT_EQ(n.tokens.at("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa").role, ApiRole::Agent);
-  EXPECT_EQ(n.tokens.at("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef").role, ApiRole::Admin);
+  EXPECT_EQ(
+      n.tokens.at("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa").agent_id,
+      "alice");
+  EXPECT_EQ(n.tokens.at("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa").role,
+            ApiRole::Agent);
+  EXPECT_EQ(n.tokens.at("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef").role,
+            ApiRole::Admin);
   EXPECT_EQ(n.retention.handled_ms, int64_t{7} * 86400000);
   EXPECT_EQ(n.retention.unclaimed_ms, int64_t{60} * 86400000);
   EXPECT_EQ(n.text_rate_per_minute, 12);
@@ -330,7 +334,8 @@ TEST(ClusterConfig, LeasesMayHaveTheirOwnRedis) {
   EXPECT_EQ(cfg->redis_leases.host, "10.0.0.9");
   EXPECT_EQ(cfg->redis_leases.port, 6380);
   EXPECT_EQ(cfg->redis_leases.timeout_ms, cfg->redis.timeout_ms);
-  auto bad = parseClusterConfig(std::string(kGood) + "redis_leases: {port: 0, colour: red}\n", "c.yaml");
+  auto bad =
+      parseClusterConfig(std::string(kGood) + "redis_leases: {port: 0, colour: red}\n", "c.yaml");
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.error().message.find("redis_leases.colour: unknown key"), std::string::npos)
       << bad.error().message;
@@ -355,8 +360,7 @@ agent_presence:
   ASSERT_FALSE(cfg.ok());
   const std::string& m = cfg.error().message;
   EXPECT_NE(m.find("notification.api: must be host:port"), std::string::npos) << m;
-  EXPECT_NE(m.find("notification.tokens[0].role: must be agent or admin"), std::string::npos)
-      << m;
+  EXPECT_NE(m.find("notification.tokens[0].role: must be agent or admin"), std::string::npos) << m;
   // A key that is not a hash may be a real token: refused, and never printed.
   EXPECT_NE(m.find("notification.tokens[1]: key is not a token hash"), std::string::npos) << m;
   EXPECT_EQ(m.find("plain-secret-token-xyz"), std::string::npos) << m;

@@ -88,8 +88,8 @@ class ApiHandlers : public ::testing::Test {
   Logger log_{"handlers-test", LogLevel::Error};
   prometheus::Registry registry_;
   ApiMetrics metrics_{registry_};
-  ApiDeps d_{cfg_,    tokens_,  limits_,    store_, contacts_, numbers_, redis_, redis_,
-             presence_, &gateway_, hub_, clock_, log_, metrics_};
+  ApiDeps d_{cfg_,   tokens_,   limits_,   store_, contacts_, numbers_, redis_,
+             redis_, presence_, &gateway_, hub_,   clock_,    log_,     metrics_};
 };
 
 TEST_F(ApiHandlers, GuardTakesOnlyTokensWhoseHashIsConfiguredAndChecksTheRole) {
@@ -101,10 +101,10 @@ TEST_F(ApiHandlers, GuardTakesOnlyTokensWhoseHashIsConfiguredAndChecksTheRole) {
                              listUnclaimedNotifications);
   EXPECT_EQ(by_hash.status, 401);
   EXPECT_EQ(by_hash.body.dump().find(tokenHash("root-secret")), std::string::npos);
-  EXPECT_EQ(guardedCall(d_, Access::AdminOnly, "Bearer alice-secret", req,
-                        listUnclaimedNotifications)
-                .status,
-            403);
+  EXPECT_EQ(
+      guardedCall(d_, Access::AdminOnly, "Bearer alice-secret", req, listUnclaimedNotifications)
+          .status,
+      403);
   EXPECT_EQ(
       guardedCall(d_, Access::AdminOnly, "Bearer root-secret", req, listUnclaimedNotifications)
           .status,
@@ -133,9 +133,9 @@ TEST_F(ApiHandlers, EveryUserSeesTheUnclaimedMissedCallOnlySelectedAgentsClaimIt
   EXPECT_EQ(won.status, 200);
   // "the notification will be removed for all other users"
   EXPECT_EQ(listNotifications(d_, list, carol).body["notifications"].size(), 0u);
-  EXPECT_EQ(getNotification(d_, ApiRequest{"GET", "/v1/notifications/c1", {"c1"}, {}, ""}, carol)
-                .status,
-            404);
+  EXPECT_EQ(
+      getNotification(d_, ApiRequest{"GET", "/v1/notifications/c1", {"c1"}, {}, ""}, carol).status,
+      404);
 }
 
 TEST_F(ApiHandlers, TextsArePacedPerAgentWith429AndRetryAfterAndNothingSent) {
@@ -151,8 +151,7 @@ TEST_F(ApiHandlers, TextsArePacedPerAgentWith429AndRetryAfterAndNothingSent) {
   // Text back is paced too, and a refused text back claims nothing.
   missedCall("c2", {"alice"});
   auto back = textBack(
-      d_, post("/v1/notifications/c2/text", {"c2"}, {{"text", "hi"}, {"from", "personal"}}),
-      alice);
+      d_, post("/v1/notifications/c2/text", {"c2"}, {{"text", "hi"}, {"from", "personal"}}), alice);
   EXPECT_EQ(back.status, 429);
   EXPECT_EQ(state("c2"), "unclaimed");
   clock_.advance(30000);
@@ -168,8 +167,7 @@ TEST_F(ApiHandlers, UnavailableBodiesNameNoHostPortOrDriverMessage) {
   EXPECT_EQ(text.find(std::to_string(server_.port())), std::string::npos) << text;
   EXPECT_EQ(text.find("127.0.0.1"), std::string::npos) << text;
   EXPECT_EQ(down.body["message"], "state store unavailable; try again shortly");
-  auto presence =
-      putOwnPresence(d_, post("/v1/presence", {}, {{"availability", "away"}}), alice);
+  auto presence = putOwnPresence(d_, post("/v1/presence", {}, {{"availability", "away"}}), alice);
   EXPECT_EQ(presence.status, 503);
   EXPECT_EQ(presence.body.dump().find("10.1.2.3"), std::string::npos);
 }

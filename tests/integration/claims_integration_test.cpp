@@ -63,7 +63,8 @@ TEST_F(ClaimsIntegration, HundredConcurrentClaimsOfOneNotificationExactlyOneWins
       NotificationStore store(own);
       (void)own.command({"PING"});
       while (!go) std::this_thread::yield();
-      auto r = store.claim("c-race", agents[static_cast<size_t>(i)], ClaimAction::CallBack, now_ + 2000);
+      auto r =
+          store.claim("c-race", agents[static_cast<size_t>(i)], ClaimAction::CallBack, now_ + 2000);
       if (!r.ok()) {
         ++other;
       } else if (r->outcome == ClaimOutcome::Won && r->first) {

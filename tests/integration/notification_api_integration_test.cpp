@@ -14,11 +14,11 @@
 
 #include "services/notification/api_server.h"
 #include "services/notification/api_tokens.h"
-#include "services/notification/stream_visibility.h"
-#include "services/notification/text_rate_limit.h"
 #include "services/notification/notification_service.h"
 #include "services/notification/redis_event_feed.h"
 #include "services/notification/serialized_redis_client.h"
+#include "services/notification/stream_visibility.h"
+#include "services/notification/text_rate_limit.h"
 #include "shared/redis/hiredis_client.h"
 #include "shared/testing/redis_server.h"
 
@@ -63,7 +63,7 @@ config::ClusterConfig makeConfig() {
   n.tokens[tokenHash("admin-token")] = {"root", config::ApiRole::Admin};
   for (int i = 0; i < 100; ++i) {
     n.tokens[tokenHash("racer-token-" + std::to_string(i))] = {"racer-" + std::to_string(i),
-                                                    config::ApiRole::Agent};
+                                                               config::ApiRole::Agent};
   }
   n.numbers["+15550200"] = {"Company line", "website", {"alice", "bob", "carol"}};
   n.agents["alice"] = {"+15550301", "+15550200", ""};
@@ -134,8 +134,8 @@ class NotificationApiIntegration : public ::testing::Test {
   TokenBook tokens_{cfg_.notification.tokens, ""};
   TextRateLimiter text_limits_{cfg_.notification.text_rate_per_minute,
                                cfg_.notification.text_burst};
-  ApiServer api_{{cfg_, tokens_, text_limits_, store_, contacts_, numbers_, redis_, redis_, presence_, &gateway_, hub_, clock_,
-                  log_, metrics_}};
+  ApiServer api_{{cfg_, tokens_, text_limits_, store_, contacts_, numbers_, redis_, redis_,
+                  presence_, &gateway_, hub_, clock_, log_, metrics_}};
 };
 
 TEST_F(NotificationApiIntegration, FirstClaimWinsSecondIsRefusedNamingTheHolder) {
@@ -292,8 +292,9 @@ TEST_F(NotificationApiIntegration, ContactFromNotificationAndAssociateFollowSour
   EXPECT_EQ(c["primary_agent"], "carol");
   EXPECT_EQ(state("c3"), "claimed");
 
-  auto existing = call("POST", "/v1/contacts", "admin-token",
-                       R"({"name":"Kim","numbers":["+15550000001"],"source":"Zillow","primary_agent":"alice"})");
+  auto existing = call(
+      "POST", "/v1/contacts", "admin-token",
+      R"({"name":"Kim","numbers":["+15550000001"],"source":"Zillow","primary_agent":"alice"})");
   ASSERT_EQ(existing->status, 201) << existing->body;
   std::string id = json::parse(existing->body)["id"];
   missed("c4");
