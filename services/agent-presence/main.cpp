@@ -33,7 +33,14 @@ int main(int argc, char** argv) {
   agent_presence::PresenceLedger ledger(redis_client);
   // Slot leases are read where the limiter keeps them: under the account's key for a number with
   // an account-wide cap, so the same limiter config builds both.
-  redis::SlotLeaseReader leases(redis_client, redis::SlotKeys::fromConfig(cfg.limiter));
+  // `redis_leases` when the leases have a Redis of their own.
+  std::unique_ptr<redis::HiredisClient> leases_hiredis;
+  if (start->leasesRedisSeparate()) {
+    leases_hiredis = std::make_unique<redis::HiredisClient>(start->leasesRedisEndpoint());
+  }
+  redis::SlotLeaseReader leases(leases_hiredis ? static_cast<redis::RedisClient&>(*leases_hiredis)
+                                               : static_cast<redis::RedisClient&>(redis_client),
+                                redis::SlotKeys::fromConfig(cfg.limiter));
   agent_presence::PresenceReconciler reconciler(redis_client, ledger, leases);
   SystemClock clock;
   agent_presence::PresenceService service(ledger, reconciler, redis_client, settings.agents, clock,

@@ -28,7 +28,8 @@ int main(int argc, char** argv) {
 
   auto registry = start->registry;
   concurrency_limiter::LimiterMetrics metrics(*registry, settings.caps, settings.default_cap);
-  redis::HiredisClient hiredis(start->redisEndpoint());
+  // The limiter's only keys are the slot leases: they live in `redis_leases` (default `redis`).
+  redis::HiredisClient hiredis(start->leasesRedisEndpoint());
   metrics::TimedRedisClient redis_client(hiredis, *registry, "concurrency_limiter");
   auto caps = concurrency_limiter::CapPolicy::fromSettings(settings);
   concurrency_limiter::SlotLedger ledger(redis_client, caps, settings.lease_ms);

@@ -2,59 +2,52 @@
 
 #include <httplib.h>
 
-#include <exception>
-
-#include "services/notification/api_reply.h"
-
 namespace callmesh::notification {
 
+void writeReply(const ApiReply& reply, httplib::Response& res) {
+  res.status = reply.status;
+  for (const auto& [k, v] : reply.headers) res.set_header(k, v);
+  if (!reply.content_type.empty()) {
+    res.set_content(reply.raw_body, reply.content_type);
+  } else if (!reply.body.is_null()) {
+    res.set_content(reply.body.dump() + "\n", "application/json");
+  }
+}
+
+ApiRequest requestOf(const httplib::Request& req) {
+  ApiRequest out;
+  out.method = req.method;
+  out.path = req.path;
+  for (size_t i = 1; i < req.matches.size(); ++i) out.params.push_back(req.matches[i]);
+  for (const auto& [k, v] : req.params) out.query[k] = v;
+  out.body = req.body;
+  return out;
+}
+
 std::function<void(const httplib::Request&, httplib::Response&)> ApiRoutes::guarded(
-    Access access, ApiHandler handler) {
+    Access access, ApiFunction handler) {
   ApiDeps& d = deps_;
-  return [&d, access, handler = std::move(handler)](const httplib::Request& req,
-                                                    httplib::Response& res) {
-    const std::string& auth = req.get_header_value("Authorization");
-    const std::string prefix = "Bearer ";
-    if (auth.rfind(prefix, 0) != 0) {
-      res.set_header("WWW-Authenticate", "Bearer");
-      refuse(res, 401, "unauthenticated", "missing 'Authorization: Bearer <token>' header");
-    } else if (auto it = d.config.notification.tokens.find(auth.substr(prefix.size()));
-               it == d.config.notification.tokens.end()) {
-      res.set_header("WWW-Authenticate", "Bearer error=\"invalid_token\"");
-      refuse(res, 401, "unauthenticated", "unknown bearer token");
-    } else {
-      Principal who{it->second.agent_id, it->second.role == config::ApiRole::Admin};
-      if (access == Access::AdminOnly && !who.admin) {
-        refuse(res, 403, "forbidden",
-               "role 'admin' required for " + req.method + " " + req.path + " (you are agent '" +
-                   who.agent_id + "')");
-      } else {
-        try {
-          handler(req, res, who);
-        } catch (const std::exception& e) {
-          d.log.error("api_handler_failed", {{"path", req.path}, {"error", e.what()}});
-          refuse(res, 500, "internal", "internal error");
-        }
-      }
-    }
-    d.metrics.requests(res.status).Increment();
+  return [&d, access, handler](const httplib::Request& req, httplib::Response& res) {
+    writeReply(
+        guardedCall(d, access, req.get_header_value("Authorization"), requestOf(req), handler),
+        res);
   };
 }
 
-void ApiRoutes::get(const std::string& pattern, Access access, ApiHandler handler) {
-  server_.Get(pattern, guarded(access, std::move(handler)));
+void ApiRoutes::get(const std::string& pattern, Access access, ApiFunction handler) {
+  server_.Get(pattern, guarded(access, handler));
 }
 
-void ApiRoutes::post(const std::string& pattern, Access access, ApiHandler handler) {
-  server_.Post(pattern, guarded(access, std::move(handler)));
+void ApiRoutes::post(const std::string& pattern, Access access, ApiFunction handler) {
+  server_.Post(pattern, guarded(access, handler));
 }
 
-void ApiRoutes::put(const std::string& pattern, Access access, ApiHandler handler) {
-  server_.Put(pattern, guarded(access, std::move(handler)));
+void ApiRoutes::put(const std::string& pattern, Access access, ApiFunction handler) {
+  server_.Put(pattern, guarded(access, handler));
 }
 
-void ApiRoutes::del(const std::string& pattern, Access access, ApiHandler handler) {
-  server_.Delete(pattern, guarded(access, std::move(handler)));
+void ApiRoutes::del(const std::string& pattern, Access access, ApiFunction handler) {
+  server_.Delete(pattern, guarded(access, handler));
 }
 
 }  // namespace callmesh::notification

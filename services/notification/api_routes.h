@@ -1,13 +1,14 @@
 #pragma once
 
-// How the API's route groups register their handlers. Each group (one file, one area of
-// docs/api/openapi.yaml) adds its routes through ApiRoutes, which puts the bearer-token check,
-// the admin check, the last-resort 500 and the request counter in front of every handler, so no
-// handler can forget them.
-#include <functional>
+// How the API's route groups are served by cpp-httplib: each route is a pattern, an Access and a
+// plain handler function (api_guard.h); this adapter turns httplib's request into an ApiRequest
+// and the ApiReply back into a response. The handlers themselves know nothing of HTTP libraries
+// (one header per resource: auth_api.h, notification_api.h, text_api.h, agent_api.h,
+// contact_api.h, number_api.h, live_call_api.h, console_api.h).
 #include <string>
 
 #include "services/notification/api_deps.h"
+#include "services/notification/api_guard.h"
 
 namespace httplib {
 class Server;
@@ -17,12 +18,10 @@ struct Response;
 
 namespace callmesh::notification {
 
-// A handler runs only for an authenticated caller, `who`.
-using ApiHandler =
-    std::function<void(const httplib::Request&, httplib::Response&, const Principal& who)>;
-
-// Who may call a route: anyone holding a token, or admins only (an agent gets 403).
-enum class Access { AnyToken, AdminOnly };
+// Copies `reply` into `res` (status, headers, JSON or raw body).
+void writeReply(const ApiReply& reply, httplib::Response& res);
+// The transport-free view of `req`.
+ApiRequest requestOf(const httplib::Request& req);
 
 class ApiRoutes {
  public:
@@ -30,18 +29,18 @@ class ApiRoutes {
 
   // The dependencies every handler may capture by reference: they outlive the server.
   ApiDeps& deps() { return deps_; }
-  // For routes that need no token (the console's static files); they count their own answers.
+  // For routes that need no token (the console's static files) or stream (SSE).
   httplib::Server& server() { return server_; }
 
   // Patterns are httplib regexes; within one method the first registered match wins.
-  void get(const std::string& pattern, Access access, ApiHandler handler);
-  void post(const std::string& pattern, Access access, ApiHandler handler);
-  void put(const std::string& pattern, Access access, ApiHandler handler);
-  void del(const std::string& pattern, Access access, ApiHandler handler);
+  void get(const std::string& pattern, Access access, ApiFunction handler);
+  void post(const std::string& pattern, Access access, ApiFunction handler);
+  void put(const std::string& pattern, Access access, ApiFunction handler);
+  void del(const std::string& pattern, Access access, ApiFunction handler);
 
  private:
   std::function<void(const httplib::Request&, httplib::Response&)> guarded(Access access,
-                                                                           ApiHandler handler);
+                                                                           ApiFunction handler);
 
   httplib::Server& server_;
   ApiDeps& deps_;

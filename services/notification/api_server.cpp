@@ -67,7 +67,7 @@ void ApiServer::routes() {
 
   server_->set_error_handler([](const httplib::Request& req, httplib::Response& res) {
     if (res.status == 404 && res.body.empty()) {
-      refuse(res, 404, "not_found", "no route " + req.method + " " + req.path);
+      writeReply(refuse(404, "not_found", "no route " + req.method + " " + req.path), res);
     }
   });
 }

@@ -4,9 +4,12 @@
 #include <memory>
 
 #include "services/notification/api_server.h"
+#include "services/notification/api_tokens.h"
 #include "services/notification/notification_service.h"
 #include "services/notification/redis_event_feed.h"
 #include "services/notification/serialized_redis_client.h"
+#include "services/notification/stream_visibility.h"
+#include "services/notification/text_rate_limit.h"
 #include "shared/base/clock.h"
 #include "shared/codec/call_event_batch.h"
 #include "shared/config/cluster_config.h"
@@ -38,14 +41,21 @@ int main(int argc, char** argv) {
   // The event loop's own connection.
   redis::HiredisClient loop_hiredis(redis_at);
   metrics::TimedRedisClient loop_redis(loop_hiredis, *registry, "notification");
-  notification::NotificationStore store(loop_redis);
+  notification::NotificationStore store(loop_redis, settings.retention);
   notification::ContactBook contacts(loop_redis);
   notification::NumberSettingsBook numbers(loop_redis, settings.numbers);
   notification::NotificationService service(store, contacts, numbers, loop_redis, metrics, log);
 
   // The API's connection, shared by its worker threads.
   notification::SerializedRedisClient api_redis(std::make_unique<redis::HiredisClient>(redis_at));
-  notification::NotificationStore api_store(api_redis);
+  notification::NotificationStore api_store(api_redis, settings.retention);
+  // Token hashes: the config's plus the tokens file's (re-read every second when it changed).
+  notification::TokenBook tokens(settings.tokens, settings.tokens_file);
+  if (auto loaded = tokens.reloadIfChanged(); !loaded.ok()) {
+    log.error("startup_failed", {{"error", loaded.error().describe()}});
+    return 2;
+  }
+  notification::TextRateLimiter text_limits(settings.text_rate_per_minute, settings.text_burst);
   notification::ContactBook api_contacts(api_redis);
   notification::NumberSettingsBook api_numbers(api_redis, settings.numbers);
   zmq::context_t context = transport::serviceContext();
@@ -65,8 +75,17 @@ int main(int argc, char** argv) {
                                         hub.publish(std::move(e));
                                       }
                                     });
-  notification::ApiServer api({cfg, api_store, api_contacts, api_numbers, api_redis, presence,
-                               texts.get(), hub, clock, log, api_metrics});
+  // Cap use reads the slot leases where the limiter keeps them (`redis_leases`, else `redis`).
+  std::unique_ptr<notification::SerializedRedisClient> leases_redis;
+  if (start->leasesRedisSeparate()) {
+    leases_redis = std::make_unique<notification::SerializedRedisClient>(
+        std::make_unique<redis::HiredisClient>(start->leasesRedisEndpoint()));
+  }
+  redis::RedisClient& leases = leases_redis ? static_cast<redis::RedisClient&>(*leases_redis)
+                                            : static_cast<redis::RedisClient&>(api_redis);
+  notification::ApiServer api({cfg, tokens, text_limits, api_store, api_contacts, api_numbers,
+                               api_redis, leases, presence, texts.get(), hub, clock, log,
+                               api_metrics});
 
   metrics::AdminServer admin(registry, [&] {
     return service.redisHealthy() ? std::string() : std::string("redis unreachable");
@@ -93,6 +112,14 @@ int main(int argc, char** argv) {
   });
   transport::PollLoop loop(clock);
   loop.addSocket(server.socket(), [&] { server.serveReady(); });
+  loop.addTimer(1000, [&] {
+    auto changed = tokens.reloadIfChanged();
+    if (!changed.ok()) {
+      log.error("tokens_reload_failed", {{"error", changed.error().describe()}});
+    } else if (*changed) {
+      log.info("tokens_reloaded", {{"tokens", static_cast<int64_t>(tokens.size())}});
+    }
+  });
   log.info("started",
            {{"bind", settings.net.bind}, {"admin", settings.net.admin}, {"api", settings.api}});
   loop.run(signals.stop);

@@ -10,6 +10,14 @@
 
 namespace callmesh::config {
 
+bool isTokenHash(const std::string& text) {
+  if (text.size() != 64) return false;
+  for (char c : text) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
 bool splitHostPort(const std::string& text, std::string& host, int& port) {
   auto colon = text.rfind(':');
   if (colon == std::string::npos || colon == 0 || colon + 1 >= text.size()) return false;
@@ -87,6 +95,39 @@ bool parseClock(const std::string& text, int& minutes) {
   return true;
 }
 
+// notification.tokens: token hash -> {agent_id, role}. Entries are named by position
+// (tokens[2]), never by key: a key that is not a hash may be a real token pasted by mistake, and
+// config errors end up in logs.
+void readTokenHashes(YamlMap& parent, ConfigErrors& errors, std::map<std::string, ApiToken>& out) {
+  YAML::Node node = parent.child("tokens");
+  if (!node.IsDefined() || node.IsNull()) return;
+  if (!node.IsMap()) {
+    errors.add(node, parent.keyPath("tokens"), "must map token SHA-256 hashes to {agent_id, role}");
+    return;
+  }
+  int index = 0;
+  for (auto it = node.begin(); it != node.end(); ++it, ++index) {
+    std::string hash = it->first.Scalar();
+    YamlMap t(it->second, parent.keyPath("tokens") + "[" + std::to_string(index) + "]", errors);
+    ApiToken tok;
+    if (auto agent = t.requiredString("agent_id")) tok.agent_id = *agent;
+    std::string role = t.string("role", "agent");
+    if (role == "admin") {
+      tok.role = ApiRole::Admin;
+    } else if (role != "agent") {
+      t.error("role", "must be agent or admin");
+    }
+    t.finish();
+    if (!isTokenHash(hash)) {
+      errors.add(it->first, t.path(),
+                 "key is not a token hash (64 lowercase hex digits of SHA-256; make one with "
+                 "tools/callmesh-token); the key is not shown");
+      continue;
+    }
+    out[hash] = tok;
+  }
+}
+
 // Calls `each(key, map)` for every entry of the mapping under `key`, each checked for unknown keys.
 template <typename Each>
 void forEachEntry(YamlMap& parent, const char* key, const char* shape, ConfigErrors& errors,
@@ -141,6 +182,15 @@ Result<ClusterConfig> parseClusterConfig(const std::string& yaml_text,
     cfg.redis.port = static_cast<int>(m.integer("port", cfg.redis.port, 1, 65535));
     cfg.redis.timeout_ms =
         static_cast<int>(m.integer("timeout_ms", cfg.redis.timeout_ms, 1, 60000));
+    m.finish();
+  }
+  cfg.redis_leases = cfg.redis;
+  if (top.has("redis_leases")) {
+    YamlMap m(top.child("redis_leases"), "redis_leases", errors);
+    auto& l = cfg.redis_leases;
+    l.host = m.string("host", l.host);
+    l.port = static_cast<int>(m.integer("port", l.port, 1, 65535));
+    l.timeout_ms = static_cast<int>(m.integer("timeout_ms", l.timeout_ms, 1, 60000));
     m.finish();
   }
   {
@@ -344,22 +394,30 @@ Result<ClusterConfig> parseClusterConfig(const std::string& yaml_text,
     n.text_max_wait_ms =
         static_cast<int>(m.integer("text_max_wait_ms", n.text_max_wait_ms, 500, 64000));
     n.console_dir = resolveRelative(file_name, m.string("console_dir", ""));
-    forEachEntry(m, "tokens", "must map bearer tokens to {agent_id, role}", errors,
-                 [&](const std::string& token, YamlMap& t) {
-                   ApiToken tok;
-                   auto agent = t.requiredString("agent_id");
-                   if (agent) tok.agent_id = *agent;
-                   std::string role = t.string("role", "agent");
-                   if (role == "admin") {
-                     tok.role = ApiRole::Admin;
-                   } else if (role != "agent") {
-                     t.error("role", "must be agent or admin");
-                   }
-                   if (token.size() < 8) {
-                     errors.add(t.node(), t.path(), "token must be at least 8 characters");
-                   }
-                   n.tokens[token] = tok;
-                 });
+    n.tokens_file = resolveRelative(file_name, m.string("tokens_file", ""));
+    readTokenHashes(m, errors, n.tokens);
+    {
+      YamlMap r(m.child("retention"), m.keyPath("retention"), errors);
+      auto period = [&r](const char* days_key, const char* seconds_key, int64_t fallback_ms) {
+        if (r.has(seconds_key)) {
+          if (r.has(days_key))
+            r.error(seconds_key,
+                    std::string("give ") + days_key + " or " + seconds_key + ", not both");
+          return r.integer(seconds_key, fallback_ms / 1000, 1, int64_t{3650} * 86400) * 1000;
+        }
+        return r.integer(days_key, fallback_ms / 86400000, 1, 3650) * 86400000;
+      };
+      n.retention.handled_ms = period("handled_days", "handled_seconds", n.retention.handled_ms);
+      n.retention.unclaimed_ms =
+          period("unclaimed_days", "unclaimed_seconds", n.retention.unclaimed_ms);
+      if (n.retention.unclaimed_ms < n.retention.handled_ms) {
+        r.error("unclaimed_days", "must be at least handled_days (nobody has acted on them yet)");
+      }
+      r.finish();
+    }
+    n.text_rate_per_minute =
+        static_cast<int>(m.integer("text_rate_per_minute", n.text_rate_per_minute, 1, 6000));
+    n.text_burst = static_cast<int>(m.integer("text_burst", n.text_burst, 1, 1000));
     forEachEntry(m, "numbers", "must map E.164 numbers to {source, tag, selected_agents}", errors,
                  [&](const std::string& number, YamlMap& c) {
                    CompanyNumberSettings s;

@@ -141,11 +141,29 @@ struct AgentNumbers {
   std::string sender_id;        // "Sender ID to Display" for auto texts; empty = not chosen
 };
 
+// How long follow-up records and their index entries live (issue 17 item 6).
+struct RetentionSettings {
+  // A claimed or answered record: the agent has acted; a month keeps it in "Claimed by you" and
+  // history through a billing cycle, after which the CRM's timeline is the record.
+  int64_t handled_ms = int64_t{30} * 86400 * 1000;
+  // An unclaimed record stays until claimed or this much longer limit (nobody acted in a quarter).
+  int64_t unclaimed_ms = int64_t{90} * 86400 * 1000;
+};
+
 struct NotificationSettings {
   ServiceEndpoints net;
   std::string log_level = "info";
-  std::string api = "127.0.0.1:8080";                    // HTTP API host:port
-  std::map<std::string, ApiToken> tokens;                // bearer token -> who and role
+  std::string api = "127.0.0.1:8080";  // HTTP API host:port
+  // SHA-256 (64 lowercase hex digits) of a bearer token -> who and role. Never the token itself
+  // (tools/callmesh-token makes a token and its hash).
+  std::map<std::string, ApiToken> tokens;
+  // A file of more token hashes (a Kubernetes Secret mount): lines "<sha256 hex> <agent_id>
+  // [agent|admin]"; re-read when it changes, without a restart. Absolute after loading; "" = none.
+  std::string tokens_file;
+  RetentionSettings retention;
+  // Texts out (POST /v1/texts and text back) per agent: a token bucket refilled at this rate.
+  int text_rate_per_minute = 6;
+  int text_burst = 10;
   std::map<std::string, CompanyNumberSettings> numbers;  // E.164 -> settings
   std::map<std::string, AgentNumbers> agents;            // agent id -> numbers
   std::string text_gateway;     // host:port (UDP) of the SIP gateway texts go to; empty = off
@@ -159,6 +177,11 @@ struct NotificationSettings {
 struct ClusterConfig {
   std::string source_file;
   RedisSettings redis;
+  // Where the limiter's slot leases live (issue 17 item 6): `redis_leases:` in cluster.yaml, else
+  // the same server as `redis`. A separate server keeps calls admitted when follow-up records
+  // fill the records' Redis (both run noeviction). Readers of leases use it too (agent-presence's
+  // reconcile, the API's cap use).
+  RedisSettings redis_leases;
   IngressSettings ingress;
   RouterSettings router;
   LimiterSettings limiter;
@@ -170,6 +193,9 @@ struct ClusterConfig {
 Result<ClusterConfig> loadClusterConfig(const std::string& path);
 Result<ClusterConfig> parseClusterConfig(const std::string& yaml_text,
                                          const std::string& file_name);
+
+// True for 64 lowercase hex digits: the form of a SHA-256 token hash in notification.tokens.
+bool isTokenHash(const std::string& text);
 
 // "host:port" -> parts; false when malformed.
 bool splitHostPort(const std::string& text, std::string& host, int& port);

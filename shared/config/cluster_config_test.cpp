@@ -264,6 +264,12 @@ TEST(ClusterConfig, NotificationDefaultsAndApiSettings) {
   ASSERT_TRUE(cfg.ok()) << cfg.error().describe();
   EXPECT_EQ(cfg->notification.api, "127.0.0.1:8080");
   EXPECT_TRUE(cfg->notification.tokens.empty());
+  EXPECT_TRUE(cfg->notification.tokens_file.empty());
+  EXPECT_EQ(cfg->notification.retention.handled_ms, int64_t{30} * 86400000);
+  EXPECT_EQ(cfg->notification.retention.unclaimed_ms, int64_t{90} * 86400000);
+  // Slot leases share the records' Redis unless redis_leases says otherwise.
+  EXPECT_EQ(cfg->redis_leases.host, cfg->redis.host);
+  EXPECT_EQ(cfg->redis_leases.port, cfg->redis.port);
   EXPECT_TRUE(cfg->notification.text_gateway.empty());
   EXPECT_EQ(cfg->presence.reconcile_interval_ms, 30000);
 }
@@ -274,8 +280,10 @@ TEST(ClusterConfig, NotificationNumbersTokensAndAgents) {
   api: 127.0.0.1:0
   text_gateway: 127.0.0.1:5099
   tokens:
-    "alice-token-1": {agent_id: alice}
-    "admin-token-1": {agent_id: root, role: admin}
+    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa": {agent_id: alice}
+    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef": {agent_id: root, role: admin}
+  retention: {handled_days: 7, unclaimed_days: 60}
+  text_rate_per_minute: 12
   numbers:
     "+15550200": {source: "Company line", tag: "website", selected_agents: [alice, bob]}
   agents:
@@ -292,9 +300,17 @@ agent_presence:
   const auto& n = cfg->notification;
   EXPECT_EQ(n.api, "127.0.0.1:0");
   EXPECT_EQ(n.text_gateway, "127.0.0.1:5099");
-  EXPECT_EQ(n.tokens.at("alice-token-1").agent_id, "alice");
-  EXPECT_EQ(n.tokens.at("alice-token-1").role, ApiRole::Agent);
-  EXPECT_EQ(n.tokens.at("admin-token-1").role, ApiRole::Admin);
+  EXPECT_EQ(
+      n.tokens.at("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa").agent_id,
+      "alice");
+  EXPECT_EQ(n.tokens.at("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa").role,
+            ApiRole::Agent);
+  EXPECT_EQ(n.tokens.at("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef").role,
+            ApiRole::Admin);
+  EXPECT_EQ(n.retention.handled_ms, int64_t{7} * 86400000);
+  EXPECT_EQ(n.retention.unclaimed_ms, int64_t{60} * 86400000);
+  EXPECT_EQ(n.text_rate_per_minute, 12);
+  EXPECT_EQ(n.text_burst, 10);
   EXPECT_EQ(n.numbers.at("+15550200").source, "Company line");
   EXPECT_EQ(n.numbers.at("+15550200").tag, "website");
   EXPECT_EQ(n.numbers.at("+15550200").selected_agents, (std::vector<std::string>{"alice", "bob"}));
@@ -310,11 +326,28 @@ agent_presence:
   EXPECT_EQ(p.agents.at("alice").working_hours[1].to_minute, 1440);
 }
 
+// issue 17: the limiter's leases may live in a Redis of their own, so records never block calls.
+TEST(ClusterConfig, LeasesMayHaveTheirOwnRedis) {
+  auto cfg = parseClusterConfig(std::string(kGood) + "redis_leases: {host: 10.0.0.9, port: 6380}\n",
+                                "c.yaml");
+  ASSERT_TRUE(cfg.ok()) << cfg.error().describe();
+  EXPECT_EQ(cfg->redis_leases.host, "10.0.0.9");
+  EXPECT_EQ(cfg->redis_leases.port, 6380);
+  EXPECT_EQ(cfg->redis_leases.timeout_ms, cfg->redis.timeout_ms);
+  auto bad =
+      parseClusterConfig(std::string(kGood) + "redis_leases: {port: 0, colour: red}\n", "c.yaml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("redis_leases.colour: unknown key"), std::string::npos)
+      << bad.error().message;
+}
+
 TEST(ClusterConfig, NotificationMistakesNameTheKey) {
   auto cfg = parseClusterConfig(std::string(kGood) + R"(notification:
   api: nowhere
   tokens:
-    "alice-token-1": {agent_id: alice, role: boss}
+    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa": {agent_id: alice, role: boss}
+    "plain-secret-token-xyz": {agent_id: bob}
+  retention: {handled_seconds: 5, unclaimed_days: 1, handled_days: 2}
   numbers:
     "5550200": {source: x, colour: red}
   agents:
@@ -327,7 +360,12 @@ agent_presence:
   ASSERT_FALSE(cfg.ok());
   const std::string& m = cfg.error().message;
   EXPECT_NE(m.find("notification.api: must be host:port"), std::string::npos) << m;
-  EXPECT_NE(m.find("notification.tokens.alice-token-1.role: must be agent or admin"),
+  EXPECT_NE(m.find("notification.tokens[0].role: must be agent or admin"), std::string::npos) << m;
+  // A key that is not a hash may be a real token: refused, and never printed.
+  EXPECT_NE(m.find("notification.tokens[1]: key is not a token hash"), std::string::npos) << m;
+  EXPECT_EQ(m.find("plain-secret-token-xyz"), std::string::npos) << m;
+  EXPECT_NE(m.find("notification.retention.handled_seconds: give handled_days or "
+                   "handled_seconds, not both"),
             std::string::npos)
       << m;
   EXPECT_NE(m.find("notification.numbers.5550200: number must be E.164"), std::string::npos) << m;

@@ -31,6 +31,15 @@ struct ServiceStart {
   redis::RedisEndpoint redisEndpoint() const {
     return {config.redis.host, config.redis.port, config.redis.timeout_ms};
   }
+  // Where the slot leases are (cluster.yaml `redis_leases`, else `redis`).
+  redis::RedisEndpoint leasesRedisEndpoint() const {
+    const auto& l = config.redis_leases;
+    return {l.host, l.port, l.timeout_ms};
+  }
+  bool leasesRedisSeparate() const {
+    return config.redis_leases.host != config.redis.host ||
+           config.redis_leases.port != config.redis.port;
+  }
 };
 
 // Parses argv and loads cluster.yaml. On a mistake it prints it to stderr (a usage line, or

@@ -27,7 +27,7 @@ import socket
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
-from cluster import Cluster, free_port, uac, uas, wait_until  # noqa: E402
+from cluster import Cluster, free_port, token_hash, uac, uas, wait_until  # noqa: E402
 
 COMPANY = "+15550200"
 TRACKING = "+15550100"  # a tracking number forwarded to a front desk, with a cap of its own
@@ -63,9 +63,9 @@ def notification_settings(api_port, console_dir, gateway_port):
   console_dir: {json.dumps(console_dir)}
   text_gateway: 127.0.0.1:{gateway_port}
   tokens:
-    "{TOKENS['alice']}": {{agent_id: alice}}
-    "{TOKENS['bob']}": {{agent_id: bob}}
-    "{TOKENS['admin']}": {{agent_id: root, role: admin}}
+    "{token_hash(TOKENS['alice'])}": {{agent_id: alice}}
+    "{token_hash(TOKENS['bob'])}": {{agent_id: bob}}
+    "{token_hash(TOKENS['admin'])}": {{agent_id: root, role: admin}}
   numbers:
     "{COMPANY}": {{source: "Company line", tag: "website", selected_agents: [alice, bob]}}
   agents:

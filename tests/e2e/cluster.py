@@ -2,6 +2,7 @@
 processes on loopback with free ports, plus SIPp helpers. Everything started here is stopped by
 pid, never by name, and every wait is bounded."""
 
+import hashlib
 import os
 import re
 import shutil
@@ -33,6 +34,11 @@ def _bindable(port):
         return True
     except OSError:
         return False
+
+
+def token_hash(token):
+    """SHA-256 hex of an API bearer token: what notification.tokens keeps (tools/callmesh-token)."""
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def free_port():

@@ -4,6 +4,7 @@
 
 #include "services/agent-presence/presence_ledger.h"
 #include "services/notification/missed_call_ledger.h"
+#include "shared/base/clock.h"
 #include "shared/redis/hiredis_client.h"
 #include "shared/redis/live_calls_reader.h"
 #include "shared/testing/redis_server.h"
@@ -67,7 +68,9 @@ TEST_F(CallStateIntegration, LiveCallsShowCallerRuleAndTheAgentsRingingNow) {
 // seed 004_ee4e98a6a7f6781b.txt: a missed call becomes one follow-up record.
 TEST_F(CallStateIntegration, MissedCallRecordIsCreatedExactlyOnce) {
   notification::MissedCallLedger ledger(client_);
-  notification::MissedCall call{"c9", "+15550100", "+15557770000", {"agent-1", "agent-2"}, 1000};
+  // Made now: a record older than its retention (notification.retention) expires at once.
+  notification::MissedCall call{"c9", "+15550100", "+15557770000", {"agent-1", "agent-2"},
+                                SystemClock().nowMs()};
   EXPECT_TRUE(ledger.record(call).value());
   EXPECT_FALSE(ledger.record(call).value());  // redelivered `ended` event
   EXPECT_EQ(ledger.unclaimedCount().value(), 1);

@@ -14,7 +14,7 @@ import {
 import { contactDialog } from "./contact_dialog";
 import { DesktopAlerts } from "./desktop_alerts";
 import { announce, h } from "./dom";
-import { followUpCard } from "./followup_cards";
+import { followUpCard, mayAct } from "./followup_cards";
 import { AVAILABILITY_LABEL, ago, clock, kindLabel, phone } from "./format";
 import { HistoryPanel } from "./history_panel";
 import type { SseEvent } from "./sse";
@@ -328,7 +328,7 @@ export class AgentView {
     let prev: Element | null = null;
     for (const n of open) {
       let li = this.openList.querySelector<HTMLLIElement>(`li.card[data-id="${CSS.escape(n.id)}"]`);
-      if (!li) li = followUpCard(n, false, this.cardActions);
+      if (!li) li = followUpCard(n, false, this.cardActions, undefined, mayAct(n, this.agentId));
       if (prev ? prev.nextElementSibling !== li : this.openList.firstElementChild !== li) {
         if (prev) prev.after(li);
         else this.openList.prepend(li);

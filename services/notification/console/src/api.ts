@@ -23,6 +23,7 @@ export interface Notification {
   claimed_by?: string;
   claim_action?: string;
   claimed_at_ms?: number;
+  can_claim?: boolean; // lists and GET one: whether I may act on it (seed 004)
 }
 
 export interface Presence {

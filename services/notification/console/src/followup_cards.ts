@@ -20,11 +20,19 @@ function contactLine(c: Contact): HTMLElement {
   );
 }
 
+// Seed 004: "all users can see the record of the missed call"; only the selected agents may act on
+// it. A record from a list says so in can_claim; one from the stream names who may (visible_to).
+export function mayAct(n: Notification, agentId: string): boolean {
+  if (n.can_claim !== undefined) return n.can_claim;
+  return (n.visible_to ?? n.rung ?? []).includes(agentId);
+}
+
 export function followUpCard(
   n: Notification,
   claimed: boolean,
   actions: CardActions,
   contact?: Contact,
+  canAct = true,
 ): HTMLLIElement {
   const who = phone(n.caller);
   const meta = [`to ${phone(n.number)}`, n.source ? `Source: ${n.source}` : "", n.tag ? `Tag: ${n.tag}` : ""]
@@ -49,7 +57,13 @@ export function followUpCard(
         ),
         contact ? contactLine(contact) : null,
       )
-    : h(
+    : !canAct
+      ? h(
+          "p",
+          { class: "claimed-note" },
+          "For the selected agents to follow up; it leaves your list once one of them does.",
+        )
+      : h(
         "div",
         { class: "actions" },
         button(
