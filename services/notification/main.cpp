@@ -38,14 +38,15 @@ int main(int argc, char** argv) {
   // The event loop's own connection.
   redis::HiredisClient loop_hiredis(redis_at);
   metrics::TimedRedisClient loop_redis(loop_hiredis, *registry, "notification");
-  notification::NotificationStore store(loop_redis);
+  const redis::ReplicaAck ack{cfg.redis.replica_acks, cfg.redis.replica_ack_timeout_ms};
+  notification::NotificationStore store(loop_redis, ack);
   notification::ContactBook contacts(loop_redis);
   notification::NumberSettingsBook numbers(loop_redis, settings.numbers);
   notification::NotificationService service(store, contacts, numbers, loop_redis, metrics, log);
 
   // The API's connection, shared by its worker threads.
   notification::SerializedRedisClient api_redis(std::make_unique<redis::HiredisClient>(redis_at));
-  notification::NotificationStore api_store(api_redis);
+  notification::NotificationStore api_store(api_redis, ack);
   notification::ContactBook api_contacts(api_redis);
   notification::NumberSettingsBook api_numbers(api_redis, settings.numbers);
   zmq::context_t context = transport::serviceContext();

@@ -99,7 +99,8 @@ bool visibleTo(const NotificationRecord& record, const std::string& agent_id) {
          record.visible_to.end();
 }
 
-NotificationStore::NotificationStore(redis::RedisClient& redis) : redis_(redis) {
+NotificationStore::NotificationStore(redis::RedisClient& redis, redis::ReplicaAck ack)
+    : redis_(redis), ack_(ack) {
   record_script_.body = kRecordLua;
   claim_script_.body = kClaimLua;
 }
@@ -107,11 +108,12 @@ NotificationStore::NotificationStore(redis::RedisClient& redis) : redis_(redis) 
 Result<bool> NotificationStore::record(const NotificationRecord& r) {
   std::vector<std::string> keys{recordKey(r.id), kUnclaimedKey};
   for (const auto& a : r.visible_to) keys.push_back(agentIndexKey(a));
-  auto reply = redis_.evalScript(
-      record_script_, keys,
+  auto reply = redis::evalScriptReplicated(
+      redis_, record_script_, keys,
       {r.id, std::string(kindName(r.kind)), r.number, r.caller, redis::joinList(r.rung),
        redis::joinList(r.visible_to), r.source, r.tag, std::to_string(r.at_ms),
-       r.claimed ? r.claimed_by : std::string(), r.claimed ? r.claim_action : std::string()});
+       r.claimed ? r.claimed_by : std::string(), r.claimed ? r.claim_action : std::string()},
+      ack_);
   if (!reply.ok()) return reply.error();
   if (reply->type != redis::RedisReply::Type::Integer) {
     return Error{ErrorKind::Internal, reply->text, "notification record"};
@@ -121,9 +123,11 @@ Result<bool> NotificationStore::record(const NotificationRecord& r) {
 
 Result<ClaimResult> NotificationStore::claim(const std::string& id, const std::string& agent_id,
                                              ClaimAction action, int64_t at_ms) {
-  auto reply =
-      redis_.evalScript(claim_script_, {recordKey(id), kUnclaimedKey},
-                        {agent_id, std::string(actionName(action)), std::to_string(at_ms)});
+  // Replicated before it is reported: a claim acknowledged to an agent must survive a failover,
+  // or a second agent could win the same missed call on the new primary.
+  auto reply = redis::evalScriptReplicated(
+      redis_, claim_script_, {recordKey(id), kUnclaimedKey},
+      {agent_id, std::string(actionName(action)), std::to_string(at_ms)}, ack_);
   if (!reply.ok()) return reply.error();
   if (reply->type != redis::RedisReply::Type::Array || reply->elements.size() != 3) {
     return Error{ErrorKind::Internal, "unexpected claim reply: " + reply->text, "claim " + id};

@@ -8,6 +8,7 @@
 #include "shared/base/result.h"
 #include "shared/redis/keys.h"
 #include "shared/redis/redis_client.h"
+#include "shared/redis/replica_ack.h"
 
 namespace callmesh::notification {
 
@@ -61,7 +62,10 @@ struct ClaimResult {
 // SerializedRedisClient). Scripts are fully built in the constructor.
 class NotificationStore {
  public:
-  explicit NotificationStore(redis::RedisClient& redis);
+  // `ack`: a record and a winning claim are reported done only once that many replicas have them
+  // (redis.replica_acks); otherwise a Timeout error (the event is not acknowledged and comes
+  // again; the API answers 503 and the agent retries; both scripts are idempotent).
+  explicit NotificationStore(redis::RedisClient& redis, redis::ReplicaAck ack = {});
 
   // Returns true when this call created the record, false when it already existed.
   Result<bool> record(const NotificationRecord& record);
@@ -88,6 +92,7 @@ class NotificationStore {
   Result<std::vector<NotificationRecord>> load(const std::vector<std::string>& ids);
 
   redis::RedisClient& redis_;
+  redis::ReplicaAck ack_;
   redis::RedisScript record_script_;
   redis::RedisScript claim_script_;
 };

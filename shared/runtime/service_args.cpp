@@ -35,7 +35,33 @@ std::optional<ServiceStart> startService(int argc, char** argv, const std::strin
     std::fprintf(stderr, "%s\n", cfg.error().describe().c_str());
     return std::nullopt;
   }
-  return ServiceStart{std::move(args.value()), std::move(cfg.value())};
+  ServiceStart start{std::move(args.value()), std::move(cfg.value())};
+  start.service = program.rfind("callmesh-", 0) == 0 ? program.substr(9) : program;
+  auto file = start.config.redis.auth_files.find(start.service);
+  if (!start.args.check_only && file != start.config.redis.auth_files.end()) {
+    auto creds = redis::loadCredentials(file->second);
+    if (!creds.ok()) {
+      std::fprintf(stderr, "redis.auth_files.%s: %s\n", start.service.c_str(),
+                   creds.error().describe().c_str());
+      return std::nullopt;
+    }
+    start.redis_credentials = std::move(creds.value());
+  }
+  return start;
+}
+
+redis::RedisEndpoint ServiceStart::redisEndpoint() const {
+  const auto& r = config.redis;
+  redis::RedisEndpoint e;
+  e.host = r.host;
+  e.port = r.port;
+  e.timeout_ms = r.timeout_ms;
+  for (const auto& s : r.sentinels) e.sentinels.push_back({s.host, s.port});
+  e.master_name = r.master_name;
+  e.credentials = redis_credentials;
+  e.reconnect_min_ms = r.reconnect_min_ms;
+  e.reconnect_max_ms = r.reconnect_max_ms;
+  return e;
 }
 
 }  // namespace callmesh::runtime
