@@ -35,7 +35,9 @@ std::optional<ServiceStart> startService(int argc, char** argv, const std::strin
     std::fprintf(stderr, "%s\n", cfg.error().describe().c_str());
     return std::nullopt;
   }
-  ServiceStart start{std::move(args.value()), std::move(cfg.value())};
+  ServiceStart start;
+  start.args = std::move(args.value());
+  start.config = std::move(cfg.value());
   start.service = program.rfind("callmesh-", 0) == 0 ? program.substr(9) : program;
   auto file = start.config.redis.auth_files.find(start.service);
   if (!start.args.check_only && file != start.config.redis.auth_files.end()) {
