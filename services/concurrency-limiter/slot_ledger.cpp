@@ -211,8 +211,7 @@ Result<int64_t> SlotLedger::renew(const std::vector<SlotRef>& slots, bool readop
   // round trip instead of 200, and no pipeline (nor its replies) grows with the ingress's calls.
   std::vector<std::vector<std::string>> commands;
   for (size_t i = next; i < keys.size(); ++i)
-    commands.push_back(
-        redis::evalShaCommand(script, {keys[i].first}, argsOf(*keys[i].second)));
+    commands.push_back(redis::evalShaCommand(script, {keys[i].first}, argsOf(*keys[i].second)));
   auto replies = redis::pipelineInChunks(redis_, commands, kRenewScriptsPerRoundTrip);
   if (!replies.ok()) return replies.error();
   for (size_t j = 0; j < replies->size(); ++j) {

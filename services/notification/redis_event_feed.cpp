@@ -77,7 +77,7 @@ void RedisEventFeed::run() {
       std::this_thread::sleep_for(std::chrono::milliseconds(
           std::min<int64_t>(100, std::chrono::duration_cast<std::chrono::milliseconds>(
                                      deadline - std::chrono::steady_clock::now())
-                                     .count() +
+                                         .count() +
                                      1)));
     }
   }

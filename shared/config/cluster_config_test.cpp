@@ -342,7 +342,6 @@ agent_presence:
       << m;
 }
 
-
 // Issue 18: Redis through Sentinel, per-service ACL users, replica acknowledgements.
 TEST(ClusterConfig, RedisSentinelsAuthFilesAndReplicaAcks) {
   auto cfg = parseClusterConfig(R"(redis:
@@ -371,8 +370,8 @@ router: {routing_file: routing.yaml}
 }
 
 TEST(ClusterConfig, RedisWithoutSentinelsWaitsForNoReplica) {
-  auto cfg = parseClusterConfig(
-      "redis: {host: r, port: 6380}\nrouter: {routing_file: r.yaml}\n", "c.yaml");
+  auto cfg = parseClusterConfig("redis: {host: r, port: 6380}\nrouter: {routing_file: r.yaml}\n",
+                                "c.yaml");
   ASSERT_TRUE(cfg.ok()) << cfg.error().describe();
   EXPECT_EQ(cfg->redis.replica_acks, 0);
   EXPECT_TRUE(cfg->redis.sentinels.empty());
@@ -385,7 +384,8 @@ TEST(ClusterConfig, RedisSentinelMistakesAreReported) {
         "redis: {host: h, sentinels: [\"h:1\"], master_name: m}\n",
         "redis: {auth_files: {ingress: /x}}\n", "redis: {auth_files: [a]}\n",
         "redis: {reconnect_min_ms: 500, reconnect_max_ms: 100}\n",
-        "redis: {sentinels: [\"a:1\",\"a:2\",\"a:3\",\"a:4\",\"a:5\",\"a:6\",\"a:7\",\"a:8\",\"a:9\","
+        "redis: {sentinels: "
+        "[\"a:1\",\"a:2\",\"a:3\",\"a:4\",\"a:5\",\"a:6\",\"a:7\",\"a:8\",\"a:9\","
         "\"a:10\"], master_name: m}\n"}) {
     auto cfg = parseClusterConfig(std::string(bad) + "router: {routing_file: r.yaml}\n", "c.yaml");
     EXPECT_FALSE(cfg.ok()) << bad;

@@ -71,10 +71,9 @@ void readRedisSettings(YamlMap& m, const std::string& file_name, RedisSettings& 
       static_cast<int>(m.integer("reconnect_max_ms", r.reconnect_max_ms, 1, 600000));
   if (r.reconnect_max_ms < r.reconnect_min_ms)
     m.error("reconnect_max_ms", "must be at least reconnect_min_ms");
-  r.replica_acks =
-      static_cast<int>(m.integer("replica_acks", r.sentinels.empty() ? 0 : 1, 0, 16));
-  r.replica_ack_timeout_ms = static_cast<int>(
-      m.integer("replica_ack_timeout_ms", r.replica_ack_timeout_ms, 1, 60000));
+  r.replica_acks = static_cast<int>(m.integer("replica_acks", r.sentinels.empty() ? 0 : 1, 0, 16));
+  r.replica_ack_timeout_ms =
+      static_cast<int>(m.integer("replica_ack_timeout_ms", r.replica_ack_timeout_ms, 1, 60000));
 }
 
 }  // namespace callmesh::config

@@ -1,7 +1,7 @@
 #include "shared/redis/hiredis_client.h"
 
-#include <chrono>
 #include <cerrno>
+#include <chrono>
 
 #include <hiredis/hiredis.h>
 

@@ -82,10 +82,10 @@ Result<redisContext*> openConnection(const RedisAddress& at, int timeout_ms,
     auto r = roundTrip(c, {"AUTH", credentials.user, credentials.password});
     if (!r.ok() || r->type == RedisReply::Type::Error) {
       // WRONGPASS / NOAUTH: name the user, never the password.
-      Error e{ErrorKind::Disconnected,
-              "AUTH as '" + credentials.user +
-                  "' refused: " + (r.ok() ? r->text : r.error().message),
-              where};
+      Error e{
+          ErrorKind::Disconnected,
+          "AUTH as '" + credentials.user + "' refused: " + (r.ok() ? r->text : r.error().message),
+          where};
       redisFree(c);
       return e;
     }

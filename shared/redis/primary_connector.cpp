@@ -34,8 +34,8 @@ Result<RedisAddress> PrimaryConnector::askSentinels() {
       next_sentinel_ = at;
       return answer;
     }
-    failures += (failures.empty() ? "" : "; ") + sentinels[at].text() + ": " +
-                answer.error().message;
+    failures +=
+        (failures.empty() ? "" : "; ") + sentinels[at].text() + ": " + answer.error().message;
   }
   return Error{ErrorKind::Disconnected, "no sentinel named the primary (" + failures + ")",
                where()};
@@ -53,10 +53,10 @@ Result<redisContext*> PrimaryConnector::connect() {
   if (!endpoint_.sentinels.empty()) {
     auto role = roundTrip(c.value(), {"ROLE"});
     if (!role.ok() || !isPrimaryRole(role.value())) {
-      std::string why = !role.ok()                                  ? role.error().message
+      std::string why = !role.ok()                              ? role.error().message
                         : role->type == RedisReply::Type::Error ? role->text
-                        : role->elements.empty()                    ? "empty ROLE reply"
-                                                                    : role->elements[0].text;
+                        : role->elements.empty()                ? "empty ROLE reply"
+                                                                : role->elements[0].text;
       redisFree(c.value());
       return Error{ErrorKind::Disconnected,
                    "sentinel named " + target.text() + " but it is not a primary (" + why + ")",

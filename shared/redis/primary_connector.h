@@ -15,7 +15,8 @@ namespace callmesh::redis {
 struct RedisEndpoint {
   RedisEndpoint() = default;
   // One server without AUTH (tests, tools): the shape every caller used before Sentinel.
-  RedisEndpoint(std::string h, int p, int timeout) : host(std::move(h)), port(p), timeout_ms(timeout) {}
+  RedisEndpoint(std::string h, int p, int timeout)
+      : host(std::move(h)), port(p), timeout_ms(timeout) {}
 
   std::string host = "127.0.0.1";
   int port = 6379;

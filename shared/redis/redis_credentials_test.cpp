@@ -21,8 +21,8 @@ TEST(RedisCredentials, ThePasswordMayHoldColonsAndCommentsAreSkipped) {
 }
 
 TEST(RedisCredentials, MistakesAreRefusedWithoutEchoingThePassword) {
-  for (const char* bad : {"", "# only a comment\n", "nocolon\n", ":pw\n", "user:\n",
-                          "us er:pw\n", "a:b\nc:d\n"}) {
+  for (const char* bad :
+       {"", "# only a comment\n", "nocolon\n", ":pw\n", "user:\n", "us er:pw\n", "a:b\nc:d\n"}) {
     auto c = parseCredentials(bad, "/etc/secret");
     ASSERT_FALSE(c.ok()) << bad;
     EXPECT_EQ(c.error().kind, ErrorKind::InvalidInput);

@@ -39,7 +39,8 @@ TEST_F(ReplicaAckTest, WithoutReplicasItIsAPlainScriptCall) {
 
 TEST_F(ReplicaAckTest, TheWaitFollowsTheWriteInOnePipeline) {
   EXPECT_CALL(redis_, pipeline(Commands{{"EVALSHA", "sha1", "1", "k", "a"}, {"WAIT", "1", "150"}}))
-      .WillOnce(Return(Result<Replies>(Replies{RedisReply::ofInteger(7), RedisReply::ofInteger(2)})));
+      .WillOnce(
+          Return(Result<Replies>(Replies{RedisReply::ofInteger(7), RedisReply::ofInteger(2)})));
   auto r = evalScriptReplicated(redis_, script_, {"k"}, {"a"}, ReplicaAck{1, 150});
   ASSERT_TRUE(r.ok()) << r.error().describe();
   EXPECT_EQ(r->integer, 7);
@@ -47,7 +48,8 @@ TEST_F(ReplicaAckTest, TheWaitFollowsTheWriteInOnePipeline) {
 
 TEST_F(ReplicaAckTest, TooFewReplicasInTimeIsATimeoutNotAnAcknowledgement) {
   EXPECT_CALL(redis_, pipeline(_))
-      .WillOnce(Return(Result<Replies>(Replies{RedisReply::ofInteger(7), RedisReply::ofInteger(0)})));
+      .WillOnce(
+          Return(Result<Replies>(Replies{RedisReply::ofInteger(7), RedisReply::ofInteger(0)})));
   auto r = evalScriptReplicated(redis_, script_, {"k"}, {"a"}, ReplicaAck{1, 150});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().kind, ErrorKind::Timeout);
@@ -79,7 +81,8 @@ TEST_F(ReplicaAckTest, ANewPrimaryWithoutTheScriptGetsItLoadedOnce) {
   EXPECT_CALL(redis_, command(ElementsAre("SCRIPT", "LOAD", "return 1")))
       .WillOnce(Return(Result<RedisReply>(RedisReply::ofString("sha2"))));
   EXPECT_CALL(redis_, pipeline(Commands{{"EVALSHA", "sha2", "0"}, {"WAIT", "2", "50"}}))
-      .WillOnce(Return(Result<Replies>(Replies{RedisReply::ofInteger(3), RedisReply::ofInteger(2)})));
+      .WillOnce(
+          Return(Result<Replies>(Replies{RedisReply::ofInteger(3), RedisReply::ofInteger(2)})));
   auto r = evalScriptReplicated(redis_, script_, {}, {}, ReplicaAck{2, 50});
   ASSERT_TRUE(r.ok()) << r.error().describe();
   EXPECT_EQ(r->integer, 3);

@@ -37,8 +37,9 @@ struct ServiceStart {
   redis::RedisEndpoint redisEndpoint() const;
 };
 
-// Parses argv, loads cluster.yaml and, unless --check, the service's Redis credentials. On a mistake it prints it to stderr (a usage line, or
-// every `file:line: key: what is wrong`) and returns nullopt: main() then exits with status 2.
+// Parses argv, loads cluster.yaml and, unless --check, the service's Redis credentials. On a
+// mistake it prints it to stderr (a usage line, or every `file:line: key: what is wrong`) and
+// returns nullopt: main() then exits with status 2.
 std::optional<ServiceStart> startService(int argc, char** argv, const std::string& program);
 
 }  // namespace callmesh::runtime
