@@ -11,7 +11,8 @@ Mid-run the primary gets kill -9. Measured and printed: time to the sentinels' p
 from the kill to the first new call admitted, calls refused (503) during it. Asserted: calls are
 refused only around the failover and admitted after it; no number over its cap; every missed call
 the caller saw (486) has its record and every claim acknowledged (200) is still there; presence
-consistent (no call on any number's on-call set, no agent on a call) after its reconcile.
+consistent (no call on any number's on-call set, no agent on a call) after the reconciles that
+agent-presence runs when its client reaches the new primary.
 
   python3 -m unittest -v sentinel_failover_test            # short form: 50 calls/s for 20 s
   CALLMESH_FAILOVER_RATE=200 CALLMESH_FAILOVER_SECONDS=30 python3 -m unittest -v sentinel_failover_test
@@ -91,6 +92,22 @@ class Claimer(threading.Thread):
                     self.answers[nid] = self.api.call("POST", f"/v1/notifications/{nid}/claim", "alice",
                                                       {"action": "call_back"})[0]
             time.sleep(0.2)
+
+
+def presence_state(c):
+    """What is left on the numbers' on-call sets, with each call's record and lease: the evidence
+    when presence is not consistent."""
+    out = [f"redis TIME {c.redis('TIME').split()}; presence reconciles "
+           f"{c.metric('agent-presence', 'callmesh_agent_presence_reconciles_total')} (after the failover "
+           f"{c.metric('agent-presence', 'callmesh_agent_presence_failover_reconciles_total')}), stale ended "
+           f"{c.metric('agent-presence', 'callmesh_agent_presence_stale_calls_ended_total')}"]
+    for n in (OPEN, CAPPED, COMPANY):
+        for call in c.redis("SMEMBERS", f"cm:number:{{{n}}}:oncall").split()[:10]:
+            record = c.redis("HGETALL", f"cm:call:{{{call}}}:presence").split("\n")
+            lease = c.redis("ZSCORE", f"cm:{{{n}}}:slots", call)
+            out.append(f"{n} {call}: record {record} lease {lease!r}")
+    out += [line for line in c.log("agent-presence").splitlines() if "reconcil" in line][-5:]
+    return "\n".join(out)
 
 
 class SentinelFailover(unittest.TestCase):
@@ -185,8 +202,20 @@ class SentinelFailover(unittest.TestCase):
         self.assertEqual(lost, [], f"acknowledged claims lost in the failover; {summary}")
         self.assertEqual(set(claimer.answers.values()) - {200, 409, 503}, set(), claimer.answers)
         # Presence consistent after its reconcile: no call left on any number, no agent on a call.
-        wait_until(lambda: all(c.redis("SCARD", f"cm:number:{{{n}}}:oncall") == "0"
-                               for n in (OPEN, CAPPED, COMPANY)), 40, what="on-call sets empty after reconcile")
+        # Presence's client reached the new primary, which made it reconcile once the calls whose
+        # `ended` the old primary lost are past their lease and grace (2 x lease_ms + 1 s after the
+        # move; docs/redis-failover.md), not at its 30 s period.
+        wait_until(lambda: c.metric("agent-presence", "callmesh_agent_presence_redis_failovers_total") >= 1, 10,
+                   what="agent-presence to reach the new primary")
+        wait_until(lambda: c.metric("agent-presence", "callmesh_agent_presence_failover_reconciles_total") >= 1,
+                   lease_ms * 2 / 1000 + 15, what="agent-presence's reconcile after the failover")
+        try:
+            # The last calls' own `ended` events are applied by now (events_pending was 0).
+            wait_until(lambda: all(c.redis("SCARD", f"cm:number:{{{n}}}:oncall") == "0"
+                                   for n in (OPEN, CAPPED, COMPANY)), 5, what="on-call sets empty after reconcile")
+        except Exception:
+            print(presence_state(c), file=sys.stderr)
+            raise
         for agent in ("alice", "bob"):
             self.assertIn(c.redis("HGET", f"cm:agent:{{{agent}}}", "on_call"), ("", "0"), agent)
         # The services followed the primary: all still running and ready.
