@@ -97,9 +97,16 @@ sentinel failover-timeout {MASTER} 5000
 sentinel parallel-syncs {MASTER} 2
 """)
             self._spawn(f"sentinel{i}", ["redis-sentinel", conf])
-        wait_until(lambda: all(self.sentinel(p, "SENTINEL", "master", MASTER).count("\n") > 10 and
-                               self.sentinel_knows_all(p) for p in self.sentinel_ports), 20,
-                   what="three sentinels that know the primary, both replicas and each other")
+        # Hellos every 2 s and INFO every 10 s: 30 s leaves room on a loaded machine. A sentinel that
+        # died (its port taken meanwhile by another test on the machine) is named at once.
+        def sentinels_ready():
+            for i in range(len(self.sentinel_ports)):
+                if self.procs[f"sentinel{i}"].poll() is not None:
+                    with open(os.path.join(self.dir, f"sentinel{i}.log"), errors="replace") as f:
+                        raise AssertionError(f"sentinel{i} exited at start: {f.read()[-800:]}")
+            return all(self.sentinel(p, "SENTINEL", "master", MASTER).count("\n") > 10 and
+                       self.sentinel_knows_all(p) for p in self.sentinel_ports)
+        wait_until(sentinels_ready, 30, what="three sentinels that know the primary, both replicas and each other")
         # Services: cluster.py's order, with its readiness wait.
         from cluster import SERVICES
         with open(self.config) as f:

@@ -221,8 +221,10 @@ class SentinelFailover(unittest.TestCase):
         # The services followed the primary: all still running and ready.
         for name in ("concurrency-limiter", "router", "agent-presence", "notification", "ingress"):
             self.assertIsNone(c.procs[name].poll(), name)
-        print(f"claims: {len(acked)} acknowledged, all kept; records {len(records)} for {seen_missed} missed calls",
-              file=sys.stderr)
+        print(f"claims: {len(acked)} acknowledged, all kept; records {len(records)} for {seen_missed} missed calls; "
+              f"presence: reconciled {c.metric('agent-presence', 'callmesh_agent_presence_failover_reconciles_total')} "
+              f"time(s) for the failover, calls ended as stale "
+              f"{c.metric('agent-presence', 'callmesh_agent_presence_stale_calls_ended_total')}", file=sys.stderr)
 
 
 class RedisAcl(unittest.TestCase):
