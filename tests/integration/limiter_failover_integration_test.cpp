@@ -4,9 +4,8 @@
 //
 // Two real servers play the old and the new primary. The new one never had the old one's writes:
 // a failover in which Sentinel promoted a replica that had not yet received the acquires (Redis
-// replicates asynchronously). `FailingOverClient` forwards to the old server until `failOver()`,
-// then to the new one, and counts the move in primaryEpoch() exactly as HiredisClient does when it
-// reconnects to a different primary; the limiter only sees that epoch, like in production.
+// replicates asynchronously). testing::FailingOverClient moves from one to the other and counts
+// the move in primaryEpoch() as HiredisClient does; the limiter only sees that epoch.
 #include <memory>
 #include <string>
 #include <vector>
@@ -20,6 +19,7 @@
 #include "services/concurrency-limiter/limiter_service.h"
 #include "shared/codec/capnp_codec.h"
 #include "shared/redis/hiredis_client.h"
+#include "shared/testing/failing_over_client.h"
 #include "shared/testing/manual_clock.h"
 #include "shared/testing/redis_server.h"
 
@@ -30,50 +30,6 @@ constexpr char kNumber[] = "+15550100";
 constexpr int kCap = 3;
 constexpr int64_t kLeaseMs = 30000;
 constexpr int64_t kHoldMs = 1500;
-
-class FailingOverClient final : public redis::RedisClient {
- public:
-  FailingOverClient(redis::RedisEndpoint old_primary, redis::RedisEndpoint new_primary)
-      : old_(std::move(old_primary)), new_(std::move(new_primary)) {}
-
-  // The next command goes to the new primary (`during_next`: the move happens inside the next
-  // command, as when a command meets the broken connection and reconnects).
-  void failOver() {
-    current_ = &new_;
-    ++epoch_;
-  }
-  void failOverDuringNextCommand() { switch_on_next_ = true; }
-
-  Result<redis::RedisReply> command(const std::vector<std::string>& argv) override {
-    maybeSwitch();
-    return current_->command(argv);
-  }
-  Result<std::vector<redis::RedisReply>> pipeline(
-      const std::vector<std::vector<std::string>>& commands) override {
-    maybeSwitch();
-    return current_->pipeline(commands);
-  }
-  Result<redis::RedisReply> evalScript(redis::RedisScript& script,
-                                       const std::vector<std::string>& keys,
-                                       const std::vector<std::string>& args) override {
-    maybeSwitch();
-    return current_->evalScript(script, keys, args);
-  }
-  bool connected() const override { return current_->connected(); }
-  uint64_t primaryEpoch() const override { return epoch_; }
-
- private:
-  void maybeSwitch() {
-    if (!switch_on_next_) return;
-    switch_on_next_ = false;
-    failOver();
-  }
-  redis::HiredisClient old_;
-  redis::HiredisClient new_;
-  redis::HiredisClient* current_ = &old_;
-  uint64_t epoch_ = 0;
-  bool switch_on_next_ = false;
-};
 
 zmq::message_t frame(capnp::MallocMessageBuilder& mb) {
   auto words = codec::encode(mb);
@@ -87,7 +43,7 @@ class LimiterFailover : public ::testing::Test {
   redis::RedisEndpoint endpointOf(const testing::RedisServer& s) {
     return {s.host(), s.port(), 1000};
   }
-  FailingOverClient redis_{endpointOf(old_server_), endpointOf(new_server_)};
+  testing::FailingOverClient redis_{endpointOf(old_server_), endpointOf(new_server_)};
   redis::HiredisClient new_primary_{endpointOf(new_server_)};  // what the test reads
   CapPolicy caps_{50, {{kNumber, kCap}}};
   SlotLedger ledger_{redis_, caps_, kLeaseMs};
