@@ -19,6 +19,15 @@
 
 using namespace callmesh;
 
+namespace {
+// How often the Redis client's primary epoch is looked at, how long after the grace the settled
+// reconcile runs (Redis's clock and ours may differ a little), and how soon a failed one is
+// retried.
+constexpr int64_t kFailoverCheckMs = 250;
+constexpr int64_t kFailoverSettleMarginMs = 1000;
+constexpr int64_t kFailoverRetryMs = 1000;
+}  // namespace
+
 int main(int argc, char** argv) {
   auto& signals = runtime::installProcessSignals();
   auto start = runtime::startService(argc, argv, "callmesh-agent-presence");
@@ -68,9 +77,12 @@ int main(int argc, char** argv) {
   loop.addSocket(server.socket(), [&] { server.serveReady(); });
   // Periodically only the live calls (the numbers' on-call sets): its cost must not grow with the
   // ended calls Redis keeps. The full scan of every record is for startup.
-  loop.addTimer(settings.reconcile_interval_ms, [&] {
-    (void)service.reconcile(grace_ms, agent_presence::ReconcileScope::LiveSets);
-  });
+  loop.addTimer(settings.reconcile_interval_ms, [&] { service.periodicReconcile(grace_ms); });
+  // After a Redis failover line state is rebuilt once the calls whose `ended` the old primary
+  // lost are past their lease and the grace (FailoverReconcile), instead of waiting for the
+  // periodic sweep. The check is local (no Redis) unless the run is due.
+  service.followFailovers(grace_ms + kFailoverSettleMarginMs, kFailoverRetryMs);
+  loop.addTimer(kFailoverCheckMs, [&] { service.reconcileAfterFailover(grace_ms); });
   log.info("started", {{"bind", settings.net.bind}, {"admin", settings.net.admin}});
   loop.run(signals.stop);
   log.info("stopped", {});

@@ -34,6 +34,8 @@ int main(int argc, char** argv) {
   auto caps = concurrency_limiter::CapPolicy::fromSettings(settings);
   concurrency_limiter::SlotLedger ledger(redis_client, caps, settings.lease_ms);
   concurrency_limiter::LimiterService service(ledger, metrics, log);
+  SystemClock clock;
+  service.holdAfterFailover(redis_client, clock, settings.failover_hold_ms);
 
   metrics::AdminServer admin(
       registry, runtime::readyWhileRedisHealthy([&] { return service.redisHealthy(); }));
@@ -43,7 +45,6 @@ int main(int argc, char** argv) {
   server.handle(std::string(transport::message_type::kLimiter),
                 [&](const zmq::message_t& p) { return service.handle(p); });
   server.onError(runtime::logDroppedRequests(log));
-  SystemClock clock;
   transport::PollLoop loop(clock);
   loop.addSocket(server.socket(), [&] { server.serveReady(); });
   log.info("started", {{"bind", settings.net.bind},

@@ -41,14 +41,15 @@ int main(int argc, char** argv) {
   // The event loop's own connection.
   redis::HiredisClient loop_hiredis(redis_at);
   metrics::TimedRedisClient loop_redis(loop_hiredis, *registry, "notification");
-  notification::NotificationStore store(loop_redis, settings.retention);
+  const redis::ReplicaAck ack{cfg.redis.replica_acks, cfg.redis.replica_ack_timeout_ms};
+  notification::NotificationStore store(loop_redis, settings.retention, ack);
   notification::ContactBook contacts(loop_redis);
   notification::NumberSettingsBook numbers(loop_redis, settings.numbers);
   notification::NotificationService service(store, contacts, numbers, loop_redis, metrics, log);
 
   // The API's connection, shared by its worker threads.
   notification::SerializedRedisClient api_redis(std::make_unique<redis::HiredisClient>(redis_at));
-  notification::NotificationStore api_store(api_redis, settings.retention);
+  notification::NotificationStore api_store(api_redis, settings.retention, ack);
   // Token hashes: the config's plus the tokens file's (re-read every second when it changed).
   notification::TokenBook tokens(settings.tokens, settings.tokens_file);
   if (auto loaded = tokens.reloadIfChanged(); !loaded.ok()) {

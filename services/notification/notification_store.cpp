@@ -137,8 +137,9 @@ bool mayClaim(const NotificationRecord& record, const std::string& agent_id) {
          record.visible_to.end();
 }
 
-NotificationStore::NotificationStore(redis::RedisClient& redis, config::RetentionSettings retention)
-    : redis_(redis), retention_(retention) {
+NotificationStore::NotificationStore(redis::RedisClient& redis, config::RetentionSettings retention,
+                                     redis::ReplicaAck ack)
+    : redis_(redis), retention_(retention), ack_(ack) {
   record_script_.body = kRecordLua;
   claim_script_.body = kClaimLua;
 }
@@ -153,12 +154,13 @@ Result<bool> NotificationStore::record(const NotificationRecord& r) {
   // The record's own time is "now" for trimming: it needs no clock, and a re-delivered old
   // event only trims less.
   int64_t keep = r.claimed ? retention_.handled_ms : retention_.unclaimed_ms;
-  auto reply = redis_.evalScript(
-      record_script_, keys,
+  auto reply = redis::evalScriptReplicated(
+      redis_, record_script_, keys,
       {r.id, std::string(kindName(r.kind)), r.number, r.caller, redis::joinList(r.rung),
        redis::joinList(r.visible_to), r.source, r.tag, std::to_string(r.at_ms),
        r.claimed ? r.claimed_by : std::string(), r.claimed ? r.claim_action : std::string(),
-       std::to_string(r.at_ms + keep), std::to_string(r.at_ms - keep)});
+       std::to_string(r.at_ms + keep), std::to_string(r.at_ms - keep)},
+      ack_);
   if (!reply.ok()) return reply.error();
   if (reply->type != redis::RedisReply::Type::Integer) {
     return Error{ErrorKind::Internal, reply->text, "notification record"};
@@ -168,6 +170,8 @@ Result<bool> NotificationStore::record(const NotificationRecord& r) {
 
 Result<ClaimResult> NotificationStore::claim(const std::string& id, const std::string& agent_id,
                                              ClaimAction action, int64_t at_ms) {
+  // Replicated before it is reported: a claim acknowledged to an agent must survive a failover,
+  // or a second agent could win the same missed call on the new primary.
   namespace nk = redis::notification_keys;
   // `visible_to` never changes after creation, so reading it first names the right indexes.
   auto routed = redis_.command({"HGET", recordKey(id), "visible_to"});
@@ -175,10 +179,11 @@ Result<ClaimResult> NotificationStore::claim(const std::string& id, const std::s
   std::vector<std::string> keys{recordKey(id), nk::kUnclaimed, nk::kUnclaimedMissed,
                                 nk::agentClaimed(agent_id)};
   for (const auto& a : redis::splitList(routed->text)) keys.push_back(nk::agentUnclaimed(a));
-  auto reply = redis_.evalScript(claim_script_, keys,
+  auto reply = redis::evalScriptReplicated(redis_, claim_script_, keys,
                                  {agent_id, std::string(actionName(action)), std::to_string(at_ms),
                                   std::to_string(at_ms + retention_.handled_ms),
-                                  std::to_string(at_ms - retention_.handled_ms)});
+                                  std::to_string(at_ms - retention_.handled_ms)},
+                                 ack_);
   if (!reply.ok()) return reply.error();
   if (reply->type != redis::RedisReply::Type::Array || reply->elements.size() != 3) {
     return Error{ErrorKind::Internal, "unexpected claim reply: " + reply->text, "claim " + id};

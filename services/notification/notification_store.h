@@ -9,6 +9,7 @@
 #include "shared/config/cluster_config.h"
 #include "shared/redis/keys.h"
 #include "shared/redis/redis_client.h"
+#include "shared/redis/replica_ack.h"
 
 namespace callmesh::notification {
 
@@ -86,8 +87,12 @@ enum class AgentList {
 // SerializedRedisClient). Scripts are fully built in the constructor.
 class NotificationStore {
  public:
+  // `ack`: a record and a winning claim are reported done only once that many replicas have them
+  // (redis.replica_acks); otherwise a Timeout error (the event is not acknowledged and comes
+  // again; the API answers 503 and the agent retries; both scripts are idempotent).
   explicit NotificationStore(redis::RedisClient& redis,
-                             config::RetentionSettings retention = config::RetentionSettings{});
+                             config::RetentionSettings retention = config::RetentionSettings{},
+                             redis::ReplicaAck ack = {});
 
   // Returns true when this call created the record, false when it already existed.
   Result<bool> record(const NotificationRecord& record);
@@ -118,6 +123,7 @@ class NotificationStore {
 
   redis::RedisClient& redis_;
   config::RetentionSettings retention_;
+  redis::ReplicaAck ack_;
   redis::RedisScript record_script_;
   redis::RedisScript claim_script_;
 };

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "shared/config/agent_auth_settings.h"
+#include "shared/config/redis_settings.h"
 #include "shared/config/yaml_reader.h"
 
 namespace callmesh::config {
@@ -178,19 +179,17 @@ Result<ClusterConfig> parseClusterConfig(const std::string& yaml_text,
 
   {
     YamlMap m(top.child("redis"), "redis", errors);
-    cfg.redis.host = m.string("host", cfg.redis.host);
-    cfg.redis.port = static_cast<int>(m.integer("port", cfg.redis.port, 1, 65535));
-    cfg.redis.timeout_ms =
-        static_cast<int>(m.integer("timeout_ms", cfg.redis.timeout_ms, 1, 60000));
+    readRedisSettings(m, file_name, cfg.redis);
     m.finish();
   }
   cfg.redis_leases = cfg.redis;
   if (top.has("redis_leases")) {
     YamlMap m(top.child("redis_leases"), "redis_leases", errors);
-    auto& l = cfg.redis_leases;
-    l.host = m.string("host", l.host);
-    l.port = static_cast<int>(m.integer("port", l.port, 1, 65535));
-    l.timeout_ms = static_cast<int>(m.integer("timeout_ms", l.timeout_ms, 1, 60000));
+    // A server or a Sentinel-managed primary of its own, read like `redis:` (AUTH with the
+    // same per-service users: redis.auth_files).
+    RedisSettings l;
+    readRedisSettings(m, file_name, l);
+    cfg.redis_leases = l;
     m.finish();
   }
   {
@@ -269,6 +268,7 @@ Result<ClusterConfig> parseClusterConfig(const std::string& yaml_text,
     l.net = readEndpoints(m, "tcp://127.0.0.1:7002", "127.0.0.1:9462");
     l.default_cap = static_cast<int>(m.integer("default_cap", l.default_cap, 1, 100000));
     l.lease_ms = m.integer("lease_ms", l.lease_ms, 1000, 3600000);
+    l.failover_hold_ms = m.integer("failover_hold_ms", -1, -1, 3600000);
     YAML::Node caps = m.child("caps");
     if (caps.IsDefined() && !caps.IsNull()) {
       if (!caps.IsMap()) {
@@ -464,6 +464,10 @@ Result<ClusterConfig> parseClusterConfig(const std::string& yaml_text,
                          "): " + std::to_string(cfg.ingress.lease_renew_ms) +
                          " would let a live call's lease lapse after one lost renewal");
   }
+  // Every live call renews once per lease_renew_ms: holding admissions half as long again lets
+  // every renewal reach the new primary after a failover.
+  if (cfg.limiter.failover_hold_ms < 0)
+    cfg.limiter.failover_hold_ms = int64_t{cfg.ingress.lease_renew_ms} * 3 / 2;
   if (!errors.empty()) return errors.toError();
   return cfg;
 }

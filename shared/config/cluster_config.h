@@ -17,10 +17,30 @@ struct ServiceEndpoints {
   std::string admin;     // host:port of /metrics, /healthz, /readyz
 };
 
+// cluster.yaml `redis:` (shared/config/redis_settings.cpp; docs/redis-failover.md).
 struct RedisSettings {
   std::string host = "127.0.0.1";
   int port = 6379;
   int timeout_ms = 250;
+  // Sentinel instead of host/port: the primary of `master_name` as these sentinels name it.
+  struct Address {
+    std::string host;
+    int port = 0;
+  };
+  std::vector<Address> sentinels;
+  std::string master_name;
+  // Each service's ACL user: service name (router, concurrency-limiter, agent-presence,
+  // notification) -> a `user:password` file, absolute after loading. A service without an entry
+  // connects without AUTH.
+  std::map<std::string, std::string> auth_files;
+  // Bounded exponential backoff with jitter between failed connects.
+  int reconnect_min_ms = 50;
+  int reconnect_max_ms = 1000;
+  // A claim and a missed-call record are acknowledged only once this many replicas have them
+  // (WAIT). Default 1 with sentinels (a failover promotes a replica), 0 without (nothing to wait
+  // for).
+  int replica_acks = 0;
+  int replica_ack_timeout_ms = 200;
 };
 
 // Digest authentication of agents' devices calling out (issue 16 item 5,
@@ -81,6 +101,11 @@ struct LimiterSettings {
   };
   std::map<std::string, AccountCap> accounts;
   std::string log_level = "info";
+  // After its Redis client moves to a new primary (a failover), the limiter refuses new calls for
+  // this long while the ingresses' renewals re-add the leases the old primary had not replicated
+  // (docs/redis-failover.md). Default: 1.5 x ingress.lease_renew_ms (every live call renewed
+  // once). 0 = admit at once (accepting over-admission up to the lost leases).
+  int64_t failover_hold_ms = -1;  // -1 until loaded: derived
 };
 
 struct PlainServiceSettings {

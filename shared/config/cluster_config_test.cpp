@@ -380,5 +380,58 @@ agent_presence:
       << m;
 }
 
+// Issue 18: Redis through Sentinel, per-service ACL users, replica acknowledgements.
+TEST(ClusterConfig, RedisSentinelsAuthFilesAndReplicaAcks) {
+  auto cfg = parseClusterConfig(R"(redis:
+  sentinels: ["10.0.0.1:26379", "[2001:db8::1]:26380"]
+  master_name: callmesh
+  auth_files: {router: secrets/router, concurrency-limiter: /run/limiter}
+  reconnect_min_ms: 20
+  reconnect_max_ms: 400
+router: {routing_file: routing.yaml}
+)",
+                                "/etc/callmesh/cluster.yaml");
+  ASSERT_TRUE(cfg.ok()) << cfg.error().describe();
+  const auto& r = cfg->redis;
+  ASSERT_EQ(r.sentinels.size(), 2u);
+  EXPECT_EQ(r.sentinels[0].host, "10.0.0.1");
+  EXPECT_EQ(r.sentinels[0].port, 26379);
+  EXPECT_EQ(r.sentinels[1].host, "2001:db8::1");
+  EXPECT_EQ(r.sentinels[1].port, 26380);
+  EXPECT_EQ(r.master_name, "callmesh");
+  EXPECT_EQ(r.auth_files.at("router"), "/etc/callmesh/secrets/router");
+  EXPECT_EQ(r.auth_files.at("concurrency-limiter"), "/run/limiter");
+  EXPECT_EQ(r.reconnect_min_ms, 20);
+  EXPECT_EQ(r.reconnect_max_ms, 400);
+  EXPECT_EQ(r.replica_acks, 1);  // with sentinels a replica must have claims and records
+  EXPECT_EQ(cfg->limiter.failover_hold_ms, 15000);  // 1.5 x the default lease_renew_ms
+}
+
+TEST(ClusterConfig, RedisWithoutSentinelsWaitsForNoReplica) {
+  auto cfg = parseClusterConfig("redis: {host: r, port: 6380}\nrouter: {routing_file: r.yaml}\n",
+                                "c.yaml");
+  ASSERT_TRUE(cfg.ok()) << cfg.error().describe();
+  EXPECT_EQ(cfg->redis.replica_acks, 0);
+  EXPECT_TRUE(cfg->redis.sentinels.empty());
+}
+
+TEST(ClusterConfig, RedisSentinelMistakesAreReported) {
+  for (const char* bad :
+       {"redis: {sentinels: [\"host-without-port\"], master_name: m}\n",
+        "redis: {sentinels: [\"h:1\"]}\n", "redis: {master_name: m}\n",
+        "redis: {host: h, sentinels: [\"h:1\"], master_name: m}\n",
+        "redis: {auth_files: {ingress: /x}}\n", "redis: {auth_files: [a]}\n",
+        "redis: {reconnect_min_ms: 500, reconnect_max_ms: 100}\n",
+        "redis: {sentinels: "
+        "[\"a:1\",\"a:2\",\"a:3\",\"a:4\",\"a:5\",\"a:6\",\"a:7\",\"a:8\",\"a:9\","
+        "\"a:10\"], master_name: m}\n"}) {
+    auto cfg = parseClusterConfig(std::string(bad) + "router: {routing_file: r.yaml}\n", "c.yaml");
+    EXPECT_FALSE(cfg.ok()) << bad;
+    if (!cfg.ok()) {
+      EXPECT_NE(cfg.error().message.find("redis."), std::string::npos) << bad;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace callmesh::config

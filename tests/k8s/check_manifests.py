@@ -259,6 +259,12 @@ def service_ports(service):
     return {(p.get("port"), p.get("protocol", "TCP")) for p in service.get("spec", {}).get("ports") or []}
 
 
+def parse_host_port(text):
+    """"host:port" -> (host, port), or None."""
+    host, _, port = str(text).rpartition(":")
+    return (host, int(port)) if host and port.isdigit() else None
+
+
 def parse_tcp_endpoint(endpoint):
     """'tcp://host:port' -> (host, port) or None."""
     if not isinstance(endpoint, str) or not endpoint.startswith("tcp://"):
@@ -514,7 +520,13 @@ class TreeChecker:
                 self.check("config-endpoints", False, f"ConfigMap {name_of(cm)} cluster.yaml is not YAML: {e}")
                 continue
             redis = config.get("redis") or {}
-            addresses = [("redis", (redis.get("host"), redis.get("port")))]
+            if redis.get("sentinels"):
+                # Sentinel-managed Redis (issue 18): every sentinel address is a Service's port.
+                addresses = [("redis.sentinels", parse_host_port(s)) for s in redis.get("sentinels")]
+                self.check("config-endpoints", bool(redis.get("master_name")),
+                           f"ConfigMap {name_of(cm)} cluster.yaml has sentinels but no master_name")
+            else:
+                addresses = [("redis", (redis.get("host"), redis.get("port")))]
             for section in ("router", "concurrency_limiter", "agent_presence", "notification"):
                 addresses.append((f"{section}.endpoint", parse_tcp_endpoint((config.get(section) or {}).get("endpoint"))))
             for key, address in addresses:
