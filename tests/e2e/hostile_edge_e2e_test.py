@@ -37,6 +37,17 @@ def invite(sip, call_id, user=NUMBER, transport="UDP", local_port=5999):
             f"Content-Length: {len(body)}\r\n\r\n{body}").encode()
 
 
+def udp_port_taken(port):
+    """True once something (a SIPp phone started by the test) listens on UDP `port`: a raw caller
+    does not wait for its phone the way a SIPp caller's own start-up happens to."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+            return False
+        except OSError:
+            return True
+
+
 def status_of(response):
     first = response.split(b"\r\n", 1)[0].decode(errors="replace")
     return int(first.split(" ")[1]) if first.startswith("SIP/2.0 ") else 0
@@ -207,6 +218,7 @@ class HostileEdge(unittest.TestCase):
         phone_port = free_port()
         cluster = self.start(routing(phone_port, ring_timeout_s=60), ingress_extra="  drain_timeout_s: 1\n")
         phone = self.phone("uas_ring_forever.xml", phone_port, "phone")
+        wait_until(lambda: udp_port_taken(phone_port), 10, what="the phone listening")
         with RawCaller(cluster) as caller:
             caller.send_invite("flush-cancel-1")
             wait_until(lambda: caller.status() == 180, 10, interval=0, what="the phone ringing")
@@ -219,6 +231,7 @@ class HostileEdge(unittest.TestCase):
             # Sent while the ingress was still in its final flush (it logs "drained" at its end).
             self.assertNotIn('"drained"', cluster.log("ingress"))
             cancel_answer = caller.response(timeout=1.0, optional=True)
+            print(f"\nresponses to the caller: {[status_of(r) for r in caller.seen]}", file=sys.stderr)
             # Whatever NTA answers to a CANCEL for a completed transaction (200, or 481), never
             # more than that: the CANCEL reached no call.
             if cancel_answer:
