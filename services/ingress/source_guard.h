@@ -29,8 +29,8 @@ struct SourceGuardSettings {
   double burst = 1000;                  // bucket size: short spikes a gateway may send
   int64_t ban_ms = 30000;               // how long a source that overran its bucket is ignored
   size_t max_tracked_sources = 100000;  // memory bound: the least recently seen is forgotten
-  double new_calls_per_second = 500;    // sustained new calls one source may start
-  double new_call_burst = 1000;         // a spike of new calls (a campaign, a failover)
+  double new_calls_per_second = 100;    // sustained new calls one source may start
+  double new_call_burst = 200;          // a spike of new calls (a campaign, a failover)
 };
 
 // Decides, per request, whether a source may be served: the ACL of trusted gateways, then a

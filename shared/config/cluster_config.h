@@ -54,8 +54,8 @@ struct IngressSettings {
   // New calls (initial INVITE, out-of-dialog MESSAGE/OPTIONS) per source, apart from the request
   // rate above: a trunk sends thousands of in-dialog requests a second but far fewer new calls.
   // Over it: 503 with Retry-After; a source that keeps going is ignored for new calls for ban_s.
-  int new_call_rps = 500;     // a 10,000-call ingress turns its calls over at 10,000/20 s
-  int new_call_burst = 1000;  // a spike of new calls (a campaign starting, another ingress failing)
+  int new_call_rps = 100;    // twice what a 10,000-call ingress starts (3-minute calls: 55/s)
+  int new_call_burst = 200;  // a spike of new calls (a campaign starting, another ingress failing)
   int request_timeout_ms = 300;     // per attempt, to router and limiter
   int request_attempts = 3;         // attempts before the call fails with 503
   int max_call_duration_s = 14400;  // hard bound on a dialog; also bounds a lease after a lost BYE

@@ -230,8 +230,8 @@ TEST(ClusterConfig, IngressProtectionSettings) {
   auto defaults = parseClusterConfig("router:\n  routing_file: r.yaml\n", "c.yaml");
   ASSERT_TRUE(defaults.ok()) << defaults.error().describe();
   EXPECT_EQ(defaults->ingress.rate_limit_rps, 5000);
-  EXPECT_EQ(defaults->ingress.new_call_rps, 500);
-  EXPECT_EQ(defaults->ingress.new_call_burst, 1000);
+  EXPECT_EQ(defaults->ingress.new_call_rps, 100);
+  EXPECT_EQ(defaults->ingress.new_call_burst, 200);
   EXPECT_EQ(defaults->ingress.max_header_section_bytes, 16384);
   EXPECT_EQ(cfg->ingress.rate_limit_rps, 50);
   EXPECT_EQ(cfg->ingress.rate_limit_burst, 80);

@@ -30,7 +30,7 @@ LEGIT_SOURCE = "127.0.0.10"
 FLOOD_SOURCE = "127.0.0.66"
 # The shipped defaults (shared/config/cluster_config.h, checked by ClusterConfig.IngressProtection-
 # Settings): the cluster below sets none of them.
-NEW_CALL_RPS, NEW_CALL_BURST, BAN_S = 500, 1000, 30
+NEW_CALL_RPS, NEW_CALL_BURST, BAN_S = 100, 200, 30
 FLOOD_RATE = 5000  # packets/s: a third INVITE, a third OPTIONS (both new calls), a third junk
 # At most what the source may start in the 2 s it has before it must be cut off.
 MAX_FLOOD_NEW_CALLS = NEW_CALL_BURST + NEW_CALL_RPS * 2
@@ -103,11 +103,12 @@ class FloodFromOneSource(unittest.TestCase):
         log = self.cluster.log("ingress")
         self.assertEqual(log.count('"source_new_calls_banned"'), 1)
         self.assertIn(FLOOD_SOURCE, log.split('"source_new_calls_banned"', 1)[1][:200])
-        # The bulk of the flood was dropped as new_call_banned. Not an exact count: random bytes
-        # never parse as SIP, and under the flood the kernel drops datagrams at the ingress's socket
-        # (UDP RcvbufErrors) before anyone counts them.
-        sip_requests = result["sent"]["INVITE"] + result["sent"]["OPTIONS"]
-        self.assertGreaterEqual(self.blocked("new_call_banned"), (sip_requests - 2 * MAX_FLOOD_NEW_CALLS) // 2)
+        # The bulk of what the ingress saw of the flood was dropped as new_call_banned: more than
+        # it admitted and refused together. Not counted against what was sent: random bytes never
+        # parse as SIP, and under the flood the kernel drops datagrams at the ingress's socket
+        # (UDP RcvbufErrors) before anyone counts them (on a loaded machine, most of them).
+        admitted = max(0, offered - legit_calls)
+        self.assertGreater(self.blocked("new_call_banned"), admitted + self.blocked("new_call_rate"))
         for name, proc in self.cluster.procs.items():
             self.assertIsNone(proc.poll(), f"{name} exited during the flood: {self.cluster.dir}/{name}.log")
         self.assertTrue(self.cluster.healthy("ingress"))
@@ -120,8 +121,9 @@ class FloodFromOneSource(unittest.TestCase):
 
     def test_banned_source_gets_no_reply(self):
         # A source that keeps sending new calls past its 503s is dropped without a reply: at the
-        # defaults, ~3,300 new calls/s empty the new-call bucket (1000 at 500/s) in 0.35 s and
-        # the refusal budget (as large) in 0.43 s more; nothing it sends after that is answered.
+        # defaults, ~3,300 new calls/s empty the new-call bucket (200 at 100/s) in 0.06 s and the
+        # refusal budget (as large) in 0.06 s more; on a loaded machine whose ingress parses only
+        # ~700 of them a second (seen), in 0.3 + 0.4 s. Nothing it sends after that is answered.
         flood = Flood("127.0.0.1", self.cluster.ports["sip"], source=FLOOD_SOURCE, rate=FLOOD_RATE,
                       seconds=2.5).start()
         result = flood.join()
