@@ -69,11 +69,12 @@ ingress::IngressLinks buildLinks(const config::ClusterConfig& cfg, zmq::context_
   auto guard = ingress::SourceGuard::create(
       {in.trusted_sources, static_cast<double>(in.rate_limit_rps),
        static_cast<double>(in.rate_limit_burst), static_cast<int64_t>(in.ban_s) * 1000,
-       static_cast<size_t>(in.max_tracked_sources)});
+       static_cast<size_t>(in.max_tracked_sources), static_cast<double>(in.new_call_rps),
+       static_cast<double>(in.new_call_burst)});
   // The CIDRs were validated with the config; a failure here is a bug, not input.
   links.guard = std::make_unique<ingress::SourceGuard>(
       guard.ok() ? std::move(guard.value())
-                 : ingress::SourceGuard::create({{}, 500, 1000, 30000, 100000}).value());
+                 : ingress::SourceGuard::create(ingress::SourceGuardSettings{}).value());
   return links;
 }
 

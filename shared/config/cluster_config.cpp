@@ -220,6 +220,9 @@ Result<ClusterConfig> parseClusterConfig(const std::string& yaml_text,
     in.rate_limit_burst =
         static_cast<int>(m.integer("rate_limit_burst", in.rate_limit_burst, 1, 10000000));
     in.ban_s = static_cast<int>(m.integer("ban_s", in.ban_s, 0, 86400));
+    in.new_call_rps = static_cast<int>(m.integer("new_call_rps", in.new_call_rps, 1, 1000000));
+    in.new_call_burst =
+        static_cast<int>(m.integer("new_call_burst", in.new_call_burst, 1, 10000000));
     in.request_timeout_ms =
         static_cast<int>(m.integer("request_timeout_ms", in.request_timeout_ms, 10, 10000));
     in.request_attempts =
@@ -236,6 +239,8 @@ Result<ClusterConfig> parseClusterConfig(const std::string& yaml_text,
     in.max_uri_bytes = static_cast<int>(m.integer("max_uri_bytes", in.max_uri_bytes, 128, 8192));
     in.max_header_bytes =
         static_cast<int>(m.integer("max_header_bytes", in.max_header_bytes, 256, 65536));
+    in.max_header_section_bytes = static_cast<int>(
+        m.integer("max_header_section_bytes", in.max_header_section_bytes, 1024, 65536));
     in.max_tracked_sources =
         static_cast<int>(m.integer("max_tracked_sources", in.max_tracked_sources, 16, 10000000));
     in.max_event_backlog =

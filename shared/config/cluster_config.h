@@ -68,9 +68,14 @@ struct IngressSettings {
   // CIDRs whose P-Asserted-Identity / P-Preferred-Identity we believe (RFC 3325 trust domain: the
   // carrier trunks); empty = nobody's.
   std::vector<std::string> identity_trusted_sources;
-  int rate_limit_rps = 5000;        // per source address; a gateway carries many callers
-  int rate_limit_burst = 10000;     // short spike a source may send above the rate
-  int ban_s = 30;                   // how long a source that overran its limit is ignored
+  int rate_limit_rps = 5000;     // per source address; a gateway carries many callers
+  int rate_limit_burst = 10000;  // short spike a source may send above the rate
+  int ban_s = 30;                // how long a source that overran its limit is ignored
+  // New calls (initial INVITE, out-of-dialog MESSAGE/OPTIONS) per source, apart from the request
+  // rate above: a trunk sends thousands of in-dialog requests a second but far fewer new calls.
+  // Over it: 503 with Retry-After; a source that keeps going is ignored for new calls for ban_s.
+  int new_call_rps = 100;    // twice what a 10,000-call ingress starts (3-minute calls: 55/s)
+  int new_call_burst = 200;  // a spike of new calls (a campaign starting, another ingress failing)
   int request_timeout_ms = 300;     // per attempt, to router and limiter
   int request_attempts = 3;         // attempts before the call fails with 503
   int max_call_duration_s = 14400;  // hard bound on a dialog; also bounds a lease after a lost BYE
@@ -80,8 +85,10 @@ struct IngressSettings {
   // Edge bounds (issue 16): a request with a longer part is refused (400; 414 for the R-URI),
   // nothing routed. Far above what carriers send; the Call-ID bound sizes the limiter frames.
   int max_call_id_bytes = 256;
-  int max_uri_bytes = 1024;          // Request-URI, From and To URIs
-  int max_header_bytes = 4096;       // any one header line
+  int max_uri_bytes = 1024;     // Request-URI, From and To URIs
+  int max_header_bytes = 4096;  // any one header line
+  // Every header line together (not the start line); over it 513 over TCP, dropped over UDP.
+  int max_header_section_bytes = 16384;
   int max_tracked_sources = 100000;  // source guard's per-source table (LRU)
   int max_event_backlog = 100000;    // call events held per receiver until acknowledged
   std::string log_level = "info";

@@ -218,10 +218,21 @@ TEST(ClusterConfig, IngressProtectionSettings) {
   auto cfg = parseClusterConfig(
       "router:\n  routing_file: r.yaml\ningress:\n  untrusted_action: reject\n  rate_limit_rps: "
       "50\n"
-      "  rate_limit_burst: 80\n  ban_s: 5\n",
+      "  rate_limit_burst: 80\n  ban_s: 5\n  new_call_rps: 20\n  new_call_burst: 40\n"
+      "  max_header_section_bytes: 8192\n",
       "c.yaml");
   ASSERT_TRUE(cfg.ok()) << cfg.error().describe();
   EXPECT_TRUE(cfg->ingress.reject_untrusted);
+  EXPECT_EQ(cfg->ingress.new_call_rps, 20);
+  EXPECT_EQ(cfg->ingress.new_call_burst, 40);
+  EXPECT_EQ(cfg->ingress.max_header_section_bytes, 8192);
+  // The shipped defaults (README): a trunk's in-dialog traffic far above its new calls.
+  auto defaults = parseClusterConfig("router:\n  routing_file: r.yaml\n", "c.yaml");
+  ASSERT_TRUE(defaults.ok()) << defaults.error().describe();
+  EXPECT_EQ(defaults->ingress.rate_limit_rps, 5000);
+  EXPECT_EQ(defaults->ingress.new_call_rps, 100);
+  EXPECT_EQ(defaults->ingress.new_call_burst, 200);
+  EXPECT_EQ(defaults->ingress.max_header_section_bytes, 16384);
   EXPECT_EQ(cfg->ingress.rate_limit_rps, 50);
   EXPECT_EQ(cfg->ingress.rate_limit_burst, 80);
   EXPECT_EQ(cfg->ingress.ban_s, 5);
