@@ -4,6 +4,7 @@
 
 #include <zmq.h>
 
+#include <cstring>
 #include <map>
 #include <memory>
 #include <optional>
@@ -11,6 +12,7 @@
 #include <string>
 
 #include "shared/transport/endpoint_watcher.h"
+#include "shared/transport/envelope.h"
 #include "shared/transport/link_security.h"
 #include "shared/transport/reply_server.h"
 #include "shared/transport/request_client.h"
@@ -204,7 +206,7 @@ TEST(CurveLinks, OneClientSpreadsRequestsOverEveryReplicaAndRetriesPastADeadOne)
   pump(client, survivors, [&] { return replies.size() == 9; });
   ASSERT_EQ(replies.size(), 9u);
   for (const auto& [text, reply] : replies) {
-    EXPECT_NE(reply.rfind("r1:", 0) == 0 || reply.rfind("r2:", 0) == 0, false) << reply;
+    EXPECT_TRUE(reply.rfind("r1:", 0) == 0 || reply.rfind("r2:", 0) == 0) << reply;
     EXPECT_EQ(reply.substr(3), text);
   }
   EXPECT_GE(before, 5);
