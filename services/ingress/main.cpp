@@ -99,9 +99,9 @@ int main(int argc, char** argv) {
   // targets from the router join the list when they are used (SipProxy::sendBranch).
   std::vector<std::string> own_names{cfg.redis.host, cfg.ingress.sip_host,
                                      cfg.ingress.record_route_host};
-  for (const auto* list : {&cfg.router.net.endpoints, &cfg.router.notices_endpoints,
-                           &cfg.limiter.net.endpoints, &cfg.presence.net.endpoints,
-                           &cfg.notification.net.endpoints}) {
+  for (const auto* list :
+       {&cfg.router.net.endpoints, &cfg.router.notices_endpoints, &cfg.limiter.net.endpoints,
+        &cfg.presence.net.endpoints, &cfg.notification.net.endpoints}) {
     for (const auto& e : *list) own_names.push_back(ingress::hostOf(e));
   }
   ingress::allowNameResolution(own_names);

@@ -60,8 +60,7 @@ TEST(ClusterConfig, RouterNoticesAndDecisionReuse) {
       "  notices_endpoint: tcp://callmesh-router:7005\n  decision_reuse_ms: 0\n",
       "c.yaml");
   ASSERT_TRUE(set.ok()) << set.error().describe();
-  EXPECT_EQ(set->router.notices_endpoints,
-            std::vector<std::string>{"tcp://callmesh-router:7005"});
+  EXPECT_EQ(set->router.notices_endpoints, std::vector<std::string>{"tcp://callmesh-router:7005"});
   EXPECT_EQ(set->router.decision_reuse_ms, 0);
   auto bad = parseClusterConfig("router:\n  routing_file: r.yaml\n  notices_bind: 127.0.0.1:7005\n",
                                 "c.yaml");
@@ -87,9 +86,10 @@ TEST(ClusterConfig, ZmqCurveIsOnByDefaultWithKeysBesideTheConfig) {
   EXPECT_FALSE(set->zmq.curve);
   EXPECT_EQ(set->zmq.keys_dir, "/run/keys");
   EXPECT_EQ(set->zmq.max_message_bytes, 65536);
-  auto bad = parseClusterConfig("zmq:\n  curve: maybe\n  max_message_bytes: 10\n"
-                                "router:\n  routing_file: r.yaml\n",
-                                "c.yaml");
+  auto bad = parseClusterConfig(
+      "zmq:\n  curve: maybe\n  max_message_bytes: 10\n"
+      "router:\n  routing_file: r.yaml\n",
+      "c.yaml");
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.error().message,
             "c.yaml:2: zmq.curve: must be on or off\n"

@@ -23,8 +23,8 @@ void readZmqSettings(YamlMap& m, const std::string& file_name, ZmqSettings& z) {
   if (dir.empty()) m.error("keys_dir", "must name the folder of the CURVE keys");
   z.keys_dir = resolveRelative(file_name, dir);
   z.max_message_bytes = m.integer("max_message_bytes", z.max_message_bytes, 1024, 64 << 20);
-  z.resolve_interval_ms = static_cast<int>(
-      m.integer("resolve_interval_ms", z.resolve_interval_ms, 500, 3600000));
+  z.resolve_interval_ms =
+      static_cast<int>(m.integer("resolve_interval_ms", z.resolve_interval_ms, 500, 3600000));
 }
 
 void readEndpointList(YamlMap& m, std::string_view key, const std::string& fallback,

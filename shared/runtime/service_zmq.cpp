@@ -34,9 +34,10 @@ std::unique_ptr<ServiceZmq> startServiceZmq(const config::ClusterConfig& cfg,
     auto& accepted = family.Add({{"result", "accepted"}});
     auto& refused = family.Add({{"result", "refused"}});
     // Counted, not logged: a peer retrying its handshake every 100 ms would flood the log.
-    zmq->zap = zmq->security.startAuthenticator(
-        zmq->context,
-        [&accepted, &refused](bool ok, std::string_view) { (ok ? accepted : refused).Increment(); });
+    zmq->zap = zmq->security.startAuthenticator(zmq->context,
+                                                [&accepted, &refused](bool ok, std::string_view) {
+                                                  (ok ? accepted : refused).Increment();
+                                                });
   }
   return zmq;
 }

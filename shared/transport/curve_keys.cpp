@@ -60,7 +60,7 @@ Result<CurveKeyPair> parseKeyPair(std::string_view text, std::string_view where)
   if (!entries.ok()) return entries.error();
   CurveKeyPair keys;
   for (const auto& e : entries.value()) {
-    std::string* slot = e.name == "public" ? &keys.public_key
+    std::string* slot = e.name == "public"   ? &keys.public_key
                         : e.name == "secret" ? &keys.secret_key
                                              : nullptr;
     if (slot == nullptr) {
@@ -73,9 +73,9 @@ Result<CurveKeyPair> parseKeyPair(std::string_view text, std::string_view where)
                           std::string(where));
     }
     if (!isZ85Key(e.value)) {
-      return invalidInput("line " + std::to_string(e.line) + ": the " + e.name +
-                              " key is not 40 characters of Z85",
-                          std::string(where));
+      return invalidInput(
+          "line " + std::to_string(e.line) + ": the " + e.name + " key is not 40 characters of Z85",
+          std::string(where));
     }
     *slot = e.value;
   }
@@ -92,7 +92,7 @@ std::string formatKeyPair(const CurveKeyPair& keys, std::string_view service) {
 }
 
 Result<std::map<std::string, std::string>> parsePublicKeys(std::string_view text,
-                                                            std::string_view where) {
+                                                           std::string_view where) {
   auto entries = entriesOf(text, where);
   if (!entries.ok()) return entries.error();
   if (entries->size() > kMaxPublicKeys) {

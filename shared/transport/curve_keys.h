@@ -16,7 +16,7 @@ struct CurveKeyPair {
 
 // The services of a cluster, by the names their key files carry (<name>.key, cluster.pub).
 inline constexpr std::string_view kServiceNames[] = {"ingress", "router", "concurrency-limiter",
-                                                      "agent-presence", "notification"};
+                                                     "agent-presence", "notification"};
 
 // True for 40 characters of Z85 that decode to a 32-byte key.
 bool isZ85Key(std::string_view text);
@@ -32,7 +32,7 @@ std::string formatKeyPair(const CurveKeyPair& keys, std::string_view service);
 // cluster.pub: one `<service> <z85 public key>` per line, comments allowed; at most 64 lines of
 // keys. Every name must be one of kServiceNames, each once.
 Result<std::map<std::string, std::string>> parsePublicKeys(std::string_view text,
-                                                            std::string_view where);
+                                                           std::string_view where);
 std::string formatPublicKeys(const std::map<std::string, std::string>& keys);
 
 // A fresh keypair from libzmq (zmq_curve_keypair); an error when libzmq was built without CURVE.

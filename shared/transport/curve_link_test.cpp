@@ -185,7 +185,9 @@ TEST(CurveLinks, OneClientSpreadsRequestsOverEveryReplicaAndRetriesPastADeadOne)
   };
   ask("warmup");
   pump(client, all, [&] { return replies.size() == 1; });
-  for (int spin = 0; spin < 40; ++spin) pump(client, all, [] { return false; }, 1);
+  for (int spin = 0; spin < 40; ++spin)
+    pump(
+        client, all, [] { return false; }, 1);
   replies.clear();
   for (int i = 0; i < 30; ++i) ask("q" + std::to_string(i));
   pump(client, all, [&] { return replies.size() == 30; });

@@ -86,9 +86,9 @@ TEST(ZapPolicy, EachServerAcceptsOnlyItsClientsKeys) {
   auto presence = ClientAllowList::forServer("agent-presence", keys);
   ASSERT_TRUE(presence.ok());
   EXPECT_EQ(presence->size(), 2u);
-  EXPECT_EQ(decideZap(zapFrames("CURVE", {binaryOf(keys["notification"])}), presence.value())
-                .user_id,
-            "notification");
+  EXPECT_EQ(
+      decideZap(zapFrames("CURVE", {binaryOf(keys["notification"])}), presence.value()).user_id,
+      "notification");
   EXPECT_EQ(ClientAllowList::forServer("ingress", keys)->size(), 0u);  // serves nobody
 }
 
@@ -145,9 +145,9 @@ TEST(EndpointResolution, ANameStandsForEveryAddressItResolvesTo) {
   EXPECT_TRUE(hasNames(configured));
   EXPECT_FALSE(hasNames({"tcp://10.0.0.9:7001", "ipc:///run/r.zmq"}));
   auto first = resolveEndpoints(configured, resolve, {});
-  EXPECT_EQ(flatten(first), (std::vector<std::string>{"ipc:///run/r.zmq", "tcp://10.0.0.1:7001",
-                                                      "tcp://10.0.0.2:7001",
-                                                      "tcp://10.0.0.9:7001"}));
+  EXPECT_EQ(flatten(first),
+            (std::vector<std::string>{"ipc:///run/r.zmq", "tcp://10.0.0.1:7001",
+                                      "tcp://10.0.0.2:7001", "tcp://10.0.0.9:7001"}));
   // DNS fails: the name keeps the replicas it had rather than dropping every connection.
   dns.clear();
   auto during_outage = resolveEndpoints(configured, resolve, first);
@@ -163,8 +163,8 @@ TEST(EndpointResolution, ANameStandsForEveryAddressItResolvesTo) {
 TEST(EndpointResolution, AHostileAnswerIsBounded) {
   Resolver flood = [](const std::string&) -> Result<std::vector<std::string>> {
     std::vector<std::string> many;
-    for (int i = 0; i < 1000; ++i) many.push_back("10.1." + std::to_string(i / 250) + "." +
-                                                  std::to_string(i % 250));
+    for (int i = 0; i < 1000; ++i)
+      many.push_back("10.1." + std::to_string(i / 250) + "." + std::to_string(i % 250));
     many.push_back("not-an-address");
     return many;
   };

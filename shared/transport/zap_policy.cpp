@@ -20,9 +20,9 @@ Result<ClientAllowList> ClientAllowList::forServer(
   for (const auto& client : clientsOf(server_service)) {
     auto it = public_keys.find(client);
     if (it == public_keys.end()) {
-      return invalidInput("no public key for " + client + ", a client of " +
-                              std::string(server_service),
-                          "cluster.pub");
+      return invalidInput(
+          "no public key for " + client + ", a client of " + std::string(server_service),
+          "cluster.pub");
     }
     std::string binary(32, '\0');
     if (it->second.size() != 40 ||

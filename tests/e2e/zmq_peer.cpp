@@ -76,8 +76,10 @@ std::vector<uint8_t> payloadFor(const std::map<std::string, std::string>& a, std
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::map<std::string, std::string> a{{"agent", "alice"}, {"number", "+15550100"},
-                                       {"call-id", "forged-1"}, {"caller", "+15557770001"},
+  std::map<std::string, std::string> a{{"agent", "alice"},
+                                       {"number", "+15550100"},
+                                       {"call-id", "forged-1"},
+                                       {"caller", "+15557770001"},
                                        {"wait-ms", "1500"}};
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i];
@@ -112,13 +114,13 @@ int main(int argc, char** argv) {
   zmq::context_t context(1);
   SystemClock clock;
   int wait_ms = std::stoi(a["wait-ms"]);
-  transport::RequestClient client(context, {a["endpoint"]}, type, clock, {wait_ms, 1, 4},
-                                  security);
+  transport::RequestClient client(context, {a["endpoint"]}, type, clock, {wait_ms, 1, 4}, security);
   int outcome = -1;
   client.request(payload, [&](Result<zmq::message_t> r) {
     outcome = r.ok() ? 0 : 3;
-    std::printf("%s\n", r.ok() ? ("answered, " + std::to_string(r.value().size()) + " bytes").c_str()
-                               : r.error().describe().c_str());
+    std::printf("%s\n", r.ok()
+                            ? ("answered, " + std::to_string(r.value().size()) + " bytes").c_str()
+                            : r.error().describe().c_str());
   });
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms + 1000);
   while (outcome < 0 && std::chrono::steady_clock::now() < deadline) {

@@ -21,7 +21,7 @@ using namespace callmesh;
 namespace {
 
 bool writeNew(const std::string& path, const std::string& text, mode_t mode) {
-  struct stat st{};
+  struct stat st {};
   if (stat(path.c_str(), &st) == 0) {
     std::fprintf(stderr, "callmesh-zmq-keys: %s exists; keys are never overwritten\n",
                  path.c_str());
