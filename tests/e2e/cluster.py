@@ -162,9 +162,6 @@ notification:
             self.ports["api"] = free_port()
             with open(self.config, "a") as f:
                 f.write(f"  api: 127.0.0.1:{self.ports['api']}\n")
-        if self.curve:
-            subprocess.run([os.path.join(BUILD_DIR, "tools", "zmq-keys", "callmesh-zmq-keys"),
-                            os.path.join(self.dir, "zmq-keys")], check=True, capture_output=True, timeout=30)
         # Each further router replica reads a copy of cluster.yaml that differs in where it binds.
         for replica in self.routers[1:]:
             p = self.ports
@@ -182,6 +179,11 @@ notification:
         self._spawn("redis", ["redis-server", "--bind", "127.0.0.1", "--port", str(self.ports["redis"]),
                               "--dir", os.path.join(self.dir, "redis"), "--save", "", "--appendonly", "no"])
         wait_until(lambda: self.redis("PING") == "PONG", 10, what="redis-server")
+        # The keys are written once Redis runs, like every other step a service start depends on:
+        # if the key tool fails, start_or_clean_up stops Redis too (harness_test checks that).
+        if self.curve:
+            subprocess.run([os.path.join(BUILD_DIR, "tools", "zmq-keys", "callmesh-zmq-keys"),
+                            os.path.join(self.dir, "zmq-keys")], check=True, capture_output=True, timeout=30)
         for svc in SERVICES:
             self.start_service(svc)
             if svc == "router":
