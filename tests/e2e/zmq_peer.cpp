@@ -1,9 +1,13 @@
 // callmesh-e2e-zmq-peer: one well-formed request to a callmesh service, sent the way an outsider
 // on the pod network could (issue 18 item 4 e2e). Exit 0 when the service answered, 3 when it
-// did not within --wait-ms, 2 on a usage mistake.
+// did not within --wait-ms, 2 on a usage mistake. The request is sent once the handshake
+// succeeded (so "no answer" from a refused handshake says so on stdout, and an accepted peer's
+// request is not lost to a connection still in its handshake).
 //
 //   --endpoint tcp://127.0.0.1:PORT  --message presence-dnd|slot-acquire|slot-release|missed-call
 //   --agent ID --number E164 --call-id ID --caller E164
+//   --call-id-bytes N  the call id is N bytes of 'x' instead (a frame over the bound: one
+//                      argument of 300 KiB is over the kernel's limit for a command line)
 //   --key FILE         a keypair file (<service>.key format) to talk CURVE with; absent = no CURVE
 //   --server-key Z85   the service's public key (with --key)
 //   --wait-ms N        how long to wait for the answer (default 1500)
@@ -30,6 +34,24 @@
 using namespace callmesh;
 
 namespace {
+
+// The client socket's handshake outcome, from libzmq's socket monitor.
+class HandshakeWatch : public zmq::monitor_t {
+ public:
+  bool succeeded = false;
+  std::string failure = "no handshake completed";
+
+  void on_event_handshake_succeeded(const zmq_event_t&, const char*) override { succeeded = true; }
+  void on_event_handshake_failed_auth(const zmq_event_t& e, const char*) override {
+    failure = "handshake refused by the server (ZAP status " + std::to_string(e.value) + ")";
+  }
+  void on_event_handshake_failed_protocol(const zmq_event_t&, const char*) override {
+    failure = "handshake failed: protocol (security mechanisms differ)";
+  }
+  void on_event_handshake_failed_no_detail(const zmq_event_t&, const char*) override {
+    failure = "handshake failed";
+  }
+};
 
 std::vector<uint8_t> payloadFor(const std::map<std::string, std::string>& a, std::string& type) {
   const std::string& what = a.at("message");
@@ -90,6 +112,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: callmesh-e2e-zmq-peer --endpoint E --message M [...]\n");
     return 2;
   }
+  if (a.count("call-id-bytes")) a["call-id"] = std::string(std::stoul(a["call-id-bytes"]), 'x');
   std::string type;
   auto payload = payloadFor(a, type);
   if (payload.empty()) {
@@ -114,15 +137,35 @@ int main(int argc, char** argv) {
   zmq::context_t context(1);
   SystemClock clock;
   int wait_ms = std::stoi(a["wait-ms"]);
-  transport::RequestClient client(context, {a["endpoint"]}, type, clock, {wait_ms, 1, 4}, security);
+  // Connected only once the monitor watches, so the handshake's event cannot be missed.
+  transport::RequestClient client(context, {}, type, clock, {wait_ms, 1, 4}, security);
+  HandshakeWatch watch;
+  watch.init(client.socket(), "inproc://zmq-peer-monitor",
+             ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+                 ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL);
+  client.setEndpoints({a["endpoint"]});
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
+  while (!watch.succeeded && std::chrono::steady_clock::now() < deadline) watch.check_event(10);
+  if (!watch.succeeded) {
+    std::printf("%s\n", watch.failure.c_str());
+    return 3;
+  }
   int outcome = -1;
-  client.request(payload, [&](Result<zmq::message_t> r) {
+  auto on_reply = [&](Result<zmq::message_t> r) {
     outcome = r.ok() ? 0 : 3;
     std::printf("%s\n", r.ok()
                             ? ("answered, " + std::to_string(r.value().size()) + " bytes").c_str()
                             : r.error().describe().c_str());
-  });
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms + 1000);
+  };
+  // The pipe to the peer joins the socket just after the handshake event: until the request
+  // is on the wire it is withdrawn and offered again, never sent twice.
+  uint64_t id = client.request(payload, on_reply);
+  while (client.stats().sent == 0 && std::chrono::steady_clock::now() < deadline) {
+    client.cancel(id);
+    watch.check_event(5);
+    id = client.request(payload, on_reply);
+  }
+  deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms + 1000);
   while (outcome < 0 && std::chrono::steady_clock::now() < deadline) {
     client.onReadable();
     client.onTick();
