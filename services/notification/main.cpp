@@ -96,6 +96,8 @@ int main(int argc, char** argv) {
   });
   transport::PollLoop loop(clock);
   loop.addSocket(server.socket(), [&] { server.serveReady(); });
+  // agent-presence replicas behind a name: followed between API requests too (issue 18 item 4).
+  loop.addTimer(cfg.zmq.resolve_interval_ms, [&] { presence.refreshEndpoints(); });
   log.info("started",
            {{"bind", settings.net.bind}, {"admin", settings.net.admin}, {"api", settings.api}});
   loop.run(signals.stop);

@@ -31,6 +31,16 @@ void ZmqPresenceClient::followEndpoints() {
   transport::reconnectTo(socket_, connected_, wanted);
 }
 
+void ZmqPresenceClient::refreshEndpoints() {
+  std::unique_lock<std::mutex> lock(mutex_, std::try_to_lock);
+  if (lock.owns_lock()) followEndpoints();
+}
+
+std::vector<std::string> ZmqPresenceClient::endpoints() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return connected_;
+}
+
 Result<std::vector<AgentPresenceView>> ZmqPresenceClient::roundTrip(std::vector<uint8_t> payload) {
   std::lock_guard<std::mutex> lock(mutex_);
   followEndpoints();

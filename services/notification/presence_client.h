@@ -46,6 +46,13 @@ class ZmqPresenceClient final : public PresenceDirectory {
 
   Result<AgentPresenceView> setAvailability(const std::string& agent_id,
                                             const std::string& availability) override;
+  // Follows the endpoints' latest resolution between requests (the service calls it every
+  // zmq.resolve_interval_ms), so connections to new replicas are up before an API request needs
+  // them and gone ones are dropped. Never waits: while a request holds the socket it does
+  // nothing (that request followed them itself).
+  void refreshEndpoints();
+  // The endpoints the socket is connected to now.
+  std::vector<std::string> endpoints();
   Result<std::vector<AgentPresenceView>> query(const std::vector<std::string>& ids) override;
 
  private:
