@@ -12,6 +12,7 @@
 #include "shared/runtime/process_signals.h"
 #include "shared/runtime/service_args.h"
 #include "shared/runtime/service_surface.h"
+#include "shared/runtime/service_zmq.h"
 #include "shared/transport/envelope.h"
 #include "shared/transport/poll_loop.h"
 #include "shared/transport/reply_server.h"
@@ -62,8 +63,9 @@ int main(int argc, char** argv) {
   metrics::AdminServer admin(
       registry, runtime::readyWhileRedisHealthy([&] { return service.redisHealthy(); }));
   if (!runtime::startAdmin(admin, settings.net.admin, log)) return 1;
-  zmq::context_t context = transport::serviceContext();
-  transport::ReplyServer server(context, settings.net.bind);
+  auto zmq = runtime::startServiceZmq(cfg, "agent-presence", /*serves=*/true, *registry, log);
+  if (!zmq) return 1;
+  transport::ReplyServer server(zmq->context, settings.net.bind, zmq->security.serving());
   server.handle(std::string(transport::message_type::kCallEvent),
                 [&](const zmq::message_t& p) { return service.handleCallEvent(p); });
   // The ingress sends its events in batches (one per publishing tick); each batch is applied in

@@ -19,7 +19,7 @@ namespace {
 
 // One receiver: acknowledges every batch and keeps the kinds of the events it was sent.
 struct Receiver {
-  Receiver(zmq::context_t& ctx, const std::string& endpoint) : server(ctx, endpoint) {
+  Receiver(zmq::context_t& ctx, const std::string& endpoint) : server(ctx, endpoint, {}) {
     server.handle(
         std::string(transport::message_type::kCallEvents), [this](const zmq::message_t& payload) {
           ++batches;
@@ -53,10 +53,10 @@ TEST(CallEventPublisher, PresenceGetsEveryEventAndNotificationOnlyEndsThatMayNee
   transport::RequestClientOptions options{1000, 0, 1000};
   transport::RequestClient to_presence(ctx, {"inproc://presence"},
                                        std::string(transport::message_type::kCallEvents), clock,
-                                       options);
+                                       options, {});
   transport::RequestClient to_notification(ctx, {"inproc://notification"},
                                            std::string(transport::message_type::kCallEvents), clock,
-                                           options);
+                                           options, {});
   CallEventPublisher events("ingress-1", clock,
                             {{&to_presence, false}, {&to_notification, /*follow_ups_only=*/true}});
   CallIdentity call{"c1", "+15550100", "+15557770001", schema::CallKind::VOICE};

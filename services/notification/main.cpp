@@ -18,6 +18,7 @@
 #include "shared/redis/hiredis_client.h"
 #include "shared/runtime/process_signals.h"
 #include "shared/runtime/service_args.h"
+#include "shared/runtime/service_zmq.h"
 #include "shared/transport/envelope.h"
 #include "shared/transport/poll_loop.h"
 #include "shared/transport/reply_server.h"
@@ -59,8 +60,10 @@ int main(int argc, char** argv) {
   notification::TextRateLimiter text_limits(settings.text_rate_per_minute, settings.text_burst);
   notification::ContactBook api_contacts(api_redis);
   notification::NumberSettingsBook api_numbers(api_redis, settings.numbers);
-  zmq::context_t context = transport::serviceContext();
-  notification::ZmqPresenceClient presence(context, cfg.presence.net.endpoint,
+  auto zmq = runtime::startServiceZmq(cfg, "notification", /*serves=*/true, *registry, log);
+  if (!zmq) return 1;
+  notification::ZmqPresenceClient presence(zmq->context, zmq->watch(cfg.presence.net.endpoints),
+                                           zmq->security.towards("agent-presence"),
                                            cfg.ingress.request_timeout_ms * 3);
   std::unique_ptr<notification::SipMessageSender> texts;
   if (!settings.text_gateway.empty()) {
@@ -100,7 +103,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   feed.start();
-  transport::ReplyServer server(context, settings.net.bind);
+  transport::ReplyServer server(zmq->context, settings.net.bind, zmq->security.serving());
   server.handle(std::string(transport::message_type::kCallEvent),
                 [&](const zmq::message_t& p) { return service.handleCallEvent(p); });
   // The ingress sends its events in batches (one per publishing tick); each is applied in order.
@@ -121,6 +124,8 @@ int main(int argc, char** argv) {
       log.info("tokens_reloaded", {{"tokens", static_cast<int64_t>(tokens.size())}});
     }
   });
+  // agent-presence replicas behind a name: followed between API requests too (issue 18 item 4).
+  loop.addTimer(cfg.zmq.resolve_interval_ms, [&] { presence.refreshEndpoints(); });
   log.info("started",
            {{"bind", settings.net.bind}, {"admin", settings.net.admin}, {"api", settings.api}});
   loop.run(signals.stop);

@@ -8,6 +8,7 @@
 #include "shared/config/agent_auth_settings.h"
 #include "shared/config/redis_settings.h"
 #include "shared/config/yaml_reader.h"
+#include "shared/config/zmq_settings.h"
 
 namespace callmesh::config {
 
@@ -46,13 +47,10 @@ ServiceEndpoints readEndpoints(YamlMap& m, const std::string& default_bind,
                                const std::string& default_admin) {
   ServiceEndpoints ep;
   ep.bind = m.string("bind", default_bind);
-  ep.endpoint = m.string("endpoint", ep.bind);
+  readEndpointList(m, "endpoint", ep.bind, ep.endpoints);
   ep.admin = m.string("admin", default_admin);
   if (!looksLikeZmqEndpoint(ep.bind))
     m.error("bind", "must be a ZeroMQ endpoint like tcp://127.0.0.1:7001");
-  if (!looksLikeZmqEndpoint(ep.endpoint)) {
-    m.error("endpoint", "must be a ZeroMQ endpoint like tcp://127.0.0.1:7001");
-  }
   std::string h;
   int p = 0;
   if (!splitHostPort(ep.admin, h, p)) m.error("admin", "must be host:port");
@@ -193,6 +191,11 @@ Result<ClusterConfig> parseClusterConfig(const std::string& yaml_text,
     m.finish();
   }
   {
+    YamlMap m(top.child("zmq"), "zmq", errors);
+    readZmqSettings(m, file_name, cfg.zmq);
+    m.finish();
+  }
+  {
     YamlMap m(top.child("ingress"), "ingress", errors);
     auto& in = cfg.ingress;
     in.sip_host = m.string("sip_host", in.sip_host);
@@ -257,12 +260,10 @@ Result<ClusterConfig> parseClusterConfig(const std::string& yaml_text,
     cfg.router.log_level = m.string("log_level", "info");
     auto& r = cfg.router;
     r.notices_bind = m.string("notices_bind", r.notices_bind);
-    r.notices_endpoint = m.string("notices_endpoint", r.notices_bind);
+    // An endpoint that only copied a bad bind is the bind's mistake, reported once.
+    readEndpointList(m, "notices_endpoint", r.notices_bind, r.notices_endpoints);
     if (!looksLikeZmqEndpoint(r.notices_bind))
       m.error("notices_bind", "must be a ZeroMQ endpoint like tcp://127.0.0.1:7005");
-    // An endpoint that only copied a bad bind is the bind's mistake, reported once.
-    if (!looksLikeZmqEndpoint(r.notices_endpoint) && r.notices_endpoint != r.notices_bind)
-      m.error("notices_endpoint", "must be a ZeroMQ endpoint like tcp://127.0.0.1:7005");
     r.decision_reuse_ms =
         static_cast<int>(m.integer("decision_reuse_ms", r.decision_reuse_ms, 0, 600000));
     m.finish();

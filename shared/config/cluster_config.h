@@ -12,9 +12,28 @@ namespace callmesh::config {
 // Where a ZeroMQ service binds, where its clients connect, and where its admin HTTP listens.
 // Separate bind/endpoint lets the same file shape serve local processes and Kubernetes pods.
 struct ServiceEndpoints {
-  std::string bind;      // e.g. tcp://0.0.0.0:7001
-  std::string endpoint;  // e.g. tcp://callmesh-router:7001
-  std::string admin;     // host:port of /metrics, /healthz, /readyz
+  std::string bind;  // e.g. tcp://0.0.0.0:7001
+  // Where clients connect: one endpoint or several (one per replica), each an address or a DNS
+  // name resolved to every address it has (a Kubernetes headless Service), e.g.
+  // tcp://callmesh-router:7001. Defaults to `bind`.
+  std::vector<std::string> endpoints;
+  std::string admin;  // host:port of /metrics, /healthz, /readyz
+};
+
+// ZeroMQ between the services (issue 18 item 4; shared/transport/link_security.h).
+struct ZmqSettings {
+  // true (default): CURVE on every link; servers accept only the cluster's client keys (ZAP).
+  // false: plain TCP, any peer accepted: a one-host lab only.
+  bool curve = true;
+  // Absolute after loading (default zmq-keys beside cluster.yaml). Holds <service>.key (this
+  // service's keypair; a Kubernetes Secret) and cluster.pub (every service's public key).
+  // Written by callmesh-zmq-keys.
+  std::string keys_dir;
+  // ZMQ_MAXMSGSIZE of every socket: a larger frame drops the peer's connection. The capnp
+  // codec's bound (shared/codec/capnp_codec.h).
+  int64_t max_message_bytes = 256 * 1024;
+  // How often endpoint names are resolved again, so new replicas join and gone ones leave.
+  int resolve_interval_ms = 5000;
 };
 
 // cluster.yaml `redis:` (shared/config/redis_settings.cpp; docs/redis-failover.md).
@@ -126,7 +145,7 @@ struct RouterSettings {
   std::string log_level = "info";
   // Where the router publishes its config epoch (RoutingNotice) and where ingresses subscribe.
   std::string notices_bind = "tcp://127.0.0.1:7005";
-  std::string notices_endpoint;  // defaults to notices_bind
+  std::vector<std::string> notices_endpoints;  // defaults to notices_bind; one per replica
   // How long an ingress may reuse a decision that read nothing of the call but the dialled number
   // for later calls to it; 0 = ask the router for every call.
   int decision_reuse_ms = 10000;
@@ -214,6 +233,7 @@ struct ClusterConfig {
   // fill the records' Redis (both run noeviction). Readers of leases use it too (agent-presence's
   // reconcile, the API's cap use).
   RedisSettings redis_leases;
+  ZmqSettings zmq;
   IngressSettings ingress;
   RouterSettings router;
   LimiterSettings limiter;

@@ -27,7 +27,8 @@ TEST(ClusterConfig, ParsesGoodFileAndAppliesDefaults) {
   EXPECT_EQ(cfg->redis.port, 6390);
   EXPECT_EQ(cfg->ingress.sip_port, 5070);
   EXPECT_EQ(cfg->router.routing_file, "/etc/callmesh/routing.yaml");
-  EXPECT_EQ(cfg->router.net.endpoint, "tcp://127.0.0.1:7001");  // endpoint defaults to bind
+  EXPECT_EQ(cfg->router.net.endpoints,
+            std::vector<std::string>{"tcp://127.0.0.1:7001"});  // endpoint defaults to bind
   EXPECT_EQ(cfg->limiter.default_cap, 50);
   EXPECT_EQ(cfg->limiter.caps.at("+15550100"), 60);
   EXPECT_EQ(cfg->limiter.lease_ms, 30000);
@@ -51,20 +52,71 @@ TEST(ClusterConfig, RouterNoticesAndDecisionReuse) {
   auto defaults = parseClusterConfig("router:\n  routing_file: r.yaml\n", "c.yaml");
   ASSERT_TRUE(defaults.ok()) << defaults.error().describe();
   EXPECT_EQ(defaults->router.notices_bind, "tcp://127.0.0.1:7005");
-  EXPECT_EQ(defaults->router.notices_endpoint, "tcp://127.0.0.1:7005");  // defaults to bind
+  EXPECT_EQ(defaults->router.notices_endpoints,
+            std::vector<std::string>{"tcp://127.0.0.1:7005"});  // defaults to bind
   EXPECT_EQ(defaults->router.decision_reuse_ms, 10000);
   auto set = parseClusterConfig(
       "router:\n  routing_file: r.yaml\n  notices_bind: tcp://0.0.0.0:7005\n"
       "  notices_endpoint: tcp://callmesh-router:7005\n  decision_reuse_ms: 0\n",
       "c.yaml");
   ASSERT_TRUE(set.ok()) << set.error().describe();
-  EXPECT_EQ(set->router.notices_endpoint, "tcp://callmesh-router:7005");
+  EXPECT_EQ(set->router.notices_endpoints, std::vector<std::string>{"tcp://callmesh-router:7005"});
   EXPECT_EQ(set->router.decision_reuse_ms, 0);
   auto bad = parseClusterConfig("router:\n  routing_file: r.yaml\n  notices_bind: 127.0.0.1:7005\n",
                                 "c.yaml");
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.error().message,
             "c.yaml:3: router.notices_bind: must be a ZeroMQ endpoint like tcp://127.0.0.1:7005");
+}
+
+// Issue 18 item 4: CURVE is on unless a lab turns it off; keys live beside cluster.yaml unless
+// told otherwise; every socket's frame bound defaults to the codec's 256 KiB.
+TEST(ClusterConfig, ZmqCurveIsOnByDefaultWithKeysBesideTheConfig) {
+  auto defaults = parseClusterConfig("router:\n  routing_file: r.yaml\n", "/etc/cm/c.yaml");
+  ASSERT_TRUE(defaults.ok()) << defaults.error().describe();
+  EXPECT_TRUE(defaults->zmq.curve);
+  EXPECT_EQ(defaults->zmq.keys_dir, "/etc/cm/zmq-keys");
+  EXPECT_EQ(defaults->zmq.max_message_bytes, 262144);
+  EXPECT_EQ(defaults->zmq.resolve_interval_ms, 5000);
+  auto set = parseClusterConfig(
+      "zmq:\n  curve: off\n  keys_dir: /run/keys\n  max_message_bytes: 65536\n"
+      "router:\n  routing_file: r.yaml\n",
+      "/etc/cm/c.yaml");
+  ASSERT_TRUE(set.ok()) << set.error().describe();
+  EXPECT_FALSE(set->zmq.curve);
+  EXPECT_EQ(set->zmq.keys_dir, "/run/keys");
+  EXPECT_EQ(set->zmq.max_message_bytes, 65536);
+  auto bad = parseClusterConfig(
+      "zmq:\n  curve: maybe\n  max_message_bytes: 10\n"
+      "router:\n  routing_file: r.yaml\n",
+      "c.yaml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().message,
+            "c.yaml:2: zmq.curve: must be on or off\n"
+            "c.yaml:3: zmq.max_message_bytes: must be between 1024 and 67108864 (got 10)");
+}
+
+// An endpoint is one address or a list (one per replica); each must be a ZeroMQ endpoint.
+TEST(ClusterConfig, EndpointsAreOneOrAList) {
+  auto list = parseClusterConfig(
+      "router:\n  routing_file: r.yaml\n  endpoint: [tcp://10.0.0.1:7001, "
+      "tcp://router.callmesh.svc:7001]\n  notices_endpoint:\n    - tcp://10.0.0.1:7005\n"
+      "    - tcp://10.0.0.2:7005\n",
+      "c.yaml");
+  ASSERT_TRUE(list.ok()) << list.error().describe();
+  EXPECT_EQ(list->router.net.endpoints,
+            (std::vector<std::string>{"tcp://10.0.0.1:7001", "tcp://router.callmesh.svc:7001"}));
+  EXPECT_EQ(list->router.notices_endpoints,
+            (std::vector<std::string>{"tcp://10.0.0.1:7005", "tcp://10.0.0.2:7005"}));
+  auto bad = parseClusterConfig(
+      "router:\n  routing_file: r.yaml\nconcurrency_limiter:\n  endpoint: [tcp://a:1, b:2]\n"
+      "agent_presence:\n  endpoint: []\n",
+      "c.yaml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().message,
+            "c.yaml:4: concurrency_limiter.endpoint: 'b:2' must be a ZeroMQ endpoint like "
+            "tcp://127.0.0.1:7001\n"
+            "c.yaml:6: agent_presence.endpoint: must name at least one endpoint");
 }
 
 // Issue 16 item 5: agents' digest authentication is required unless turned off.
