@@ -218,8 +218,17 @@ class PrometheusE2E(unittest.TestCase):
 
         claims = lambda: {m["outcome"]: v for m, v in  # noqa: E731
                           self.prom.query("sum by (outcome) (callmesh_notification_claims_total)")}
-        wait_until(lambda: claims() == {"won": 1, "held": 1, "repeat": 1, "not_found": 0}, 15, 0.25,
-                   what=f"claims by outcome (last {claims()})")
+        # not_selected: a claim by a user who may see the record but was not selected (seed 004).
+        want = {"won": 1, "held": 1, "repeat": 1, "not_found": 0, "not_selected": 0}
+        last = {}
+
+        def claims_match():
+            last.update(claims())
+            return last == want
+        try:
+            wait_until(claims_match, 15, 0.25, what="claims by outcome")
+        except AssertionError:
+            self.fail(f"claims by outcome: {last}, expected {want}")
         self.wait_value("sum(callmesh_notification_time_to_claim_seconds_count)", 1)
         waited = self.prom.value("sum(callmesh_notification_time_to_claim_seconds_sum)")
         self.assertGreaterEqual(waited, 1.0)
