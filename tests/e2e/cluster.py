@@ -187,9 +187,7 @@ notification:
         wait_until(lambda: self.redis("PING") == "PONG", 10, what="redis-server")
         # The keys are written once Redis runs, like every other step a service start depends on:
         # if the key tool fails, start_or_clean_up stops Redis too (harness_test checks that).
-        if self.curve:
-            subprocess.run([os.path.join(BUILD_DIR, "tools", "zmq-keys", "callmesh-zmq-keys"),
-                            os.path.join(self.dir, "zmq-keys")], check=True, capture_output=True, timeout=30)
+        self.write_zmq_keys()
         for svc in SERVICES:
             self.start_service(svc)
             if svc == "router":
@@ -255,6 +253,12 @@ notification:
     # -- probes ------------------------------------------------------------------------------
     def admin_port(self, svc):
         return self.ports["a_" + {"concurrency-limiter": "limiter", "agent-presence": "presence"}.get(svc, svc)]
+
+    def write_zmq_keys(self):
+        """With CURVE, every service's keypair and cluster.pub into zmq-keys/ (zmq.keys_dir)."""
+        if self.curve:
+            subprocess.run([os.path.join(BUILD_DIR, "tools", "zmq-keys", "callmesh-zmq-keys"),
+                            os.path.join(self.dir, "zmq-keys")], check=True, capture_output=True, timeout=30)
 
     def zmq_endpoint(self, svc):
         """Where `svc` (router, limiter, presence, notification) serves ZeroMQ."""

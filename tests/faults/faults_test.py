@@ -315,8 +315,10 @@ class Faults(unittest.TestCase):
         time.sleep(2 if LONG else 0.5)
         c.start_redis()
         # No readiness wait: /readyz follows the outcome of the last Redis command, so a service
-        # that failed while Redis was down reports 503 until traffic succeeds again. The first
-        # call after the restart must work.
+        # that failed while Redis was down reports 503 until traffic succeeds again. A client whose
+        # connects failed waits out its backoff (redis.reconnect_max_ms, 1 s by default) before it
+        # tries again, failing closed meanwhile; the first call after that window must work.
+        time.sleep(1.0 + 0.3)
         second = uac(c, BUSY_NUMBER, calls=n, rate=20, hold_ms=0, name="second", scenario="uac_reject.xml")
         self.assertEqual(second.wait(timeout=30), 0, second.out_file)
         self.assertEqual(second.lines("final"), ["486"] * n)

@@ -115,6 +115,7 @@ sentinel parallel-syncs {MASTER} 2
             self.ports["api"] = free_port()
             with open(self.config, "a") as f:
                 f.write(f"  api: 127.0.0.1:{self.ports['api']}\n")
+        self.write_zmq_keys()
         for svc in SERVICES:
             self.start_service(svc)
         wait_until(lambda: self.healthy("ingress"), 10, what="ingress /healthz")
