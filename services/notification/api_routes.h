@@ -8,12 +8,8 @@
 #include <string>
 
 #include "services/notification/api_deps.h"
-
-namespace httplib {
-class Server;
-struct Request;
-struct Response;
-}  // namespace httplib
+#include "services/notification/api_gate.h"
+#include "services/notification/http_router.h"
 
 namespace callmesh::notification {
 
@@ -24,27 +20,37 @@ using ApiHandler =
 // Who may call a route: anyone holding a token, or admins only (an agent gets 403).
 enum class Access { AnyToken, AdminOnly };
 
+// A stream route runs only for an authenticated caller and answers the filter of the events
+// that caller may see (nullptr with a refusal in `res`); the caps on open streams are applied
+// by ApiRoutes before the stream opens.
+using StreamHandler = std::function<std::function<bool(const StreamEvent&)>(
+    const httplib::Request&, httplib::Response&, const Principal& who)>;
+
 class ApiRoutes {
  public:
-  ApiRoutes(httplib::Server& server, ApiDeps& deps) : server_(server), deps_(deps) {}
+  ApiRoutes(RouteTable& server, ApiDeps& deps, ApiGate& gate)
+      : server_(server), deps_(deps), gate_(gate) {}
 
   // The dependencies every handler may capture by reference: they outlive the server.
   ApiDeps& deps() { return deps_; }
   // For routes that need no token (the console's static files); they count their own answers.
-  httplib::Server& server() { return server_; }
+  RouteTable& server() { return server_; }
 
   // Patterns are httplib regexes; within one method the first registered match wins.
   void get(const std::string& pattern, Access access, ApiHandler handler);
   void post(const std::string& pattern, Access access, ApiHandler handler);
   void put(const std::string& pattern, Access access, ApiHandler handler);
   void del(const std::string& pattern, Access access, ApiHandler handler);
+  // GET `pattern` as a Server-Sent Event stream (http_session.h keeps its socket).
+  void stream(const std::string& pattern, Access access, StreamHandler handler);
 
  private:
   std::function<void(const httplib::Request&, httplib::Response&)> guarded(Access access,
                                                                            ApiHandler handler);
 
-  httplib::Server& server_;
+  RouteTable& server_;
   ApiDeps& deps_;
+  ApiGate& gate_;
 };
 
 // The route groups, in the order ApiServer registers them.

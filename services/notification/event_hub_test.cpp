@@ -32,15 +32,22 @@ TEST(EventHub, CreatedGoesToWhoSeesItAndAnsweredRecordsToTheAnswererOnly) {
   EXPECT_TRUE(streamEventsFromBus(R"({"event":"other"})").empty());
 }
 
-TEST(EventHub, WaitAfterReturnsOnlyNewerEventsAndBoundsTheBacklog) {
-  EventHub hub(2);
-  EXPECT_TRUE(hub.waitAfter(0, 10).empty());
-  for (int i = 0; i < 3; ++i) hub.publish(StreamEvent{0, "e", std::to_string(i), {}, true});
-  auto got = hub.waitAfter(0, 10);
-  ASSERT_EQ(got.size(), 2u);  // the oldest fell out
-  EXPECT_EQ(got[0].seq, 2u);
-  EXPECT_EQ(hub.waitAfter(3, 10).size(), 0u);
+TEST(EventHub, NumbersEventsAndHandsEachToTheListenerUntilClosed) {
+  EventHub hub;
+  hub.publish(StreamEvent{0, "e", "lost", {}, true});  // no listener yet: goes nowhere
+  std::vector<std::shared_ptr<const StreamEvent>> got;
+  hub.setListener([&](std::shared_ptr<const StreamEvent> e) { got.push_back(std::move(e)); });
+  hub.publish(StreamEvent{0, "e", "one", {"alice"}, false});
+  hub.publish(StreamEvent{0, "e", "two", {}, true});
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0]->seq, 2u);
+  EXPECT_EQ(got[0]->data, "one");
+  EXPECT_EQ(got[0]->audience, (std::vector<std::string>{"alice"}));
+  EXPECT_EQ(got[1]->seq, 3u);
+  EXPECT_EQ(hub.lastSeq(), 3u);
   hub.close();
+  hub.publish(StreamEvent{0, "e", "after", {}, true});
+  EXPECT_EQ(got.size(), 2u);
   EXPECT_TRUE(hub.closed());
 }
 

@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
   auto registry = start->registry;
   notification::NotificationMetrics metrics(*registry);
   notification::ApiMetrics api_metrics(*registry);
+  notification::ApiLimitMetrics api_limit_metrics(*registry);
   SystemClock clock;
   redis::RedisEndpoint redis_at = start->redisEndpoint();
 
@@ -66,7 +67,8 @@ int main(int argc, char** argv) {
                                       }
                                     });
   notification::ApiServer api({cfg, api_store, api_contacts, api_numbers, api_redis, presence,
-                               texts.get(), hub, clock, log, api_metrics});
+                               texts.get(), hub, clock, log, api_metrics},
+                             api_limit_metrics);
 
   metrics::AdminServer admin(registry, [&] {
     return service.redisHealthy() ? std::string() : std::string("redis unreachable");

@@ -125,11 +125,13 @@ class NotificationApiIntegration : public ::testing::Test {
   Logger log_{"notification-test", LogLevel::Error};
   prometheus::Registry registry_;
   ApiMetrics metrics_{registry_};
+  ApiLimitMetrics limit_metrics_{registry_};
   RedisEventFeed feed_{endpoint(), kEventChannel, [this](const std::string& m) {
                          for (auto& e : streamEventsFromBus(m)) hub_.publish(std::move(e));
                        }};
   ApiServer api_{{cfg_, store_, contacts_, numbers_, redis_, presence_, &gateway_, hub_, clock_,
-                  log_, metrics_}};
+                  log_, metrics_},
+                 limit_metrics_};
 };
 
 TEST_F(NotificationApiIntegration, FirstClaimWinsSecondIsRefusedNamingTheHolder) {
