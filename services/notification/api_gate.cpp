@@ -6,44 +6,57 @@ namespace {
 // Tables keyed by what an outsider chooses (source addresses) or by configured agents: the
 // bound keeps memory flat under address churn; forgetting the oldest only resets its budget.
 constexpr size_t kMaxKeys = 65536;
-constexpr Refusal kAll[] = {Refusal::RateLimited,    Refusal::AuthThrottled,  Refusal::StreamsPerAgent,
-                            Refusal::StreamsReplica, Refusal::Connections,    Refusal::WorkersBusy,
-                            Refusal::HeaderTooLarge, Refusal::BodyTooLarge,   Refusal::BadRequest,
-                            Refusal::ReadTimeout,    Refusal::SlowStream};
+constexpr Refusal kAll[] = {
+    Refusal::RateLimited, Refusal::AuthThrottled, Refusal::StreamsPerAgent, Refusal::StreamsReplica,
+    Refusal::Connections, Refusal::WorkersBusy,   Refusal::HeaderTooLarge,  Refusal::BodyTooLarge,
+    Refusal::BadRequest,  Refusal::ReadTimeout,   Refusal::SlowStream};
 }  // namespace
 
 const char* refusalName(Refusal r) {
   switch (r) {
-    case Refusal::RateLimited: return "rate_limited";
-    case Refusal::AuthThrottled: return "auth_throttled";
-    case Refusal::StreamsPerAgent: return "streams_per_agent";
-    case Refusal::StreamsReplica: return "streams_replica";
-    case Refusal::Connections: return "connections";
-    case Refusal::WorkersBusy: return "workers_busy";
-    case Refusal::HeaderTooLarge: return "header_too_large";
-    case Refusal::BodyTooLarge: return "body_too_large";
-    case Refusal::BadRequest: return "bad_request";
-    case Refusal::ReadTimeout: return "read_timeout";
-    case Refusal::SlowStream: return "slow_stream";
+    case Refusal::RateLimited:
+      return "rate_limited";
+    case Refusal::AuthThrottled:
+      return "auth_throttled";
+    case Refusal::StreamsPerAgent:
+      return "streams_per_agent";
+    case Refusal::StreamsReplica:
+      return "streams_replica";
+    case Refusal::Connections:
+      return "connections";
+    case Refusal::WorkersBusy:
+      return "workers_busy";
+    case Refusal::HeaderTooLarge:
+      return "header_too_large";
+    case Refusal::BodyTooLarge:
+      return "body_too_large";
+    case Refusal::BadRequest:
+      return "bad_request";
+    case Refusal::ReadTimeout:
+      return "read_timeout";
+    case Refusal::SlowStream:
+      return "slow_stream";
   }
   return "unknown";
 }
 
 ApiLimitMetrics::ApiLimitMetrics(prometheus::Registry& registry)
-    : refusals_family(prometheus::BuildCounter()
-                          .Name("callmesh_notification_api_refusals_total")
-                          .Help("API requests or connections refused or dropped by a limit, by reason")
-                          .Register(registry)),
+    : refusals_family(
+          prometheus::BuildCounter()
+              .Name("callmesh_notification_api_refusals_total")
+              .Help("API requests or connections refused or dropped by a limit, by reason")
+              .Register(registry)),
       connections(prometheus::BuildGauge()
                       .Name("callmesh_notification_api_connections")
                       .Help("Open HTTP API connections, streams included")
                       .Register(registry)
                       .Add({})),
-      events_dropped(prometheus::BuildCounter()
-                         .Name("callmesh_notification_api_stream_events_dropped_total")
-                         .Help("Bus events not fanned out to streams because the API's io thread was behind")
-                         .Register(registry)
-                         .Add({})) {
+      events_dropped(
+          prometheus::BuildCounter()
+              .Name("callmesh_notification_api_stream_events_dropped_total")
+              .Help("Bus events not fanned out to streams because the API's io thread was behind")
+              .Register(registry)
+              .Add({})) {
   for (Refusal r : kAll) refused(r);  // every label present from the start, at 0
 }
 

@@ -39,9 +39,11 @@ const char* refusalName(Refusal r);
 struct ApiLimitMetrics {
   explicit ApiLimitMetrics(prometheus::Registry& registry);
   prometheus::Family<prometheus::Counter>& refusals_family;
-  prometheus::Gauge& connections;         // open sockets of the API (streams included)
-  prometheus::Counter& events_dropped;    // events not fanned out: the io thread was behind
-  prometheus::Counter& refused(Refusal r) { return refusals_family.Add({{"reason", refusalName(r)}}); }
+  prometheus::Gauge& connections;       // open sockets of the API (streams included)
+  prometheus::Counter& events_dropped;  // events not fanned out: the io thread was behind
+  prometheus::Counter& refused(Refusal r) {
+    return refusals_family.Add({{"reason", refusalName(r)}});
+  }
 };
 
 class ApiGate {

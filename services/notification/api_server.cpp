@@ -74,7 +74,7 @@ struct ApiServer::Transport {
   }
 
   void admit(tcp::socket socket) {
-    if (open_connections.load() >= limits.connections_max) {
+    if (open_connections->load() >= limits.connections_max) {
       gate.metrics().refused(Refusal::Connections).Increment();
       boost::system::error_code ignored;
       socket.non_blocking(true, ignored);
@@ -82,13 +82,17 @@ struct ApiServer::Transport {
       return;  // closed as `socket` goes
     }
     socket.set_option(tcp::no_delay(true));
-    ++open_connections;
-    gate.metrics().connections.Increment();
-    // The connection's slot: given back when the session or the stream holding it is gone.
-    std::shared_ptr<void> held(static_cast<void*>(this), [this](void*) {
-      --open_connections;
-      gate.metrics().connections.Decrement();
-    });
+    ++*open_connections;
+    auto& metrics = gate.metrics();
+    metrics.connections.Increment();
+    // The connection's slot: given back when the session or the stream holding it is gone,
+    // which may be while the io_context is destroyed, after this Transport's other members:
+    // the deleter touches only what outlives them.
+    std::shared_ptr<void> held(static_cast<void*>(this),
+                               [count = open_connections, &metrics](void*) {
+                                 --*count;
+                                 metrics.connections.Decrement();
+                               });
     std::make_shared<HttpSession>(std::move(socket), core, std::move(held))->start();
   }
 
@@ -114,7 +118,7 @@ struct ApiServer::Transport {
   HttpCore core;
   tcp::acceptor acceptor;
   asio::steady_timer retry;
-  std::atomic<int> open_connections{0};
+  std::shared_ptr<std::atomic<int>> open_connections = std::make_shared<std::atomic<int>>(0);
   std::atomic<int> pending_events{0};
 };
 
@@ -150,8 +154,8 @@ Status ApiServer::start(const std::string& host_port) {
   if (!ec) t.acceptor.bind(at, ec);
   if (!ec) t.acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) {
-    return Error{ErrorKind::Disconnected, "cannot bind the HTTP API (port in use?): " + ec.message(),
-                 host_port};
+    return Error{ErrorKind::Disconnected,
+                 "cannot bind the HTTP API (port in use?): " + ec.message(), host_port};
   }
   port_ = t.acceptor.local_endpoint().port();
   deps_.hub.setListener([&t](std::shared_ptr<const StreamEvent> e) { t.publish(std::move(e)); });

@@ -37,9 +37,8 @@ TEST(RouteTable, FirstMatchOfTheMethodWinsWithItsGroups) {
   t.Get(R"(/v1/notifications/(.+))", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("two", "text/plain");
   });
-  t.Post(R"(/v1/notifications/([^/]+))", [](const httplib::Request&, httplib::Response& res) {
-    res.status = 201;
-  });
+  t.Post(R"(/v1/notifications/([^/]+))",
+         [](const httplib::Request&, httplib::Response& res) { res.status = 201; });
   auto get = request("GET", "/v1/notifications/c1");
   auto out = t.dispatch(get);
   EXPECT_EQ(out.res.status, 200);
@@ -71,9 +70,9 @@ TEST(RouteTable, StreamGrantedForGetAndNotForHead) {
   int released = 0;
   t.Stream("/v1/stream", [&](const httplib::Request&, httplib::Response& res) {
     res.status = 200;
-    return std::optional<StreamGrant>(StreamGrant{
-        [](const StreamEvent& e) { return e.everyone; },
-        std::shared_ptr<void>(nullptr, [&](void*) { ++released; })});
+    return std::optional<StreamGrant>(
+        StreamGrant{[](const StreamEvent& e) { return e.everyone; },
+                    std::shared_ptr<void>(nullptr, [&](void*) { ++released; })});
   });
   auto get = request("GET", "/v1/stream");
   auto out = t.dispatch(get);

@@ -68,11 +68,10 @@ void HttpSession::awaitRequest() {
   // Idle keep-alive: wait for the first byte under the idle deadline; then the whole request
   // must arrive within the read deadline (a slowloris client gets no longer by trickling).
   arm(core_.limits.idle_timeout_ms);
-  socket_.async_wait(asio::ip::tcp::socket::wait_read,
-                     [self = shared_from_this()](error_code ec) {
-                       if (ec) return self->closeSocket();
-                       self->readHeader();
-                     });
+  socket_.async_wait(asio::ip::tcp::socket::wait_read, [self = shared_from_this()](error_code ec) {
+    if (ec) return self->closeSocket();
+    self->readHeader();
+  });
 }
 
 void HttpSession::readHeader() {
@@ -80,8 +79,9 @@ void HttpSession::readHeader() {
   parser_->header_limit(static_cast<std::uint32_t>(core_.limits.header_limit_bytes));
   parser_->body_limit(static_cast<std::uint64_t>(core_.limits.body_limit_bytes));
   arm(core_.limits.read_timeout_ms);
-  http::async_read_header(socket_, buffer_, *parser_,
-                          [self = shared_from_this()](error_code ec, size_t) { self->onHeader(ec); });
+  http::async_read_header(
+      socket_, buffer_, *parser_,
+      [self = shared_from_this()](error_code ec, size_t) { self->onHeader(ec); });
 }
 
 void HttpSession::readFailed(error_code ec) {
@@ -97,10 +97,9 @@ void HttpSession::readFailed(error_code ec) {
                   true);
   }
   if (ec == http::error::body_limit) {
-    return refuse(413, Refusal::BodyTooLarge, "body_too_large",
-                  "request body exceeds " + std::to_string(core_.limits.body_limit_bytes) +
-                      " bytes",
-                  true);
+    return refuse(
+        413, Refusal::BodyTooLarge, "body_too_large",
+        "request body exceeds " + std::to_string(core_.limits.body_limit_bytes) + " bytes", true);
   }
   if (ec.category() == http::make_error_code(http::error::bad_target).category() &&
       ec != http::error::end_of_stream && ec != http::error::partial_message) {
@@ -131,10 +130,10 @@ void HttpSession::onRequest(error_code ec) {
   if (ec) return readFailed(ec);
   deadline_.cancel();
   if (int wait = core_.gate.authThrottled(remote_); wait > 0) {
-    return refuse(429, Refusal::AuthThrottled, "too_many_requests",
-                  "too many failed sign-ins from " + remote_ + "; retry after " +
-                      std::to_string(wait) + " s",
-                  !parser_->get().keep_alive(), wait);
+    return refuse(
+        429, Refusal::AuthThrottled, "too_many_requests",
+        "too many failed sign-ins from " + remote_ + "; retry after " + std::to_string(wait) + " s",
+        !parser_->get().keep_alive(), wait);
   }
   dispatch();
 }
@@ -144,7 +143,8 @@ void HttpSession::dispatch() {
   auto req = std::make_shared<httplib::Request>();
   fillHandlerRequest(*req, std::string(in.method_string()), std::string(in.target()),
                      std::move(in.body()), remote_, remote_port_);
-  for (const auto& f : in) req->headers.emplace(std::string(f.name_string()), std::string(f.value()));
+  for (const auto& f : in)
+    req->headers.emplace(std::string(f.name_string()), std::string(f.value()));
   auto self = shared_from_this();
   bool queued = core_.workers.trySubmit([self, req] {
     auto out = std::make_shared<RouteOutcome>(self->core_.routes.dispatch(*req));

@@ -68,7 +68,7 @@ int main(int argc, char** argv) {
                                     });
   notification::ApiServer api({cfg, api_store, api_contacts, api_numbers, api_redis, presence,
                                texts.get(), hub, clock, log, api_metrics},
-                             api_limit_metrics);
+                              api_limit_metrics);
 
   metrics::AdminServer admin(registry, [&] {
     return service.redisHealthy() ? std::string() : std::string("redis unreachable");

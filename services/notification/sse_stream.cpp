@@ -1,5 +1,6 @@
 #include "services/notification/sse_stream.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <vector>
 

@@ -12,10 +12,7 @@ constexpr int kStalledPeriods = 4;
 
 StreamFanout::StreamFanout(boost::asio::io_context& io, ApiLimitMetrics& metrics,
                            prometheus::Gauge& streams_gauge, int keepalive_ms)
-    : metrics_(metrics),
-      streams_gauge_(streams_gauge),
-      keepalive_(keepalive_ms),
-      timer_(io) {}
+    : metrics_(metrics), streams_gauge_(streams_gauge), keepalive_(keepalive_ms), timer_(io) {}
 
 void StreamFanout::open(boost::asio::ip::tcp::socket socket, StreamGrant grant,
                         std::shared_ptr<void> held, size_t max_queued_bytes, std::string head) {

@@ -18,8 +18,8 @@ namespace callmesh::notification {
 class StreamFanout {
  public:
   // `streams_gauge` is callmesh_notification_api_streams.
-  StreamFanout(boost::asio::io_context& io, ApiLimitMetrics& metrics, prometheus::Gauge& streams_gauge,
-               int keepalive_ms);
+  StreamFanout(boost::asio::io_context& io, ApiLimitMetrics& metrics,
+               prometheus::Gauge& streams_gauge, int keepalive_ms);
 
   // Takes over a granted stream (io thread).
   void open(boost::asio::ip::tcp::socket socket, StreamGrant grant, std::shared_ptr<void> held,

@@ -12,8 +12,8 @@ namespace callmesh::notification {
 
 void addStreamRoutes(ApiRoutes& routes) {
   routes.stream("/v1/stream", Access::AnyToken,
-                [](const httplib::Request&, httplib::Response& res, const Principal& who)
-                    -> std::function<bool(const StreamEvent&)> {
+                [](const httplib::Request&, httplib::Response& res,
+                   const Principal& who) -> std::function<bool(const StreamEvent&)> {
                   res.set_header("Cache-Control", "no-cache");
                   res.set_header("X-Accel-Buffering", "no");
                   res.body = "retry: 2000\n: stream for " + who.agent_id + "\n\n";
