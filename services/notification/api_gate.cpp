@@ -75,9 +75,8 @@ int ApiGate::authThrottled(const std::string& source) {
     std::lock_guard<std::mutex> lock(mutex_);
     wait = failed_auth_.wait(source, clock_.steadyMs());
   }
-  if (wait == 0) return 0;
-  metrics_.refused(Refusal::AuthThrottled).Increment();
-  return retryAfterSeconds(wait);
+  // Counted by the transport, which answers the 429.
+  return wait == 0 ? 0 : retryAfterSeconds(wait);
 }
 
 void ApiGate::authFailed(const std::string& source) {

@@ -51,7 +51,7 @@ class ApiGate {
   ApiGate(const config::ApiLimitSettings& limits, const Clock& clock, ApiLimitMetrics& metrics);
 
   // Before any work for a request from `source` (an IP address): 0, or the seconds to wait
-  // when that address has spent its budget of failed sign-ins (counted as refused).
+  // when that address has spent its budget of failed sign-ins (the caller counts the refusal).
   int authThrottled(const std::string& source);
   // A request from `source` was answered 401.
   void authFailed(const std::string& source);

@@ -101,7 +101,7 @@ void ApiRoutes::stream(const std::string& pattern, Access access, StreamHandler 
                           std::to_string(gate.limits().streams_max) + " streams");
       }
       res.status = 200;
-      grant = StreamGrant{std::move(shows), std::move(*slot)};
+      grant = StreamGrant{std::move(shows), std::move(*slot), who.agent_id};
     });
     return grant;
   });

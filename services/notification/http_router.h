@@ -20,10 +20,12 @@ namespace callmesh::notification {
 using PlainHandler = std::function<void(const httplib::Request&, httplib::Response&)>;
 
 // What a stream route grants: which events the stream shows, and what it holds while open (its
-// slot in the stream caps; released when the stream closes).
+// slot in the stream caps; released when the stream closes). `shows` depends on the caller
+// only, so the fan-out asks it once per agent and event, not once per stream (an agent's tabs).
 struct StreamGrant {
   std::function<bool(const StreamEvent&)> shows;
   std::shared_ptr<void> slot;
+  std::string agent;
 };
 // A stream route answers like any route (a refusal in `res`) or grants a stream; `res` then
 // carries the headers and, in its body, the stream's first bytes.

@@ -72,7 +72,7 @@ TEST(RouteTable, StreamGrantedForGetAndNotForHead) {
     res.status = 200;
     return std::optional<StreamGrant>(
         StreamGrant{[](const StreamEvent& e) { return e.everyone; },
-                    std::shared_ptr<void>(nullptr, [&](void*) { ++released; })});
+                    std::shared_ptr<void>(nullptr, [&](void*) { ++released; }), "alice"});
   });
   auto get = request("GET", "/v1/stream");
   auto out = t.dispatch(get);

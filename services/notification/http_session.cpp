@@ -28,12 +28,19 @@ HttpSession::HttpSession(asio::ip::tcp::socket socket, HttpCore& core, std::shar
 void HttpSession::arm(int ms) {
   timed_out_ = false;
   deadline_.expires_after(std::chrono::milliseconds(ms));
-  deadline_.async_wait([weak = weak_from_this()](error_code ec) {
+  // An expiry already queued when the deadline is re-armed or cancelled still runs with success:
+  // the generation tells it that it is stale.
+  deadline_.async_wait([weak = weak_from_this(), gen = ++armed_](error_code ec) {
     auto self = weak.lock();
-    if (ec || !self) return;  // re-armed or cancelled
+    if (ec || !self || self->armed_ != gen) return;  // re-armed or cancelled
     self->timed_out_ = true;
     self->closeSocket();  // the pending read or write fails and ends the session
   });
+}
+
+void HttpSession::disarm() {
+  ++armed_;
+  deadline_.cancel();
 }
 
 void HttpSession::closeSocket() {
@@ -58,7 +65,7 @@ void HttpSession::drain() {
                           [self = shared_from_this()](error_code ec, size_t) {
                             self->buffer_.clear();
                             if (!ec) return self->drain();
-                            self->deadline_.cancel();
+                            self->disarm();
                             self->closeSocket();
                           });
 }
@@ -85,7 +92,7 @@ void HttpSession::readHeader() {
 }
 
 void HttpSession::readFailed(error_code ec) {
-  deadline_.cancel();
+  disarm();
   if (timed_out_) {
     core_.gate.metrics().refused(Refusal::ReadTimeout).Increment();
     return closeSocket();  // no answer: the client is not reading one either
@@ -128,7 +135,7 @@ void HttpSession::onHeader(error_code ec) {
 
 void HttpSession::onRequest(error_code ec) {
   if (ec) return readFailed(ec);
-  deadline_.cancel();
+  disarm();
   if (int wait = core_.gate.authThrottled(remote_); wait > 0) {
     return refuse(
         429, Refusal::AuthThrottled, "too_many_requests",
@@ -170,7 +177,7 @@ void HttpSession::openStream(RouteOutcome out) {
   }
   head += "Transfer-Encoding: chunked\r\n\r\n";
   if (!out.res.body.empty()) head += httpChunk(out.res.body);
-  deadline_.cancel();
+  disarm();
   core_.fanout.open(std::move(socket_), std::move(*out.stream), std::move(held_),
                     static_cast<size_t>(core_.limits.stream_queue_bytes), std::move(head));
 }
@@ -198,7 +205,7 @@ void HttpSession::write(const httplib::Response& from, bool head, bool keep_aliv
   arm(core_.limits.read_timeout_ms);
   http::async_write(socket_, *res,
                     [self = shared_from_this(), res, keep_alive](error_code ec, size_t) {
-                      self->deadline_.cancel();
+                      self->disarm();
                       if (ec) return self->closeSocket();
                       if (!keep_alive) return self->lingerClose();
                       self->awaitRequest();

@@ -5,6 +5,7 @@
 // the connection for the next request, or hands the socket to the stream fan-out when the answer
 // is a granted stream. Nothing here blocks; the handlers run on the WorkerPool.
 #include <atomic>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -58,6 +59,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
               bool close, int retry_after_s = 0);
   void write(const httplib::Response& res, bool head, bool keep_alive);
   void arm(int ms);
+  void disarm();
   void closeSocket();
   void lingerClose();
   void drain();
@@ -71,6 +73,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   std::string remote_;
   int remote_port_ = 0;
   bool timed_out_ = false;
+  uint64_t armed_ = 0;  // generation of the deadline
 };
 
 }  // namespace callmesh::notification

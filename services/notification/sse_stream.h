@@ -29,6 +29,7 @@ class SseStream : public std::enable_shared_from_this<SseStream> {
   // Writes the response head and first bytes, and watches for the peer going away.
   void start(std::string head);
   bool shows(const StreamEvent& e) const { return grant_.shows(e); }
+  const std::string& agent() const { return grant_.agent; }
   // Queues one chunk (already framed). Over the bound, the stream is dropped.
   void deliver(const Chunk& chunk);
   // True when a write has been pending since before `since`: the client stopped reading.

@@ -1,5 +1,7 @@
 #include "services/notification/stream_fanout.h"
 
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace callmesh::notification {
@@ -35,11 +37,15 @@ void StreamFanout::closed(SseStream* s, bool dropped_slow) {
 void StreamFanout::broadcast(const StreamEvent& e) {
   if (streams_.empty()) return;
   auto chunk = std::make_shared<const std::string>(sseChunk(e));
-  // deliver() may close (and so erase) the stream: walk a snapshot.
+  // deliver() may close (and so erase) the stream: walk a snapshot. The filter is asked once
+  // per agent: a claim seen by 600 agents with 5,000 tabs is 600 audience scans, not 5,000.
   std::vector<std::shared_ptr<SseStream>> targets;
   targets.reserve(streams_.size());
+  std::unordered_map<std::string_view, bool> verdict;
   for (const auto& [p, s] : streams_) {
-    if (s->shows(e)) targets.push_back(s);
+    auto [it, fresh] = verdict.try_emplace(s->agent(), false);
+    if (fresh) it->second = s->shows(e);
+    if (it->second) targets.push_back(s);
   }
   for (const auto& s : targets) s->deliver(chunk);
 }

@@ -75,7 +75,7 @@ class RateAndAuth(ApiLimitsE2E):
 
 
 class Streams(ApiLimitsE2E):
-    extra = "  api_streams_per_agent: 3\n  api_stream_queue_bytes: 16384\n"
+    extra = "  api_streams_per_agent: 3\n  api_stream_queue_bytes: 65536\n"
     agents = ["alice", "bob"]
 
     def test_the_fourth_stream_of_an_agent_is_429_and_the_first_three_still_get_events(self):
@@ -116,7 +116,7 @@ class Streams(ApiLimitsE2E):
         pub = Publisher(self.cluster.ports["redis"])
         self.addCleanup(pub.close)
         got = []
-        for burst in range(20):  # 20 x 10 events of ~4 KB: far past 64 KB of kernel buffers + 16 KB
+        for burst in range(20):  # 20 x 10 events of ~4 KB: far past the kernel buffers + 64 KB
             pub.publish([presence_event(f"a{burst}-{i}", pad=4000) for i in range(10)])
             got += read_events(reader, 10)
         self.assertEqual(len(got), 200)
