@@ -116,10 +116,12 @@ class Streams(ApiLimitsE2E):
         pub = Publisher(self.cluster.ports["redis"])
         self.addCleanup(pub.close)
         got = []
-        for burst in range(20):  # 20 x 10 events of ~4 KB: far past the kernel buffers + 64 KB
-            pub.publish([presence_event(f"a{burst}-{i}", pad=4000) for i in range(10)])
-            got += read_events(reader, 10)
-        self.assertEqual(len(got), 200)
+        # 40 bursts of 5 events of ~4 KB: 800 KB, far past the stalled stream's kernel buffers and
+        # 64 KB queue, while a burst (20 KB) always fits the reading stream's queue.
+        for burst in range(40):
+            pub.publish([presence_event(f"a{burst}-{i}", pad=4000) for i in range(5)])
+            got += read_events(reader, 5)
+        self.assertEqual(len(got), 200, f"slow_stream refusals: {refusals(self.cluster, 'slow_stream')}")
         wait_until(lambda: refusals(self.cluster, "slow_stream") == 1, 5, what="the stalled stream dropped")
         self.assertEqual(metric(self.cluster, "callmesh_notification_api_streams"), 1)
         self.assertTrue(closed_by_peer(stalled, 5))  # after what was buffered, EOF
