@@ -168,6 +168,36 @@ class SlowAndOversized(ApiLimitsE2E):
         self.assertEqual(self.cluster.redis("EXISTS", f"cm:contacts:number:{{{CALLER}}}"), "0")
 
 
+class ReplicaCaps(ApiLimitsE2E):
+    extra = "  api_connections_max: 6\n  api_streams_max: 2\n  api_streams_per_agent: 2\n"
+
+    def test_replica_stream_cap_then_connection_cap_are_503_with_retry_after(self):
+        for _ in range(2):
+            status, sock, _ = open_stream(self.port, "alice")
+            self.keep(sock)
+            self.assertEqual(status, 200)
+        # bob is under his own cap, but the replica holds its maximum.
+        status, headers, body, bob = raw(self.port, open_stream_request("bob"))
+        self.keep(bob)
+        self.assertEqual((status, headers["retry-after"]), (503, "5"))
+        self.assertIn(b'"error":"unavailable"', body)
+        self.assertEqual(refusals(self.cluster, "streams_replica"), 1)
+        # 2 streams + bob's kept-alive connection + 3 idle ones = the cap of 6.
+        idle = [self.keep(socket.create_connection(("127.0.0.1", self.port))) for _ in range(3)]
+        wait_until(lambda: metric(self.cluster, "callmesh_notification_api_connections") == 6, 5,
+                   what="6 connections counted")
+        status, headers, body, sock = raw(self.port, b"GET /v1/me HTTP/1.1\r\nHost: x\r\n\r\n")
+        self.keep(sock)
+        self.assertEqual((status, headers["retry-after"]), (503, "5"))
+        self.assertIn(b"too many open connections", body)
+        self.assertTrue(closed_by_peer(sock, 5))
+        self.assertEqual(refusals(self.cluster, "connections"), 1)
+        idle[0].close()  # one goes: the next client is served
+        wait_until(lambda: metric(self.cluster, "callmesh_notification_api_connections") == 5, 5,
+                   what="the closed connection counted out")
+        self.assertEqual(get(self.port, "/v1/me", "bob")[0], 200)
+
+
 class ManyStreams(ApiLimitsE2E):
     # 25 agents x 8 tabs (the default cap): the bug was 40 streams stopping the API.
     agents = [f"agent{i:02d}" for i in range(25)]
