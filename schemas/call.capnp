@@ -138,6 +138,8 @@ struct CallEvent {
     legFailed @9 :LegFailure; # a leg ended without answering
     ended @10 :CallEnd;       # the call is over (any path)
   }
+  rule @11 :Text;             # offered: the router rule that planned the call, so the admins' live
+                              # view can say why these phones ring (empty on other events)
 }
 
 struct EventAck {

@@ -12,7 +12,7 @@ PACKAGES=(
   libphonenumber-dev nlohmann-json3-dev libcpp-httplib-dev libjemalloc-dev libssl-dev
   libboost-dev
   # runtime and test peers
-  python3-yaml redis-server redis-tools sip-tester kamailio kamailio-redis-modules python3 procps iproute2 curl
+  python3-yaml redis-server redis-sentinel redis-tools sip-tester kamailio kamailio-redis-modules python3 procps iproute2 curl
   prometheus
   # browser for the agent console's Playwright tests (tests/console/)
   chromium
@@ -42,6 +42,6 @@ apt-get install -y -qq --no-install-recommends "${missing[@]}"
 # Debian starts redis-server and kamailio as system services on install; callmesh never uses those
 # instances (tests and the launcher start their own on free ports), so stop them if systemd runs them.
 if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
-  systemctl disable --now redis-server kamailio prometheus >/dev/null 2>&1 || true
+  systemctl disable --now redis-server redis-sentinel kamailio prometheus >/dev/null 2>&1 || true
 fi
 echo "install-deps: done"

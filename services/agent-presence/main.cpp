@@ -12,12 +12,22 @@
 #include "shared/runtime/process_signals.h"
 #include "shared/runtime/service_args.h"
 #include "shared/runtime/service_surface.h"
+#include "shared/runtime/service_zmq.h"
 #include "shared/transport/envelope.h"
 #include "shared/transport/poll_loop.h"
 #include "shared/transport/reply_server.h"
 #include "shared/transport/service_context.h"
 
 using namespace callmesh;
+
+namespace {
+// How often the Redis client's primary epoch is looked at, how long after the grace the settled
+// reconcile runs (Redis's clock and ours may differ a little), and how soon a failed one is
+// retried.
+constexpr int64_t kFailoverCheckMs = 250;
+constexpr int64_t kFailoverSettleMarginMs = 1000;
+constexpr int64_t kFailoverRetryMs = 1000;
+}  // namespace
 
 int main(int argc, char** argv) {
   auto& signals = runtime::installProcessSignals();
@@ -33,7 +43,14 @@ int main(int argc, char** argv) {
   agent_presence::PresenceLedger ledger(redis_client);
   // Slot leases are read where the limiter keeps them: under the account's key for a number with
   // an account-wide cap, so the same limiter config builds both.
-  redis::SlotLeaseReader leases(redis_client, redis::SlotKeys::fromConfig(cfg.limiter));
+  // `redis_leases` when the leases have a Redis of their own.
+  std::unique_ptr<redis::HiredisClient> leases_hiredis;
+  if (start->leasesRedisSeparate()) {
+    leases_hiredis = std::make_unique<redis::HiredisClient>(start->leasesRedisEndpoint());
+  }
+  redis::SlotLeaseReader leases(leases_hiredis ? static_cast<redis::RedisClient&>(*leases_hiredis)
+                                               : static_cast<redis::RedisClient&>(redis_client),
+                                redis::SlotKeys::fromConfig(cfg.limiter));
   agent_presence::PresenceReconciler reconciler(redis_client, ledger, leases);
   SystemClock clock;
   agent_presence::PresenceService service(ledger, reconciler, redis_client, settings.agents, clock,
@@ -46,8 +63,9 @@ int main(int argc, char** argv) {
   metrics::AdminServer admin(
       registry, runtime::readyWhileRedisHealthy([&] { return service.redisHealthy(); }));
   if (!runtime::startAdmin(admin, settings.net.admin, log)) return 1;
-  zmq::context_t context = transport::serviceContext();
-  transport::ReplyServer server(context, settings.net.bind);
+  auto zmq = runtime::startServiceZmq(cfg, "agent-presence", /*serves=*/true, *registry, log);
+  if (!zmq) return 1;
+  transport::ReplyServer server(zmq->context, settings.net.bind, zmq->security.serving());
   server.handle(std::string(transport::message_type::kCallEvent),
                 [&](const zmq::message_t& p) { return service.handleCallEvent(p); });
   // The ingress sends its events in batches (one per publishing tick); each batch is applied in
@@ -61,9 +79,12 @@ int main(int argc, char** argv) {
   loop.addSocket(server.socket(), [&] { server.serveReady(); });
   // Periodically only the live calls (the numbers' on-call sets): its cost must not grow with the
   // ended calls Redis keeps. The full scan of every record is for startup.
-  loop.addTimer(settings.reconcile_interval_ms, [&] {
-    (void)service.reconcile(grace_ms, agent_presence::ReconcileScope::LiveSets);
-  });
+  loop.addTimer(settings.reconcile_interval_ms, [&] { service.periodicReconcile(grace_ms); });
+  // After a Redis failover line state is rebuilt once the calls whose `ended` the old primary
+  // lost are past their lease and the grace (FailoverReconcile), instead of waiting for the
+  // periodic sweep. The check is local (no Redis) unless the run is due.
+  service.followFailovers(grace_ms + kFailoverSettleMarginMs, kFailoverRetryMs);
+  loop.addTimer(kFailoverCheckMs, [&] { service.reconcileAfterFailover(grace_ms); });
   log.info("started", {{"bind", settings.net.bind}, {"admin", settings.net.admin}});
   loop.run(signals.stop);
   log.info("stopped", {});

@@ -87,7 +87,8 @@ void PresenceLedger::appendEvent(const LineEvent& e, std::vector<std::string>& k
   };
   switch (e.kind) {
     case LineEvent::Kind::Offered:
-      add("o", {keys::call(e.call_id), keys::numberOnCall(e.number)}, {e.number, at, e.call_id});
+      add("o", {keys::call(e.call_id), keys::numberOnCall(e.number)},
+          {e.number, at, e.call_id, e.caller, e.rule});
       break;
     case LineEvent::Kind::LegRinging:
       add("r", {keys::call(e.call_id), keys::agent(e.agent_id)}, {e.agent_id, at});
@@ -177,7 +178,7 @@ LineOutcome PresenceLedger::singleOutcome(const LineEvent& event) {
 
 Status PresenceLedger::offered(const std::string& call_id, const std::string& number,
                                int64_t at_ms) {
-  auto r = singleOutcome({LineEvent::Kind::Offered, call_id, number, {}, at_ms});
+  auto r = singleOutcome({LineEvent::Kind::Offered, call_id, number, {}, at_ms, {}, {}});
   if (!r.ok()) return r.error();
   return {};
 }
@@ -185,23 +186,23 @@ Status PresenceLedger::offered(const std::string& call_id, const std::string& nu
 Result<std::vector<std::string>> PresenceLedger::legRinging(const std::string& call_id,
                                                             const std::string& agent_id,
                                                             int64_t at_ms) {
-  return singleOutcome({LineEvent::Kind::LegRinging, call_id, {}, agent_id, at_ms});
+  return singleOutcome({LineEvent::Kind::LegRinging, call_id, {}, agent_id, at_ms, {}, {}});
 }
 
 Result<std::vector<std::string>> PresenceLedger::legFailed(const std::string& call_id,
                                                            const std::string& agent_id,
                                                            int64_t at_ms) {
-  return singleOutcome({LineEvent::Kind::LegFailed, call_id, {}, agent_id, at_ms});
+  return singleOutcome({LineEvent::Kind::LegFailed, call_id, {}, agent_id, at_ms, {}, {}});
 }
 
 Result<std::vector<std::string>> PresenceLedger::answered(const std::string& call_id,
                                                           const std::string& agent_id,
                                                           int64_t at_ms) {
-  return singleOutcome({LineEvent::Kind::Answered, call_id, {}, agent_id, at_ms});
+  return singleOutcome({LineEvent::Kind::Answered, call_id, {}, agent_id, at_ms, {}, {}});
 }
 
 Result<std::vector<std::string>> PresenceLedger::ended(const std::string& call_id, int64_t at_ms) {
-  return singleOutcome({LineEvent::Kind::Ended, call_id, {}, {}, at_ms});
+  return singleOutcome({LineEvent::Kind::Ended, call_id, {}, {}, at_ms, {}, {}});
 }
 
 Status PresenceLedger::setAvailability(const std::string& agent_id, const std::string& availability,

@@ -27,6 +27,8 @@ struct LineEvent {
   std::string number;    // Offered: the dialed number
   std::string agent_id;  // LegRinging, LegFailed, Answered
   int64_t at_ms = 0;
+  std::string caller;  // Offered: who calls (shown in the admins' live-calls view)
+  std::string rule;    // Offered: the router rule that planned the call
 };
 
 // What Redis made of one LineEvent: the agents whose state changed, or why it was not applied.
@@ -39,7 +41,8 @@ using LineOutcome = Result<std::vector<std::string>>;
 // the end, a second end.
 //
 // Keys (docs/redis-keys.md; names from shared/redis/keys.h, presence_keys):
-//   cm:call:{<call-id>}:presence  hash: number, state, answered_by, counted, offered_at_ms, ended,
+//   cm:call:{<call-id>}:presence  hash: number, caller, rule, state, answered_by, counted,
+//                                 offered_at_ms, ended,
 //                                 ring:<agent> (1 ringing, 0 done)  (expires 1 h after the end)
 //   cm:agent:{<agent-id>}          hash: availability, on_call, ringing, changed_at_ms,
 //                                 idle_since_ms

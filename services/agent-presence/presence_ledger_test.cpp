@@ -42,10 +42,10 @@ MATCHER(IsScriptLoad, "") {
 }
 
 const std::vector<LineEvent> kBatch = {
-    {LineEvent::Kind::Offered, "c1", "+15550100", "", 1},
-    {LineEvent::Kind::LegRinging, "c1", "", "alice", 2},
-    {LineEvent::Kind::Answered, "c1", "", "alice", 3},
-    {LineEvent::Kind::Ended, "c2", "", "", 4},
+    {LineEvent::Kind::Offered, "c1", "+15550100", "", 1, "+15557770000", "blast"},
+    {LineEvent::Kind::LegRinging, "c1", "", "alice", 2, "", ""},
+    {LineEvent::Kind::Answered, "c1", "", "alice", 3, "", ""},
+    {LineEvent::Kind::Ended, "c2", "", "", 4, "", ""},
 };
 
 // kBatch as one script call: its keys, then per event kind, key count, argument count, arguments.
@@ -54,9 +54,9 @@ const std::vector<std::string> kBatchCall = {
     // keys
     "cm:call:{c1}:presence", "cm:number:{+15550100}:oncall", "cm:call:{c1}:presence",
     "cm:agent:{alice}", "cm:call:{c1}:presence", "cm:agent:{alice}", "cm:call:{c2}:presence",
-    // offered: number, at, call; ringing and answered: agent, at; ended: at, call
-    "o", "2", "3", "+15550100", "1", "c1", "r", "2", "2", "alice", "2", "a", "2", "2", "alice", "3",
-    "e", "1", "2", "4", "c2"};
+    // offered: number, at, call, caller, rule; ringing and answered: agent, at; ended: at, call
+    "o", "2", "5", "+15550100", "1", "c1", "+15557770000", "blast", "r", "2", "2", "alice", "2",
+    "a", "2", "2", "alice", "3", "e", "1", "2", "4", "c2"};
 
 redis::RedisReply perEvent(Replies replies) {
   return redis::RedisReply::ofArray(std::move(replies));
@@ -92,7 +92,7 @@ TEST(PresenceLedger, ABacklogIsSplitIntoScriptCallsOfTwoHundredEventsInOnePipeli
   EXPECT_CALL(redis, pipeline(IsScriptLoad())).WillOnce(Return(loadReplies()));
   std::vector<LineEvent> backlog;
   for (int i = 0; i < 450; ++i)
-    backlog.push_back({LineEvent::Kind::Ended, "c" + std::to_string(i), "", "", i});
+    backlog.push_back({LineEvent::Kind::Ended, "c" + std::to_string(i), "", "", i, "", ""});
   EXPECT_CALL(redis, pipeline(_)).WillOnce([](const Commands& c) -> Result<Replies> {
     Replies out;
     for (const auto& call : c) {
@@ -190,8 +190,8 @@ TEST(PresenceLedger, LegsWithoutAnAgentNeedNoRoundTrip) {
   EXPECT_CALL(redis, pipeline(_)).Times(0);
   EXPECT_CALL(redis, command(_)).Times(0);
   PresenceLedger ledger(redis);
-  auto outcomes = ledger.applyEvents({{LineEvent::Kind::LegRinging, "c1", "", "", 1},
-                                      {LineEvent::Kind::LegFailed, "c1", "", "", 2}});
+  auto outcomes = ledger.applyEvents({{LineEvent::Kind::LegRinging, "c1", "", "", 1, "", ""},
+                                      {LineEvent::Kind::LegFailed, "c1", "", "", 2, "", ""}});
   ASSERT_TRUE(outcomes.ok());
   EXPECT_EQ(outcomes->size(), 2u);
   EXPECT_TRUE(ledger.applyEvents({}).ok());

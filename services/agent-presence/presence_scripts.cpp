@@ -21,12 +21,18 @@ std::string luaKey(std::string (*build)(const std::string&), const std::string& 
 // for a script is mostly per redis.call (argument objects, command lookup, reply conversion),
 // not per field. A call answered on a plain phone went from 18 commands to 10.
 
-// KEYS: call, the number's on-call set. ARGV: number, at ms, call id. Records the call once; a
-// redelivered `offered` after `ended` must not put the call back on the number.
+// KEYS: call, the number's on-call set. ARGV: number, at ms, call id, caller, rule. Records the
+// call once; a redelivered `offered` after `ended` must not put the call back on the number.
+// Caller and rule are only shown (admins' live calls): the ingress bounds both (E.164 caps, rule
+// names from config).
 constexpr const char* kOfferedLua = R"lua(
 local cur = redis.call('HMGET', KEYS[1], 'number', 'state', 'offered_at_ms', 'ended')
 local set = {}
-if not cur[1] then set[#set + 1] = 'number'; set[#set + 1] = ARGV[1] end
+if not cur[1] then
+  set[#set + 1] = 'number'; set[#set + 1] = ARGV[1]
+  set[#set + 1] = 'caller'; set[#set + 1] = ARGV[4] or ''
+  set[#set + 1] = 'rule'; set[#set + 1] = ARGV[5] or ''
+end
 if not cur[2] then set[#set + 1] = 'state'; set[#set + 1] = 'offered' end
 if not cur[3] then set[#set + 1] = 'offered_at_ms'; set[#set + 1] = ARGV[2] end
 if #set > 0 then redis.call('HSET', KEYS[1], unpack(set)) end

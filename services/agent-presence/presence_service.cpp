@@ -44,7 +44,17 @@ PresenceMetrics::PresenceMetrics(prometheus::Registry& registry)
                      .Name("callmesh_agent_presence_reconciles_total")
                      .Help("Line-state rebuilds from the live calls in Redis")
                      .Register(registry)
-                     .Add({})) {}
+                     .Add({})),
+      failovers(prometheus::BuildCounter()
+                    .Name("callmesh_agent_presence_redis_failovers_total")
+                    .Help("Moves of the Redis client to a new primary (each reconciles line state)")
+                    .Register(registry)
+                    .Add({})),
+      failover_reconciles(prometheus::BuildCounter()
+                              .Name("callmesh_agent_presence_failover_reconciles_total")
+                              .Help("Line-state rebuilds done because of a Redis failover")
+                              .Register(registry)
+                              .Add({})) {}
 
 void PresenceService::announce(const std::vector<std::string>& agents) {
   // An agent changed by several events of a batch is announced once: every announcement is read
@@ -102,6 +112,8 @@ Result<PresenceService::ReceivedEvent> PresenceService::receive(schema::CallEven
         out.kind = "offered";
         line.kind = LineEvent::Kind::Offered;
         line.number = ev.getDialed();
+        line.caller = ev.getCaller();
+        line.rule = ev.getRule();
         break;
       case schema::CallEvent::LEG_RINGING:
         out.kind = "leg_ringing";
@@ -274,6 +286,29 @@ Result<std::vector<uint8_t>> PresenceService::handlePresence(const zmq::message_
     s.setInWorkingHours(h == hours_.end() || inWorkingHours(h->second, now));
   }
   return codec::encodeToBytes(mb);
+}
+
+void PresenceService::noticeFailover() {
+  if (!failover_.observe(redis_.primaryEpoch(), clock_.steadyMs())) return;
+  metrics_.failovers.Increment();
+  log_.warn("redis_primary_changed", {{"epoch", redis_.primaryEpoch()}});
+}
+
+void PresenceService::reconcileAfterFailover(int64_t grace_ms) {
+  if (!follow_failovers_) return;
+  noticeFailover();
+  if (!failover_.due(clock_.steadyMs())) return;
+  auto st = reconcile(grace_ms, ReconcileScope::LiveSets);
+  if (st.ok()) metrics_.failover_reconciles.Increment();
+  failover_.ran(st.ok(), clock_.steadyMs());
+}
+
+void PresenceService::periodicReconcile(int64_t grace_ms) {
+  if (follow_failovers_) {
+    noticeFailover();
+    if (failover_.settling()) return;
+  }
+  (void)reconcile(grace_ms, ReconcileScope::LiveSets);
 }
 
 Status PresenceService::reconcile(int64_t grace_ms, ReconcileScope scope) {

@@ -10,6 +10,7 @@
 #include <zmq.hpp>
 
 #include "schemas/call.capnp.h"
+#include "services/agent-presence/failover_reconcile.h"
 #include "services/agent-presence/presence_ledger.h"
 #include "services/agent-presence/presence_reconcile.h"
 #include "shared/base/clock.h"
@@ -27,6 +28,8 @@ struct PresenceMetrics {
   prometheus::Family<prometheus::Counter>& requests_family;
   prometheus::Counter& stale_calls_ended;
   prometheus::Counter& reconciles;
+  prometheus::Counter& failovers;
+  prometheus::Counter& failover_reconciles;
   prometheus::Counter& event(const char* kind) { return events_family.Add({{"kind", kind}}); }
   prometheus::Counter& request(const char* kind) { return requests_family.Add({{"kind", kind}}); }
 };
@@ -59,6 +62,17 @@ class PresenceService {
   Result<std::vector<uint8_t>> handlePresence(const zmq::message_t& payload);
   // Rebuilds line state from the live calls (startup and the periodic sweep).
   Status reconcile(int64_t grace_ms, ReconcileScope scope = ReconcileScope::AllRecords);
+  // The reconcile FailoverReconcile schedules `settle_ms` after the Redis client reached a new
+  // primary (retried every `retry_ms` while it fails). Called from a short timer; costs nothing
+  // without a failover. Without followFailovers() nothing is scheduled.
+  void followFailovers(int64_t settle_ms, int64_t retry_ms) {
+    failover_ = FailoverReconcile(settle_ms, retry_ms);
+    follow_failovers_ = true;
+  }
+  void reconcileAfterFailover(int64_t grace_ms);
+  // The periodic sweep (LiveSets), skipped while a failover reconcile is pending: until then a
+  // live call's lease may still be missing, and the sweep would end it.
+  void periodicReconcile(int64_t grace_ms);
   bool redisHealthy() const { return redis_healthy_; }
 
  private:
@@ -75,6 +89,8 @@ class PresenceService {
   // Publishes presence.changed once for each agent in `agents` (in first-seen order; repeats are
   // dropped), from one pipelined read of their records and one pipelined PUBLISH.
   void announce(const std::vector<std::string>& agents);
+  // Reads the client's primary epoch; a change schedules the failover reconcile (and is counted).
+  void noticeFailover();
 
   PresenceLedger& ledger_;
   PresenceReconciler& reconciler_;
@@ -84,6 +100,8 @@ class PresenceService {
   PresenceMetrics& metrics_;
   Logger& log_;
   bool redis_healthy_ = true;
+  FailoverReconcile failover_{0, 0};
+  bool follow_failovers_ = false;
 };
 
 }  // namespace callmesh::agent_presence

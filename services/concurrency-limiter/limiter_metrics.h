@@ -28,6 +28,9 @@ class LimiterMetrics {
   prometheus::Counter& renewed;
   prometheus::Counter& lease_lost;  // renew found the slot already gone
   prometheus::Counter& redis_errors;
+  prometheus::Counter& failover_holds;  // new calls refused while recounting after a failover
+  prometheus::Counter& failovers;       // moves to a new Redis primary
+  prometheus::Counter& readopted;       // leases re-added by renewals during a hold
   prometheus::Counter& decode_errors;
 
  private:

@@ -26,6 +26,15 @@ Result<std::vector<SlotRef>> slotsOf(capnp::List<schema::Slot>::Reader list, con
 
 }  // namespace
 
+bool LimiterService::primaryMoved() {
+  if (!failover_redis_ || !clock_) return false;
+  if (!hold_.observe(failover_redis_->primaryEpoch(), clock_->steadyMs())) return false;
+  metrics_.failovers.Increment();
+  log_.warn("redis_primary_changed",
+            {{"hold_ms", hold_.holdMs()}, {"epoch", failover_redis_->primaryEpoch()}});
+  return true;
+}
+
 Result<std::vector<uint8_t>> LimiterService::handle(const zmq::message_t& payload) {
   auto decoded =
       codec::decode<schema::LimiterRequest>(payload.data(), payload.size(), "LimiterRequest");
@@ -52,9 +61,25 @@ Result<std::vector<uint8_t>> LimiterService::handle(const zmq::message_t& payloa
       }
       auto release_first = slotsOf(req.getReleasesFirst(), "releasesFirst");
       if (!release_first.ok()) return release_first.error();
+      (void)primaryMoved();
+      if (holding()) {
+        metrics_.failover_holds.Increment();
+        reply.setFailed("refusing new calls for " +
+                        std::to_string(hold_.remainingMs(clock_->steadyMs())) +
+                        " ms more: recounting live calls after a Redis failover");
+        break;
+      }
       auto st = ledger_.acquire(number, call_id, release_first.value());
       if (!st.ok()) {
         fail(st.error(), "acquire");
+        break;
+      }
+      // The client reached a new primary during this very acquire: the count it was judged by
+      // may lack lost leases, so give the slot back and refuse like any call in the hold.
+      if (primaryMoved() && holding()) {
+        if (st->granted) (void)ledger_.release(number, call_id);
+        metrics_.failover_holds.Increment();
+        reply.setFailed("refusing new calls: the Redis primary changed; recounting live calls");
         break;
       }
       redis_healthy_ = true;
@@ -78,11 +103,16 @@ Result<std::vector<uint8_t>> LimiterService::handle(const zmq::message_t& payloa
     case schema::LimiterRequest::RENEW: {
       std::vector<SlotRef> slots;
       for (auto s : req.getRenew()) slots.push_back(SlotRef{s.getNumber(), s.getCallId()});
-      auto kept = ledger_.renew(slots);
+      (void)primaryMoved();
+      int64_t readopted = 0;
+      auto kept = ledger_.renew(slots, holding(), &readopted);
+      // Reached a new primary during this renewal: renew again, adding back what was lost.
+      if (kept.ok() && primaryMoved() && holding()) kept = ledger_.renew(slots, true, &readopted);
       if (!kept.ok()) {
         fail(kept.error(), "renew");
         break;
       }
+      metrics_.readopted.Increment(static_cast<double>(readopted));
       redis_healthy_ = true;
       metrics_.renewed.Increment(static_cast<double>(kept.value()));
       metrics_.lease_lost.Increment(

@@ -5,8 +5,10 @@
 
 #include <zmq.hpp>
 
+#include "services/concurrency-limiter/failover_hold.h"
 #include "services/concurrency-limiter/limiter_metrics.h"
 #include "services/concurrency-limiter/slot_ledger.h"
+#include "shared/base/clock.h"
 #include "shared/base/result.h"
 #include "shared/log/logger.h"
 
@@ -25,11 +27,26 @@ class LimiterService {
 
   bool redisHealthy() const { return redis_healthy_; }
 
+  // Refuse new calls for `hold_ms` each time `redis` moves to a new primary, re-adding live calls'
+  // leases from their renewals meanwhile (FailoverHold). Without this call there is no hold.
+  void holdAfterFailover(const redis::RedisClient& redis, const Clock& clock, int64_t hold_ms) {
+    failover_redis_ = &redis;
+    clock_ = &clock;
+    hold_ = FailoverHold(hold_ms);
+  }
+
  private:
+  // Reads the client's primary epoch; true when it moved since the last look.
+  bool primaryMoved();
+  bool holding() const { return clock_ && hold_.holding(clock_->steadyMs()); }
+
   SlotLedger& ledger_;
   LimiterMetrics& metrics_;
   Logger& log_;
   bool redis_healthy_ = true;
+  const redis::RedisClient* failover_redis_ = nullptr;
+  const Clock* clock_ = nullptr;
+  FailoverHold hold_{0};
 };
 
 }  // namespace callmesh::concurrency_limiter

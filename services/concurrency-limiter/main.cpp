@@ -11,6 +11,7 @@
 #include "shared/runtime/process_signals.h"
 #include "shared/runtime/service_args.h"
 #include "shared/runtime/service_surface.h"
+#include "shared/runtime/service_zmq.h"
 #include "shared/transport/envelope.h"
 #include "shared/transport/poll_loop.h"
 #include "shared/transport/reply_server.h"
@@ -28,21 +29,24 @@ int main(int argc, char** argv) {
 
   auto registry = start->registry;
   concurrency_limiter::LimiterMetrics metrics(*registry, settings.caps, settings.default_cap);
-  redis::HiredisClient hiredis(start->redisEndpoint());
+  // The limiter's only keys are the slot leases: they live in `redis_leases` (default `redis`).
+  redis::HiredisClient hiredis(start->leasesRedisEndpoint());
   metrics::TimedRedisClient redis_client(hiredis, *registry, "concurrency_limiter");
   auto caps = concurrency_limiter::CapPolicy::fromSettings(settings);
   concurrency_limiter::SlotLedger ledger(redis_client, caps, settings.lease_ms);
   concurrency_limiter::LimiterService service(ledger, metrics, log);
+  SystemClock clock;
+  service.holdAfterFailover(redis_client, clock, settings.failover_hold_ms);
 
   metrics::AdminServer admin(
       registry, runtime::readyWhileRedisHealthy([&] { return service.redisHealthy(); }));
   if (!runtime::startAdmin(admin, settings.net.admin, log)) return 1;
-  zmq::context_t context = transport::serviceContext();
-  transport::ReplyServer server(context, settings.net.bind);
+  auto zmq = runtime::startServiceZmq(cfg, "concurrency-limiter", /*serves=*/true, *registry, log);
+  if (!zmq) return 1;
+  transport::ReplyServer server(zmq->context, settings.net.bind, zmq->security.serving());
   server.handle(std::string(transport::message_type::kLimiter),
                 [&](const zmq::message_t& p) { return service.handle(p); });
   server.onError(runtime::logDroppedRequests(log));
-  SystemClock clock;
   transport::PollLoop loop(clock);
   loop.addSocket(server.socket(), [&] { server.serveReady(); });
   log.info("started", {{"bind", settings.net.bind},

@@ -69,6 +69,19 @@ if kept > 0 then redis.call('PEXPIRE', KEYS[1], lease) end
 return kept
 )lua";
 
+// KEYS[1] = slots key; ARGV = lease ms, call ids... Every call gets its lease, held or not (a
+// failover lost it). Returns how many were missing and added back.
+constexpr const char* kReadoptLua = R"lua(
+local lease = tonumber(ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local added = 0
+for i = 2, #ARGV do
+  added = added + redis.call('ZADD', KEYS[1], now + lease, ARGV[i])
+end
+redis.call('PEXPIRE', KEYS[1], lease)
+return added
+)lua";
+
 // KEYS[1] = slots key. Returns live slot count.
 constexpr const char* kUsageLua = R"lua(
 return redis.call('ZCOUNT', KEYS[1], '(' .. now, '+inf')
@@ -145,8 +158,10 @@ Result<SlotState> SlotLedger::acquire(const std::string& number, const std::stri
   return SlotState{r.elements[0].integer == 1, r.elements[1].integer, cap, released};
 }
 
-Result<int64_t> SlotLedger::renew(const std::vector<SlotRef>& slots) {
-  scriptOf(renew_script_, kRenewLua);
+Result<int64_t> SlotLedger::renew(const std::vector<SlotRef>& slots, bool readopt,
+                                  int64_t* readopted) {
+  redis::RedisScript& script =
+      readopt ? scriptOf(readopt_script_, kReadoptLua) : scriptOf(renew_script_, kRenewLua);
   std::map<std::string, std::vector<std::string>> by_number;
   std::map<std::string, std::vector<std::string>> by_account;
   for (const auto& s : slots) {
@@ -166,26 +181,37 @@ Result<int64_t> SlotLedger::renew(const std::vector<SlotRef>& slots) {
     return args;
   };
   auto renewOne = [&](size_t i) -> Result<int64_t> {
-    auto reply = redis_.evalScript(renew_script_, {keys[i].first}, argsOf(*keys[i].second));
+    auto reply = redis_.evalScript(script, {keys[i].first}, argsOf(*keys[i].second));
     if (!reply.ok()) return reply.error();
     if (reply->type != redis::RedisReply::Type::Integer) return unexpected(reply.value(), "renew");
     return reply->integer;
   };
   int64_t kept = 0;
+  int64_t added_back = 0;
+  // A number set's reply: how many were held (renew), or how many were missing and added back
+  // (readopt: then every call is held afterwards).
+  auto count = [&](size_t i, int64_t n) {
+    if (i >= counted) return;
+    if (!readopt) {
+      kept += n;
+      return;
+    }
+    kept += static_cast<int64_t>(keys[i].second->size());
+    added_back += n;
+  };
   size_t next = 0;
   // The script is not loaded yet (the first renewal): the plain path loads it.
-  while (next < keys.size() && renew_script_.sha.empty()) {
+  while (next < keys.size() && script.sha.empty()) {
     auto r = renewOne(next);
     if (!r.ok()) return r.error();
-    if (next < counted) kept += r.value();
+    count(next, r.value());
     ++next;
   }
   // The rest as EVALSHA pipelines of kRenewScriptsPerRoundTrip scripts: 200 numbers cost one
   // round trip instead of 200, and no pipeline (nor its replies) grows with the ingress's calls.
   std::vector<std::vector<std::string>> commands;
   for (size_t i = next; i < keys.size(); ++i)
-    commands.push_back(
-        redis::evalShaCommand(renew_script_, {keys[i].first}, argsOf(*keys[i].second)));
+    commands.push_back(redis::evalShaCommand(script, {keys[i].first}, argsOf(*keys[i].second)));
   auto replies = redis::pipelineInChunks(redis_, commands, kRenewScriptsPerRoundTrip);
   if (!replies.ok()) return replies.error();
   for (size_t j = 0; j < replies->size(); ++j) {
@@ -193,7 +219,7 @@ Result<int64_t> SlotLedger::renew(const std::vector<SlotRef>& slots) {
     int64_t n = 0;
     if (redis::isNoScript((*replies)[j])) {
       // Redis restarted or its script cache was flushed: this one again through the client.
-      renew_script_.sha.clear();
+      script.sha.clear();
       auto r = renewOne(i);
       if (!r.ok()) return r.error();
       n = r.value();
@@ -202,8 +228,9 @@ Result<int64_t> SlotLedger::renew(const std::vector<SlotRef>& slots) {
     } else {
       n = (*replies)[j].integer;
     }
-    if (i < counted) kept += n;
+    count(i, n);
   }
+  if (readopted) *readopted = added_back;
   return kept;
 }
 

@@ -45,9 +45,13 @@ class SlotLedger {
   Result<SlotState> acquire(const std::string& number, const std::string& call_id,
                             const std::vector<SlotRef>& release_first = {});
   // Extends leases of live calls; returns how many were still held. Never re-creates a slot
-  // that expired (it may have been given to another call since). One script per number (and
-  // account), pipelined kRenewScriptsPerRoundTrip at a time.
-  Result<int64_t> renew(const std::vector<SlotRef>& slots);
+  // that expired (it may have been given to another call since), except with `readopt`: right
+  // after a failover (FailoverHold), when new calls are refused, a live call's missing lease was
+  // lost with the old primary and is added back, so the count is whole before admissions resume.
+  // `readopted` (optional) gets how many were added back. One script per number (and account),
+  // pipelined kRenewScriptsPerRoundTrip at a time.
+  Result<int64_t> renew(const std::vector<SlotRef>& slots, bool readopt = false,
+                        int64_t* readopted = nullptr);
   // Frees call_id's slot. Idempotent; only ever removes call_id itself.
   Result<bool> release(const std::string& number, const std::string& call_id);
   // Frees several calls' slots in one Redis round trip; returns how many were held.
@@ -74,6 +78,7 @@ class SlotLedger {
                       std::vector<bool>& counts) const;
   redis::RedisScript acquire_script_;
   redis::RedisScript renew_script_;
+  redis::RedisScript readopt_script_;
   redis::RedisScript usage_script_;
   redis::RedisScript acquire_in_account_script_;
 

@@ -175,7 +175,7 @@ void CallControl::carryOut(Call& call, const CallAction& a) {
     case K::PublishOffered:
       metrics_.admission_seconds.Observe(static_cast<double>(clock_.steadyMs() - m.offeredMs()) /
                                          1000.0);
-      links_.events.offered(call.id);
+      links_.events.offered(call.id, m.plan() ? m.plan()->rule : std::string());
       return;
     case K::PublishLegRinging:
       links_.events.legRinging(call.id, m.target(a.branch).leg);

@@ -217,6 +217,8 @@ TEST_F(CallControlTest, RingsOnceAdmittedAndTheEndedCallsSlotRidesTheNextAcquire
   control_.bye(call, /*from_caller=*/true);
   EXPECT_EQ(events_.seen, (std::vector<std::string>{"offered c1", "answered c1 sip:b@127.0.0.1",
                                                     "ended c1 caller_hangup"}));
+  // The offered event names the rule that planned the call (the admins' live-calls view).
+  EXPECT_EQ(events_.offered_rules, (std::vector<std::string>{"test-rule"}));
   offer("c2");
   EXPECT_EQ(releasesIn(limiter_.sent().back().payload), (std::vector<std::string>{"c1"}));
   // The cancelled branch's 487 comes last; then the call is freed on the next tick.

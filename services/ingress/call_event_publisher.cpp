@@ -112,8 +112,11 @@ size_t CallEventPublisher::unsent() const {
   return most;
 }
 
-void CallEventPublisher::offered(const CallIdentity& call) {
-  publish(call, false, [](schema::CallEvent::Builder ev) { ev.setOffered(); });
+void CallEventPublisher::offered(const CallIdentity& call, const std::string& rule) {
+  publish(call, false, [&](schema::CallEvent::Builder ev) {
+    ev.setOffered();
+    ev.setRule(rule);
+  });
 }
 
 void CallEventPublisher::legRinging(const CallIdentity& call, const LegInfo& leg) {

@@ -56,7 +56,7 @@ class CallEventPublisher final : public CallEvents {
   CallEventPublisher(std::string instance_id, const Clock& clock,
                      std::vector<EventSubscriber> subscribers, EventBacklogLimits limits = {});
 
-  void offered(const CallIdentity& call) override;
+  void offered(const CallIdentity& call, const std::string& rule) override;
   void legRinging(const CallIdentity& call, const LegInfo& leg) override;
   void answered(const CallIdentity& call, const LegInfo& leg) override;
   void legFailed(const CallIdentity& call, const LegInfo& leg, int status,

@@ -19,7 +19,7 @@ namespace {
 
 // One receiver: acknowledges every batch and keeps the kinds of the events it was sent.
 struct Receiver {
-  Receiver(zmq::context_t& ctx, const std::string& endpoint) : server(ctx, endpoint) {
+  Receiver(zmq::context_t& ctx, const std::string& endpoint) : server(ctx, endpoint, {}) {
     server.handle(
         std::string(transport::message_type::kCallEvents), [this](const zmq::message_t& payload) {
           ++batches;
@@ -53,15 +53,15 @@ TEST(CallEventPublisher, PresenceGetsEveryEventAndNotificationOnlyEndsThatMayNee
   transport::RequestClientOptions options{1000, 0, 1000};
   transport::RequestClient to_presence(ctx, {"inproc://presence"},
                                        std::string(transport::message_type::kCallEvents), clock,
-                                       options);
+                                       options, {});
   transport::RequestClient to_notification(ctx, {"inproc://notification"},
                                            std::string(transport::message_type::kCallEvents), clock,
-                                           options);
+                                           options, {});
   CallEventPublisher events("ingress-1", clock,
                             {{&to_presence, false}, {&to_notification, /*follow_ups_only=*/true}});
   CallIdentity call{"c1", "+15550100", "+15557770001", schema::CallKind::VOICE};
   LegInfo leg{"sip:+15550199@127.0.0.1:5099", "+15550199", "alice"};
-  events.offered(call);
+  events.offered(call, "company_blast");
   events.legRinging(call, leg);
   events.answered(call, leg);
   CallEndInfo end;
@@ -91,7 +91,7 @@ TEST(CallEventPublisher, PresenceGetsEveryEventAndNotificationOnlyEndsThatMayNee
   events.flush();
   // A flush that holds no such end sends the notification service nothing at all.
   CallIdentity other{"c2", "+15550100", "+15557770002", schema::CallKind::VOICE};
-  events.offered(other);
+  events.offered(other, "");
   events.flush();
 
   for (int i = 0; i < 400 && (to_presence.pending() > 0 || to_notification.pending() > 0); ++i) {
@@ -147,7 +147,7 @@ TEST(CallEventPublisherBounds, BatchesStayUnderTheFrameLimitAndKeepOrder) {
   testing::ManualClock clock;
   testing::FakeRequestLink presence;
   CallEventPublisher events("ingress-1", clock, {{&presence, false}});
-  for (int i = 0; i < 3000; ++i) events.offered(longCall(i));  // ~1.3 MB of events
+  for (int i = 0; i < 3000; ++i) events.offered(longCall(i), "");  // ~1.3 MB of events
   events.flush();
   std::vector<std::string> all;
   size_t frames = 0;
@@ -175,7 +175,7 @@ TEST(CallEventPublisherBounds, FailedBatchIsResentWithExponentialBackoff) {
   limits.first_backoff_ms = 1000;
   limits.max_backoff_ms = 4000;
   CallEventPublisher events("ingress-1", clock, {{&presence, false}}, limits);
-  events.offered(longCall(1));
+  events.offered(longCall(1), "");
   events.flush();
   ASSERT_EQ(presence.sent().size(), 1u);
   std::vector<int64_t> pauses;
@@ -205,7 +205,7 @@ TEST(CallEventPublisherBounds, BatchesFailingTogetherPauseOnce) {
   EventBacklogLimits limits;
   limits.max_batch_bytes = 4096;  // a few events per batch
   CallEventPublisher events("ingress-1", clock, {{&presence, false}}, limits);
-  for (int i = 0; i < 120; ++i) events.offered(longCall(i));
+  for (int i = 0; i < 120; ++i) events.offered(longCall(i), "");
   events.flush();
   ASSERT_EQ(presence.sent().size(), limits.max_batches_in_flight);
   for (const auto& sent : std::vector<testing::FakeRequestLink::Sent>(presence.sent()))
@@ -226,7 +226,7 @@ TEST(CallEventPublisherBounds, BacklogIsBoundedInEvents) {
   EventBacklogLimits limits;
   limits.max_events = 100;
   CallEventPublisher events("ingress-1", clock, {{&presence, false}}, limits);
-  for (int i = 0; i < 150; ++i) events.offered(longCall(i));  // nothing acknowledged
+  for (int i = 0; i < 150; ++i) events.offered(longCall(i), "");  // nothing acknowledged
   EXPECT_EQ(events.backlog(0), 100u);
   EXPECT_EQ(events.dropped(), 50u);
 }

@@ -40,7 +40,8 @@ struct CallEndInfo {
 class CallEvents {
  public:
   virtual ~CallEvents() = default;
-  virtual void offered(const CallIdentity& call) = 0;
+  // `rule`: the router rule that planned the call (CallEvent.rule, for the admins' live view).
+  virtual void offered(const CallIdentity& call, const std::string& rule) = 0;
   virtual void legRinging(const CallIdentity& call, const LegInfo& leg) = 0;
   virtual void answered(const CallIdentity& call, const LegInfo& leg) = 0;
   virtual void legFailed(const CallIdentity& call, const LegInfo& leg, int status,

@@ -13,7 +13,10 @@ namespace callmesh::ingress {
 // "ended <call-id> <reason>").
 class FakeCallEvents final : public CallEvents {
  public:
-  void offered(const CallIdentity& call) override { seen.push_back("offered " + call.call_id); }
+  void offered(const CallIdentity& call, const std::string& rule) override {
+    seen.push_back("offered " + call.call_id);
+    offered_rules.push_back(rule);
+  }
   void legRinging(const CallIdentity& call, const LegInfo& leg) override {
     seen.push_back("ringing " + call.call_id + " " + leg.uri);
   }
@@ -33,6 +36,7 @@ class FakeCallEvents final : public CallEvents {
   uint64_t dropped() const override { return 0; }
 
   std::vector<std::string> seen;
+  std::vector<std::string> offered_rules;  // the rule each offered event named
   std::vector<CallEndInfo> ends;
   int flushes = 0;
 };

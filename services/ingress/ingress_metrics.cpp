@@ -95,7 +95,10 @@ IngressMetrics::IngressMetrics(prometheus::Registry& registry)
     peerErrors(peer);
   }
   for (int status : {486, 503}) rejected(status);  // over the cap; fail closed
-  for (const char* reason : {"untrusted", "rate_limited", "banned", "oversized"}) blocked(reason);
+  for (const char* reason :
+       {"untrusted", "rate_limited", "banned", "new_call_rate", "new_call_banned", "oversized",
+        "header_section", "preloaded_route", "not_in_dialog", "loop"})
+    blocked(reason);
 }
 
 prometheus::Counter& IngressMetrics::routeDecision(bool reused, const std::string& rule) {

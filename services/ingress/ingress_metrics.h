@@ -31,7 +31,9 @@ struct IngressMetrics {
   prometheus::Counter& ended(const std::string& reason) {
     return ended_family.Add({{"reason", reason}});
   }
-  // Requests refused by the source guard: untrusted, rate_limited (ban starts), banned.
+  // Requests refused at the edge, by a reason from the fixed set the constructor creates:
+  // untrusted, rate_limited (ban starts), banned, new_call_rate (503), new_call_banned,
+  // oversized, header_section, preloaded_route, not_in_dialog, loop.
   prometheus::Counter& blocked(const std::string& reason) {
     return blocked_family.Add({{"reason", reason}});
   }

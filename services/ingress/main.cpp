@@ -14,6 +14,7 @@
 #include "shared/metrics/admin_server.h"
 #include "shared/runtime/process_signals.h"
 #include "shared/runtime/service_args.h"
+#include "shared/runtime/service_zmq.h"
 #include "shared/transport/envelope.h"
 #include "shared/transport/request_client.h"
 #include "shared/transport/service_context.h"
@@ -34,7 +35,9 @@ std::string makeInstanceId() {
 
 // The links to the rest of the cluster. Router and limiter answers decide a call: few attempts,
 // short deadlines (fail closed with 503). Renewals and events wait longer.
-ingress::IngressLinks buildLinks(const config::ClusterConfig& cfg, zmq::context_t& zmq,
+// Each link connects to every replica its endpoint list resolves to (and follows the list as
+// replicas come and go); its DEALER spreads requests over them.
+ingress::IngressLinks buildLinks(const config::ClusterConfig& cfg, runtime::ServiceZmq& zmq,
                                  const Clock& clock, const std::string& instance_id) {
   transport::RequestClientOptions ask{cfg.ingress.request_timeout_ms, cfg.ingress.request_attempts,
                                       100000};
@@ -42,23 +45,29 @@ ingress::IngressLinks buildLinks(const config::ClusterConfig& cfg, zmq::context_
   // One attempt per batch: the publisher re-sends a failed batch itself, after a backoff, and
   // bounds its backlog in events (EventBacklogLimits); 2 receivers x 8 batches in flight.
   transport::RequestClientOptions events{1000, 1, 64};
-  auto client = [&](const std::string& endpoint, std::string_view type,
-                    transport::RequestClientOptions options) {
-    return std::make_unique<transport::RequestClient>(zmq, std::vector<std::string>{endpoint},
-                                                      std::string(type), clock, options);
+  auto client = [&](const std::vector<std::string>& endpoints, std::string_view service,
+                    std::string_view type, transport::RequestClientOptions options) {
+    auto c = std::make_unique<transport::RequestClient>(zmq.context, std::vector<std::string>{},
+                                                        std::string(type), clock, options,
+                                                        zmq.security.towards(service));
+    c->follow(zmq.watch(endpoints));
+    return c;
   };
   namespace type = transport::message_type;
   ingress::IngressLinks links;
-  links.router = client(cfg.router.net.endpoint, type::kRoute, ask);
+  links.router = client(cfg.router.net.endpoints, "router", type::kRoute, ask);
   // Without notices (decision_reuse_ms: 0) every call asks the router.
   if (cfg.router.decision_reuse_ms > 0) {
-    links.router_notices =
-        std::make_unique<transport::NoticeSubscriber>(zmq, cfg.router.notices_endpoint);
+    links.router_notices = std::make_unique<transport::NoticeSubscriber>(
+        zmq.context, zmq.watch(cfg.router.notices_endpoints), zmq.security.towards("router"));
   }
-  links.limiter = client(cfg.limiter.net.endpoint, type::kLimiter, ask);
-  links.limiter_background = client(cfg.limiter.net.endpoint, type::kLimiter, background);
-  links.presence_events = client(cfg.presence.net.endpoint, type::kCallEvents, events);
-  links.notification_events = client(cfg.notification.net.endpoint, type::kCallEvents, events);
+  const auto& limiter = cfg.limiter.net.endpoints;
+  links.limiter = client(limiter, "concurrency-limiter", type::kLimiter, ask);
+  links.limiter_background = client(limiter, "concurrency-limiter", type::kLimiter, background);
+  links.presence_events =
+      client(cfg.presence.net.endpoints, "agent-presence", type::kCallEvents, events);
+  links.notification_events =
+      client(cfg.notification.net.endpoints, "notification", type::kCallEvents, events);
   links.events = std::make_unique<ingress::CallEventPublisher>(
       instance_id, clock,
       std::vector<ingress::EventSubscriber>{
@@ -69,11 +78,12 @@ ingress::IngressLinks buildLinks(const config::ClusterConfig& cfg, zmq::context_
   auto guard = ingress::SourceGuard::create(
       {in.trusted_sources, static_cast<double>(in.rate_limit_rps),
        static_cast<double>(in.rate_limit_burst), static_cast<int64_t>(in.ban_s) * 1000,
-       static_cast<size_t>(in.max_tracked_sources)});
+       static_cast<size_t>(in.max_tracked_sources), static_cast<double>(in.new_call_rps),
+       static_cast<double>(in.new_call_burst)});
   // The CIDRs were validated with the config; a failure here is a bug, not input.
   links.guard = std::make_unique<ingress::SourceGuard>(
       guard.ok() ? std::move(guard.value())
-                 : ingress::SourceGuard::create({{}, 500, 1000, 30000, 100000}).value());
+                 : ingress::SourceGuard::create(ingress::SourceGuardSettings{}).value());
   return links;
 }
 
@@ -88,15 +98,20 @@ int main(int argc, char** argv) {
   ingress::routeSofiaLogs(log);
   // Names the ingress may resolve: only those in its own configuration (peers, Redis). Ring
   // targets from the router join the list when they are used (SipProxy::sendBranch).
-  ingress::allowNameResolution(
-      {ingress::hostOf(cfg.router.net.endpoint), ingress::hostOf(cfg.router.notices_endpoint),
-       ingress::hostOf(cfg.limiter.net.endpoint), ingress::hostOf(cfg.presence.net.endpoint),
-       ingress::hostOf(cfg.notification.net.endpoint), cfg.redis.host, cfg.ingress.sip_host,
-       cfg.ingress.record_route_host});
+  std::vector<std::string> own_names{cfg.redis.host, cfg.ingress.sip_host,
+                                     cfg.ingress.record_route_host};
+  for (const auto* list :
+       {&cfg.router.net.endpoints, &cfg.router.notices_endpoints, &cfg.limiter.net.endpoints,
+        &cfg.presence.net.endpoints, &cfg.notification.net.endpoints}) {
+    for (const auto& e : *list) own_names.push_back(ingress::hostOf(e));
+  }
+  ingress::allowNameResolution(own_names);
   auto registry = start->registry;
   ingress::IngressMetrics metrics(*registry);
   SystemClock clock;
-  zmq::context_t zmq = transport::serviceContext();
+  // The ingress binds no ZeroMQ socket: it is a client of every other service, no ZAP handler.
+  auto zmq = runtime::startServiceZmq(cfg, "ingress", /*serves=*/false, *registry, log);
+  if (!zmq) return 1;
   const char* pod_ip = std::getenv("CALLMESH_POD_IP");
   ingress::ProxyIdentity identity{makeInstanceId(), pod_ip ? pod_ip : ""};
   ingress::AgentAuthMetrics auth_metrics(*registry);
@@ -111,7 +126,7 @@ int main(int argc, char** argv) {
                {"effect", std::string("agents' outbound calls get 407 until credentials load")}});
   }
   {
-    ingress::IngressLinks links = buildLinks(cfg, zmq, clock, identity.instance_id);
+    ingress::IngressLinks links = buildLinks(cfg, *zmq, clock, identity.instance_id);
     links.agent_auth = std::move(agent_auth.value());
     ingress::SipProxy proxy(cfg, std::move(links), identity, metrics, log, clock);
     if (auto st = proxy.start(); !st.ok()) {

@@ -71,7 +71,9 @@ class SipProxy final : public CallSip {
 
  private:
   bool admitSource(msg_t* msg, const sip_t* sip);
-  bool withinEdgeBounds(msg_t* msg, const sip_t* sip, const std::string& ip);
+  bool admitNewCall(msg_t* msg, const sip_t* sip, const std::string& ip);
+  bool withinEdgeBounds(msg_t* msg, const sip_t* sip, const std::string& ip,
+                        const std::string& transport);
   void handleNewCall(nta_incoming_t* irq, const sip_t* sip, schema::CallKind kind);
   void fork(Call& call, size_t step);
   bool sendBranch(Call& call, size_t step, size_t target_index);
@@ -111,6 +113,7 @@ class SipProxy final : public CallSip {
   std::vector<int> wait_indices_;
   uint64_t events_dropped_reported_ = 0;
   uint64_t refused_lookups_reported_ = 0;
+  uint64_t new_call_bans_reported_ = 0;
   uint64_t ticks_ = 0;
   int64_t last_flush_ms_ = 0;
   std::set<std::string> allowed_target_hosts_;  // ring-target hosts already allowed to resolve

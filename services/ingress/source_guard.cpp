@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 
 namespace callmesh::ingress {
@@ -70,6 +71,28 @@ Result<SourceGuard> SourceGuard::create(const SourceGuardSettings& settings) {
   return guard;
 }
 
+SourceGuard::Bucket* SourceGuard::touch(const std::string& ip, int64_t now_ms) {
+  auto it = buckets_.find(ip);
+  if (it != buckets_.end()) {
+    recency_.splice(recency_.begin(), recency_, it->second.recency);
+    return &it->second;
+  }
+  if (settings_.max_tracked_sources == 0) return nullptr;
+  while (buckets_.size() >= settings_.max_tracked_sources) {
+    buckets_.erase(recency_.back());
+    recency_.pop_back();
+  }
+  recency_.push_front(ip);
+  Bucket fresh;
+  fresh.tokens = settings_.burst;
+  fresh.updated_ms = now_ms;
+  fresh.recency = recency_.begin();
+  fresh.new_call_tokens = settings_.new_call_burst;
+  fresh.refusal_tokens = settings_.new_call_burst;
+  fresh.new_call_updated_ms = now_ms;
+  return &buckets_.emplace(ip, fresh).first->second;
+}
+
 SourceGuard::Verdict SourceGuard::check(const std::string& ip, int64_t now_ms) {
   std::array<uint8_t, 16> addr{};
   if (!parseIp(ip, addr)) return Verdict::Untrusted;
@@ -77,31 +100,50 @@ SourceGuard::Verdict SourceGuard::check(const std::string& ip, int64_t now_ms) {
                              [&](const Cidr& c) { return c.contains(addr); });
   if (!trusted) return Verdict::Untrusted;
 
-  auto it = buckets_.find(ip);
-  if (it == buckets_.end()) {
-    if (settings_.max_tracked_sources == 0) return Verdict::Allow;
-    while (buckets_.size() >= settings_.max_tracked_sources) {
-      buckets_.erase(recency_.back());
-      recency_.pop_back();
-    }
-    recency_.push_front(ip);
-    it = buckets_.emplace(ip, Bucket{settings_.burst, now_ms, 0, recency_.begin()}).first;
-  } else {
-    recency_.splice(recency_.begin(), recency_, it->second.recency);
-  }
-  Bucket& b = it->second;
-  if (b.banned_until_ms > now_ms) return Verdict::Banned;
-  double elapsed_s = static_cast<double>(now_ms - b.updated_ms) / 1000.0;
-  b.tokens = std::min(settings_.burst, b.tokens + elapsed_s * settings_.requests_per_second);
-  b.updated_ms = now_ms;
-  if (b.tokens < 1.0) {
-    b.banned_until_ms = now_ms + settings_.ban_ms;
-    b.tokens = settings_.burst;  // a fresh bucket when the ban ends
+  Bucket* b = touch(ip, now_ms);
+  if (!b) return Verdict::Allow;
+  if (b->banned_until_ms > now_ms) return Verdict::Banned;
+  double elapsed_s = static_cast<double>(now_ms - b->updated_ms) / 1000.0;
+  b->tokens = std::min(settings_.burst, b->tokens + elapsed_s * settings_.requests_per_second);
+  b->updated_ms = now_ms;
+  if (b->tokens < 1.0) {
+    b->banned_until_ms = now_ms + settings_.ban_ms;
+    b->tokens = settings_.burst;  // a fresh bucket when the ban ends
     ++bans_;
     return Verdict::RateLimited;
   }
-  b.tokens -= 1.0;
+  b->tokens -= 1.0;
   return Verdict::Allow;
+}
+
+SourceGuard::NewCall SourceGuard::checkNewCall(const std::string& ip, int64_t now_ms,
+                                               int& retry_after_s) {
+  retry_after_s = 0;
+  Bucket* b = touch(ip, now_ms);
+  if (!b) return NewCall::Allow;
+  if (b->new_calls_banned_until_ms > now_ms) return NewCall::Banned;
+  double rate = settings_.new_calls_per_second;
+  double burst = settings_.new_call_burst;
+  double refill = static_cast<double>(now_ms - b->new_call_updated_ms) / 1000.0 * rate;
+  b->new_call_tokens = std::min(burst, b->new_call_tokens + refill);
+  b->refusal_tokens = std::min(burst, b->refusal_tokens + refill);
+  b->new_call_updated_ms = now_ms;
+  if (b->new_call_tokens >= 1.0) {
+    b->new_call_tokens -= 1.0;
+    return NewCall::Allow;
+  }
+  if (b->refusal_tokens < 1.0) {
+    // Refused a whole burst more than the rate refills: not a spike any more.
+    b->new_calls_banned_until_ms = now_ms + settings_.ban_ms;
+    b->new_call_tokens = burst;  // fresh buckets when the ban ends
+    b->refusal_tokens = burst;
+    ++new_call_bans_;
+    return NewCall::Banned;
+  }
+  b->refusal_tokens -= 1.0;
+  double wait_s = rate > 0 ? (1.0 - b->new_call_tokens) / rate : 1.0;
+  retry_after_s = std::max(1, static_cast<int>(std::ceil(wait_s)));
+  return NewCall::Refused;
 }
 
 }  // namespace callmesh::ingress

@@ -1,15 +1,15 @@
-// Agents through the API: who the token is (/v1/me), availability changes (through agent-presence,
-// the only writer of agents' presence), and the admin's view of every known agent.
-#include <httplib.h>
-
+// Agents through the API (agent_api.h).
+#include <algorithm>
 #include <set>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "services/notification/agent_api.h"
 #include "services/notification/api_json.h"
 #include "services/notification/api_reply.h"
 #include "services/notification/api_routes.h"
+#include "services/notification/api_tokens.h"
 #include "shared/codec/availability_names.h"
 
 namespace callmesh::notification {
@@ -20,31 +20,27 @@ using nlohmann::json;
 using Type = BodyField::Type;
 
 // Sets `agent`'s availability from the request body and answers the view agent-presence returns.
-void setPresence(ApiDeps& d, const std::string& agent, const httplib::Request& req,
-                 httplib::Response& res) {
+ApiReply setPresence(ApiDeps& d, const std::string& agent, const ApiRequest& req) {
   auto body = parseBody(req.body, {{"availability", Type::String, true}});
-  if (!body.ok()) return refuseInput(res, body.error());
+  if (!body.ok()) return refuseInput(body.error());
   std::string a = (*body)["availability"];
   if (!codec::isAvailabilityName(a)) {
-    return refuse(res, 400, "invalid_request",
+    return refuse(400, "invalid_request",
                   "field 'availability' must be available, away, offline or dnd",
                   {{"field", "availability"}});
   }
   auto view = d.presence.setAvailability(agent, a);
-  if (!view.ok()) {
-    return refuse(res, 503, "unavailable", "agent-presence: " + view.error().describe());
-  }
-  reply(res, 200, presenceJson(*view));
+  if (!view.ok()) return unavailable(d.log, "agent-presence", view.error());
+  return reply(200, presenceJson(*view));
 }
 
-// Every agent the configuration names: token holders, numbers' selected agents, agents with
-// numbers, agents with presence settings. Sorted, once each.
-std::vector<std::string> knownAgents(const config::ClusterConfig& config) {
-  std::set<std::string> ids;
+}  // namespace
+
+std::vector<std::string> knownAgents(const ApiDeps& d) {
+  const auto& config = d.config;
+  auto holders = d.tokens.agents();
+  std::set<std::string> ids(holders.begin(), holders.end());
   const auto& n = config.notification;
-  for (const auto& [t, tok] : n.tokens) {
-    if (tok.role == config::ApiRole::Agent) ids.insert(tok.agent_id);
-  }
   for (const auto& [num, s] : n.numbers) {
     ids.insert(s.selected_agents.begin(), s.selected_agents.end());
   }
@@ -53,65 +49,65 @@ std::vector<std::string> knownAgents(const config::ClusterConfig& config) {
   return std::vector<std::string>(ids.begin(), ids.end());
 }
 
-}  // namespace
+bool isKnownAgent(const ApiDeps& d, const std::string& agent_id) {
+  auto all = knownAgents(d);
+  return std::binary_search(all.begin(), all.end(), agent_id);
+}
+
+ApiReply getMe(ApiDeps&, const ApiRequest&, const Principal& who) {
+  return reply(200, {{"agent_id", who.agent_id}, {"role", who.admin ? "admin" : "agent"}});
+}
+
+ApiReply putOwnPresence(ApiDeps& d, const ApiRequest& req, const Principal& who) {
+  return setPresence(d, who.agent_id, req);
+}
+
+ApiReply putAgentPresence(ApiDeps& d, const ApiRequest& req, const Principal& who) {
+  const std::string& agent = req.param(0);
+  if (agent != who.agent_id && !who.admin) {
+    return refuse(403, "forbidden",
+                  "agent '" + who.agent_id + "' may not set the presence of '" + agent + "'");
+  }
+  return setPresence(d, agent, req);
+}
+
+ApiReply listAgents(ApiDeps& d, const ApiRequest&, const Principal&) {
+  auto views = d.presence.query(knownAgents(d));
+  if (!views.ok()) return unavailable(d.log, "agent-presence", views.error());
+  json out = json::array();
+  for (const auto& v : *views) {
+    json a = presenceJson(v);
+    auto it = d.config.notification.agents.find(v.agent_id);
+    if (it != d.config.notification.agents.end()) {
+      a["personal_number"] = it->second.personal_number;
+      a["company_number"] = it->second.company_number;
+      a["sender_id"] = it->second.sender_id;
+    }
+    out.push_back(a);
+  }
+  return reply(200, {{"agents", out}});
+}
+
+ApiReply getAgent(ApiDeps& d, const ApiRequest& req, const Principal& who) {
+  const std::string& agent = req.param(0);
+  if (agent != who.agent_id && !who.admin) {
+    return refuse(403, "forbidden",
+                  "agent '" + who.agent_id + "' may not read agent '" + agent + "'");
+  }
+  auto views = d.presence.query({agent});
+  if (!views.ok()) return unavailable(d.log, "agent-presence", views.error());
+  if (views->empty()) {
+    return unavailable(d.log, "agent-presence", Error{ErrorKind::Internal, "empty answer", agent});
+  }
+  return reply(200, presenceJson(views->front()));
+}
 
 void addAgentRoutes(ApiRoutes& routes) {
-  ApiDeps& d = routes.deps();
-
-  routes.get(
-      "/v1/me", Access::AnyToken,
-      [](const httplib::Request&, httplib::Response& res, const Principal& who) {
-        reply(res, 200, {{"agent_id", who.agent_id}, {"role", who.admin ? "admin" : "agent"}});
-      });
-
-  routes.put("/v1/presence", Access::AnyToken,
-             [&d](const httplib::Request& req, httplib::Response& res, const Principal& who) {
-               setPresence(d, who.agent_id, req, res);
-             });
-  routes.put(R"(/v1/agents/([^/]+)/presence)", Access::AnyToken,
-             [&d](const httplib::Request& req, httplib::Response& res, const Principal& who) {
-               std::string agent = req.matches[1];
-               if (agent != who.agent_id && !who.admin) {
-                 return refuse(
-                     res, 403, "forbidden",
-                     "agent '" + who.agent_id + "' may not set the presence of '" + agent + "'");
-               }
-               setPresence(d, agent, req, res);
-             });
-
-  routes.get("/v1/agents", Access::AdminOnly,
-             [&d](const httplib::Request&, httplib::Response& res, const Principal&) {
-               auto views = d.presence.query(knownAgents(d.config));
-               if (!views.ok()) {
-                 return refuse(res, 503, "unavailable",
-                               "agent-presence: " + views.error().describe());
-               }
-               json out = json::array();
-               for (const auto& v : *views) {
-                 json a = presenceJson(v);
-                 auto it = d.config.notification.agents.find(v.agent_id);
-                 if (it != d.config.notification.agents.end()) {
-                   a["personal_number"] = it->second.personal_number;
-                   a["company_number"] = it->second.company_number;
-                   a["sender_id"] = it->second.sender_id;
-                 }
-                 out.push_back(a);
-               }
-               reply(res, 200, {{"agents", out}});
-             });
-  routes.get(R"(/v1/agents/([^/]+))", Access::AnyToken,
-             [&d](const httplib::Request& req, httplib::Response& res, const Principal& who) {
-               std::string agent = req.matches[1];
-               if (agent != who.agent_id && !who.admin) {
-                 return refuse(res, 403, "forbidden",
-                               "agent '" + who.agent_id + "' may not read agent '" + agent + "'");
-               }
-               auto views = d.presence.query({agent});
-               if (!views.ok() || views->empty()) {
-                 return refuse(res, 503, "unavailable", "agent-presence did not answer");
-               }
-               reply(res, 200, presenceJson(views->front()));
-             });
+  routes.get("/v1/me", Access::AnyToken, getMe);
+  routes.put("/v1/presence", Access::AnyToken, putOwnPresence);
+  routes.put(R"(/v1/agents/([^/]+)/presence)", Access::AnyToken, putAgentPresence);
+  routes.get("/v1/agents", Access::AdminOnly, listAgents);
+  routes.get(R"(/v1/agents/([^/]+))", Access::AnyToken, getAgent);
 }
 
 }  // namespace callmesh::notification

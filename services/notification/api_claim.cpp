@@ -1,7 +1,5 @@
 #include "services/notification/api_claim.h"
 
-#include <httplib.h>
-
 #include <algorithm>
 
 #include <nlohmann/json.hpp>
@@ -11,61 +9,78 @@
 
 namespace callmesh::notification {
 
-std::optional<NotificationRecord> claimOrRefuse(ApiDeps& d, const std::string& id,
-                                                const Principal& who, ClaimAction action,
-                                                httplib::Response& res) {
+ApiReply notificationNotFound(const std::string& id, const Principal& who) {
+  return refuse(404, "not_found",
+                "no notification '" + id + "' visible to agent '" + who.agent_id + "'");
+}
+
+ClaimReply claimFor(ApiDeps& d, const std::string& id, const Principal& who, ClaimAction action) {
+  ClaimReply out;
   auto before = d.store.get(id);
   if (!before.ok()) {
-    redisDown(res, before.error());
-    return std::nullopt;
+    out.refusal = redisDown(d.log, before.error());
+    return out;
   }
   auto c = d.store.claim(id, who.agent_id, action, d.clock.nowMs());
   if (!c.ok()) {
-    redisDown(res, c.error());
-    return std::nullopt;
+    out.refusal = redisDown(d.log, c.error());
+    return out;
   }
   switch (c->outcome) {
     case ClaimOutcome::NotFound:
       d.metrics.claims("not_found").Increment();
-      refuse(res, 404, "not_found",
-             "no notification '" + id + "' visible to agent '" + who.agent_id + "'");
-      return std::nullopt;
+      out.refusal = notificationNotFound(id, who);
+      return out;
+    case ClaimOutcome::NotSelected:
+      d.metrics.claims("not_selected").Increment();
+      out.refusal =
+          refuse(403, "not_selected",
+                 "agent '" + who.agent_id + "' was not selected for notification '" + id +
+                     "': every user sees an unclaimed missed call, only the number's selected "
+                     "agents may act on it (seed 004)");
+      return out;
     case ClaimOutcome::HeldByOther:
       d.metrics.claims("held").Increment();
-      refuse(res, 409, "already_claimed",
-             "notification '" + id + "' was already claimed by agent '" + c->holder + "' (" +
-                 c->action + ")",
-             {{"claimed_by", c->holder}, {"claim_action", c->action}});
-      return std::nullopt;
+      out.refusal = refuse(409, "already_claimed",
+                           "notification '" + id + "' was already claimed by agent '" + c->holder +
+                               "' (" + c->action + ")",
+                           {{"claimed_by", c->holder}, {"claim_action", c->action}});
+      return out;
     case ClaimOutcome::Won:
       d.metrics.claims(c->first ? "won" : "repeat").Increment();
       break;
   }
   auto after = d.store.get(id);
   if (!after.ok() || !after->has_value()) {
-    redisDown(res, after.ok() ? Error{ErrorKind::Internal, "claimed record vanished", id}
-                              : after.error());
-    return std::nullopt;
+    out.refusal =
+        redisDown(d.log, after.ok() ? Error{ErrorKind::Internal, "claimed record vanished", id}
+                                    : after.error());
+    return out;
   }
   if (c->first) {
-    if (before->has_value() && (*before)->at_ms > 0) {
-      int64_t waited_ms = (*after)->claimed_at_ms - (*before)->at_ms;
+    const auto& was = *before;
+    if (was.has_value() && was->at_ms > 0) {
+      int64_t waited_ms = (*after)->claimed_at_ms - was->at_ms;
       d.metrics.time_to_claim_seconds.Observe(static_cast<double>(std::max<int64_t>(waited_ms, 0)) /
                                               1000.0);
     }
+    bool missed = was.has_value() && was->kind == NotificationKind::MissedCall;
     nlohmann::json bus = {
         {"event", "notification.claimed"},
         {"id", id},
         {"claimed_by", who.agent_id},
         {"action", std::string(actionName(action))},
-        {"visible_to", before->has_value() ? (*before)->visible_to : std::vector<std::string>{}}};
+        {"seen_by_all", missed},  // seed 004: every user saw it, every other user loses it
+        {"visible_to", was.has_value() ? was->visible_to : std::vector<std::string>{}}};
     if (auto st = publishEvent(d.redis, bus.dump()); !st.ok()) {
       d.log.warn("event_publish_failed", {{"id", id}, {"error", st.error().describe()}});
     }
     d.log.info("notification_claimed",
                {{"id", id}, {"agent_id", who.agent_id}, {"action", actionName(action)}});
   }
-  return **after;
+  out.won = true;
+  out.record = **after;
+  return out;
 }
 
 }  // namespace callmesh::notification

@@ -22,6 +22,11 @@ ApiMetrics::ApiMetrics(prometheus::Registry& registry)
                        .Help("Texts refused by the gateway or without a final response")
                        .Register(registry)
                        .Add({})),
+      texts_limited(prometheus::BuildCounter()
+                        .Name("callmesh_notification_texts_rate_limited_total")
+                        .Help("Texts refused (429) by the per-agent text rate limit")
+                        .Register(registry)
+                        .Add({})),
       claims_family(
           prometheus::BuildCounter()
               .Name("callmesh_notification_claims_total")
@@ -34,7 +39,8 @@ ApiMetrics::ApiMetrics(prometheus::Registry& registry)
               .Register(registry)
               .Add({}, prometheus::Histogram::BucketBoundaries{5, 15, 30, 60, 120, 300, 600, 1800,
                                                                3600, 14400, 86400})) {
-  for (const char* outcome : {"won", "repeat", "held", "not_found"}) claims(outcome);
+  for (const char* outcome : {"won", "repeat", "held", "not_found", "not_selected"})
+    claims(outcome);
 }
 
 }  // namespace callmesh::notification

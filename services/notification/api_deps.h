@@ -23,12 +23,16 @@
 
 namespace callmesh::notification {
 
+class TokenBook;        // api_tokens.h
+class TextRateLimiter;  // text_rate_limit.h
+
 struct ApiMetrics {
   explicit ApiMetrics(prometheus::Registry& registry);
   prometheus::Family<prometheus::Counter>& requests_family;
   prometheus::Gauge& streams;
   prometheus::Counter& texts_sent;
   prometheus::Counter& texts_failed;
+  prometheus::Counter& texts_limited;  // texts refused 429 by the per-agent rate limit
   // callmesh_notification_claims_total{outcome="won|repeat|held|not_found"} (the family is shared
   // with NotificationMetrics, which declares it) and the time from the call's end to its first
   // claim.
@@ -44,11 +48,14 @@ struct ApiMetrics {
 
 // Everything the API works with; all borrowed, all safe to use from many threads.
 struct ApiDeps {
-  const config::ClusterConfig& config;  // tokens, agents' numbers, caps
+  const config::ClusterConfig& config;  // agents' numbers, caps
+  TokenBook& tokens;                    // who a bearer token is (re-read when its file changes)
+  TextRateLimiter& text_limits;         // texts out per agent
   NotificationStore& store;
   ContactBook& contacts;
   NumberSettingsBook& numbers;
-  redis::RedisClient& redis;    // reads of live calls and slots, event publishing
+  redis::RedisClient& redis;    // reads of live calls, event publishing
+  redis::RedisClient& leases;   // reads of the limiter's slot leases (cluster.yaml redis_leases)
   PresenceDirectory& presence;  // availability changes go through agent-presence
   TextGateway* texts;           // null when notification.text_gateway is not set
   EventHub& hub;

@@ -1,29 +1,32 @@
 #include "services/notification/api_reply.h"
 
-#include <httplib.h>
-
 namespace callmesh::notification {
 
-void reply(httplib::Response& res, int status, const nlohmann::json& body) {
-  res.status = status;
-  res.set_content(body.dump() + "\n", "application/json");
+ApiReply reply(int status, const nlohmann::json& body) {
+  ApiReply r;
+  r.status = status;
+  r.body = body;
+  return r;
 }
 
-void refuse(httplib::Response& res, int status, const std::string& code, const std::string& message,
-            const nlohmann::json& extra) {
+ApiReply refuse(int status, const std::string& code, const std::string& message,
+                const nlohmann::json& extra) {
   nlohmann::json body = {{"error", code}, {"message", message}};
   for (auto it = extra.begin(); it != extra.end(); ++it) body[it.key()] = it.value();
-  reply(res, status, body);
+  return reply(status, body);
 }
 
-void refuseInput(httplib::Response& res, const Error& e) {
+ApiReply refuseInput(const Error& e) {
   nlohmann::json extra = nlohmann::json::object();
   if (!e.context.empty()) extra["field"] = e.context;
-  refuse(res, 400, "invalid_request", e.message, extra);
+  return refuse(400, "invalid_request", e.message, extra);
 }
 
-void redisDown(httplib::Response& res, const Error& e) {
-  refuse(res, 503, "unavailable", "state store unavailable: " + e.describe());
+ApiReply unavailable(Logger& log, const std::string& what, const Error& e) {
+  log.warn("dependency_failed", {{"what", what}, {"error", e.describe()}});
+  return refuse(503, "unavailable", what + " unavailable; try again shortly");
 }
+
+ApiReply redisDown(Logger& log, const Error& e) { return unavailable(log, "state store", e); }
 
 }  // namespace callmesh::notification

@@ -6,24 +6,25 @@
 
 #include <nlohmann/json.hpp>
 
+#include "services/notification/api_request.h"
 #include "shared/base/error.h"
-
-namespace httplib {
-struct Response;
-}  // namespace httplib
+#include "shared/log/logger.h"
 
 namespace callmesh::notification {
 
-void reply(httplib::Response& res, int status, const nlohmann::json& body);
+ApiReply reply(int status, const nlohmann::json& body);
 
 // `extra` fields are added beside "error" and "message" (e.g. "field", "claimed_by").
-void refuse(httplib::Response& res, int status, const std::string& code, const std::string& message,
-            const nlohmann::json& extra = nlohmann::json::object());
+ApiReply refuse(int status, const std::string& code, const std::string& message,
+                const nlohmann::json& extra = nlohmann::json::object());
 
 // 400 invalid_request for a body parseBody() or a rule refused; names Error::context as "field".
-void refuseInput(httplib::Response& res, const Error& e);
+ApiReply refuseInput(const Error& e);
 
-// 503 unavailable: the state store (Redis) did not answer.
-void redisDown(httplib::Response& res, const Error& e);
+// 503 unavailable: `what` (the state store, agent-presence) did not answer. The body names the
+// part, never its address or the driver's message; those go to the log (`dependency_failed`).
+ApiReply unavailable(Logger& log, const std::string& what, const Error& e);
+// The state store (Redis).
+ApiReply redisDown(Logger& log, const Error& e);
 
 }  // namespace callmesh::notification

@@ -8,40 +8,56 @@
 
 namespace callmesh::notification {
 
+void writeReply(const ApiReply& reply, httplib::Response& res) {
+  res.status = reply.status;
+  for (const auto& [k, v] : reply.headers) res.set_header(k, v);
+  if (!reply.content_type.empty()) {
+    res.set_content(reply.raw_body, reply.content_type);
+  } else if (!reply.body.is_null()) {
+    res.set_content(reply.body.dump() + "\n", "application/json");
+  }
+}
+
+ApiRequest requestOf(const httplib::Request& req) {
+  ApiRequest out;
+  out.method = req.method;
+  out.path = req.path;
+  for (size_t i = 1; i < req.matches.size(); ++i) out.params.push_back(req.matches[i]);
+  for (const auto& [k, v] : req.params) out.query[k] = v;
+  out.body = req.body;
+  return out;
+}
+
 namespace {
 
-// Everything in front of a handler: the bearer token, the caller's request rate, the role,
-// the last-resort 500 and the request counter. `run` is the handler, for `who`.
+// Everything in front of a handler: the bearer token and role (api_guard.h), the caller's
+// request rate (the gate), the last-resort 500 and the request counter. `run` answers for `who`
+// into `res`. Failed sign-ins are throttled per address by the transport (http_session.cpp
+// counts the 401s this writes).
 void guard(ApiDeps& d, ApiGate& gate, Access access, const httplib::Request& req,
            httplib::Response& res, const std::function<void(const Principal&)>& run) {
-  const std::string& auth = req.get_header_value("Authorization");
-  const std::string prefix = "Bearer ";
-  if (auth.rfind(prefix, 0) != 0) {
-    res.set_header("WWW-Authenticate", "Bearer");
-    refuse(res, 401, "unauthenticated", "missing 'Authorization: Bearer <token>' header");
-  } else if (auto it = d.config.notification.tokens.find(auth.substr(prefix.size()));
-             it == d.config.notification.tokens.end()) {
-    res.set_header("WWW-Authenticate", "Bearer error=\"invalid_token\"");
-    refuse(res, 401, "unauthenticated", "unknown bearer token");
+  ApiRequest view = requestOf(req);
+  Principal who;
+  auto refusal = accessRefusal(d, access, req.get_header_value("Authorization"), view, who);
+  if (refusal && refusal->status == 401) {
+    writeReply(*refusal, res);
+  } else if (int wait = gate.callerThrottled(who.agent_id); wait > 0) {
+    // The caller is known (a 403 too): its rate counts before its role is looked at.
+    ApiReply r = refuse(429, "too_many_requests",
+                        "more than " + std::to_string(gate.limits().rate_per_s) +
+                            " requests per second for '" + who.agent_id + "'; retry after " +
+                            std::to_string(wait) + " s");
+    r.headers.push_back({"Retry-After", std::to_string(wait)});
+    writeReply(r, res);
+  } else if (refusal) {
+    writeReply(*refusal, res);
   } else {
-    Principal who{it->second.agent_id, it->second.role == config::ApiRole::Admin};
-    if (int wait = gate.callerThrottled(who.agent_id); wait > 0) {
-      res.set_header("Retry-After", std::to_string(wait));
-      refuse(res, 429, "too_many_requests",
-             "more than " + std::to_string(gate.limits().rate_per_s) +
-                 " requests per second for '" + who.agent_id + "'; retry after " +
-                 std::to_string(wait) + " s");
-    } else if (access == Access::AdminOnly && !who.admin) {
-      refuse(res, 403, "forbidden",
-             "role 'admin' required for " + req.method + " " + req.path + " (you are agent '" +
-                 who.agent_id + "')");
-    } else {
-      try {
-        run(who);
-      } catch (const std::exception& e) {
-        d.log.error("api_handler_failed", {{"path", req.path}, {"error", e.what()}});
-        refuse(res, 500, "internal", "internal error");
-      }
+    try {
+      run(who);
+    } catch (const std::exception& e) {
+      d.log.error("api_handler_failed", {{"path", req.path}, {"error", e.what()}});
+      res = httplib::Response();
+      writeReply(refuse(500, "internal", "internal error"), res);
     }
   }
   d.metrics.requests(res.status).Increment();
@@ -50,29 +66,29 @@ void guard(ApiDeps& d, ApiGate& gate, Access access, const httplib::Request& req
 }  // namespace
 
 std::function<void(const httplib::Request&, httplib::Response&)> ApiRoutes::guarded(
-    Access access, ApiHandler handler) {
+    Access access, ApiFunction handler) {
   ApiDeps& d = deps_;
   ApiGate& gate = gate_;
-  return [&d, &gate, access, handler = std::move(handler)](const httplib::Request& req,
-                                                           httplib::Response& res) {
-    guard(d, gate, access, req, res, [&](const Principal& who) { handler(req, res, who); });
+  return [&d, &gate, access, handler](const httplib::Request& req, httplib::Response& res) {
+    guard(d, gate, access, req, res,
+          [&](const Principal& who) { writeReply(handler(d, requestOf(req), who), res); });
   };
 }
 
-void ApiRoutes::get(const std::string& pattern, Access access, ApiHandler handler) {
-  server_.Get(pattern, guarded(access, std::move(handler)));
+void ApiRoutes::get(const std::string& pattern, Access access, ApiFunction handler) {
+  server_.Get(pattern, guarded(access, handler));
 }
 
-void ApiRoutes::post(const std::string& pattern, Access access, ApiHandler handler) {
-  server_.Post(pattern, guarded(access, std::move(handler)));
+void ApiRoutes::post(const std::string& pattern, Access access, ApiFunction handler) {
+  server_.Post(pattern, guarded(access, handler));
 }
 
-void ApiRoutes::put(const std::string& pattern, Access access, ApiHandler handler) {
-  server_.Put(pattern, guarded(access, std::move(handler)));
+void ApiRoutes::put(const std::string& pattern, Access access, ApiFunction handler) {
+  server_.Put(pattern, guarded(access, handler));
 }
 
-void ApiRoutes::del(const std::string& pattern, Access access, ApiHandler handler) {
-  server_.Delete(pattern, guarded(access, std::move(handler)));
+void ApiRoutes::del(const std::string& pattern, Access access, ApiFunction handler) {
+  server_.Delete(pattern, guarded(access, handler));
 }
 
 void ApiRoutes::stream(const std::string& pattern, Access access, StreamHandler handler) {
@@ -88,20 +104,25 @@ void ApiRoutes::stream(const std::string& pattern, Access access, StreamHandler 
       auto slot = gate.openStream(who.agent_id, why);
       if (!slot && why == Refusal::StreamsPerAgent) {
         // The agent may close a tab; a console retries on its own after Retry-After.
-        res.set_header("Retry-After", "5");
-        return refuse(res, 429, "too_many_streams",
-                      "'" + who.agent_id + "' already has " +
-                          std::to_string(gate.limits().streams_per_agent) +
-                          " open streams (notification.api_streams_per_agent)");
+        ApiReply r = refuse(429, "too_many_streams",
+                            "'" + who.agent_id + "' already has " +
+                                std::to_string(gate.limits().streams_per_agent) +
+                                " open streams (notification.api_streams_per_agent)");
+        r.headers.push_back({"Retry-After", "5"});
+        return writeReply(r, res);
       }
       if (!slot) {
-        res.set_header("Retry-After", "5");
-        return refuse(res, 503, "unavailable",
-                      "this replica holds its maximum of " +
-                          std::to_string(gate.limits().streams_max) + " streams");
+        ApiReply r = refuse(503, "unavailable",
+                            "this replica holds its maximum of " +
+                                std::to_string(gate.limits().streams_max) + " streams");
+        r.headers.push_back({"Retry-After", "5"});
+        return writeReply(r, res);
       }
       res.status = 200;
-      grant = StreamGrant{std::move(shows), std::move(*slot), who.agent_id};
+      // The fan-out caches a verdict per key: one agent id may hold an agent and an admin token,
+      // whose streams see different events.
+      std::string key = who.agent_id + (who.admin ? "\n(admin)" : "");
+      grant = StreamGrant{std::move(shows), std::move(*slot), std::move(key)};
     });
     return grant;
   });

@@ -1,24 +1,25 @@
 #pragma once
 
-// How the API's route groups register their handlers. Each group (one file, one area of
-// docs/api/openapi.yaml) adds its routes through ApiRoutes, which puts the bearer-token check,
-// the admin check, the last-resort 500 and the request counter in front of every handler, so no
-// handler can forget them.
-#include <functional>
+// How the API's route groups are served by the HTTP transport (http_router.h, which keeps
+// cpp-httplib's Request/Response structs): each route is a pattern, an Access and a plain handler
+// function (api_guard.h); this adapter, the only one, turns the router's request into an
+// ApiRequest and the ApiReply back into a response, with the gate's per-caller rate in front. The
+// handlers themselves know nothing of HTTP libraries (one header per resource: auth_api.h,
+// notification_api.h, text_api.h, agent_api.h, contact_api.h, number_api.h, live_call_api.h,
+// console_api.h).
 #include <string>
 
 #include "services/notification/api_deps.h"
 #include "services/notification/api_gate.h"
+#include "services/notification/api_guard.h"
 #include "services/notification/http_router.h"
 
 namespace callmesh::notification {
 
-// A handler runs only for an authenticated caller, `who`.
-using ApiHandler =
-    std::function<void(const httplib::Request&, httplib::Response&, const Principal& who)>;
-
-// Who may call a route: anyone holding a token, or admins only (an agent gets 403).
-enum class Access { AnyToken, AdminOnly };
+// Copies `reply` into `res` (status, headers, JSON or raw body).
+void writeReply(const ApiReply& reply, httplib::Response& res);
+// The transport-free view of `req`.
+ApiRequest requestOf(const httplib::Request& req);
 
 // A stream route runs only for an authenticated caller and answers the filter of the events
 // that caller may see (nullptr with a refusal in `res`); the caps on open streams are applied
@@ -37,16 +38,16 @@ class ApiRoutes {
   RouteTable& server() { return server_; }
 
   // Patterns are httplib regexes; within one method the first registered match wins.
-  void get(const std::string& pattern, Access access, ApiHandler handler);
-  void post(const std::string& pattern, Access access, ApiHandler handler);
-  void put(const std::string& pattern, Access access, ApiHandler handler);
-  void del(const std::string& pattern, Access access, ApiHandler handler);
+  void get(const std::string& pattern, Access access, ApiFunction handler);
+  void post(const std::string& pattern, Access access, ApiFunction handler);
+  void put(const std::string& pattern, Access access, ApiFunction handler);
+  void del(const std::string& pattern, Access access, ApiFunction handler);
   // GET `pattern` as a Server-Sent Event stream (http_session.h keeps its socket).
   void stream(const std::string& pattern, Access access, StreamHandler handler);
 
  private:
   std::function<void(const httplib::Request&, httplib::Response&)> guarded(Access access,
-                                                                           ApiHandler handler);
+                                                                           ApiFunction handler);
 
   RouteTable& server_;
   ApiDeps& deps_;
@@ -54,13 +55,14 @@ class ApiRoutes {
 };
 
 // The route groups, in the order ApiServer registers them.
-void addAgentRoutes(ApiRoutes& routes);         // agent_routes.cpp: /v1/me, presence, agents
-void addNotificationRoutes(ApiRoutes& routes);  // notification_routes.cpp: lists and claims
-void addTextRoutes(ApiRoutes& routes);          // text_routes.cpp: text back, /v1/texts
-void addContactRoutes(ApiRoutes& routes);       // contact_routes.cpp: /v1/contacts (admin)
-void addNumberRoutes(ApiRoutes& routes);        // number_routes.cpp: settings, cap use (admin)
-void addLiveCallRoutes(ApiRoutes& routes);      // live_call_routes.cpp: /v1/calls (admin)
-void addStreamRoutes(ApiRoutes& routes);        // stream_routes.cpp: /v1/stream (SSE)
-void addConsoleRoutes(ApiRoutes& routes);       // console_routes.cpp: the console's files
+void addAgentRoutes(ApiRoutes& routes);          // agent_routes.cpp: /v1/me, presence, agents
+void addNotificationRoutes(ApiRoutes& routes);   // notification_routes.cpp: lists and claims
+void addTextRoutes(ApiRoutes& routes);           // text_routes.cpp: text back, /v1/texts
+void addContactRoutes(ApiRoutes& routes);        // contact_routes.cpp: /v1/contacts (admin)
+void addContactSearchRoutes(ApiRoutes& routes);  // contact_search_routes.cpp: /v1/me/contacts
+void addNumberRoutes(ApiRoutes& routes);         // number_routes.cpp: settings, cap use (admin)
+void addLiveCallRoutes(ApiRoutes& routes);       // live_call_routes.cpp: /v1/calls (admin)
+void addStreamRoutes(ApiRoutes& routes);         // stream_routes.cpp: /v1/stream (SSE)
+void addConsoleRoutes(ApiRoutes& routes);        // console_routes.cpp: the console's files
 
 }  // namespace callmesh::notification

@@ -186,6 +186,7 @@ void ApiServer::routes() {
   addNotificationRoutes(routes);
   addTextRoutes(routes);
   addContactRoutes(routes);
+  addContactSearchRoutes(routes);
   addNumberRoutes(routes);
   addLiveCallRoutes(routes);
   addStreamRoutes(routes);

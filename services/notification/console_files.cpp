@@ -53,6 +53,7 @@ std::string consoleContentType(const std::string& file_name) {
   if (ext == "json" || ext == "map") return "application/json";
   if (ext == "woff2") return "font/woff2";
   if (ext == "txt") return "text/plain; charset=utf-8";
+  if (ext == "wav") return "audio/wav";  // the console's alert sound, bundled by Vite
   return "";
 }
 

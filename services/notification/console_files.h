@@ -19,7 +19,7 @@ struct ConsoleFile {
 //   * every segment is [A-Za-z0-9_-][A-Za-z0-9._-]* (so no "..", no hidden files, no
 //     backslashes, no NUL, no percent escapes left over);
 //   * the extension must be one of a short allowlist (html, js, css, svg, png, ico, json, map,
-//     woff2, txt), which also fixes the Content-Type;
+//     woff2, txt, wav: the console's new-missed-call sound), which also fixes the Content-Type;
 //   * the file's canonical path (symlinks resolved) must lie inside the canonical console_dir
 //     and be a regular file.
 std::optional<ConsoleFile> consoleFile(const std::string& console_dir, const std::string& url_path);

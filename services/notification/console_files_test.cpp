@@ -55,6 +55,7 @@ TEST_F(ConsoleFiles, ServesIndexAndAssetsWithContentTypes) {
   EXPECT_TRUE(js->immutable);
   EXPECT_EQ(get("/assets/index-Ab12.css")->content_type, "text/css; charset=utf-8");
   EXPECT_EQ(get("/favicon.svg")->content_type, "image/svg+xml");
+  EXPECT_EQ(consoleContentType("alert-x1.wav"), "audio/wav");
 }
 
 TEST_F(ConsoleFiles, RefusesTraversalHiddenFilesUnknownTypesAndSymlinksOut) {

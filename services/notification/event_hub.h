@@ -18,6 +18,8 @@ struct StreamEvent {
   std::string data;                   // SSE `data:` (one line of JSON)
   std::vector<std::string> audience;  // agent ids; empty = every authenticated client
   bool everyone = false;              // true: ignore `audience`, send to all
+  bool admins = false;                // true: also to every admin's stream
+  std::string except;                 // never to this agent (with `everyone`: all but one)
 };
 
 // The cluster-wide event channel on Redis pub/sub (docs/redis-keys.md `cm:events`). Writers
@@ -25,13 +27,8 @@ struct StreamEvent {
 // The name is owned by shared/redis/keys.h (notification_keys::kEventChannel).
 inline constexpr const char* kEventChannel = redis::notification_keys::kEventChannel;
 
-// Turns one bus message (JSON) into the stream events it means for clients:
-//   notification.created  -> to the agents who see it
-//   notification.claimed  -> notification.claimed to the claimer, notification.withdrawn to the
-//                            other agents who saw it (seed 004: removed for all other users)
-//   presence.changed      -> to everyone
-// Malformed messages give nothing.
-std::vector<StreamEvent> streamEventsFromBus(const std::string& message);
+// Which bus messages become which stream events, for whom, and which stream may receive one:
+// stream_visibility.h (streamEventsFromBus, streamMayReceive).
 
 // The hand-over from the bus feed thread to the HTTP transport: publish() numbers an event and
 // gives it to the listener, which only queues it for the io thread (StreamFanout), so a slow

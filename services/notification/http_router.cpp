@@ -1,6 +1,7 @@
 #include "services/notification/http_router.h"
 
 #include "services/notification/api_reply.h"
+#include "services/notification/api_routes.h"
 
 namespace callmesh::notification {
 
@@ -27,7 +28,7 @@ RouteOutcome RouteTable::dispatch(httplib::Request& req) const {
     if (out.res.status == -1) out.res.status = 200;
     return out;
   }
-  refuse(out.res, 404, "not_found", "no route " + req.method + " " + req.path);
+  writeReply(refuse(404, "not_found", "no route " + req.method + " " + req.path), out.res);
   return out;
 }
 

@@ -77,8 +77,9 @@ TEST(RouteTable, StreamGrantedForGetAndNotForHead) {
   auto get = request("GET", "/v1/stream");
   auto out = t.dispatch(get);
   ASSERT_TRUE(out.stream.has_value());
-  EXPECT_TRUE(out.stream->shows(StreamEvent{1, "presence.changed", "{}", {}, true}));
-  EXPECT_FALSE(out.stream->shows(StreamEvent{2, "notification.created", "{}", {"bob"}, false}));
+  EXPECT_TRUE(out.stream->shows(StreamEvent{1, "presence.changed", "{}", {}, true, false, ""}));
+  EXPECT_FALSE(
+      out.stream->shows(StreamEvent{2, "notification.created", "{}", {"bob"}, false, false, ""}));
   auto head = request("HEAD", "/v1/stream");
   EXPECT_FALSE(t.dispatch(head).stream.has_value());
   EXPECT_EQ(released, 1);  // HEAD's slot went back at once
@@ -87,8 +88,9 @@ TEST(RouteTable, StreamGrantedForGetAndNotForHead) {
 TEST(SseChunk, OneEventIsOneHttpChunk) {
   EXPECT_EQ(httpChunk("abc"), "3\r\nabc\r\n");
   std::string text = "id: 7\nevent: notification.withdrawn\ndata: {\"id\":\"c1\"}\n\n";
-  EXPECT_EQ(sseChunk(StreamEvent{7, "notification.withdrawn", R"({"id":"c1"})", {"a"}, false}),
-            httpChunk(text));
+  EXPECT_EQ(
+      sseChunk(StreamEvent{7, "notification.withdrawn", R"({"id":"c1"})", {"a"}, false, false, ""}),
+      httpChunk(text));
   EXPECT_EQ(httpChunk(std::string(255, 'x')).substr(0, 4), "ff\r\n");
 }
 

@@ -7,6 +7,7 @@
 #include <boost/beast/http/write.hpp>
 
 #include "services/notification/api_reply.h"
+#include "services/notification/api_routes.h"
 
 namespace callmesh::notification {
 
@@ -187,7 +188,7 @@ void HttpSession::refuse(int status, Refusal why, const std::string& code,
   core_.gate.metrics().refused(why).Increment();
   core_.metrics.requests(status).Increment();
   httplib::Response res;
-  notification::refuse(res, status, code, message);
+  writeReply(notification::refuse(status, code, message), res);
   if (retry_after_s > 0) res.set_header("Retry-After", std::to_string(retry_after_s));
   write(res, false, !close);
 }

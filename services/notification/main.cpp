@@ -4,9 +4,12 @@
 #include <memory>
 
 #include "services/notification/api_server.h"
+#include "services/notification/api_tokens.h"
 #include "services/notification/notification_service.h"
 #include "services/notification/redis_event_feed.h"
 #include "services/notification/serialized_redis_client.h"
+#include "services/notification/stream_visibility.h"
+#include "services/notification/text_rate_limit.h"
 #include "shared/base/clock.h"
 #include "shared/codec/call_event_batch.h"
 #include "shared/config/cluster_config.h"
@@ -15,6 +18,7 @@
 #include "shared/redis/hiredis_client.h"
 #include "shared/runtime/process_signals.h"
 #include "shared/runtime/service_args.h"
+#include "shared/runtime/service_zmq.h"
 #include "shared/transport/envelope.h"
 #include "shared/transport/poll_loop.h"
 #include "shared/transport/reply_server.h"
@@ -39,18 +43,28 @@ int main(int argc, char** argv) {
   // The event loop's own connection.
   redis::HiredisClient loop_hiredis(redis_at);
   metrics::TimedRedisClient loop_redis(loop_hiredis, *registry, "notification");
-  notification::NotificationStore store(loop_redis);
+  const redis::ReplicaAck ack{cfg.redis.replica_acks, cfg.redis.replica_ack_timeout_ms};
+  notification::NotificationStore store(loop_redis, settings.retention, ack);
   notification::ContactBook contacts(loop_redis);
   notification::NumberSettingsBook numbers(loop_redis, settings.numbers);
   notification::NotificationService service(store, contacts, numbers, loop_redis, metrics, log);
 
   // The API's connection, shared by its worker threads.
   notification::SerializedRedisClient api_redis(std::make_unique<redis::HiredisClient>(redis_at));
-  notification::NotificationStore api_store(api_redis);
+  notification::NotificationStore api_store(api_redis, settings.retention, ack);
+  // Token hashes: the config's plus the tokens file's (re-read every second when it changed).
+  notification::TokenBook tokens(settings.tokens, settings.tokens_file);
+  if (auto loaded = tokens.reloadIfChanged(); !loaded.ok()) {
+    log.error("startup_failed", {{"error", loaded.error().describe()}});
+    return 2;
+  }
+  notification::TextRateLimiter text_limits(settings.text_rate_per_minute, settings.text_burst);
   notification::ContactBook api_contacts(api_redis);
   notification::NumberSettingsBook api_numbers(api_redis, settings.numbers);
-  zmq::context_t context = transport::serviceContext();
-  notification::ZmqPresenceClient presence(context, cfg.presence.net.endpoint,
+  auto zmq = runtime::startServiceZmq(cfg, "notification", /*serves=*/true, *registry, log);
+  if (!zmq) return 1;
+  notification::ZmqPresenceClient presence(zmq->context, zmq->watch(cfg.presence.net.endpoints),
+                                           zmq->security.towards("agent-presence"),
                                            cfg.ingress.request_timeout_ms * 3);
   std::unique_ptr<notification::SipMessageSender> texts;
   if (!settings.text_gateway.empty()) {
@@ -66,8 +80,17 @@ int main(int argc, char** argv) {
                                         hub.publish(std::move(e));
                                       }
                                     });
-  notification::ApiServer api({cfg, api_store, api_contacts, api_numbers, api_redis, presence,
-                               texts.get(), hub, clock, log, api_metrics},
+  // Cap use reads the slot leases where the limiter keeps them (`redis_leases`, else `redis`).
+  std::unique_ptr<notification::SerializedRedisClient> leases_redis;
+  if (start->leasesRedisSeparate()) {
+    leases_redis = std::make_unique<notification::SerializedRedisClient>(
+        std::make_unique<redis::HiredisClient>(start->leasesRedisEndpoint()));
+  }
+  redis::RedisClient& leases = leases_redis ? static_cast<redis::RedisClient&>(*leases_redis)
+                                            : static_cast<redis::RedisClient&>(api_redis);
+  notification::ApiServer api({cfg, tokens, text_limits, api_store, api_contacts, api_numbers,
+                               api_redis, leases, presence, texts.get(), hub, clock, log,
+                               api_metrics},
                               api_limit_metrics);
 
   metrics::AdminServer admin(registry, [&] {
@@ -82,7 +105,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   feed.start();
-  transport::ReplyServer server(context, settings.net.bind);
+  transport::ReplyServer server(zmq->context, settings.net.bind, zmq->security.serving());
   server.handle(std::string(transport::message_type::kCallEvent),
                 [&](const zmq::message_t& p) { return service.handleCallEvent(p); });
   // The ingress sends its events in batches (one per publishing tick); each is applied in order.
@@ -95,6 +118,16 @@ int main(int argc, char** argv) {
   });
   transport::PollLoop loop(clock);
   loop.addSocket(server.socket(), [&] { server.serveReady(); });
+  loop.addTimer(1000, [&] {
+    auto changed = tokens.reloadIfChanged();
+    if (!changed.ok()) {
+      log.error("tokens_reload_failed", {{"error", changed.error().describe()}});
+    } else if (*changed) {
+      log.info("tokens_reloaded", {{"tokens", static_cast<int64_t>(tokens.size())}});
+    }
+  });
+  // agent-presence replicas behind a name: followed between API requests too (issue 18 item 4).
+  loop.addTimer(cfg.zmq.resolve_interval_ms, [&] { presence.refreshEndpoints(); });
   log.info("started",
            {{"bind", settings.net.bind}, {"admin", settings.net.admin}, {"api", settings.api}});
   loop.run(signals.stop);

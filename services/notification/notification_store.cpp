@@ -1,7 +1,9 @@
 #include "services/notification/notification_store.h"
 
 #include <algorithm>
+#include <map>
 
+#include "services/notification/notification_pages.h"
 #include "services/notification/stored_hashes.h"
 #include "shared/redis/reply_fields.h"
 
@@ -9,43 +11,71 @@ namespace callmesh::notification {
 
 namespace {
 
-// KEYS: record, unclaimed index, then one index per agent who sees it.
-// ARGV: call id, kind, number, caller, rung, visible_to, source, tag, at ms, claimed_by, action.
+// KEYS: record, unclaimed index, unclaimed missed-call index, the answerer's answered index, then
+// the unclaimed index of each agent a text was routed to.
+// ARGV: call id, kind, number, caller, rung, visible_to, source, tag, at ms, claimed_by, action,
+//       expire-at ms, index horizon ms (entries scored before it are past retention).
 // Idempotent on the Call-ID: the first writer creates it, every later call returns 0.
 constexpr const char* kRecordLua = R"lua(
 if redis.call('HSETNX', KEYS[1], 'call_id', ARGV[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[1], 'kind', ARGV[2], 'number', ARGV[3], 'caller', ARGV[4],
            'rung', ARGV[5], 'visible_to', ARGV[6], 'source', ARGV[7], 'tag', ARGV[8],
            'ended_at_ms', ARGV[9])
+local horizon = '(' .. ARGV[13]
+local function index(key)
+  redis.call('ZADD', key, ARGV[9], ARGV[1])
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', horizon)
+end
 if ARGV[10] ~= '' then
   redis.call('HSET', KEYS[1], 'state', 'claimed', 'claimed_by', ARGV[10],
              'claim_action', ARGV[11], 'claimed_at_ms', ARGV[9])
+  index(KEYS[4])
 else
   redis.call('HSET', KEYS[1], 'state', 'unclaimed')
-  redis.call('ZADD', KEYS[2], ARGV[9], ARGV[1])
+  index(KEYS[2])
+  if ARGV[2] == 'missed_call' then index(KEYS[3]) end
+  for i = 5, #KEYS do index(KEYS[i]) end
 end
-for i = 3, #KEYS do redis.call('ZADD', KEYS[i], ARGV[9], ARGV[1]) end
+redis.call('PEXPIREAT', KEYS[1], ARGV[12])
 return 1
 )lua";
 
-// KEYS: record, unclaimed index. ARGV: agent, action, at ms.
-// Returns {outcome, holder, action}: won | yours | held | hidden | missing. An agent the record
-// is not visible to learns nothing about it (not even that it exists).
+// KEYS: record, unclaimed index, unclaimed missed-call index, the claimer's claimed index, then
+// the unclaimed index of each agent it was routed to. ARGV: agent, action, at ms, expire-at ms,
+// claimed-index horizon ms.
+// Returns {outcome, holder, action}: won | yours | held | forbidden | hidden | missing. An agent
+// the record is hidden from learns nothing about it (not even that it exists); `forbidden` is
+// an unclaimed missed call every user sees but only the selected agents may act on.
 constexpr const char* kClaimLua = R"lua(
-local f = redis.call('HMGET', KEYS[1], 'state', 'claimed_by', 'visible_to', 'claim_action', 'call_id')
+local f = redis.call('HMGET', KEYS[1], 'state', 'claimed_by', 'visible_to', 'claim_action',
+                     'call_id', 'kind')
 if not f[1] then return {'missing', '', ''} end
 if f[1] == 'claimed' and f[2] == ARGV[1] then return {'yours', f[2], f[4] or ''} end
-local visible = false
+local selected = false
 for a in string.gmatch(f[3] or '', '[^,]+') do
-  if a == ARGV[1] then visible = true end
+  if a == ARGV[1] then selected = true end
 end
-if not visible then return {'hidden', '', ''} end
+if not selected then
+  if f[1] ~= 'claimed' and (f[6] or 'missed_call') == 'missed_call' then
+    return {'forbidden', '', ''}
+  end
+  return {'hidden', '', ''}
+end
 if f[1] == 'claimed' then return {'held', f[2] or '', f[4] or ''} end
 redis.call('HSET', KEYS[1], 'state', 'claimed', 'claimed_by', ARGV[1], 'claim_action', ARGV[2],
            'claimed_at_ms', ARGV[3])
+redis.call('PEXPIREAT', KEYS[1], ARGV[4])
 redis.call('ZREM', KEYS[2], f[5])
+redis.call('ZREM', KEYS[3], f[5])
+for i = 5, #KEYS do redis.call('ZREM', KEYS[i], f[5]) end
+redis.call('ZADD', KEYS[4], ARGV[3], f[5])
+redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', '(' .. ARGV[5])
 return {'won', ARGV[1], ARGV[2]}
 )lua";
+
+// A page reads at most this many entries sharing the cursor's exact score per index (records of
+// the same millisecond); far above what one millisecond of calls holds.
+constexpr int kMaxTies = 1000;
 
 // The names are kindName()'s, so each is written once; anything else (records from before kinds
 // existed) is a missed call.
@@ -95,23 +125,42 @@ std::optional<ClaimAction> parseAction(std::string_view name) {
 bool visibleTo(const NotificationRecord& record, const std::string& agent_id) {
   if (agent_id.empty()) return false;
   if (record.claimed) return record.claimed_by == agent_id;
+  if (record.kind == NotificationKind::MissedCall) return true;
   return std::find(record.visible_to.begin(), record.visible_to.end(), agent_id) !=
          record.visible_to.end();
 }
 
-NotificationStore::NotificationStore(redis::RedisClient& redis) : redis_(redis) {
+bool mayClaim(const NotificationRecord& record, const std::string& agent_id) {
+  if (agent_id.empty()) return false;
+  if (record.claimed) return record.claimed_by == agent_id;
+  return std::find(record.visible_to.begin(), record.visible_to.end(), agent_id) !=
+         record.visible_to.end();
+}
+
+NotificationStore::NotificationStore(redis::RedisClient& redis, config::RetentionSettings retention,
+                                     redis::ReplicaAck ack)
+    : redis_(redis), retention_(retention), ack_(ack) {
   record_script_.body = kRecordLua;
   claim_script_.body = kClaimLua;
 }
 
 Result<bool> NotificationStore::record(const NotificationRecord& r) {
-  std::vector<std::string> keys{recordKey(r.id), kUnclaimedKey};
-  for (const auto& a : r.visible_to) keys.push_back(agentIndexKey(a));
-  auto reply = redis_.evalScript(
-      record_script_, keys,
+  namespace nk = redis::notification_keys;
+  std::vector<std::string> keys{recordKey(r.id), nk::kUnclaimed, nk::kUnclaimedMissed,
+                                nk::agentAnswered(r.claimed ? r.claimed_by : std::string())};
+  if (!r.claimed && r.kind == NotificationKind::Text) {
+    for (const auto& a : r.visible_to) keys.push_back(nk::agentUnclaimed(a));
+  }
+  // The record's own time is "now" for trimming: it needs no clock, and a re-delivered old
+  // event only trims less.
+  int64_t keep = r.claimed ? retention_.handled_ms : retention_.unclaimed_ms;
+  auto reply = redis::evalScriptReplicated(
+      redis_, record_script_, keys,
       {r.id, std::string(kindName(r.kind)), r.number, r.caller, redis::joinList(r.rung),
        redis::joinList(r.visible_to), r.source, r.tag, std::to_string(r.at_ms),
-       r.claimed ? r.claimed_by : std::string(), r.claimed ? r.claim_action : std::string()});
+       r.claimed ? r.claimed_by : std::string(), r.claimed ? r.claim_action : std::string(),
+       std::to_string(r.at_ms + keep), std::to_string(r.at_ms - keep)},
+      ack_);
   if (!reply.ok()) return reply.error();
   if (reply->type != redis::RedisReply::Type::Integer) {
     return Error{ErrorKind::Internal, reply->text, "notification record"};
@@ -121,9 +170,20 @@ Result<bool> NotificationStore::record(const NotificationRecord& r) {
 
 Result<ClaimResult> NotificationStore::claim(const std::string& id, const std::string& agent_id,
                                              ClaimAction action, int64_t at_ms) {
-  auto reply =
-      redis_.evalScript(claim_script_, {recordKey(id), kUnclaimedKey},
-                        {agent_id, std::string(actionName(action)), std::to_string(at_ms)});
+  // Replicated before it is reported: a claim acknowledged to an agent must survive a failover,
+  // or a second agent could win the same missed call on the new primary.
+  namespace nk = redis::notification_keys;
+  // `visible_to` never changes after creation, so reading it first names the right indexes.
+  auto routed = redis_.command({"HGET", recordKey(id), "visible_to"});
+  if (!routed.ok()) return routed.error();
+  std::vector<std::string> keys{recordKey(id), nk::kUnclaimed, nk::kUnclaimedMissed,
+                                nk::agentClaimed(agent_id)};
+  for (const auto& a : redis::splitList(routed->text)) keys.push_back(nk::agentUnclaimed(a));
+  auto reply = redis::evalScriptReplicated(redis_, claim_script_, keys,
+                                 {agent_id, std::string(actionName(action)), std::to_string(at_ms),
+                                  std::to_string(at_ms + retention_.handled_ms),
+                                  std::to_string(at_ms - retention_.handled_ms)},
+                                 ack_);
   if (!reply.ok()) return reply.error();
   if (reply->type != redis::RedisReply::Type::Array || reply->elements.size() != 3) {
     return Error{ErrorKind::Internal, "unexpected claim reply: " + reply->text, "claim " + id};
@@ -138,7 +198,7 @@ Result<ClaimResult> NotificationStore::claim(const std::string& id, const std::s
   } else if (what == "held") {
     out.outcome = ClaimOutcome::HeldByOther;
   } else {
-    out.outcome = ClaimOutcome::NotFound;
+    out.outcome = what == "forbidden" ? ClaimOutcome::NotSelected : ClaimOutcome::NotFound;
     out.holder.clear();
     out.action.clear();
   }
@@ -192,38 +252,93 @@ Result<std::optional<NotificationRecord>> NotificationStore::get(const std::stri
   return firstLoaded(load({id}));
 }
 
-Result<std::vector<NotificationRecord>> NotificationStore::listForAgent(const std::string& agent_id,
-                                                                        size_t limit) {
-  std::string index = agentIndexKey(agent_id);
-  auto ids = redis_.command({"ZREVRANGE", index, "0", std::to_string(limit * 2 + 50)});
-  if (!ids.ok()) return ids.error();
-  std::vector<std::string> list;
-  for (const auto& e : ids->elements) list.push_back(e.text);
-  auto loaded = load(list);
-  if (!loaded.ok()) return loaded.error();
-  std::vector<NotificationRecord> out;
-  std::vector<std::string> withdrawn;
-  for (auto& r : *loaded) {
-    if (!visibleTo(r, agent_id)) {
-      withdrawn.push_back(r.id);
-      continue;
+template <typename Keep>
+Result<RecordPage> NotificationStore::page(const std::vector<std::string>& indexes,
+                                           const std::string& cursor_text, size_t limit,
+                                           Keep keep) {
+  std::optional<PageCursor> cursor;
+  if (!cursor_text.empty()) {
+    cursor = decodeCursor(cursor_text);
+    if (!cursor) {
+      return Error{ErrorKind::InvalidInput, "not a cursor this API gave (next_cursor)", "cursor"};
     }
-    if (out.size() < limit) out.push_back(std::move(r));
   }
-  if (!withdrawn.empty()) {
-    std::vector<std::string> cmd{"ZREM", index};
-    cmd.insert(cmd.end(), withdrawn.begin(), withdrawn.end());
-    (void)redis_.command(cmd);  // housekeeping only; the filter above already hid them
+  // Per index: the entries tied with the cursor's score, then `limit` older ones.
+  std::vector<std::vector<std::string>> cmds;
+  for (const auto& key : indexes) {
+    std::string limit_text = std::to_string(limit);
+    if (cursor) {
+      std::string at = std::to_string(cursor->score);
+      cmds.push_back(
+          {"ZREVRANGEBYSCORE", key, at, at, "WITHSCORES", "LIMIT", "0", std::to_string(kMaxTies)});
+      cmds.push_back(
+          {"ZREVRANGEBYSCORE", key, "(" + at, "-inf", "WITHSCORES", "LIMIT", "0", limit_text});
+    } else {
+      cmds.push_back(
+          {"ZREVRANGEBYSCORE", key, "+inf", "-inf", "WITHSCORES", "LIMIT", "0", limit_text});
+    }
+  }
+  auto replies = redis_.pipeline(cmds);
+  if (!replies.ok()) return replies.error();
+  std::vector<IndexEntry> candidates;
+  size_t per_index = cursor ? 2 : 1;
+  for (size_t i = 0; i < replies->size(); ++i) {
+    const auto& rep = (*replies)[i];
+    if (rep.type == redis::RedisReply::Type::Error) {
+      return Error{ErrorKind::Internal, rep.text, indexes[i / per_index]};
+    }
+    for (size_t k = 0; k + 1 < rep.elements.size(); k += 2) {
+      candidates.push_back(IndexEntry{redis::fieldInt(rep.elements[k + 1].text),
+                                      rep.elements[k].text, i / per_index});
+    }
+  }
+  auto merged = mergePage(std::move(candidates), cursor, limit);
+  std::vector<std::string> ids;
+  for (const auto& e : merged.entries) ids.push_back(e.id);
+  auto loaded = load(ids);
+  if (!loaded.ok()) return loaded.error();
+  std::map<std::string, NotificationRecord> by_id;
+  for (auto& r : *loaded) by_id.emplace(r.id, std::move(r));
+  RecordPage out;
+  std::vector<std::vector<std::string>> stale;
+  for (const auto& e : merged.entries) {
+    auto it = by_id.find(e.id);
+    if (it != by_id.end() && keep(it->second, e.index)) {
+      out.records.push_back(std::move(it->second));
+    } else {
+      stale.push_back({"ZREM", indexes[e.index], e.id});
+    }
+  }
+  if (!stale.empty()) (void)redis_.pipeline(stale);  // housekeeping; the filter already hid them
+  if (merged.more) {
+    const auto& last = merged.entries.back();
+    out.next_cursor = encodeCursor(PageCursor{last.score, last.id});
   }
   return out;
 }
 
-Result<std::vector<NotificationRecord>> NotificationStore::listUnclaimed(size_t limit) {
-  auto ids = redis_.command({"ZREVRANGE", kUnclaimedKey, "0", std::to_string(limit - 1)});
-  if (!ids.ok()) return ids.error();
-  std::vector<std::string> list;
-  for (const auto& e : ids->elements) list.push_back(e.text);
-  return load(list);
+Result<RecordPage> NotificationStore::listForAgent(const std::string& agent_id, AgentList list,
+                                                   const std::string& cursor, size_t limit) {
+  namespace nk = redis::notification_keys;
+  std::vector<std::string> indexes;
+  if (list == AgentList::Answered) {
+    indexes = {nk::agentAnswered(agent_id)};
+  } else {
+    if (list != AgentList::Claimed) {
+      indexes = {nk::kUnclaimedMissed, nk::agentUnclaimed(agent_id)};
+    }
+    if (list != AgentList::Open) indexes.push_back(nk::agentClaimed(agent_id));
+  }
+  return page(indexes, cursor, limit, [&](const NotificationRecord& r, size_t) {
+    if (!visibleTo(r, agent_id)) return false;
+    bool answered = r.kind == NotificationKind::AnsweredCall;
+    return list == AgentList::Answered ? answered : !answered;
+  });
+}
+
+Result<RecordPage> NotificationStore::listUnclaimed(const std::string& cursor, size_t limit) {
+  return page({kUnclaimedKey}, cursor, limit,
+              [](const NotificationRecord& r, size_t) { return !r.claimed; });
 }
 
 Result<int64_t> NotificationStore::unclaimedCount() {

@@ -1,8 +1,5 @@
-// Company numbers through the API (admin only): each number's follow-up settings (seed 004
-// "Source & Tag", selected agents) and its cap use (calls holding the limiter's slots now).
-// seed 004: "Only the Team Owner/Admin can edit Company Number settings."
-#include <httplib.h>
-
+// Company numbers through the API (number_api.h).
+#include <optional>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -10,6 +7,7 @@
 #include "services/notification/api_json.h"
 #include "services/notification/api_reply.h"
 #include "services/notification/api_routes.h"
+#include "services/notification/number_api.h"
 #include "shared/redis/reply_fields.h"
 #include "shared/redis/slot_keys.h"
 
@@ -34,16 +32,16 @@ std::string accountOf(const config::LimiterSettings& limiter, const std::string&
 
 // Calls on `number` now: its slots whose lease ends after Redis's clock (the limiter's clock).
 Result<int64_t> slotsInUse(ApiDeps& d, const std::string& number) {
-  auto now = d.redis.command({"TIME"});
+  auto now = d.leases.command({"TIME"});
   if (!now.ok()) return now.error();
   int64_t now_ms = 0;
   if (now->elements.size() == 2) {
     now_ms = redis::fieldInt(now->elements[0].text) * 1000 +
              redis::fieldInt(now->elements[1].text) / 1000;
   }
-  auto used =
-      d.redis.command({"ZCOUNT", redis::numberSlotsKey(number, accountOf(d.config.limiter, number)),
-                       "(" + std::to_string(now_ms), "+inf"});
+  auto used = d.leases.command({"ZCOUNT",
+                                redis::numberSlotsKey(number, accountOf(d.config.limiter, number)),
+                                "(" + std::to_string(now_ms), "+inf"});
   if (!used.ok()) return used.error();
   return used->integer;
 }
@@ -64,74 +62,73 @@ Result<json> numberJson(ApiDeps& d, const std::string& number) {
               {"in_use", *used}};
 }
 
-// Checks a settings change against seed 004's limits. False after answering the refusal.
-bool settingsOk(const config::CompanyNumberSettings& next, httplib::Response& res) {
+// Checks a settings change against seed 004's limits: the refusal, or nullopt.
+std::optional<ApiReply> settingsRefusal(const config::CompanyNumberSettings& next) {
   if (next.selected_agents.size() > 5) {
-    refuse(res, 400, "invalid_request",
-           "field 'selected_agents': at most 5 agents (seed 004 blast alert)",
-           {{"field", "selected_agents"}});
-    return false;
+    return refuse(400, "invalid_request",
+                  "field 'selected_agents': at most 5 agents (seed 004 blast alert)",
+                  {{"field", "selected_agents"}});
   }
   if (hasComma(next.selected_agents) || next.tag.find(',') != std::string::npos ||
       next.source.find(',') != std::string::npos) {
-    refuse(res, 400, "invalid_request", "values may not contain ','");
-    return false;
+    return refuse(400, "invalid_request", "values may not contain ','");
   }
-  return true;
+  return std::nullopt;
 }
 
 }  // namespace
 
-void addNumberRoutes(ApiRoutes& routes) {
-  ApiDeps& d = routes.deps();
+ApiReply listNumbers(ApiDeps& d, const ApiRequest&, const Principal&) {
+  auto numbers = d.numbers.numbers();
+  if (!numbers.ok()) return redisDown(d.log, numbers.error());
+  std::set<std::string> all(numbers->begin(), numbers->end());
+  for (const auto& [n, c] : d.config.limiter.caps) all.insert(n);
+  json out = json::array();
+  for (const auto& n : all) {
+    auto one = numberJson(d, n);
+    if (!one.ok()) return redisDown(d.log, one.error());
+    out.push_back(*one);
+  }
+  return reply(200, {{"numbers", out}});
+}
 
-  routes.get("/v1/numbers", Access::AdminOnly,
-             [&d](const httplib::Request&, httplib::Response& res, const Principal&) {
-               auto numbers = d.numbers.numbers();
-               if (!numbers.ok()) return redisDown(res, numbers.error());
-               std::set<std::string> all(numbers->begin(), numbers->end());
-               for (const auto& [n, c] : d.config.limiter.caps) all.insert(n);
-               json out = json::array();
-               for (const auto& n : all) {
-                 auto one = numberJson(d, n);
-                 if (!one.ok()) return redisDown(res, one.error());
-                 out.push_back(*one);
-               }
-               reply(res, 200, {{"numbers", out}});
-             });
-  routes.get(R"(/v1/numbers/([^/]+))", Access::AdminOnly,
-             [&d](const httplib::Request& req, httplib::Response& res, const Principal&) {
-               auto one = numberJson(d, req.matches[1]);
-               if (!one.ok()) return redisDown(res, one.error());
-               reply(res, 200, *one);
-             });
-  routes.put(R"(/v1/numbers/([^/]+))", Access::AdminOnly,
-             [&d](const httplib::Request& req, httplib::Response& res, const Principal& who) {
-               std::string number = req.matches[1];
-               if (!isE164(number)) {
-                 return refuse(res, 400, "invalid_request",
-                               "'" + number + "' is not E.164 like +15550100 (write + as %2B)");
-               }
-               auto body = parseBody(req.body, {{"source", Type::String, false},
-                                                {"tag", Type::String, false},
-                                                {"selected_agents", Type::StringList, false}});
-               if (!body.ok()) return refuseInput(res, body.error());
-               auto s = d.numbers.effective(number);
-               if (!s.ok()) return redisDown(res, s.error());
-               config::CompanyNumberSettings next = *s;
-               if (body->contains("source")) next.source = (*body)["source"];
-               if (body->contains("tag")) next.tag = (*body)["tag"];
-               if (body->contains("selected_agents")) {
-                 next.selected_agents = stringsOf((*body)["selected_agents"]);
-               }
-               if (!settingsOk(next, res)) return;
-               if (auto st = d.numbers.set(number, next, who.agent_id, d.clock.nowMs()); !st.ok()) {
-                 return redisDown(res, st.error());
-               }
-               auto one = numberJson(d, number);
-               if (!one.ok()) return redisDown(res, one.error());
-               reply(res, 200, *one);
-             });
+ApiReply getNumber(ApiDeps& d, const ApiRequest& req, const Principal&) {
+  auto one = numberJson(d, req.param(0));
+  if (!one.ok()) return redisDown(d.log, one.error());
+  return reply(200, *one);
+}
+
+ApiReply putNumber(ApiDeps& d, const ApiRequest& req, const Principal& who) {
+  const std::string& number = req.param(0);
+  if (!isE164(number)) {
+    return refuse(400, "invalid_request",
+                  "'" + number + "' is not E.164 like +15550100 (write + as %2B)");
+  }
+  auto body = parseBody(req.body, {{"source", Type::String, false},
+                                   {"tag", Type::String, false},
+                                   {"selected_agents", Type::StringList, false}});
+  if (!body.ok()) return refuseInput(body.error());
+  auto s = d.numbers.effective(number);
+  if (!s.ok()) return redisDown(d.log, s.error());
+  config::CompanyNumberSettings next = *s;
+  if (body->contains("source")) next.source = (*body)["source"];
+  if (body->contains("tag")) next.tag = (*body)["tag"];
+  if (body->contains("selected_agents")) {
+    next.selected_agents = stringsOf((*body)["selected_agents"]);
+  }
+  if (auto refusal = settingsRefusal(next)) return *refusal;
+  if (auto st = d.numbers.set(number, next, who.agent_id, d.clock.nowMs()); !st.ok()) {
+    return redisDown(d.log, st.error());
+  }
+  auto one = numberJson(d, number);
+  if (!one.ok()) return redisDown(d.log, one.error());
+  return reply(200, *one);
+}
+
+void addNumberRoutes(ApiRoutes& routes) {
+  routes.get("/v1/numbers", Access::AdminOnly, listNumbers);
+  routes.get(R"(/v1/numbers/([^/]+))", Access::AdminOnly, getNumber);
+  routes.put(R"(/v1/numbers/([^/]+))", Access::AdminOnly, putNumber);
 }
 
 }  // namespace callmesh::notification

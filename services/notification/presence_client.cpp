@@ -10,16 +10,40 @@
 
 namespace callmesh::notification {
 
-ZmqPresenceClient::ZmqPresenceClient(zmq::context_t& context, const std::string& endpoint,
-                                     int timeout_ms, int attempts)
-    : socket_(context, zmq::socket_type::dealer), timeout_ms_(timeout_ms), attempts_(attempts) {
+ZmqPresenceClient::ZmqPresenceClient(zmq::context_t& context,
+                                     std::shared_ptr<transport::EndpointWatcher> endpoints,
+                                     const transport::SocketSecurity& security, int timeout_ms,
+                                     int attempts)
+    : socket_(context, zmq::socket_type::dealer),
+      timeout_ms_(timeout_ms),
+      attempts_(attempts),
+      watcher_(std::move(endpoints)) {
   socket_.set(zmq::sockopt::linger, 0);
   socket_.set(zmq::sockopt::immediate, 1);
-  socket_.connect(endpoint);
+  security.applyAsClient(socket_);
+  std::lock_guard<std::mutex> lock(mutex_);
+  followEndpoints();
+}
+
+void ZmqPresenceClient::followEndpoints() {
+  std::vector<std::string> wanted;
+  if (!watcher_ || !watcher_->changedSince(watcher_seen_, wanted)) return;
+  transport::reconnectTo(socket_, connected_, wanted);
+}
+
+void ZmqPresenceClient::refreshEndpoints() {
+  std::unique_lock<std::mutex> lock(mutex_, std::try_to_lock);
+  if (lock.owns_lock()) followEndpoints();
+}
+
+std::vector<std::string> ZmqPresenceClient::endpoints() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return connected_;
 }
 
 Result<std::vector<AgentPresenceView>> ZmqPresenceClient::roundTrip(std::vector<uint8_t> payload) {
   std::lock_guard<std::mutex> lock(mutex_);
+  followEndpoints();
   for (int attempt = 0; attempt < attempts_; ++attempt) {
     uint64_t id = next_id_++;
     zmq::message_t type(transport::message_type::kPresence.data(),

@@ -2,9 +2,14 @@
 
 #include <poll.h>
 
+#include <algorithm>
 #include <chrono>
+#include <random>
 
 #include <hiredis/hiredis.h>
+
+#include "shared/redis/failover_policy.h"
+#include "shared/redis/primary_connector.h"
 
 namespace callmesh::notification {
 
@@ -26,16 +31,24 @@ void RedisEventFeed::stop() {
 }
 
 void RedisEventFeed::run() {
+  // Through the same connector as the command clients: the primary found via Sentinel when
+  // configured, the service's ACL user logged in. Failed connects back off like HiredisClient.
+  redis::PrimaryConnector connector(endpoint_);
+  std::minstd_rand jitter(std::random_device{}());
+  redis::ReconnectBackoff backoff(endpoint_.reconnect_min_ms, endpoint_.reconnect_max_ms, [&] {
+    return std::uniform_real_distribution<double>(0.0, 1.0)(jitter);
+  });
   while (!stop_) {
-    timeval tv{endpoint_.timeout_ms / 1000, (endpoint_.timeout_ms % 1000) * 1000};
-    redisContext* c = redisConnectWithTimeout(endpoint_.host.c_str(), endpoint_.port, tv);
-    bool ok = c != nullptr && c->err == 0;
+    auto connected = connector.connect();
+    redisContext* c = connected.ok() ? connected.value() : nullptr;
+    bool ok = c != nullptr;
     if (ok) {
       auto* r = static_cast<redisReply*>(redisCommand(c, "SUBSCRIBE %s", channel_.c_str()));
       ok = r != nullptr && r->type == REDIS_REPLY_ARRAY;
       if (r) freeReplyObject(r);
     }
     subscribed_ = ok;
+    if (ok) backoff.succeeded();
     while (ok && !stop_) {
       pollfd p{c->fd, POLLIN, 0};
       int n = ::poll(&p, 1, 200);
@@ -57,8 +70,15 @@ void RedisEventFeed::run() {
     }
     subscribed_ = false;
     if (c) redisFree(c);
-    for (int i = 0; i < 5 && !stop_; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    // A subscription that ran and broke reconnects after the shortest wait; failed connects wait
+    // longer each time, up to reconnect_max_ms. Sleeps in 100 ms steps so stop() stays prompt.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(backoff.failed());
+    while (!stop_ && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(
+          std::min<int64_t>(100, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                     deadline - std::chrono::steady_clock::now())
+                                         .count() +
+                                     1)));
     }
   }
 }

@@ -35,6 +35,10 @@ class SerializedRedisClient final : public redis::RedisClient {
     std::lock_guard<std::mutex> lock(mutex_);
     return inner_->connected();
   }
+  uint64_t primaryEpoch() const override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return inner_->primaryEpoch();
+  }
 
  private:
   mutable std::mutex mutex_;

@@ -4,9 +4,8 @@
 // itself lives on the io thread (stream_fanout.h), not on a worker.
 #include <httplib.h>
 
-#include <algorithm>
-
 #include "services/notification/api_routes.h"
+#include "services/notification/stream_visibility.h"
 
 namespace callmesh::notification {
 
@@ -17,11 +16,8 @@ void addStreamRoutes(ApiRoutes& routes) {
                   res.set_header("Cache-Control", "no-cache");
                   res.set_header("X-Accel-Buffering", "no");
                   res.body = "retry: 2000\n: stream for " + who.agent_id + "\n\n";
-                  // Which events `who` may see.
-                  return [agent = who.agent_id](const StreamEvent& e) {
-                    return e.everyone || std::find(e.audience.begin(), e.audience.end(), agent) !=
-                                             e.audience.end();
-                  };
+                  // Which events `who` may see (admins, except, everyone: stream_visibility.h).
+                  return [who](const StreamEvent& e) { return streamMayReceive(e, who); };
                 });
 }
 

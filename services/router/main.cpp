@@ -14,6 +14,7 @@
 #include "shared/redis/hiredis_client.h"
 #include "shared/runtime/process_signals.h"
 #include "shared/runtime/service_args.h"
+#include "shared/runtime/service_zmq.h"
 #include "shared/transport/envelope.h"
 #include "shared/transport/notice_channel.h"
 #include "shared/transport/poll_loop.h"
@@ -69,8 +70,9 @@ int main(int argc, char** argv) {
     log.error("startup_failed", {{"error", st.error().describe()}});
     return 1;
   }
-  zmq::context_t context = transport::serviceContext();
-  transport::ReplyServer server(context, settings.net.bind);
+  auto zmq = runtime::startServiceZmq(cfg, "router", /*serves=*/true, *registry, log);
+  if (!zmq) return 1;
+  transport::ReplyServer server(zmq->context, settings.net.bind, zmq->security.serving());
   server.handle(std::string(transport::message_type::kRoute),
                 [&](const zmq::message_t& p) { return service.handle(p); });
   server.onError([&](std::string_view type, const Error& e) {
@@ -79,7 +81,7 @@ int main(int argc, char** argv) {
   // Ingresses reuse decisions that depend on the number alone only while the config epoch they
   // were made under is the one announced here: at once after a reload, and every second for
   // subscribers that joined late or lost a notice.
-  transport::NoticePublisher notices(context, settings.notices_bind);
+  transport::NoticePublisher notices(zmq->context, settings.notices_bind, zmq->security.serving());
   auto announce = [&] { notices.publish(service.notice().asBytes()); };
   transport::PollLoop loop(clock);
   loop.addSocket(server.socket(), [&] { server.serveReady(); });

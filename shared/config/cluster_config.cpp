@@ -7,9 +7,19 @@
 
 #include "shared/config/agent_auth_settings.h"
 #include "shared/config/api_limit_settings.h"
+#include "shared/config/redis_settings.h"
 #include "shared/config/yaml_reader.h"
+#include "shared/config/zmq_settings.h"
 
 namespace callmesh::config {
+
+bool isTokenHash(const std::string& text) {
+  if (text.size() != 64) return false;
+  for (char c : text) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
 
 bool splitHostPort(const std::string& text, std::string& host, int& port) {
   auto colon = text.rfind(':');
@@ -38,13 +48,10 @@ ServiceEndpoints readEndpoints(YamlMap& m, const std::string& default_bind,
                                const std::string& default_admin) {
   ServiceEndpoints ep;
   ep.bind = m.string("bind", default_bind);
-  ep.endpoint = m.string("endpoint", ep.bind);
+  readEndpointList(m, "endpoint", ep.bind, ep.endpoints);
   ep.admin = m.string("admin", default_admin);
   if (!looksLikeZmqEndpoint(ep.bind))
     m.error("bind", "must be a ZeroMQ endpoint like tcp://127.0.0.1:7001");
-  if (!looksLikeZmqEndpoint(ep.endpoint)) {
-    m.error("endpoint", "must be a ZeroMQ endpoint like tcp://127.0.0.1:7001");
-  }
   std::string h;
   int p = 0;
   if (!splitHostPort(ep.admin, h, p)) m.error("admin", "must be host:port");
@@ -86,6 +93,39 @@ bool parseClock(const std::string& text, int& minutes) {
   if (h > 24 || m > 59 || (h == 24 && m != 0)) return false;
   minutes = h * 60 + m;
   return true;
+}
+
+// notification.tokens: token hash -> {agent_id, role}. Entries are named by position
+// (tokens[2]), never by key: a key that is not a hash may be a real token pasted by mistake, and
+// config errors end up in logs.
+void readTokenHashes(YamlMap& parent, ConfigErrors& errors, std::map<std::string, ApiToken>& out) {
+  YAML::Node node = parent.child("tokens");
+  if (!node.IsDefined() || node.IsNull()) return;
+  if (!node.IsMap()) {
+    errors.add(node, parent.keyPath("tokens"), "must map token SHA-256 hashes to {agent_id, role}");
+    return;
+  }
+  int index = 0;
+  for (auto it = node.begin(); it != node.end(); ++it, ++index) {
+    std::string hash = it->first.Scalar();
+    YamlMap t(it->second, parent.keyPath("tokens") + "[" + std::to_string(index) + "]", errors);
+    ApiToken tok;
+    if (auto agent = t.requiredString("agent_id")) tok.agent_id = *agent;
+    std::string role = t.string("role", "agent");
+    if (role == "admin") {
+      tok.role = ApiRole::Admin;
+    } else if (role != "agent") {
+      t.error("role", "must be agent or admin");
+    }
+    t.finish();
+    if (!isTokenHash(hash)) {
+      errors.add(it->first, t.path(),
+                 "key is not a token hash (64 lowercase hex digits of SHA-256; make one with "
+                 "tools/callmesh-token); the key is not shown");
+      continue;
+    }
+    out[hash] = tok;
+  }
 }
 
 // Calls `each(key, map)` for every entry of the mapping under `key`, each checked for unknown keys.
@@ -138,10 +178,22 @@ Result<ClusterConfig> parseClusterConfig(const std::string& yaml_text,
 
   {
     YamlMap m(top.child("redis"), "redis", errors);
-    cfg.redis.host = m.string("host", cfg.redis.host);
-    cfg.redis.port = static_cast<int>(m.integer("port", cfg.redis.port, 1, 65535));
-    cfg.redis.timeout_ms =
-        static_cast<int>(m.integer("timeout_ms", cfg.redis.timeout_ms, 1, 60000));
+    readRedisSettings(m, file_name, cfg.redis);
+    m.finish();
+  }
+  cfg.redis_leases = cfg.redis;
+  if (top.has("redis_leases")) {
+    YamlMap m(top.child("redis_leases"), "redis_leases", errors);
+    // A server or a Sentinel-managed primary of its own, read like `redis:` (AUTH with the
+    // same per-service users: redis.auth_files).
+    RedisSettings l;
+    readRedisSettings(m, file_name, l);
+    cfg.redis_leases = l;
+    m.finish();
+  }
+  {
+    YamlMap m(top.child("zmq"), "zmq", errors);
+    readZmqSettings(m, file_name, cfg.zmq);
     m.finish();
   }
   {
@@ -172,6 +224,9 @@ Result<ClusterConfig> parseClusterConfig(const std::string& yaml_text,
     in.rate_limit_burst =
         static_cast<int>(m.integer("rate_limit_burst", in.rate_limit_burst, 1, 10000000));
     in.ban_s = static_cast<int>(m.integer("ban_s", in.ban_s, 0, 86400));
+    in.new_call_rps = static_cast<int>(m.integer("new_call_rps", in.new_call_rps, 1, 1000000));
+    in.new_call_burst =
+        static_cast<int>(m.integer("new_call_burst", in.new_call_burst, 1, 10000000));
     in.request_timeout_ms =
         static_cast<int>(m.integer("request_timeout_ms", in.request_timeout_ms, 10, 10000));
     in.request_attempts =
@@ -188,6 +243,8 @@ Result<ClusterConfig> parseClusterConfig(const std::string& yaml_text,
     in.max_uri_bytes = static_cast<int>(m.integer("max_uri_bytes", in.max_uri_bytes, 128, 8192));
     in.max_header_bytes =
         static_cast<int>(m.integer("max_header_bytes", in.max_header_bytes, 256, 65536));
+    in.max_header_section_bytes = static_cast<int>(
+        m.integer("max_header_section_bytes", in.max_header_section_bytes, 1024, 65536));
     in.max_tracked_sources =
         static_cast<int>(m.integer("max_tracked_sources", in.max_tracked_sources, 16, 10000000));
     in.max_event_backlog =
@@ -204,12 +261,10 @@ Result<ClusterConfig> parseClusterConfig(const std::string& yaml_text,
     cfg.router.log_level = m.string("log_level", "info");
     auto& r = cfg.router;
     r.notices_bind = m.string("notices_bind", r.notices_bind);
-    r.notices_endpoint = m.string("notices_endpoint", r.notices_bind);
+    // An endpoint that only copied a bad bind is the bind's mistake, reported once.
+    readEndpointList(m, "notices_endpoint", r.notices_bind, r.notices_endpoints);
     if (!looksLikeZmqEndpoint(r.notices_bind))
       m.error("notices_bind", "must be a ZeroMQ endpoint like tcp://127.0.0.1:7005");
-    // An endpoint that only copied a bad bind is the bind's mistake, reported once.
-    if (!looksLikeZmqEndpoint(r.notices_endpoint) && r.notices_endpoint != r.notices_bind)
-      m.error("notices_endpoint", "must be a ZeroMQ endpoint like tcp://127.0.0.1:7005");
     r.decision_reuse_ms =
         static_cast<int>(m.integer("decision_reuse_ms", r.decision_reuse_ms, 0, 600000));
     m.finish();
@@ -220,6 +275,7 @@ Result<ClusterConfig> parseClusterConfig(const std::string& yaml_text,
     l.net = readEndpoints(m, "tcp://127.0.0.1:7002", "127.0.0.1:9462");
     l.default_cap = static_cast<int>(m.integer("default_cap", l.default_cap, 1, 100000));
     l.lease_ms = m.integer("lease_ms", l.lease_ms, 1000, 3600000);
+    l.failover_hold_ms = m.integer("failover_hold_ms", -1, -1, 3600000);
     YAML::Node caps = m.child("caps");
     if (caps.IsDefined() && !caps.IsNull()) {
       if (!caps.IsMap()) {
@@ -346,22 +402,30 @@ Result<ClusterConfig> parseClusterConfig(const std::string& yaml_text,
         static_cast<int>(m.integer("text_max_wait_ms", n.text_max_wait_ms, 500, 64000));
     n.console_dir = resolveRelative(file_name, m.string("console_dir", ""));
     readApiLimits(m, n.api_limits);
-    forEachEntry(m, "tokens", "must map bearer tokens to {agent_id, role}", errors,
-                 [&](const std::string& token, YamlMap& t) {
-                   ApiToken tok;
-                   auto agent = t.requiredString("agent_id");
-                   if (agent) tok.agent_id = *agent;
-                   std::string role = t.string("role", "agent");
-                   if (role == "admin") {
-                     tok.role = ApiRole::Admin;
-                   } else if (role != "agent") {
-                     t.error("role", "must be agent or admin");
-                   }
-                   if (token.size() < 8) {
-                     errors.add(t.node(), t.path(), "token must be at least 8 characters");
-                   }
-                   n.tokens[token] = tok;
-                 });
+    n.tokens_file = resolveRelative(file_name, m.string("tokens_file", ""));
+    readTokenHashes(m, errors, n.tokens);
+    {
+      YamlMap r(m.child("retention"), m.keyPath("retention"), errors);
+      auto period = [&r](const char* days_key, const char* seconds_key, int64_t fallback_ms) {
+        if (r.has(seconds_key)) {
+          if (r.has(days_key))
+            r.error(seconds_key,
+                    std::string("give ") + days_key + " or " + seconds_key + ", not both");
+          return r.integer(seconds_key, fallback_ms / 1000, 1, int64_t{3650} * 86400) * 1000;
+        }
+        return r.integer(days_key, fallback_ms / 86400000, 1, 3650) * 86400000;
+      };
+      n.retention.handled_ms = period("handled_days", "handled_seconds", n.retention.handled_ms);
+      n.retention.unclaimed_ms =
+          period("unclaimed_days", "unclaimed_seconds", n.retention.unclaimed_ms);
+      if (n.retention.unclaimed_ms < n.retention.handled_ms) {
+        r.error("unclaimed_days", "must be at least handled_days (nobody has acted on them yet)");
+      }
+      r.finish();
+    }
+    n.text_rate_per_minute =
+        static_cast<int>(m.integer("text_rate_per_minute", n.text_rate_per_minute, 1, 6000));
+    n.text_burst = static_cast<int>(m.integer("text_burst", n.text_burst, 1, 1000));
     forEachEntry(m, "numbers", "must map E.164 numbers to {source, tag, selected_agents}", errors,
                  [&](const std::string& number, YamlMap& c) {
                    CompanyNumberSettings s;
@@ -408,6 +472,10 @@ Result<ClusterConfig> parseClusterConfig(const std::string& yaml_text,
                          "): " + std::to_string(cfg.ingress.lease_renew_ms) +
                          " would let a live call's lease lapse after one lost renewal");
   }
+  // Every live call renews once per lease_renew_ms: holding admissions half as long again lets
+  // every renewal reach the new primary after a failover.
+  if (cfg.limiter.failover_hold_ms < 0)
+    cfg.limiter.failover_hold_ms = int64_t{cfg.ingress.lease_renew_ms} * 3 / 2;
   if (!errors.empty()) return errors.toError();
   return cfg;
 }

@@ -12,15 +12,54 @@ namespace callmesh::config {
 // Where a ZeroMQ service binds, where its clients connect, and where its admin HTTP listens.
 // Separate bind/endpoint lets the same file shape serve local processes and Kubernetes pods.
 struct ServiceEndpoints {
-  std::string bind;      // e.g. tcp://0.0.0.0:7001
-  std::string endpoint;  // e.g. tcp://callmesh-router:7001
-  std::string admin;     // host:port of /metrics, /healthz, /readyz
+  std::string bind;  // e.g. tcp://0.0.0.0:7001
+  // Where clients connect: one endpoint or several (one per replica), each an address or a DNS
+  // name resolved to every address it has (a Kubernetes headless Service), e.g.
+  // tcp://callmesh-router:7001. Defaults to `bind`.
+  std::vector<std::string> endpoints;
+  std::string admin;  // host:port of /metrics, /healthz, /readyz
 };
 
+// ZeroMQ between the services (issue 18 item 4; shared/transport/link_security.h).
+struct ZmqSettings {
+  // true (default): CURVE on every link; servers accept only the cluster's client keys (ZAP).
+  // false: plain TCP, any peer accepted: a one-host lab only.
+  bool curve = true;
+  // Absolute after loading (default zmq-keys beside cluster.yaml). Holds <service>.key (this
+  // service's keypair; a Kubernetes Secret) and cluster.pub (every service's public key).
+  // Written by callmesh-zmq-keys.
+  std::string keys_dir;
+  // ZMQ_MAXMSGSIZE of every socket: a larger frame drops the peer's connection. The capnp
+  // codec's bound (shared/codec/capnp_codec.h).
+  int64_t max_message_bytes = 256 * 1024;
+  // How often endpoint names are resolved again, so new replicas join and gone ones leave.
+  int resolve_interval_ms = 5000;
+};
+
+// cluster.yaml `redis:` (shared/config/redis_settings.cpp; docs/redis-failover.md).
 struct RedisSettings {
   std::string host = "127.0.0.1";
   int port = 6379;
   int timeout_ms = 250;
+  // Sentinel instead of host/port: the primary of `master_name` as these sentinels name it.
+  struct Address {
+    std::string host;
+    int port = 0;
+  };
+  std::vector<Address> sentinels;
+  std::string master_name;
+  // Each service's ACL user: service name (router, concurrency-limiter, agent-presence,
+  // notification) -> a `user:password` file, absolute after loading. A service without an entry
+  // connects without AUTH.
+  std::map<std::string, std::string> auth_files;
+  // Bounded exponential backoff with jitter between failed connects.
+  int reconnect_min_ms = 50;
+  int reconnect_max_ms = 1000;
+  // A claim and a missed-call record are acknowledged only once this many replicas have them
+  // (WAIT). Default 1 with sentinels (a failover promotes a replica), 0 without (nothing to wait
+  // for).
+  int replica_acks = 0;
+  int replica_ack_timeout_ms = 200;
 };
 
 // Digest authentication of agents' devices calling out (issue 16 item 5,
@@ -48,9 +87,14 @@ struct IngressSettings {
   // CIDRs whose P-Asserted-Identity / P-Preferred-Identity we believe (RFC 3325 trust domain: the
   // carrier trunks); empty = nobody's.
   std::vector<std::string> identity_trusted_sources;
-  int rate_limit_rps = 5000;        // per source address; a gateway carries many callers
-  int rate_limit_burst = 10000;     // short spike a source may send above the rate
-  int ban_s = 30;                   // how long a source that overran its limit is ignored
+  int rate_limit_rps = 5000;     // per source address; a gateway carries many callers
+  int rate_limit_burst = 10000;  // short spike a source may send above the rate
+  int ban_s = 30;                // how long a source that overran its limit is ignored
+  // New calls (initial INVITE, out-of-dialog MESSAGE/OPTIONS) per source, apart from the request
+  // rate above: a trunk sends thousands of in-dialog requests a second but far fewer new calls.
+  // Over it: 503 with Retry-After; a source that keeps going is ignored for new calls for ban_s.
+  int new_call_rps = 100;    // twice what a 10,000-call ingress starts (3-minute calls: 55/s)
+  int new_call_burst = 200;  // a spike of new calls (a campaign starting, another ingress failing)
   int request_timeout_ms = 300;     // per attempt, to router and limiter
   int request_attempts = 3;         // attempts before the call fails with 503
   int max_call_duration_s = 14400;  // hard bound on a dialog; also bounds a lease after a lost BYE
@@ -60,8 +104,10 @@ struct IngressSettings {
   // Edge bounds (issue 16): a request with a longer part is refused (400; 414 for the R-URI),
   // nothing routed. Far above what carriers send; the Call-ID bound sizes the limiter frames.
   int max_call_id_bytes = 256;
-  int max_uri_bytes = 1024;          // Request-URI, From and To URIs
-  int max_header_bytes = 4096;       // any one header line
+  int max_uri_bytes = 1024;     // Request-URI, From and To URIs
+  int max_header_bytes = 4096;  // any one header line
+  // Every header line together (not the start line); over it 513 over TCP, dropped over UDP.
+  int max_header_section_bytes = 16384;
   int max_tracked_sources = 100000;  // source guard's per-source table (LRU)
   int max_event_backlog = 100000;    // call events held per receiver until acknowledged
   std::string log_level = "info";
@@ -81,6 +127,11 @@ struct LimiterSettings {
   };
   std::map<std::string, AccountCap> accounts;
   std::string log_level = "info";
+  // After its Redis client moves to a new primary (a failover), the limiter refuses new calls for
+  // this long while the ingresses' renewals re-add the leases the old primary had not replicated
+  // (docs/redis-failover.md). Default: 1.5 x ingress.lease_renew_ms (every live call renewed
+  // once). 0 = admit at once (accepting over-admission up to the lost leases).
+  int64_t failover_hold_ms = -1;  // -1 until loaded: derived
 };
 
 struct PlainServiceSettings {
@@ -94,7 +145,7 @@ struct RouterSettings {
   std::string log_level = "info";
   // Where the router publishes its config epoch (RoutingNotice) and where ingresses subscribe.
   std::string notices_bind = "tcp://127.0.0.1:7005";
-  std::string notices_endpoint;  // defaults to notices_bind
+  std::vector<std::string> notices_endpoints;  // defaults to notices_bind; one per replica
   // How long an ingress may reuse a decision that read nothing of the call but the dialled number
   // for later calls to it; 0 = ask the router for every call.
   int decision_reuse_ms = 10000;
@@ -161,11 +212,29 @@ struct ApiLimitSettings {
   int stream_keepalive_ms = 15000;  // api_stream_keepalive_ms: SSE comment on idle streams
 };
 
+// How long follow-up records and their index entries live (issue 17 item 6).
+struct RetentionSettings {
+  // A claimed or answered record: the agent has acted; a month keeps it in "Claimed by you" and
+  // history through a billing cycle, after which the CRM's timeline is the record.
+  int64_t handled_ms = int64_t{30} * 86400 * 1000;
+  // An unclaimed record stays until claimed or this much longer limit (nobody acted in a quarter).
+  int64_t unclaimed_ms = int64_t{90} * 86400 * 1000;
+};
+
 struct NotificationSettings {
   ServiceEndpoints net;
   std::string log_level = "info";
-  std::string api = "127.0.0.1:8080";                    // HTTP API host:port
-  std::map<std::string, ApiToken> tokens;                // bearer token -> who and role
+  std::string api = "127.0.0.1:8080";  // HTTP API host:port
+  // SHA-256 (64 lowercase hex digits) of a bearer token -> who and role. Never the token itself
+  // (tools/callmesh-token makes a token and its hash).
+  std::map<std::string, ApiToken> tokens;
+  // A file of more token hashes (a Kubernetes Secret mount): lines "<sha256 hex> <agent_id>
+  // [agent|admin]"; re-read when it changes, without a restart. Absolute after loading; "" = none.
+  std::string tokens_file;
+  RetentionSettings retention;
+  // Texts out (POST /v1/texts and text back) per agent: a token bucket refilled at this rate.
+  int text_rate_per_minute = 6;
+  int text_burst = 10;
   std::map<std::string, CompanyNumberSettings> numbers;  // E.164 -> settings
   std::map<std::string, AgentNumbers> agents;            // agent id -> numbers
   std::string text_gateway;     // host:port (UDP) of the SIP gateway texts go to; empty = off
@@ -180,6 +249,12 @@ struct NotificationSettings {
 struct ClusterConfig {
   std::string source_file;
   RedisSettings redis;
+  // Where the limiter's slot leases live (issue 17 item 6): `redis_leases:` in cluster.yaml, else
+  // the same server as `redis`. A separate server keeps calls admitted when follow-up records
+  // fill the records' Redis (both run noeviction). Readers of leases use it too (agent-presence's
+  // reconcile, the API's cap use).
+  RedisSettings redis_leases;
+  ZmqSettings zmq;
   IngressSettings ingress;
   RouterSettings router;
   LimiterSettings limiter;
@@ -191,6 +266,9 @@ struct ClusterConfig {
 Result<ClusterConfig> loadClusterConfig(const std::string& path);
 Result<ClusterConfig> parseClusterConfig(const std::string& yaml_text,
                                          const std::string& file_name);
+
+// True for 64 lowercase hex digits: the form of a SHA-256 token hash in notification.tokens.
+bool isTokenHash(const std::string& text);
 
 // "host:port" -> parts; false when malformed.
 bool splitHostPort(const std::string& text, std::string& host, int& port);

@@ -27,7 +27,8 @@ TEST(ClusterConfig, ParsesGoodFileAndAppliesDefaults) {
   EXPECT_EQ(cfg->redis.port, 6390);
   EXPECT_EQ(cfg->ingress.sip_port, 5070);
   EXPECT_EQ(cfg->router.routing_file, "/etc/callmesh/routing.yaml");
-  EXPECT_EQ(cfg->router.net.endpoint, "tcp://127.0.0.1:7001");  // endpoint defaults to bind
+  EXPECT_EQ(cfg->router.net.endpoints,
+            std::vector<std::string>{"tcp://127.0.0.1:7001"});  // endpoint defaults to bind
   EXPECT_EQ(cfg->limiter.default_cap, 50);
   EXPECT_EQ(cfg->limiter.caps.at("+15550100"), 60);
   EXPECT_EQ(cfg->limiter.lease_ms, 30000);
@@ -51,20 +52,71 @@ TEST(ClusterConfig, RouterNoticesAndDecisionReuse) {
   auto defaults = parseClusterConfig("router:\n  routing_file: r.yaml\n", "c.yaml");
   ASSERT_TRUE(defaults.ok()) << defaults.error().describe();
   EXPECT_EQ(defaults->router.notices_bind, "tcp://127.0.0.1:7005");
-  EXPECT_EQ(defaults->router.notices_endpoint, "tcp://127.0.0.1:7005");  // defaults to bind
+  EXPECT_EQ(defaults->router.notices_endpoints,
+            std::vector<std::string>{"tcp://127.0.0.1:7005"});  // defaults to bind
   EXPECT_EQ(defaults->router.decision_reuse_ms, 10000);
   auto set = parseClusterConfig(
       "router:\n  routing_file: r.yaml\n  notices_bind: tcp://0.0.0.0:7005\n"
       "  notices_endpoint: tcp://callmesh-router:7005\n  decision_reuse_ms: 0\n",
       "c.yaml");
   ASSERT_TRUE(set.ok()) << set.error().describe();
-  EXPECT_EQ(set->router.notices_endpoint, "tcp://callmesh-router:7005");
+  EXPECT_EQ(set->router.notices_endpoints, std::vector<std::string>{"tcp://callmesh-router:7005"});
   EXPECT_EQ(set->router.decision_reuse_ms, 0);
   auto bad = parseClusterConfig("router:\n  routing_file: r.yaml\n  notices_bind: 127.0.0.1:7005\n",
                                 "c.yaml");
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.error().message,
             "c.yaml:3: router.notices_bind: must be a ZeroMQ endpoint like tcp://127.0.0.1:7005");
+}
+
+// Issue 18 item 4: CURVE is on unless a lab turns it off; keys live beside cluster.yaml unless
+// told otherwise; every socket's frame bound defaults to the codec's 256 KiB.
+TEST(ClusterConfig, ZmqCurveIsOnByDefaultWithKeysBesideTheConfig) {
+  auto defaults = parseClusterConfig("router:\n  routing_file: r.yaml\n", "/etc/cm/c.yaml");
+  ASSERT_TRUE(defaults.ok()) << defaults.error().describe();
+  EXPECT_TRUE(defaults->zmq.curve);
+  EXPECT_EQ(defaults->zmq.keys_dir, "/etc/cm/zmq-keys");
+  EXPECT_EQ(defaults->zmq.max_message_bytes, 262144);
+  EXPECT_EQ(defaults->zmq.resolve_interval_ms, 5000);
+  auto set = parseClusterConfig(
+      "zmq:\n  curve: off\n  keys_dir: /run/keys\n  max_message_bytes: 65536\n"
+      "router:\n  routing_file: r.yaml\n",
+      "/etc/cm/c.yaml");
+  ASSERT_TRUE(set.ok()) << set.error().describe();
+  EXPECT_FALSE(set->zmq.curve);
+  EXPECT_EQ(set->zmq.keys_dir, "/run/keys");
+  EXPECT_EQ(set->zmq.max_message_bytes, 65536);
+  auto bad = parseClusterConfig(
+      "zmq:\n  curve: maybe\n  max_message_bytes: 10\n"
+      "router:\n  routing_file: r.yaml\n",
+      "c.yaml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().message,
+            "c.yaml:2: zmq.curve: must be on or off\n"
+            "c.yaml:3: zmq.max_message_bytes: must be between 1024 and 67108864 (got 10)");
+}
+
+// An endpoint is one address or a list (one per replica); each must be a ZeroMQ endpoint.
+TEST(ClusterConfig, EndpointsAreOneOrAList) {
+  auto list = parseClusterConfig(
+      "router:\n  routing_file: r.yaml\n  endpoint: [tcp://10.0.0.1:7001, "
+      "tcp://router.callmesh.svc:7001]\n  notices_endpoint:\n    - tcp://10.0.0.1:7005\n"
+      "    - tcp://10.0.0.2:7005\n",
+      "c.yaml");
+  ASSERT_TRUE(list.ok()) << list.error().describe();
+  EXPECT_EQ(list->router.net.endpoints,
+            (std::vector<std::string>{"tcp://10.0.0.1:7001", "tcp://router.callmesh.svc:7001"}));
+  EXPECT_EQ(list->router.notices_endpoints,
+            (std::vector<std::string>{"tcp://10.0.0.1:7005", "tcp://10.0.0.2:7005"}));
+  auto bad = parseClusterConfig(
+      "router:\n  routing_file: r.yaml\nconcurrency_limiter:\n  endpoint: [tcp://a:1, b:2]\n"
+      "agent_presence:\n  endpoint: []\n",
+      "c.yaml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().message,
+            "c.yaml:4: concurrency_limiter.endpoint: 'b:2' must be a ZeroMQ endpoint like "
+            "tcp://127.0.0.1:7001\n"
+            "c.yaml:6: agent_presence.endpoint: must name at least one endpoint");
 }
 
 // Issue 16 item 5: agents' digest authentication is required unless turned off.
@@ -218,10 +270,21 @@ TEST(ClusterConfig, IngressProtectionSettings) {
   auto cfg = parseClusterConfig(
       "router:\n  routing_file: r.yaml\ningress:\n  untrusted_action: reject\n  rate_limit_rps: "
       "50\n"
-      "  rate_limit_burst: 80\n  ban_s: 5\n",
+      "  rate_limit_burst: 80\n  ban_s: 5\n  new_call_rps: 20\n  new_call_burst: 40\n"
+      "  max_header_section_bytes: 8192\n",
       "c.yaml");
   ASSERT_TRUE(cfg.ok()) << cfg.error().describe();
   EXPECT_TRUE(cfg->ingress.reject_untrusted);
+  EXPECT_EQ(cfg->ingress.new_call_rps, 20);
+  EXPECT_EQ(cfg->ingress.new_call_burst, 40);
+  EXPECT_EQ(cfg->ingress.max_header_section_bytes, 8192);
+  // The shipped defaults (README): a trunk's in-dialog traffic far above its new calls.
+  auto defaults = parseClusterConfig("router:\n  routing_file: r.yaml\n", "c.yaml");
+  ASSERT_TRUE(defaults.ok()) << defaults.error().describe();
+  EXPECT_EQ(defaults->ingress.rate_limit_rps, 5000);
+  EXPECT_EQ(defaults->ingress.new_call_rps, 100);
+  EXPECT_EQ(defaults->ingress.new_call_burst, 200);
+  EXPECT_EQ(defaults->ingress.max_header_section_bytes, 16384);
   EXPECT_EQ(cfg->ingress.rate_limit_rps, 50);
   EXPECT_EQ(cfg->ingress.rate_limit_burst, 80);
   EXPECT_EQ(cfg->ingress.ban_s, 5);
@@ -264,6 +327,12 @@ TEST(ClusterConfig, NotificationDefaultsAndApiSettings) {
   ASSERT_TRUE(cfg.ok()) << cfg.error().describe();
   EXPECT_EQ(cfg->notification.api, "127.0.0.1:8080");
   EXPECT_TRUE(cfg->notification.tokens.empty());
+  EXPECT_TRUE(cfg->notification.tokens_file.empty());
+  EXPECT_EQ(cfg->notification.retention.handled_ms, int64_t{30} * 86400000);
+  EXPECT_EQ(cfg->notification.retention.unclaimed_ms, int64_t{90} * 86400000);
+  // Slot leases share the records' Redis unless redis_leases says otherwise.
+  EXPECT_EQ(cfg->redis_leases.host, cfg->redis.host);
+  EXPECT_EQ(cfg->redis_leases.port, cfg->redis.port);
   EXPECT_TRUE(cfg->notification.text_gateway.empty());
   EXPECT_EQ(cfg->presence.reconcile_interval_ms, 30000);
 }
@@ -274,8 +343,10 @@ TEST(ClusterConfig, NotificationNumbersTokensAndAgents) {
   api: 127.0.0.1:0
   text_gateway: 127.0.0.1:5099
   tokens:
-    "alice-token-1": {agent_id: alice}
-    "admin-token-1": {agent_id: root, role: admin}
+    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa": {agent_id: alice}
+    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef": {agent_id: root, role: admin}
+  retention: {handled_days: 7, unclaimed_days: 60}
+  text_rate_per_minute: 12
   numbers:
     "+15550200": {source: "Company line", tag: "website", selected_agents: [alice, bob]}
   agents:
@@ -292,9 +363,17 @@ agent_presence:
   const auto& n = cfg->notification;
   EXPECT_EQ(n.api, "127.0.0.1:0");
   EXPECT_EQ(n.text_gateway, "127.0.0.1:5099");
-  EXPECT_EQ(n.tokens.at("alice-token-1").agent_id, "alice");
-  EXPECT_EQ(n.tokens.at("alice-token-1").role, ApiRole::Agent);
-  EXPECT_EQ(n.tokens.at("admin-token-1").role, ApiRole::Admin);
+  EXPECT_EQ(
+      n.tokens.at("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa").agent_id,
+      "alice");
+  EXPECT_EQ(n.tokens.at("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa").role,
+            ApiRole::Agent);
+  EXPECT_EQ(n.tokens.at("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef").role,
+            ApiRole::Admin);
+  EXPECT_EQ(n.retention.handled_ms, int64_t{7} * 86400000);
+  EXPECT_EQ(n.retention.unclaimed_ms, int64_t{60} * 86400000);
+  EXPECT_EQ(n.text_rate_per_minute, 12);
+  EXPECT_EQ(n.text_burst, 10);
   EXPECT_EQ(n.numbers.at("+15550200").source, "Company line");
   EXPECT_EQ(n.numbers.at("+15550200").tag, "website");
   EXPECT_EQ(n.numbers.at("+15550200").selected_agents, (std::vector<std::string>{"alice", "bob"}));
@@ -310,11 +389,28 @@ agent_presence:
   EXPECT_EQ(p.agents.at("alice").working_hours[1].to_minute, 1440);
 }
 
+// issue 17: the limiter's leases may live in a Redis of their own, so records never block calls.
+TEST(ClusterConfig, LeasesMayHaveTheirOwnRedis) {
+  auto cfg = parseClusterConfig(std::string(kGood) + "redis_leases: {host: 10.0.0.9, port: 6380}\n",
+                                "c.yaml");
+  ASSERT_TRUE(cfg.ok()) << cfg.error().describe();
+  EXPECT_EQ(cfg->redis_leases.host, "10.0.0.9");
+  EXPECT_EQ(cfg->redis_leases.port, 6380);
+  EXPECT_EQ(cfg->redis_leases.timeout_ms, cfg->redis.timeout_ms);
+  auto bad =
+      parseClusterConfig(std::string(kGood) + "redis_leases: {port: 0, colour: red}\n", "c.yaml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("redis_leases.colour: unknown key"), std::string::npos)
+      << bad.error().message;
+}
+
 TEST(ClusterConfig, NotificationMistakesNameTheKey) {
   auto cfg = parseClusterConfig(std::string(kGood) + R"(notification:
   api: nowhere
   tokens:
-    "alice-token-1": {agent_id: alice, role: boss}
+    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa": {agent_id: alice, role: boss}
+    "plain-secret-token-xyz": {agent_id: bob}
+  retention: {handled_seconds: 5, unclaimed_days: 1, handled_days: 2}
   numbers:
     "5550200": {source: x, colour: red}
   agents:
@@ -327,7 +423,12 @@ agent_presence:
   ASSERT_FALSE(cfg.ok());
   const std::string& m = cfg.error().message;
   EXPECT_NE(m.find("notification.api: must be host:port"), std::string::npos) << m;
-  EXPECT_NE(m.find("notification.tokens.alice-token-1.role: must be agent or admin"),
+  EXPECT_NE(m.find("notification.tokens[0].role: must be agent or admin"), std::string::npos) << m;
+  // A key that is not a hash may be a real token: refused, and never printed.
+  EXPECT_NE(m.find("notification.tokens[1]: key is not a token hash"), std::string::npos) << m;
+  EXPECT_EQ(m.find("plain-secret-token-xyz"), std::string::npos) << m;
+  EXPECT_NE(m.find("notification.retention.handled_seconds: give handled_days or "
+                   "handled_seconds, not both"),
             std::string::npos)
       << m;
   EXPECT_NE(m.find("notification.numbers.5550200: number must be E.164"), std::string::npos) << m;
@@ -340,6 +441,59 @@ agent_presence:
   EXPECT_NE(m.find("agent_presence.agents.alice.working_hours[0].from: must be HH:MM"),
             std::string::npos)
       << m;
+}
+
+// Issue 18: Redis through Sentinel, per-service ACL users, replica acknowledgements.
+TEST(ClusterConfig, RedisSentinelsAuthFilesAndReplicaAcks) {
+  auto cfg = parseClusterConfig(R"(redis:
+  sentinels: ["10.0.0.1:26379", "[2001:db8::1]:26380"]
+  master_name: callmesh
+  auth_files: {router: secrets/router, concurrency-limiter: /run/limiter}
+  reconnect_min_ms: 20
+  reconnect_max_ms: 400
+router: {routing_file: routing.yaml}
+)",
+                                "/etc/callmesh/cluster.yaml");
+  ASSERT_TRUE(cfg.ok()) << cfg.error().describe();
+  const auto& r = cfg->redis;
+  ASSERT_EQ(r.sentinels.size(), 2u);
+  EXPECT_EQ(r.sentinels[0].host, "10.0.0.1");
+  EXPECT_EQ(r.sentinels[0].port, 26379);
+  EXPECT_EQ(r.sentinels[1].host, "2001:db8::1");
+  EXPECT_EQ(r.sentinels[1].port, 26380);
+  EXPECT_EQ(r.master_name, "callmesh");
+  EXPECT_EQ(r.auth_files.at("router"), "/etc/callmesh/secrets/router");
+  EXPECT_EQ(r.auth_files.at("concurrency-limiter"), "/run/limiter");
+  EXPECT_EQ(r.reconnect_min_ms, 20);
+  EXPECT_EQ(r.reconnect_max_ms, 400);
+  EXPECT_EQ(r.replica_acks, 1);  // with sentinels a replica must have claims and records
+  EXPECT_EQ(cfg->limiter.failover_hold_ms, 15000);  // 1.5 x the default lease_renew_ms
+}
+
+TEST(ClusterConfig, RedisWithoutSentinelsWaitsForNoReplica) {
+  auto cfg = parseClusterConfig("redis: {host: r, port: 6380}\nrouter: {routing_file: r.yaml}\n",
+                                "c.yaml");
+  ASSERT_TRUE(cfg.ok()) << cfg.error().describe();
+  EXPECT_EQ(cfg->redis.replica_acks, 0);
+  EXPECT_TRUE(cfg->redis.sentinels.empty());
+}
+
+TEST(ClusterConfig, RedisSentinelMistakesAreReported) {
+  for (const char* bad :
+       {"redis: {sentinels: [\"host-without-port\"], master_name: m}\n",
+        "redis: {sentinels: [\"h:1\"]}\n", "redis: {master_name: m}\n",
+        "redis: {host: h, sentinels: [\"h:1\"], master_name: m}\n",
+        "redis: {auth_files: {ingress: /x}}\n", "redis: {auth_files: [a]}\n",
+        "redis: {reconnect_min_ms: 500, reconnect_max_ms: 100}\n",
+        "redis: {sentinels: "
+        "[\"a:1\",\"a:2\",\"a:3\",\"a:4\",\"a:5\",\"a:6\",\"a:7\",\"a:8\",\"a:9\","
+        "\"a:10\"], master_name: m}\n"}) {
+    auto cfg = parseClusterConfig(std::string(bad) + "router: {routing_file: r.yaml}\n", "c.yaml");
+    EXPECT_FALSE(cfg.ok()) << bad;
+    if (!cfg.ok()) {
+      EXPECT_NE(cfg.error().message.find("redis."), std::string::npos) << bad;
+    }
+  }
 }
 
 }  // namespace

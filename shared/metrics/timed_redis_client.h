@@ -43,6 +43,7 @@ class TimedRedisClient : public redis::RedisClient {
     return inner_.evalScript(script, keys, args);
   }
   bool connected() const override { return inner_.connected(); }
+  uint64_t primaryEpoch() const override { return inner_.primaryEpoch(); }
 
   prometheus::Histogram& seconds() { return seconds_; }
 

@@ -1,50 +1,20 @@
 #include "shared/redis/hiredis_client.h"
 
-#include <sys/time.h>
-
 #include <cerrno>
+#include <chrono>
 
 #include <hiredis/hiredis.h>
+
+#include "shared/redis/hiredis_io.h"
 
 namespace callmesh::redis {
 
 namespace {
 
-RedisReply copyReply(const redisReply* r) {
-  RedisReply out;
-  switch (r->type) {
-    case REDIS_REPLY_INTEGER:
-      out.type = RedisReply::Type::Integer;
-      out.integer = r->integer;
-      break;
-    case REDIS_REPLY_STRING:
-      out.type = RedisReply::Type::String;
-      out.text.assign(r->str, r->len);
-      break;
-    case REDIS_REPLY_STATUS:
-      out.type = RedisReply::Type::Status;
-      out.text.assign(r->str, r->len);
-      break;
-    case REDIS_REPLY_ERROR:
-      out.type = RedisReply::Type::Error;
-      out.text.assign(r->str, r->len);
-      break;
-    case REDIS_REPLY_ARRAY:
-      out.type = RedisReply::Type::Array;
-      out.elements.reserve(r->elements);
-      for (size_t i = 0; i < r->elements; ++i) out.elements.push_back(copyReply(r->element[i]));
-      break;
-    default:
-      out.type = RedisReply::Type::Nil;
-  }
-  return out;
-}
-
-timeval toTimeval(int ms) {
-  timeval tv{};
-  tv.tv_sec = ms / 1000;
-  tv.tv_usec = (ms % 1000) * 1000;
-  return tv;
+int64_t steadyMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
 }
 
 void appendArgv(redisContext* c, const std::vector<std::string>& argv) {
@@ -61,14 +31,14 @@ void appendArgv(redisContext* c, const std::vector<std::string>& argv) {
 
 }  // namespace
 
-HiredisClient::HiredisClient(RedisEndpoint endpoint) : endpoint_(std::move(endpoint)) {}
+HiredisClient::HiredisClient(RedisEndpoint endpoint)
+    : connector_(std::move(endpoint)),
+      jitter_(std::random_device{}()),
+      backoff_(connector_.endpoint().reconnect_min_ms, connector_.endpoint().reconnect_max_ms,
+               [this] { return std::uniform_real_distribution<double>(0.0, 1.0)(jitter_); }) {}
 
 HiredisClient::~HiredisClient() {
   if (context_) redisFree(context_);
-}
-
-std::string HiredisClient::where() const {
-  return "redis " + endpoint_.host + ":" + std::to_string(endpoint_.port);
 }
 
 Error HiredisClient::dropContext(const std::string& what) {
@@ -80,18 +50,30 @@ Error HiredisClient::dropContext(const std::string& what) {
     redisFree(context_);
     context_ = nullptr;
   }
-  return Error{timeout ? ErrorKind::Timeout : ErrorKind::Disconnected, detail, where()};
+  return Error{timeout ? ErrorKind::Timeout : ErrorKind::Disconnected, detail, connector_.where()};
 }
 
 Status HiredisClient::ensureConnected() {
   if (context_) return {};
-  context_ = redisConnectWithTimeout(endpoint_.host.c_str(), endpoint_.port,
-                                     toTimeval(endpoint_.timeout_ms));
-  if (context_ == nullptr)
-    return Error{ErrorKind::Disconnected, "cannot allocate context", where()};
-  if (context_->err) return dropContext("connect failed");
-  redisSetTimeout(context_, toTimeval(endpoint_.timeout_ms));
-  redisEnableKeepAlive(context_);
+  int64_t now = steadyMs();
+  if (now < retry_at_ms_) {
+    return Error{ErrorKind::Disconnected,
+                 "reconnecting: next attempt in " + std::to_string(retry_at_ms_ - now) +
+                     " ms (after " + std::to_string(backoff_.failures()) + " failed)",
+                 connector_.where()};
+  }
+  auto c = connector_.connect();
+  if (!c.ok()) {
+    retry_at_ms_ = steadyMs() + backoff_.failed();
+    return c.error();
+  }
+  backoff_.succeeded();
+  context_ = c.value();
+  // A different primary than before: writes the old one had not replicated may be gone. Readers
+  // of primaryEpoch() (the limiter's recount hold) react to the change.
+  if (had_primary_ && connector_.primary() != primary_) ++epoch_;
+  primary_ = connector_.primary();
+  had_primary_ = true;
   return {};
 }
 
@@ -116,6 +98,17 @@ Result<std::vector<RedisReply>> HiredisClient::pipeline(
     out.push_back(copyReply(reply));
     freeReplyObject(reply);
   }
+  // A demoted or reloading server answers every write with an error but keeps the connection:
+  // drop it so the next command finds the primary again. The replies are read in full first so
+  // the connection is never left with unread ones.
+  for (const auto& r : out) {
+    if (demandsReconnect(r)) {
+      std::string text = r.text;
+      dropContext("not on a writable primary");
+      return Error{ErrorKind::Disconnected, "not on a writable primary: " + text,
+                   connector_.where()};
+    }
+  }
   return out;
 }
 
@@ -132,13 +125,14 @@ Result<RedisReply> HiredisClient::evalScript(RedisScript& script,
     auto loaded = command({"SCRIPT", "LOAD", script.body});
     if (!loaded.ok()) return loaded.error();
     if (loaded->type != RedisReply::Type::String) {
-      return Error{ErrorKind::Internal, "SCRIPT LOAD failed: " + loaded->text, where()};
+      return Error{ErrorKind::Internal, "SCRIPT LOAD failed: " + loaded->text, connector_.where()};
     }
     script.sha = loaded->text;
   }
   auto reply = command(build("EVALSHA", script.sha));
   if (!reply.ok()) return reply;
-  // After a Redis restart or SCRIPT FLUSH the cache is empty: run the body, reload next time.
+  // After a Redis restart, a failover to a replica or SCRIPT FLUSH the cache is empty: run the
+  // body, reload next time.
   if (isNoScript(reply.value())) {
     script.sha.clear();
     return command(build("EVAL", script.body));

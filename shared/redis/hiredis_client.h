@@ -1,22 +1,25 @@
 #pragma once
 
+#include <cstdint>
 #include <memory>
+#include <random>
 #include <string>
 
+#include "shared/redis/failover_policy.h"
+#include "shared/redis/primary_connector.h"
 #include "shared/redis/redis_client.h"
 
 struct redisContext;
 
 namespace callmesh::redis {
 
-struct RedisEndpoint {
-  std::string host = "127.0.0.1";
-  int port = 6379;
-  int timeout_ms = 250;  // connect and per-command deadline
-};
-
-// RedisClient over hiredis 0.14 (blocking, with timeouts). A failed context is dropped and
-// reconnected on the next command, so a Redis restart heals without restarting the service.
+// RedisClient over hiredis 0.14 (blocking, with timeouts): the one owner of a service's Redis
+// connection, used by every service. It connects to the primary (directly or through Sentinel,
+// PrimaryConnector), logs in with the service's ACL user, and drops the connection when it breaks
+// (I/O error, timeout) or answers like a demoted server (READONLY, LOADING, MASTERDOWN); the next
+// command reconnects at once, and further failed connects wait a bounded exponential backoff
+// with jitter (redis.reconnect_min_ms .. reconnect_max_ms) instead of paying the connect deadline
+// on every call while a failover is under way.
 class HiredisClient final : public RedisClient {
  public:
   explicit HiredisClient(RedisEndpoint endpoint);
@@ -30,14 +33,20 @@ class HiredisClient final : public RedisClient {
   Result<RedisReply> evalScript(RedisScript& script, const std::vector<std::string>& keys,
                                 const std::vector<std::string>& args) override;
   bool connected() const override { return context_ != nullptr; }
+  uint64_t primaryEpoch() const override { return epoch_; }
 
  private:
   Status ensureConnected();
   Error dropContext(const std::string& what);
-  std::string where() const;
 
-  RedisEndpoint endpoint_;
+  PrimaryConnector connector_;
   redisContext* context_ = nullptr;
+  std::minstd_rand jitter_;
+  ReconnectBackoff backoff_;
+  int64_t retry_at_ms_ = 0;  // steady ms before which no connect is tried
+  bool had_primary_ = false;
+  RedisAddress primary_;
+  uint64_t epoch_ = 0;
 };
 
 }  // namespace callmesh::redis

@@ -36,10 +36,23 @@ inline constexpr std::string_view kAgentPattern = "cm:agent:{*}";
 // Owner: notification.
 namespace notification_keys {
 inline std::string record(const std::string& call_id) { return "cm:notif:{" + call_id + "}"; }
-inline std::string agentIndex(const std::string& agent_id) {
-  return "cm:agent:{" + agent_id + "}:notifications";
-}
+// Indexes of records (sorted sets scored by time; trimmed to notification.retention on write).
+// Every unclaimed record (the admin's list), scored by when the call ended / the text arrived.
 inline constexpr const char* kUnclaimed = "cm:notifications:unclaimed";
+// Unclaimed missed calls: every user's inbox (seed 004: "all users can see the record").
+inline constexpr const char* kUnclaimedMissed = "cm:notifications:unclaimed:missed";
+// Unclaimed texts routed to the agent (seed 004: "visible for all of them until anyone claims").
+inline std::string agentUnclaimed(const std::string& agent_id) {
+  return "cm:agent:{" + agent_id + "}:unclaimed";
+}
+// What the agent claimed, scored by the claim's time.
+inline std::string agentClaimed(const std::string& agent_id) {
+  return "cm:agent:{" + agent_id + "}:claimed";
+}
+// The agent's answered calls from unknown callers.
+inline std::string agentAnswered(const std::string& agent_id) {
+  return "cm:agent:{" + agent_id + "}:answered";
+}
 inline std::string numberSettings(const std::string& number) {
   return "cm:number:{" + number + "}:settings";
 }

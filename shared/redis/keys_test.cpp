@@ -16,7 +16,9 @@ using ::testing::Return;
 TEST(RedisKeys, EveryFamilyKeepsItsIdInsideTheHashTag) {
   EXPECT_EQ(presence_keys::call("a@b"), "cm:call:{a@b}:presence");
   EXPECT_EQ(presence_keys::agent("alice"), "cm:agent:{alice}");
-  EXPECT_EQ(notification_keys::agentIndex("alice"), "cm:agent:{alice}:notifications");
+  EXPECT_EQ(notification_keys::agentUnclaimed("alice"), "cm:agent:{alice}:unclaimed");
+  EXPECT_EQ(notification_keys::agentClaimed("alice"), "cm:agent:{alice}:claimed");
+  EXPECT_EQ(notification_keys::agentAnswered("alice"), "cm:agent:{alice}:answered");
   EXPECT_EQ(numberSlotsKey("+15550100"), "cm:{+15550100}:slots");
   EXPECT_EQ(numberSlotsKey("+15550100", "acme"), "cm:{acct:acme}:slots:+15550100");
   for (const auto& key : {presence_keys::call("x"), presence_keys::numberOnCall("x"),

@@ -1,5 +1,7 @@
 #include "shared/redis/live_calls_reader.h"
 
+#include <algorithm>
+
 #include "shared/redis/keys.h"
 #include "shared/redis/reply_fields.h"
 #include "shared/redis/scan.h"
@@ -25,16 +27,35 @@ Result<std::vector<LiveCall>> readLiveCalls(RedisClient& redis, size_t max_calls
   if (call_ids.empty()) return out;
   std::vector<std::vector<std::string>> cmds;
   cmds.reserve(call_ids.size());
-  for (const auto& id : call_ids) {
-    cmds.push_back(
-        {"HMGET", presence_keys::call(id), "number", "state", "answered_by", "offered_at_ms"});
-  }
+  for (const auto& id : call_ids) cmds.push_back({"HGETALL", presence_keys::call(id)});
   auto replies = redis.pipeline(cmds);
   if (!replies.ok()) return replies.error();
   for (size_t i = 0; i < call_ids.size() && i < replies->size(); ++i) {
-    const auto& e = (*replies)[i].elements;
-    if (e.size() != 4) continue;
-    out.push_back({call_ids[i], e[0].text, e[1].text, e[2].text, fieldInt(e[3].text)});
+    const auto& reply = (*replies)[i];
+    if (reply.type != RedisReply::Type::Array) continue;
+    LiveCall call;
+    call.call_id = call_ids[i];
+    const auto& e = reply.elements;
+    for (size_t f = 0; f + 1 < e.size(); f += 2) {
+      const std::string& name = e[f].text;
+      const std::string& value = e[f + 1].text;
+      if (name == "number")
+        call.number = value;
+      else if (name == "state")
+        call.state = value;
+      else if (name == "answered_by")
+        call.answered_by = value;
+      else if (name == "offered_at_ms")
+        call.offered_at_ms = fieldInt(value);
+      else if (name == "caller")
+        call.caller = value;
+      else if (name == "rule")
+        call.rule = value;
+      else if (name.rfind("ring:", 0) == 0 && value == "1")
+        call.ringing.push_back(name.substr(5));
+    }
+    std::sort(call.ringing.begin(), call.ringing.end());
+    out.push_back(std::move(call));
   }
   return out;
 }

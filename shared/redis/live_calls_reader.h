@@ -20,12 +20,16 @@ struct LiveCall {
   std::string state;        // offered | answered | ended
   std::string answered_by;  // agent id, empty while ringing
   int64_t offered_at_ms = 0;
+  std::string caller;                // who calls (empty for calls offered before it was kept)
+  std::string rule;                  // the router rule that planned the call
+  std::vector<std::string> ringing;  // agents whose phone rings for it now, sorted
 };
 
 // Every call some number's on-call set names, read with SCAN (never KEYS) and one pipelined
-// HMGET per call. Stops collecting ids once `max_calls` are known, so a runaway set cannot make
-// one request unbounded. A call whose hash is gone (ended between the two reads) comes back with
-// empty fields, as HMGET reads it; only a call whose read failed is left out.
+// HGETALL per call (the hash is small: a few fields and one `ring:<agent>` per agent rung). Stops
+// collecting ids once `max_calls` are known, so a runaway set cannot make one request unbounded. A
+// call whose hash is gone (ended between the two reads) comes back with empty fields; only a call
+// whose read failed is left out.
 Result<std::vector<LiveCall>> readLiveCalls(RedisClient& redis, size_t max_calls = 10000);
 
 }  // namespace callmesh::redis

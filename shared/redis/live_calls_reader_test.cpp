@@ -24,14 +24,21 @@ TEST(LiveCallsReader, ReadsEveryOnCallSetThenEachCallsPresenceHash) {
           {RedisReply::ofString("0"), strings({"cm:number:{+15550100}:oncall"})}))));
   EXPECT_CALL(redis, command(ElementsAre("SMEMBERS", "cm:number:{+15550100}:oncall")))
       .WillOnce(Return(Result<RedisReply>(strings({"c1", "c2"}))));
-  std::vector<std::vector<std::string>> expected = {
-      {"HMGET", "cm:call:{c1}:presence", "number", "state", "answered_by", "offered_at_ms"},
-      {"HMGET", "cm:call:{c2}:presence", "number", "state", "answered_by", "offered_at_ms"}};
+  std::vector<std::vector<std::string>> expected = {{"HGETALL", "cm:call:{c1}:presence"},
+                                                    {"HGETALL", "cm:call:{c2}:presence"}};
   EXPECT_CALL(redis, pipeline(expected))
       .WillOnce(Return(Result<std::vector<RedisReply>>(
-          std::vector<RedisReply>{strings({"+15550100", "answered", "alice", "1700"}),
-                                  RedisReply::ofArray({RedisReply::nil(), RedisReply::nil(),
-                                                       RedisReply::nil(), RedisReply::nil()})})));
+          std::vector<RedisReply>{strings({"number",        "+15550100",
+                                           "caller",        "+15557770000",
+                                           "rule",          "company_blast",
+                                           "state",         "answered",
+                                           "answered_by",   "alice",
+                                           "offered_at_ms", "1700",
+                                           "ring:carol",    "1",
+                                           "ring:bob",      "1",
+                                           "ring:alice",    "0",
+                                           "counted",       "1"}),
+                                  strings({})})));
   auto calls = readLiveCalls(redis);
   ASSERT_TRUE(calls.ok());
   ASSERT_EQ(calls->size(), 2u);
@@ -40,7 +47,12 @@ TEST(LiveCallsReader, ReadsEveryOnCallSetThenEachCallsPresenceHash) {
   EXPECT_EQ((*calls)[0].state, "answered");
   EXPECT_EQ((*calls)[0].answered_by, "alice");
   EXPECT_EQ((*calls)[0].offered_at_ms, 1700);
-  EXPECT_EQ((*calls)[1].call_id, "c2");  // its hash is gone: empty fields, as HMGET reads it
+  EXPECT_EQ((*calls)[0].caller, "+15557770000");
+  EXPECT_EQ((*calls)[0].rule, "company_blast");
+  // Only the phones ringing now (1), not those done (0), sorted.
+  EXPECT_EQ((*calls)[0].ringing, (std::vector<std::string>{"bob", "carol"}));
+  EXPECT_EQ((*calls)[1].call_id, "c2");  // its hash is gone (ended between reads): empty fields
+  EXPECT_TRUE((*calls)[1].ringing.empty());
   EXPECT_EQ((*calls)[1].offered_at_ms, 0);
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,9 @@ class RedisClient {
   virtual Result<RedisReply> evalScript(RedisScript& script, const std::vector<std::string>& keys,
                                         const std::vector<std::string>& args) = 0;
   virtual bool connected() const = 0;
+  // How many times the client has moved to a different primary since it started (a Sentinel
+  // failover): writes the old primary had not yet replicated may be missing on the new one.
+  virtual uint64_t primaryEpoch() const { return 0; }
 };
 
 }  // namespace callmesh::redis

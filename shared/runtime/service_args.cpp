@@ -35,7 +35,56 @@ std::optional<ServiceStart> startService(int argc, char** argv, const std::strin
     std::fprintf(stderr, "%s\n", cfg.error().describe().c_str());
     return std::nullopt;
   }
-  return ServiceStart{std::move(args.value()), std::move(cfg.value())};
+  ServiceStart start;
+  start.args = std::move(args.value());
+  start.config = std::move(cfg.value());
+  start.service = program.rfind("callmesh-", 0) == 0 ? program.substr(9) : program;
+  auto file = start.config.redis.auth_files.find(start.service);
+  if (!start.args.check_only && file != start.config.redis.auth_files.end()) {
+    auto creds = redis::loadCredentials(file->second);
+    if (!creds.ok()) {
+      std::fprintf(stderr, "redis.auth_files.%s: %s\n", start.service.c_str(),
+                   creds.error().describe().c_str());
+      return std::nullopt;
+    }
+    start.redis_credentials = std::move(creds.value());
+  }
+  return start;
+}
+
+namespace {
+redis::RedisEndpoint endpointOf(const config::RedisSettings& r,
+                                const redis::RedisCredentials& credentials) {
+  redis::RedisEndpoint e;
+  e.host = r.host;
+  e.port = r.port;
+  e.timeout_ms = r.timeout_ms;
+  for (const auto& s : r.sentinels) e.sentinels.push_back({s.host, s.port});
+  e.master_name = r.master_name;
+  e.credentials = credentials;
+  e.reconnect_min_ms = r.reconnect_min_ms;
+  e.reconnect_max_ms = r.reconnect_max_ms;
+  return e;
+}
+}  // namespace
+
+redis::RedisEndpoint ServiceStart::redisEndpoint() const {
+  return endpointOf(config.redis, redis_credentials);
+}
+
+redis::RedisEndpoint ServiceStart::leasesRedisEndpoint() const {
+  return endpointOf(config.redis_leases, redis_credentials);
+}
+
+bool ServiceStart::leasesRedisSeparate() const {
+  const auto& r = config.redis;
+  const auto& l = config.redis_leases;
+  if (l.master_name != r.master_name || l.sentinels.size() != r.sentinels.size()) return true;
+  for (size_t i = 0; i < l.sentinels.size(); ++i) {
+    if (l.sentinels[i].host != r.sentinels[i].host || l.sentinels[i].port != r.sentinels[i].port)
+      return true;
+  }
+  return l.sentinels.empty() && (l.host != r.host || l.port != r.port);
 }
 
 }  // namespace callmesh::runtime

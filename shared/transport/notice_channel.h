@@ -7,6 +7,9 @@
 #include <kj/common.h>
 #include <zmq.hpp>
 
+#include "shared/transport/endpoint_watcher.h"
+#include "shared/transport/link_security.h"
+
 namespace callmesh::transport {
 
 // One-way broadcast of a small "current state" message, such as the router's config epoch: a PUB
@@ -16,7 +19,8 @@ namespace callmesh::transport {
 // treat a silence as "state unknown".
 class NoticePublisher {
  public:
-  NoticePublisher(zmq::context_t& context, const std::string& bind_endpoint);
+  NoticePublisher(zmq::context_t& context, const std::string& bind_endpoint,
+                  const SocketSecurity& security);
   // Never blocks: a subscriber that cannot keep up is skipped.
   void publish(kj::ArrayPtr<const kj::byte> bytes);
   // The endpoint actually bound (resolves tcp://127.0.0.1:0 to the chosen port).
@@ -36,11 +40,18 @@ class NoticeSource {
 
 class NoticeSubscriber final : public NoticeSource {
  public:
-  NoticeSubscriber(zmq::context_t& context, const std::string& endpoint);
+  // Subscribes to every publisher `endpoints` resolves to (one per router replica), following it.
+  NoticeSubscriber(zmq::context_t& context, std::shared_ptr<EndpointWatcher> endpoints,
+                   const SocketSecurity& security);
   std::optional<zmq::message_t> latest() override;
 
  private:
+  void followEndpoints();
+
   zmq::socket_t socket_;
+  std::shared_ptr<EndpointWatcher> watcher_;
+  uint64_t watcher_seen_ = 0;
+  std::vector<std::string> connected_;
 };
 
 }  // namespace callmesh::transport

@@ -9,8 +9,10 @@
 
 namespace callmesh::transport {
 
-ReplyServer::ReplyServer(zmq::context_t& context, const std::string& bind_endpoint)
+ReplyServer::ReplyServer(zmq::context_t& context, const std::string& bind_endpoint,
+                         const SocketSecurity& security)
     : socket_(context, zmq::socket_type::router) {
+  security.applyAsServer(socket_);
   socket_.set(zmq::sockopt::linger, 0);
   // Replies to a peer that vanished are dropped rather than queued or erroring.
   socket_.set(zmq::sockopt::router_mandatory, 0);

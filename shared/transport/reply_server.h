@@ -10,6 +10,7 @@
 #include <zmq.hpp>
 
 #include "shared/base/result.h"
+#include "shared/transport/link_security.h"
 
 namespace callmesh::transport {
 
@@ -29,7 +30,8 @@ class ReplyServer {
   using Handler = std::function<Result<std::vector<uint8_t>>(const zmq::message_t& payload)>;
   using ErrorSink = std::function<void(std::string_view type, const Error&)>;
 
-  ReplyServer(zmq::context_t& context, const std::string& bind_endpoint);
+  ReplyServer(zmq::context_t& context, const std::string& bind_endpoint,
+              const SocketSecurity& security);
 
   void handle(std::string type, Handler handler) {
     handlers_[std::move(type)] = std::move(handler);

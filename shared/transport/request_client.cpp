@@ -11,7 +11,7 @@ namespace callmesh::transport {
 
 RequestClient::RequestClient(zmq::context_t& context, const std::vector<std::string>& endpoints,
                              std::string message_type, const Clock& clock,
-                             RequestClientOptions options)
+                             RequestClientOptions options, const SocketSecurity& security)
     : socket_(context, zmq::socket_type::dealer),
       type_(std::move(message_type)),
       clock_(clock),
@@ -20,7 +20,19 @@ RequestClient::RequestClient(zmq::context_t& context, const std::vector<std::str
   socket_.set(zmq::sockopt::linger, 0);
   socket_.set(zmq::sockopt::reconnect_ivl, 100);
   socket_.set(zmq::sockopt::reconnect_ivl_max, 1000);
-  for (const auto& e : endpoints) socket_.connect(e);
+  security.applyAsClient(socket_);
+  setEndpoints(endpoints);
+}
+
+void RequestClient::follow(std::shared_ptr<EndpointWatcher> watcher) {
+  watcher_ = std::move(watcher);
+  watcher_seen_ = 0;
+  std::vector<std::string> now;
+  if (watcher_ && watcher_->changedSince(watcher_seen_, now)) setEndpoints(now);
+}
+
+void RequestClient::setEndpoints(const std::vector<std::string>& wanted) {
+  reconnectTo(socket_, connected_, wanted);
 }
 
 int RequestClient::fd() const { return static_cast<int>(socket_.get(zmq::sockopt::fd)); }
@@ -101,6 +113,8 @@ size_t RequestClient::onReadable() {
 }
 
 void RequestClient::onTick() {
+  std::vector<std::string> resolved;
+  if (watcher_ && watcher_->changedSince(watcher_seen_, resolved)) setEndpoints(resolved);
   int64_t now = clock_.steadyMs();
   std::vector<uint64_t> expired;
   for (auto& [id, p] : pending_) {

@@ -11,6 +11,8 @@
 
 #include "shared/base/clock.h"
 #include "shared/base/result.h"
+#include "shared/transport/endpoint_watcher.h"
+#include "shared/transport/link_security.h"
 #include "shared/transport/request_link.h"
 
 namespace callmesh::transport {
@@ -38,13 +40,23 @@ struct RequestClientOptions {
 // - ZMQ_IMMEDIATE: nothing queues towards a peer that is not connected, so a dead replica does
 //   not swallow requests; such sends are retried on the next tick.
 // - Replies are matched by the envelope's request id; late replies are counted and dropped.
+// - Endpoints may follow an EndpointWatcher (a DNS name standing for every replica): checked on
+//   each tick, new replicas are connected and gone ones disconnected; requests in flight to a
+//   gone one time out and are retried on the others like any other lost request.
 // Thread ownership: every method must be called on the thread that owns the event loop.
 class RequestClient final : public RequestLink {
  public:
   using ReplyHandler = RequestLink::ReplyHandler;
 
   RequestClient(zmq::context_t& context, const std::vector<std::string>& endpoints,
-                std::string message_type, const Clock& clock, RequestClientOptions options);
+                std::string message_type, const Clock& clock, RequestClientOptions options,
+                const SocketSecurity& security);
+
+  // From now on, connects to what `watcher` resolves (replacing the constructor's endpoints).
+  void follow(std::shared_ptr<EndpointWatcher> watcher);
+  // Connects to every endpoint of `wanted` not connected yet and disconnects the rest.
+  void setEndpoints(const std::vector<std::string>& wanted);
+  const std::vector<std::string>& endpoints() const { return connected_; }
 
   // Sends `payload` (a flat capnp message); `on_reply` runs exactly once: with the reply payload,
   // or with Timeout / Overloaded. Returns the request id. The payload is kept for retries.
@@ -90,6 +102,9 @@ class RequestClient final : public RequestLink {
   uint64_t next_id_ = 1;
   bool sent_since_drain_ = false;
   RequestClientStats stats_;
+  std::vector<std::string> connected_;
+  std::shared_ptr<EndpointWatcher> watcher_;
+  uint64_t watcher_seen_ = 0;
 };
 
 }  // namespace callmesh::transport

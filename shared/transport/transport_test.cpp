@@ -37,11 +37,11 @@ void pump(RequestClient& client, ReplyServer* server, Done done, int passes = 40
 TEST(Transport, RequestReplyRoundTripKeepsCorrelation) {
   zmq::context_t ctx(1);
   SystemClock clock;
-  ReplyServer server(ctx, "inproc://rr1");
+  ReplyServer server(ctx, "inproc://rr1", {});
   server.handle("echo", [](const zmq::message_t& p) -> Result<std::vector<uint8_t>> {
     return bytesOf("re:" + textOf(p));
   });
-  RequestClient client(ctx, {"inproc://rr1"}, "echo", clock, {});
+  RequestClient client(ctx, {"inproc://rr1"}, "echo", clock, {}, {});
   std::map<uint64_t, std::string> got;
   uint64_t a =
       client.request(bytesOf("a"), [&](Result<zmq::message_t> r) { got[1] = textOf(r.value()); });
@@ -59,13 +59,13 @@ TEST(Transport, TimesOutAfterConfiguredAttempts) {
   zmq::context_t ctx(1);
   SystemClock clock;
   // A server that never answers: handler errors are dropped, nothing goes back.
-  ReplyServer server(ctx, "inproc://rr2");
+  ReplyServer server(ctx, "inproc://rr2", {});
   int seen = 0;
   server.handle("x", [&](const zmq::message_t&) -> Result<std::vector<uint8_t>> {
     ++seen;
     return Error{ErrorKind::Internal, "refusing"};
   });
-  RequestClient client(ctx, {"inproc://rr2"}, "x", clock, {20, 3, 100});
+  RequestClient client(ctx, {"inproc://rr2"}, "x", clock, {20, 3, 100}, {});
   std::optional<Error> err;
   client.request(bytesOf("q"), [&](Result<zmq::message_t> r) { err = r.error(); });
   pump(client, &server, [&] { return err.has_value(); });
@@ -79,13 +79,13 @@ TEST(Transport, TimesOutAfterConfiguredAttempts) {
 TEST(Transport, RetryReachesAServerThatStartsLate) {
   zmq::context_t ctx(1);
   SystemClock clock;
-  RequestClient client(ctx, {"tcp://127.0.0.1:47913"}, "echo", clock, {30, 0, 100});
+  RequestClient client(ctx, {"tcp://127.0.0.1:47913"}, "echo", clock, {30, 0, 100}, {});
   std::string got;
   client.request(bytesOf("late"), [&](Result<zmq::message_t> r) { got = textOf(r.value()); });
   pump(
       client, nullptr, [] { return false; }, 5);  // nobody listening yet
   EXPECT_TRUE(got.empty());
-  ReplyServer server(ctx, "tcp://127.0.0.1:47913");
+  ReplyServer server(ctx, "tcp://127.0.0.1:47913", {});
   server.handle("echo", [](const zmq::message_t& p) -> Result<std::vector<uint8_t>> {
     return bytesOf(textOf(p));
   });
@@ -96,7 +96,7 @@ TEST(Transport, RetryReachesAServerThatStartsLate) {
 TEST(Transport, BoundedPendingRefusesWithOverloaded) {
   zmq::context_t ctx(1);
   SystemClock clock;
-  RequestClient client(ctx, {"inproc://nowhere"}, "x", clock, {1000, 1, 2});
+  RequestClient client(ctx, {"inproc://nowhere"}, "x", clock, {1000, 1, 2}, {});
   int overloaded = 0;
   for (int i = 0; i < 3; ++i) {
     client.request(bytesOf("q"), [&](Result<zmq::message_t> r) {
@@ -109,7 +109,7 @@ TEST(Transport, BoundedPendingRefusesWithOverloaded) {
 
 TEST(Transport, MalformedEnvelopeIsCountedNotFatal) {
   zmq::context_t ctx(1);
-  ReplyServer server(ctx, "inproc://rr3");
+  ReplyServer server(ctx, "inproc://rr3", {});
   zmq::socket_t raw(ctx, zmq::socket_type::dealer);
   raw.connect("inproc://rr3");
   (void)raw.send(zmq::str_buffer("just-one-frame"), zmq::send_flags::none);
@@ -124,11 +124,11 @@ TEST(Transport, MalformedEnvelopeIsCountedNotFatal) {
 TEST(Transport, LateReplyAfterCancelIsDropped) {
   zmq::context_t ctx(1);
   SystemClock clock;
-  ReplyServer server(ctx, "inproc://rr4");
+  ReplyServer server(ctx, "inproc://rr4", {});
   server.handle("echo", [](const zmq::message_t& p) -> Result<std::vector<uint8_t>> {
     return bytesOf(textOf(p));
   });
-  RequestClient client(ctx, {"inproc://rr4"}, "echo", clock, {});
+  RequestClient client(ctx, {"inproc://rr4"}, "echo", clock, {}, {});
   bool called = false;
   uint64_t id = client.request(bytesOf("q"), [&](Result<zmq::message_t>) { called = true; });
   client.cancel(id);
@@ -140,15 +140,19 @@ TEST(Transport, LateReplyAfterCancelIsDropped) {
 TEST(Transport, AThrowingReplyHandlerIsCountedNotPropagated) {
   zmq::context_t ctx(1);
   SystemClock clock;
-  ReplyServer server(ctx, "inproc://rr5");
+  ReplyServer server(ctx, "inproc://rr5", {});
   server.handle("echo", [](const zmq::message_t& p) -> Result<std::vector<uint8_t>> {
     return bytesOf(textOf(p));
   });
-  RequestClient client(ctx, {"inproc://rr5"}, "echo", clock, {});
+  RequestClient client(ctx, {"inproc://rr5"}, "echo", clock, {}, {});
   client.request(bytesOf("q"),
                  [](Result<zmq::message_t>) { throw std::runtime_error("bad reply"); });
   pump(client, &server, [&] { return client.stats().handler_exceptions > 0; });
   EXPECT_EQ(client.stats().handler_exceptions, 1u);
+}
+
+std::shared_ptr<EndpointWatcher> watching(const std::string& endpoint) {
+  return std::make_shared<EndpointWatcher>(std::vector<std::string>{endpoint}, 60000);
 }
 
 kj::ArrayPtr<const kj::byte> view(const std::string& s) {
@@ -169,8 +173,8 @@ std::optional<std::string> publishUntilHeard(NoticePublisher& pub, NoticeSubscri
 
 TEST(NoticeChannel, ASubscriberReadsOnlyTheNewestNotice) {
   zmq::context_t ctx(1);
-  NoticePublisher pub(ctx, "tcp://127.0.0.1:0");
-  NoticeSubscriber sub(ctx, pub.boundEndpoint());
+  NoticePublisher pub(ctx, "tcp://127.0.0.1:0", {});
+  NoticeSubscriber sub(ctx, watching(pub.boundEndpoint()), {});
   EXPECT_EQ(publishUntilHeard(pub, sub, "epoch 1"), "epoch 1");
   EXPECT_FALSE(sub.latest().has_value());  // nothing new: no stale repeat
   // Three notices while the subscriber was busy: it sees the state as it is now.
@@ -188,9 +192,9 @@ TEST(NoticeChannel, ASubscriberReadsOnlyTheNewestNotice) {
 
 TEST(NoticeChannel, APublisherWithoutSubscribersNeverBlocks) {
   zmq::context_t ctx(1);
-  NoticePublisher pub(ctx, "tcp://127.0.0.1:0");
+  NoticePublisher pub(ctx, "tcp://127.0.0.1:0", {});
   for (int i = 0; i < 10000; ++i) pub.publish(view("epoch"));  // returns: nobody listens
-  NoticeSubscriber sub(ctx, pub.boundEndpoint());
+  NoticeSubscriber sub(ctx, watching(pub.boundEndpoint()), {});
   EXPECT_EQ(publishUntilHeard(pub, sub, "after"), "after");
 }
 

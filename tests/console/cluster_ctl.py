@@ -6,12 +6,16 @@ real processes (redis-server + the five services) and the SIPp scenarios of test
 Everything it started is stopped by pid on `stop`, on end of input, or on SIGTERM.
 
 Commands:
-  {"op": "phone", "who": "alice"|"bob"|"front", "scenario": "uas_busy.xml"}  (re)start a phone
-  {"op": "call", "to": "+15550200", "scenario": "uac_reject.xml", "calls": 1, "hold_ms": 0, "wait": true}
-      places calls (default: to the company number); with wait, answers {"rc", "finals", "answered"}
-      after SIPp exits, else {"call": <handle>} at once (then "wait_call")
+  {"op": "phone", "who": "alice"|"bob"|"front"|"gateway", "scenario": "uas_busy.xml"}  (re)start a
+      phone; "gateway" is the SMS gateway (notification.text_gateway), e.g. uas_text_gateway_body.xml
+  {"op": "call", "to": "+15550200", "scenario": "uac_reject.xml", "calls": 1, "hold_ms": 0, "wait": true,
+   "caller": "+15557770001"}
+      places calls (default: to the company number; "caller" needs a scenario using [caller], like
+      uac_reject_from.xml); with wait, answers {"rc", "finals", "answered"} after SIPp exits, else
+      {"call": <handle>} at once (then "wait_call")
   {"op": "wait_call", "call": <handle>}
   {"op": "count", "who": "alice", "word": "busy"}     lines the agent's phone logged with that word
+  {"op": "lines", "who": "gateway", "word": "text"}   those lines' text (after the word)
   {"op": "redis", "args": ["HGET", ...]}
   {"op": "stop"}
 """
@@ -23,7 +27,7 @@ import socket
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
-from cluster import Cluster, free_port, uac, uas, wait_until  # noqa: E402
+from cluster import Cluster, free_port, token_hash, uac, uas, wait_until  # noqa: E402
 
 COMPANY = "+15550200"
 TRACKING = "+15550100"  # a tracking number forwarded to a front desk, with a cap of its own
@@ -53,14 +57,15 @@ tracking_numbers:
 """
 
 
-def notification_settings(api_port, console_dir):
+def notification_settings(api_port, console_dir, gateway_port):
     # notification: is the last section cluster.py writes, so these lines extend it.
     return f"""  api: 127.0.0.1:{api_port}
   console_dir: {json.dumps(console_dir)}
+  text_gateway: 127.0.0.1:{gateway_port}
   tokens:
-    "{TOKENS['alice']}": {{agent_id: alice}}
-    "{TOKENS['bob']}": {{agent_id: bob}}
-    "{TOKENS['admin']}": {{agent_id: root, role: admin}}
+    "{token_hash(TOKENS['alice'])}": {{agent_id: alice}}
+    "{token_hash(TOKENS['bob'])}": {{agent_id: bob}}
+    "{token_hash(TOKENS['admin'])}": {{agent_id: root, role: admin}}
   numbers:
     "{COMPANY}": {{source: "Company line", tag: "website", selected_agents: [alice, bob]}}
   agents:
@@ -71,12 +76,12 @@ def notification_settings(api_port, console_dir):
 
 class Controller:
     def __init__(self, console_dir):
-        self.ports = {"alice": free_port(), "bob": free_port(), "front": free_port()}
+        self.ports = {"alice": free_port(), "bob": free_port(), "front": free_port(), "gateway": free_port()}
         self.api_port = free_port()
         self.cluster = Cluster(routing(self.ports["alice"], self.ports["bob"], self.ports["front"]),
                                extra_caps={TRACKING: TRACKING_CAP})
         with open(self.cluster.config, "a") as f:
-            f.write(notification_settings(self.api_port, console_dir))
+            f.write(notification_settings(self.api_port, console_dir, self.ports["gateway"]))
         self.phones = {}
         self.calls = {}
         self.serial = 0
@@ -111,8 +116,9 @@ class Controller:
             self.serial += 1
             name = f"caller-{self.serial}"
             calls = int(cmd.get("calls", 1))
+            extra = ["-key", "caller", cmd["caller"]] if cmd.get("caller") else None
             caller = uac(self.cluster, cmd.get("to", COMPANY), calls=calls, rate=cmd.get("rate", 10), hold_ms=cmd.get("hold_ms", 0),
-                         name=name, scenario=cmd.get("scenario", "uac_reject.xml"))
+                         name=name, scenario=cmd.get("scenario", "uac_reject.xml"), extra=extra)
             self.calls[name] = caller
             if cmd.get("wait", True):
                 return self._finish(name)
@@ -122,6 +128,9 @@ class Controller:
         if op == "count":
             phone = self.phones.get(cmd["who"])
             return {"count": phone.count(cmd["word"]) if phone else 0}
+        if op == "lines":
+            phone = self.phones.get(cmd["who"])
+            return {"lines": phone.lines(cmd["word"]) if phone else []}
         if op == "redis":
             return {"reply": self.cluster.redis(*cmd["args"])}
         raise ValueError(f"unknown op {op!r}")

@@ -53,7 +53,7 @@ if [ -n "$SHOTS" ]; then
   export CONSOLE_SCREENSHOTS="$SHOTS"
 fi
 start=$(date +%s)
-node --test --test-reporter=spec --test-concurrency=1 "$HERE/console.test.mjs"
+node --test --test-reporter=spec --test-concurrency=1 "$HERE"/*.test.mjs
 rc=$?
 secs=$(($(date +%s) - start))
 if [ $rc -eq 0 ]; then

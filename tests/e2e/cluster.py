@@ -2,6 +2,7 @@
 processes on loopback with free ports, plus SIPp helpers. Everything started here is stopped by
 pid, never by name, and every wait is bounded."""
 
+import hashlib
 import os
 import re
 import shutil
@@ -33,6 +34,11 @@ def _bindable(port):
         return True
     except OSError:
         return False
+
+
+def token_hash(token):
+    """SHA-256 hex of an API bearer token: what notification.tokens keeps (tools/callmesh-token)."""
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def free_port():
@@ -85,14 +91,24 @@ def wait_until(predicate, timeout, interval=0.05, what="condition"):
 
 class Cluster:
     def __init__(self, routing_yaml, cap=50, lease_ms=30000, extra_caps=None, ingress_extra="", zmq="tcp",
-                 router_extra=""):
+                 router_extra="", curve=True, routers=1):
+        """curve: the services talk CURVE with keys written here by callmesh-zmq-keys (as in
+        production); False writes `zmq: {curve: off}`. routers: how many router replicas, each
+        its own process; the ingress connects to all of them (an endpoint list)."""
         self.dir = tempfile.mkdtemp(prefix="callmesh-e2e-")
         self.procs = {}
+        self.curve = curve
+        self.routers = [f"router-{i}" if i else "router" for i in range(routers)]
         self.ports = {name: free_port() for name in ["redis", "sip", "router", "limiter", "presence",
                                                      "notification", "router_notices", "a_ingress", "a_router", "a_limiter",
                                                      "a_presence", "a_notification"]}
+        for replica in self.routers[1:]:
+            for prefix in ("", "a_", "notices_"):
+                self.ports[prefix + replica] = free_port()
         caps = "".join(f'\n    "{n}": {c}' for n, c in (extra_caps or {}).items()) or " {}"
         p = self.ports
+        if zmq == "ipc" and routers > 1:
+            raise ValueError("router replicas are tested over tcp")
 
         def bind(service):
             # ipc://: the services on one host talk over Unix sockets (a one-node deployment).
@@ -101,7 +117,13 @@ class Cluster:
         with open(os.path.join(self.dir, "routing.yaml"), "w") as f:
             f.write(routing_yaml)
         with open(self.config, "w") as f:
-            f.write(f"""redis:
+            # With CURVE the keys sit in zmq-keys/ beside cluster.yaml, where zmq.keys_dir points by
+            # default; they are written at start().
+            zmq_section = "" if curve else "zmq:\n  curve: off\n"
+            router_endpoints = ", ".join([bind("router")] + [f"tcp://127.0.0.1:{p[r]}" for r in self.routers[1:]])
+            notice_endpoints = ", ".join([bind("router_notices")] +
+                                         [f"tcp://127.0.0.1:{p['notices_' + r]}" for r in self.routers[1:]])
+            f.write(f"""{zmq_section}redis:
   host: 127.0.0.1
   port: {p['redis']}
 ingress:
@@ -111,7 +133,9 @@ ingress:
   lease_renew_ms: {max(100, lease_ms // 3)}
 {ingress_extra}router:
   bind: {bind('router')}
+  endpoint: [{router_endpoints}]
   notices_bind: {bind('router_notices')}
+  notices_endpoint: [{notice_endpoints}]
   admin: 127.0.0.1:{p['a_router']}
   routing_file: routing.yaml
 {router_extra}concurrency_limiter:
@@ -145,19 +169,46 @@ notification:
             self.ports["api"] = free_port()
             with open(self.config, "a") as f:
                 f.write(f"  api: 127.0.0.1:{self.ports['api']}\n")
+        # Each further router replica reads a copy of cluster.yaml that differs in where it binds.
+        for replica in self.routers[1:]:
+            p = self.ports
+            with open(self.config) as f:
+                replica_text = f.read()
+            replica_text = replica_text.replace(f"  bind: tcp://127.0.0.1:{p['router']}\n",
+                                                f"  bind: tcp://127.0.0.1:{p[replica]}\n", 1)
+            replica_text = replica_text.replace(f"  notices_bind: tcp://127.0.0.1:{p['router_notices']}\n",
+                                                f"  notices_bind: tcp://127.0.0.1:{p['notices_' + replica]}\n", 1)
+            replica_text = replica_text.replace(f"  admin: 127.0.0.1:{p['a_router']}\n",
+                                                f"  admin: 127.0.0.1:{p['a_' + replica]}\n", 1)
+            with open(self.replica_config(replica), "w") as f:
+                f.write(replica_text)
         os.makedirs(os.path.join(self.dir, "redis"), exist_ok=True)
         self._spawn("redis", ["redis-server", "--bind", "127.0.0.1", "--port", str(self.ports["redis"]),
                               "--dir", os.path.join(self.dir, "redis"), "--save", "", "--appendonly", "no"])
         wait_until(lambda: self.redis("PING") == "PONG", 10, what="redis-server")
+        # The keys are written once Redis runs, like every other step a service start depends on:
+        # if the key tool fails, start_or_clean_up stops Redis too (harness_test checks that).
+        if self.curve:
+            subprocess.run([os.path.join(BUILD_DIR, "tools", "zmq-keys", "callmesh-zmq-keys"),
+                            os.path.join(self.dir, "zmq-keys")], check=True, capture_output=True, timeout=30)
         for svc in services:
             self.start_service(svc)
+            if svc == "router":
+                for replica in self.routers[1:]:
+                    self.start_service(replica)
         if "ingress" in services:
             wait_until(lambda: self.healthy("ingress"), 10, what="ingress /healthz")
         return self
 
+    def replica_config(self, replica):
+        return os.path.join(self.dir, f"cluster-{replica}.yaml")
+
     def start_service(self, svc):
-        binary = os.path.join(BUILD_DIR, "services", svc, f"callmesh-{svc}")
-        self._spawn(svc, [binary, "--config", self.config])
+        """Starts one service (or router replica `router-N`) from its config."""
+        kind = "router" if svc.startswith("router") else svc
+        binary = os.path.join(BUILD_DIR, "services", kind, f"callmesh-{kind}")
+        config = self.config if svc == kind else self.replica_config(svc)
+        self._spawn(svc, [binary, "--config", config])
         try:
             wait_until(lambda: self.healthy(svc) or self.procs[svc].poll() is not None, 20,
                        what=f"{svc} /healthz")
@@ -206,6 +257,18 @@ notification:
     # -- probes ------------------------------------------------------------------------------
     def admin_port(self, svc):
         return self.ports["a_" + {"concurrency-limiter": "limiter", "agent-presence": "presence"}.get(svc, svc)]
+
+    def zmq_endpoint(self, svc):
+        """Where `svc` (router, limiter, presence, notification) serves ZeroMQ."""
+        return f"tcp://127.0.0.1:{self.ports[svc]}"
+
+    def public_key(self, svc):
+        """`svc`'s CURVE public key from cluster.pub (service names as in SERVICES)."""
+        with open(os.path.join(self.dir, "zmq-keys", "cluster.pub")) as f:
+            for line in f:
+                if line.startswith(svc + " "):
+                    return line.split(" ", 1)[1].strip()
+        raise KeyError(svc)
 
     def http(self, svc, path):
         with urllib.request.urlopen(f"http://127.0.0.1:{self.admin_port(svc)}{path}", timeout=2) as r:

@@ -9,6 +9,7 @@
 
 #include "services/notification/contact_book.h"
 #include "services/notification/notification_store.h"
+#include "shared/base/clock.h"
 #include "shared/redis/hiredis_client.h"
 #include "shared/testing/redis_server.h"
 
@@ -28,8 +29,18 @@ class ClaimsIntegration : public ::testing::Test {
     r.visible_to = agents;
     r.source = "Company line";
     r.tag = "website";
-    r.at_ms = 1000;
+    r.at_ms = now_;
     return r;
+  }
+
+  // Records expire by wall time (notification.retention), so they are made "now".
+  const int64_t now_ = SystemClock().nowMs();
+  // What `agent` sees now: unclaimed records and what they claimed (GET /v1/notifications).
+  std::vector<NotificationRecord> list(const std::string& agent) {
+    auto all = store_.listForAgent(agent, AgentList::All, "", 50).value().records;
+    auto answered = store_.listForAgent(agent, AgentList::Answered, "", 50).value().records;
+    all.insert(all.end(), answered.begin(), answered.end());
+    return all;
   }
 
   testing::RedisServer server_;
@@ -52,7 +63,8 @@ TEST_F(ClaimsIntegration, HundredConcurrentClaimsOfOneNotificationExactlyOneWins
       NotificationStore store(own);
       (void)own.command({"PING"});
       while (!go) std::this_thread::yield();
-      auto r = store.claim("c-race", agents[static_cast<size_t>(i)], ClaimAction::CallBack, 2000);
+      auto r =
+          store.claim("c-race", agents[static_cast<size_t>(i)], ClaimAction::CallBack, now_ + 2000);
       if (!r.ok()) {
         ++other;
       } else if (r->outcome == ClaimOutcome::Won && r->first) {
@@ -85,27 +97,35 @@ TEST_F(ClaimsIntegration, ClaimWithdrawsForOthersAndSecondClaimNamesTheHolder) {
   ASSERT_TRUE(store_.record(missed("c1", {"alice", "bob", "carol"})).value());
   EXPECT_FALSE(store_.record(missed("c1", {"alice", "bob", "carol"})).value());  // redelivery
   for (const char* a : {"alice", "bob", "carol"}) {
-    EXPECT_EQ(store_.listForAgent(a, 10).value().size(), 1u) << a;
+    EXPECT_EQ(list(a).size(), 1u) << a;
   }
-  EXPECT_EQ(store_.listForAgent("dave", 10).value().size(), 0u);
-  auto first = store_.claim("c1", "bob", ClaimAction::TextBack, 5).value();
+  // seed 004_ee4e98a6a7f6781b.txt: "all users can see the record of the missed call" ...
+  ASSERT_EQ(list("dave").size(), 1u);
+  EXPECT_FALSE(mayClaim(list("dave")[0], "dave"));
+  // ... "Any selected agents can make further operations": dave was not selected.
+  EXPECT_EQ(store_.claim("c1", "dave", ClaimAction::CallBack, now_ + 4).value().outcome,
+            ClaimOutcome::NotSelected);
+  EXPECT_EQ(client_.command({"HGET", NotificationStore::recordKey("c1"), "state"})->text,
+            "unclaimed");
+  auto first = store_.claim("c1", "bob", ClaimAction::TextBack, now_ + 5).value();
   EXPECT_EQ(first.outcome, ClaimOutcome::Won);
   EXPECT_TRUE(first.first);
-  auto again = store_.claim("c1", "bob", ClaimAction::CreateContact, 6).value();
+  auto again = store_.claim("c1", "bob", ClaimAction::CreateContact, now_ + 6).value();
   EXPECT_EQ(again.outcome, ClaimOutcome::Won);  // the holder may keep acting
   EXPECT_FALSE(again.first);
-  auto second = store_.claim("c1", "alice", ClaimAction::CallBack, 7).value();
+  auto second = store_.claim("c1", "alice", ClaimAction::CallBack, now_ + 7).value();
   EXPECT_EQ(second.outcome, ClaimOutcome::HeldByOther);
   EXPECT_EQ(second.holder, "bob");
   EXPECT_EQ(second.action, "text_back");
-  EXPECT_EQ(store_.listForAgent("alice", 10).value().size(), 0u);  // gone for the others
-  EXPECT_EQ(store_.listForAgent("carol", 10).value().size(), 0u);
-  EXPECT_EQ(store_.listForAgent("bob", 10).value().size(), 1u);
+  EXPECT_EQ(list("alice").size(), 0u);  // gone for the others
+  EXPECT_EQ(list("carol").size(), 0u);
+  EXPECT_EQ(list("bob").size(), 1u);
+  EXPECT_EQ(list("dave").size(), 0u);  // "removed for all other users"
   // An outsider learns nothing, not even who holds it.
-  auto outsider = store_.claim("c1", "dave", ClaimAction::CallBack, 8).value();
+  auto outsider = store_.claim("c1", "dave", ClaimAction::CallBack, now_ + 8).value();
   EXPECT_EQ(outsider.outcome, ClaimOutcome::NotFound);
   EXPECT_TRUE(outsider.holder.empty());
-  EXPECT_EQ(store_.claim("nope", "bob", ClaimAction::CallBack, 9).value().outcome,
+  EXPECT_EQ(store_.claim("nope", "bob", ClaimAction::CallBack, now_ + 9).value().outcome,
             ClaimOutcome::NotFound);
 }
 
@@ -117,11 +137,11 @@ TEST_F(ClaimsIntegration, AnsweredCallRecordIsVisibleToTheAnsweringAgentOnly) {
   r.claim_action = "answered";
   ASSERT_TRUE(store_.record(r).value());
   EXPECT_EQ(store_.unclaimedCount().value(), 0);
-  ASSERT_EQ(store_.listForAgent("bob", 10).value().size(), 1u);
-  EXPECT_EQ(store_.listForAgent("alice", 10).value().size(), 0u);
-  EXPECT_EQ(store_.claim("c-ans", "alice", ClaimAction::CallBack, 1).value().outcome,
+  ASSERT_EQ(list("bob").size(), 1u);
+  EXPECT_EQ(list("alice").size(), 0u);
+  EXPECT_EQ(store_.claim("c-ans", "alice", ClaimAction::CallBack, now_ + 1).value().outcome,
             ClaimOutcome::NotFound);
-  EXPECT_EQ(store_.claim("c-ans", "bob", ClaimAction::CreateContact, 1).value().outcome,
+  EXPECT_EQ(store_.claim("c-ans", "bob", ClaimAction::CreateContact, now_ + 1).value().outcome,
             ClaimOutcome::Won);
 }
 
@@ -129,10 +149,94 @@ TEST_F(ClaimsIntegration, TextFromUnknownNumberVisibleToAllSelectedUntilClaimed)
   NotificationRecord r = missed("t1", {"alice", "bob"});
   r.kind = NotificationKind::Text;
   ASSERT_TRUE(store_.record(r).value());
-  EXPECT_EQ(store_.listForAgent("alice", 10).value().at(0).kind, NotificationKind::Text);
-  EXPECT_EQ(store_.claim("t1", "alice", ClaimAction::TextBack, 1).value().outcome,
+  EXPECT_EQ(list("alice").at(0).kind, NotificationKind::Text);
+  EXPECT_EQ(store_.claim("t1", "alice", ClaimAction::TextBack, now_ + 1).value().outcome,
             ClaimOutcome::Won);
-  EXPECT_TRUE(store_.listForAgent("bob", 10).value().empty());
+  EXPECT_TRUE(list("bob").empty());
+}
+
+// issue 17 item 6: every record expires (unclaimed after unclaimed_ms, claimed/answered
+// handled_ms after the claim) and the indexes are trimmed to the same horizon as they are written.
+TEST_F(ClaimsIntegration, RecordsExpireByRetentionAndIndexesAreTrimmedOnWrite) {
+  config::RetentionSettings keep;
+  keep.handled_ms = 60000;
+  keep.unclaimed_ms = 600000;
+  NotificationStore store(client_, keep);
+  auto pttl = [&](const std::string& id) {
+    return client_.command({"PTTL", NotificationStore::recordKey(id)})->integer;
+  };
+  ASSERT_TRUE(store.record(missed("fresh", {"alice"})).value());
+  EXPECT_GT(pttl("fresh"), 590000);
+  EXPECT_LE(pttl("fresh"), 600000);
+  ASSERT_EQ(store.claim("fresh", "alice", ClaimAction::CallBack, now_).value().outcome,
+            ClaimOutcome::Won);
+  EXPECT_GT(pttl("fresh"), 50000);  // handled: the shorter retention from the claim on
+  EXPECT_LE(pttl("fresh"), 60000);
+  EXPECT_EQ(client_.command({"ZSCORE", "cm:agent:{alice}:claimed", "fresh"})->text,
+            std::to_string(now_));
+
+  // An entry older than the horizon leaves every index with the next write.
+  NotificationRecord old = missed("old", {"alice"});
+  old.at_ms = now_ - 700000;
+  ASSERT_TRUE(store.record(old).value());
+  EXPECT_EQ(client_.command({"EXISTS", NotificationStore::recordKey("old")})->integer, 0);
+  ASSERT_TRUE(store.record(missed("next", {"alice"})).value());
+  for (const char* index : {"cm:notifications:unclaimed", "cm:notifications:unclaimed:missed"}) {
+    EXPECT_EQ(client_.command({"ZSCORE", index, "old"})->type, redis::RedisReply::Type::Nil)
+        << index;
+    EXPECT_EQ(client_.command({"ZCARD", index})->integer, 1) << index;
+  }
+}
+
+// issue 17 item 6: "an agent's list must never hide an older unclaimed record behind ~200 newer
+// answered ones": unclaimed, claimed and answered records have indexes of their own, and paging
+// with cursors reaches every record once.
+TEST_F(ClaimsIntegration, OlderUnclaimedRecordIsOnTheFirstPageDespite450NewerHandledOnes) {
+  NotificationRecord text = missed("t-old", {"alice", "bob"});
+  text.kind = NotificationKind::Text;
+  text.at_ms = now_ - 1000;
+  ASSERT_TRUE(store_.record(text).value());
+  for (int i = 0; i < 450; ++i) {
+    NotificationRecord r = missed("ans-" + std::to_string(i), {"alice"});
+    r.at_ms = now_ + i;
+    if (i % 2 == 0) {
+      r.kind = NotificationKind::AnsweredCall;
+      r.claimed = true;
+      r.claimed_by = "alice";
+      r.claim_action = "answered";
+      ASSERT_TRUE(store_.record(r).value());
+    } else {
+      ASSERT_TRUE(store_.record(r).value());
+      ASSERT_EQ(store_.claim(r.id, "alice", ClaimAction::CallBack, now_ + i).value().outcome,
+                ClaimOutcome::Won);
+    }
+  }
+  auto open = store_.listForAgent("alice", AgentList::Open, "", 50).value();
+  ASSERT_EQ(open.records.size(), 1u);
+  EXPECT_EQ(open.records[0].id, "t-old");
+  EXPECT_TRUE(open.next_cursor.empty());
+  // All (unclaimed and claimed) through cursors: 225 claimed + the text, once each, newest first.
+  std::vector<std::string> seen;
+  std::string cursor;
+  for (int pages = 0; pages < 20; ++pages) {
+    auto page = store_.listForAgent("alice", AgentList::All, cursor, 50).value();
+    for (const auto& r : page.records) seen.push_back(r.id);
+    cursor = page.next_cursor;
+    if (cursor.empty()) break;
+  }
+  ASSERT_EQ(seen.size(), 226u);
+  EXPECT_EQ(seen.front(), "ans-449");
+  EXPECT_EQ(seen.back(), "t-old");
+  size_t answered = 0;
+  for (cursor.clear();;) {
+    auto page = store_.listForAgent("alice", AgentList::Answered, cursor, 200).value();
+    answered += page.records.size();
+    cursor = page.next_cursor;
+    if (cursor.empty()) break;
+  }
+  EXPECT_EQ(answered, 225u);
+  EXPECT_EQ(store_.listForAgent("alice", AgentList::All, "garbage", 50).error().kind,
+            ErrorKind::InvalidInput);
 }
 
 TEST_F(ClaimsIntegration, NewContactGetsTheNumbersSourceAndTagAndIsIndexedByNumber) {

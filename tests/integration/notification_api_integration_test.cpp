@@ -13,9 +13,12 @@
 #include <nlohmann/json.hpp>
 
 #include "services/notification/api_server.h"
+#include "services/notification/api_tokens.h"
 #include "services/notification/notification_service.h"
 #include "services/notification/redis_event_feed.h"
 #include "services/notification/serialized_redis_client.h"
+#include "services/notification/stream_visibility.h"
+#include "services/notification/text_rate_limit.h"
 #include "shared/redis/hiredis_client.h"
 #include "shared/testing/redis_server.h"
 
@@ -54,13 +57,13 @@ class FakeGateway final : public TextGateway {
 config::ClusterConfig makeConfig() {
   config::ClusterConfig cfg;
   auto& n = cfg.notification;
-  n.tokens["alice-token"] = {"alice", config::ApiRole::Agent};
-  n.tokens["bob-token-1"] = {"bob", config::ApiRole::Agent};
-  n.tokens["carol-token"] = {"carol", config::ApiRole::Agent};
-  n.tokens["admin-token"] = {"root", config::ApiRole::Admin};
+  n.tokens[tokenHash("alice-token")] = {"alice", config::ApiRole::Agent};
+  n.tokens[tokenHash("bob-token-1")] = {"bob", config::ApiRole::Agent};
+  n.tokens[tokenHash("carol-token")] = {"carol", config::ApiRole::Agent};
+  n.tokens[tokenHash("admin-token")] = {"root", config::ApiRole::Admin};
   for (int i = 0; i < 100; ++i) {
-    n.tokens["racer-token-" + std::to_string(i)] = {"racer-" + std::to_string(i),
-                                                    config::ApiRole::Agent};
+    n.tokens[tokenHash("racer-token-" + std::to_string(i))] = {"racer-" + std::to_string(i),
+                                                               config::ApiRole::Agent};
   }
   n.numbers["+15550200"] = {"Company line", "website", {"alice", "bob", "carol"}};
   n.agents["alice"] = {"+15550301", "+15550200", ""};
@@ -104,7 +107,7 @@ class NotificationApiIntegration : public ::testing::Test {
     r.rung = r.visible_to = {"alice", "bob", "carol"};
     r.source = "Company line";
     r.tag = "website";
-    r.at_ms = 1000;
+    r.at_ms = clock_.nowMs();
     ASSERT_TRUE(store_.record(r).value());
   }
   std::string state(const std::string& id) {
@@ -129,8 +132,11 @@ class NotificationApiIntegration : public ::testing::Test {
   RedisEventFeed feed_{endpoint(), kEventChannel, [this](const std::string& m) {
                          for (auto& e : streamEventsFromBus(m)) hub_.publish(std::move(e));
                        }};
-  ApiServer api_{{cfg_, store_, contacts_, numbers_, redis_, presence_, &gateway_, hub_, clock_,
-                  log_, metrics_},
+  TokenBook tokens_{cfg_.notification.tokens, ""};
+  TextRateLimiter text_limits_{cfg_.notification.text_rate_per_minute,
+                               cfg_.notification.text_burst};
+  ApiServer api_{{cfg_, tokens_, text_limits_, store_, contacts_, numbers_, redis_, redis_,
+                  presence_, &gateway_, hub_, clock_, log_, metrics_},
                  limit_metrics_};
 };
 
@@ -158,6 +164,7 @@ TEST_F(NotificationApiIntegration, HundredConcurrentHttpClaimsExactlyOneWins) {
   NotificationRecord r;
   r.id = "c-race";
   r.caller = "+15557770001";
+  r.at_ms = clock_.nowMs();
   for (int i = 0; i < 100; ++i) r.visible_to.push_back("racer-" + std::to_string(i));
   ASSERT_TRUE(store_.record(r).value());
   std::atomic<int> ok{0}, conflict{0}, other{0};
@@ -193,6 +200,7 @@ TEST_F(NotificationApiIntegration, HundredConcurrentHttpClaimsExactlyOneWins) {
 TEST_F(NotificationApiIntegration, AnAgentCanNeverReadAnotherAgentsAnsweredCallRecord) {
   NotificationRecord r;
   r.id = "c-ans";
+  r.at_ms = clock_.nowMs();
   r.kind = NotificationKind::AnsweredCall;
   r.caller = "+15557770001";
   r.visible_to = {"bob"};
@@ -271,6 +279,13 @@ TEST_F(NotificationApiIntegration, AdminChangesCompanyNumberSettingsAndSeesCapUs
 
 TEST_F(NotificationApiIntegration, ContactFromNotificationAndAssociateFollowSourceAndTag) {
   missed("c3");
+  // issue 17: an agent names only itself as primary agent; admins any known agent. Refused
+  // before the claim, so nothing changed.
+  auto other = call("POST", "/v1/notifications/c3/contact", "carol-token",
+                    R"({"name":"Pat","primary_agent":"bob"})");
+  EXPECT_EQ(other->status, 403) << other->body;
+  EXPECT_EQ(json::parse(other->body)["field"], "primary_agent");
+  EXPECT_EQ(state("c3"), "unclaimed");
   auto made = call("POST", "/v1/notifications/c3/contact", "carol-token", R"({"name":"Pat"})");
   ASSERT_EQ(made->status, 201) << made->body;
   auto c = json::parse(made->body)["contact"];
@@ -279,8 +294,9 @@ TEST_F(NotificationApiIntegration, ContactFromNotificationAndAssociateFollowSour
   EXPECT_EQ(c["primary_agent"], "carol");
   EXPECT_EQ(state("c3"), "claimed");
 
-  auto existing = call("POST", "/v1/contacts", "admin-token",
-                       R"({"name":"Kim","numbers":["+15550000001"],"source":"Zillow"})");
+  auto existing = call(
+      "POST", "/v1/contacts", "admin-token",
+      R"({"name":"Kim","numbers":["+15550000001"],"source":"Zillow","primary_agent":"alice"})");
   ASSERT_EQ(existing->status, 201) << existing->body;
   std::string id = json::parse(existing->body)["id"];
   missed("c4");
@@ -288,6 +304,19 @@ TEST_F(NotificationApiIntegration, ContactFromNotificationAndAssociateFollowSour
       call("POST", "/v1/notifications/c4/associate", "alice-token", R"({"contact_id":"nope"})");
   EXPECT_EQ(missing->status, 404);
   EXPECT_EQ(state("c4"), "unclaimed");  // nothing changed
+  // bob may not see alice's contact: the same 404 as a missing id, nothing changed.
+  auto hidden = call("POST", "/v1/notifications/c4/associate", "bob-token-1",
+                     R"({"contact_id":")" + id + "\"}");
+  EXPECT_EQ(hidden->status, 404);
+  auto as_missing = json::parse(missing->body);
+  auto as_hidden = json::parse(hidden->body);
+  EXPECT_EQ(as_hidden["error"], as_missing["error"]);
+  EXPECT_EQ(as_hidden.size(), as_missing.size());
+  EXPECT_EQ(state("c4"), "unclaimed");
+  EXPECT_EQ(direct_.command({"HGET", ContactBook::contactKey(id), "tags"})->text, "");
+  auto unknown = call("POST", "/v1/contacts", "admin-token",
+                      R"({"name":"Lee","primary_agent":"nobody-by-that-name"})");
+  EXPECT_EQ(unknown->status, 400) << unknown->body;
   auto assoc = call("POST", "/v1/notifications/c4/associate", "alice-token",
                     R"({"contact_id":")" + id + "\"}");
   ASSERT_EQ(assoc->status, 200) << assoc->body;

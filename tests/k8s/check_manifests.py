@@ -51,6 +51,13 @@ CONFIG_FILE = CONFIG_DIR + "/cluster.yaml"
 MERGED_CONFIG_DIR = "/run/callmesh"
 MERGED_CONFIG_FILE = MERGED_CONFIG_DIR + "/cluster.yaml"
 NOTIFICATION_API_PORT = 8080
+# Where docker/Dockerfile puts the built agent console; notification.console_dir must name it.
+CONSOLE_DIR_IN_IMAGE = "/usr/share/callmesh/console"
+DOCKERFILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docker", "Dockerfile")
+# Issue 18: ZeroMQ keys (CURVE) per service, and the replicated services reached through headless
+# Services so each ingress connects to every replica.
+ZMQ_KEYS_DIR = "/etc/callmesh-zmq"
+HEADLESS_ENDPOINTS = ("router", "concurrency_limiter")
 MONITORING_KINDS = ("ConfigMap", "PrometheusRule", "PodMonitor")
 MONITORING_SOURCES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools", "monitoring")
 CONFIG_KEYS = ("cluster.yaml", "routing.yaml")
@@ -256,6 +263,12 @@ def service_ports(service):
     return {(p.get("port"), p.get("protocol", "TCP")) for p in service.get("spec", {}).get("ports") or []}
 
 
+def parse_host_port(text):
+    """"host:port" -> (host, port), or None."""
+    host, _, port = str(text).rpartition(":")
+    return (host, int(port)) if host and port.isdigit() else None
+
+
 def parse_tcp_endpoint(endpoint):
     """'tcp://host:port' -> (host, port) or None."""
     if not isinstance(endpoint, str) or not endpoint.startswith("tcp://"):
@@ -298,6 +311,7 @@ class TreeChecker:
             self.check_service_selects(w)
             if self.admin_port_of(w) is not None:  # one of the five callmesh services
                 self.check_config_mount(w)
+                self.check_zmq_keys(w)
                 self.check_scrape_annotations(w)
         self.check_contract_services()
         self.check_ingress()
@@ -306,6 +320,7 @@ class TreeChecker:
         self.check_config_endpoints()
         self.check_network_policies()
         self.check_notification_api()
+        self.check_notification_console()
 
     # Every container of every workload ----------------------------------------------------
 
@@ -413,6 +428,25 @@ class TreeChecker:
         return self.check("config-mount", bool(writers),
                           f"{where}: no init container writes {MERGED_CONFIG_DIR} from the ConfigMap")
 
+    def check_zmq_keys(self, workload):
+        """The service's own CURVE keypair (Secret callmesh-zmq-<service>, never another's) and
+        cluster.pub are mounted at ZMQ_KEYS_DIR in its main container."""
+        svc = name_of(workload)[len("callmesh-"):]
+        spec = pod_spec(workload)
+        volumes = {v.get("name"): v for v in spec.get("volumes") or []}
+        main = (spec.get("containers") or [{}])[0]
+        mounts = [m for m in main.get("volumeMounts") or [] if m.get("mountPath") == ZMQ_KEYS_DIR]
+        if not self.check("zmq-keys", len(mounts) == 1, f"{ref(workload)} mounts nothing at {ZMQ_KEYS_DIR}"):
+            return
+        sources = (volumes.get(mounts[0].get("name")) or {}).get("projected", {}).get("sources") or []
+        secrets = [s["secret"] for s in sources if "secret" in s]
+        self.check("zmq-keys", [s.get("name") for s in secrets] == [f"callmesh-zmq-{svc}"]
+                   and not any(s.get("optional") for s in secrets),
+                   f"{ref(workload)} must mount exactly its own Secret callmesh-zmq-{svc} (not optional)")
+        files = {i.get("path") for s in sources for part in s.values() for i in part.get("items") or []}
+        self.check("zmq-keys", {f"{svc}.key", "cluster.pub"} <= files,
+                   f"{ref(workload)} {ZMQ_KEYS_DIR} lacks {svc}.key or cluster.pub")
+
     def check_scrape_annotations(self, workload):
         annotations = workload.get("spec", {}).get("template", {}).get("metadata", {}).get("annotations") or {}
         admin = self.admin_port_of(workload)
@@ -510,9 +544,32 @@ class TreeChecker:
                 self.check("config-endpoints", False, f"ConfigMap {name_of(cm)} cluster.yaml is not YAML: {e}")
                 continue
             redis = config.get("redis") or {}
-            addresses = [("redis", (redis.get("host"), redis.get("port")))]
+            if redis.get("sentinels"):
+                # Sentinel-managed Redis (issue 18): every sentinel address is a Service's port.
+                addresses = [("redis.sentinels", parse_host_port(s)) for s in redis.get("sentinels")]
+                self.check("config-endpoints", bool(redis.get("master_name")),
+                           f"ConfigMap {name_of(cm)} cluster.yaml has sentinels but no master_name")
+            else:
+                addresses = [("redis", (redis.get("host"), redis.get("port")))]
             for section in ("router", "concurrency_limiter", "agent_presence", "notification"):
-                addresses.append((f"{section}.endpoint", parse_tcp_endpoint((config.get(section) or {}).get("endpoint"))))
+                endpoints = (config.get(section) or {}).get("endpoint")
+                # One endpoint or a list of them (issue 18): each must name a Service and port.
+                for endpoint in endpoints if isinstance(endpoints, list) else [endpoints]:
+                    address = parse_tcp_endpoint(endpoint)
+                    addresses.append((f"{section}.endpoint", address))
+                    if section in HEADLESS_ENDPOINTS and address is not None:
+                        service = self.find("Service", address[0])
+                        self.check("headless-endpoints",
+                                   service is not None and service.get("spec", {}).get("clusterIP") == "None",
+                                   f"cluster.yaml {section}.endpoint {endpoint} is not a headless Service: an "
+                                   "ingress would connect to one replica only")
+            zmq = config.get("zmq") or {}
+            self.check("zmq-curve", str(zmq.get("curve", "on")).lower() not in ("off", "false"),
+                       f"ConfigMap {name_of(cm)} cluster.yaml turns zmq.curve off: any pod could set "
+                       "presence or release slots")
+            self.check("zmq-curve", zmq.get("keys_dir") == ZMQ_KEYS_DIR,
+                       f"ConfigMap {name_of(cm)} cluster.yaml zmq.keys_dir is {zmq.get('keys_dir')!r}, "
+                       f"not the keys' mount {ZMQ_KEYS_DIR}")
             for key, address in addresses:
                 if not self.check("config-endpoints", address is not None and None not in address,
                                   f"ConfigMap {name_of(cm)} cluster.yaml has no usable {key}"):
@@ -566,6 +623,29 @@ class TreeChecker:
                                    f"NetworkPolicy {name_of(p)} opens ZeroMQ port {port} of callmesh-{svc} "
                                    f"to {peer or 'everyone'}, not only to the ingress")
 
+
+    def check_notification_console(self):
+        """The agent console ships: every cluster.yaml the notification pods read serves it from
+        the folder where the image carries it (docker/Dockerfile copies the Vite build there)."""
+        if self.find("Deployment", "callmesh-notification") is None:
+            return  # a partial tree (the checker's own test data): nothing serves the console
+        for cm in self.of_kind("ConfigMap"):
+            text = (cm.get("data") or {}).get("cluster.yaml")
+            if text is None:
+                continue
+            notification = (yaml.safe_load(text) or {}).get("notification") or {}
+            got = notification.get("console_dir")
+            self.check("notification-console", got == CONSOLE_DIR_IN_IMAGE,
+                       f"ConfigMap {name_of(cm)} cluster.yaml notification.console_dir is {got!r}, "
+                       f"not {CONSOLE_DIR_IN_IMAGE!r} where the image carries the console")
+        try:
+            with open(DOCKERFILE) as f:
+                dockerfile = f.read()
+        except OSError as e:
+            self.check("notification-console", False, f"cannot read {DOCKERFILE}: {e}")
+            return
+        self.check("notification-console", f"/out/console {CONSOLE_DIR_IN_IMAGE}" in dockerfile,
+                   f"docker/Dockerfile does not copy the built console to {CONSOLE_DIR_IN_IMAGE}")
 
     def check_notification_api(self):
         """notification's HTTP API: on its Service and container as "api" 8080, bound beyond

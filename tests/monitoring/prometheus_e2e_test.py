@@ -23,7 +23,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
 import promql  # noqa: E402
-from cluster import SERVICES, Cluster, free_port, uac, uas, wait_until  # noqa: E402
+from cluster import SERVICES, Cluster, free_port, token_hash, uac, uas, wait_until  # noqa: E402
 
 TRACKING = "+15550100"   # forwarded to one receiving number; its own cap of 10
 COMPANY = "+15550200"    # blast to two agents; unanswered -> one missed-call record
@@ -75,8 +75,8 @@ class PrometheusE2E(unittest.TestCase):
         with open(cls.cluster.config, "a") as f:   # notification: is the last section
             f.write(f"""  api: 127.0.0.1:{cls.api_port}
   tokens:
-    "{TOKENS['alice']}": {{agent_id: alice}}
-    "{TOKENS['bob']}": {{agent_id: bob}}
+    "{token_hash(TOKENS['alice'])}": {{agent_id: alice}}
+    "{token_hash(TOKENS['bob'])}": {{agent_id: bob}}
 """)
         try:
             cls.cluster.start()

@@ -66,7 +66,10 @@ class LiveCallsThroughOneIngress(unittest.TestCase):
     def test_every_lease_stays_in_redis_past_two_lease_periods(self):
         total = NUMBERS * PER_NUMBER
         phone_port = free_port()
-        cluster = Cluster(routing(phone_port), cap=PER_NUMBER, lease_ms=LEASE_MS).start()
+        # One SIPp stands for the carrier trunk setting up all 10,000 calls at RATE new calls/s,
+        # above the per-source new-call default (100/s, for one trunk address among several).
+        cluster = Cluster(routing(phone_port), cap=PER_NUMBER, lease_ms=LEASE_MS,
+                          ingress_extra=f"  new_call_rps: {RATE * 2}\n  new_call_burst: {RATE * 4}\n").start()
         self.addCleanup(cluster.cleanup)
         phone = uas(cluster, "uas_answer.xml", phone_port, "phone")
         self.addCleanup(phone.stop)

@@ -112,6 +112,9 @@ notification:
         return start_or_clean_up(self._start, self.cleanup)
 
     def _start(self):
+        # CURVE keys beside the replicas' configs (zmq.keys_dir's default), as in production.
+        subprocess.run([os.path.join(BUILD_DIR, "tools", "zmq-keys", "callmesh-zmq-keys"),
+                        os.path.join(self.dir, "zmq-keys")], check=True, capture_output=True, timeout=30)
         os.makedirs(os.path.join(self.dir, "redis"))
         with open(os.path.join(self.dir, "redis.log"), "ab") as log:
             self.redis_proc = popen(

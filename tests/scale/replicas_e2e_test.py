@@ -21,7 +21,7 @@ import urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
-from cluster import free_port, sum_samples, wait_until  # noqa: E402
+from cluster import free_port, sum_samples, token_hash, wait_until  # noqa: E402
 from replicas import ReplicaCluster  # noqa: E402
 
 CAPPED = "+15550100"
@@ -52,8 +52,8 @@ company_numbers:
 
 
 NOTIFICATION_EXTRA = f"""  tokens:
-    "{TOKENS['alice']}": {{agent_id: alice}}
-    "{TOKENS['bob']}": {{agent_id: bob}}
+    "{token_hash(TOKENS['alice'])}": {{agent_id: alice}}
+    "{token_hash(TOKENS['bob'])}": {{agent_id: bob}}
 """
 
 

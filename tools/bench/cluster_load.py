@@ -49,8 +49,11 @@ def main():
       - number: "+15550199"
         uri: "sip:+15550199@127.0.0.1:{phone_port}"
 """
+    # One SIPp is one source: the per-source new-call limit (100/s by default, meant for one
+    # trunk address among several) would refuse the ladder's upper rates with 503.
+    unlimited = "  new_call_rps: 1000000\n  new_call_burst: 1000000\n"
     cluster = Cluster(routing, cap=100000, zmq=args.zmq,
-                      ingress_extra=args.ingress_extra.encode().decode("unicode_escape")).start()
+                      ingress_extra=unlimited + args.ingress_extra.encode().decode("unicode_escape")).start()
     phone = uas(cluster, "uas_answer.xml", phone_port, "phone")
     held = 0
     print(f"{'calls/s':>8} {'ok':>8} {'failed':>7} {'cluster CPU-ms/call':>20} {'RSS MB (sum)':>13}")

@@ -250,7 +250,8 @@ def main():
         reuse = "" if args.decision_reuse_ms is None else \
             f"  decision_reuse_ms: {min(max(args.decision_reuse_ms, 0), 600000)}\n"
         cluster = Cluster(routing, cap=cap, zmq=args.zmq, router_extra=reuse, ingress_extra=(
-            "  rate_limit_rps: 1000000\n  rate_limit_burst: 1000000\n")).start()
+            "  rate_limit_rps: 1000000\n  rate_limit_burst: 1000000\n"
+            "  new_call_rps: 1000000\n  new_call_burst: 1000000\n")).start()
         cluster.redis("SET", f"cm:bench:route:{NUMBER}", f"sip:+15550199@127.0.0.1:{phone_port}")
         systems = {"callmesh": System("callmesh", cluster.sip,
                                       lambda c=cluster: {n: p.pid for n, p in c.procs.items()})}

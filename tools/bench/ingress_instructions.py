@@ -17,6 +17,10 @@ between the builds and each is repeated `--repeat` times; the median is reported
 
   tools/bench/ingress_instructions.py --build build                       # one build
   tools/bench/ingress_instructions.py --build /tmp/base/build --build build  # before / after
+  tools/bench/ingress_instructions.py --build build --curve both          # CURVE's cost per call
+
+--curve on (the default, as deployed) or off sets zmq.curve for every service of the cluster;
+both runs each build twice, off then on, and compares them (issue 18 item 4).
 
 Only loopback; every run is bounded (at most 2,000 calls, 10 minutes).
 """
@@ -65,7 +69,7 @@ class CallgrindCluster(Cluster):
         raise AssertionError(f"no totals in {files[0]}")
 
 
-def one_run(build, calls, rate, hold_ms):
+def one_run(build, calls, rate, hold_ms, curve=True):
     cluster_module.BUILD_DIR = build
     phone_port = free_port()
     routing = f"""tracking_numbers:
@@ -75,7 +79,7 @@ def one_run(build, calls, rate, hold_ms):
         uri: "sip:+15550199@127.0.0.1:{phone_port}"
 """
     # drain_timeout_s 1: no call is live when the ingress is stopped, so it exits at once.
-    c = CallgrindCluster(routing, cap=100000, ingress_extra="  drain_timeout_s: 1\n")
+    c = CallgrindCluster(routing, cap=100000, ingress_extra="  drain_timeout_s: 1\n", curve=curve)
     try:
         c.start()
         phone = uas(c, "uas_answer.xml", phone_port, "phone")
@@ -102,18 +106,24 @@ def main():
     ap.add_argument("--rate", type=int, default=10, help="calls/s (callgrind runs ~50x slower)")
     ap.add_argument("--hold-ms", type=int, default=100)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--curve", choices=("on", "off", "both"), default="on",
+                    help="zmq.curve of the cluster; both = every build with CURVE off, then on")
     args = ap.parse_args()
     small = max(1, min(args.small, 2000))
     large = max(small + 1, min(args.large, 2000))
-    per_call = {b: [] for b in args.build}
+    curves = {"on": [True], "off": [False], "both": [False, True]}[args.curve]
+    # A variant is one build with one zmq.curve setting; its label names both when they differ.
+    variants = [(b, cv, b if args.curve != "both" else f"{b} curve {'on' if cv else 'off'}")
+                for b in args.build for cv in curves]
+    per_call = {label: [] for _, _, label in variants}
     started = time.monotonic()
     for i in range(max(1, args.repeat)):
-        for build in args.build:  # alternating, so drift falls on every build alike
-            ir_small = one_run(os.path.abspath(build), small, args.rate, args.hold_ms)
-            ir_large = one_run(os.path.abspath(build), large, args.rate, args.hold_ms)
+        for build, curve, label in variants:  # alternating, so drift falls on every one alike
+            ir_small = one_run(os.path.abspath(build), small, args.rate, args.hold_ms, curve)
+            ir_large = one_run(os.path.abspath(build), large, args.rate, args.hold_ms, curve)
             value = (ir_large - ir_small) / (large - small)
-            per_call[build].append(value)
-            print(f"run {i + 1} {build}: {value:,.0f} instructions per call "
+            per_call[label].append(value)
+            print(f"run {i + 1} {label}: {value:,.0f} instructions per call "
                   f"(Ir {ir_small:,} for {small} calls, {ir_large:,} for {large})", flush=True)
             if time.monotonic() - started > 3600:
                 break
@@ -121,7 +131,7 @@ def main():
     base = None
     for build, values in per_call.items():
         med = statistics.median(values)
-        note = "" if base is None else f"  ({med / base:.3f}x the first build)"
+        note = "" if base is None else f"  ({med / base:.3f}x the first)"
         base = base or med
         print(f"  {build}: {med:,.0f} over {len(values)} runs{note}")
 

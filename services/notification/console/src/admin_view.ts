@@ -1,10 +1,13 @@
 // The admin's page: live calls per number with cap use (seed 004: at most 50 simultaneous inbound
-// calls per company number), the live calls themselves, and every agent's presence. Calls and cap
-// use are polled (they change with every SIP event; no stream carries them); presence is pushed
-// by the stream (presence.changed) and re-read now and then.
+// calls per company number) and each number's settings (admins only, seed 004), the live calls
+// themselves (caller, rule, ringing agents), and every agent's presence. Calls and cap use are
+// polled (they change with every SIP event; no stream carries them); presence is pushed by the
+// stream (presence.changed) and re-read now and then.
 import { Api, type Availability, type LiveCall, type NumberUse, type Presence } from "./api";
 import { announce, h } from "./dom";
-import { AVAILABILITY_LABEL, availabilityLabel, clock, duration, phone } from "./format";
+import { AVAILABILITY_LABEL, availabilityLabel, clock, phone } from "./format";
+import { LiveCallsPanel } from "./live_calls_panel";
+import { editNumberSettings } from "./number_settings_dialog";
 import type { SseEvent } from "./sse";
 
 const POLL_MS = 1000;
@@ -16,7 +19,8 @@ export class AdminView {
   private numbers: NumberUse[] = [];
   private calls: LiveCall[] = [];
   private readonly numbersBody: HTMLTableSectionElement;
-  private readonly callsBody: HTMLTableSectionElement;
+  private readonly callsPanel = new LiveCallsPanel();
+  private editing = false; // a settings dialog is open: keep its row still
   private readonly agentsBody: HTMLTableSectionElement;
   private readonly updated: HTMLElement;
   private readonly announcer: HTMLElement;
@@ -32,7 +36,6 @@ export class AdminView {
     const head = (...cols: string[]) =>
       h("thead", {}, h("tr", {}, ...cols.map((c) => h("th", { scope: "col" }, c))));
     this.numbersBody = h("tbody", {});
-    this.callsBody = h("tbody", {});
     this.agentsBody = h("tbody", {});
     this.root = h(
       "div",
@@ -51,7 +54,7 @@ export class AdminView {
             "table",
             { class: "table", id: "numbers" },
             h("caption", { class: "visually-hidden" }, "Simultaneous calls per number against its cap"),
-            head("Number", "Source", "Live calls", "Cap use", "Selected agents"),
+            head("Number", "Source", "Tag", "Live calls", "Cap use", "Selected agents", "Settings"),
             this.numbersBody,
           ),
         ),
@@ -67,18 +70,7 @@ export class AdminView {
             this.agentsBody,
           ),
         ),
-        h(
-          "section",
-          { class: "panel", "aria-labelledby": "calls-heading" },
-          h("h2", { id: "calls-heading" }, "Live calls"),
-          h(
-            "table",
-            { class: "table", id: "calls" },
-            h("caption", { class: "visually-hidden" }, "Calls in progress"),
-            head("Number", "State", "Answered by", "Duration"),
-            this.callsBody,
-          ),
-        ),
+        this.callsPanel.root,
       ),
     );
   }
@@ -128,7 +120,8 @@ export class AdminView {
         for (const a of agents) this.agents.set(a.agent_id, a);
         this.renderAgents();
       }
-      this.renderCalls();
+      if (!this.editing) this.renderCalls();
+      else this.callsPanel.render(this.calls);
       this.updated.textContent = `Updated ${clock(Date.now())}; refreshes every second.`;
       this.updated.classList.remove("error");
       this.root.dataset.ready = "true";
@@ -141,6 +134,7 @@ export class AdminView {
   }
 
   private renderCalls(): void {
+    const refocus = (document.activeElement as HTMLElement | null)?.dataset?.edit;
     const perNumber = new Map<string, number>();
     for (const c of this.calls) perNumber.set(c.number, (perNumber.get(c.number) ?? 0) + 1);
     const rows = [...this.numbers].sort((a, b) => b.in_use - a.in_use || a.number.localeCompare(b.number));
@@ -154,6 +148,7 @@ export class AdminView {
               { "data-number": n.number },
               h("th", { scope: "row", class: "num" }, phone(n.number)),
               h("td", {}, n.source || "—"),
+              h("td", {}, n.tag || "—"),
               h("td", { class: "num live-count" }, String(perNumber.get(n.number) ?? 0)),
               h(
                 "td",
@@ -177,40 +172,34 @@ export class AdminView {
                   ),
                 ),
               ),
-              h("td", {}, n.selected_agents.length ? n.selected_agents.join(", ") : "—"),
+              h("td", { class: "selected" }, n.selected_agents.length ? n.selected_agents.join(", ") : "—"),
+              h(
+                "td",
+                {},
+                h(
+                  "button",
+                  {
+                    type: "button",
+                    "data-edit": n.number,
+                    "aria-label": `Edit settings of ${phone(n.number)}`,
+                    onclick: () => this.edit(n),
+                  },
+                  "Edit",
+                ),
+              ),
             );
           })
-        : [h("tr", {}, h("td", { colspan: 5, class: "empty" }, "No numbers configured."))]),
+        : [h("tr", {}, h("td", { colspan: 7, class: "empty" }, "No numbers configured."))]),
     );
+    // The table is rebuilt every second: give focus back to the same Edit button.
+    if (refocus) this.numbersBody.querySelector<HTMLElement>(`[data-edit="${CSS.escape(refocus)}"]`)?.focus();
     // Widths through CSSOM (allowed by the page's CSP, unlike style="" attributes).
     rows.forEach((n, i) => {
       const fill = this.numbersBody.rows[i]?.querySelector<HTMLElement>(".capfill");
       if (fill) fill.style.width = `${n.cap > 0 ? Math.min(100, (n.in_use / n.cap) * 100) : 100}%`;
     });
 
-    const calls = [...this.calls].sort((a, b) => a.offered_at_ms - b.offered_at_ms);
-    this.callsBody.replaceChildren(
-      ...(calls.length
-        ? calls.map((c) =>
-            h(
-              "tr",
-              { "data-call": c.call_id },
-              h("td", { class: "num", title: c.call_id }, phone(c.number)),
-              h(
-                "td",
-                {},
-                h(
-                  "span",
-                  { class: `badge badge-${c.state}` },
-                  c.state === "answered" ? "Answered" : "Ringing",
-                ),
-              ),
-              h("td", {}, c.answered_by || "—"),
-              h("td", { class: "num" }, c.offered_at_ms ? duration(c.offered_at_ms) : "—"),
-            ),
-          )
-        : [h("tr", {}, h("td", { colspan: 4, class: "empty" }, "No calls right now."))]),
-    );
+    this.callsPanel.render(this.calls);
 
     const live = this.calls.length;
     const used = this.numbers.reduce((s, n) => s + n.in_use, 0);
@@ -276,6 +265,18 @@ export class AdminView {
     const available = agents.filter((a) => a.availability === "available").length;
     const stat = this.totals.querySelectorAll(".stat-value")[2];
     if (stat) stat.textContent = `${available}/${agents.length}`;
+  }
+
+  private edit(n: NumberUse): void {
+    this.editing = true;
+    editNumberSettings(this.api, n, [...this.agents.keys()], (saved) => {
+      this.editing = false;
+      if (saved) {
+        this.numbers = this.numbers.map((x) => (x.number === saved.number ? saved : x));
+        announce(this.announcer, `Saved the settings of ${phone(saved.number)}.`);
+      }
+      this.renderCalls();
+    });
   }
 
   private async setPresence(agent: string, a: Availability): Promise<void> {

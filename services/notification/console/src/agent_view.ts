@@ -1,10 +1,24 @@
-// The agent's page (seed 004 "Call Notification"): presence, the live list of unclaimed missed
-// calls and texts from unknown numbers (claim with one click; withdrawn live when someone else
-// claims), what this agent claimed, and this agent's answered-call records.
-import { Api, ApiError, type Availability, type Notification, type Presence, type Withdrawal } from "./api";
+// The agent's page (seed 004 "Call Notification"): presence and desktop alerts, the live list of
+// unclaimed missed calls and texts from unknown numbers (call back, text back or save as a contact:
+// each claims; withdrawn live when someone else claims), what this agent claimed, their answered
+// calls, and the history of both.
+import {
+  Api,
+  ApiError,
+  type Availability,
+  type Contact,
+  type Notification,
+  type Presence,
+  type Withdrawal,
+} from "./api";
+import { contactDialog } from "./contact_dialog";
+import { DesktopAlerts } from "./desktop_alerts";
 import { announce, h } from "./dom";
+import { followUpCard, mayAct } from "./followup_cards";
 import { AVAILABILITY_LABEL, ago, clock, kindLabel, phone } from "./format";
+import { HistoryPanel } from "./history_panel";
 import type { SseEvent } from "./sse";
+import { composeText } from "./text_compose";
 
 const AVAILABILITIES: Availability[] = ["available", "away", "dnd", "offline"];
 
@@ -13,6 +27,7 @@ export class AgentView {
   private readonly open = new Map<string, Notification>(); // unclaimed, visible to me
   private readonly mine = new Map<string, Notification>(); // claimed by me
   private readonly records = new Map<string, Notification>(); // answered by me
+  private readonly contacts = new Map<string, Contact>(); // contact saved from a follow-up (this tab)
   private readonly openList: HTMLUListElement;
   private readonly openCount: HTMLElement;
   private readonly mineList: HTMLUListElement;
@@ -20,8 +35,15 @@ export class AgentView {
   private readonly presenceForm: HTMLFormElement;
   private readonly presenceNote: HTMLElement;
   private readonly announcer: HTMLElement;
+  private readonly alerts = new DesktopAlerts();
+  private readonly history = new HistoryPanel();
   private timer: number | undefined;
   private during: SseEvent[] | undefined; // stream events seen while refresh() reads the lists
+  private readonly cardActions = {
+    callBack: (n: Notification, b: HTMLButtonElement) => void this.claim(n, b),
+    textBack: (n: Notification) => this.textBack(n),
+    saveContact: (n: Notification) => this.saveContact(n),
+  };
 
   constructor(
     private readonly api: Api,
@@ -62,6 +84,13 @@ export class AgentView {
     });
     this.mineList = h("ul", { class: "cards", id: "claimed", "aria-labelledby": "claimed-heading" });
     this.recordsBody = h("tbody", {});
+    const panel = (id: string, title: string | (Node | string)[], ...rest: Node[]) =>
+      h(
+        "section",
+        { class: "panel", "aria-labelledby": id },
+        h("h2", { id }, ...(typeof title === "string" ? [title] : title)),
+        ...rest,
+      );
 
     this.root = h(
       "div",
@@ -71,41 +100,28 @@ export class AgentView {
         "div",
         { class: "grid" },
         h(
-          "section",
-          { class: "panel", "aria-labelledby": "presence-heading" },
-          h("h2", { id: "presence-heading" }, "Presence"),
-          this.presenceForm,
-          this.presenceNote,
+          "div",
+          { class: "stack" },
+          panel("presence-heading", "Presence", this.presenceForm, this.presenceNote),
+          panel("alerts-heading", "Alerts", this.alerts.root),
         ),
         h(
           "div",
           { class: "stack" },
-          h(
-            "section",
-            { class: "panel", "aria-labelledby": "followups-heading" },
-            h(
-              "h2",
-              { id: "followups-heading" },
-              "Missed calls and texts from unknown numbers ",
-              this.openCount,
-            ),
+          panel(
+            "followups-heading",
+            ["Missed calls and texts from unknown numbers ", this.openCount],
             h(
               "p",
               { class: "hint" },
-              "New ones appear here live. The first agent to call or text back claims it; it then disappears for everyone else.",
+              "New ones appear here live. The first agent to call back, text back or save the caller as a contact claims it; it then disappears for everyone else.",
             ),
             this.openList,
           ),
-          h(
-            "section",
-            { class: "panel", "aria-labelledby": "claimed-heading" },
-            h("h2", { id: "claimed-heading" }, "Claimed by you"),
-            this.mineList,
-          ),
-          h(
-            "section",
-            { class: "panel", "aria-labelledby": "records-heading" },
-            h("h2", { id: "records-heading" }, "Your answered calls"),
+          panel("claimed-heading", "Claimed by you", this.mineList),
+          panel(
+            "records-heading",
+            "Your answered calls",
             h(
               "table",
               { class: "table", id: "records" },
@@ -113,24 +129,18 @@ export class AgentView {
               h(
                 "thead",
                 {},
-                h(
-                  "tr",
-                  {},
-                  h("th", { scope: "col" }, "Caller"),
-                  h("th", { scope: "col" }, "Number called"),
-                  h("th", { scope: "col" }, "When"),
-                ),
+                h("tr", {}, ...["Caller", "Number called", "When"].map((c) => h("th", { scope: "col" }, c))),
               ),
               this.recordsBody,
             ),
           ),
+          this.history.root,
         ),
       ),
     );
     this.render();
   }
 
-  /** (Re)reads everything: after sign-in and after every stream (re)connect. */
   /**
    * (Re)reads everything: after sign-in and after every stream (re)connect. Stream events that
    * arrive while the lists are in flight are applied at once and again on top of the lists, so a
@@ -185,7 +195,9 @@ export class AgentView {
       if (n.kind === "answered_call") {
         this.records.set(n.id, n);
       } else {
+        const isNew = !this.open.has(n.id) && !this.mine.has(n.id);
         this.place(n);
+        if (live && isNew) this.alerts.arrived(n);
       }
       if (live) this.render();
     } else if (e.event === "notification.withdrawn") {
@@ -221,8 +233,7 @@ export class AgentView {
   private async setAvailability(a: Availability): Promise<void> {
     this.presenceNote.textContent = `Setting ${AVAILABILITY_LABEL[a]}…`;
     try {
-      const p = await this.api.setPresence(a);
-      this.showPresence(p);
+      this.showPresence(await this.api.setPresence(a));
     } catch (err) {
       this.presenceNote.textContent = `Could not change availability: ${(err as Error).message}`;
       this.presenceNote.classList.add("error");
@@ -243,21 +254,31 @@ export class AgentView {
     this.root.dataset.availability = p.availability;
   }
 
-  private async claim(n: Notification, action: "call_back" | "text_back", button: HTMLButtonElement) {
+  /** A claim went to someone else (409) or the record is gone (404): drop the card and say so. */
+  private lost(n: Notification, claimedBy?: string): void {
+    this.open.delete(n.id);
+    this.render();
+    announce(
+      this.announcer,
+      `Too late: ${phone(n.caller)} was already claimed${claimedBy ? ` by ${claimedBy}` : ""}.`,
+    );
+  }
+
+  /** Shows `n` (now claimed by me) in "Claimed by you", focused, and announces `what`. */
+  private won(n: Notification, what: string): void {
+    this.place(n);
+    this.render();
+    announce(this.announcer, what);
+    this.mineList.querySelector<HTMLElement>(`[data-id="${CSS.escape(n.id)}"]`)?.focus();
+  }
+
+  private async claim(n: Notification, button: HTMLButtonElement) {
     button.disabled = true;
     try {
-      const claimed = await this.api.claim(n.id, action);
-      this.place(claimed);
-      this.render();
-      const verb = action === "call_back" ? "call" : "text";
-      announce(this.announcer, `Claimed. Please ${verb} ${phone(n.caller)} back.`);
-      this.mineList.querySelector<HTMLElement>(`[data-id="${CSS.escape(n.id)}"]`)?.focus();
+      this.won(await this.api.claim(n.id, "call_back"), `Claimed. Please call ${phone(n.caller)} back.`);
     } catch (err) {
       if (err instanceof ApiError && (err.status === 409 || err.status === 404)) {
-        this.open.delete(n.id);
-        this.render();
-        const by = typeof err.body.claimed_by === "string" ? ` by ${err.body.claimed_by}` : "";
-        announce(this.announcer, `Too late: ${phone(n.caller)} was already claimed${by}.`);
+        this.lost(n, typeof err.body.claimed_by === "string" ? err.body.claimed_by : undefined);
       } else {
         button.disabled = false;
         announce(this.announcer, `Could not claim: ${(err as Error).message}`);
@@ -265,61 +286,33 @@ export class AgentView {
     }
   }
 
-  private card(n: Notification, claimed: boolean): HTMLLIElement {
-    const who = phone(n.caller);
-    const meta = [`to ${phone(n.number)}`, n.source, n.tag ? `#${n.tag}` : ""].filter(Boolean).join(" · ");
-    const actions = claimed
-      ? h(
-          "p",
-          { class: "claimed-note" },
-          `You claimed it (${n.claim_action === "text_back" ? "text back" : n.claim_action === "call_back" ? "call back" : (n.claim_action ?? "").replace("_", " ")})`,
-          n.claimed_at_ms ? ` at ${clock(n.claimed_at_ms)}` : "",
-          ".",
-        )
-      : h(
-          "div",
-          { class: "actions" },
-          h(
-            "button",
-            {
-              type: "button",
-              class: "primary",
-              "aria-label": `Call back ${who}`,
-              onclick: (e: Event) => void this.claim(n, "call_back", e.currentTarget as HTMLButtonElement),
-            },
-            "Call back",
-          ),
-          h(
-            "button",
-            {
-              type: "button",
-              "aria-label": `Text back ${who}`,
-              onclick: (e: Event) => void this.claim(n, "text_back", e.currentTarget as HTMLButtonElement),
-            },
-            "Text back",
-          ),
-        );
-    return h(
-      "li",
-      { class: `card kind-${n.kind}`, "data-id": n.id, tabindex: claimed ? -1 : undefined },
-      h(
-        "div",
-        { class: "card-main" },
-        h("span", { class: `badge badge-${n.kind}` }, kindLabel(n.kind)),
-        h("p", { class: "caller" }, who),
-        h("p", { class: "meta" }, meta),
-        h(
-          "time",
-          {
-            datetime: new Date(n.at_ms).toISOString(),
-            title: new Date(n.at_ms).toLocaleString(),
-            "data-at": n.at_ms,
-          },
-          ago(n.at_ms),
-        ),
-      ),
-      actions,
-    );
+  private textBack(n: Notification): void {
+    composeText(this.api, n, (o) => {
+      if (o.sent) {
+        const claimed = o.sent.notification ?? {
+          ...n,
+          state: "claimed",
+          claimed_by: this.agentId,
+          claim_action: "text_back",
+        };
+        this.won(claimed, `Text sent to ${phone(o.sent.to)} from ${phone(o.sent.from)}.`);
+      } else if (o.lost) {
+        this.lost(n, o.lost.claimedBy);
+      } else if (o.claimedButFailed) {
+        void this.refresh(); // the claim is mine even though the text failed
+      }
+    });
+  }
+
+  private saveContact(n: Notification): void {
+    contactDialog(this.api, n, (o) => {
+      if (o.contact && o.notification) {
+        this.contacts.set(n.id, o.contact);
+        this.won(o.notification, `Saved ${phone(n.caller)} to contact ${o.contact.name}.`);
+      } else if (o.lost) {
+        this.lost(n, o.lost.claimedBy);
+      }
+    });
   }
 
   private render(): void {
@@ -335,23 +328,22 @@ export class AgentView {
     let prev: Element | null = null;
     for (const n of open) {
       let li = this.openList.querySelector<HTMLLIElement>(`li.card[data-id="${CSS.escape(n.id)}"]`);
-      if (!li) li = this.card(n, false);
+      if (!li) li = followUpCard(n, false, this.cardActions, undefined, mayAct(n, this.agentId));
       if (prev ? prev.nextElementSibling !== li : this.openList.firstElementChild !== li) {
         if (prev) prev.after(li);
         else this.openList.prepend(li);
       }
       prev = li;
     }
-    if (open.length === 0) {
+    if (open.length === 0)
       this.openList.append(h("li", { class: "empty" }, "Nothing to follow up right now."));
-    }
     this.openCount.textContent = String(open.length);
     this.openCount.setAttribute("aria-label", `${open.length} waiting`);
 
     const mine = newestFirst(this.mine);
     this.mineList.replaceChildren(
       ...(mine.length
-        ? mine.map((n) => this.card(n, true))
+        ? mine.map((n) => followUpCard(n, true, this.cardActions, this.contacts.get(n.id)))
         : [h("li", { class: "empty" }, "Nothing claimed yet.")]),
     );
 
@@ -375,6 +367,7 @@ export class AgentView {
             ),
           ]),
     );
+    this.history.update([...this.mine.values(), ...this.records.values()]);
   }
 
   private renderTimes(): void {

@@ -23,6 +23,7 @@ export interface Notification {
   claimed_by?: string;
   claim_action?: string;
   claimed_at_ms?: number;
+  can_claim?: boolean; // lists and GET one: whether I may act on it (seed 004)
 }
 
 export interface Presence {
@@ -50,7 +51,36 @@ export interface LiveCall {
   state: "offered" | "answered" | string;
   answered_by: string;
   offered_at_ms: number;
+  caller?: string; // absent from services older than these fields
+  rule?: string;
+  ringing?: string[];
 }
+
+export interface Contact {
+  id: string;
+  name: string;
+  numbers: string[];
+  primary_agent: string;
+  created_at_ms: number;
+  source: string;
+  tags: string[];
+}
+
+export interface NumberSettings {
+  source?: string;
+  tag?: string;
+  selected_agents?: string[];
+}
+
+export interface TextSent {
+  notification?: Notification;
+  from: string;
+  to: string;
+  sip_status: number;
+}
+
+/** Most pages one list read follows (`next_cursor`): a bound on what one refresh costs. */
+export const MAX_LIST_PAGES = 10;
 
 export interface Withdrawal {
   id: string;
@@ -108,14 +138,56 @@ export class Api {
     return parsed as T;
   }
 
+  /**
+   * A list endpoint read to its end: today's API answers one page; one that pages answers
+   * `next_cursor` too, and the next page is `?cursor=<it>`. At most MAX_LIST_PAGES pages.
+   */
+  async list<T>(path: string, key: string): Promise<T[]> {
+    const out: T[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < MAX_LIST_PAGES; page++) {
+      const url = cursor
+        ? `${path}${path.includes("?") ? "&" : "?"}cursor=${encodeURIComponent(cursor)}`
+        : path;
+      const body = await this.call<Record<string, unknown>>("GET", url);
+      const items = body[key];
+      if (Array.isArray(items)) out.push(...(items as T[]));
+      const next = body.next_cursor;
+      if (typeof next !== "string" || next === "" || next === cursor) break;
+      cursor = next;
+    }
+    return out;
+  }
+
   me() {
     return this.call<Me>("GET", "/v1/me");
   }
-  async notifications() {
-    return (await this.call<{ notifications: Notification[] }>("GET", "/v1/notifications")).notifications;
+  notifications() {
+    return this.list<Notification>("/v1/notifications", "notifications");
   }
-  async records() {
-    return (await this.call<{ records: Notification[] }>("GET", "/v1/records")).records;
+  records() {
+    return this.list<Notification>("/v1/records", "records");
+  }
+  textBack(id: string, text: string, from: "personal" | "company") {
+    return this.call<TextSent>("POST", `/v1/notifications/${encodeURIComponent(id)}/text`, { text, from });
+  }
+  createContact(id: string, name: string) {
+    const path = `/v1/notifications/${encodeURIComponent(id)}/contact`;
+    return this.call<{ contact: Contact; notification: Notification }>("POST", path, { name });
+  }
+  associate(id: string, contactId: string) {
+    const path = `/v1/notifications/${encodeURIComponent(id)}/associate`;
+    return this.call<{ contact: Contact; notification: Notification }>("POST", path, {
+      contact_id: contactId,
+    });
+  }
+  /** The contacts the caller may associate a caller with (their own; an admin's: all). */
+  async myContacts(q: string) {
+    const path = `/v1/me/contacts?q=${encodeURIComponent(q)}`;
+    return (await this.call<{ contacts: Contact[] }>("GET", path)).contacts;
+  }
+  setNumber(n: string, settings: NumberSettings) {
+    return this.call<NumberUse>("PUT", `/v1/numbers/${encodeURIComponent(n)}`, settings);
   }
   async claim(id: string, action: "call_back" | "text_back") {
     const path = `/v1/notifications/${encodeURIComponent(id)}/claim`;

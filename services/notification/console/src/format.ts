@@ -43,3 +43,10 @@ export function duration(fromMs: number, now = Date.now()): string {
 export function kindLabel(kind: string): string {
   return kind === "text" ? "Text" : kind === "answered_call" ? "Answered call" : "Missed call";
 }
+
+/** "2026-02-03 14:05:09" in the browser's time zone: a full date, the same in every locale. */
+export function stamp(ms: number): string {
+  const d = new Date(ms);
+  const p = (n: number) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+}

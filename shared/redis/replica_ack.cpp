@@ -1,0 +1,53 @@
+#include "shared/redis/replica_ack.h"
+
+namespace callmesh::redis {
+
+namespace {
+
+Status loadScript(RedisClient& redis, RedisScript& script) {
+  if (!script.sha.empty()) return {};
+  auto loaded = redis.command({"SCRIPT", "LOAD", script.body});
+  if (!loaded.ok()) return loaded.error();
+  if (loaded->type != RedisReply::Type::String)
+    return Error{ErrorKind::Internal, "SCRIPT LOAD failed: " + loaded->text, "replicated write"};
+  script.sha = loaded->text;
+  return {};
+}
+
+}  // namespace
+
+Result<RedisReply> evalScriptReplicated(RedisClient& redis, RedisScript& script,
+                                        const std::vector<std::string>& keys,
+                                        const std::vector<std::string>& args, ReplicaAck ack) {
+  if (ack.replicas <= 0) return redis.evalScript(script, keys, args);
+  const std::vector<std::string> wait{"WAIT", std::to_string(ack.replicas),
+                                      std::to_string(ack.timeout_ms)};
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    if (auto st = loadScript(redis, script); !st.ok()) return st.error();
+    auto replies = redis.pipeline({evalShaCommand(script, keys, args), wait});
+    if (!replies.ok()) return replies.error();
+    RedisReply& reply = (*replies)[0];
+    if (isNoScript(reply)) {
+      script.sha.clear();  // nothing was written: load and run once more
+      continue;
+    }
+    if (reply.type == RedisReply::Type::Error) return std::move(reply);
+    const RedisReply& acked = (*replies)[1];
+    if (acked.type != RedisReply::Type::Integer) {
+      return Error{ErrorKind::Internal, "WAIT answered: " + acked.text, "replicated write"};
+    }
+    if (acked.integer < ack.replicas) {
+      return Error{ErrorKind::Timeout,
+                   "written on the primary but confirmed by " + std::to_string(acked.integer) +
+                       " of " + std::to_string(ack.replicas) + " replicas within " +
+                       std::to_string(ack.timeout_ms) +
+                       " ms; it may survive a failover or not, retry",
+                   "replicated write"};
+    }
+    return std::move(reply);
+  }
+  return Error{ErrorKind::Internal, "script vanished twice (NOSCRIPT after SCRIPT LOAD)",
+               "replicated write"};
+}
+
+}  // namespace callmesh::redis
