@@ -9,7 +9,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from api_streams import (Publisher, closed_by_peer, get, metric, open_stream, presence_event,  # noqa: E402
+from api_streams import (Publisher, closed_by_peer, get, metric, open_stream, missed_call_event,  # noqa: E402
                          raw, read_response, sse_events, start_api, token)
 from cluster import wait_until  # noqa: E402
 
@@ -96,9 +96,9 @@ class Streams(ApiLimitsE2E):
         self.assertEqual(metric(self.cluster, "callmesh_notification_api_streams"), 4)
         pub = Publisher(self.cluster.ports["redis"])
         self.addCleanup(pub.close)
-        pub.publish([presence_event("carol")])
+        pub.publish([missed_call_event("carol")])
         for s in streams + [bob]:
-            self.assertEqual(read_events(s, 1), ["presence.changed"])
+            self.assertEqual(read_events(s, 1), ["notification.created"])
         streams[0].close()  # a tab closed: its slot is free again
         wait_until(lambda: metric(self.cluster, "callmesh_notification_api_streams") == 3, 5,
                    what="the closed stream counted out")
@@ -119,14 +119,14 @@ class Streams(ApiLimitsE2E):
         # 40 bursts of 5 events of ~4 KB: 800 KB, far past the stalled stream's kernel buffers and
         # 64 KB queue, while a burst (20 KB) always fits the reading stream's queue.
         for burst in range(40):
-            pub.publish([presence_event(f"a{burst}-{i}", pad=4000) for i in range(5)])
+            pub.publish([missed_call_event(f"a{burst}-{i}", pad=4000) for i in range(5)])
             got += read_events(reader, 5)
         self.assertEqual(len(got), 200, f"slow_stream refusals: {refusals(self.cluster, 'slow_stream')}")
         wait_until(lambda: refusals(self.cluster, "slow_stream") == 1, 5, what="the stalled stream dropped")
         self.assertEqual(metric(self.cluster, "callmesh_notification_api_streams"), 1)
         self.assertTrue(closed_by_peer(stalled, 5))  # after what was buffered, EOF
-        pub.publish([presence_event("after")])
-        self.assertEqual(read_events(reader, 1), ["presence.changed"])
+        pub.publish([missed_call_event("after")])
+        self.assertEqual(read_events(reader, 1), ["notification.created"])
 
 
 class SlowAndOversized(ApiLimitsE2E):
@@ -222,9 +222,9 @@ class ManyStreams(ApiLimitsE2E):
         self.assertEqual(status, 429)  # the ninth tab
         pub = Publisher(self.cluster.ports["redis"])
         self.addCleanup(pub.close)
-        pub.publish([presence_event("carol")])
+        pub.publish([missed_call_event("carol")])
         for s in streams:
-            self.assertEqual(read_events(s, 1), ["presence.changed"])
+            self.assertEqual(read_events(s, 1), ["notification.created"])
 
 
 def until_refused(port, agent, test):

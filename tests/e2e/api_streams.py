@@ -10,7 +10,7 @@ import time
 import urllib.error
 import urllib.request
 
-from cluster import Cluster, wait_until
+from cluster import Cluster, token_hash, wait_until
 
 ROUTING = """locations:
   - {id: hq, time_zone: UTC}
@@ -28,8 +28,9 @@ def start_api(agents, extra="", admin="root"):
     (and one admin), `extra` lines appended to the notification section. Returns (cluster, port)."""
     cluster = Cluster(ROUTING)
     lines = ["  tokens:"]
-    lines += [f'    "{token(a)}": {{agent_id: {a}}}' for a in agents]
-    lines.append(f'    "{token(admin)}": {{agent_id: {admin}, role: admin}}')
+    # notification.tokens keeps SHA-256 hashes of the tokens, never the tokens themselves.
+    lines += [f'    "{token_hash(token(a))}": {{agent_id: {a}}}' for a in agents]
+    lines.append(f'    "{token_hash(token(admin))}": {{agent_id: {admin}, role: admin}}')
     with open(cluster.config, "a") as f:
         f.write("\n".join(lines) + "\n" + extra)
     cluster.start(["notification"])
@@ -153,10 +154,12 @@ class Publisher:
         self.sock.close()
 
 
-def presence_event(agent, pad=0):
-    """A presence.changed bus message (goes to every stream), padded to make large events."""
-    return json.dumps({"event": "presence.changed",
-                       "agent": {"agent_id": agent, "availability": "away", "pad": "x" * pad}})
+def missed_call_event(call_id, pad=0):
+    """An unclaimed missed call's notification.created bus message: it goes to every stream (seed
+    004: all users see the unclaimed missed call; stream_visibility.h), padded to make large
+    events. (presence.changed goes only to the agent concerned and admins.)"""
+    return json.dumps({"event": "notification.created",
+                       "notification": {"id": call_id, "kind": "missed_call", "pad": "x" * pad}})
 
 
 def metric(cluster, name, labels=""):
