@@ -10,6 +10,7 @@ PACKAGES=(
   libzmq3-dev cppzmq-dev libcapnp-dev capnproto libhiredis-dev prometheus-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev libsofia-sip-ua-dev sofia-sip-doc libyaml-cpp-dev
   libphonenumber-dev nlohmann-json3-dev libcpp-httplib-dev libjemalloc-dev libssl-dev
+  libboost-dev
   # runtime and test peers
   python3-yaml redis-server redis-sentinel redis-tools sip-tester kamailio kamailio-redis-modules python3 procps iproute2 curl
   prometheus

@@ -1,17 +1,129 @@
 #include "services/notification/api_server.h"
 
-#include <httplib.h>
+#include <sys/resource.h>
 
-#include "services/notification/api_reply.h"
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+
 #include "services/notification/api_routes.h"
 #include "services/notification/console_files.h"
+#include "services/notification/http_session.h"
 
 namespace callmesh::notification {
 
-ApiServer::ApiServer(ApiDeps deps, int threads)
-    : deps_(deps), server_(std::make_unique<httplib::Server>()) {
-  server_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  server_->set_payload_max_length(64 * 1024);
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+// Events waiting for the io thread beyond this are dropped (counted): the bus feed never waits
+// for streams, and a stuck io thread cannot grow memory without bound.
+constexpr int kMaxPendingEvents = 10000;
+
+// What a connection over the cap gets before it is closed: no session, no buffer, one write.
+const char kTooManyConnections[] =
+    "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 5\r\n"
+    "Connection: close\r\nContent-Length: 89\r\n\r\n"
+    "{\"error\":\"unavailable\",\"message\":\"too many open connections (api_connections_max)\"}\n";
+
+// Streams are sockets: raise the soft descriptor limit to the hard one, so the configured caps
+// (not the distribution's 1,024 default) are what refuses clients.
+void raiseDescriptorLimit(Logger& log, int wanted) {
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) != 0) return;
+  if (lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &lim);
+  }
+  if (lim.rlim_cur != RLIM_INFINITY && lim.rlim_cur < static_cast<rlim_t>(wanted) + 64) {
+    log.warn("api_descriptor_limit",
+             {{"nofile", std::to_string(lim.rlim_cur)},
+              {"api_connections_max", std::to_string(wanted)},
+              {"effect", "accepts fail before the connection cap is reached"}});
+  }
+}
+
+}  // namespace
+
+struct ApiServer::Transport {
+  Transport(ApiDeps& deps, ApiLimitMetrics& limit_metrics)
+      : limits(deps.config.notification.api_limits),
+        gate(limits, deps.clock, limit_metrics),
+        workers(limits.workers, static_cast<size_t>(limits.queue)),
+        fanout(io, limit_metrics, deps.metrics.streams, limits.stream_keepalive_ms),
+        core{io, table, workers, gate, fanout, deps.metrics, limits},
+        acceptor(io),
+        retry(io) {}
+
+  void accept() {
+    acceptor.async_accept([this](boost::system::error_code ec, tcp::socket socket) {
+      if (ec == asio::error::operation_aborted) return;
+      if (ec) {
+        // Out of descriptors or the like: try again shortly rather than spin.
+        retry.expires_after(std::chrono::milliseconds(100));
+        retry.async_wait([this](boost::system::error_code e) {
+          if (!e) accept();
+        });
+        return;
+      }
+      admit(std::move(socket));
+      accept();
+    });
+  }
+
+  void admit(tcp::socket socket) {
+    if (open_connections->load() >= limits.connections_max) {
+      gate.metrics().refused(Refusal::Connections).Increment();
+      boost::system::error_code ignored;
+      socket.non_blocking(true, ignored);
+      socket.write_some(asio::buffer(kTooManyConnections, sizeof kTooManyConnections - 1), ignored);
+      return;  // closed as `socket` goes
+    }
+    socket.set_option(tcp::no_delay(true));
+    ++*open_connections;
+    auto& metrics = gate.metrics();
+    metrics.connections.Increment();
+    // The connection's slot: given back when the session or the stream holding it is gone,
+    // which may be while the io_context is destroyed, after this Transport's other members:
+    // the deleter touches only what outlives them.
+    std::shared_ptr<void> held(static_cast<void*>(this),
+                               [count = open_connections, &metrics](void*) {
+                                 --*count;
+                                 metrics.connections.Decrement();
+                               });
+    std::make_shared<HttpSession>(std::move(socket), core, std::move(held))->start();
+  }
+
+  // From the bus feed thread: hand the event to the io thread, never wait for it.
+  void publish(std::shared_ptr<const StreamEvent> e) {
+    if (pending_events.fetch_add(1) >= kMaxPendingEvents) {
+      --pending_events;
+      gate.metrics().events_dropped.Increment();
+      return;
+    }
+    asio::post(io, [this, e] {
+      --pending_events;
+      fanout.broadcast(*e);
+    });
+  }
+
+  asio::io_context io{1};
+  const config::ApiLimitSettings& limits;
+  ApiGate gate;
+  RouteTable table;
+  WorkerPool workers;
+  StreamFanout fanout;
+  HttpCore core;
+  tcp::acceptor acceptor;
+  asio::steady_timer retry;
+  std::shared_ptr<std::atomic<int>> open_connections = std::make_shared<std::atomic<int>>(0);
+  std::atomic<int> pending_events{0};
+};
+
+ApiServer::ApiServer(ApiDeps deps, ApiLimitMetrics& limit_metrics)
+    : deps_(deps), transport_(std::make_unique<Transport>(deps_, limit_metrics)) {
   routes();
 }
 
@@ -31,30 +143,45 @@ Status ApiServer::start(const std::string& host_port) {
                  "notification.console_dir has no index.html (build the console: npm run build)",
                  dir};
   }
-  if (port == 0) {
-    port_ = server_->bind_to_any_port(host);
-    if (port_ < 0) return Error{ErrorKind::Disconnected, "cannot bind the HTTP API", host_port};
-  } else {
-    if (!server_->bind_to_port(host, port)) {
-      return Error{ErrorKind::Disconnected, "cannot bind the HTTP API (port in use?)", host_port};
-    }
-    port_ = port;
+  raiseDescriptorLimit(deps_.log, transport_->limits.connections_max);
+  auto& t = *transport_;
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(host == "localhost" ? "127.0.0.1" : host, ec);
+  if (ec) return Error{ErrorKind::InvalidInput, "API host must be an IP address", host_port};
+  tcp::endpoint at(address, static_cast<unsigned short>(port));
+  t.acceptor.open(at.protocol(), ec);
+  if (!ec) t.acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) t.acceptor.bind(at, ec);
+  if (!ec) t.acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return Error{ErrorKind::Disconnected,
+                 "cannot bind the HTTP API (port in use?): " + ec.message(), host_port};
   }
-  thread_ = std::thread([this] { server_->listen_after_bind(); });
+  port_ = t.acceptor.local_endpoint().port();
+  deps_.hub.setListener([&t](std::shared_ptr<const StreamEvent> e) { t.publish(std::move(e)); });
+  t.accept();
+  t.fanout.startKeepAlive();
+  thread_ = std::thread([&t] { t.io.run(); });
   return {};
 }
 
 void ApiServer::stop() {
-  deps_.hub.close();  // ends every stream, so the workers can finish
-  if (thread_.joinable()) {
-    server_->stop();
-    thread_.join();
-  }
+  deps_.hub.close();  // no more events to post
+  if (!thread_.joinable()) return;
+  auto& t = *transport_;
+  asio::post(t.io, [&t] {
+    boost::system::error_code ignored;
+    t.acceptor.close(ignored);
+    t.fanout.closeAll();
+  });
+  t.workers.stop();  // handlers in flight finish; their answers are posted to the io thread
+  asio::post(t.io, [&t] { t.io.stop(); });  // after the closing above (handlers run in order)
+  thread_.join();
 }
 
 void ApiServer::routes() {
   // Handlers capture deps_ by reference: it lives as long as the server that calls them.
-  ApiRoutes routes(*server_, deps_);
+  ApiRoutes routes(transport_->table, deps_, transport_->gate);
   addAgentRoutes(routes);
   addNotificationRoutes(routes);
   addTextRoutes(routes);
@@ -64,12 +191,6 @@ void ApiServer::routes() {
   addLiveCallRoutes(routes);
   addStreamRoutes(routes);
   addConsoleRoutes(routes);  // last: its "/<name>" pattern is the widest
-
-  server_->set_error_handler([](const httplib::Request& req, httplib::Response& res) {
-    if (res.status == 404 && res.body.empty()) {
-      writeReply(refuse(404, "not_found", "no route " + req.method + " " + req.path), res);
-    }
-  });
 }
 
 }  // namespace callmesh::notification

@@ -1,15 +1,13 @@
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <thread>
 
 #include "services/notification/api_deps.h"
+#include "services/notification/api_gate.h"
 #include "shared/base/result.h"
-
-namespace httplib {
-class Server;
-}  // namespace httplib
 
 namespace callmesh::notification {
 
@@ -18,12 +16,17 @@ namespace callmesh::notification {
 // admins manage contacts, numbers' settings and see agents, live calls and cap use; every client
 // can follow GET /v1/stream (Server-Sent Events).
 // Every refusal is a 4xx with {"error": code, "message": what is wrong} and changes nothing.
-// Runs on cpp-httplib's worker threads (a pool of `threads`), separate from the event loop.
-// This class is the server only (limits, bind, threads); the routes are in route groups, one
-// file each, registered through ApiRoutes (api_routes.h).
+//
+// Transport (issue 17): one io thread (Boost.Asio + Beast) owns every socket: it reads requests
+// under the header/body/time bounds, and keeps every open stream as a plain socket with a bounded
+// queue (stream_fanout.h), so 5,000 streams cost memory, not threads. Route handlers block on
+// Redis and agent-presence, so they run on a small WorkerPool and post their answer back.
+// The README says why Beast rather than libmicrohttpd or an epoll loop of our own.
+// This class is the server only (bind, threads, which route groups); the routes are in route
+// groups, one file each, registered through ApiRoutes (api_routes.h).
 class ApiServer {
  public:
-  explicit ApiServer(ApiDeps deps, int threads = 32);
+  ApiServer(ApiDeps deps, ApiLimitMetrics& limit_metrics);
   ~ApiServer();
   ApiServer(const ApiServer&) = delete;
   ApiServer& operator=(const ApiServer&) = delete;
@@ -34,10 +37,11 @@ class ApiServer {
   int port() const { return port_; }
 
  private:
+  struct Transport;
   void routes();
 
   ApiDeps deps_;
-  std::unique_ptr<httplib::Server> server_;
+  std::unique_ptr<Transport> transport_;
   std::thread thread_;
   int port_ = 0;
 };

@@ -1,28 +1,19 @@
 #include "services/notification/event_hub.h"
 
-#include <chrono>
-
 namespace callmesh::notification {
 
-void EventHub::publish(StreamEvent event) {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    event.seq = ++seq_;
-    events_.push_back(std::move(event));
-    while (events_.size() > capacity_) events_.pop_front();
-  }
-  changed_.notify_all();
+void EventHub::setListener(Listener listener) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  listener_ = std::move(listener);
 }
 
-std::vector<StreamEvent> EventHub::waitAfter(uint64_t after_seq, int timeout_ms) {
-  std::unique_lock<std::mutex> lock(mutex_);
-  changed_.wait_for(lock, std::chrono::milliseconds(timeout_ms),
-                    [&] { return closed_ || seq_ > after_seq; });
-  std::vector<StreamEvent> out;
-  for (const auto& e : events_) {
-    if (e.seq > after_seq) out.push_back(e);
-  }
-  return out;
+void EventHub::publish(StreamEvent event) {
+  // The listener runs under the lock so setListener(nullptr) returns only once no call is in
+  // flight; it only posts to the io thread, so the lock is held for microseconds.
+  std::lock_guard<std::mutex> lock(mutex_);
+  event.seq = ++seq_;
+  if (closed_ || !listener_) return;
+  listener_(std::make_shared<const StreamEvent>(std::move(event)));
 }
 
 uint64_t EventHub::lastSeq() const {
@@ -31,11 +22,9 @@ uint64_t EventHub::lastSeq() const {
 }
 
 void EventHub::close() {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    closed_ = true;
-  }
-  changed_.notify_all();
+  std::lock_guard<std::mutex> lock(mutex_);
+  closed_ = true;
+  listener_ = nullptr;
 }
 
 bool EventHub::closed() const {

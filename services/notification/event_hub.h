@@ -1,8 +1,8 @@
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
-#include <deque>
+#include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -30,26 +30,25 @@ inline constexpr const char* kEventChannel = redis::notification_keys::kEventCha
 // Which bus messages become which stream events, for whom, and which stream may receive one:
 // stream_visibility.h (streamEventsFromBus, streamMayReceive).
 
-// In-process fan-out from the bus feed thread to HTTP stream threads. Keeps the last `capacity`
-// events; a stream remembers the last seq it sent and asks for what came after.
-// Thread-safe.
+// The hand-over from the bus feed thread to the HTTP transport: publish() numbers an event and
+// gives it to the listener, which only queues it for the io thread (StreamFanout), so a slow
+// stream never holds up the Redis subscriber or a handler. Thread-safe.
 class EventHub {
  public:
-  explicit EventHub(size_t capacity = 4096) : capacity_(capacity) {}
+  using Listener = std::function<void(std::shared_ptr<const StreamEvent>)>;
 
+  // The one listener (nullptr detaches). Events published while none is set go nowhere: streams
+  // are live push only, and clients re-read the lists when they (re)connect.
+  void setListener(Listener listener);
   void publish(StreamEvent event);
-  // Events with seq > after_seq (oldest first), waiting up to timeout_ms for the first one.
-  std::vector<StreamEvent> waitAfter(uint64_t after_seq, int timeout_ms);
   uint64_t lastSeq() const;
-  // Wakes every waiter; later waits return at once. For shutdown.
+  // Stops delivering; later publishes go nowhere. For shutdown.
   void close();
   bool closed() const;
 
  private:
   mutable std::mutex mutex_;
-  std::condition_variable changed_;
-  std::deque<StreamEvent> events_;
-  size_t capacity_;
+  Listener listener_;
   uint64_t seq_ = 0;
   bool closed_ = false;
 };

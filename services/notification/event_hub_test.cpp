@@ -1,4 +1,5 @@
-// The in-process fan-out's backlog (who receives what: stream_visibility_test.cpp).
+// The hub numbers events and hands each to the io thread's listener (who receives what:
+// stream_visibility_test.cpp).
 #include "services/notification/event_hub.h"
 
 #include <gtest/gtest.h>
@@ -6,21 +7,31 @@
 namespace callmesh::notification {
 namespace {
 
-TEST(EventHub, WaitAfterReturnsOnlyNewerEventsAndBoundsTheBacklog) {
-  EventHub hub(2);
-  EXPECT_TRUE(hub.waitAfter(0, 10).empty());
-  for (int i = 0; i < 3; ++i) {
-    StreamEvent e;
-    e.name = "e";
-    e.data = std::to_string(i);
-    e.everyone = true;
-    hub.publish(e);
-  }
-  auto got = hub.waitAfter(0, 10);
-  ASSERT_EQ(got.size(), 2u);  // the oldest fell out
-  EXPECT_EQ(got[0].seq, 2u);
-  EXPECT_EQ(hub.waitAfter(3, 10).size(), 0u);
+StreamEvent streamEvent(std::string data, std::vector<std::string> audience, bool everyone) {
+  StreamEvent e;
+  e.name = "e";
+  e.data = std::move(data);
+  e.audience = std::move(audience);
+  e.everyone = everyone;
+  return e;
+}
+
+TEST(EventHub, NumbersEventsAndHandsEachToTheListenerUntilClosed) {
+  EventHub hub;
+  hub.publish(streamEvent("lost", {}, true));  // no listener yet: goes nowhere
+  std::vector<std::shared_ptr<const StreamEvent>> got;
+  hub.setListener([&](std::shared_ptr<const StreamEvent> e) { got.push_back(std::move(e)); });
+  hub.publish(streamEvent("one", {"alice"}, false));
+  hub.publish(streamEvent("two", {}, true));
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0]->seq, 2u);
+  EXPECT_EQ(got[0]->data, "one");
+  EXPECT_EQ(got[0]->audience, (std::vector<std::string>{"alice"}));
+  EXPECT_EQ(got[1]->seq, 3u);
+  EXPECT_EQ(hub.lastSeq(), 3u);
   hub.close();
+  hub.publish(streamEvent("after", {}, true));
+  EXPECT_EQ(got.size(), 2u);
   EXPECT_TRUE(hub.closed());
 }
 

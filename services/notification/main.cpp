@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
   auto registry = start->registry;
   notification::NotificationMetrics metrics(*registry);
   notification::ApiMetrics api_metrics(*registry);
+  notification::ApiLimitMetrics api_limit_metrics(*registry);
   SystemClock clock;
   redis::RedisEndpoint redis_at = start->redisEndpoint();
 
@@ -89,7 +90,8 @@ int main(int argc, char** argv) {
                                             : static_cast<redis::RedisClient&>(api_redis);
   notification::ApiServer api({cfg, tokens, text_limits, api_store, api_contacts, api_numbers,
                                api_redis, leases, presence, texts.get(), hub, clock, log,
-                               api_metrics});
+                               api_metrics},
+                              api_limit_metrics);
 
   metrics::AdminServer admin(registry, [&] {
     return service.redisHealthy() ? std::string() : std::string("redis unreachable");

@@ -5,7 +5,7 @@
 
 namespace callmesh::notification {
 
-int64_t takeToken(TokenBucket& bucket, int64_t now_ms, double per_minute, double burst) {
+int64_t takeToken(TextBucket& bucket, int64_t now_ms, double per_minute, double burst) {
   if (now_ms > bucket.at_ms) {
     bucket.tokens = std::min(
         burst, bucket.tokens + static_cast<double>(now_ms - bucket.at_ms) * per_minute / 60000.0);
@@ -26,14 +26,14 @@ int64_t TextRateLimiter::admit(const std::string& agent, int64_t now_ms) {
     if (buckets_.size() >= max_agents_) {
       // Drop buckets that have refilled to full: forgetting them changes nothing.
       for (auto b = buckets_.begin(); b != buckets_.end();) {
-        const TokenBucket& k = b->second;
+        const TextBucket& k = b->second;
         double level = k.tokens + static_cast<double>(std::max<int64_t>(now_ms - k.at_ms, 0)) *
                                       per_minute_ / 60000.0;
         b = level >= burst_ ? buckets_.erase(b) : std::next(b);
       }
       if (buckets_.size() >= max_agents_) return 60000;  // every bucket busy: refuse, bounded
     }
-    it = buckets_.emplace(agent, TokenBucket{burst_, now_ms}).first;
+    it = buckets_.emplace(agent, TextBucket{burst_, now_ms}).first;
   }
   return takeToken(it->second, now_ms, per_minute_, burst_);
 }

@@ -12,14 +12,14 @@
 
 namespace callmesh::notification {
 
-struct TokenBucket {
+struct TextBucket {
   double tokens = 0;
   int64_t at_ms = 0;
 };
 
 // Refills `bucket` to `now_ms` and takes one token if there is one. Returns 0 when taken, else
 // the milliseconds until a token will be there (for Retry-After).
-int64_t takeToken(TokenBucket& bucket, int64_t now_ms, double per_minute, double burst);
+int64_t takeToken(TextBucket& bucket, int64_t now_ms, double per_minute, double burst);
 
 class TextRateLimiter {
  public:
@@ -34,7 +34,7 @@ class TextRateLimiter {
   double per_minute_;
   double burst_;
   size_t max_agents_;
-  std::map<std::string, TokenBucket> buckets_;
+  std::map<std::string, TextBucket> buckets_;
 };
 
 }  // namespace callmesh::notification

@@ -26,7 +26,7 @@ TEST(TextRateLimit, TableIsBoundedAndForgetsOnlyFullBuckets) {
 }
 
 TEST(TextRateLimit, BucketNeverExceedsBurst) {
-  TokenBucket b{1, 0};
+  TextBucket b{1, 0};
   EXPECT_EQ(takeToken(b, 3600000, 60, 2), 0);
   EXPECT_DOUBLE_EQ(b.tokens, 1.0);
 }

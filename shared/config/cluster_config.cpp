@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "shared/config/agent_auth_settings.h"
+#include "shared/config/api_limit_settings.h"
 #include "shared/config/redis_settings.h"
 #include "shared/config/yaml_reader.h"
 #include "shared/config/zmq_settings.h"
@@ -400,6 +401,7 @@ Result<ClusterConfig> parseClusterConfig(const std::string& yaml_text,
     n.text_max_wait_ms =
         static_cast<int>(m.integer("text_max_wait_ms", n.text_max_wait_ms, 500, 64000));
     n.console_dir = resolveRelative(file_name, m.string("console_dir", ""));
+    readApiLimits(m, n.api_limits);
     n.tokens_file = resolveRelative(file_name, m.string("tokens_file", ""));
     readTokenHashes(m, errors, n.tokens);
     {

@@ -192,6 +192,26 @@ struct AgentNumbers {
   std::string sender_id;        // "Sender ID to Display" for auto texts; empty = not chosen
 };
 
+// Bounds of the notification service's HTTP API (issue 17), read by api_limit_settings.cpp from
+// flat keys of the notification section; README (services/notification) says why each default.
+struct ApiLimitSettings {
+  int workers = 8;                  // api_workers: threads running route handlers (blocking I/O)
+  int queue = 512;                  // api_queue: requests waiting for a worker; more -> 503
+  int connections_max = 12000;      // api_connections_max: open sockets, streams included
+  int streams_max = 10000;          // api_streams_max: open SSE streams on this replica -> 503
+  int streams_per_agent = 8;        // api_streams_per_agent: one agent's tabs -> 429
+  int header_limit_bytes = 8192;    // api_header_limit_bytes: request line + headers -> 431
+  int body_limit_bytes = 65536;     // api_body_limit_bytes: request body -> 413
+  int read_timeout_ms = 10000;      // api_read_timeout_ms: first byte to whole request
+  int idle_timeout_ms = 60000;      // api_idle_timeout_ms: keep-alive wait for the next request
+  int rate_per_s = 20;              // api_rate_per_s: one agent's sustained requests -> 429
+  int rate_burst = 100;             // api_rate_burst: and the burst above it
+  int auth_failures_burst = 10;     // api_auth_failures_burst: bad tokens from one address
+  int auth_failures_per_min = 10;   // api_auth_failures_per_min: refill of that budget
+  int stream_queue_bytes = 262144;  // api_stream_queue_bytes: unsent bytes per stream -> dropped
+  int stream_keepalive_ms = 15000;  // api_stream_keepalive_ms: SSE comment on idle streams
+};
+
 // How long follow-up records and their index entries live (issue 17 item 6).
 struct RetentionSettings {
   // A claimed or answered record: the agent has acted; a month keeps it in "Claimed by you" and
@@ -222,6 +242,7 @@ struct NotificationSettings {
   // Built agent console (services/notification/console, `npm run build`) served on the API port
   // at `/`; absolute after loading (relative to cluster.yaml); empty = not served.
   std::string console_dir;
+  ApiLimitSettings api_limits;
 };
 
 // The whole cluster.yaml: one file every service reads, each using its own section.

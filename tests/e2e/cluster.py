@@ -153,13 +153,14 @@ notification:
 """)
 
     # -- lifecycle ---------------------------------------------------------------------------
-    def start(self):
-        """Starts redis-server and the five services. If any of it fails, everything already
-        started is stopped before the error propagates: a test whose setUp fails never runs its
-        tearDown, so the cluster must not outlive the exception."""
-        return start_or_clean_up(self._start, self.cleanup)
+    def start(self, services=None):
+        """Starts redis-server and the five services (or only `services`, e.g. ["notification"]
+        for the HTTP API's tests). If any of it fails, everything already started is stopped
+        before the error propagates: a test whose setUp fails never runs its tearDown, so the
+        cluster must not outlive the exception."""
+        return start_or_clean_up(lambda: self._start(services or SERVICES), self.cleanup)
 
-    def _start(self):
+    def _start(self, services):
         # notification: is the last section; give its HTTP API a free port unless a test chose one,
         # so clusters of concurrent test runs never contend for the default 8080.
         with open(self.config) as f:
@@ -188,12 +189,13 @@ notification:
         # The keys are written once Redis runs, like every other step a service start depends on:
         # if the key tool fails, start_or_clean_up stops Redis too (harness_test checks that).
         self.write_zmq_keys()
-        for svc in SERVICES:
+        for svc in services:
             self.start_service(svc)
             if svc == "router":
                 for replica in self.routers[1:]:
                     self.start_service(replica)
-        wait_until(lambda: self.healthy("ingress"), 10, what="ingress /healthz")
+        if "ingress" in services:
+            wait_until(lambda: self.healthy("ingress"), 10, what="ingress /healthz")
         return self
 
     def replica_config(self, replica):

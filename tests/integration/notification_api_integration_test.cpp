@@ -128,6 +128,7 @@ class NotificationApiIntegration : public ::testing::Test {
   Logger log_{"notification-test", LogLevel::Error};
   prometheus::Registry registry_;
   ApiMetrics metrics_{registry_};
+  ApiLimitMetrics limit_metrics_{registry_};
   RedisEventFeed feed_{endpoint(), kEventChannel, [this](const std::string& m) {
                          for (auto& e : streamEventsFromBus(m)) hub_.publish(std::move(e));
                        }};
@@ -135,7 +136,8 @@ class NotificationApiIntegration : public ::testing::Test {
   TextRateLimiter text_limits_{cfg_.notification.text_rate_per_minute,
                                cfg_.notification.text_burst};
   ApiServer api_{{cfg_, tokens_, text_limits_, store_, contacts_, numbers_, redis_, redis_,
-                  presence_, &gateway_, hub_, clock_, log_, metrics_}};
+                  presence_, &gateway_, hub_, clock_, log_, metrics_},
+                 limit_metrics_};
 };
 
 TEST_F(NotificationApiIntegration, FirstClaimWinsSecondIsRefusedNamingTheHolder) {

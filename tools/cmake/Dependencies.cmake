@@ -14,6 +14,9 @@ find_package(nlohmann_json 3.11 CONFIG REQUIRED)
 find_package(OpenSSL 3.0 REQUIRED COMPONENTS Crypto)
 pkg_check_modules(SOFIA REQUIRED IMPORTED_TARGET sofia-sip-ua>=1.12)
 pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
+# Boost.Asio + Beast (header-only, Debian libboost-dev 1.74): the notification API's event-driven
+# HTTP transport (services/notification/README.md says why).
+find_package(Boost 1.74 REQUIRED)
 # The ingress's allocator (services/ingress/CMakeLists.txt says why); sanitizer builds keep theirs.
 if(NOT CM_SANITIZE)
   pkg_check_modules(JEMALLOC REQUIRED IMPORTED_TARGET jemalloc>=5)
