@@ -161,6 +161,15 @@ notification:
         return start_or_clean_up(lambda: self._start(services or SERVICES), self.cleanup)
 
     def _start(self, services):
+        self.write_service_configs()
+        os.makedirs(os.path.join(self.dir, "redis"), exist_ok=True)
+        self._spawn("redis", ["redis-server", "--bind", "127.0.0.1", "--port", str(self.ports["redis"]),
+                              "--dir", os.path.join(self.dir, "redis"), "--save", "", "--appendonly", "no"])
+        wait_until(lambda: self.redis("PING") == "PONG", 10, what="redis-server")
+        return self.start_services(services)
+
+    def write_service_configs(self):
+        """The last touches to cluster.yaml (the API's port) and each further router replica's copy."""
         # notification: is the last section; give its HTTP API a free port unless a test chose one,
         # so clusters of concurrent test runs never contend for the default 8080.
         with open(self.config) as f:
@@ -182,10 +191,9 @@ notification:
                                                 f"  admin: 127.0.0.1:{p['a_' + replica]}\n", 1)
             with open(self.replica_config(replica), "w") as f:
                 f.write(replica_text)
-        os.makedirs(os.path.join(self.dir, "redis"), exist_ok=True)
-        self._spawn("redis", ["redis-server", "--bind", "127.0.0.1", "--port", str(self.ports["redis"]),
-                              "--dir", os.path.join(self.dir, "redis"), "--save", "", "--appendonly", "no"])
-        wait_until(lambda: self.redis("PING") == "PONG", 10, what="redis-server")
+
+    def start_services(self, services):
+        """Once Redis runs: the CURVE keys, then `services` in order, with the ingress's readiness wait."""
         # The keys are written once Redis runs, like every other step a service start depends on:
         # if the key tool fails, start_or_clean_up stops Redis too (harness_test checks that).
         self.write_zmq_keys()

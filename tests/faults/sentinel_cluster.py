@@ -109,16 +109,8 @@ sentinel parallel-syncs {MASTER} 2
         wait_until(sentinels_ready, 30, what="three sentinels that know the primary, both replicas and each other")
         # Services: cluster.py's order, with its readiness wait.
         from cluster import SERVICES
-        with open(self.config) as f:
-            text = f.read()
-        if "\n  api:" not in text.split("notification:", 1)[1]:
-            self.ports["api"] = free_port()
-            with open(self.config, "a") as f:
-                f.write(f"  api: 127.0.0.1:{self.ports['api']}\n")
-        self.write_zmq_keys()
-        for svc in SERVICES:
-            self.start_service(svc)
-        wait_until(lambda: self.healthy("ingress"), 10, what="ingress /healthz")
+        self.write_service_configs()
+        self.start_services(SERVICES)
         return self
 
     def sentinel_knows_all(self, port):
