@@ -53,6 +53,14 @@ class PresenceFailoverIntegration : public ::testing::Test {
     auto acks = old_primary_.command({"WAIT", "1", "5000"});
     ASSERT_TRUE(acks.ok());
     ASSERT_EQ(acks->integer, 1);
+    // Seen here: WAIT answered 1 while reads on the replica did not yet show the writes (2 runs
+    // in 6), so read them back before the failover (bounded: 10 s).
+    bool there = false;
+    for (int i = 0; i < 500 && !there; ++i) {
+      there = onCall("alice") == 1 && onCall("bob") == 1 && numberOnCall() == 2;
+      if (!there) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ASSERT_TRUE(there) << "the replica never showed the two answered calls";
   }
   int64_t onCall(const std::string& agent) {
     auto v = replica_.command({"HGET", redis::presence_keys::agent(agent), "on_call"});
