@@ -77,7 +77,7 @@ class SentinelCluster(Cluster):
             argv += ["--replicaof", "127.0.0.1", str(replica_of)]
         return argv
 
-    def _start(self):
+    def _start(self, services=None):
         for i, port in enumerate(self.nodes):
             self._spawn(f"redis{i}", self.redis_node_argv(i, None if i == 0 else self.nodes[0]))
             wait_until(lambda p=port: self.node(p, "PING") == "PONG", 10, what=f"redis-server :{port}")
@@ -110,7 +110,7 @@ sentinel parallel-syncs {MASTER} 2
         # Services: cluster.py's order, with its readiness wait.
         from cluster import SERVICES
         self.write_service_configs()
-        self.start_services(SERVICES)
+        self.start_services(services or SERVICES)
         return self
 
     def sentinel_knows_all(self, port):
