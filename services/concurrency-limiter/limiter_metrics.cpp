@@ -33,8 +33,9 @@ LimiterMetrics::LimiterMetrics(prometheus::Registry& registry,
                              "New calls refused while recounting leases after a Redis failover")),
       failovers(counter(registry, "callmesh_concurrency_limiter_redis_failovers_total",
                         "Moves of the Redis client to a new primary")),
-      readopted(counter(registry, "callmesh_concurrency_limiter_readopted_total",
-                        "Leases re-added by renewals after a failover (lost with the old primary)")),
+      readopted(
+          counter(registry, "callmesh_concurrency_limiter_readopted_total",
+                  "Leases re-added by renewals after a failover (lost with the old primary)")),
       decode_errors(counter(registry, "callmesh_concurrency_limiter_decode_errors_total",
                             "Requests that could not be decoded")),
       acquired_family_(prometheus::BuildCounter()

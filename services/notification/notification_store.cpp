@@ -179,11 +179,12 @@ Result<ClaimResult> NotificationStore::claim(const std::string& id, const std::s
   std::vector<std::string> keys{recordKey(id), nk::kUnclaimed, nk::kUnclaimedMissed,
                                 nk::agentClaimed(agent_id)};
   for (const auto& a : redis::splitList(routed->text)) keys.push_back(nk::agentUnclaimed(a));
-  auto reply = redis::evalScriptReplicated(redis_, claim_script_, keys,
-                                 {agent_id, std::string(actionName(action)), std::to_string(at_ms),
-                                  std::to_string(at_ms + retention_.handled_ms),
-                                  std::to_string(at_ms - retention_.handled_ms)},
-                                 ack_);
+  auto reply =
+      redis::evalScriptReplicated(redis_, claim_script_, keys,
+                                  {agent_id, std::string(actionName(action)), std::to_string(at_ms),
+                                   std::to_string(at_ms + retention_.handled_ms),
+                                   std::to_string(at_ms - retention_.handled_ms)},
+                                  ack_);
   if (!reply.ok()) return reply.error();
   if (reply->type != redis::RedisReply::Type::Array || reply->elements.size() != 3) {
     return Error{ErrorKind::Internal, "unexpected claim reply: " + reply->text, "claim " + id};

@@ -15,7 +15,8 @@ RedisReply errorReply(std::string text) {
 }
 
 TEST(FailoverPolicy, DemotedOrLoadingServersMakeTheClientReconnect) {
-  EXPECT_TRUE(demandsReconnect(errorReply("READONLY You can't write against a read only replica.")));
+  EXPECT_TRUE(
+      demandsReconnect(errorReply("READONLY You can't write against a read only replica.")));
   EXPECT_TRUE(demandsReconnect(errorReply("LOADING Redis is loading the dataset in memory")));
   EXPECT_TRUE(demandsReconnect(errorReply("MASTERDOWN Link with MASTER is down")));
 }

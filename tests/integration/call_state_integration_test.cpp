@@ -69,8 +69,8 @@ TEST_F(CallStateIntegration, LiveCallsShowCallerRuleAndTheAgentsRingingNow) {
 TEST_F(CallStateIntegration, MissedCallRecordIsCreatedExactlyOnce) {
   notification::MissedCallLedger ledger(client_);
   // Made now: a record older than its retention (notification.retention) expires at once.
-  notification::MissedCall call{"c9", "+15550100", "+15557770000", {"agent-1", "agent-2"},
-                                SystemClock().nowMs()};
+  notification::MissedCall call{
+      "c9", "+15550100", "+15557770000", {"agent-1", "agent-2"}, SystemClock().nowMs()};
   EXPECT_TRUE(ledger.record(call).value());
   EXPECT_FALSE(ledger.record(call).value());  // redelivered `ended` event
   EXPECT_EQ(ledger.unclaimedCount().value(), 1);
