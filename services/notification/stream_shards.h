@@ -1,13 +1,15 @@
 #pragma once
 
-// The threads that carry the event streams (issue 17): `threads` io_contexts, one thread each,
-// each with its own StreamFanout. A granted stream's socket leaves the HTTP io thread for the
-// thread with the fewest streams; an event from the bus is encoded once (on the caller's thread)
-// and the same immutable buffer is posted to every stream thread. Sending one event to 5,000
-// streams is 5,000 sendmsg calls, mostly kernel time on the sender's CPU: two threads put both
-// cores of a small replica to it, and the HTTP io thread (requests, claims) never waits behind a
-// fan-out. The bus feed never waits either: an event a thread cannot take (kMaxPendingEvents
-// already waiting) is dropped and counted.
+// The threads that carry the event streams (issue 17): `threads` io_contexts
+// (notification.api_stream_threads), one thread each, each with its own StreamFanout. A granted
+// stream's socket leaves the HTTP io thread for the stream thread with the fewest streams, so the
+// HTTP io thread (requests, claims) never waits behind a fan-out. An event from the bus is
+// encoded once (on the caller's thread) and the same immutable buffer is posted to every stream
+// thread. Sending one event to 5,000 streams is 5,000 sendmsg calls, ~85 % kernel time on the
+// sender's CPU: more threads spread that over more cores, which pays where cores are free; on a
+// 2-core replica one thread was faster (docs/bench/streams.md), hence the default of 1. The bus
+// feed never waits either: an event a thread cannot take (kMaxPendingEvents already waiting) is
+// dropped and counted.
 #include <atomic>
 #include <memory>
 #include <string>

@@ -210,7 +210,7 @@ struct ApiLimitSettings {
   int auth_failures_per_min = 10;   // api_auth_failures_per_min: refill of that budget
   int stream_queue_bytes = 262144;  // api_stream_queue_bytes: unsent bytes per stream -> dropped
   int stream_keepalive_ms = 15000;  // api_stream_keepalive_ms: SSE comment on idle streams
-  int stream_threads = 2;           // api_stream_threads: threads writing events to the streams
+  int stream_threads = 1;           // api_stream_threads: threads writing events to the streams
 };
 
 // How long follow-up records and their index entries live (issue 17 item 6).

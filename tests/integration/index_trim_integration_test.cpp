@@ -22,9 +22,11 @@ namespace nk = redis::notification_keys;
 
 class IndexTrimIntegration : public ::testing::Test {
  protected:
-  IndexTrimIntegration() {
-    keep_.handled_ms = 60000;
-    keep_.unclaimed_ms = 120000;
+  static config::RetentionSettings shortRetention() {
+    config::RetentionSettings keep;
+    keep.handled_ms = 60000;
+    keep.unclaimed_ms = 120000;
+    return keep;
   }
   redis::RedisEndpoint endpoint() { return {server_.host(), server_.port(), 2000}; }
   NotificationRecord text(const std::string& id, std::vector<std::string> agents, int64_t at) {
@@ -46,7 +48,7 @@ class IndexTrimIntegration : public ::testing::Test {
   // Records expire by wall time, so they are made "now"; the pass is then run at a later "now"
   // given to it (it has no clock of its own), as the service's timer would much later.
   const int64_t now_ = SystemClock().nowMs();
-  config::RetentionSettings keep_;
+  const config::RetentionSettings keep_ = shortRetention();  // before store_ and trimmer_
   testing::RedisServer server_;
   redis::HiredisClient client_{endpoint()};
   NotificationStore store_{client_, keep_};

@@ -143,6 +143,8 @@ def main():
     ap.add_argument("--check", action="store_true")
     ap.add_argument("--max-fanout-s", type=float, default=1.0)
     ap.add_argument("--max-p99-ms", type=float, default=100.0)
+    ap.add_argument("--stream-threads", type=int, default=0,
+                    help="notification.api_stream_threads (0: the service's default)")
     args = ap.parse_args()
     if not 1 <= args.streams <= 20000 or not 1 <= args.requests <= 100000 or not 1 <= args.rounds <= 100:
         sys.exit("--streams 1..20000, --requests 1..100000, --rounds 1..100")
@@ -152,6 +154,8 @@ def main():
     extra = (f"  api_rate_per_s: 100000\n  api_rate_burst: 100000\n"
              f"  api_streams_max: {max(10000, args.streams)}\n"
              f"  api_connections_max: {max(12000, args.streams + 1000)}\n")
+    if args.stream_threads:
+        extra += f"  api_stream_threads: {args.stream_threads}\n"
     cluster, port = start_api(agents, extra)
     streams = None
     try:
@@ -181,6 +185,7 @@ def main():
         pub.close()
         per_k = 1000.0 / args.streams
         result = {
+            "stream_threads": args.stream_threads or "default", "load_avg_1m": os.getloadavg()[0],
             "streams": args.streams, "agents": len(agents), "streams_gauge": gauge,
             "open_s": round(open_s, 2),
             "rss_base_mib": round(rss0 / 1024, 1), "rss_streams_mib": round(rss1 / 1024, 1),
