@@ -5,6 +5,7 @@
 
 #include "services/notification/api_server.h"
 #include "services/notification/api_tokens.h"
+#include "services/notification/index_trim.h"
 #include "services/notification/notification_service.h"
 #include "services/notification/redis_event_feed.h"
 #include "services/notification/serialized_redis_client.h"
@@ -124,6 +125,19 @@ int main(int argc, char** argv) {
       log.error("tokens_reload_failed", {{"error", changed.error().describe()}});
     } else if (*changed) {
       log.info("tokens_reloaded", {{"tokens", static_cast<int64_t>(tokens.size())}});
+    }
+  });
+  // Indexes nobody writes any more (an idle agent's) are trimmed here, a bounded batch a tick,
+  // on the loop's own connection (index_trim.h).
+  notification::IndexTrimmer trimmer(loop_redis, settings.retention);
+  loop.addTimer(settings.retention.trim_interval_ms, [&] {
+    const auto& r = settings.retention;
+    auto pass = trimmer.trimOldest(clock.nowMs(), r.trim_batch, r.trim_interval_ms);
+    if (!pass.ok()) {
+      metrics.redis_errors.Increment();
+      log.warn("index_trim_failed", {{"error", pass.error().describe()}});
+    } else {
+      metrics.index_entries_trimmed.Increment(static_cast<double>(pass->entries));
     }
   });
   // agent-presence replicas behind a name: followed between API requests too (issue 18 item 4).

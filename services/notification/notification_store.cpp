@@ -11,8 +11,9 @@ namespace callmesh::notification {
 
 namespace {
 
-// KEYS: record, unclaimed index, unclaimed missed-call index, the answerer's answered index, then
-// the unclaimed index of each agent a text was routed to.
+// KEYS: record, unclaimed index, unclaimed missed-call index, the answerer's answered index, the
+// trim ledgers of unclaimed and of handled indexes, then the unclaimed index of each agent a text
+// was routed to. Every index written joins its ledger (index_trim.h).
 // ARGV: call id, kind, number, caller, rung, visible_to, source, tag, at ms, claimed_by, action,
 //       expire-at ms, index horizon ms (entries scored before it are past retention).
 // Idempotent on the Call-ID: the first writer creates it, every later call returns 0.
@@ -22,30 +23,31 @@ redis.call('HSET', KEYS[1], 'kind', ARGV[2], 'number', ARGV[3], 'caller', ARGV[4
            'rung', ARGV[5], 'visible_to', ARGV[6], 'source', ARGV[7], 'tag', ARGV[8],
            'ended_at_ms', ARGV[9])
 local horizon = '(' .. ARGV[13]
-local function index(key)
+local function index(key, ledger)
   redis.call('ZADD', key, ARGV[9], ARGV[1])
   redis.call('ZREMRANGEBYSCORE', key, '-inf', horizon)
+  redis.call('ZADD', ledger, ARGV[9], key)
 end
 if ARGV[10] ~= '' then
   redis.call('HSET', KEYS[1], 'state', 'claimed', 'claimed_by', ARGV[10],
              'claim_action', ARGV[11], 'claimed_at_ms', ARGV[9])
-  index(KEYS[4])
+  index(KEYS[4], KEYS[6])
 else
   redis.call('HSET', KEYS[1], 'state', 'unclaimed')
-  index(KEYS[2])
-  if ARGV[2] == 'missed_call' then index(KEYS[3]) end
-  for i = 5, #KEYS do index(KEYS[i]) end
+  index(KEYS[2], KEYS[5])
+  if ARGV[2] == 'missed_call' then index(KEYS[3], KEYS[5]) end
+  for i = 7, #KEYS do index(KEYS[i], KEYS[5]) end
 end
 redis.call('PEXPIREAT', KEYS[1], ARGV[12])
 return 1
 )lua";
 
-// KEYS: record, unclaimed index, unclaimed missed-call index, the claimer's claimed index, then
-// the unclaimed index of each agent it was routed to. ARGV: agent, action, at ms, expire-at ms,
-// claimed-index horizon ms.
-// Returns {outcome, holder, action}: won | yours | held | forbidden | hidden | missing. An agent
-// the record is hidden from learns nothing about it (not even that it exists); `forbidden` is
-// an unclaimed missed call every user sees but only the selected agents may act on.
+// KEYS: record, unclaimed index, unclaimed missed-call index, the claimer's claimed index, the
+// trim ledger of handled indexes, then the unclaimed index of each agent it was routed to. ARGV:
+// agent, action, at ms, expire-at ms, claimed-index horizon ms. Returns {outcome, holder, action}:
+// won | yours | held | forbidden | hidden | missing. An agent the record is hidden from learns
+// nothing about it (not even that it exists); `forbidden` is an unclaimed missed call every user
+// sees but only the selected agents may act on.
 constexpr const char* kClaimLua = R"lua(
 local f = redis.call('HMGET', KEYS[1], 'state', 'claimed_by', 'visible_to', 'claim_action',
                      'call_id', 'kind')
@@ -67,9 +69,10 @@ redis.call('HSET', KEYS[1], 'state', 'claimed', 'claimed_by', ARGV[1], 'claim_ac
 redis.call('PEXPIREAT', KEYS[1], ARGV[4])
 redis.call('ZREM', KEYS[2], f[5])
 redis.call('ZREM', KEYS[3], f[5])
-for i = 5, #KEYS do redis.call('ZREM', KEYS[i], f[5]) end
+for i = 6, #KEYS do redis.call('ZREM', KEYS[i], f[5]) end
 redis.call('ZADD', KEYS[4], ARGV[3], f[5])
 redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', '(' .. ARGV[5])
+redis.call('ZADD', KEYS[5], ARGV[3], KEYS[4])
 return {'won', ARGV[1], ARGV[2]}
 )lua";
 
@@ -146,8 +149,10 @@ NotificationStore::NotificationStore(redis::RedisClient& redis, config::Retentio
 
 Result<bool> NotificationStore::record(const NotificationRecord& r) {
   namespace nk = redis::notification_keys;
-  std::vector<std::string> keys{recordKey(r.id), nk::kUnclaimed, nk::kUnclaimedMissed,
-                                nk::agentAnswered(r.claimed ? r.claimed_by : std::string())};
+  std::vector<std::string> keys{
+      recordKey(r.id),          nk::kUnclaimed,
+      nk::kUnclaimedMissed,     nk::agentAnswered(r.claimed ? r.claimed_by : std::string()),
+      nk::kTrimLedgerUnclaimed, nk::kTrimLedgerHandled};
   if (!r.claimed && r.kind == NotificationKind::Text) {
     for (const auto& a : r.visible_to) keys.push_back(nk::agentUnclaimed(a));
   }
@@ -177,7 +182,7 @@ Result<ClaimResult> NotificationStore::claim(const std::string& id, const std::s
   auto routed = redis_.command({"HGET", recordKey(id), "visible_to"});
   if (!routed.ok()) return routed.error();
   std::vector<std::string> keys{recordKey(id), nk::kUnclaimed, nk::kUnclaimedMissed,
-                                nk::agentClaimed(agent_id)};
+                                nk::agentClaimed(agent_id), nk::kTrimLedgerHandled};
   for (const auto& a : redis::splitList(routed->text)) keys.push_back(nk::agentUnclaimed(a));
   auto reply =
       redis::evalScriptReplicated(redis_, claim_script_, keys,

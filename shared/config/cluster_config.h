@@ -210,6 +210,7 @@ struct ApiLimitSettings {
   int auth_failures_per_min = 10;   // api_auth_failures_per_min: refill of that budget
   int stream_queue_bytes = 262144;  // api_stream_queue_bytes: unsent bytes per stream -> dropped
   int stream_keepalive_ms = 15000;  // api_stream_keepalive_ms: SSE comment on idle streams
+  int stream_threads = 1;           // api_stream_threads: threads writing events to the streams
 };
 
 // How long follow-up records and their index entries live (issue 17 item 6).
@@ -219,6 +220,10 @@ struct RetentionSettings {
   int64_t handled_ms = int64_t{30} * 86400 * 1000;
   // An unclaimed record stays until claimed or this much longer limit (nobody acted in a quarter).
   int64_t unclaimed_ms = int64_t{90} * 86400 * 1000;
+  // The periodic pass over indexes nobody writes (an idle agent's): every trim_interval_ms, the
+  // trim_batch indexes per ledger trimmed longest ago (services/notification/index_trim.h).
+  int64_t trim_interval_ms = 60000;
+  int trim_batch = 200;
 };
 
 struct NotificationSettings {

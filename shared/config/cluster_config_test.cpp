@@ -345,7 +345,7 @@ TEST(ClusterConfig, NotificationNumbersTokensAndAgents) {
   tokens:
     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa": {agent_id: alice}
     "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef": {agent_id: root, role: admin}
-  retention: {handled_days: 7, unclaimed_days: 60}
+  retention: {handled_days: 7, unclaimed_days: 60, trim_interval_seconds: 30, trim_batch: 50}
   text_rate_per_minute: 12
   numbers:
     "+15550200": {source: "Company line", tag: "website", selected_agents: [alice, bob]}
@@ -372,6 +372,8 @@ agent_presence:
             ApiRole::Admin);
   EXPECT_EQ(n.retention.handled_ms, int64_t{7} * 86400000);
   EXPECT_EQ(n.retention.unclaimed_ms, int64_t{60} * 86400000);
+  EXPECT_EQ(n.retention.trim_interval_ms, 30000);
+  EXPECT_EQ(n.retention.trim_batch, 50);
   EXPECT_EQ(n.text_rate_per_minute, 12);
   EXPECT_EQ(n.text_burst, 10);
   EXPECT_EQ(n.numbers.at("+15550200").source, "Company line");

@@ -53,6 +53,14 @@ inline std::string agentClaimed(const std::string& agent_id) {
 inline std::string agentAnswered(const std::string& agent_id) {
   return "cm:agent:{" + agent_id + "}:answered";
 }
+// Which indexes exist and when each was last trimmed (sorted sets: member = an index key above,
+// score = ms of its last trim). The record and claim scripts add every index they touch; the
+// periodic pass (NotificationStore::trimIdleIndexes) trims the least recently trimmed few, so an
+// idle agent's index loses its expired entries without that agent doing anything. One per
+// retention horizon: indexes of unclaimed records, and of claimed/answered ones. Bounded by the
+// number of indexes (two global ones plus three per agent); an emptied index leaves the ledger.
+inline constexpr const char* kTrimLedgerUnclaimed = "cm:notifications:trim:unclaimed";
+inline constexpr const char* kTrimLedgerHandled = "cm:notifications:trim:handled";
 inline std::string numberSettings(const std::string& number) {
   return "cm:number:{" + number + "}:settings";
 }

@@ -91,10 +91,11 @@ def wait_until(predicate, timeout, interval=0.05, what="condition"):
 
 class Cluster:
     def __init__(self, routing_yaml, cap=50, lease_ms=30000, extra_caps=None, ingress_extra="", zmq="tcp",
-                 router_extra="", curve=True, routers=1):
+                 router_extra="", curve=True, routers=1, leases_redis=False):
         """curve: the services talk CURVE with keys written here by callmesh-zmq-keys (as in
         production); False writes `zmq: {curve: off}`. routers: how many router replicas, each
-        its own process; the ingress connects to all of them (an endpoint list)."""
+        its own process; the ingress connects to all of them (an endpoint list). leases_redis: a
+        second redis-server for the slot leases (`redis_leases:`), read with leases_redis()."""
         self.dir = tempfile.mkdtemp(prefix="callmesh-e2e-")
         self.procs = {}
         self.curve = curve
@@ -105,6 +106,9 @@ class Cluster:
         for replica in self.routers[1:]:
             for prefix in ("", "a_", "notices_"):
                 self.ports[prefix + replica] = free_port()
+        self.leases_separate = leases_redis
+        if leases_redis:
+            self.ports["redis_leases"] = free_port()
         caps = "".join(f'\n    "{n}": {c}' for n, c in (extra_caps or {}).items()) or " {}"
         p = self.ports
         if zmq == "ipc" and routers > 1:
@@ -123,10 +127,12 @@ class Cluster:
             router_endpoints = ", ".join([bind("router")] + [f"tcp://127.0.0.1:{p[r]}" for r in self.routers[1:]])
             notice_endpoints = ", ".join([bind("router_notices")] +
                                          [f"tcp://127.0.0.1:{p['notices_' + r]}" for r in self.routers[1:]])
+            leases_section = (f"redis_leases:\n  host: 127.0.0.1\n  port: {p['redis_leases']}\n"
+                              if leases_redis else "")
             f.write(f"""{zmq_section}redis:
   host: 127.0.0.1
   port: {p['redis']}
-ingress:
+{leases_section}ingress:
   sip_host: 127.0.0.1
   sip_port: {p['sip']}
   admin: 127.0.0.1:{p['a_ingress']}
@@ -166,6 +172,13 @@ notification:
         self._spawn("redis", ["redis-server", "--bind", "127.0.0.1", "--port", str(self.ports["redis"]),
                               "--dir", os.path.join(self.dir, "redis"), "--save", "", "--appendonly", "no"])
         wait_until(lambda: self.redis("PING") == "PONG", 10, what="redis-server")
+        if self.leases_separate:
+            os.makedirs(os.path.join(self.dir, "redis_leases"), exist_ok=True)
+            self._spawn("redis_leases", ["redis-server", "--bind", "127.0.0.1", "--port",
+                                         str(self.ports["redis_leases"]), "--dir",
+                                         os.path.join(self.dir, "redis_leases"), "--save", "",
+                                         "--appendonly", "no"])
+            wait_until(lambda: self.leases_redis("PING") == "PONG", 10, what="leases redis-server")
         return self.start_services(services)
 
     def write_service_configs(self):
@@ -302,6 +315,12 @@ notification:
     def redis(self, *args):
         out = subprocess.run(["redis-cli", "-p", str(self.ports["redis"]), *args], capture_output=True, text=True,
                              timeout=5)
+        return out.stdout.strip()
+
+    def leases_redis(self, *args):
+        """The slot leases' own Redis (Cluster(leases_redis=True))."""
+        out = subprocess.run(["redis-cli", "-p", str(self.ports["redis_leases"]), *args], capture_output=True,
+                             text=True, timeout=5)
         return out.stdout.strip()
 
     @property
