@@ -147,10 +147,10 @@ Result<std::vector<LineOutcome>> PresenceLedger::applyEventsPerSlot(
     for (size_t k = 0; k < group.size(); ++k) {
       size_t i = group[k];
       if (!per_event) {
-        outcomes[i] = Error{ErrorKind::Internal,
-                            r.type == redis::RedisReply::Type::Error ? r.text
-                                                                     : "one reply per event expected",
-                            "presence (call slot)"};
+        outcomes[i] = Error{
+            ErrorKind::Internal,
+            r.type == redis::RedisReply::Type::Error ? r.text : "one reply per event expected",
+            "presence (call slot)"};
         continue;
       }
       const auto& e = r.elements[k];

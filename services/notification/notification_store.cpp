@@ -136,7 +136,7 @@ NotificationStore::NotificationStore(redis::RedisClient& redis, config::Retentio
 }
 
 Status NotificationStore::updateIndexes(const std::vector<std::vector<std::string>>& writes,
-                                       const std::string& what) {
+                                        const std::string& what) {
   if (writes.empty()) return {};
   // Each index is its own key (its own slot on Redis Cluster): its writes, then a WAIT that the
   // cluster client sends to the same node, so every index is as durable as the record.
@@ -211,11 +211,11 @@ Result<ClaimResult> NotificationStore::claim(const std::string& id, const std::s
   // Replicated before it is reported: a claim acknowledged to an agent must survive a failover,
   // or a second agent could win the same missed call on the new primary.
   namespace nk = redis::notification_keys;
-  auto reply = redis::evalScriptReplicated(
-      redis_, claim_script_, {recordKey(id)},
-      {agent_id, std::string(actionName(action)), std::to_string(at_ms),
-       std::to_string(at_ms + retention_.handled_ms)},
-      ack_);
+  auto reply =
+      redis::evalScriptReplicated(redis_, claim_script_, {recordKey(id)},
+                                  {agent_id, std::string(actionName(action)), std::to_string(at_ms),
+                                   std::to_string(at_ms + retention_.handled_ms)},
+                                  ack_);
   if (!reply.ok()) return reply.error();
   if (reply->type != redis::RedisReply::Type::Array || reply->elements.size() != 4) {
     return Error{ErrorKind::Internal, "unexpected claim reply: " + reply->text, "claim " + id};
@@ -231,8 +231,8 @@ Result<ClaimResult> NotificationStore::claim(const std::string& id, const std::s
     // after a lost reply repairs what the first attempt did not reach.
     auto routed = redis_.command({"HGET", recordKey(id), "visible_to"});
     if (!routed.ok()) return routed.error();
-    std::string claimed_at = reply->elements[3].text.empty() ? std::to_string(at_ms)
-                                                             : reply->elements[3].text;
+    std::string claimed_at =
+        reply->elements[3].text.empty() ? std::to_string(at_ms) : reply->elements[3].text;
     std::vector<std::vector<std::string>> writes{{"ZREM", nk::unclaimedOf(id), id},
                                                  {"ZREM", nk::unclaimedMissedOf(id), id}};
     for (const auto& a : redis::splitList(routed->text)) {

@@ -118,7 +118,8 @@ class NotificationStore {
   Result<std::vector<NotificationRecord>> load(const std::vector<std::string>& ids);
   // Index writes after a record or claim script, each followed by WAIT when replicas must
   // acknowledge (ack_): Timeout when they did not.
-  Status updateIndexes(const std::vector<std::vector<std::string>>& writes, const std::string& what);
+  Status updateIndexes(const std::vector<std::vector<std::string>>& writes,
+                       const std::string& what);
   // A page across `indexes`; `keep` says whether a loaded record belongs in the list (a record
   // that no longer does, or has expired, is dropped and its entry removed from that index).
   template <typename Keep>

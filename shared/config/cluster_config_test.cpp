@@ -508,9 +508,9 @@ TEST(ClusterConfig, RedisClusterNodes) {
   EXPECT_EQ(cfg->redis.cluster_nodes[0].port, 7000);
   EXPECT_EQ(cfg->redis.cluster_nodes[1].host, "redis-1.redis");
   EXPECT_EQ(cfg->redis_leases.cluster_nodes.size(), 2u);  // leases follow unless told otherwise
-  for (const char* bad : {"redis: {cluster_nodes: [\"no-port\"]}\n",
-                          "redis: {host: h, cluster_nodes: [\"h:1\"]}\n",
-                          "redis: {sentinels: [\"h:1\"], master_name: m, cluster_nodes: [\"h:2\"]}\n"}) {
+  for (const char* bad :
+       {"redis: {cluster_nodes: [\"no-port\"]}\n", "redis: {host: h, cluster_nodes: [\"h:1\"]}\n",
+        "redis: {sentinels: [\"h:1\"], master_name: m, cluster_nodes: [\"h:2\"]}\n"}) {
     auto c = parseClusterConfig(std::string(bad) + "router: {routing_file: r.yaml}\n", "c.yaml");
     EXPECT_FALSE(c.ok()) << bad;
     if (!c.ok()) {

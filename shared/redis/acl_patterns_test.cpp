@@ -75,10 +75,9 @@ TEST(RedisAcl, EveryServiceMayWriteItsOwnFamiliesAndNotTheOthers) {
   namespace nk = notification_keys;
   namespace pk = presence_keys;
   const std::map<std::string, std::vector<std::string>> writes{
-      {"callmesh-limiter", {numberSlotsKey("+15550100"), numberSlotsKey("+15550100", "acme"),
-                            accountSlotsKey("acme")}},
-      {"callmesh-presence",
-       {pk::call("c1@gw"), pk::numberOnCall("+15550100"), pk::agent("alice")}},
+      {"callmesh-limiter",
+       {numberSlotsKey("+15550100"), numberSlotsKey("+15550100", "acme"), accountSlotsKey("acme")}},
+      {"callmesh-presence", {pk::call("c1@gw"), pk::numberOnCall("+15550100"), pk::agent("alice")}},
       {"callmesh-notification",
        {nk::record("c1@gw"), nk::unclaimedOf("c1@gw"), nk::unclaimedMissedOf("c1@gw"),
         nk::unclaimedShard(nk::kUnclaimedShards - 1), nk::agentUnclaimed("alice"),

@@ -149,9 +149,8 @@ Status ClusterClient::refreshMap() {
       map_ = std::move(map.value());
       map_stale_ = false;
       std::vector<RedisAddress> masters = map_.masters();
-      std::sort(masters.begin(), masters.end(), [](const auto& a, const auto& b) {
-        return a.text() < b.text();
-      });
+      std::sort(masters.begin(), masters.end(),
+                [](const auto& a, const auto& b) { return a.text() < b.text(); });
       // Different masters than before: a failover promoted a replica, and writes the old master
       // had not replicated may be gone (the limiter's recount hold watches this).
       if (!last_masters_.empty() && masters != last_masters_) ++epoch_;
@@ -366,8 +365,7 @@ Result<std::vector<RedisReply>> ClusterClient::pipeline(
   }
   for (const auto& r : out) {
     if (demandsRemap(r)) {
-      return Error{ErrorKind::Disconnected, "not on a writable master: " + r.text,
-                   "redis cluster"};
+      return Error{ErrorKind::Disconnected, "not on a writable master: " + r.text, "redis cluster"};
     }
   }
   return out;

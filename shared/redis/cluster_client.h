@@ -28,8 +28,8 @@ namespace callmesh::redis {
 // replica is found. `SCRIPT LOAD` goes to every master (a script must be known where its keys
 // are). `SCAN` walks every master in turn (the cursor names the master and its own cursor).
 // Commands whose keys are in different slots are refused before sending (CROSSSLOT), naming them;
-// callers group per slot (RedisClient::clustered()). MULTI is refused: a transaction spans one node.
-// One instance belongs to one thread, like HiredisClient.
+// callers group per slot (RedisClient::clustered()). MULTI is refused: a transaction spans one
+// node. One instance belongs to one thread, like HiredisClient.
 class ClusterClient final : public RedisClient {
  public:
   static constexpr int kMaxRedirects = 5;

@@ -18,10 +18,11 @@ bool allArgsAreKeys(std::string_view verb) {
 // Commands without keys: routed to any node (a pipeline sends them where the command before
 // them went, so WAIT after a script counts that node's replicas).
 bool isKeyless(std::string_view verb) {
-  for (const char* v : {"PING", "TIME", "WAIT", "PUBLISH", "SCRIPT", "INFO", "ROLE", "CLUSTER",
-                        "AUTH", "ECHO", "DBSIZE", "MULTI", "EXEC", "DISCARD", "ASKING", "SCAN",
-                        "FLUSHALL", "FLUSHDB", "CONFIG", "READONLY", "COMMAND", "SUBSCRIBE",
-                        "UNSUBSCRIBE", "PSUBSCRIBE", "PUNSUBSCRIBE", "KEYS", "RANDOMKEY"}) {
+  for (const char* v :
+       {"PING",      "TIME",        "WAIT",       "PUBLISH",      "SCRIPT", "INFO",     "ROLE",
+        "CLUSTER",   "AUTH",        "ECHO",       "DBSIZE",       "MULTI",  "EXEC",     "DISCARD",
+        "ASKING",    "SCAN",        "FLUSHALL",   "FLUSHDB",      "CONFIG", "READONLY", "COMMAND",
+        "SUBSCRIBE", "UNSUBSCRIBE", "PSUBSCRIBE", "PUNSUBSCRIBE", "KEYS",   "RANDOMKEY"}) {
     if (verb == v) return true;
   }
   return false;

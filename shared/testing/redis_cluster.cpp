@@ -157,7 +157,8 @@ void RedisCluster::waitUntilReady() const {
       }
       std::string view;
       for (const auto& r : *ranges) {
-        view += std::to_string(r.first) + "-" + std::to_string(r.last) + "@" + r.master.text() + ";";
+        view +=
+            std::to_string(r.first) + "-" + std::to_string(r.last) + "@" + r.master.text() + ";";
       }
       views.insert(view);
     }
@@ -169,8 +170,8 @@ void RedisCluster::waitUntilReady() const {
 }
 
 int RedisCluster::masterPortOf(int slot) const {
-  auto ranges = redis::parseClusterSlots(ask(servers_.front()->port(), {"CLUSTER", "SLOTS"}),
-                                         "127.0.0.1");
+  auto ranges =
+      redis::parseClusterSlots(ask(servers_.front()->port(), {"CLUSTER", "SLOTS"}), "127.0.0.1");
   if (!ranges.ok()) throw std::runtime_error(ranges.error().message);
   for (const auto& r : *ranges) {
     if (slot >= r.first && slot <= r.last) return r.master.port;
@@ -179,8 +180,8 @@ int RedisCluster::masterPortOf(int slot) const {
 }
 
 int RedisCluster::otherMasterPort(int port) const {
-  auto ranges = redis::parseClusterSlots(ask(servers_.front()->port(), {"CLUSTER", "SLOTS"}),
-                                         "127.0.0.1");
+  auto ranges =
+      redis::parseClusterSlots(ask(servers_.front()->port(), {"CLUSTER", "SLOTS"}), "127.0.0.1");
   if (!ranges.ok()) throw std::runtime_error(ranges.error().message);
   for (const auto& r : *ranges) {
     if (r.master.port != port) return r.master.port;
@@ -198,7 +199,7 @@ void RedisCluster::migrateSlot(int slot, int from, int to, bool stop_before_node
     auto keys = ask(from, {"CLUSTER", "GETKEYSINSLOT", s, "100"});
     if (keys.elements.empty()) break;
     std::vector<std::string> migrate{"MIGRATE", "127.0.0.1", std::to_string(to), "", "0",
-                                     "5000", "KEYS"};
+                                     "5000",    "KEYS"};
     for (const auto& k : keys.elements) migrate.push_back(k.text);
     expectOk(ask(from, migrate), "MIGRATE");
   }

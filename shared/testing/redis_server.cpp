@@ -94,13 +94,25 @@ RedisServer::~RedisServer() {
 void RedisServer::start() {
   std::string bin = redisServerBinary();
   std::string port = std::to_string(port_);
-  std::vector<std::string> args{bin,           "--bind",         host_,
-                                "--port",      port,             "--dir",
-                                dir_,          "--save",         "",
-                                "--appendonly", appendonly_ ? "yes" : "no",
-                                "--appendfsync", "always",       "--daemonize",
-                                "no",          "--loglevel",     "warning",
-                                "--logfile",   dir_ + "/redis.log"};
+  std::vector<std::string> args{bin,
+                                "--bind",
+                                host_,
+                                "--port",
+                                port,
+                                "--dir",
+                                dir_,
+                                "--save",
+                                "",
+                                "--appendonly",
+                                appendonly_ ? "yes" : "no",
+                                "--appendfsync",
+                                "always",
+                                "--daemonize",
+                                "no",
+                                "--loglevel",
+                                "warning",
+                                "--logfile",
+                                dir_ + "/redis.log"};
   args.insert(args.end(), extra_args_.begin(), extra_args_.end());
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());

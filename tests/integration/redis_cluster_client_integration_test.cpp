@@ -151,7 +151,8 @@ TEST_F(RedisClusterClientIntegration, WaitCountsTheReplicasOfTheNodeTheScriptRan
 }
 
 // Runs last: it leaves a replica promoted in place of a killed master.
-TEST_F(RedisClusterClientIntegration, AKilledMasterFailsItsCommandsNamingTheNodeThenItsReplicaTakesOver) {
+TEST_F(RedisClusterClientIntegration,
+       AKilledMasterFailsItsCommandsNamingTheNodeThenItsReplicaTakesOver) {
   const std::string key = "{failover-test}k";
   RedisScript set{"return redis.call('SET', KEYS[1], 'kept')", ""};
   auto acked = evalScriptReplicated(client_, set, {key}, {}, ReplicaAck{1, 2000});
