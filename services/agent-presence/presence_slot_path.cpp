@@ -1,6 +1,7 @@
 // PresenceLedger on Redis Cluster: every script call keeps to one hash slot
 // (presence_slot_scripts.h). Two pipelined round trips per batch instead of one: the call-slot
 // scripts decide, then the agent-slot scripts and the number sets follow what they allowed.
+#include <algorithm>
 #include <map>
 
 #include "services/agent-presence/presence_ledger.h"
@@ -118,6 +119,11 @@ struct AgentOp {
   std::string agent;
 };
 
+struct NumberOp {
+  size_t event;
+  std::vector<std::string> command;
+};
+
 }  // namespace
 
 Result<std::vector<LineOutcome>> PresenceLedger::applyEventsPerSlot(
@@ -139,7 +145,7 @@ Result<std::vector<LineOutcome>> PresenceLedger::applyEventsPerSlot(
   auto decided = runPipeline(redis_, call_script_, calls, {});
   if (!decided.ok()) return decided.error();
   std::vector<AgentOp> agent_ops;
-  std::vector<std::vector<std::string>> number_ops;
+  std::vector<NumberOp> number_ops;
   for (size_t g = 0; g < call_groups.size(); ++g) {
     const auto& r = (*decided)[g];
     const auto& group = call_groups[g];
@@ -163,9 +169,9 @@ Result<std::vector<LineOutcome>> PresenceLedger::applyEventsPerSlot(
         const std::string& op = e.elements[f].text;
         const std::string& target = e.elements[f + 1].text;
         if (op == "n+") {
-          number_ops.push_back({"SADD", keys::numberOnCall(target), events[i].call_id});
+          number_ops.push_back({i, {"SADD", keys::numberOnCall(target), events[i].call_id}});
         } else if (op == "n-") {
-          number_ops.push_back({"SREM", keys::numberOnCall(target), events[i].call_id});
+          number_ops.push_back({i, {"SREM", keys::numberOnCall(target), events[i].call_id}});
         } else {
           agent_ops.push_back({i, op, target});
           changed.push_back(target);
@@ -175,6 +181,14 @@ Result<std::vector<LineOutcome>> PresenceLedger::applyEventsPerSlot(
     }
   }
   if (agent_ops.empty() && number_ops.empty()) return outcomes;
+  // Back in event order: the call groups were visited by slot, and an agent's counters must see
+  // its calls' changes in the order they happened (a stop before a ring would be lost at 0).
+  std::stable_sort(agent_ops.begin(), agent_ops.end(),
+                   [](const AgentOp& a, const AgentOp& b) { return a.event < b.event; });
+  std::stable_sort(number_ops.begin(), number_ops.end(),
+                   [](const NumberOp& a, const NumberOp& b) { return a.event < b.event; });
+  std::vector<std::vector<std::string>> number_commands;
+  for (auto& n : number_ops) number_commands.push_back(std::move(n.command));
 
   // 2. What they allowed, one script call per agent slot, and the number sets.
   std::vector<size_t> op_index(agent_ops.size());
@@ -191,7 +205,7 @@ Result<std::vector<LineOutcome>> PresenceLedger::applyEventsPerSlot(
   }
   // The call records already say these were applied, so a lost reply here is not retried by
   // redelivery: the agents' counters are repaired by the reconcile (docs/redis-cluster.md).
-  auto followed = runPipeline(redis_, agent_script_, agent_calls, number_ops);
+  auto followed = runPipeline(redis_, agent_script_, agent_calls, number_commands);
   if (!followed.ok()) return followed.error();
   for (size_t g = 0; g < agent_groups.size(); ++g) {
     const auto& r = (*followed)[g];

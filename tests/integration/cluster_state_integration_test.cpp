@@ -163,7 +163,7 @@ notification::NotificationRecord missed(const std::string& id, int64_t at_ms) {
 TEST_F(ClusterStateIntegration, RecordsClaimsAndTheShardedUnclaimedListOnTheCluster) {
   namespace nk = redis::notification_keys;
   notification::NotificationStore store(client_, config::RetentionSettings{},
-                                        redis::ReplicaAck{1, 2000});
+                                        redis::ReplicaAck{1, 1000});
   const int64_t now = SystemClock().nowMs();
   for (int i = 0; i < 45; ++i) {
     auto created = store.record(missed("m-" + std::to_string(i), now - 1000 + i / 3));
@@ -183,7 +183,7 @@ TEST_F(ClusterStateIntegration, RecordsClaimsAndTheShardedUnclaimedListOnTheClus
   std::atomic<int> held{0};
   auto claimer = [&](const std::string& agent) {
     redis::ClusterClient own(cluster_->endpoint(2000));
-    notification::NotificationStore s(own, config::RetentionSettings{}, redis::ReplicaAck{1, 2000});
+    notification::NotificationStore s(own, config::RetentionSettings{}, redis::ReplicaAck{1, 1000});
     for (int i = 0; i < 45; i += 5) {
       auto r = s.claim("m-" + std::to_string(i), agent, notification::ClaimAction::CallBack, now);
       ASSERT_TRUE(r.ok()) << r.error().describe();
