@@ -41,10 +41,14 @@ class PresenceOnRedisCluster(unittest.TestCase):
         bob = uas(self.cluster, "uas_ring_forever.xml", ports["bob"], "bob")
         self.addCleanup(bob.stop)
         redis = self.cluster.redis
-        caller = uac(self.cluster, COMPANY, calls=1, rate=1, hold_ms=4000, name="caller")
+        # Held long enough for the checks below on a loaded machine; the caller hangs up after.
+        caller = uac(self.cluster, COMPANY, calls=1, rate=1, hold_ms=8000, name="caller")
         wait_until(lambda: redis("HGET", "cm:agent:{alice}", "on_call") == "1", 10, what="alice on a call")
-        wait_until(lambda: redis("HGET", "cm:agent:{bob}", "ringing") == "0", 5, what="bob's ringing freed")
+        self.assertEqual(redis("--scan", "--pattern", "cm:number:{*}:oncall").split(),
+                         [f"cm:number:{{{COMPANY}}}:oncall"])
         self.assertEqual(redis("SCARD", f"cm:number:{{{COMPANY}}}:oncall"), "1")
+        wait_until(lambda: redis("HGET", "cm:agent:{bob}", "ringing") == "0", 15,
+                   what=f"bob's ringing freed (ringing={redis('HGET', 'cm:agent:{bob}', 'ringing')!r})")
         self.assertEqual(self.cluster.metric("router", "callmesh_router_directory_errors_total",
                                              'directory="presence",reason="unreachable"'), 0)
         self.assertEqual(caller.wait(timeout=30), 0, caller.out_file)
