@@ -88,8 +88,13 @@ ContactBook::ContactBook(redis::RedisClient& redis) : redis_(redis) {
 }
 
 Status ContactBook::write(const Contact& c, const std::vector<std::string>& old_numbers) {
+  // One transaction on one Redis. Redis Cluster keeps a transaction to one slot and the number
+  // indexes are each in their own: there the commands run in this order without MULTI (the
+  // contact first, then its indexes; a reader that finds an index entry before its contact sees
+  // no contact, as after a delete).
+  const bool atomic = !redis_.clustered();
   std::vector<std::vector<std::string>> cmds;
-  cmds.push_back({"MULTI"});
+  if (atomic) cmds.push_back({"MULTI"});
   cmds.push_back({"DEL", contactKey(c.id)});
   cmds.push_back({"HSET", contactKey(c.id), "id", c.id, "name", c.name, "numbers",
                   redis::joinList(c.numbers), "primary_agent", c.primary_agent, "created_at_ms",
@@ -101,7 +106,7 @@ Status ContactBook::write(const Contact& c, const std::vector<std::string>& old_
     }
   }
   for (const auto& n : c.numbers) cmds.push_back({"SADD", numberIndexKey(n), c.id});
-  cmds.push_back({"EXEC"});
+  if (atomic) cmds.push_back({"EXEC"});
   return replyError(redis_.pipeline(cmds), "contact write");
 }
 
@@ -181,9 +186,12 @@ Result<bool> ContactBook::remove(const std::string& id) {
   auto old = get(id);
   if (!old.ok()) return old.error();
   if (!old->has_value()) return false;
-  std::vector<std::vector<std::string>> cmds{{"MULTI"}, {"DEL", contactKey(id)}};
+  const bool atomic = !redis_.clustered();  // as in write()
+  std::vector<std::vector<std::string>> cmds;
+  if (atomic) cmds.push_back({"MULTI"});
+  cmds.push_back({"DEL", contactKey(id)});
   for (const auto& n : (*old)->numbers) cmds.push_back({"SREM", numberIndexKey(n), id});
-  cmds.push_back({"EXEC"});
+  if (atomic) cmds.push_back({"EXEC"});
   if (auto st = replyError(redis_.pipeline(cmds), "contact delete"); !st.ok()) return st.error();
   return true;
 }

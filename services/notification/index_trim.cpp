@@ -7,30 +7,8 @@
 
 namespace callmesh::notification {
 
-namespace {
-
-// KEYS: the ledger, then the indexes due. ARGV: now ms, horizon ms (entries scored before it are
-// past retention). Returns the entries removed. An index left empty is gone from Redis (an empty
-// sorted set is deleted) and leaves the ledger; the next record written to it adds it back.
-constexpr const char* kTrimLua = R"lua(
-local removed = 0
-for i = 2, #KEYS do
-  removed = removed + redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', '(' .. ARGV[2])
-  if redis.call('EXISTS', KEYS[i]) == 1 then
-    redis.call('ZADD', KEYS[1], ARGV[1], KEYS[i])
-  else
-    redis.call('ZREM', KEYS[1], KEYS[i])
-  end
-end
-return removed
-)lua";
-
-}  // namespace
-
 IndexTrimmer::IndexTrimmer(redis::RedisClient& redis, config::RetentionSettings retention)
-    : redis_(redis), retention_(retention) {
-  script_.body = kTrimLua;
-}
+    : redis_(redis), retention_(retention) {}
 
 Result<IndexTrimPass> IndexTrimmer::trimOldest(int64_t now_ms, int batch, int64_t min_age_ms) {
   namespace nk = redis::notification_keys;
@@ -55,16 +33,41 @@ Result<IndexTrimPass> IndexTrimmer::trimLedger(const char* ledger, int64_t horiz
   }
   IndexTrimPass pass;
   if (due->elements.empty()) return pass;
-  std::vector<std::string> keys{ledger};
-  for (const auto& e : due->elements) keys.push_back(e.text);
-  auto removed =
-      redis_.evalScript(script_, keys, {std::to_string(now_ms), std::to_string(horizon_ms)});
-  if (!removed.ok()) return removed.error();
-  if (removed->type != redis::RedisReply::Type::Integer) {
-    return Error{ErrorKind::Internal, "unexpected trim reply: " + removed->text, ledger};
+  // Plain commands, not one script: each index is its own key, and on Redis Cluster its own
+  // slot (docs/redis-cluster.md). Trim every index due, then move it to the ledger's end, or out
+  // of the ledger once it is empty (an empty sorted set is gone from Redis; the next record
+  // written to it adds it back). An index written between the two steps may leave the ledger
+  // until its next write: it is trimmed then, and its records expire by themselves meanwhile.
+  std::vector<std::vector<std::string>> trims;
+  const std::string horizon = "(" + std::to_string(horizon_ms);
+  for (const auto& e : due->elements) {
+    trims.push_back({"ZREMRANGEBYSCORE", e.text, "-inf", horizon});
+    trims.push_back({"ZCARD", e.text});
   }
+  auto trimmed = redis_.pipeline(trims);
+  if (!trimmed.ok()) return trimmed.error();
+  std::vector<std::vector<std::string>> ledger_moves;
+  int64_t removed = 0;
+  for (size_t i = 0; i < due->elements.size(); ++i) {
+    const auto& gone = (*trimmed)[2 * i];
+    const auto& left = (*trimmed)[2 * i + 1];
+    if (gone.type != redis::RedisReply::Type::Integer ||
+        left.type != redis::RedisReply::Type::Integer) {
+      return Error{ErrorKind::Internal, "unexpected trim reply: " + gone.text + left.text,
+                   due->elements[i].text};
+    }
+    removed += gone.integer;
+    const std::string& index = due->elements[i].text;
+    if (left.integer == 0) {
+      ledger_moves.push_back({"ZREM", ledger, index});
+    } else {
+      ledger_moves.push_back({"ZADD", ledger, std::to_string(now_ms), index});
+    }
+  }
+  auto moved = redis_.pipeline(ledger_moves);
+  if (!moved.ok()) return moved.error();
   pass.indexes = static_cast<int64_t>(due->elements.size());
-  pass.entries = removed->integer;
+  pass.entries = removed;
   return pass;
 }
 

@@ -33,7 +33,6 @@ class IndexTrimmer {
 
   redis::RedisClient& redis_;
   config::RetentionSettings retention_;
-  redis::RedisScript script_;
 };
 
 }  // namespace callmesh::notification

@@ -16,7 +16,7 @@
 #include "shared/config/cluster_config.h"
 #include "shared/metrics/admin_server.h"
 #include "shared/metrics/timed_redis_client.h"
-#include "shared/redis/hiredis_client.h"
+#include "shared/redis/redis_client_factory.h"
 #include "shared/runtime/process_signals.h"
 #include "shared/runtime/service_args.h"
 #include "shared/runtime/service_zmq.h"
@@ -42,8 +42,8 @@ int main(int argc, char** argv) {
   redis::RedisEndpoint redis_at = start->redisEndpoint();
 
   // The event loop's own connection.
-  redis::HiredisClient loop_hiredis(redis_at);
-  metrics::TimedRedisClient loop_redis(loop_hiredis, *registry, "notification");
+  auto loop_hiredis = redis::makeRedisClient(redis_at);
+  metrics::TimedRedisClient loop_redis(*loop_hiredis, *registry, "notification");
   const redis::ReplicaAck ack{cfg.redis.replica_acks, cfg.redis.replica_ack_timeout_ms};
   notification::NotificationStore store(loop_redis, settings.retention, ack);
   notification::ContactBook contacts(loop_redis);
@@ -51,7 +51,7 @@ int main(int argc, char** argv) {
   notification::NotificationService service(store, contacts, numbers, loop_redis, metrics, log);
 
   // The API's connection, shared by its worker threads.
-  notification::SerializedRedisClient api_redis(std::make_unique<redis::HiredisClient>(redis_at));
+  notification::SerializedRedisClient api_redis(redis::makeRedisClient(redis_at));
   notification::NotificationStore api_store(api_redis, settings.retention, ack);
   // Token hashes: the config's plus the tokens file's (re-read every second when it changed).
   notification::TokenBook tokens(settings.tokens, settings.tokens_file);
@@ -85,7 +85,7 @@ int main(int argc, char** argv) {
   std::unique_ptr<notification::SerializedRedisClient> leases_redis;
   if (start->leasesRedisSeparate()) {
     leases_redis = std::make_unique<notification::SerializedRedisClient>(
-        std::make_unique<redis::HiredisClient>(start->leasesRedisEndpoint()));
+        redis::makeRedisClient(start->leasesRedisEndpoint()));
   }
   redis::RedisClient& leases = leases_redis ? static_cast<redis::RedisClient&>(*leases_redis)
                                             : static_cast<redis::RedisClient&>(api_redis);

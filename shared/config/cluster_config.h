@@ -48,6 +48,9 @@ struct RedisSettings {
   };
   std::vector<Address> sentinels;
   std::string master_name;
+  // Redis Cluster instead of host/port or sentinels: seed nodes asked for the slot map
+  // (docs/redis-cluster.md). Any reachable node will do; list a few so one being down is fine.
+  std::vector<Address> cluster_nodes;
   // Each service's ACL user: service name (router, concurrency-limiter, agent-presence,
   // notification) -> a `user:password` file, absolute after loading. A service without an entry
   // connects without AUTH.

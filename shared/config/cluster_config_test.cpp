@@ -498,5 +498,28 @@ TEST(ClusterConfig, RedisSentinelMistakesAreReported) {
   }
 }
 
+// Issue 18 item 3: Redis Cluster seed nodes instead of host/port.
+TEST(ClusterConfig, RedisClusterNodes) {
+  auto cfg = parseClusterConfig(
+      "redis: {cluster_nodes: [\"10.0.0.1:7000\", \"redis-1.redis:6379\"]}\n"
+      "router: {routing_file: r.yaml}\n",
+      "c.yaml");
+  ASSERT_TRUE(cfg.ok()) << cfg.error().describe();
+  ASSERT_EQ(cfg->redis.cluster_nodes.size(), 2u);
+  EXPECT_EQ(cfg->redis.cluster_nodes[0].host, "10.0.0.1");
+  EXPECT_EQ(cfg->redis.cluster_nodes[0].port, 7000);
+  EXPECT_EQ(cfg->redis.cluster_nodes[1].host, "redis-1.redis");
+  EXPECT_EQ(cfg->redis_leases.cluster_nodes.size(), 2u);  // leases follow unless told otherwise
+  for (const char* bad :
+       {"redis: {cluster_nodes: [\"no-port\"]}\n", "redis: {host: h, cluster_nodes: [\"h:1\"]}\n",
+        "redis: {sentinels: [\"h:1\"], master_name: m, cluster_nodes: [\"h:2\"]}\n"}) {
+    auto c = parseClusterConfig(std::string(bad) + "router: {routing_file: r.yaml}\n", "c.yaml");
+    EXPECT_FALSE(c.ok()) << bad;
+    if (!c.ok()) {
+      EXPECT_NE(c.error().message.find("redis.cluster_nodes"), std::string::npos) << bad;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace callmesh::config

@@ -6,7 +6,9 @@
 // all keys of one number, call, agent or contact share a hash slot.
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "shared/redis/cluster_slots.h"
 #include "shared/redis/slot_keys.h"
 
 namespace callmesh::redis {
@@ -37,10 +39,39 @@ inline constexpr std::string_view kAgentPattern = "cm:agent:{*}";
 namespace notification_keys {
 inline std::string record(const std::string& call_id) { return "cm:notif:{" + call_id + "}"; }
 // Indexes of records (sorted sets scored by time; trimmed to notification.retention on write).
+// The account-wide indexes are sharded by the record's Call-ID over kUnclaimedShards keys, each
+// its own hash tag, so on Redis Cluster they spread over the masters instead of making one slot
+// hold every missed call; readers merge the shards' pages by time (docs/redis-cluster.md). The
+// count is fixed: changing it would orphan the entries in the shards that went away.
+inline constexpr int kUnclaimedShards = 8;
+inline int unclaimedShardOf(const std::string& call_id) {
+  return crc16(call_id) % kUnclaimedShards;
+}
 // Every unclaimed record (the admin's list), scored by when the call ended / the text arrived.
-inline constexpr const char* kUnclaimed = "cm:notifications:unclaimed";
+inline std::string unclaimedShard(int shard) {
+  return "cm:{unclaimed:" + std::to_string(shard) + "}:all";
+}
 // Unclaimed missed calls: every user's inbox (seed 004: "all users can see the record").
-inline constexpr const char* kUnclaimedMissed = "cm:notifications:unclaimed:missed";
+inline std::string unclaimedMissedShard(int shard) {
+  return "cm:{unclaimed:" + std::to_string(shard) + "}:missed";
+}
+inline constexpr std::string_view kUnclaimedShardPattern = "cm:{unclaimed:*}:*";
+inline std::string unclaimedOf(const std::string& call_id) {
+  return unclaimedShard(unclaimedShardOf(call_id));
+}
+inline std::string unclaimedMissedOf(const std::string& call_id) {
+  return unclaimedMissedShard(unclaimedShardOf(call_id));
+}
+inline std::vector<std::string> allUnclaimedShards() {
+  std::vector<std::string> out;
+  for (int i = 0; i < kUnclaimedShards; ++i) out.push_back(unclaimedShard(i));
+  return out;
+}
+inline std::vector<std::string> allUnclaimedMissedShards() {
+  std::vector<std::string> out;
+  for (int i = 0; i < kUnclaimedShards; ++i) out.push_back(unclaimedMissedShard(i));
+  return out;
+}
 // Unclaimed texts routed to the agent (seed 004: "visible for all of them until anyone claims").
 inline std::string agentUnclaimed(const std::string& agent_id) {
   return "cm:agent:{" + agent_id + "}:unclaimed";

@@ -13,12 +13,16 @@ import tempfile
 import time
 import urllib.request
 
+import redis_cluster as rcluster
 from child_processes import popen, start_or_clean_up
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SIPP_DIR = os.path.join(HERE, "sipp")
 BUILD_DIR = os.environ.get("CALLMESH_BUILD_DIR", os.path.join(HERE, "..", "..", "build"))
 SERVICES = ["concurrency-limiter", "router", "agent-presence", "notification", "ingress"]
+# CALLMESH_E2E_REDIS=cluster: every Cluster keeps its state in a Redis Cluster of 3 masters and 3
+# replicas started by the test (tests/e2e/redis_cluster.py) instead of one redis-server.
+REDIS_CLUSTER = os.environ.get("CALLMESH_E2E_REDIS", "") == "cluster"
 
 
 _handed_out = set()  # ports this test process already gave to someone
@@ -70,6 +74,14 @@ def free_port_block(size=4):
     raise RuntimeError("no free block of ports")
 
 
+def unclaimed_count(redis, kind="all"):
+    """Entries of the sharded index of unclaimed records (`all`) or missed calls (`missed`),
+    summed over its shards (shared/redis/keys.h), as text like redis()'s answers. `redis` runs
+    one redis-cli command."""
+    return str(sum(int(redis("ZCARD", f"cm:{{unclaimed:{i}}}:{kind}") or 0)
+                   for i in range(rcluster.UNCLAIMED_SHARDS)))
+
+
 def sum_samples(metrics_body, name, having=""):
     """Sum of every sample of metric `name` on a /metrics page whose labels contain `having`
     (e.g. 'source="router"'): a family's total over the labels a test does not care about."""
@@ -91,11 +103,13 @@ def wait_until(predicate, timeout, interval=0.05, what="condition"):
 
 class Cluster:
     def __init__(self, routing_yaml, cap=50, lease_ms=30000, extra_caps=None, ingress_extra="", zmq="tcp",
-                 router_extra="", curve=True, routers=1, leases_redis=False):
+                 router_extra="", curve=True, routers=1, leases_redis=False, redis_cluster=None):
         """curve: the services talk CURVE with keys written here by callmesh-zmq-keys (as in
         production); False writes `zmq: {curve: off}`. routers: how many router replicas, each
         its own process; the ingress connects to all of them (an endpoint list). leases_redis: a
-        second redis-server for the slot leases (`redis_leases:`), read with leases_redis()."""
+        second redis-server for the slot leases (`redis_leases:`), read with leases_redis().
+        redis_cluster: True keeps the state in a Redis Cluster of 3 masters + 3 replicas
+        (tests/e2e/redis_cluster.py); None follows CALLMESH_E2E_REDIS=cluster."""
         self.dir = tempfile.mkdtemp(prefix="callmesh-e2e-")
         self.procs = {}
         self.curve = curve
@@ -111,6 +125,14 @@ class Cluster:
             self.ports["redis_leases"] = free_port()
         caps = "".join(f'\n    "{n}": {c}' for n, c in (extra_caps or {}).items()) or " {}"
         p = self.ports
+        use_cluster = REDIS_CLUSTER if redis_cluster is None else redis_cluster
+        self.redis_cluster_ports = rcluster.cluster_ports(free_port, 6) if use_cluster else []
+        if self.redis_cluster_ports:
+            p["redis"] = self.redis_cluster_ports[0]  # redis-cli -c follows redirections from there
+            nodes = ", ".join(f'"127.0.0.1:{n}"' for n in self.redis_cluster_ports)
+            redis_section = f"redis:\n  cluster_nodes: [{nodes}]\n"
+        else:
+            redis_section = f"redis:\n  host: 127.0.0.1\n  port: {p['redis']}\n"
         if zmq == "ipc" and routers > 1:
             raise ValueError("router replicas are tested over tcp")
 
@@ -129,10 +151,7 @@ class Cluster:
                                          [f"tcp://127.0.0.1:{p['notices_' + r]}" for r in self.routers[1:]])
             leases_section = (f"redis_leases:\n  host: 127.0.0.1\n  port: {p['redis_leases']}\n"
                               if leases_redis else "")
-            f.write(f"""{zmq_section}redis:
-  host: 127.0.0.1
-  port: {p['redis']}
-{leases_section}ingress:
+            f.write(f"""{zmq_section}{redis_section}{leases_section}ingress:
   sip_host: 127.0.0.1
   sip_port: {p['sip']}
   admin: 127.0.0.1:{p['a_ingress']}
@@ -168,6 +187,9 @@ notification:
 
     def _start(self, services):
         self.write_service_configs()
+        if self.redis_cluster_ports:
+            rcluster.start(self.dir, self.redis_cluster_ports, self._spawn)
+            return self.start_services(services)
         os.makedirs(os.path.join(self.dir, "redis"), exist_ok=True)
         self._spawn("redis", ["redis-server", "--bind", "127.0.0.1", "--port", str(self.ports["redis"]),
                               "--dir", os.path.join(self.dir, "redis"), "--save", "", "--appendonly", "no"])
@@ -313,6 +335,8 @@ notification:
         return float(m.group(1)) if m else 0.0
 
     def redis(self, *args):
+        if self.redis_cluster_ports:
+            return self._cluster_redis(*args)
         out = subprocess.run(["redis-cli", "-p", str(self.ports["redis"]), *args], capture_output=True, text=True,
                              timeout=5)
         return out.stdout.strip()
@@ -322,6 +346,30 @@ notification:
         out = subprocess.run(["redis-cli", "-p", str(self.ports["redis_leases"]), *args], capture_output=True,
                              text=True, timeout=5)
         return out.stdout.strip()
+
+    def _cluster_redis(self, *args):
+        """On a Redis Cluster: one key's command follows MOVED (redis-cli -c); a scan or KEYS walks
+        every master and joins what they answer."""
+        verb = args[0].upper() if args else ""
+        if verb in ("--SCAN", "KEYS", "DBSIZE"):
+            parts = [rcluster.cli(m, *args) for m in rcluster.masters(self.redis_cluster_ports[0])]
+            if verb == "DBSIZE":
+                return str(sum(int(x or 0) for x in parts))
+            return "\n".join(x for x in parts if x)
+        out = subprocess.run(["redis-cli", "-c", "-p", str(self.ports["redis"]), *args], capture_output=True,
+                             text=True, timeout=5)
+        return out.stdout.strip()
+
+    def unclaimed_count(self, kind="all"):
+        return unclaimed_count(self.redis, kind)
+
+    def unclaimed_ids(self, count):
+        """The `count` oldest unclaimed record ids, merged over the shards by time."""
+        entries = []
+        for i in range(rcluster.UNCLAIMED_SHARDS):
+            flat = self.redis("ZRANGE", f"cm:{{unclaimed:{i}}}:all", "0", str(count - 1), "WITHSCORES").split()
+            entries += [(int(flat[k + 1]), flat[k]) for k in range(0, len(flat) - 1, 2)]
+        return [nid for _, nid in sorted(entries)[:count]]
 
     @property
     def sip(self):

@@ -45,7 +45,7 @@ class WalkingSkeleton(unittest.TestCase):
         wait_until(lambda: self.cluster.metric("agent-presence", "callmesh_agent_presence_call_events_total",
                                                'kind="ended"') == 200, 5, what="presence got 200 ends")
         self.assertEqual(self.cluster.redis("SCARD", "cm:number:{+15550100}:oncall"), "0")
-        self.assertEqual(self.cluster.redis("ZCARD", "cm:notifications:unclaimed"), "0")
+        self.assertEqual(self.cluster.unclaimed_count(), "0")
 
     def test_sixty_simultaneous_long_calls_fifty_connect_ten_get_486(self):
         # seed 004_ee4e98a6a7f6781b.txt: at most 50 simultaneous calls per company number.
@@ -92,7 +92,7 @@ class WalkingSkeleton(unittest.TestCase):
         self.assertEqual(caller.wait(timeout=20), 0)
         self.assertEqual(caller.lines("final"), ["486"] * 5)
         self.assertEqual(phone.count_when("busy", 5), 5)
-        wait_until(lambda: self.cluster.redis("ZCARD", "cm:notifications:unclaimed") == "5", 5,
+        wait_until(lambda: self.cluster.unclaimed_count() == "5", 5,
                    what="5 missed-call records")
         self.assertEqual(self.cluster.redis("ZCARD", SLOTS_KEY), "0")
 
@@ -107,11 +107,11 @@ class WalkingSkeleton(unittest.TestCase):
         self.assertEqual(caller.lines("final"), ["486"] * 10)
         self.assertGreater(self.cluster.metric("ingress", "callmesh_ingress_events_pending"), 0)
         self.cluster.start_service("notification")
-        wait_until(lambda: self.cluster.redis("ZCARD", "cm:notifications:unclaimed") == "10", 15,
+        wait_until(lambda: self.cluster.unclaimed_count() == "10", 15,
                    what="10 missed-call records after the restart")
         wait_until(lambda: self.cluster.metric("ingress", "callmesh_ingress_events_pending") == 0, 10,
                    what="every event acknowledged")
-        self.assertEqual(self.cluster.redis("ZCARD", "cm:notifications:unclaimed"), "10")
+        self.assertEqual(self.cluster.unclaimed_count(), "10")
         self.assertEqual(phone.count_when("busy", 10), 10)
 
     def test_caller_cancel_while_ringing_cancels_the_phone_and_frees_the_slot(self):
@@ -148,7 +148,7 @@ class WalkingSkeleton(unittest.TestCase):
         self.assertEqual(caller.lines("final"), ["486", "486"])  # seed 000 default: hangup/busy
         self.assertEqual(phone.count_when("cancelled", 2), 2)
         self.assertEqual(self.cluster.metric("ingress", "callmesh_ingress_calls_ended_total", 'reason="no_answer"'), 2)
-        wait_until(lambda: self.cluster.redis("ZCARD", "cm:notifications:unclaimed") == "2", 5,
+        wait_until(lambda: self.cluster.unclaimed_count() == "2", 5,
                    what="2 missed-call records")
         wait_until(lambda: self.cluster.redis("ZCARD", SLOTS_KEY) == "0", 5, what="slots released")
 

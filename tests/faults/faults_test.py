@@ -266,9 +266,9 @@ class Faults(unittest.TestCase):
         calls = 60 if LONG else 20
         caller = uac(self.cluster, COMPANY, calls=calls, rate=10, hold_ms=0, name="caller", scenario="uac_reject.xml")
         self.addCleanup(caller.stop)
-        wait_until(lambda: int(self.cluster.redis("ZCARD", "cm:notifications:unclaimed") or 0) >= 5, 15,
+        wait_until(lambda: int(self.cluster.unclaimed_count() or 0) >= 5, 15,
                    what="first records")
-        ids = self.cluster.redis("ZRANGE", "cm:notifications:unclaimed", "0", "4").split()
+        ids = self.cluster.unclaimed_ids(5)
         pid = self.cluster.procs["notification"].pid
         os.kill(pid, signal.SIGSTOP)
         results = {}
@@ -298,7 +298,7 @@ class Faults(unittest.TestCase):
         wait_until(lambda: self.cluster.metric("ingress", "callmesh_ingress_events_pending") == 0, 10,
                    what="every event acknowledged")
         self.assertEqual(len(self.cluster.redis("KEYS", "cm:notif:*").split()), calls)
-        self.assertEqual(self.cluster.redis("ZCARD", "cm:notifications:unclaimed"), str(calls - len(ids)))
+        self.assertEqual(self.cluster.unclaimed_count(), str(calls - len(ids)))
 
     # -- Redis ---------------------------------------------------------------------------------
     def test_redis_killed_and_restarted_with_aof_fails_closed_and_loses_no_missed_call(self):
@@ -368,7 +368,7 @@ class Faults(unittest.TestCase):
         self.assertEqual(a.ids("answered"), a.ids("ended"), summary)
         wait_until(lambda: c.metric("ingress", "callmesh_ingress_events_pending") == 0, 15, what="events acknowledged")
         # Every call that rang the busy phone has exactly one missed-call record.
-        wait_until(lambda: c.redis("ZCARD", "cm:notifications:unclaimed") == str(busy), 10,
+        wait_until(lambda: c.unclaimed_count() == str(busy), 10,
                    what=f"{busy} missed-call records")
         # One record per missed call and nothing else: the answered calls were answered by a plain
         # receiving number (no agent), for which seed 004 keeps no answered-call record.

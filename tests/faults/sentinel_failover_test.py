@@ -84,7 +84,7 @@ class Claimer(threading.Thread):
         deadline = time.monotonic() + self.seconds
         while not self.stop.is_set() and time.monotonic() < deadline:
             try:
-                ids = self.cluster.redis("ZRANGE", "cm:notifications:unclaimed", "0", "0").split()
+                ids = self.cluster.unclaimed_ids(1)
             except Exception:  # noqa: BLE001
                 ids = []
             for nid in ids:

@@ -549,6 +549,9 @@ class TreeChecker:
                 addresses = [("redis.sentinels", parse_host_port(s)) for s in redis.get("sentinels")]
                 self.check("config-endpoints", bool(redis.get("master_name")),
                            f"ConfigMap {name_of(cm)} cluster.yaml has sentinels but no master_name")
+            elif redis.get("cluster_nodes"):
+                addresses = []
+                self.check_cluster_nodes(cm, redis.get("cluster_nodes"))
             else:
                 addresses = [("redis", (redis.get("host"), redis.get("port")))]
             for section in ("router", "concurrency_limiter", "agent_presence", "notification"):
@@ -588,6 +591,70 @@ class TreeChecker:
                 except yaml.YAMLError:
                     ok = False
                 self.check("config-endpoints", ok, f"ConfigMap {name_of(cm)} {routing} is not YAML")
+
+    def check_cluster_nodes(self, cm, nodes):
+        """Redis Cluster (issue 18 item 3): each seed is a pod of the Redis StatefulSet by its stable
+        name (<pod>.<governing headless Service>), on a port that Service has; the StatefulSet runs
+        every pod named, with --cluster-enabled yes (here or in the start script it runs), and the
+        cluster bus (port + 10000) is open between the Redis pods."""
+        redis = self.find("StatefulSet", "callmesh-redis")
+        if not self.check("redis-cluster", redis is not None,
+                          f"ConfigMap {name_of(cm)} cluster.yaml has cluster_nodes but no StatefulSet callmesh-redis"):
+            return
+        governing = redis.get("spec", {}).get("serviceName")
+        replicas = int(redis.get("spec", {}).get("replicas") or 1)
+        headless = self.find("Service", governing) if governing else None
+        for node in nodes:
+            address = parse_host_port(str(node))
+            if not self.check("config-endpoints", address is not None and None not in address,
+                              f"cluster.yaml redis.cluster_nodes entry {node!r} is not host:port"):
+                continue
+            host, port = address
+            pod, _, service = host.partition(".")
+            ordinal = pod.rsplit("-", 1)[-1]
+            self.check("config-endpoints",
+                       service.split(".")[0] == governing and pod.startswith("callmesh-redis-")
+                       and ordinal.isdigit() and int(ordinal) < replicas,
+                       f"cluster.yaml redis.cluster_nodes {node} is not a pod of StatefulSet callmesh-redis "
+                       f"({replicas} pods behind {governing})")
+            self.check("config-endpoints",
+                       headless is not None and headless.get("spec", {}).get("clusterIP") == "None"
+                       and (port, "TCP") in service_ports(headless),
+                       f"cluster.yaml redis.cluster_nodes {node}: no headless Service {governing} with "
+                       f"port {port}/TCP")
+        self.check("redis-cluster", replicas >= 6,
+                   f"StatefulSet callmesh-redis has {replicas} pods: a cluster of three masters with a "
+                   "replica each needs 6")
+        containers = pod_spec(redis).get("containers") or []
+        argv = [str(a) for c in containers for a in list(c.get("command") or []) + list(c.get("args") or [])]
+        # The flag is on the command line, or in a start script (a ConfigMap key) the command runs.
+        started = " ".join(argv)
+        scripts = [text for m in self.of_kind("ConfigMap") for key, text in (m.get("data") or {}).items()
+                   if key in started]
+        enabled = (any(argv[i] == "--cluster-enabled" and argv[i + 1] == "yes" for i in range(len(argv) - 1))
+                   or any("--cluster-enabled yes" in text for text in scripts))
+        self.check("redis-cluster", enabled,
+                   "StatefulSet callmesh-redis does not start redis-server with --cluster-enabled yes")
+        labels = pod_labels(redis)
+        bus = REDIS_PORT + 10000
+        opened = False
+        for p in self.of_kind("NetworkPolicy"):
+            if not selector_matches(p.get("spec", {}).get("podSelector"), labels):
+                continue
+            for rule in p.get("spec", {}).get("ingress") or []:
+                if not rule_opens_port(rule, bus):
+                    continue
+                peers = rule.get("from") or [{}]
+                # Only Redis pods may speak the cluster bus: a node accepts gossip from any peer.
+                only_redis = all(peer.get("podSelector") not in (None, {}) and "namespaceSelector" not in peer
+                                 and selector_matches(peer.get("podSelector"), labels) for peer in peers)
+                self.check("redis-cluster", only_redis,
+                           f"NetworkPolicy {name_of(p)} opens the cluster bus {bus} to {peers}, not only to the "
+                           "Redis pods")
+                opened = opened or only_redis
+        self.check("redis-cluster", opened,
+                   f"no NetworkPolicy opens the cluster bus port {bus} between the Redis pods: the nodes "
+                   "could not gossip or fail over")
 
     def check_network_policies(self):
         """Every workload is fenced by a policy, and a ZeroMQ port is open to the ingress pods only."""
