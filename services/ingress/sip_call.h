@@ -19,6 +19,13 @@ struct SipBranch {
   size_t index = 0;
   OutgoingRequest orq;    // until its final response
   std::string transport;  // "udp" or "tcp"
+  // Through a gateway set (gateway_failover.cpp): the gateways to try in order (GatewaySets
+  // indexes), the one carrying the INVITE now, and the deadline for its first response. Empty
+  // for a plain target.
+  std::vector<size_t> gateways;
+  size_t gateway_at = 0;
+  SuTimer answer_timer;
+  bool cancelled = false;  // CANCEL asked for: no more failover
 };
 
 // What a call keeps of SIP: the caller's server transaction, the branches, the timers, and the
