@@ -108,7 +108,8 @@ bool SipProxy::sendBranch(Call& call, size_t step, size_t target_index) {
   SipCall& sc = sipOf(call);
   const PlanTarget& target = call.machine.plan()->steps[step].targets[target_index];
   std::string set = gatewaySetOf(target.uri);
-  if (!set.empty() && gateway_sets_.has(set)) return sendGatewayBranch(call, step, target_index, set);
+  if (!set.empty() && gateway_sets_.has(set))
+    return sendGatewayBranch(call, step, target_index, set);
   auto branch = std::make_unique<SipBranch>();
   branch->proxy = this;
   branch->call = &call;
@@ -186,6 +187,7 @@ void SipProxy::rejectCaller(SipCall& sc, int status, const char* reason) {
 // The answered side of the dialog, for BYEs the proxy sends itself.
 void SipProxy::rememberCallee(Call& call, const SipBranch& branch) {
   SipCall& sc = sipOf(call);
+  sc.callee_hop = branch.uri;
   msg_t* response = branch.orq ? nta_outgoing_getresponse(branch.orq.get()) : nullptr;
   if (!response) return;
   sip_t* rsip = sip_object(response);
@@ -193,8 +195,7 @@ void SipProxy::rememberCallee(Call& call, const SipBranch& branch) {
   sc.callee_tag = rsip->sip_to && rsip->sip_to->a_tag ? rsip->sip_to->a_tag : "";
   std::string answered_from, transport;
   if (sourceOf(response, answered_from, transport)) sc.callee_ip = hostOfTarget(answered_from);
-  sc.callee_contact =
-      rsip->sip_contact ? urlText(rsip->sip_contact->m_url) : call.machine.target(branch.index).uri;
+  sc.callee_contact = rsip->sip_contact ? urlText(rsip->sip_contact->m_url) : branch.uri;
   msg_destroy(response);
 }
 

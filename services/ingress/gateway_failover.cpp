@@ -29,6 +29,7 @@ int SipProxy::launchBranch(Call& call, const PlanTarget& target, const std::stri
   msg_t* fwd = prepareForward(hop_, sc.irq.get(), source, uri.c_str(), &error_status);
   if (!fwd) return error_status;
   branch.transport = transportOfUri(uri);
+  branch.uri = uri;
   if (call.id.kind == schema::CallKind::VOICE)
     insertRecordRoute(hop_, fwd, sc.caller_transport, branch.transport);
   addLegHeaders(fwd, call.id, call.path, *call.machine.plan(), target);
@@ -64,16 +65,16 @@ bool SipProxy::sendGatewayBranch(Call& call, size_t step, size_t target_index,
   // A gateway whose INVITE cannot even be sent (no transport to it) is skipped at once.
   for (; branch->gateway_at < branch->gateways.size(); ++branch->gateway_at) {
     const Gateway& gw = gateway_sets_.gateways()[branch->gateways[branch->gateway_at]];
-    status = launchBranch(call, target, targetThroughGateway(target.uri, gw.host_port, gw.transport),
-                          *branch, true);
+    status = launchBranch(
+        call, target, targetThroughGateway(target.uri, gw.host_port, gw.transport), *branch, true);
     if (status == 0 || status != 503) break;
   }
   if (status != 0) {
     call.machine.branchNotStarted(status);
     return false;
   }
-  branch->answer_timer.reset(su_timer_create(su_root_task(root_),
-                                             config_.ingress.gateways.answer_timeout_ms));
+  branch->answer_timer.reset(
+      su_timer_create(su_root_task(root_), config_.ingress.gateways.answer_timeout_ms));
   if (branch->answer_timer)
     su_timer_set(branch->answer_timer.get(), answerTimerTrampoline, branch.get());
   branch->index = call.machine.branchStarted(step, target_index);
@@ -95,17 +96,15 @@ bool SipProxy::failOver(SipBranch& branch, GatewayMetrics::Failover reason) {
     gateway_metrics_.failedOver(failed, reason);
     ++branch.gateway_at;
     const Gateway& gw = gateway_sets_.gateways()[branch.gateways[branch.gateway_at]];
-    log_.warn("gateway_failover",
-              {{"call_id", call.id.call_id},
-               {"from", gateway_sets_.gateways()[failed].name},
-               {"to", gw.name},
-               {"reason", kReasons[static_cast<size_t>(reason)]}});
-    int status = launchBranch(call, target,
-                              targetThroughGateway(target.uri, gw.host_port, gw.transport), branch,
-                              true);
+    log_.warn("gateway_failover", {{"call_id", call.id.call_id},
+                                   {"from", gateway_sets_.gateways()[failed].name},
+                                   {"to", gw.name},
+                                   {"reason", kReasons[static_cast<size_t>(reason)]}});
+    int status = launchBranch(
+        call, target, targetThroughGateway(target.uri, gw.host_port, gw.transport), branch, true);
     if (status == 0) {
-      branch.answer_timer.reset(su_timer_create(su_root_task(root_),
-                                                config_.ingress.gateways.answer_timeout_ms));
+      branch.answer_timer.reset(
+          su_timer_create(su_root_task(root_), config_.ingress.gateways.answer_timeout_ms));
       if (branch.answer_timer)
         su_timer_set(branch.answer_timer.get(), answerTimerTrampoline, &branch);
       return true;

@@ -9,8 +9,8 @@ GatewayMetrics::GatewayMetrics(IngressMetrics& m, const GatewaySets& sets) {
     PerGateway p;
     p.up = &m.gateway_up_family.Add({{"set", g.set}, {"gateway", g.name}});
     for (size_t i = 0; i < p.probes.size(); ++i) {
-      p.probes[i] =
-          &m.gateway_probes_family.Add({{"set", g.set}, {"gateway", g.name}, {"result", kProbe[i]}});
+      p.probes[i] = &m.gateway_probes_family.Add(
+          {{"set", g.set}, {"gateway", g.name}, {"result", kProbe[i]}});
     }
     for (size_t i = 0; i < p.failovers.size(); ++i) {
       p.failovers[i] = &m.gateway_failovers_family.Add(

@@ -50,14 +50,14 @@ void SipProxy::probeGateways() {
     std::string from = "<sip:ping@" + rr_host + ":" + std::to_string(hop_.port) + ">";
     std::string to = "<" + gw.probe_uri + ">";
     if (sip_add_tl(msg, sip,
-                   SIPTAG_REQUEST(sip_request_create(home, SIP_METHOD_OPTIONS,
-                                                     URL_STRING_MAKE(gw.probe_uri.c_str()),
-                                                     nullptr)),
+                   SIPTAG_REQUEST(sip_request_create(
+                       home, SIP_METHOD_OPTIONS, URL_STRING_MAKE(gw.probe_uri.c_str()), nullptr)),
                    SIPTAG_FROM_STR(from.c_str()), SIPTAG_TO_STR(to.c_str()),
                    SIPTAG_CALL_ID(sip_call_id_create(home, nullptr)),
                    SIPTAG_CSEQ(sip_cseq_create(home, 1, SIP_METHOD_OPTIONS)),
                    SIPTAG_MAX_FORWARDS_STR("70"), TAG_END()) < 0 ||
-        !sip->sip_from || sip_from_tag(home, sip->sip_from, nta_agent_newtag(home, "%s", agent_)) < 0) {
+        !sip->sip_from ||
+        sip_from_tag(home, sip->sip_from, nta_agent_newtag(home, "%s", agent_)) < 0) {
       msg_destroy(msg);
       continue;
     }
@@ -76,7 +76,7 @@ int SipProxy::onProbeResponse(GatewayProbe* probe, nta_outgoing_t* orq, const si
   if (status < 200) return 0;
   probe->orq.reset();
   finishProbe(*probe, GatewayHealth::answeredBy(status) ? GatewayMetrics::Probe::Answered
-                                                         : GatewayMetrics::Probe::Failed);
+                                                        : GatewayMetrics::Probe::Failed);
   return 0;
 }
 

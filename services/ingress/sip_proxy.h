@@ -87,8 +87,8 @@ class SipProxy final : public CallSip {
   bool sendGatewayBranch(Call& call, size_t step, size_t target_index, const std::string& set);
   // Sends the caller's INVITE to `uri` as `branch`'s transaction; 0 when sent, else the status
   // the branch fails with.
-  int launchBranch(Call& call, const PlanTarget& target, const std::string& uri,
-                   SipBranch& branch, bool pass_100);
+  int launchBranch(Call& call, const PlanTarget& target, const std::string& uri, SipBranch& branch,
+                   bool pass_100);
   // Moves the branch to its next gateway; false when none is left or none would take it.
   bool failOver(SipBranch& branch, GatewayMetrics::Failover reason);
   void probeGateways();

@@ -32,7 +32,8 @@ bool validHost(const std::string& host) {
 
 // "sip:host:port;transport=tcp", "host:port" or "host" -> the entry's address; false when not.
 bool parseGatewayUri(std::string text, GatewayEntry& gw, std::string& why) {
-  if (text.rfind("sip:", 0) == 0) text = text.substr(4);
+  if (text.rfind("sip:", 0) == 0)
+    text = text.substr(4);
   else if (text.find("://") != std::string::npos || text.rfind("sips:", 0) == 0) {
     why = "must be sip:host[:port][;transport=udp|tcp]";
     return false;
@@ -83,18 +84,18 @@ std::string defaultName(const GatewayEntry& gw) {
 }  // namespace
 
 void readGatewaySets(YamlMap& m, GatewaySetSettings& g) {
-  g.probe_interval_ms = static_cast<int>(
-      m.integer("gateway_probe_interval_ms", g.probe_interval_ms, 500, 3600000));
+  g.probe_interval_ms =
+      static_cast<int>(m.integer("gateway_probe_interval_ms", g.probe_interval_ms, 500, 3600000));
   g.probe_timeout_ms =
       static_cast<int>(m.integer("gateway_probe_timeout_ms", g.probe_timeout_ms, 50, 60000));
   if (!m.has("gateway_probe_timeout_ms") && g.probe_timeout_ms > g.probe_interval_ms)
     g.probe_timeout_ms = g.probe_interval_ms;  // the default never outlasts a shorter interval
   if (g.probe_timeout_ms > g.probe_interval_ms)
     m.error("gateway_probe_timeout_ms", "must not exceed gateway_probe_interval_ms");
-  g.failures_before_down = static_cast<int>(
-      m.integer("gateway_failures_before_down", g.failures_before_down, 1, 100));
-  g.successes_before_up = static_cast<int>(
-      m.integer("gateway_successes_before_up", g.successes_before_up, 1, 100));
+  g.failures_before_down =
+      static_cast<int>(m.integer("gateway_failures_before_down", g.failures_before_down, 1, 100));
+  g.successes_before_up =
+      static_cast<int>(m.integer("gateway_successes_before_up", g.successes_before_up, 1, 100));
   g.answer_timeout_ms =
       static_cast<int>(m.integer("gateway_answer_timeout_ms", g.answer_timeout_ms, 100, 32000));
 
@@ -118,8 +119,10 @@ void readGatewaySets(YamlMap& m, GatewaySetSettings& g) {
     std::string text = m.string("pstn_gateway", "");
     GatewayEntry gw;
     std::string why;
-    if (!parseGatewayUri(text, gw, why)) m.error("pstn_gateway", "'" + text + "' " + why);
-    else add("pstn", gw, "pstn_gateway");
+    if (!parseGatewayUri(text, gw, why))
+      m.error("pstn_gateway", "'" + text + "' " + why);
+    else
+      add("pstn", gw, "pstn_gateway");
   }
   YAML::Node sets = m.child("gateway_sets");
   if (!sets) return;
@@ -141,8 +144,7 @@ void readGatewaySets(YamlMap& m, GatewaySetSettings& g) {
       m.errors().add(kv.first, m.keyPath(key), "set " + set + " is defined twice");
       continue;
     }
-    if (!kv.second.IsSequence() || kv.second.size() == 0 ||
-        kv.second.size() > kMaxGatewaysPerSet) {
+    if (!kv.second.IsSequence() || kv.second.size() == 0 || kv.second.size() > kMaxGatewaysPerSet) {
       m.errors().add(kv.second, m.keyPath(key),
                      "must list 1 to " + std::to_string(kMaxGatewaysPerSet) + " gateways");
       continue;
@@ -156,8 +158,8 @@ void readGatewaySets(YamlMap& m, GatewaySetSettings& g) {
       std::string why;
       if (uri && !parseGatewayUri(*uri, gw, why)) item.error("uri", "'" + *uri + "' " + why);
       gw.name = item.string("name", "");
-      if (!gw.name.empty() && (gw.name.size() > 64 ||
-                               gw.name.find_first_of("\"\\\r\n") != std::string::npos)) {
+      if (!gw.name.empty() &&
+          (gw.name.size() > 64 || gw.name.find_first_of("\"\\\r\n") != std::string::npos)) {
         item.error("name", "1-64 characters, no quotes, backslashes or line breaks");
       }
       gw.priority = static_cast<int>(item.integer("priority", 0, 0, 65535));

@@ -5,7 +5,6 @@
 #include <string>
 #include <vector>
 
-
 namespace callmesh::config {
 
 class YamlMap;
@@ -24,11 +23,11 @@ struct GatewayEntry {
 // "Gateway sets"). A ring target `sip:<user>@<set name>` goes through the set.
 struct GatewaySetSettings {
   std::map<std::string, std::vector<GatewayEntry>> sets;
-  int probe_interval_ms = 5000;   // one OPTIONS per gateway this often (none in flight twice)
-  int probe_timeout_ms = 2000;    // an OPTIONS unanswered this long counts as failed
-  int failures_before_down = 3;   // consecutive failed probes that mark an up gateway down
-  int successes_before_up = 2;    // consecutive answered probes that bring a down gateway back
-  int answer_timeout_ms = 3000;   // an INVITE with no response at all this long: next gateway
+  int probe_interval_ms = 5000;  // one OPTIONS per gateway this often (none in flight twice)
+  int probe_timeout_ms = 2000;   // an OPTIONS unanswered this long counts as failed
+  int failures_before_down = 3;  // consecutive failed probes that mark an up gateway down
+  int successes_before_up = 2;   // consecutive answered probes that bring a down gateway back
+  int answer_timeout_ms = 3000;  // an INVITE with no response at all this long: next gateway
 };
 
 // Bounds: an operator's typo must not make the ingress probe thousands of hosts.
