@@ -27,7 +27,27 @@ prometheus::Histogram& seconds(prometheus::Registry& r, const char* name, const 
 }  // namespace
 
 IngressMetrics::IngressMetrics(prometheus::Registry& registry)
-    : route_decisions_family(
+    : gateway_up_family(prometheus::BuildGauge()
+                            .Name("callmesh_ingress_gateway_up")
+                            .Help("1 while a gateway of a set is up (OPTIONS probes), else 0")
+                            .Register(registry)),
+      gateway_set_up_family(prometheus::BuildGauge()
+                                .Name("callmesh_ingress_gateway_set_up_gateways")
+                                .Help("Gateways of a set that are up; 0 = calls to the set fail")
+                                .Register(registry)),
+      gateway_probes_family(
+          prometheus::BuildCounter()
+              .Name("callmesh_ingress_gateway_probes_total")
+              .Help("OPTIONS probes to a gateway, by result: answered, failed (408, 5xx, 6xx, "
+                    "unreachable) or timeout")
+              .Register(registry)),
+      gateway_failovers_family(
+          prometheus::BuildCounter()
+              .Name("callmesh_ingress_gateway_failovers_total")
+              .Help("Calls moved from this gateway to the next of its set, by reason: 408, 500, "
+                    "503 or no_answer")
+              .Register(registry)),
+      route_decisions_family(
           prometheus::BuildCounter()
               .Name("callmesh_ingress_route_decisions_total")
               .Help("Calls routed, by rule and source: router (asked for this call) or reused "

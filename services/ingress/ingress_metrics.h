@@ -56,6 +56,12 @@ struct IngressMetrics {
   // once per rule, not per call.
   prometheus::Counter& routeDecision(bool reused, const std::string& rule);
 
+  // Gateway sets (issue 21): labels are set and gateway names from configuration only, created
+  // once per configured gateway by GatewayMetrics (gateway_metrics.h).
+  prometheus::Family<prometheus::Gauge>& gateway_up_family;
+  prometheus::Family<prometheus::Gauge>& gateway_set_up_family;
+  prometheus::Family<prometheus::Counter>& gateway_probes_family;
+  prometheus::Family<prometheus::Counter>& gateway_failovers_family;
   prometheus::Family<prometheus::Counter>& route_decisions_family;
   prometheus::Family<prometheus::Counter>& requests_family;
   prometheus::Family<prometheus::Histogram>& peer_seconds_family;

@@ -19,6 +19,14 @@ struct SipBranch {
   size_t index = 0;
   OutgoingRequest orq;    // until its final response
   std::string transport;  // "udp" or "tcp"
+  std::string uri;        // where the request went: the target, or the gateway carrying it
+  // Through a gateway set (gateway_failover.cpp): the gateways to try in order (GatewaySets
+  // indexes), the one carrying the INVITE now, and the deadline for its first response. Empty
+  // for a plain target.
+  std::vector<size_t> gateways;
+  size_t gateway_at = 0;
+  SuTimer answer_timer;
+  bool cancelled = false;  // CANCEL asked for: no more failover
 };
 
 // What a call keeps of SIP: the caller's server transaction, the branches, the timers, and the
@@ -38,6 +46,9 @@ struct SipCall final : Call {
   std::string callee_tag;  // the answer's To-tag: with caller_tag, the dialog's identity
   std::string callee_ip;   // the answer's source address: the callee's hop
   std::string callee_contact;
+  // The answered branch's next hop: its target URI, or for a target through a gateway set the
+  // gateway that answered. In-dialog requests toward the callee go here.
+  std::string callee_hop;
   uint32_t caller_cseq = 0;
   uint32_t callee_cseq = 0;
   std::vector<std::unique_ptr<SipBranch>> branches;  // stable addresses: NTA holds them

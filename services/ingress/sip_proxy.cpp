@@ -67,6 +67,9 @@ SipProxy::SipProxy(const config::ClusterConfig& config, IngressLinks links,
                    static_cast<size_t>(config.ingress.max_uri_bytes),
                    static_cast<size_t>(config.ingress.max_header_bytes),
                    static_cast<size_t>(config.ingress.max_header_section_bytes)},
+      gateway_sets_(config.ingress.gateways),
+      gateway_metrics_(metrics, gateway_sets_),
+      gateway_draw_(std::random_device{}()),
       releases_(*links_.limiter, *links_.limiter_background, config.limiter.lease_ms, metrics, log,
                 clock, SlotReleases::slotsPerFrame(config.ingress.max_call_id_bytes)),
       calls_(
@@ -78,6 +81,7 @@ SipProxy::~SipProxy() {
   // Every sofia handle (branches, timers, server transactions) goes before the agent and root.
   txns_.clear();
   byes_.clear();
+  probes_.clear();
   calls_.dropAll();
   tick_timer_.reset();
   for (int index : wait_indices_) su_root_deregister(root_, index);
@@ -196,6 +200,7 @@ void SipProxy::onTick() {
     if (link->needsDrain() || ticks_ % 100 == 0) link->onReadable();
   }
   if (ticks_ % 100 == 0) reloadAgentCredentials();  // once a second: one stat
+  if (!gateway_sets_.empty()) probeGateways();
   calls_.onTick();  // frees ended calls (outside callbacks), reads notices, renews leases
   uint64_t refused = refusedNameLookups();
   if (refused > refused_lookups_reported_) {

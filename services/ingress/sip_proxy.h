@@ -3,6 +3,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <random>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -11,6 +12,8 @@
 #include "services/ingress/call_control.h"
 #include "services/ingress/edge_bounds.h"
 #include "services/ingress/event_loop_step.h"
+#include "services/ingress/gateway_metrics.h"
+#include "services/ingress/gateway_sets.h"
 #include "services/ingress/header_policy.h"
 #include "services/ingress/ingress_links.h"
 #include "services/ingress/ingress_metrics.h"
@@ -64,6 +67,9 @@ class SipProxy final : public CallSip {
   void onStepTimeout(Call* call);
   void onMaxDuration(Call* call);
   void onTick();
+  struct GatewayProbe;
+  int onProbeResponse(GatewayProbe* probe, nta_outgoing_t* orq, const sip_t* sip);
+  void onAnswerTimeout(SipBranch* branch);
 
   // CallSip: the actions that touch SIP.
   void apply(Call& call, const CallAction& action) override;
@@ -77,6 +83,16 @@ class SipProxy final : public CallSip {
   void handleNewCall(nta_incoming_t* irq, const sip_t* sip, schema::CallKind kind);
   void fork(Call& call, size_t step);
   bool sendBranch(Call& call, size_t step, size_t target_index);
+  // Gateway sets (gateway_failover.cpp, gateway_probes.cpp).
+  bool sendGatewayBranch(Call& call, size_t step, size_t target_index, const std::string& set);
+  // Sends the caller's INVITE to `uri` as `branch`'s transaction; 0 when sent, else the status
+  // the branch fails with.
+  int launchBranch(Call& call, const PlanTarget& target, const std::string& uri, SipBranch& branch,
+                   bool pass_100);
+  // Moves the branch to its next gateway; false when none is left or none would take it.
+  bool failOver(SipBranch& branch, GatewayMetrics::Failover reason);
+  void probeGateways();
+  void finishProbe(GatewayProbe& probe, GatewayMetrics::Probe result);
   void relayToCaller(SipCall& sc, msg_t* out, bool final);
   void rejectCaller(SipCall& sc, int status, const char* reason);
   void rememberCallee(Call& call, const SipBranch& branch);
@@ -118,6 +134,11 @@ class SipProxy final : public CallSip {
   int64_t last_flush_ms_ = 0;
   std::set<std::string> allowed_target_hosts_;  // ring-target hosts already allowed to resolve
 
+  GatewaySets gateway_sets_;  // ingress.gateway_sets and their health
+  GatewayMetrics gateway_metrics_;
+  std::vector<std::unique_ptr<GatewayProbe>> probes_;  // one per gateway: at most one in flight
+  std::mt19937_64 gateway_draw_;                       // weighted choice among gateways
+
   SlotReleases releases_;
   CallControl calls_;
   // Relayed in-dialog requests, each until its final response (the key is the NTA magic).
@@ -127,11 +148,21 @@ class SipProxy final : public CallSip {
   bool draining_ = false;
 };
 
+// Whether a gateway branch's final response moves it to the next gateway (408, 500, 503).
+bool failoverStatus(int status, GatewayMetrics::Failover& reason);
+
 // An in-dialog request relayed between the two hops of a dialog; it lives until its final
 // response is relayed, independently of the Call.
 struct SipProxy::InDialogTxn {
   SipProxy* proxy = nullptr;  // back-pointer for the C callback
   IncomingRequest irq;
+  OutgoingRequest orq;
+};
+
+// The OPTIONS probe of one gateway (GatewaySets index); `orq` while one is in flight.
+struct SipProxy::GatewayProbe {
+  SipProxy* proxy = nullptr;  // back-pointer for the C callback
+  size_t gateway = 0;
   OutgoingRequest orq;
 };
 

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "shared/base/result.h"
+#include "shared/config/gateway_settings.h"
 
 namespace callmesh::config {
 
@@ -115,6 +116,7 @@ struct IngressSettings {
   int max_event_backlog = 100000;    // call events held per receiver until acknowledged
   std::string log_level = "info";
   AgentAuthSettings agent_auth;
+  GatewaySetSettings gateways;  // gateway_sets, pstn_gateway, gateway_* (gateway_settings.h)
 };
 
 struct LimiterSettings {
