@@ -48,12 +48,24 @@ void SipProxy::apply(Call& call, const CallAction& a) {
     }
     case K::RelayProvisional: {
       // The branch's response is at hand: we are inside its callback.
-      relayToCaller(sc, copyResponse(sc.branches[a.branch]->orq.get()), false);
+      msg_t* out = copyResponse(sc.branches[a.branch]->orq.get());
+      anchorAnswer(call, a.branch, out, false);
+      relayToCaller(sc, out, false);
       return;
     }
-    case K::AnswerCaller:
+    case K::AnswerCaller: {
       rememberCallee(call, *sc.branches[a.branch]);
-      [[fallthrough]];
+      msg_t* out = copyResponse(sc.branches[a.branch]->orq.get());
+      anchorAnswer(call, a.branch, out, true);
+      // Before the 200 reaches the caller, so none of the caller's audio reaches the answering
+      // side ahead of the digits or the whisper.
+      startMediaFeatures(call, a.branch);
+      relayToCaller(sc, out, true);
+      return;
+    }
+    case K::CallEnded:
+      releaseMedia(call);
+      return;
     case K::RelayFinal: {
       relayToCaller(sc, copyResponse(sc.branches[a.branch]->orq.get()), true);
       return;
@@ -123,6 +135,12 @@ bool SipProxy::sendBranch(Call& call, size_t step, size_t target_index) {
   if (call.id.kind == schema::CallKind::VOICE)
     insertRecordRoute(hop_, fwd, sc.caller_transport, branch->transport);
   addLegHeaders(fwd, call.id, call.path, *call.machine.plan(), target);
+  if (!anchorOffer(call, fwd)) {
+    // fail_mode closed: no branch goes out without its media anchored; the caller gets 503.
+    msg_destroy(fwd);
+    call.machine.branchNotStarted(503);
+    return false;
+  }
   // The route URL is the configured target itself: the next hop is never taken from the message.
   // Its host joins the resolver's allow-list once (the list is process-wide and locked).
   if (allowed_target_hosts_.insert(hostOf(target.uri)).second)
