@@ -135,12 +135,7 @@ bool SipProxy::sendBranch(Call& call, size_t step, size_t target_index) {
   if (call.id.kind == schema::CallKind::VOICE)
     insertRecordRoute(hop_, fwd, sc.caller_transport, branch->transport);
   addLegHeaders(fwd, call.id, call.path, *call.machine.plan(), target);
-  if (!anchorOffer(call, fwd)) {
-    // fail_mode closed: no branch goes out without its media anchored; the caller gets 503.
-    msg_destroy(fwd);
-    call.machine.branchNotStarted(503);
-    return false;
-  }
+  anchorOffer(call, fwd);
   // The route URL is the configured target itself: the next hop is never taken from the message.
   // Its host joins the resolver's allow-list once (the list is process-wide and locked).
   if (allowed_target_hosts_.insert(hostOf(target.uri)).second)

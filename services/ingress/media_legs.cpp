@@ -31,42 +31,51 @@ bool anyDigits(const RoutePlan& plan) {
 
 }  // namespace
 
-bool SipProxy::anchorOffer(Call& call, msg_t* fwd) {
-  SipCall& sc = sipOf(call);
-  if (!media_.enabled() || call.id.kind != schema::CallKind::VOICE) return true;
+bool SipProxy::offerMedia(SipCall& sc, const sip_t* sip) {
+  if (!media_.enabled() || sc.id.kind != schema::CallKind::VOICE) return true;
   CallMedia& m = sc.media;
-  if (m.state == State::Off) {
-    std::string sdp = sdpBody(sip_object(fwd));
-    if (sdp.empty()) {
-      // A late offer (INVITE without SDP) would need the offer from the 200 and the answer from
-      // the ACK; not anchored, counted.
-      media_.callNotAnchored(call.id.call_id, "no_sdp", "INVITE without an SDP offer");
-      m.state = media_.failClosed() ? State::Refused : State::Unanchored;
-    } else {
-      m.inject_dtmf = anyDigits(*call.machine.plan());
-      auto reply =
-          media_.command("offer", offerCommand(call.id.call_id, sc.caller_tag, sdp, m.inject_dtmf),
-                         call.id.call_id);
-      if (reply.ok() && !sdpOf(reply.value()).empty()) {
-        m.state = State::Anchored;
-        m.offer_sdp = sdpOf(reply.value());
-        metrics_.media_anchored.Increment();
-        log_.info("media_anchored", {{"call_id", call.id.call_id},
-                                     {"rtpengine", media_.settings().rtpengine},
-                                     {"inject_dtmf", m.inject_dtmf ? "yes" : "no"}});
-      } else {
-        const char* reason = reply.ok() ? "rejected" : MediaPlane::failureReason(reply.error());
-        media_.callNotAnchored(call.id.call_id, reason,
-                               reply.ok() ? "offer reply without SDP" : reply.error().describe());
-        m.state = media_.failClosed() ? State::Refused : State::Unanchored;
-      }
-    }
+  std::string sdp = sdpBody(sip);
+  if (sdp.empty()) {
+    // A late offer (INVITE without SDP) would need the offer from the 200 and the answer from
+    // the ACK; not anchored, counted.
+    media_.callNotAnchored(sc.id.call_id, "no_sdp", "INVITE without an SDP offer");
+    m.state = media_.failClosed() ? State::Refused : State::Unanchored;
+    return m.state != State::Refused;
   }
-  if (m.state == State::Refused) return false;
-  if (m.state == State::Anchored && !replaceSdpBody(fwd, m.offer_sdp)) {
+  m.caller_sdp = sdp;
+  auto reply = media_.command("offer", offerCommand(sc.id.call_id, sc.caller_tag, sdp, false),
+                              sc.id.call_id);
+  if (reply.ok() && !sdpOf(reply.value()).empty()) {
+    m.state = State::Anchored;
+    m.offer_sdp = sdpOf(reply.value());
+    metrics_.media_anchored.Increment();
+    log_.info("media_anchored",
+              {{"call_id", sc.id.call_id}, {"rtpengine", media_.settings().rtpengine}});
+    return true;
+  }
+  const char* reason = reply.ok() ? "rejected" : MediaPlane::failureReason(reply.error());
+  media_.callNotAnchored(sc.id.call_id, reason,
+                         reply.ok() ? "offer reply without SDP" : reply.error().describe());
+  m.state = media_.failClosed() ? State::Refused : State::Unanchored;
+  return m.state != State::Refused;
+}
+
+void SipProxy::anchorOffer(Call& call, msg_t* fwd) {
+  SipCall& sc = sipOf(call);
+  CallMedia& m = sc.media;
+  if (m.state != State::Anchored) return;
+  if (!m.inject_dtmf && anyDigits(*call.machine.plan())) {
+    // A target of the plan dials an extension: the offer is repeated with inject-DTMF (rtpengine
+    // takes it as a re-offer of the same SDP, same ports) so `play DTMF` can put events into the
+    // caller's stream. Only such calls pay for passing through rtpengine's codec handler.
+    m.inject_dtmf = true;
+    auto reply = media_.command(
+        "offer", offerCommand(call.id.call_id, sc.caller_tag, m.caller_sdp, true), call.id.call_id);
+    if (reply.ok() && !sdpOf(reply.value()).empty()) m.offer_sdp = sdpOf(reply.value());
+  }
+  if (!replaceSdpBody(fwd, m.offer_sdp)) {
     log_.warn("media_sdp_rewrite_failed", {{"call_id", call.id.call_id}});
   }
-  return true;
 }
 
 void SipProxy::anchorAnswer(Call& call, size_t branch, msg_t* out, bool answered) {

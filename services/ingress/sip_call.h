@@ -29,10 +29,11 @@ struct CallMedia {
     Off,         // not asked yet (or no media plane configured)
     Anchored,    // rtpengine relays the call's RTP: delete it when the call ends
     Unanchored,  // rtpengine failed, fail_mode open: media goes end to end, no media features
-    Refused,     // rtpengine failed, fail_mode closed: branches are not sent (503)
+    Refused,     // rtpengine failed, fail_mode closed: the caller is refused 503
   };
   State state = State::Off;
-  std::string offer_sdp;  // rtpengine's rewrite of the caller's offer, sent to every branch
+  std::string caller_sdp;  // the caller's offer as received (repeated with inject-DTMF)
+  std::string offer_sdp;   // rtpengine's rewrite of the caller's offer, sent to every branch
   bool inject_dtmf = false;
   std::string answered_tag;  // the To-tag of the answer rtpengine was given
   std::string recording;     // rtpengine's recording file, when recording

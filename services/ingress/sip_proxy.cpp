@@ -356,6 +356,12 @@ void SipProxy::handleNewCall(nta_incoming_t* irq, const sip_t* sip, schema::Call
     nta_incoming_destroy(irq);
     return;
   }
+  if (voice && !offerMedia(*sc, sip)) {
+    // fail_mode closed: no call rings without its media anchored (counted as a 503 refusal).
+    metrics_.rejected(503).Increment();
+    reply(irq, 503, "Service Unavailable (media relay)");
+    return;
+  }
   sc->irq.reset(irq);
   std::string source = sc->caller_target;
   Call* call = calls_.offer(std::move(sc), numbersOnPath(sip), source);

@@ -97,9 +97,11 @@ class SipProxy final : public CallSip {
   void challenge(nta_incoming_t* irq, const char* reason, bool stale);
   void reloadAgentCredentials();
   SuTimer armTimer(int64_t ms, su_timer_f callback, Call* call);
-  // The media plane (media_legs.cpp). anchorOffer: false when the branch must not be sent
-  // (fail_mode closed and rtpengine failed); otherwise `fwd` carries rtpengine's SDP when anchored.
-  bool anchorOffer(Call& call, msg_t* fwd);
+  // The media plane (media_legs.cpp). offerMedia: the caller's offer to rtpengine, on the initial
+  // INVITE; false when the call must be refused (fail_mode closed and rtpengine failed).
+  // anchorOffer: a branch's INVITE carries rtpengine's SDP when the call is anchored.
+  bool offerMedia(SipCall& sc, const sip_t* sip);
+  void anchorOffer(Call& call, msg_t* fwd);
   // A 183/200 toward the caller: rtpengine's SDP replaces the answering side's.
   void anchorAnswer(Call& call, size_t branch, msg_t* out, bool answered);
   void startMediaFeatures(Call& call, size_t branch);

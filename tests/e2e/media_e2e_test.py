@@ -11,6 +11,7 @@ import struct
 import sys
 import time
 import unittest
+import urllib.parse
 import wave
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -79,7 +80,9 @@ class MediaPlane(unittest.TestCase):
         self.phone_port = free_port()
 
     def cluster(self, options="", media_extra=""):
-        c = Cluster(routing(self.phone_port, options), media=True, media_extra=media_extra).start()
+        # The services a call's signalling needs; presence and notification only take its events.
+        c = Cluster(routing(self.phone_port, options), media=True, media_extra=media_extra).start(
+            ["concurrency-limiter", "router", "ingress"])
         self.addCleanup(c.cleanup)
         return c
 
@@ -87,7 +90,9 @@ class MediaPlane(unittest.TestCase):
         return cluster.rtp_port_min <= port <= cluster.rtp_port_max
 
     def recordings(self, cluster, call_id):
-        return glob.glob(os.path.join(cluster.recording_dir, "pcaps", glob.escape(call_id) + "-*.pcap"))
+        # rtpengine names the file after the Call-ID, percent-encoded ("@" is "%40"), and a random part.
+        name = urllib.parse.quote(call_id, safe="")
+        return glob.glob(os.path.join(cluster.recording_dir, "pcaps", glob.escape(name) + "-*.pcap"))
 
     # -- anchoring -----------------------------------------------------------------------------
     def test_call_is_anchored_both_ways_recorded_and_deleted_on_bye(self):
