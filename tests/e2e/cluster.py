@@ -93,12 +93,13 @@ def wait_until(predicate, timeout, interval=0.05, what="condition"):
 
 class Cluster:
     def __init__(self, routing_yaml, cap=50, lease_ms=30000, extra_caps=None, ingress_extra="", zmq="tcp",
-                 router_extra="", curve=True, routers=1, media=False, media_extra=""):
+                 router_extra="", curve=True, routers=1, media=False, media_extra="", rtp_ports=RTP_PORTS):
         """curve: the services talk CURVE with keys written here by callmesh-zmq-keys (as in
         production); False writes `zmq: {curve: off}`. routers: how many router replicas, each
         its own process; the ingress connects to all of them (an endpoint list). media: an
         rtpengine of this cluster's own (loopback, free ng/HTTP ports, a port range of its own,
-        recordings in <dir>/recordings) anchors the calls; media_extra: more `media:` keys."""
+        recordings in <dir>/recordings) anchors the calls; media_extra: more `media:` keys; rtp_ports:
+        the size of its port range (4 per call)."""
         self.dir = tempfile.mkdtemp(prefix="callmesh-e2e-")
         self.procs = {}
         self.curve = curve
@@ -113,9 +114,9 @@ class Cluster:
         if media:
             self.ports["rtpengine_ng"] = free_port()
             self.ports["rtpengine_http"] = free_port()
-            self.rtp_port_min = free_port_block(RTP_PORTS + 1)
+            self.rtp_port_min = free_port_block(rtp_ports + 1)
             self.rtp_port_min += self.rtp_port_min % 2  # rtpengine hands out even RTP ports
-            self.rtp_port_max = self.rtp_port_min + RTP_PORTS - 1
+            self.rtp_port_max = self.rtp_port_min + rtp_ports - 1
             self.recording_dir = os.path.join(self.dir, "recordings")
             self.whisper_dir = os.path.join(self.dir, "whispers")
             os.makedirs(self.whisper_dir)
