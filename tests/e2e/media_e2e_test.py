@@ -43,18 +43,19 @@ def write_tone(path, seconds=1.0, hz=440):
 class MediaCall:
     """One call through the cluster with RTP endpoints on both sides."""
 
-    def __init__(self, test, cluster, hold_ms=3000, phone_port=None):
+    def __init__(self, test, cluster, hold_ms=3000, phone_port=None, phone_scenario="uas_media_answer.xml",
+                 caller_scenario="uac_media_call.xml"):
         self.test = test
         self.cluster = cluster
         self.caller_rtp = RtpEndpoint(free_port_block(2))
         self.phone_rtp = RtpEndpoint(free_port_block(2))
         test.addCleanup(self.caller_rtp.close)
         test.addCleanup(self.phone_rtp.close)
-        self.phone = uas(cluster, "uas_media_answer.xml", phone_port, "phone",
+        self.phone = uas(cluster, phone_scenario, phone_port, "phone",
                          extra=["-key", "rtp_port", str(self.phone_rtp.port)])
         test.addCleanup(self.phone.stop)
         self.caller = uac(cluster, TRACKING, calls=1, rate=1, hold_ms=hold_ms, name="caller",
-                          scenario="uac_media_call.xml", extra=["-key", "rtp_port", str(self.caller_rtp.port)])
+                          scenario=caller_scenario, extra=["-key", "rtp_port", str(self.caller_rtp.port)])
         test.addCleanup(self.caller.stop)
         self.audio = [payload for _, payload in pcap_rtp_payloads(os.path.join(DATA_DIR, "g711a.pcap"))]
 
@@ -135,6 +136,22 @@ class MediaPlane(unittest.TestCase):
         wait_until(lambda: cluster.ng("list")["calls"] == [], 5, what="rtpengine call deleted")
         self.assertEqual(self.recordings(cluster, call.call_id), [])
         self.assertEqual(glob.glob(os.path.join(cluster.recording_dir, "pcaps", "*")), [])
+
+    def test_reinvite_offer_and_answer_are_anchored_too(self):
+        cluster = self.cluster()
+        call = MediaCall(self, cluster, hold_ms=500, phone_port=self.phone_port,
+                         phone_scenario="uas_media_reinvite.xml", caller_scenario="uac_media_reinvite.xml")
+        offer_port, answer_port = call.answered()
+        self.assertEqual(call.caller.wait(timeout=20), 0, "SIPp caller failed: " + call.caller.out_file)
+        reoffer = int(call.phone.lines("reoffer_port")[0])
+        reanswer = int(call.caller.lines("reinvite_port")[0])
+        # Each side still sends to rtpengine, on the ports it already had.
+        self.assertEqual((reoffer, reanswer), (offer_port, answer_port))
+        self.assertEqual(cluster.metric("ingress", "callmesh_ingress_media_commands_total",
+                                        'command="offer",outcome="ok"'), 2)
+        self.assertEqual(cluster.metric("ingress", "callmesh_ingress_media_commands_total",
+                                        'command="answer",outcome="ok"'), 2)
+        wait_until(lambda: cluster.ng("list")["calls"] == [], 5, what="rtpengine call deleted")
 
     # -- fail open / closed --------------------------------------------------------------------
     def test_rtpengine_stopped_fail_open_connects_unanchored_and_counts(self):
