@@ -46,12 +46,24 @@ void SipProxy::apply(Call& call, const CallAction& a) {
     }
     case K::RelayProvisional: {
       // The branch's response is at hand: we are inside its callback.
-      relayToCaller(sc, copyResponse(sc.branches[a.branch]->orq.get()), false);
+      msg_t* out = copyResponse(sc.branches[a.branch]->orq.get());
+      anchorAnswer(call, a.branch, out, false);
+      relayToCaller(sc, out, false);
       return;
     }
-    case K::AnswerCaller:
+    case K::AnswerCaller: {
       rememberCallee(call, *sc.branches[a.branch]);
-      [[fallthrough]];
+      msg_t* out = copyResponse(sc.branches[a.branch]->orq.get());
+      anchorAnswer(call, a.branch, out, true);
+      // Before the 200 reaches the caller, so none of the caller's audio reaches the answering
+      // side ahead of the digits or the whisper.
+      startMediaFeatures(call, a.branch);
+      relayToCaller(sc, out, true);
+      return;
+    }
+    case K::CallEnded:
+      releaseMedia(call);
+      return;
     case K::RelayFinal: {
       relayToCaller(sc, copyResponse(sc.branches[a.branch]->orq.get()), true);
       return;

@@ -91,6 +91,10 @@ void SipProxy::handleInDialog(nta_incoming_t* irq, const sip_t* sip) {
   }
   auto txn = std::make_unique<InDialogTxn>();
   txn->proxy = this;
+  if (sip->sip_request->rq_method == sip_method_invite ||
+      sip->sip_request->rq_method == sip_method_update) {
+    reanchorOffer(*txn, *call, from_caller, fwd);  // a re-INVITE's new offer through rtpengine
+  }
   txn->orq.reset(nta_outgoing_mcreate(agent_, inDialogTrampoline, txn.get(),
                                       URL_STRING_MAKE(next_hop.c_str()), fwd, TAG_END()));
   if (!txn->orq) {
@@ -111,6 +115,7 @@ int SipProxy::onInDialogResponse(InDialogTxn* txn, nta_outgoing_t* orq, const si
   int status = nta_outgoing_status(orq);
   if (status == 100) return 0;
   msg_t* out = copyResponse(orq);
+  reanchorAnswer(*txn, out);
   if (out) {
     sip_via_remove(out, sip_object(out));
     nta_incoming_mreply(txn->irq.get(), out);

@@ -33,6 +33,9 @@ int SipProxy::launchBranch(Call& call, const PlanTarget& target, const std::stri
   if (call.id.kind == schema::CallKind::VOICE)
     insertRecordRoute(hop_, fwd, sc.caller_transport, branch.transport);
   addLegHeaders(fwd, call.id, call.path, *call.machine.plan(), target);
+  // The caller's media anchored on rtpengine (media_legs.cpp): every branch, a failover's too,
+  // carries the relay's SDP (a repeated offer for the same call gets the same ports).
+  anchorOffer(call, fwd);
   // The route URL is the configured target itself: the next hop is never taken from the message.
   // Its host joins the resolver's allow-list once (the list is process-wide and locked).
   if (allowed_target_hosts_.insert(hostOf(uri)).second) allowNameResolution({hostOf(uri)});

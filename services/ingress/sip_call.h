@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "services/ingress/call_control.h"
+#include "services/ingress/dial_schedule.h"
 #include "services/ingress/sofia_handles.h"
 
 namespace callmesh::ingress {
@@ -27,6 +28,32 @@ struct SipBranch {
   size_t gateway_at = 0;
   SuTimer answer_timer;
   bool cancelled = false;  // CANCEL asked for: no more failover
+};
+
+// A call's media on rtpengine (media_legs.cpp): whether it is anchored, the SDP rtpengine gave
+// for the phones, and the features played after the answer (extension digits, whisper).
+struct CallMedia {
+  enum class State {
+    Off,         // not asked yet (or no media plane configured)
+    Anchored,    // rtpengine relays the call's RTP: delete it when the call ends
+    Unanchored,  // rtpengine failed, fail_mode open: media goes end to end, no media features
+    Refused,     // rtpengine failed, fail_mode closed: the caller is refused 503
+  };
+  State state = State::Off;
+  std::string caller_sdp;  // the caller's offer as received (repeated with inject-DTMF)
+  std::string offer_sdp;   // rtpengine's rewrite of the caller's offer, sent to every branch
+  bool inject_dtmf = false;
+  std::string answered_tag;  // the To-tag of the answer rtpengine was given
+  std::string recording;     // rtpengine's recording file, when recording
+  bool recording_on = false;
+  // Extension digits (seed 000): one timer per digit; the caller's audio is silenced toward the
+  // answering side until the last digit has played.
+  std::vector<ScheduledDigit> digits;
+  size_t next_digit = 0;
+  int64_t digits_base_ms = 0;  // steady ms the schedule counts from
+  int first_digit_retries = 0;
+  std::string whisper_file;  // played once the digits are done (or at once)
+  SuTimer feature_timer;
 };
 
 // What a call keeps of SIP: the caller's server transaction, the branches, the timers, and the
@@ -54,6 +81,7 @@ struct SipCall final : Call {
   std::vector<std::unique_ptr<SipBranch>> branches;  // stable addresses: NTA holds them
   SuTimer step_timer;
   SuTimer duration_timer;
+  CallMedia media;
 };
 
 // Every Call the dispatcher hands to CallControl is a SipCall.

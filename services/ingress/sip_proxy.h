@@ -17,6 +17,7 @@
 #include "services/ingress/header_policy.h"
 #include "services/ingress/ingress_links.h"
 #include "services/ingress/ingress_metrics.h"
+#include "services/ingress/media_plane.h"
 #include "services/ingress/sip_call.h"
 #include "services/ingress/sip_forwarding.h"
 #include "services/ingress/slot_releases.h"
@@ -66,6 +67,7 @@ class SipProxy final : public CallSip {
   void onByeResponse(nta_outgoing_t* orq);
   void onStepTimeout(Call* call);
   void onMaxDuration(Call* call);
+  void onMediaFeatureTimer(Call* call);
   void onTick();
   struct GatewayProbe;
   int onProbeResponse(GatewayProbe* probe, nta_outgoing_t* orq, const sip_t* sip);
@@ -111,12 +113,26 @@ class SipProxy final : public CallSip {
   void challenge(nta_incoming_t* irq, const char* reason, bool stale);
   void reloadAgentCredentials();
   SuTimer armTimer(int64_t ms, su_timer_f callback, Call* call);
+  // The media plane (media_legs.cpp). offerMedia: the caller's offer to rtpengine, on the initial
+  // INVITE; false when the call must be refused (fail_mode closed and rtpengine failed).
+  // anchorOffer: a branch's INVITE carries rtpengine's SDP when the call is anchored.
+  bool offerMedia(SipCall& sc, const sip_t* sip);
+  void anchorOffer(Call& call, msg_t* fwd);
+  // A 183/200 toward the caller: rtpengine's SDP replaces the answering side's.
+  void anchorAnswer(Call& call, size_t branch, msg_t* out, bool answered);
+  void startMediaFeatures(Call& call, size_t branch);
+  void startWhisper(Call& call);
+  void armMediaFeature(Call& call, int64_t ms);
+  void releaseMedia(Call& call);
+  void reanchorOffer(InDialogTxn& txn, const Call& call, bool from_caller, msg_t* fwd);
+  void reanchorAnswer(InDialogTxn& txn, msg_t* out);
 
   const config::ClusterConfig& config_;
   IngressLinks links_;
   IngressMetrics& metrics_;
   Logger& log_;
   const Clock& clock_;
+  MediaPlane media_;
   std::string instance_id_;
   ProxyHop hop_;
   TrustDomain identity_trust_;  // ingress.identity_trusted_sources (RFC 3325)
@@ -157,6 +173,11 @@ struct SipProxy::InDialogTxn {
   SipProxy* proxy = nullptr;  // back-pointer for the C callback
   IncomingRequest irq;
   OutgoingRequest orq;
+  // A re-INVITE/UPDATE of an anchored call whose offer rtpengine took: its 2xx's SDP is answered.
+  bool media = false;
+  std::string call_id;
+  std::string offerer_tag;
+  std::string answerer_tag;
 };
 
 // The OPTIONS probe of one gateway (GatewaySets index); `orq` while one is in flight.

@@ -256,6 +256,24 @@ struct NotificationSettings {
 };
 
 // The whole cluster.yaml: one file every service reads, each using its own section.
+// The media plane (issue 19, docs/media.md): the ingress anchors each call's RTP on rtpengine
+// beside it and drives whisper, extension digits and recording through rtpengine's ng protocol.
+struct MediaSettings {
+  std::string rtpengine;    // ng address "IP:port" (loopback beside the ingress); "" = no anchoring
+  int ng_timeout_ms = 300;  // per ng command, resends included: a call setup waits at most this
+  int ng_attempts = 3;  // datagrams per command (same cookie: rtpengine answers repeats from cache)
+  // After a command went unanswered, commands fail at once for this long (one probe passes), so a
+  // dead rtpengine costs the SIP thread one timeout per period, not one per call.
+  int ng_retry_after_ms = 2000;
+  // open: a call rtpengine cannot anchor connects without media features (counted, alerted);
+  // closed: it is refused 503.
+  bool fail_closed = false;
+  bool record = true;          // record calls unless the receiving number has prevent_recording
+  std::string whisper_dir;     // absolute after loading; whisper names are files in it ("" = none)
+  int dtmf_duration_ms = 100;  // each extension digit's RFC 4733 event
+  int dtmf_gap_ms = 100;       // between digits with no `w` between them
+};
+
 struct ClusterConfig {
   std::string source_file;
   RedisSettings redis;
@@ -270,6 +288,7 @@ struct ClusterConfig {
   LimiterSettings limiter;
   PresenceSettings presence;
   NotificationSettings notification;
+  MediaSettings media;
 };
 
 // Parses and validates cluster.yaml; every problem is reported as `file:line: key: what is wrong`.

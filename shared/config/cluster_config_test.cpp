@@ -523,3 +523,46 @@ TEST(ClusterConfig, RedisClusterNodes) {
 
 }  // namespace
 }  // namespace callmesh::config
+
+namespace callmesh::config {
+namespace {
+
+// Issue 19: the media plane's section, optional (no anchoring without it).
+TEST(ClusterConfig, MediaIsOffByDefaultAndReadsEveryKey) {
+  auto none = parseClusterConfig("router:\n  routing_file: r.yaml\n", "/etc/c/cluster.yaml");
+  ASSERT_TRUE(none.ok()) << none.error().describe();
+  EXPECT_EQ(none->media.rtpengine, "");
+  EXPECT_FALSE(none->media.fail_closed);
+  EXPECT_EQ(none->media.ng_timeout_ms, 300);
+  auto cfg = parseClusterConfig(
+      "router:\n  routing_file: r.yaml\nmedia:\n  rtpengine: 127.0.0.1:2223\n  ng_timeout_ms: 150\n"
+      "  ng_attempts: 2\n  ng_retry_after_ms: 500\n  fail_mode: closed\n  record: false\n"
+      "  whisper_dir: whispers\n  dtmf_duration_ms: 80\n  dtmf_gap_ms: 120\n",
+      "/etc/c/cluster.yaml");
+  ASSERT_TRUE(cfg.ok()) << cfg.error().describe();
+  EXPECT_EQ(cfg->media.rtpengine, "127.0.0.1:2223");
+  EXPECT_EQ(cfg->media.ng_timeout_ms, 150);
+  EXPECT_EQ(cfg->media.ng_attempts, 2);
+  EXPECT_EQ(cfg->media.ng_retry_after_ms, 500);
+  EXPECT_TRUE(cfg->media.fail_closed);
+  EXPECT_FALSE(cfg->media.record);
+  EXPECT_EQ(cfg->media.whisper_dir, "/etc/c/whispers");
+  EXPECT_EQ(cfg->media.dtmf_duration_ms, 80);
+  EXPECT_EQ(cfg->media.dtmf_gap_ms, 120);
+}
+
+TEST(ClusterConfig, MediaRefusesANameAModeAndAnUnboundedTimeout) {
+  auto cfg = parseClusterConfig(
+      "router:\n  routing_file: r.yaml\nmedia:\n  rtpengine: rtpengine.local:2223\n"
+      "  fail_mode: maybe\n  ng_timeout_ms: 60000\n",
+      "cluster.yaml");
+  ASSERT_FALSE(cfg.ok());
+  const std::string& m = cfg.error().message;
+  EXPECT_NE(m.find("media.rtpengine: must be rtpengine's ng address as IP:port"), std::string::npos)
+      << m;
+  EXPECT_NE(m.find("media.fail_mode: must be open or closed"), std::string::npos) << m;
+  EXPECT_NE(m.find("media.ng_timeout_ms"), std::string::npos) << m;
+}
+
+}  // namespace
+}  // namespace callmesh::config

@@ -14,6 +14,7 @@ import time
 import urllib.request
 
 import redis_cluster as rcluster
+import rtpengine_ng
 from child_processes import popen, start_or_clean_up
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -23,6 +24,7 @@ SERVICES = ["concurrency-limiter", "router", "agent-presence", "notification", "
 # CALLMESH_E2E_REDIS=cluster: every Cluster keeps its state in a Redis Cluster of 3 masters and 3
 # replicas started by the test (tests/e2e/redis_cluster.py) instead of one redis-server.
 REDIS_CLUSTER = os.environ.get("CALLMESH_E2E_REDIS", "") == "cluster"
+RTP_PORTS = 40  # rtpengine's port range per test cluster: 10 calls (2 sides x RTP/RTCP)
 
 
 _handed_out = set()  # ports this test process already gave to someone
@@ -103,13 +105,17 @@ def wait_until(predicate, timeout, interval=0.05, what="condition"):
 
 class Cluster:
     def __init__(self, routing_yaml, cap=50, lease_ms=30000, extra_caps=None, ingress_extra="", zmq="tcp",
-                 router_extra="", curve=True, routers=1, leases_redis=False, redis_cluster=None):
+                 router_extra="", curve=True, routers=1, leases_redis=False, redis_cluster=None,
+                 media=False, media_extra="", rtp_ports=RTP_PORTS):
         """curve: the services talk CURVE with keys written here by callmesh-zmq-keys (as in
         production); False writes `zmq: {curve: off}`. routers: how many router replicas, each
         its own process; the ingress connects to all of them (an endpoint list). leases_redis: a
         second redis-server for the slot leases (`redis_leases:`), read with leases_redis().
         redis_cluster: True keeps the state in a Redis Cluster of 3 masters + 3 replicas
-        (tests/e2e/redis_cluster.py); None follows CALLMESH_E2E_REDIS=cluster."""
+        (tests/e2e/redis_cluster.py); None follows CALLMESH_E2E_REDIS=cluster. media: an
+        rtpengine of this cluster's own (loopback, free ng/HTTP ports, a port range of its own,
+        recordings in <dir>/recordings) anchors the calls; media_extra: more `media:` keys; rtp_ports:
+        the size of its port range (4 per call)."""
         self.dir = tempfile.mkdtemp(prefix="callmesh-e2e-")
         self.procs = {}
         self.curve = curve
@@ -123,6 +129,16 @@ class Cluster:
         self.leases_separate = leases_redis
         if leases_redis:
             self.ports["redis_leases"] = free_port()
+        self.media = media
+        if media:
+            self.ports["rtpengine_ng"] = free_port()
+            self.ports["rtpengine_http"] = free_port()
+            self.rtp_port_min = free_port_block(rtp_ports + 1)
+            self.rtp_port_min += self.rtp_port_min % 2  # rtpengine hands out even RTP ports
+            self.rtp_port_max = self.rtp_port_min + rtp_ports - 1
+            self.recording_dir = os.path.join(self.dir, "recordings")
+            self.whisper_dir = os.path.join(self.dir, "whispers")
+            os.makedirs(self.whisper_dir)
         caps = "".join(f'\n    "{n}": {c}' for n, c in (extra_caps or {}).items()) or " {}"
         p = self.ports
         use_cluster = REDIS_CLUSTER if redis_cluster is None else redis_cluster
@@ -139,6 +155,8 @@ class Cluster:
         def bind(service):
             # ipc://: the services on one host talk over Unix sockets (a one-node deployment).
             return f"ipc://{self.dir}/{service}.zmq" if zmq == "ipc" else f"tcp://127.0.0.1:{p[service]}"
+        media_section = (f"media:\n  rtpengine: 127.0.0.1:{p['rtpengine_ng']}\n  whisper_dir: whispers\n{media_extra}"
+                         if media else "")
         self.config = os.path.join(self.dir, "cluster.yaml")
         with open(os.path.join(self.dir, "routing.yaml"), "w") as f:
             f.write(routing_yaml)
@@ -156,7 +174,7 @@ class Cluster:
   sip_port: {p['sip']}
   admin: 127.0.0.1:{p['a_ingress']}
   lease_renew_ms: {max(100, lease_ms // 3)}
-{ingress_extra}router:
+{ingress_extra}{media_section}router:
   bind: {bind('router')}
   endpoint: [{router_endpoints}]
   notices_bind: {bind('router_notices')}
@@ -201,7 +219,36 @@ notification:
                                          os.path.join(self.dir, "redis_leases"), "--save", "",
                                          "--appendonly", "no"])
             wait_until(lambda: self.leases_redis("PING") == "PONG", 10, what="leases redis-server")
+        if self.media:
+            self.start_rtpengine()
         return self.start_services(services)
+
+    def start_rtpengine(self):
+        """This cluster's rtpengine: userspace only (--table=-1), no config file (Debian's
+        /etc/rtpengine/rtpengine.conf names fixed ports), stopped by pid like every child."""
+        os.makedirs(self.recording_dir, exist_ok=True)
+        p = self.ports
+        self._spawn("rtpengine", [
+            "rtpengine", "--config-file=none", "--foreground", "--table=-1", "--interface=127.0.0.1",
+            f"--listen-ng=127.0.0.1:{p['rtpengine_ng']}", f"--listen-http=127.0.0.1:{p['rtpengine_http']}",
+            f"--port-min={self.rtp_port_min}", f"--port-max={self.rtp_port_max}",
+            f"--pidfile={os.path.join(self.dir, 'rtpengine.pid')}", "--log-stderr", "--log-level=6",
+            f"--recording-dir={self.recording_dir}", "--recording-method=pcap", "--num-threads=2",
+            "--media-num-threads=1", "--delete-delay=0"])
+        wait_until(lambda: self._rtpengine_answers() or self.procs["rtpengine"].poll() is not None, 10,
+                   what="rtpengine ng ping")
+        if self.procs["rtpengine"].poll() is not None:
+            raise AssertionError(f"rtpengine exited at start:\n{self.log('rtpengine')[-1500:]}")
+
+    def _rtpengine_answers(self):
+        try:
+            return self.ng("ping", timeout=0.3).get("result") == "pong"
+        except OSError:
+            return False
+
+    def ng(self, command, timeout=2.0, **args):
+        """One ng command to this cluster's rtpengine (the test's own client, rtpengine_ng.py)."""
+        return rtpengine_ng.ng(self.ports["rtpengine_ng"], command, timeout=timeout, **args)
 
     def write_service_configs(self):
         """The last touches to cluster.yaml (the API's port) and each further router replica's copy."""

@@ -42,6 +42,8 @@ SERVICES = {
 # More ZeroMQ ports, held to the same rules: the router publishes its config epoch (RoutingNotice)
 # to the ingresses, which reuse decisions under it.
 EXTRA_ZMQ_PORTS = {"router": [7005]}
+# Containers beside a service that are not callmesh services: the ingress's media relay (issue 19).
+SIDECARS = {"rtpengine"}
 AUTOSCALED = ["ingress", "router", "concurrency-limiter", "agent-presence", "notification"]
 # Who may reach a ZeroMQ port besides the ingress: notification's API asks agent-presence.
 ZMQ_CLIENTS = {"agent-presence": ["ingress", "notification"]}
@@ -315,6 +317,7 @@ class TreeChecker:
                 self.check_scrape_annotations(w)
         self.check_contract_services()
         self.check_ingress()
+        self.check_media_sidecar()
         self.check_autoscalers()
         self.check_redis()
         self.check_config_endpoints()
@@ -337,9 +340,11 @@ class TreeChecker:
         admin = self.admin_port_of(workload)
         for c in containers:
             where = f"{ref(workload)} container {c.get('name')}"
+            # A sidecar that is not a callmesh service (the ingress's rtpengine) probes its own port.
+            own_admin = None if c.get("name") in SIDECARS else admin
             for check_id, kind, path in (("readiness-probe", "readinessProbe", "/readyz"),
                                          ("liveness-probe", "livenessProbe", "/healthz")):
-                problem = probe_problem(c, kind, path, admin)
+                problem = probe_problem(c, kind, path, own_admin)
                 self.check(check_id, problem is None, f"{where} {problem}")
             problem = resources_problem(c)
             self.check("resources", problem is None, f"{where} {problem}")
@@ -384,6 +389,8 @@ class TreeChecker:
         pod = pod_spec(workload)
         volumes = {v.get("name"): v for v in pod.get("volumes") or []}
         for c in pod.get("containers") or []:
+            if c.get("name") in SIDECARS:
+                continue  # not a callmesh service: reads no cluster.yaml (check_media_sidecar)
             where = f"{ref(workload)} container {c.get('name')}"
             mounts = [m for m in c.get("volumeMounts") or [] if m.get("mountPath") == CONFIG_DIR]
             if not self.check("config-mount", len(mounts) == 1, f"{where} mounts nothing at {CONFIG_DIR}"):
@@ -499,6 +506,39 @@ class TreeChecker:
             surge = ((ingress.get("spec", {}).get("strategy") or {}).get("rollingUpdate") or {}).get("maxSurge", "25%")
             self.check("ingress-hostnetwork", surge in (0, "0", "0%"),
                        f"hostNetwork ingress has maxSurge {surge}; a surge pod cannot bind port {SIP_PORT}")
+
+    def check_media_sidecar(self):
+        """The ingress's rtpengine (issue 19): its ng port on loopback only, the one cluster.yaml's
+        media.rtpengine names, userspace forwarding, and its RTP port range open in a NetworkPolicy."""
+        ingress = self.find("Deployment", "callmesh-ingress")
+        if ingress is None:
+            return
+        sidecar = next((c for c in pod_spec(ingress).get("containers") or [] if c.get("name") == "rtpengine"), None)
+        if sidecar is None:
+            return
+        argv = " ".join(list(sidecar.get("command") or []) + list(sidecar.get("args") or []))
+        opts = dict(a.split("=", 1) for a in argv.split() if a.startswith("--") and "=" in a)
+        ng = opts.get("--listen-ng", "")
+        self.check("media-sidecar", ng.startswith("127.0.0.1:"),
+                   f"rtpengine --listen-ng is {ng!r}, not on loopback (the ng protocol has no authentication)")
+        self.check("media-sidecar", opts.get("--table") == "-1",
+                   "rtpengine is not started with --table=-1 (userspace; no kernel module on the node)")
+        cm = self.find("ConfigMap", "callmesh-config")
+        config = yaml.safe_load((cm.get("data") or {}).get("cluster.yaml", "")) if cm else {}
+        media = (config or {}).get("media") or {}
+        self.check("media-sidecar", media.get("rtpengine") == ng,
+                   f"cluster.yaml media.rtpengine is {media.get('rtpengine')!r}, rtpengine listens on {ng!r}")
+        try:
+            lo, hi = int(opts.get("--port-min", "0")), int(opts.get("--port-max", "0"))
+        except ValueError:
+            lo, hi = 0, 0
+        labels = pod_labels(ingress)
+        opened = any(selector_matches(p.get("spec", {}).get("podSelector"), labels)
+                     and any(port.get("protocol") == "UDP" and port.get("port") == lo and port.get("endPort") == hi
+                             for rule in p.get("spec", {}).get("ingress") or [] for port in rule.get("ports") or [])
+                     for p in self.of_kind("NetworkPolicy"))
+        self.check("media-sidecar", lo > 0 and opened,
+                   f"no NetworkPolicy opens rtpengine's RTP ports {lo}-{hi}/UDP to the ingress pods")
 
     def check_autoscalers(self):
         hpas = self.of_kind("HorizontalPodAutoscaler")
