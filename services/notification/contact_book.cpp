@@ -4,6 +4,8 @@
 #include <random>
 
 #include "services/notification/stored_hashes.h"
+#include "services/notification/webhook_event.h"
+#include "shared/redis/keys.h"
 #include "shared/redis/reply_fields.h"
 #include "shared/redis/scan.h"
 
@@ -87,7 +89,8 @@ ContactBook::ContactBook(redis::RedisClient& redis) : redis_(redis) {
   associate_script_.body = kAssociateLua;
 }
 
-Status ContactBook::write(const Contact& c, const std::vector<std::string>& old_numbers) {
+Status ContactBook::write(const Contact& c, const std::vector<std::string>& old_numbers,
+                          const std::string& created_event) {
   std::vector<std::vector<std::string>> cmds;
   cmds.push_back({"MULTI"});
   cmds.push_back({"DEL", contactKey(c.id)});
@@ -101,6 +104,11 @@ Status ContactBook::write(const Contact& c, const std::vector<std::string>& old_
     }
   }
   for (const auto& n : c.numbers) cmds.push_back({"SADD", numberIndexKey(n), c.id});
+  // contact.created for webhooks, in the same transaction as the contact (the dispatcher drops
+  // it when nobody is subscribed).
+  if (!created_event.empty()) {
+    cmds.push_back({"RPUSH", redis::webhook_keys::kOutbox, created_event});
+  }
   cmds.push_back({"EXEC"});
   return replyError(redis_.pipeline(cmds), "contact write");
 }
@@ -108,7 +116,15 @@ Status ContactBook::write(const Contact& c, const std::vector<std::string>& old_
 Result<Contact> ContactBook::create(Contact contact, int64_t now_ms) {
   if (contact.id.empty()) contact.id = randomId();
   if (contact.created_at_ms == 0) contact.created_at_ms = now_ms;
-  if (auto st = write(contact, {}); !st.ok()) return st.error();
+  auto event = webhookEventJson("contact.created", contact.id, contact.created_at_ms,
+                                {{"id", contact.id},
+                                 {"name", contact.name},
+                                 {"numbers", contact.numbers},
+                                 {"primary_agent", contact.primary_agent},
+                                 {"source", contact.source},
+                                 {"tags", contact.tags},
+                                 {"created_at_ms", contact.created_at_ms}});
+  if (auto st = write(contact, {}, event); !st.ok()) return st.error();
   return contact;
 }
 

@@ -69,7 +69,9 @@ class ContactBook {
   }
 
  private:
-  Status write(const Contact& contact, const std::vector<std::string>& old_numbers);
+  // `created_event`: the contact.created webhook event, queued in the same transaction.
+  Status write(const Contact& contact, const std::vector<std::string>& old_numbers,
+               const std::string& created_event = {});
   Result<std::vector<Contact>> load(const std::vector<std::string>& ids);
 
   redis::RedisClient& redis_;

@@ -3,18 +3,22 @@
 #include <algorithm>
 #include <map>
 
+#include "services/notification/api_json.h"
 #include "services/notification/notification_pages.h"
 #include "services/notification/stored_hashes.h"
+#include "services/notification/webhook_event.h"
 #include "shared/redis/reply_fields.h"
 
 namespace callmesh::notification {
 
 namespace {
 
-// KEYS: record, unclaimed index, unclaimed missed-call index, the answerer's answered index, then
-// the unclaimed index of each agent a text was routed to.
+// KEYS: record, unclaimed index, unclaimed missed-call index, the answerer's answered index,
+// webhook subscriptions, webhook outbox, then the unclaimed index of each agent a text was routed
+// to.
 // ARGV: call id, kind, number, caller, rung, visible_to, source, tag, at ms, claimed_by, action,
-//       expire-at ms, index horizon ms (entries scored before it are past retention).
+//       expire-at ms, index horizon ms (entries scored before it are past retention), the
+//       notification.created webhook event (queued only while anyone is subscribed).
 // Idempotent on the Call-ID: the first writer creates it, every later call returns 0.
 constexpr const char* kRecordLua = R"lua(
 if redis.call('HSETNX', KEYS[1], 'call_id', ARGV[1]) == 0 then return 0 end
@@ -34,15 +38,17 @@ else
   redis.call('HSET', KEYS[1], 'state', 'unclaimed')
   index(KEYS[2])
   if ARGV[2] == 'missed_call' then index(KEYS[3]) end
-  for i = 5, #KEYS do index(KEYS[i]) end
+  for i = 7, #KEYS do index(KEYS[i]) end
 end
 redis.call('PEXPIREAT', KEYS[1], ARGV[12])
+if redis.call('SCARD', KEYS[5]) > 0 then redis.call('RPUSH', KEYS[6], ARGV[14]) end
 return 1
 )lua";
 
-// KEYS: record, unclaimed index, unclaimed missed-call index, the claimer's claimed index, then
-// the unclaimed index of each agent it was routed to. ARGV: agent, action, at ms, expire-at ms,
-// claimed-index horizon ms.
+// KEYS: record, unclaimed index, unclaimed missed-call index, the claimer's claimed index, webhook
+// subscriptions, webhook outbox, then the unclaimed index of each agent it was routed to.
+// ARGV: agent, action, at ms, expire-at ms, claimed-index horizon ms, the notification.claimed
+// webhook event (queued by the winning claim only, while anyone is subscribed).
 // Returns {outcome, holder, action}: won | yours | held | forbidden | hidden | missing. An agent
 // the record is hidden from learns nothing about it (not even that it exists); `forbidden` is
 // an unclaimed missed call every user sees but only the selected agents may act on.
@@ -67,9 +73,10 @@ redis.call('HSET', KEYS[1], 'state', 'claimed', 'claimed_by', ARGV[1], 'claim_ac
 redis.call('PEXPIREAT', KEYS[1], ARGV[4])
 redis.call('ZREM', KEYS[2], f[5])
 redis.call('ZREM', KEYS[3], f[5])
-for i = 5, #KEYS do redis.call('ZREM', KEYS[i], f[5]) end
+for i = 7, #KEYS do redis.call('ZREM', KEYS[i], f[5]) end
 redis.call('ZADD', KEYS[4], ARGV[3], f[5])
 redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', '(' .. ARGV[5])
+if redis.call('SCARD', KEYS[5]) > 0 then redis.call('RPUSH', KEYS[6], ARGV[6]) end
 return {'won', ARGV[1], ARGV[2]}
 )lua";
 
@@ -146,8 +153,11 @@ NotificationStore::NotificationStore(redis::RedisClient& redis, config::Retentio
 
 Result<bool> NotificationStore::record(const NotificationRecord& r) {
   namespace nk = redis::notification_keys;
-  std::vector<std::string> keys{recordKey(r.id), nk::kUnclaimed, nk::kUnclaimedMissed,
-                                nk::agentAnswered(r.claimed ? r.claimed_by : std::string())};
+  namespace wk = redis::webhook_keys;
+  std::vector<std::string> keys{
+      recordKey(r.id),      nk::kUnclaimed,
+      nk::kUnclaimedMissed, nk::agentAnswered(r.claimed ? r.claimed_by : std::string()),
+      wk::kSubscriptions,   wk::kOutbox};
   if (!r.claimed && r.kind == NotificationKind::Text) {
     for (const auto& a : r.visible_to) keys.push_back(nk::agentUnclaimed(a));
   }
@@ -159,7 +169,8 @@ Result<bool> NotificationStore::record(const NotificationRecord& r) {
       {r.id, std::string(kindName(r.kind)), r.number, r.caller, redis::joinList(r.rung),
        redis::joinList(r.visible_to), r.source, r.tag, std::to_string(r.at_ms),
        r.claimed ? r.claimed_by : std::string(), r.claimed ? r.claim_action : std::string(),
-       std::to_string(r.at_ms + keep), std::to_string(r.at_ms - keep)},
+       std::to_string(r.at_ms + keep), std::to_string(r.at_ms - keep),
+       webhookEventJson("notification.created", r.id, r.at_ms, recordJson(r))},
       ack_);
   if (!reply.ok()) return reply.error();
   if (reply->type != redis::RedisReply::Type::Integer) {
@@ -176,15 +187,23 @@ Result<ClaimResult> NotificationStore::claim(const std::string& id, const std::s
   // `visible_to` never changes after creation, so reading it first names the right indexes.
   auto routed = redis_.command({"HGET", recordKey(id), "visible_to"});
   if (!routed.ok()) return routed.error();
-  std::vector<std::string> keys{recordKey(id), nk::kUnclaimed, nk::kUnclaimedMissed,
-                                nk::agentClaimed(agent_id)};
+  std::vector<std::string> keys{recordKey(id),
+                                nk::kUnclaimed,
+                                nk::kUnclaimedMissed,
+                                nk::agentClaimed(agent_id),
+                                redis::webhook_keys::kSubscriptions,
+                                redis::webhook_keys::kOutbox};
+  nlohmann::json claimed = {{"notification_id", id},
+                            {"claimed_by", agent_id},
+                            {"action", std::string(actionName(action))},
+                            {"claimed_at_ms", at_ms}};
   for (const auto& a : redis::splitList(routed->text)) keys.push_back(nk::agentUnclaimed(a));
-  auto reply =
-      redis::evalScriptReplicated(redis_, claim_script_, keys,
-                                  {agent_id, std::string(actionName(action)), std::to_string(at_ms),
-                                   std::to_string(at_ms + retention_.handled_ms),
-                                   std::to_string(at_ms - retention_.handled_ms)},
-                                  ack_);
+  auto reply = redis::evalScriptReplicated(
+      redis_, claim_script_, keys,
+      {agent_id, std::string(actionName(action)), std::to_string(at_ms),
+       std::to_string(at_ms + retention_.handled_ms), std::to_string(at_ms - retention_.handled_ms),
+       webhookEventJson("notification.claimed", id, at_ms, claimed)},
+      ack_);
   if (!reply.ok()) return reply.error();
   if (reply->type != redis::RedisReply::Type::Array || reply->elements.size() != 3) {
     return Error{ErrorKind::Internal, "unexpected claim reply: " + reply->text, "claim " + id};
