@@ -209,6 +209,7 @@ void CallControl::carryOut(Call& call, const CallAction& a) {
                                {"reason", endReasonName(a.why)},
                                {"status", a.status},
                                {"duration_ms", clock_.steadyMs() - m.offeredMs()}});
+      sip_.apply(call, a);  // media released on rtpengine, whatever path ended the call
       reapIfDone(call);
       return;
     case K::CancelBranch:

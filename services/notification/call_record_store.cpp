@@ -4,7 +4,7 @@
 #include <set>
 
 #include "services/notification/notification_pages.h"
-#include "services/notification/webhook_event.h"
+#include "services/notification/webhook_outbox.h"
 #include "shared/redis/keys.h"
 #include "shared/redis/reply_fields.h"
 
@@ -15,11 +15,12 @@ namespace {
 using nlohmann::json;
 using redis::RedisReply;
 
-// KEYS: 1 the call's key, 2 the stream, 3 webhook subscriptions (set), 4 webhook outbox, then the
-// indexes (all, outcome, number, each agent).
+// KEYS: 1 the call's key, 2 the stream, then the indexes (all, outcome, number, each agent); all
+// in the `{cdr}` hash slot, so the script runs on Redis Cluster too.
 // ARGV: 1 call id, 2 ended-at ms, 3 record JSON, 4 retention ms, 5 max records, 6 MINID (the
-// call's end less retention), then the webhook events to queue while anyone is subscribed.
+// call's end less retention).
 // Returns {1, entry id} when written, {0, entry id} when the call had its record already.
+// The webhook events are queued after it (webhook_outbox.h): the outbox is in another slot.
 constexpr const char* kWriteLua = R"lua(
 local existing = redis.call('GET', KEYS[1])
 if existing then return {0, existing} end
@@ -28,13 +29,10 @@ local id = redis.call('XADD', KEYS[2], 'MINID', '~', ARGV[6], '*',
 redis.call('XTRIM', KEYS[2], 'MAXLEN', '~', ARGV[5])
 redis.call('SET', KEYS[1], id, 'PX', ARGV[4])
 local horizon = '(' .. (tonumber(ARGV[2]) - tonumber(ARGV[4]))
-for i = 5, #KEYS do
+for i = 3, #KEYS do
   redis.call('ZADD', KEYS[i], ARGV[2], id)
   redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', horizon)
   redis.call('PEXPIRE', KEYS[i], ARGV[4])
-end
-if #ARGV > 6 and redis.call('SCARD', KEYS[3]) > 0 then
-  for i = 7, #ARGV do redis.call('RPUSH', KEYS[4], ARGV[i]) end
 end
 return {1, id}
 )lua";
@@ -88,15 +86,14 @@ std::optional<json> recordOf(const RedisReply& xrange) {
 
 CallRecordStore::CallRecordStore(redis::RedisClient& redis, config::CallRecordSettings settings,
                                  redis::ReplicaAck ack)
-    : redis_(redis), settings_(settings), ack_(ack) {
+    : redis_(redis), settings_(settings), ack_(ack), outbox_(redis, ack) {
   write_script_.body = kWriteLua;
 }
 
 Result<bool> CallRecordStore::write(const CallRecord& r) {
   namespace rk = redis::record_keys;
-  namespace wk = redis::webhook_keys;
-  std::vector<std::string> keys{rk::call(r.call_id), rk::kStream, wk::kSubscriptions,
-                                wk::kOutbox,         rk::kByTime, rk::byOutcome(r.outcome)};
+  std::vector<std::string> keys{rk::call(r.call_id), rk::kStream, rk::kByTime,
+                                rk::byOutcome(r.outcome)};
   if (!r.number.empty()) keys.push_back(rk::byNumber(r.number));
   std::set<std::string> agents;
   for (const auto& leg : r.legs) {
@@ -111,16 +108,20 @@ Result<bool> CallRecordStore::write(const CallRecord& r) {
                                 std::to_string(settings_.retention_ms),
                                 std::to_string(settings_.max_records),
                                 std::to_string(minid) + "-0"};
-  args.push_back(webhookEventJson("call.ended", r.call_id, r.ended_at_ms, record));
-  if (isMissedCall(r)) {
-    args.push_back(webhookEventJson("call.missed", r.call_id, r.ended_at_ms, record));
-  }
   auto reply = redis::evalScriptReplicated(redis_, write_script_, keys, args, ack_);
   if (!reply.ok()) return reply.error();
   if (reply->type != RedisReply::Type::Array || reply->elements.size() != 2) {
     return Error{ErrorKind::Internal, "unexpected reply: " + reply->text,
                  "call record " + r.call_id};
   }
+  // The webhook events right after the record, also when it existed already: a redelivered end
+  // after a crash between the two queues them then, and never twice (webhook_outbox.h).
+  std::vector<WebhookEvent> events{
+      makeWebhookEvent("call.ended", r.call_id, r.ended_at_ms, record)};
+  if (isMissedCall(r)) {
+    events.push_back(makeWebhookEvent("call.missed", r.call_id, r.ended_at_ms, record));
+  }
+  if (auto st = outbox_.queue(events, "call record " + r.call_id); !st.ok()) return st.error();
   return reply->elements[0].integer == 1;
 }
 

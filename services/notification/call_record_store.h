@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "services/notification/call_record.h"
+#include "services/notification/webhook_outbox.h"
 #include "shared/base/result.h"
 #include "shared/config/cluster_config.h"
 #include "shared/redis/redis_client.h"
@@ -29,12 +30,14 @@ struct CallRecordPage {
   std::string next_cursor;              // empty: nothing older matches
 };
 
-// Call detail records in Redis (docs/redis-keys.md `cm:cdr:*`): one stream entry per call, written
-// by one Lua script that is idempotent on the Call-ID (`cm:cdr:call:{id}` holds the entry id: a
-// re-sent `ended` event finds it and writes nothing), adds the entry to the indexes (all, number,
-// each agent rung, outcome), trims stream and indexes to the retention (XADD MINID ~ by the
-// call's end less retention, XTRIM MAXLEN ~ max_records; ZREMRANGEBYSCORE; idle indexes expire)
-// and, while webhooks are subscribed, queues call.ended / call.missed in the webhook outbox.
+// Call detail records in Redis (docs/redis-keys.md `cm:{cdr}:*`): one stream entry per call,
+// written by one Lua script that is idempotent on the Call-ID (`cm:{cdr}:call:<id>` holds the
+// entry id: a re-sent `ended` event finds it and writes nothing), adds the entry to the indexes
+// (all, number, each agent rung, outcome), trims stream and indexes to the retention (XADD MINID ~
+// by the call's end less retention, XTRIM MAXLEN ~ max_records; ZREMRANGEBYSCORE; idle indexes
+// expire). Every key has the `{cdr}` hash tag, so the script is single-slot (Redis Cluster too).
+// Right after it, while webhooks are subscribed, call.ended / call.missed are queued in the
+// webhook outbox (webhook_outbox.h: idempotent by event id, redone on a re-sent `ended`).
 // Index entries whose stream entry was trimmed are dropped (and removed) when read.
 // Thread ownership: none; safe from many threads when `redis` is.
 class CallRecordStore {
@@ -56,6 +59,7 @@ class CallRecordStore {
   config::CallRecordSettings settings_;
   redis::ReplicaAck ack_;
   redis::RedisScript write_script_;
+  WebhookOutbox outbox_;
 };
 
 }  // namespace callmesh::notification

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "services/notification/webhook_outbox.h"
 #include "shared/base/result.h"
 #include "shared/redis/keys.h"
 #include "shared/redis/redis_client.h"
@@ -69,13 +70,12 @@ class ContactBook {
   }
 
  private:
-  // `created_event`: the contact.created webhook event, queued in the same transaction.
-  Status write(const Contact& contact, const std::vector<std::string>& old_numbers,
-               const std::string& created_event = {});
+  Status write(const Contact& contact, const std::vector<std::string>& old_numbers);
   Result<std::vector<Contact>> load(const std::vector<std::string>& ids);
 
   redis::RedisClient& redis_;
   redis::RedisScript associate_script_;
+  WebhookOutbox outbox_;  // contact.created, queued right after the contact
 };
 
 }  // namespace callmesh::notification

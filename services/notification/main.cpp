@@ -5,6 +5,7 @@
 
 #include "services/notification/api_server.h"
 #include "services/notification/api_tokens.h"
+#include "services/notification/index_trim.h"
 #include "services/notification/notification_service.h"
 #include "services/notification/redis_event_feed.h"
 #include "services/notification/serialized_redis_client.h"
@@ -16,7 +17,7 @@
 #include "shared/config/cluster_config.h"
 #include "shared/metrics/admin_server.h"
 #include "shared/metrics/timed_redis_client.h"
-#include "shared/redis/hiredis_client.h"
+#include "shared/redis/redis_client_factory.h"
 #include "shared/runtime/process_signals.h"
 #include "shared/runtime/service_args.h"
 #include "shared/runtime/service_zmq.h"
@@ -42,8 +43,8 @@ int main(int argc, char** argv) {
   redis::RedisEndpoint redis_at = start->redisEndpoint();
 
   // The event loop's own connection.
-  redis::HiredisClient loop_hiredis(redis_at);
-  metrics::TimedRedisClient loop_redis(loop_hiredis, *registry, "notification");
+  auto loop_hiredis = redis::makeRedisClient(redis_at);
+  metrics::TimedRedisClient loop_redis(*loop_hiredis, *registry, "notification");
   const redis::ReplicaAck ack{cfg.redis.replica_acks, cfg.redis.replica_ack_timeout_ms};
   notification::NotificationStore store(loop_redis, settings.retention, ack);
   notification::ContactBook contacts(loop_redis);
@@ -53,7 +54,7 @@ int main(int argc, char** argv) {
                                             log);
 
   // The API's connection, shared by its worker threads.
-  notification::SerializedRedisClient api_redis(std::make_unique<redis::HiredisClient>(redis_at));
+  notification::SerializedRedisClient api_redis(redis::makeRedisClient(redis_at));
   notification::NotificationStore api_store(api_redis, settings.retention, ack);
   // Token hashes: the config's plus the tokens file's (re-read every second when it changed).
   notification::TokenBook tokens(settings.tokens, settings.tokens_file);
@@ -95,7 +96,7 @@ int main(int argc, char** argv) {
   std::unique_ptr<notification::SerializedRedisClient> leases_redis;
   if (start->leasesRedisSeparate()) {
     leases_redis = std::make_unique<notification::SerializedRedisClient>(
-        std::make_unique<redis::HiredisClient>(start->leasesRedisEndpoint()));
+        redis::makeRedisClient(start->leasesRedisEndpoint()));
   }
   redis::RedisClient& leases = leases_redis ? static_cast<redis::RedisClient&>(*leases_redis)
                                             : static_cast<redis::RedisClient&>(api_redis);
@@ -136,6 +137,19 @@ int main(int argc, char** argv) {
       log.error("tokens_reload_failed", {{"error", changed.error().describe()}});
     } else if (*changed) {
       log.info("tokens_reloaded", {{"tokens", static_cast<int64_t>(tokens.size())}});
+    }
+  });
+  // Indexes nobody writes any more (an idle agent's) are trimmed here, a bounded batch a tick,
+  // on the loop's own connection (index_trim.h).
+  notification::IndexTrimmer trimmer(loop_redis, settings.retention);
+  loop.addTimer(settings.retention.trim_interval_ms, [&] {
+    const auto& r = settings.retention;
+    auto pass = trimmer.trimOldest(clock.nowMs(), r.trim_batch, r.trim_interval_ms);
+    if (!pass.ok()) {
+      metrics.redis_errors.Increment();
+      log.warn("index_trim_failed", {{"error", pass.error().describe()}});
+    } else {
+      metrics.index_entries_trimmed.Increment(static_cast<double>(pass->entries));
     }
   });
   // agent-presence replicas behind a name: followed between API requests too (issue 18 item 4).

@@ -33,6 +33,9 @@ NotificationMetrics::NotificationMetrics(prometheus::Registry& registry)
                     "Texts from unknown numbers recorded")),
       known_callers(counter(registry, "callmesh_notification_known_callers_total",
                             "Calls and texts from contacts (no notification)")),
+      index_entries_trimmed(
+          counter(registry, "callmesh_notification_index_entries_trimmed_total",
+                  "Index entries past retention removed by the periodic pass (idle indexes)")),
       claims_family(
           prometheus::BuildCounter()
               .Name("callmesh_notification_claims_total")

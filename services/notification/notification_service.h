@@ -24,9 +24,10 @@ struct NotificationMetrics {
   prometheus::Counter& events;
   prometheus::Counter& redis_errors;
   prometheus::Counter& decode_errors;
-  prometheus::Counter& answered_records;  // answered calls from unknown callers
-  prometheus::Counter& texts;             // texts from unknown numbers
-  prometheus::Counter& known_callers;     // calls/texts from contacts: no notification
+  prometheus::Counter& answered_records;       // answered calls from unknown callers
+  prometheus::Counter& texts;                  // texts from unknown numbers
+  prometheus::Counter& known_callers;          // calls/texts from contacts: no notification
+  prometheus::Counter& index_entries_trimmed;  // by the periodic pass (index_trim.h)
   prometheus::Family<prometheus::Counter>& claims_family;
   prometheus::Counter& claims(const char* outcome) {
     return claims_family.Add({{"outcome", outcome}});

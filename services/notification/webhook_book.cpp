@@ -28,8 +28,8 @@ return 1
 
 // KEYS: outbox, subscriptions set, due, dead. ARGV: now, max pending, dead-letter keep ms,
 // subscription key prefix, delivery key prefix, max events.
-// The subscription and delivery keys are built from the prefixes keys.h gives (one primary, as
-// every script of this service; see docs/redis-keys.md).
+// The subscription and delivery keys are built from the prefixes keys.h gives; every one carries
+// the `{webhooks}` hash tag, so the script stays in one hash slot (Redis Cluster too).
 constexpr const char* kFanOutLua = R"lua(
 local taken = 0
 local subs = nil
@@ -41,10 +41,10 @@ for n = 1, tonumber(ARGV[6]) do
   if ok and type(e) == 'table' and type(e.id) == 'string' and type(e.type) == 'string' then
     if not subs then subs = redis.call('SMEMBERS', KEYS[2]) end
     for _, sub in ipairs(subs) do
-      local events = redis.call('HGET', ARGV[4] .. sub .. '}', 'events')
+      local events = redis.call('HGET', ARGV[4] .. sub, 'events')
       if events and string.find(',' .. events .. ',', ',' .. e.type .. ',', 1, true) then
         local did = sub .. '/' .. e.id
-        local dkey = ARGV[5] .. did .. '}'
+        local dkey = ARGV[5] .. did
         if redis.call('EXISTS', dkey) == 0 then
           redis.call('HSET', dkey, 'sub', sub, 'event_id', e.id, 'type', e.type, 'body', ev,
                      'attempts', 0, 'first_at_ms', ARGV[1])

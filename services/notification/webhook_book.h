@@ -34,7 +34,7 @@ struct WebhookDelivery {
 };
 
 // Webhook subscriptions, the outbox, deliveries and dead letters in Redis (docs/redis-keys.md
-// `cm:webhook*`). Every step is one Lua script, so any number of notification replicas share
+// `cm:{webhooks}:*`). Every step is one Lua script (one hash slot), so any number of notification replicas share
 // the queue: fanOut() turns outbox events into deliveries (one per subscription asking for the
 // type; a delivery id is set once, so an event fanned out twice makes one delivery); claimDue()
 // leases due deliveries to one worker (their score moves to the lease's end, so a worker that

@@ -1,8 +1,8 @@
 #pragma once
 
 // The events webhooks deliver (issue 20) and the one JSON shape they go out in. Producers build
-// them here and push them to the outbox in the same Lua script that makes the fact durable, so an
-// event is queued exactly when its fact is first written (never for a re-delivered one).
+// them here and queue them right after the fact is durable (webhook_outbox.h: idempotent by the
+// event's id, so a retried fact never queues its event twice).
 #include <cstdint>
 #include <string>
 #include <string_view>

@@ -50,7 +50,9 @@ bool RoutePlanner::planOutbound(Walk& walk) const {
                         st.error().describe());
   }
   PlannedTarget t;
-  t.uri = "sip:" + walk.dialed + "@" + config_.pstn_gateway;
+  // A project may name its own gateway or gateway set (issue 21); else the top-level one.
+  t.uri = "sip:" + walk.dialed + "@" +
+          (project.pstn_gateway.empty() ? config_.pstn_gateway : project.pstn_gateway);
   t.number = walk.dialed;
   t.caller_id_number = choice.number;
   out.steps.push_back(PlannedStep{{std::move(t)}, project.ring_timeout_ms});

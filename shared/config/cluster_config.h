@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "shared/base/result.h"
+#include "shared/config/gateway_settings.h"
 
 namespace callmesh::config {
 
@@ -48,6 +49,9 @@ struct RedisSettings {
   };
   std::vector<Address> sentinels;
   std::string master_name;
+  // Redis Cluster instead of host/port or sentinels: seed nodes asked for the slot map
+  // (docs/redis-cluster.md). Any reachable node will do; list a few so one being down is fine.
+  std::vector<Address> cluster_nodes;
   // Each service's ACL user: service name (router, concurrency-limiter, agent-presence,
   // notification) -> a `user:password` file, absolute after loading. A service without an entry
   // connects without AUTH.
@@ -112,6 +116,7 @@ struct IngressSettings {
   int max_event_backlog = 100000;    // call events held per receiver until acknowledged
   std::string log_level = "info";
   AgentAuthSettings agent_auth;
+  GatewaySetSettings gateways;  // gateway_sets, pstn_gateway, gateway_* (gateway_settings.h)
 };
 
 struct LimiterSettings {
@@ -210,6 +215,7 @@ struct ApiLimitSettings {
   int auth_failures_per_min = 10;   // api_auth_failures_per_min: refill of that budget
   int stream_queue_bytes = 262144;  // api_stream_queue_bytes: unsent bytes per stream -> dropped
   int stream_keepalive_ms = 15000;  // api_stream_keepalive_ms: SSE comment on idle streams
+  int stream_threads = 1;           // api_stream_threads: threads writing events to the streams
 };
 
 // How long follow-up records and their index entries live (issue 17 item 6).
@@ -219,6 +225,10 @@ struct RetentionSettings {
   int64_t handled_ms = int64_t{30} * 86400 * 1000;
   // An unclaimed record stays until claimed or this much longer limit (nobody acted in a quarter).
   int64_t unclaimed_ms = int64_t{90} * 86400 * 1000;
+  // The periodic pass over indexes nobody writes (an idle agent's): every trim_interval_ms, the
+  // trim_batch indexes per ledger trimmed longest ago (services/notification/index_trim.h).
+  int64_t trim_interval_ms = 60000;
+  int trim_batch = 200;
 };
 
 // Call detail records (issue 20, notification.records).
@@ -275,6 +285,24 @@ struct NotificationSettings {
 };
 
 // The whole cluster.yaml: one file every service reads, each using its own section.
+// The media plane (issue 19, docs/media.md): the ingress anchors each call's RTP on rtpengine
+// beside it and drives whisper, extension digits and recording through rtpengine's ng protocol.
+struct MediaSettings {
+  std::string rtpengine;    // ng address "IP:port" (loopback beside the ingress); "" = no anchoring
+  int ng_timeout_ms = 300;  // per ng command, resends included: a call setup waits at most this
+  int ng_attempts = 3;  // datagrams per command (same cookie: rtpengine answers repeats from cache)
+  // After a command went unanswered, commands fail at once for this long (one probe passes), so a
+  // dead rtpengine costs the SIP thread one timeout per period, not one per call.
+  int ng_retry_after_ms = 2000;
+  // open: a call rtpengine cannot anchor connects without media features (counted, alerted);
+  // closed: it is refused 503.
+  bool fail_closed = false;
+  bool record = true;          // record calls unless the receiving number has prevent_recording
+  std::string whisper_dir;     // absolute after loading; whisper names are files in it ("" = none)
+  int dtmf_duration_ms = 100;  // each extension digit's RFC 4733 event
+  int dtmf_gap_ms = 100;       // between digits with no `w` between them
+};
+
 struct ClusterConfig {
   std::string source_file;
   RedisSettings redis;
@@ -289,6 +317,7 @@ struct ClusterConfig {
   LimiterSettings limiter;
   PresenceSettings presence;
   NotificationSettings notification;
+  MediaSettings media;
 };
 
 // Parses and validates cluster.yaml; every problem is reported as `file:line: key: what is wrong`.

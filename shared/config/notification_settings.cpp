@@ -97,6 +97,10 @@ void readNotificationSettings(YamlMap& m, const std::string& file_name, ConfigEr
     n.retention.handled_ms = period("handled_days", "handled_seconds", n.retention.handled_ms);
     n.retention.unclaimed_ms =
         period("unclaimed_days", "unclaimed_seconds", n.retention.unclaimed_ms);
+    n.retention.trim_interval_ms =
+        r.integer("trim_interval_seconds", n.retention.trim_interval_ms / 1000, 1, 86400) * 1000;
+    n.retention.trim_batch =
+        static_cast<int>(r.integer("trim_batch", n.retention.trim_batch, 1, 10000));
     if (n.retention.unclaimed_ms < n.retention.handled_ms) {
       r.error("unclaimed_days", "must be at least handled_days (nobody has acted on them yet)");
     }

@@ -201,7 +201,7 @@ class CallRecordsE2E(unittest.TestCase):
         self.assertEqual(rejected.lines("final"), ["486"] * BUSY_CALLS)
 
         # 1,000 records, counts by outcome exact.
-        wait_until(lambda: self.cluster.redis("XLEN", "cm:cdr:stream") == "1000", 30, what="1000 call records")
+        wait_until(lambda: self.cluster.redis("XLEN", "cm:{cdr}:stream") == "1000", 30, what="1000 call records")
         records = self.all_records()
         self.assertEqual(len(records), 1000)
         self.assertEqual(len({r["call_id"] for r in records}), 1000)
@@ -255,7 +255,7 @@ class CallRecordsE2E(unittest.TestCase):
 
         # seed 004_ee4e98a6a7f6781b.txt / issue 20: busy calls to a plain tracking number leave no
         # follow-up record nobody could claim.
-        self.assertEqual(self.cluster.redis("ZCARD", "cm:notifications:unclaimed"), "0")
+        self.assertEqual(self.cluster.unclaimed_count(), "0")
         self.assertEqual(self.cluster.redis("KEYS", "cm:notif:{*"), "")
 
         # The receiver comes up after its outage; every event arrives, signed, after it.
@@ -268,7 +268,7 @@ class CallRecordsE2E(unittest.TestCase):
                                                           if r["outcome"] == "busy"}
         self.assertEqual(len(expected), 1000 + BUSY_CALLS)
         wait_until(lambda: receiver.keys() >= expected, 60, interval=0.5, what="every webhook event delivered")
-        wait_until(lambda: self.cluster.redis("ZCARD", "cm:webhooks:due") == "0", 10, what="queue drained")
+        wait_until(lambda: self.cluster.redis("ZCARD", "cm:{webhooks}:due") == "0", 10, what="queue drained")
         with receiver.lock:
             posts = list(receiver.posts)
         self.assertEqual({p[0] for p in posts}, expected)

@@ -45,7 +45,7 @@ class WalkingSkeleton(unittest.TestCase):
         wait_until(lambda: self.cluster.metric("agent-presence", "callmesh_agent_presence_call_events_total",
                                                'kind="ended"') == 200, 5, what="presence got 200 ends")
         self.assertEqual(self.cluster.redis("SCARD", "cm:number:{+15550100}:oncall"), "0")
-        self.assertEqual(self.cluster.redis("ZCARD", "cm:notifications:unclaimed"), "0")
+        self.assertEqual(self.cluster.unclaimed_count(), "0")
 
     def test_sixty_simultaneous_long_calls_fifty_connect_ten_get_486(self):
         # seed 004_ee4e98a6a7f6781b.txt: at most 50 simultaneous calls per company number.
@@ -95,10 +95,10 @@ class WalkingSkeleton(unittest.TestCase):
         self.assertEqual(caller.wait(timeout=20), 0)
         self.assertEqual(caller.lines("final"), ["486"] * 5)
         self.assertEqual(phone.count_when("busy", 5), 5)
-        wait_until(lambda: self.cluster.redis("ZCARD", "cm:cdr:outcome:{busy}") == "5", 5,
+        wait_until(lambda: self.cluster.redis("ZCARD", "cm:{cdr}:outcome:busy") == "5", 5,
                    what="5 busy call records")
-        self.assertEqual(self.cluster.redis("XLEN", "cm:cdr:stream"), "5")
-        self.assertEqual(self.cluster.redis("ZCARD", "cm:notifications:unclaimed"), "0")
+        self.assertEqual(self.cluster.redis("XLEN", "cm:{cdr}:stream"), "5")
+        self.assertEqual(self.cluster.unclaimed_count(), "0")
         self.assertEqual(self.cluster.redis("KEYS", "cm:notif:{*"), "")
         self.assertEqual(self.cluster.redis("ZCARD", SLOTS_KEY), "0")
 
@@ -113,12 +113,12 @@ class WalkingSkeleton(unittest.TestCase):
         self.assertEqual(caller.lines("final"), ["486"] * 10)
         self.assertGreater(self.cluster.metric("ingress", "callmesh_ingress_events_pending"), 0)
         self.cluster.start_service("notification")
-        wait_until(lambda: self.cluster.redis("XLEN", "cm:cdr:stream") == "10", 15,
+        wait_until(lambda: self.cluster.redis("XLEN", "cm:{cdr}:stream") == "10", 15,
                    what="10 call records after the restart")
         wait_until(lambda: self.cluster.metric("ingress", "callmesh_ingress_events_pending") == 0, 10,
                    what="every event acknowledged")
-        self.assertEqual(self.cluster.redis("XLEN", "cm:cdr:stream"), "10")
-        self.assertEqual(self.cluster.redis("ZCARD", "cm:cdr:outcome:{busy}"), "10")
+        self.assertEqual(self.cluster.redis("XLEN", "cm:{cdr}:stream"), "10")
+        self.assertEqual(self.cluster.redis("ZCARD", "cm:{cdr}:outcome:busy"), "10")
         self.assertEqual(phone.count_when("busy", 10), 10)
 
     def test_caller_cancel_while_ringing_cancels_the_phone_and_frees_the_slot(self):
@@ -155,9 +155,9 @@ class WalkingSkeleton(unittest.TestCase):
         self.assertEqual(caller.lines("final"), ["486", "486"])  # seed 000 default: hangup/busy
         self.assertEqual(phone.count_when("cancelled", 2), 2)
         self.assertEqual(self.cluster.metric("ingress", "callmesh_ingress_calls_ended_total", 'reason="no_answer"'), 2)
-        wait_until(lambda: self.cluster.redis("ZCARD", "cm:cdr:outcome:{no_answer}") == "2", 5,
+        wait_until(lambda: self.cluster.redis("ZCARD", "cm:{cdr}:outcome:no_answer") == "2", 5,
                    what="2 unanswered call records")
-        self.assertEqual(self.cluster.redis("ZCARD", "cm:notifications:unclaimed"), "0")
+        self.assertEqual(self.cluster.unclaimed_count(), "0")
         wait_until(lambda: self.cluster.redis("ZCARD", SLOTS_KEY) == "0", 5, what="slots released")
 
     def test_router_down_fails_closed_with_503_and_releases_the_slot(self):

@@ -126,6 +126,29 @@ TEST_F(CallRecordsIntegration, WebhookEventsAreQueuedOnlyWhileSubscribedAndOnlyO
   EXPECT_EQ(book.subscription(sub->id).value()->secret, sub->secret);
 }
 
+// The outbox is queued right after the record (another hash slot, webhook_outbox.h): a crash
+// between the two leaves the record without its events; the re-sent end queues them then, once.
+TEST_F(CallRecordsIntegration, AResentEndQueuesWhatACrashBeforeTheOutboxLeftOutAndNothingTwice) {
+  WebhookBook book(redis_, config::WebhookSettings{});
+  ASSERT_TRUE(
+      book.subscribe("http://127.0.0.1:9/all", {"call.ended", "call.missed"}, "root", now_).ok());
+  CallRecordStore store(redis_, config::CallRecordSettings{});
+  ASSERT_TRUE(store.write(call("lost", now_, "busy")).value());
+  // As if the first attempt died after its record script: neither event nor marker is there.
+  ASSERT_TRUE(redis_
+                  .command({"DEL", redis::webhook_keys::kOutbox,
+                            redis::webhook_keys::queued("call.ended:lost"),
+                            redis::webhook_keys::queued("call.missed:lost")})
+                  .ok());
+  EXPECT_FALSE(store.write(call("lost", now_, "busy")).value());  // the record was there
+  EXPECT_EQ(redis_.command({"LLEN", redis::webhook_keys::kOutbox})->integer, 2);
+  EXPECT_FALSE(store.write(call("lost", now_, "busy")).value());
+  EXPECT_EQ(redis_.command({"LLEN", redis::webhook_keys::kOutbox})->integer, 2);
+  auto first = json::parse(redis_.command({"LINDEX", redis::webhook_keys::kOutbox, "0"})->text);
+  EXPECT_EQ(first.value("id", ""), "call.ended:lost");
+  EXPECT_GT(redis_.command({"PTTL", redis::webhook_keys::queued("call.ended:lost")})->integer, 0);
+}
+
 TEST_F(CallRecordsIntegration, FailedDeliveriesBackOffThenBecomeDeadLetters) {
   config::WebhookSettings s;
   s.first_backoff_ms = 1000;

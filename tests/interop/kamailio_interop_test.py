@@ -110,7 +110,7 @@ class KamailioInFrontOfIngress(unittest.TestCase):
         self.assertEqual(caller.wait(timeout=30), 0, caller.out_file)
         self.assertEqual(caller.lines("final"), ["486"] * 3)
         self.assertEqual(phone.count_when("busy", 3), 3)
-        wait_until(lambda: self.cluster.redis("ZCARD", "cm:notifications:unclaimed") == "3", 5,
+        wait_until(lambda: self.cluster.unclaimed_count() == "3", 5,
                    what="3 missed-call records")
         self.assert_kamailio_alive()
 
