@@ -1,5 +1,7 @@
 // The SIP side of a call's actions: forking to the targets, relaying the branches' responses to
 // the caller, CANCEL, rejecting, the step and time-limit timers (SipProxy's CallSip half).
+#include <strings.h>
+
 #include "services/ingress/name_resolution_guard.h"
 #include "services/ingress/sip_inspection.h"
 #include "services/ingress/sip_proxy.h"
@@ -208,6 +210,12 @@ void SipProxy::rememberCallee(Call& call, const SipBranch& branch) {
   std::string answered_from, transport;
   if (sourceOf(response, answered_from, transport)) sc.callee_ip = hostOfTarget(answered_from);
   sc.callee_contact = rsip->sip_contact ? urlText(rsip->sip_contact->m_url) : branch.uri;
+  // The media side names the call's recording on its answer (issue 20 call detail record).
+  for (sip_unknown_t const* u = rsip->sip_unknown; u; u = u->un_next) {
+    if (u->un_name && u->un_value && strcasecmp(u->un_name, "X-Recording-Id") == 0) {
+      call.recording_id = headerSafe(u->un_value).substr(0, Call::kMaxRecordHint);
+    }
+  }
   msg_destroy(response);
 }
 

@@ -174,6 +174,8 @@ void ApiServer::routes() {
   addContactSearchRoutes(routes);
   addNumberRoutes(routes);
   addLiveCallRoutes(routes);
+  addCallRecordRoutes(routes);
+  addWebhookRoutes(routes);
   addStreamRoutes(routes);
   addConsoleRoutes(routes);  // last: its "/<name>" pattern is the widest
 }

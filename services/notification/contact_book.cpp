@@ -4,6 +4,7 @@
 #include <random>
 
 #include "services/notification/stored_hashes.h"
+#include "shared/redis/keys.h"
 #include "shared/redis/reply_fields.h"
 #include "shared/redis/scan.h"
 
@@ -83,7 +84,7 @@ Contact contactFromNotification(std::string name, const std::string& caller,
   return c;
 }
 
-ContactBook::ContactBook(redis::RedisClient& redis) : redis_(redis) {
+ContactBook::ContactBook(redis::RedisClient& redis) : redis_(redis), outbox_(redis) {
   associate_script_.body = kAssociateLua;
 }
 
@@ -113,7 +114,18 @@ Status ContactBook::write(const Contact& c, const std::vector<std::string>& old_
 Result<Contact> ContactBook::create(Contact contact, int64_t now_ms) {
   if (contact.id.empty()) contact.id = randomId();
   if (contact.created_at_ms == 0) contact.created_at_ms = now_ms;
+  auto event = makeWebhookEvent("contact.created", contact.id, contact.created_at_ms,
+                                {{"id", contact.id},
+                                 {"name", contact.name},
+                                 {"numbers", contact.numbers},
+                                 {"primary_agent", contact.primary_agent},
+                                 {"source", contact.source},
+                                 {"tags", contact.tags},
+                                 {"created_at_ms", contact.created_at_ms}});
   if (auto st = write(contact, {}); !st.ok()) return st.error();
+  // contact.created for webhooks, right after the contact (the outbox is in the `{webhooks}` slot,
+  // the contact in its own: no transaction spans both; webhook_outbox.h).
+  if (auto st = outbox_.queue({event}, "contact " + contact.id); !st.ok()) return st.error();
   return contact;
 }
 

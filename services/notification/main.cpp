@@ -11,6 +11,7 @@
 #include "services/notification/serialized_redis_client.h"
 #include "services/notification/stream_visibility.h"
 #include "services/notification/text_rate_limit.h"
+#include "services/notification/webhook_dispatcher.h"
 #include "shared/base/clock.h"
 #include "shared/codec/call_event_batch.h"
 #include "shared/config/cluster_config.h"
@@ -48,7 +49,9 @@ int main(int argc, char** argv) {
   notification::NotificationStore store(loop_redis, settings.retention, ack);
   notification::ContactBook contacts(loop_redis);
   notification::NumberSettingsBook numbers(loop_redis, settings.numbers);
-  notification::NotificationService service(store, contacts, numbers, loop_redis, metrics, log);
+  notification::CallRecordStore records(loop_redis, settings.records, ack);
+  notification::NotificationService service(records, store, contacts, numbers, loop_redis, metrics,
+                                            log);
 
   // The API's connection, shared by its worker threads.
   notification::SerializedRedisClient api_redis(redis::makeRedisClient(redis_at));
@@ -62,6 +65,14 @@ int main(int argc, char** argv) {
   notification::TextRateLimiter text_limits(settings.text_rate_per_minute, settings.text_burst);
   notification::ContactBook api_contacts(api_redis);
   notification::NumberSettingsBook api_numbers(api_redis, settings.numbers);
+  notification::CallRecordStore api_records(api_redis, settings.records, ack);
+  notification::WebhookBook api_webhooks(api_redis, settings.webhooks);
+  // Webhook deliveries: their own connection, shared by the dispatcher's workers.
+  notification::SerializedRedisClient webhook_redis(
+      std::make_unique<redis::HiredisClient>(redis_at));
+  notification::WebhookBook webhook_book(webhook_redis, settings.webhooks);
+  notification::WebhookMetrics webhook_metrics(*registry);
+  notification::WebhookDispatcher webhooks(webhook_book, webhook_metrics, clock, log);
   auto zmq = runtime::startServiceZmq(cfg, "notification", /*serves=*/true, *registry, log);
   if (!zmq) return 1;
   notification::ZmqPresenceClient presence(zmq->context, zmq->watch(cfg.presence.net.endpoints),
@@ -91,7 +102,7 @@ int main(int argc, char** argv) {
                                             : static_cast<redis::RedisClient&>(api_redis);
   notification::ApiServer api(
       {cfg, tokens, text_limits, api_store, api_contacts, api_numbers, api_redis, leases, presence,
-       texts.get(), hub, clock, log, api_metrics},
+       texts.get(), hub, clock, log, api_metrics, api_records, api_webhooks},
       api_limit_metrics);
 
   metrics::AdminServer admin(registry, [&] {
@@ -106,6 +117,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   feed.start();
+  webhooks.start();
   transport::ReplyServer server(zmq->context, settings.net.bind, zmq->security.serving());
   server.handle(std::string(transport::message_type::kCallEvent),
                 [&](const zmq::message_t& p) { return service.handleCallEvent(p); });
@@ -146,6 +158,7 @@ int main(int argc, char** argv) {
            {{"bind", settings.net.bind}, {"admin", settings.net.admin}, {"api", settings.api}});
   loop.run(signals.stop);
   api.stop();
+  webhooks.stop();
   feed.stop();
   log.info("stopped", {});
   return 0;

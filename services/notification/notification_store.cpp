@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <map>
 
+#include "services/notification/api_json.h"
 #include "services/notification/notification_pages.h"
 #include "services/notification/stored_hashes.h"
+#include "services/notification/webhook_outbox.h"
 #include "shared/redis/reply_fields.h"
 
 namespace callmesh::notification {
@@ -130,7 +132,7 @@ bool mayClaim(const NotificationRecord& record, const std::string& agent_id) {
 
 NotificationStore::NotificationStore(redis::RedisClient& redis, config::RetentionSettings retention,
                                      redis::ReplicaAck ack)
-    : redis_(redis), retention_(retention), ack_(ack) {
+    : redis_(redis), retention_(retention), ack_(ack), outbox_(redis, ack) {
   record_script_.body = kRecordLua;
   claim_script_.body = kClaimLua;
 }
@@ -208,6 +210,15 @@ Result<bool> NotificationStore::record(const NotificationRecord& r) {
     }
   }
   if (auto st = updateIndexes(writes, "notification record " + r.id); !st.ok()) return st.error();
+  // notification.created for webhooks, after the record (its own slot; the outbox is in
+  // `{webhooks}`). Also when the record existed: a redelivery after a crash between the two
+  // queues it then, and the queue's marker keeps a second one out (webhook_outbox.h).
+  if (auto st =
+          outbox_.queue({makeWebhookEvent("notification.created", r.id, r.at_ms, recordJson(r))},
+                        "notification record " + r.id);
+      !st.ok()) {
+    return st.error();
+  }
   return created;
 }
 
@@ -248,6 +259,18 @@ Result<ClaimResult> NotificationStore::claim(const std::string& id, const std::s
                       "(" + std::to_string(at_ms - retention_.handled_ms)});
     writes.push_back({"ZADD", nk::kTrimLedgerHandled, claimed_at, nk::agentClaimed(agent_id)});
     if (auto st = updateIndexes(writes, "claim " + id); !st.ok()) return st.error();
+    // notification.claimed for webhooks, after the claim (see record()): a `yours` retry queues
+    // what a crash after the winning script left unqueued, and nothing twice.
+    nlohmann::json claimed = {{"notification_id", id},
+                              {"claimed_by", agent_id},
+                              {"action", out.action},
+                              {"claimed_at_ms", redis::fieldInt(claimed_at)}};
+    if (auto st = outbox_.queue(
+            {makeWebhookEvent("notification.claimed", id, redis::fieldInt(claimed_at), claimed)},
+            "claim " + id);
+        !st.ok()) {
+      return st.error();
+    }
   } else if (what == "held") {
     out.outcome = ClaimOutcome::HeldByOther;
   } else {

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "services/notification/webhook_outbox.h"
 #include "shared/base/result.h"
 #include "shared/config/cluster_config.h"
 #include "shared/redis/keys.h"
@@ -131,6 +132,7 @@ class NotificationStore {
   redis::ReplicaAck ack_;
   redis::RedisScript record_script_;
   redis::RedisScript claim_script_;
+  WebhookOutbox outbox_;  // created and claimed events, queued after their facts
 };
 
 }  // namespace callmesh::notification

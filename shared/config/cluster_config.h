@@ -231,8 +231,37 @@ struct RetentionSettings {
   int trim_batch = 200;
 };
 
+// Call detail records (issue 20, notification.records).
+struct CallRecordSettings {
+  // A record is kept this long after the call ended. 30 days: a billing cycle and the CRM sync's
+  // catch-up window; past it the CRM (fed by webhooks or the CSV export) is the history. At about
+  // 1.5 KiB a record (trace included) and 2 calls/s around the clock, 30 days is ~8 GiB of Redis.
+  int64_t retention_ms = int64_t{30} * 86400 * 1000;
+  // And never more than this many records (the stream is trimmed with MAXLEN ~): Redis memory is
+  // the bound, not the calendar, if the call rate is far above plan.
+  int64_t max_records = 5000000;
+};
+
+// Webhooks (issue 20, notification.webhooks).
+struct WebhookSettings {
+  int max_subscriptions = 100;      // subscriptions an admin may create
+  int workers = 4;                  // deliveries in flight per replica (= outbound connections)
+  int connect_timeout_ms = 3000;    // TCP connect to a receiver
+  int request_timeout_ms = 10000;   // whole request, write to last response byte
+  int64_t first_backoff_ms = 1000;  // first retry; doubles per failed attempt
+  int64_t max_backoff_ms = 300000;  // at most 5 minutes between attempts
+  // A delivery not accepted within this long of its event goes to the dead-letter list. A day
+  // covers a receiver's outage over a night or weekend deploy freeze; longer, and the CRM is
+  // better fed from the CSV export.
+  int64_t retry_for_ms = int64_t{24} * 3600 * 1000;
+  int64_t max_pending = 1000000;  // deliveries queued; past it new ones are dead-lettered at once
+  int64_t dead_letter_ms = int64_t{7} * 86400 * 1000;  // dead letters kept this long
+};
+
 struct NotificationSettings {
   ServiceEndpoints net;
+  CallRecordSettings records;
+  WebhookSettings webhooks;
   std::string log_level = "info";
   std::string api = "127.0.0.1:8080";  // HTTP API host:port
   // SHA-256 (64 lowercase hex digits) of a bearer token -> who and role. Never the token itself

@@ -108,6 +108,43 @@ inline std::string contactsByNumber(const std::string& e164) {
 inline constexpr const char* kEventChannel = "cm:events";
 }  // namespace notification_keys
 
+// Owner: notification (call detail records, issue 20). Every record is one entry of the stream;
+// the indexes are sorted sets scored by the call's end (ms), members the stream entry ids, trimmed
+// to notification.records retention on each write and expiring when idle that long. Every key
+// carries the one hash tag `{cdr}`, so the record script (stream, the call's key and its indexes)
+// touches one hash slot and runs on Redis Cluster too; the price is that all call records live on
+// one cluster node (one stream is one key anyway). docs/redis-cluster.md.
+namespace record_keys {
+inline constexpr const char* kStream = "cm:{cdr}:stream";
+inline constexpr const char* kByTime = "cm:{cdr}:by-time";
+// The record's stream entry id, set once per Call-ID (what makes the write idempotent).
+inline std::string call(const std::string& call_id) { return "cm:{cdr}:call:" + call_id; }
+inline std::string byNumber(const std::string& number) { return "cm:{cdr}:number:" + number; }
+inline std::string byAgent(const std::string& agent_id) { return "cm:{cdr}:agent:" + agent_id; }
+inline std::string byOutcome(const std::string& outcome) { return "cm:{cdr}:outcome:" + outcome; }
+}  // namespace record_keys
+
+// Owner: notification (webhooks, issue 20). Producers queue an event to the outbox right after
+// the fact it reports is written (webhook_outbox.h), only while a subscription exists; the
+// dispatcher fans each out to one delivery per subscription that asked for its type. Every key
+// carries the one hash tag `{webhooks}`, so each webhook script (queue, fan-out, claim, retry)
+// touches one hash slot and runs on Redis Cluster.
+namespace webhook_keys {
+inline constexpr const char* kSubscriptions = "cm:{webhooks}:subscriptions";  // set of ids
+inline constexpr const char* kSubscriptionPrefix = "cm:{webhooks}:sub:";
+inline std::string subscription(const std::string& id) { return kSubscriptionPrefix + id; }
+inline constexpr const char* kOutbox = "cm:{webhooks}:outbox";  // list of event JSON
+// Set (with a TTL) when an event is queued: a producer's retry of the same fact queues nothing.
+inline std::string queued(const std::string& event_id) {
+  return "cm:{webhooks}:queued:" + event_id;
+}
+// Deliveries waiting (score: next attempt ms, or the lease's end while one is in flight).
+inline constexpr const char* kDue = "cm:{webhooks}:due";
+inline constexpr const char* kDead = "cm:{webhooks}:dead";  // dead letters, scored by when
+inline constexpr const char* kDeliveryPrefix = "cm:{webhooks}:delivery:";
+inline std::string delivery(const std::string& id) { return kDeliveryPrefix + id; }
+}  // namespace webhook_keys
+
 // Owner: router (seed 002 outbound caller ID history).
 namespace outbound_keys {
 inline std::string callee(const std::string& e164) { return "cm:outbound:{" + e164 + "}"; }

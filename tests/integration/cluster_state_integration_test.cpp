@@ -1,7 +1,8 @@
 // Every service's Redis state on a real Redis Cluster (3 masters + 3 replicas started by the test)
 // through ClusterClient: presence's per-slot path leaves exactly the state the single-Redis batch
 // script leaves for the same events; follow-up records, claims and the sharded unclaimed index;
-// the limiter's caps (per number and per account); contacts.
+// the limiter's caps (per number and per account); contacts; call records and webhooks (all
+// their keys in one slot each, `{cdr}` and `{webhooks}`).
 #include <algorithm>
 #include <atomic>
 #include <map>
@@ -13,8 +14,10 @@
 
 #include "services/agent-presence/presence_ledger.h"
 #include "services/concurrency-limiter/slot_ledger.h"
+#include "services/notification/call_record_store.h"
 #include "services/notification/contact_book.h"
 #include "services/notification/notification_store.h"
+#include "services/notification/webhook_book.h"
 #include "shared/base/clock.h"
 #include "shared/redis/cluster_client.h"
 #include "shared/redis/hiredis_client.h"
@@ -263,6 +266,68 @@ TEST_F(ClusterStateIntegration, ContactsAndTheirNumberIndexesWithoutACrossSlotTr
   EXPECT_EQ((*found)[0].name, "Ada");
   ASSERT_TRUE(book.remove(made->id).value());
   EXPECT_TRUE(book.byNumber("+15557770101")->empty());
+}
+
+// Issue 20 on the cluster: the call record script (its keys all `{cdr}`) and the webhook scripts
+// (all `{webhooks}`) each run in one slot; the events are queued after the facts they report
+// (record, notification, claim, contact) and fan out to one delivery per event.
+TEST_F(ClusterStateIntegration, CallRecordsAndWebhookEventsWithSingleSlotScripts) {
+  const int64_t now = SystemClock().nowMs();  // the record expires by the wall clock
+  notification::WebhookBook book(client_, config::WebhookSettings{});
+  auto sub = book.subscribe("http://127.0.0.1:9/h",
+                            {"call.ended", "call.missed", "notification.created",
+                             "notification.claimed", "contact.created"},
+                            "root", now);
+  ASSERT_TRUE(sub.ok()) << sub.error().describe();
+  notification::CallRecordStore records(client_, config::CallRecordSettings{});
+  notification::CallRecord r;
+  r.call_id = "cdr-on-cluster";
+  r.kind = "voice";
+  r.number = "+15550100";
+  r.caller = "+15557770001";
+  r.ended_at_ms = now;
+  r.outcome = "busy";
+  r.end_reason = "busy";
+  r.legs.push_back(notification::CallRecordLeg{"+15550199", "alice", "sip:x", 486, true, "busy"});
+  auto wrote = records.write(r);
+  ASSERT_TRUE(wrote.ok()) << wrote.error().describe();
+  EXPECT_TRUE(*wrote);
+  EXPECT_FALSE(records.write(r).value());  // re-sent end: no second record, no second event
+  auto got = records.get("cdr-on-cluster");
+  ASSERT_TRUE(got.ok() && got->has_value());
+  EXPECT_EQ((**got).value("outcome", ""), "busy");
+  notification::NotificationStore store(client_, config::RetentionSettings{});
+  notification::NotificationRecord n;
+  n.id = "notif-hooked";
+  n.kind = notification::NotificationKind::MissedCall;
+  n.number = "+15550100";
+  n.caller = "+15557770001";
+  n.rung = {"alice"};
+  n.visible_to = {"alice"};
+  n.at_ms = now;
+  ASSERT_TRUE(store.record(n).value());
+  auto claimed = store.claim("notif-hooked", "alice", notification::ClaimAction::CallBack, now + 1);
+  ASSERT_TRUE(claimed.ok()) << claimed.error().describe();
+  EXPECT_TRUE(claimed->first);
+  ASSERT_TRUE(
+      store.claim("notif-hooked", "alice", notification::ClaimAction::CallBack, now + 2).ok());
+  notification::ContactBook contacts(client_);
+  notification::Contact c;
+  c.name = "Hooked";
+  c.numbers = {"+15557770201"};
+  ASSERT_TRUE(contacts.create(c, now).ok());
+  // call.ended, call.missed, notification.created, notification.claimed, contact.created.
+  EXPECT_EQ(client_.command({"LLEN", redis::webhook_keys::kOutbox})->integer, 5);
+  auto fanned = book.fanOut(now + 3, 100);
+  ASSERT_TRUE(fanned.ok()) << fanned.error().describe();
+  EXPECT_EQ(*fanned, 5);
+  auto due = book.claimDue(now + 3, 10000, 10).value();
+  std::set<std::string> types;
+  for (const auto& d : due) types.insert(d.type);
+  EXPECT_EQ(types, (std::set<std::string>{"call.ended", "call.missed", "notification.created",
+                                          "notification.claimed", "contact.created"}));
+  for (const auto& d : due) ASSERT_TRUE(book.succeeded(d).ok());
+  EXPECT_EQ(book.queueDepth().value(), 0);
 }
 
 }  // namespace
