@@ -34,11 +34,11 @@ struct WebhookDelivery {
 };
 
 // Webhook subscriptions, the outbox, deliveries and dead letters in Redis (docs/redis-keys.md
-// `cm:{webhooks}:*`). Every step is one Lua script (one hash slot), so any number of notification replicas share
-// the queue: fanOut() turns outbox events into deliveries (one per subscription asking for the
-// type; a delivery id is set once, so an event fanned out twice makes one delivery); claimDue()
-// leases due deliveries to one worker (their score moves to the lease's end, so a worker that
-// dies mid-delivery leaves them due again: at least once); succeeded() deletes a delivery;
+// `cm:{webhooks}:*`). Every step is one Lua script (one hash slot), so any number of notification
+// replicas share the queue: fanOut() turns outbox events into deliveries (one per subscription
+// asking for the type; a delivery id is set once, so an event fanned out twice makes one delivery);
+// claimDue() leases due deliveries to one worker (their score moves to the lease's end, so a worker
+// that dies mid-delivery leaves them due again: at least once); succeeded() deletes a delivery;
 // failed() reschedules it or moves it to the dead letters.
 // Thread ownership: none; safe from many threads when `redis` is.
 class WebhookBook {

@@ -11,24 +11,6 @@ namespace callmesh::redis {
 
 namespace {
 
-int64_t steadyMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
-void appendArgv(redisContext* c, const std::vector<std::string>& argv) {
-  std::vector<const char*> ptrs;
-  std::vector<size_t> lens;
-  ptrs.reserve(argv.size());
-  lens.reserve(argv.size());
-  for (const auto& a : argv) {
-    ptrs.push_back(a.data());
-    lens.push_back(a.size());
-  }
-  redisAppendCommandArgv(c, static_cast<int>(argv.size()), ptrs.data(), lens.data());
-}
-
 bool verbIs(const std::vector<std::string>& argv, const char* verb) {
   if (argv.empty() || argv[0].size() != std::char_traits<char>::length(verb)) return false;
   for (size_t i = 0; i < argv[0].size(); ++i) {
