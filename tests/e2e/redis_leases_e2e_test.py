@@ -1,8 +1,8 @@
 """Slot leases in a Redis of their own (`redis_leases:`, issue 17 item 6): two real redis-servers,
 the whole cluster, SIPp. Seed 004_ee4e98a6a7f6781b.txt: a company number takes at most its cap of
-simultaneous calls; missed calls from unknown callers become follow-up records.
+simultaneous calls. Every call that rang leaves a call detail record (issue 20).
 
-  (a) slot keys live only in the lease Redis, follow-up records only in the main Redis;
+  (a) slot keys live only in the lease Redis, call records only in the main Redis;
   (b) with the records' Redis full (filled, then maxmemory below it with noeviction), new calls
       are still admitted and capped exactly: the cap is counted where the leases are, so a full
       records store never refuses a call.
@@ -53,14 +53,14 @@ class RedisLeases(unittest.TestCase):
 
     def test_slot_keys_live_only_in_the_lease_redis_and_records_only_in_the_main_one(self):
         c = self.cluster
-        # Missed calls (the phone is busy): records in the main Redis, nothing in the lease Redis.
+        # Busy calls: call records in the main Redis, nothing in the lease Redis.
         busy = self.phone("uas_busy.xml")
         missed = self.calls(3, 0, "missed")
         self.assertEqual(missed.wait(timeout=30), 0, "SIPp reports failed calls: " + missed.out_file)
         self.assertEqual(missed.lines("final"), ["486"] * 3)
-        wait_until(lambda: c.unclaimed_count() == "3", 10,
-                   what="3 missed-call records")
-        self.assertEqual(len(keys(c.redis, "cm:notif:{*}")), 3)
+        wait_until(lambda: c.redis("ZCARD", "cm:{cdr}:outcome:busy") == "3", 10,
+                   what="3 busy call records")
+        self.assertEqual(len(keys(c.redis, "cm:{cdr}:call:*")), 3)
         busy.stop()
 
         # Calls held for 3 s: the cap's 3 leases in the lease Redis, no slot key in the main one.
@@ -76,8 +76,9 @@ class RedisLeases(unittest.TestCase):
         self.assertEqual(caller.count("answered"), CAP)
         self.assertEqual(caller.lines("final"), ["486"] * 2)
         wait_until(lambda: c.leases_redis("ZCARD", SLOTS_KEY) == "0", 5, what="slots released")
+        self.assertEqual(keys(c.leases_redis, "cm:{cdr}*"), [])
         self.assertEqual(keys(c.leases_redis, "cm:notif*"), [])
-        self.assertEqual(c.unclaimed_count(), "3")
+        self.assertEqual(c.redis("ZCARD", "cm:{cdr}:outcome:busy"), "3")
 
     def test_a_full_records_redis_refuses_no_call_and_the_cap_still_holds(self):
         c = self.cluster
