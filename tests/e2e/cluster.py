@@ -381,6 +381,11 @@ notification:
         m = pattern.search(body)
         return float(m.group(1)) if m else 0.0
 
+    def metric_lines(self, svc, prefix):
+        """Every sample line of the service's /metrics starting with `prefix`: for failure messages."""
+        _, body = self.http(svc, "/metrics")
+        return [line for line in body.splitlines() if line.startswith(prefix)]
+
     def redis(self, *args):
         if self.redis_cluster_ports:
             return self._cluster_redis(*args)
@@ -478,6 +483,17 @@ class Sipp:
 
 def uas(cluster, scenario, port, name, extra=None):
     return Sipp(cluster.dir, scenario, ["-i", "127.0.0.1", "-p", str(port)] + (extra or []), name)
+
+
+LOSSY_PHONE = "uas_answer_retrans.xml"
+
+
+def lossy_phone(cluster, port, name):
+    """A phone that answers like uas_answer_retrans.xml and, as a real phone does, keeps a call
+    when a message arrives it did not expect at that step (SIPp aborts it by default). Under a
+    flood a retransmitted INVITE and the ACK of the first 200 can land back to back: SIPp has the
+    call queued to re-send its 200 when the ACK comes, aborted the call, and its BYE was lost."""
+    return uas(cluster, LOSSY_PHONE, port, name, extra=["-default_behaviors", "all,-abortunexp"])
 
 
 def uac(cluster, service, calls, rate, hold_ms, name, extra=None, scenario="uac_call.xml", transport=None):

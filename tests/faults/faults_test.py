@@ -27,7 +27,7 @@ import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
-from cluster import Cluster, Sipp, free_port, uac, uas, wait_until  # noqa: E402
+from cluster import LOSSY_PHONE, Cluster, Sipp, free_port, lossy_phone, uac, uas, wait_until  # noqa: E402
 
 LONG = os.environ.get("CALLMESH_FAULTS_LONG") == "1"
 NUMBER = "+15550100"
@@ -127,8 +127,9 @@ class Faults(unittest.TestCase):
         self.addCleanup(self.cluster.cleanup)
         return self.cluster
 
-    def phone(self, scenario="uas_answer_retrans.xml", port=None, name="phone"):
-        p = uas(self.cluster, scenario, port or self.answer_port, name)
+    def phone(self, scenario=LOSSY_PHONE, port=None, name="phone"):
+        port = port or self.answer_port
+        p = lossy_phone(self.cluster, port, name) if scenario == LOSSY_PHONE else uas(self.cluster, scenario, port, name)
         self.addCleanup(p.stop)
         return p
 

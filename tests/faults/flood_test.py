@@ -22,7 +22,7 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
 sys.path.insert(0, HERE)
-from cluster import Cluster, Sipp, free_port, uas, wait_until  # noqa: E402
+from cluster import Cluster, Sipp, free_port, lossy_phone, wait_until  # noqa: E402
 from flood import Flood  # noqa: E402
 
 LONG = os.environ.get("CALLMESH_FAULTS_LONG") == "1"
@@ -58,7 +58,7 @@ class FloodFromOneSource(unittest.TestCase):
         flood_s = 10.0 if LONG else 3.0
         legit_rate = 20
         legit_calls = int(legit_rate * (flood_s + 4))  # calls before, during and after the flood
-        phone = uas(self.cluster, "uas_answer_retrans.xml", self.uas_port, "phone")
+        phone = lossy_phone(self.cluster, self.uas_port, "phone")
         self.addCleanup(phone.stop)
         caller = Sipp(self.cluster.dir, "uac_call.xml",
                       ["-s", "+15550100", self.cluster.sip, "-i", LEGIT_SOURCE, "-p", str(free_port()),

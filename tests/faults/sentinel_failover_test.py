@@ -29,7 +29,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
 from agents_e2e_test import COMPANY, Api, notification_settings  # noqa: E402
 from agents_e2e_test import routing as agents_routing  # noqa: E402
-from cluster import free_port, uac, uas, wait_until  # noqa: E402
+from cluster import free_port, lossy_phone, uac, uas, wait_until  # noqa: E402
 from sentinel_cluster import SentinelCluster  # noqa: E402
 
 RATE = int(os.environ.get("CALLMESH_FAILOVER_RATE", "50"))
@@ -123,7 +123,7 @@ class SentinelFailover(unittest.TestCase):
         self.addCleanup(c.cleanup)
         api = Api(api_port)
         wait_until(lambda: api.call("GET", "/v1/me", "alice")[0] == 200, 10, what="notification API")
-        phones = [uas(c, "uas_answer_retrans.xml", phone_port, "phone"),
+        phones = [lossy_phone(c, phone_port, "phone"),
                   uas(c, "uas_busy.xml", alice, "alice"), uas(c, "uas_busy.xml", bob, "bob")]
         for p in phones:
             self.addCleanup(p.stop)
@@ -246,7 +246,7 @@ class RedisAcl(unittest.TestCase):
                             service_users={"concurrency-limiter": "callmesh-router"})
         c.start()
         self.addCleanup(c.cleanup)
-        phone = uas(c, "uas_answer_retrans.xml", phone_port, "phone")
+        phone = lossy_phone(c, phone_port, "phone")
         self.addCleanup(phone.stop)
         caller = uac(c, OPEN, calls=3, rate=5, hold_ms=0, name="denied", scenario="uac_call_any.xml")
         self.addCleanup(caller.stop)
