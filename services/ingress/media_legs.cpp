@@ -105,6 +105,11 @@ void SipProxy::anchorAnswer(Call& call, size_t branch, msg_t* out, bool answered
     m.answered_tag = to_tag;
     m.recording = recordingOf(reply.value());
     m.recording_on = !m.recording.empty();
+    m.recording_prevented = !media_.settings().record || target.prevent_recording;
+    if (m.recording_on) {
+      call.recordings.push_back(m.recording);
+      call.recording_segments = 1;
+    }
     log_.info("media_answered", {{"call_id", call.id.call_id},
                                  {"recording", m.recording.empty() ? "off" : m.recording},
                                  {"prevent_recording", target.prevent_recording ? "yes" : "no"}});

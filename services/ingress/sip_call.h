@@ -46,6 +46,9 @@ struct CallMedia {
   std::string answered_tag;  // the To-tag of the answer rtpengine was given
   std::string recording;     // rtpengine's recording file, when recording
   bool recording_on = false;
+  // No recording may be started for this call (prevent_recording on the answering number, or
+  // media.record off): the API's start is refused (recording_control.h).
+  bool recording_prevented = false;
   // Extension digits (seed 000): one timer per digit; the caller's audio is silenced toward the
   // answering side until the last digit has played.
   std::vector<ScheduledDigit> digits;

@@ -126,6 +126,8 @@ class SipProxy final : public CallSip {
   void releaseMedia(Call& call);
   void reanchorOffer(InDialogTxn& txn, const Call& call, bool from_caller, msg_t* fwd);
   void reanchorAnswer(InDialogTxn& txn, msg_t* out);
+  // A RecordingCommand from the notification API (recording_commands.cpp): the reply's bytes.
+  Result<std::vector<uint8_t>> onRecordingCommand(const zmq::message_t& payload);
 
   const config::ClusterConfig& config_;
   IngressLinks links_;

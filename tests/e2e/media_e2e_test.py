@@ -44,7 +44,7 @@ class MediaCall:
     """One call through the cluster with RTP endpoints on both sides."""
 
     def __init__(self, test, cluster, hold_ms=3000, phone_port=None, phone_scenario="uas_media_answer.xml",
-                 caller_scenario="uac_media_call.xml"):
+                 caller_scenario="uac_media_call.xml", dialed=TRACKING):
         self.test = test
         self.cluster = cluster
         self.caller_rtp = RtpEndpoint(free_port_block(2))
@@ -54,7 +54,7 @@ class MediaCall:
         self.phone = uas(cluster, phone_scenario, phone_port, "phone",
                          extra=["-key", "rtp_port", str(self.phone_rtp.port)])
         test.addCleanup(self.phone.stop)
-        self.caller = uac(cluster, TRACKING, calls=1, rate=1, hold_ms=hold_ms, name="caller",
+        self.caller = uac(cluster, dialed, calls=1, rate=1, hold_ms=hold_ms, name="caller",
                           scenario=caller_scenario, extra=["-key", "rtp_port", str(self.caller_rtp.port)])
         test.addCleanup(self.caller.stop)
         self.audio = [payload for _, payload in pcap_rtp_payloads(os.path.join(DATA_DIR, "g711a.pcap"))]
