@@ -817,10 +817,35 @@ class MonitoringChecker:
                            f"(run tools/monitoring/sync-k8s.sh)")
             elif kind == "PodMonitor":
                 eps = d.get("spec", {}).get("podMetricsEndpoints") or []
-                self.check("monitoring-scrape", any(e.get("port") == "admin" for e in eps),
-                           f"PodMonitor {name} does not scrape the admin port")
+                self.check("monitoring-scrape", any(e.get("port") in ("admin", "media-metrics") for e in eps),
+                           f"PodMonitor {name} scrapes neither the admin port nor rtpengine's media-metrics")
+        # Issue 19: with the Operator, rtpengine beside each ingress is scraped too, under the job the
+        # plain scrape config gives it (tools/monitoring/prometheus.yml job callmesh-rtpengine).
+        monitors = [d for d in self.docs if d.get("kind") == "PodMonitor"]
+        if monitors:
+            self.check("monitoring-scrape", any(rtpengine_monitor(d) for d in monitors),
+                       "no PodMonitor scrapes rtpengine (port media-metrics of the callmesh-ingress pods, "
+                       "job callmesh-rtpengine)")
         self.check("monitoring-sync", any(d.get("kind") in ("ConfigMap", "PrometheusRule") for d in self.docs),
                    "renders neither the rule ConfigMap nor a PrometheusRule")
+
+
+def rtpengine_monitor(monitor):
+    """A PodMonitor that scrapes the ingress pods' rtpengine sidecar (port media-metrics) as
+    job="callmesh-rtpengine"."""
+    spec = monitor.get("spec") or {}
+    labels = (spec.get("selector") or {}).get("matchLabels") or {}
+    exprs = (spec.get("selector") or {}).get("matchExpressions") or []
+    selects_ingress = labels.get("app.kubernetes.io/name") == "callmesh-ingress" or any(
+        e.get("key") == "app.kubernetes.io/name" and e.get("operator") == "In"
+        and "callmesh-ingress" in (e.get("values") or []) for e in exprs)
+    for ep in spec.get("podMetricsEndpoints") or []:
+        relabels = ep.get("relabelings") or []
+        job = any(r.get("targetLabel") == "job" and r.get("replacement") == "callmesh-rtpengine"
+                  and not r.get("sourceLabels") for r in relabels)
+        if selects_ingress and ep.get("port") == "media-metrics" and job:
+            return True
+    return False
 
 
 def rule_opens_port(rule, port):
