@@ -42,6 +42,8 @@ SERVICES = {
 # More ZeroMQ ports, held to the same rules: the router publishes its config epoch (RoutingNotice)
 # to the ingresses, which reuse decisions under it.
 EXTRA_ZMQ_PORTS = {"router": [7005]}
+# The ingress's recording control (issue 19): a ZeroMQ port only the notification API may reach.
+INGRESS_CONTROL_PORT = 7006
 # Containers beside a service that are not callmesh services: the ingress's media relay (issue 19).
 SIDECARS = {"rtpengine"}
 AUTOSCALED = ["ingress", "router", "concurrency-limiter", "agent-presence", "notification"]
@@ -606,6 +608,16 @@ class TreeChecker:
                                    service is not None and service.get("spec", {}).get("clusterIP") == "None",
                                    f"cluster.yaml {section}.endpoint {endpoint} is not a headless Service: an "
                                    "ingress would connect to one replica only")
+            # The ingress's recording control (issue 19): every replica behind a headless Service.
+            control = (config.get("ingress") or {}).get("control_endpoint")
+            for endpoint in (control if isinstance(control, list) else [control] if control else []):
+                address = parse_tcp_endpoint(endpoint)
+                addresses.append(("ingress.control_endpoint", address))
+                service = self.find("Service", address[0]) if address else None
+                self.check("headless-endpoints",
+                           service is not None and service.get("spec", {}).get("clusterIP") == "None",
+                           f"cluster.yaml ingress.control_endpoint {endpoint} is not a headless Service: a "
+                           "recording command would reach one ingress replica only")
             zmq = config.get("zmq") or {}
             self.check("zmq-curve", str(zmq.get("curve", "on")).lower() not in ("off", "false"),
                        f"ConfigMap {name_of(cm)} cluster.yaml turns zmq.curve off: any pod could set "
@@ -729,6 +741,36 @@ class TreeChecker:
                         self.check("network-policy", ok,
                                    f"NetworkPolicy {name_of(p)} opens ZeroMQ port {port} of callmesh-{svc} "
                                    f"to {peer or 'everyone'}, not only to the ingress")
+        self.check_ingress_control(policies, ingress_labels)
+
+    def check_ingress_control(self, policies, ingress_labels):
+        """The ingress's recording control port (issue 19) is open to the notification pods only,
+        and to them when cluster.yaml turns it on."""
+        notification = self.find("Deployment", "callmesh-notification")
+        notification_labels = pod_labels(notification) if notification else {}
+        opened_to_notification = False
+        for p in policies:
+            if not selector_matches(p.get("spec", {}).get("podSelector"), ingress_labels):
+                continue
+            for rule in p.get("spec", {}).get("ingress") or []:
+                if not rule.get("ports") or not rule_opens_port(rule, INGRESS_CONTROL_PORT):
+                    continue
+                for peer in rule.get("from") or [{}]:
+                    pod_sel = peer.get("podSelector")
+                    ok = ("ipBlock" not in peer and "namespaceSelector" not in peer and pod_sel
+                          and selector_matches(pod_sel, notification_labels)
+                          and not selector_matches(pod_sel, ingress_labels))
+                    opened_to_notification = opened_to_notification or bool(ok)
+                    self.check("network-policy", ok,
+                               f"NetworkPolicy {name_of(p)} opens the ingress's recording control port "
+                               f"{INGRESS_CONTROL_PORT} to {peer or 'everyone'}, not only to notification")
+        uses_control = any("control_bind" in ((yaml.safe_load((cm.get("data") or {}).get("cluster.yaml") or "")
+                                                or {}).get("ingress") or {})
+                           for cm in self.of_kind("ConfigMap") if "cluster.yaml" in (cm.get("data") or {}))
+        if uses_control and ingress_labels and notification_labels:
+            self.check("network-policy", opened_to_notification,
+                       f"ingress.control_bind is set but no NetworkPolicy opens port {INGRESS_CONTROL_PORT} "
+                       "of the ingress pods to notification: recording cannot be stopped or started")
 
 
     def check_notification_console(self):
