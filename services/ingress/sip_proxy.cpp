@@ -9,6 +9,7 @@
 #include "services/ingress/name_resolution_guard.h"
 #include "services/ingress/sip_inspection.h"
 #include "services/ingress/sip_message_class.h"
+#include "shared/transport/envelope.h"
 
 namespace callmesh::ingress {
 

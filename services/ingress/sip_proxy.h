@@ -120,6 +120,11 @@ class SipProxy final : public CallSip {
   void anchorOffer(Call& call, msg_t* fwd);
   // A 183/200 toward the caller: rtpengine's SDP replaces the answering side's.
   void anchorAnswer(Call& call, size_t branch, msg_t* out, bool answered);
+  // Late offer (media_late_offer.cpp): the 2xx's offer to rtpengine, then the ACK's answer.
+  void anchorLateOffer(Call& call, size_t branch, msg_t* out);
+  void anchorAckAnswer(Call& call, msg_t* ack);
+  // What the answer (or a late offer's offer) reply says of the recording.
+  void noteRecording(Call& call, const media::BValue& reply, const PlanTarget& target);
   void startMediaFeatures(Call& call, size_t branch);
   void startWhisper(Call& call);
   void armMediaFeature(Call& call, int64_t ms);
