@@ -39,7 +39,8 @@ struct IngressMetrics {
   }
   // The media plane (media_plane.h): calls rtpengine could not serve, by a reason from the fixed
   // set the constructor creates: timeout, unavailable (refused or not answering), rejected (an
-  // ng error), no_sdp (a late offer's 2xx or ACK without SDP); and ng commands by command name (fixed set).
+  // ng error), no_sdp (a late offer's 2xx or ACK without SDP); and ng commands by command name
+  // (fixed set).
   prometheus::Counter& mediaFailures(const std::string& reason) {
     return media_failures_family.Add({{"reason", reason}});
   }

@@ -11,6 +11,7 @@ import glob
 import json
 import os
 import struct
+import subprocess
 import sys
 import time
 import unittest
@@ -19,13 +20,15 @@ import urllib.parse
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cluster import Cluster, free_port, token_hash, wait_until  # noqa: E402
+from cluster import BUILD_DIR, Cluster, free_port, token_hash, wait_until  # noqa: E402
 from media_e2e_test import MediaCall  # noqa: E402
 
 COMPANY = "+15550200"
 TRACKING = "+15550100"
 TOKENS = {"alice": "alice-token-rec", "bob": "bob-token-rec", "admin": "admin-token-rec"}
 STOPPED_S = 1.5  # how long the recording stays stopped
+PEER = os.path.join(BUILD_DIR, "tests", "e2e", "callmesh-e2e-zmq-peer")
+KEYGEN = os.path.join(BUILD_DIR, "tools", "zmq-keys", "callmesh-zmq-keys")
 
 
 def routing(alice_port, bob_port, phone_port):
@@ -107,6 +110,24 @@ class RecordingControl(unittest.TestCase):
         name = urllib.parse.quote(call_id, safe="")
         return sorted(glob.glob(os.path.join(self.cluster.recording_dir, "pcaps", glob.escape(name) + "-*.pcap")))
 
+    def peer(self, owner, call_id):
+        """callmesh-e2e-zmq-peer sends a stop-recording for `call_id` to the ingress's control
+        socket with `owner`'s keypair; 0 answered, 3 not answered."""
+        directory = "zmq-keys"
+        if owner == "stranger":
+            directory = "stranger"
+            if not os.path.exists(os.path.join(self.cluster.dir, directory)):
+                subprocess.run([KEYGEN, os.path.join(self.cluster.dir, directory)], check=True,
+                               capture_output=True, timeout=30)
+            owner = "notification"  # the stranger's file has every service's name, other keys
+        out = subprocess.run([PEER, "--endpoint", self.cluster.zmq_endpoint("ingress_control"), "--message",
+                              "recording-stop", "--call-id", call_id, "--wait-ms", "1200",
+                              "--key", os.path.join(self.cluster.dir, directory, f"{owner}.key"),
+                              "--server-key", self.cluster.public_key("ingress")],
+                             capture_output=True, text=True, timeout=30)
+        self.assertIn(out.returncode, (0, 3), out.stderr)
+        return out.returncode
+
     def ingress_commands(self, action, outcome):
         return self.cluster.metric("ingress", "callmesh_ingress_recording_commands_total",
                                    f'action="{action}",outcome="{outcome}"')
@@ -130,6 +151,16 @@ class RecordingControl(unittest.TestCase):
                                              'action="stop",outcome="applied"'), 0)
         self.assertEqual(self.cluster.metric("notification", "callmesh_notification_recording_commands_total",
                                              'action="stop",outcome="forbidden"'), 1)
+
+        # The control socket follows the peer links' security: only notification's key gets an
+        # answer (for another call id, so this one's recording is untouched); a cluster key of
+        # another service and a stranger's key are refused at the handshake.
+        self.assertEqual(self.peer("notification", "no-such-call"), 0)
+        self.assertEqual(self.peer("router", cid), 3)
+        self.assertEqual(self.peer("stranger", cid), 3)
+        self.assertEqual(self.ingress_commands("stop", "unknown_call"), 1)
+        self.assertEqual(self.ingress_commands("stop", "applied"), 0)
+        self.assertGreaterEqual(self.cluster.metric("ingress", "callmesh_zmq_handshakes_total", 'result="refused"'), 2)
 
         # alice (she answered) stops it; a repeated stop changes nothing.
         time.sleep(0.5)
