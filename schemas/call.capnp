@@ -140,6 +140,12 @@ struct CallEnd {
   recordingId @13 :Text;      # the media side's recording id (X-Recording-Id on the answer)
   project @14 :Text;          # outbound calls: RingPlan.project
   outboundCallee @15 :Text;   # outbound calls: RingPlan.outboundCallee
+  # rtpengine's recording of the call (issue 19): the files its answer and start-recording
+  # replies named (rtpengine 10.5 names only the first: a segment started again through the API
+  # is the file beside it with the same name up to its last '-'), and how many segments were
+  # recorded (1 + each start after a stop; 0: not recorded).
+  recordings @16 :List(Text);
+  recordingSegments @17 :UInt16;
 }
 
 struct CallEvent {

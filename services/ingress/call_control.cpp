@@ -199,6 +199,8 @@ void CallControl::carryOut(Call& call, const CallAction& a) {
       CallEndInfo end = m.endInfo(call.id);
       end.caller_zip = call.caller_zip;
       end.recording_id = call.recording_id;
+      end.recordings = call.recordings;
+      end.recording_segments = call.recording_segments;
       links_.events.ended(call.id, end);
       return;
     }

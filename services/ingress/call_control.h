@@ -64,6 +64,10 @@ struct Call {
   std::string caller_zip;
   std::string recording_id;
   static constexpr size_t kMaxRecordHint = 128;
+  // rtpengine's recording (issue 19): the files its replies named and the segments recorded
+  // (media_legs.cpp, recording_commands.cpp; bounded by kMaxRecordingSegments).
+  std::vector<std::string> recordings;
+  size_t recording_segments = 0;
 };
 
 // The links the call logic talks through; borrowed, built in main.cpp.

@@ -161,6 +161,9 @@ void CallEventPublisher::ended(const CallIdentity& call, const CallEndInfo& end)
     e.setSourceTag(end.source_tag);
     e.setCallerZip(end.caller_zip);
     e.setRecordingId(end.recording_id);
+    auto files = e.initRecordings(static_cast<unsigned>(end.recordings.size()));
+    for (unsigned i = 0; i < end.recordings.size(); ++i) files.set(i, end.recordings[i]);
+    e.setRecordingSegments(static_cast<uint16_t>(end.recording_segments));
     e.setProject(end.project);
     e.setOutboundCallee(end.outbound_callee);
   });

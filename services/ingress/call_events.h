@@ -45,6 +45,8 @@ struct CallEndInfo {
   std::string source_tag;
   std::string caller_zip;
   std::string recording_id;
+  std::vector<std::string> recordings;  // rtpengine's recording files (issue 19)
+  size_t recording_segments = 0;
   std::string project;          // outbound calls (seed 002)
   std::string outbound_callee;  // outbound calls: the outbound history's key
 };

@@ -68,6 +68,7 @@ void SipProxy::forwardAck(msg_t* msg, sip_t* sip) {
     return;
   }
   stripArrivedHeaders(msg, HeaderSource{identityTrusted(msg), false});
+  if (from_caller) anchorAckAnswer(*call, msg);  // a late offer's answer through rtpengine
   nta_msg_tsend(agent_, msg, URL_STRING_MAKE(next_hop.c_str()), TAG_END());
 }
 

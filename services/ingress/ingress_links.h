@@ -7,6 +7,7 @@
 #include "services/ingress/call_events.h"
 #include "services/ingress/source_guard.h"
 #include "shared/transport/notice_channel.h"
+#include "shared/transport/reply_server.h"
 #include "shared/transport/request_link.h"
 
 namespace callmesh::ingress {
@@ -26,6 +27,8 @@ struct IngressLinks {
   std::unique_ptr<CallEvents> events;
   std::unique_ptr<SourceGuard> guard;
   std::unique_ptr<AgentAuth> agent_auth;  // null: Proxy-Authorization is ignored (unit tests)
+  // Recording control from the notification API (ingress.control_bind; null when unset).
+  std::unique_ptr<transport::ReplyServer> control;
 };
 
 // Who this ingress is: read by main (hostname, pid, CALLMESH_POD_IP), never by the proxy.

@@ -89,6 +89,11 @@ IngressMetrics::IngressMetrics(prometheus::Registry& registry)
                                 .Name("callmesh_ingress_media_commands_total")
                                 .Help("ng commands sent to rtpengine, by command and outcome")
                                 .Register(registry)),
+      recording_commands_family(
+          prometheus::BuildCounter()
+              .Name("callmesh_ingress_recording_commands_total")
+              .Help("Stop/start recording commands from the API, by action and outcome")
+              .Register(registry)),
       media_anchored(counter(registry, "callmesh_ingress_media_anchored_total",
                              "Calls whose media was anchored on rtpengine")),
       media_ng_seconds(

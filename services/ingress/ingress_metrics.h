@@ -39,12 +39,18 @@ struct IngressMetrics {
   }
   // The media plane (media_plane.h): calls rtpengine could not serve, by a reason from the fixed
   // set the constructor creates: timeout, unavailable (refused or not answering), rejected (an
-  // ng error), no_sdp (an INVITE without an offer); and ng commands by command name (fixed set).
+  // ng error), no_sdp (a late offer's 2xx or ACK without SDP); and ng commands by command name
+  // (fixed set).
   prometheus::Counter& mediaFailures(const std::string& reason) {
     return media_failures_family.Add({{"reason", reason}});
   }
   prometheus::Counter& mediaCommands(const std::string& command, bool ok) {
     return media_commands_family.Add({{"command", command}, {"outcome", ok ? "ok" : "error"}});
+  }
+  // Recording control commands from the notification API (recording_control.h), by action
+  // (stop|start) and outcome (RecordingOutcome names: a fixed set).
+  prometheus::Counter& recordingCommands(const std::string& action, const std::string& outcome) {
+    return recording_commands_family.Add({{"action", action}, {"outcome", outcome}});
   }
   prometheus::Counter& peerErrors(const std::string& peer) {
     return peer_errors_family.Add({{"peer", peer}});
@@ -80,6 +86,7 @@ struct IngressMetrics {
   prometheus::Family<prometheus::Counter>& blocked_family;
   prometheus::Family<prometheus::Counter>& media_failures_family;
   prometheus::Family<prometheus::Counter>& media_commands_family;
+  prometheus::Family<prometheus::Counter>& recording_commands_family;
   prometheus::Counter& media_anchored;      // calls whose RTP runs through rtpengine
   prometheus::Histogram& media_ng_seconds;  // one ng command, resends included
   prometheus::Counter& calls_offered;

@@ -16,6 +16,7 @@
 #include "shared/runtime/service_args.h"
 #include "shared/runtime/service_zmq.h"
 #include "shared/transport/envelope.h"
+#include "shared/transport/reply_server.h"
 #include "shared/transport/request_client.h"
 #include "shared/transport/service_context.h"
 
@@ -108,8 +109,10 @@ int main(int argc, char** argv) {
   auto registry = start->registry;
   ingress::IngressMetrics metrics(*registry);
   SystemClock clock;
-  // The ingress binds no ZeroMQ socket: it is a client of every other service, no ZAP handler.
-  auto zmq = runtime::startServiceZmq(cfg, "ingress", /*serves=*/false, *registry, log);
+  // The ingress is a client of every other service; it binds one socket only when recording
+  // control is on (ingress.control_bind), whose ZAP handler accepts the notification API alone.
+  bool controls = !cfg.ingress.control_bind.empty();
+  auto zmq = runtime::startServiceZmq(cfg, "ingress", /*serves=*/controls, *registry, log);
   if (!zmq) return 1;
   const char* pod_ip = std::getenv("CALLMESH_POD_IP");
   ingress::ProxyIdentity identity{makeInstanceId(), pod_ip ? pod_ip : ""};
@@ -127,6 +130,17 @@ int main(int argc, char** argv) {
   {
     ingress::IngressLinks links = buildLinks(cfg, *zmq, clock, identity.instance_id);
     links.agent_auth = std::move(agent_auth.value());
+    if (controls) {
+      try {
+        links.control = std::make_unique<transport::ReplyServer>(
+            zmq->context, cfg.ingress.control_bind, zmq->security.serving());
+      } catch (const zmq::error_t& e) {
+        log.error("startup_failed",
+                  {{"error", std::string("cannot bind ingress.control_bind: ") + e.what()},
+                   {"endpoint", cfg.ingress.control_bind}});
+        return 1;
+      }
+    }
     ingress::SipProxy proxy(cfg, std::move(links), identity, metrics, log, clock);
     if (auto st = proxy.start(); !st.ok()) {
       log.error("startup_failed", {{"error", st.error().describe()}});
@@ -139,7 +153,8 @@ int main(int argc, char** argv) {
       return 1;
     }
     log.info("started", {{"sip", cfg.ingress.sip_host + ":" + std::to_string(cfg.ingress.sip_port)},
-                         {"admin", cfg.ingress.admin}});
+                         {"admin", cfg.ingress.admin},
+                         {"control", controls ? cfg.ingress.control_bind : std::string("off")}});
     proxy.run(signals.stop);
   }
   ingress::stopRoutingSofiaLogs();

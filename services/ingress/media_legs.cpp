@@ -36,11 +36,10 @@ bool SipProxy::offerMedia(SipCall& sc, const sip_t* sip) {
   CallMedia& m = sc.media;
   std::string sdp = sdpBody(sip);
   if (sdp.empty()) {
-    // A late offer (INVITE without SDP) would need the offer from the 200 and the answer from
-    // the ACK; not anchored, counted.
-    media_.callNotAnchored(sc.id.call_id, "no_sdp", "INVITE without an SDP offer");
-    m.state = media_.failClosed() ? State::Refused : State::Unanchored;
-    return m.state != State::Refused;
+    // A late offer: anchored when the 2xx brings the offer (media_late_offer.cpp). fail_mode
+    // closed cannot refuse then (the call is answered): a failure there is counted like any.
+    m.late_offer = true;
+    return true;
   }
   m.caller_sdp = sdp;
   auto reply = media_.command("offer", offerCommand(sc.id.call_id, sc.caller_tag, sdp, false),
@@ -81,6 +80,7 @@ void SipProxy::anchorOffer(Call& call, msg_t* fwd) {
 void SipProxy::anchorAnswer(Call& call, size_t branch, msg_t* out, bool answered) {
   SipCall& sc = sipOf(call);
   CallMedia& m = sc.media;
+  if (m.late_offer && m.state == State::Off && answered) return anchorLateOffer(call, branch, out);
   if (m.state != State::Anchored || !out) return;
   sip_t* rsip = sip_object(out);
   std::string sdp = sdpBody(rsip);
@@ -103,18 +103,35 @@ void SipProxy::anchorAnswer(Call& call, size_t branch, msg_t* out, bool answered
   replaceSdpBody(out, sdpOf(reply.value()));
   if (answered) {
     m.answered_tag = to_tag;
-    m.recording = recordingOf(reply.value());
-    m.recording_on = !m.recording.empty();
-    log_.info("media_answered", {{"call_id", call.id.call_id},
-                                 {"recording", m.recording.empty() ? "off" : m.recording},
-                                 {"prevent_recording", target.prevent_recording ? "yes" : "no"}});
+    noteRecording(call, reply.value(), target);
   }
+}
+
+void SipProxy::noteRecording(Call& call, const media::BValue& reply, const PlanTarget& target) {
+  CallMedia& m = sipOf(call).media;
+  m.recording = recordingOf(reply);
+  m.recording_on = !m.recording.empty();
+  m.recording_prevented = !media_.settings().record || target.prevent_recording;
+  if (m.recording_on) {
+    call.recordings.push_back(m.recording);
+    call.recording_segments = 1;
+  }
+  log_.info("media_answered", {{"call_id", call.id.call_id},
+                               {"recording", m.recording.empty() ? "off" : m.recording},
+                               {"prevent_recording", target.prevent_recording ? "yes" : "no"},
+                               {"late_offer", m.late_offer ? "yes" : "no"}});
 }
 
 void SipProxy::startMediaFeatures(Call& call, size_t branch) {
   SipCall& sc = sipOf(call);
   CallMedia& m = sc.media;
   if (m.state != State::Anchored || m.answered_tag.empty()) return;
+  if (m.ack_answer_pending) {
+    // A late offer: rtpengine plays into the call once the ACK's answer reached it.
+    m.features_deferred = true;
+    m.features_branch = branch;
+    return;
+  }
   const PlanTarget& target = call.machine.target(branch);
   if (!target.whisper.empty()) {
     auto file = whisperFile(media_.settings().whisper_dir, target.whisper);

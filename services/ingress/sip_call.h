@@ -43,9 +43,19 @@ struct CallMedia {
   std::string caller_sdp;  // the caller's offer as received (repeated with inject-DTMF)
   std::string offer_sdp;   // rtpengine's rewrite of the caller's offer, sent to every branch
   bool inject_dtmf = false;
+  // A late offer (INVITE without SDP, RFC 3261 13.2.1): the 2xx carries the offer (rtpengine
+  // `offer` from the answering side) and the caller's ACK the answer (`answer`, ACK rewritten).
+  bool late_offer = false;
+  bool ack_answer_pending = false;  // the 2xx's offer went through rtpengine; the ACK answers it
+  bool features_deferred = false;   // digits/whisper wait for that answer
+  std::string ack_sdp;              // rtpengine's rewrite of the ACK's answer (for a resent ACK)
+  size_t features_branch = 0;
   std::string answered_tag;  // the To-tag of the answer rtpengine was given
   std::string recording;     // rtpengine's recording file, when recording
   bool recording_on = false;
+  // No recording may be started for this call (prevent_recording on the answering number, or
+  // media.record off): the API's start is refused (recording_control.h).
+  bool recording_prevented = false;
   // Extension digits (seed 000): one timer per digit; the caller's audio is silenced toward the
   // answering side until the last digit has played.
   std::vector<ScheduledDigit> digits;

@@ -9,6 +9,7 @@
 #include "services/ingress/name_resolution_guard.h"
 #include "services/ingress/sip_inspection.h"
 #include "services/ingress/sip_message_class.h"
+#include "shared/transport/envelope.h"
 
 namespace callmesh::ingress {
 
@@ -112,6 +113,13 @@ Status SipProxy::start() {
   std::random_device entropy;
   Status media = media_.start((uint64_t{entropy()} << 32) ^ entropy());
   if (!media.ok()) return media.error();
+  if (links_.control) {
+    links_.control->handle(std::string(transport::message_type::kRecording),
+                           [this](const zmq::message_t& p) { return onRecordingCommand(p); });
+    links_.control->onError([this](std::string_view type, const Error& e) {
+      log_.warn("control_request_dropped", {{"type", type}, {"error", e.describe()}});
+    });
+  }
   // No default leg on purpose: requests that match no transaction then come to the agent's
   // message callback (onStray) before NTA creates a transaction, so the source guard runs first.
 
@@ -205,6 +213,10 @@ void SipProxy::onTick() {
     if (link->needsDrain() || ticks_ % 100 == 0) link->onReadable();
   }
   if (ticks_ % 100 == 0) reloadAgentCredentials();  // once a second: one stat
+  // Recording commands are a person's clicks: read every tick (one non-blocking recv), served
+  // at most 16 a tick so a flood cannot hold the SIP loop (the rest wait in the socket, whose
+  // queue ZeroMQ bounds at its high-water mark).
+  if (links_.control) links_.control->serveReady(16);
   if (!gateway_sets_.empty()) probeGateways();
   calls_.onTick();  // frees ended calls (outside callbacks), reads notices, renews leases
   uint64_t refused = refusedNameLookups();

@@ -120,12 +120,19 @@ class SipProxy final : public CallSip {
   void anchorOffer(Call& call, msg_t* fwd);
   // A 183/200 toward the caller: rtpengine's SDP replaces the answering side's.
   void anchorAnswer(Call& call, size_t branch, msg_t* out, bool answered);
+  // Late offer (media_late_offer.cpp): the 2xx's offer to rtpengine, then the ACK's answer.
+  void anchorLateOffer(Call& call, size_t branch, msg_t* out);
+  void anchorAckAnswer(Call& call, msg_t* ack);
+  // What the answer (or a late offer's offer) reply says of the recording.
+  void noteRecording(Call& call, const media::BValue& reply, const PlanTarget& target);
   void startMediaFeatures(Call& call, size_t branch);
   void startWhisper(Call& call);
   void armMediaFeature(Call& call, int64_t ms);
   void releaseMedia(Call& call);
   void reanchorOffer(InDialogTxn& txn, const Call& call, bool from_caller, msg_t* fwd);
   void reanchorAnswer(InDialogTxn& txn, msg_t* out);
+  // A RecordingCommand from the notification API (recording_commands.cpp): the reply's bytes.
+  Result<std::vector<uint8_t>> onRecordingCommand(const zmq::message_t& payload);
 
   const config::ClusterConfig& config_;
   IngressLinks links_;

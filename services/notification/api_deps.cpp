@@ -38,7 +38,12 @@ ApiMetrics::ApiMetrics(prometheus::Registry& registry)
               .Help("From the call's end (or the text's arrival) to the first claim of its record")
               .Register(registry)
               .Add({}, prometheus::Histogram::BucketBoundaries{5, 15, 30, 60, 120, 300, 600, 1800,
-                                                               3600, 14400, 86400})) {
+                                                               3600, 14400, 86400})),
+      recording_family(prometheus::BuildCounter()
+                           .Name("callmesh_notification_recording_commands_total")
+                           .Help("Stop/start recording commands through the API, by action and "
+                                 "outcome")
+                           .Register(registry)) {
   for (const char* outcome : {"won", "repeat", "held", "not_found", "not_selected"})
     claims(outcome);
 }

@@ -25,8 +25,9 @@
 
 namespace callmesh::notification {
 
-class TokenBook;        // api_tokens.h
-class TextRateLimiter;  // text_rate_limit.h
+class TokenBook;         // api_tokens.h
+class TextRateLimiter;   // text_rate_limit.h
+class RecordingControl;  // recording_control.h
 
 struct ApiMetrics {
   explicit ApiMetrics(prometheus::Registry& registry);
@@ -42,6 +43,12 @@ struct ApiMetrics {
   prometheus::Histogram& time_to_claim_seconds;
   prometheus::Counter& claims(const char* outcome) {
     return claims_family.Add({{"outcome", outcome}});
+  }
+  // Stop/start recording commands by action (stop|start|invalid) and outcome (a fixed set,
+  // call_recording_routes.cpp).
+  prometheus::Family<prometheus::Counter>& recording_family;
+  prometheus::Counter& recordingCommands(const std::string& action, const std::string& outcome) {
+    return recording_family.Add({{"action", action}, {"outcome", outcome}});
   }
   prometheus::Counter& requests(int status) {
     return requests_family.Add({{"code", std::to_string(status / 100) + "xx"}});
@@ -64,8 +71,9 @@ struct ApiDeps {
   const Clock& clock;
   Logger& log;
   ApiMetrics& metrics;
-  CallRecordStore& records;  // call detail records (issue 20)
-  WebhookBook& webhooks;     // webhook subscriptions and dead letters (issue 20)
+  CallRecordStore& records;               // call detail records (issue 20)
+  WebhookBook& webhooks;                  // webhook subscriptions and dead letters (issue 20)
+  RecordingControl* recording = nullptr;  // null when ingress.control_endpoint is not set
 };
 
 // Who a bearer token belongs to.

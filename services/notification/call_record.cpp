@@ -106,6 +106,8 @@ CallRecord callRecordOf(schema::CallEvent::Reader ev) {
   for (auto line : end.getTrace()) r.trace.emplace_back(line);
   r.source_tag = end.getSourceTag();
   r.recording_id = end.getRecordingId();
+  for (auto file : end.getRecordings()) r.recordings.emplace_back(file);
+  r.recording_segments = end.getRecordingSegments();
   r.project = end.getProject();
   r.outbound_callee = end.getOutboundCallee();
   return r;
@@ -146,7 +148,9 @@ json callRecordJson(const CallRecord& r) {
       {"rule", r.rule},
       {"trace", r.trace},
       {"source_tag", r.source_tag},
-      {"recording_id", r.recording_id}};
+      {"recording_id", r.recording_id},
+      {"recordings", r.recordings},
+      {"recording_segments", r.recording_segments}};
   if (!r.project.empty()) out["project"] = r.project;
   return out;
 }
@@ -173,7 +177,9 @@ const char* const kCsvColumns[] = {"call_id",
                                    "source_tag",
                                    "recording_id",
                                    "legs",
-                                   "trace"};
+                                   "trace",
+                                   "recordings",
+                                   "recording_segments"};
 
 // One RFC 4180 field. A text a spreadsheet would run as a formula (=, @, a tab or CR first, or
 // + / - not followed by a digit) gets a leading apostrophe; a phone number like +15550100 does not.
@@ -224,6 +230,11 @@ std::string callRecordCsvRow(const json& rec) {
     if (!trace.empty()) trace += " | ";
     trace += textOf(t);
   }
+  std::string recordings;
+  for (const auto& f : rec.value("recordings", json::array())) {
+    if (!recordings.empty()) recordings += " | ";
+    recordings += textOf(f);
+  }
   json by = rec.value("answered_by", json::object());
   std::string out;
   bool first = true;
@@ -234,6 +245,8 @@ std::string callRecordCsvRow(const json& rec) {
       v = legs;
     } else if (col == "trace") {
       v = trace;
+    } else if (col == "recordings") {
+      v = recordings;
     } else if (col == "answered_by_number") {
       v = textOf(by.value("number", json()));
     } else if (col == "answered_by_agent") {

@@ -45,6 +45,10 @@ struct CallRecord {
   std::vector<std::string> trace;
   std::string source_tag;
   std::string recording_id;
+  // rtpengine's recording (issue 19): the files the ingress was told of and the segments
+  // recorded (a start after a stop makes a new file beside the first; see schemas/call.capnp).
+  std::vector<std::string> recordings;
+  int recording_segments = 0;
   std::string project;          // outbound calls (seed 002)
   std::string outbound_callee;  // outbound calls: the outbound history's key
 };

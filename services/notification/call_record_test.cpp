@@ -48,6 +48,9 @@ CallRecord answeredBlast() {
   end.setSourceTag("google-ads");
   end.setCallerZip("60601");
   end.setRecordingId("rec-42");
+  auto files = end.initRecordings(1);
+  files.set(0, "/var/spool/rtpengine/pcaps/call-7%40gw-00aa.pcap");
+  end.setRecordingSegments(2);
   return callRecordOf(ev.asReader());
 }
 
@@ -75,6 +78,16 @@ TEST(CallRecord, HoldsTheTimesLegsAnswererRuleTraceAndHints) {
   EXPECT_EQ(r.source_tag, "google-ads");
   EXPECT_EQ(r.caller_zip, "60601");
   EXPECT_EQ(r.recording_id, "rec-42");
+  // Issue 19: rtpengine's recording, as the ingress reported it.
+  EXPECT_EQ(r.recordings,
+            std::vector<std::string>{"/var/spool/rtpengine/pcaps/call-7%40gw-00aa.pcap"});
+  EXPECT_EQ(r.recording_segments, 2);
+  json j = callRecordJson(r);
+  EXPECT_EQ(j["recordings"], json::array({"/var/spool/rtpengine/pcaps/call-7%40gw-00aa.pcap"}));
+  EXPECT_EQ(j["recording_segments"], 2);
+  EXPECT_NE(callRecordCsvRow(j).find(",/var/spool/rtpengine/pcaps/call-7%40gw-00aa.pcap,2\r\n"),
+            std::string::npos)
+      << callRecordCsvRow(j);
   EXPECT_FALSE(isMissedCall(r));
 }
 

@@ -27,6 +27,8 @@ ApiReply listLiveCalls(ApiDeps& d, const ApiRequest&, const Principal&) {
 
 void addLiveCallRoutes(ApiRoutes& routes) {
   routes.get("/v1/calls", Access::AdminOnly, listLiveCalls);
+  // Agents too: the handler lets an agent change only the call that agent answered.
+  routes.post(R"(/v1/calls/([^/]+)/recording)", Access::AnyToken, setCallRecording);
 }
 
 }  // namespace callmesh::notification

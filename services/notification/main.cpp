@@ -7,6 +7,7 @@
 #include "services/notification/api_tokens.h"
 #include "services/notification/index_trim.h"
 #include "services/notification/notification_service.h"
+#include "services/notification/recording_control.h"
 #include "services/notification/redis_event_feed.h"
 #include "services/notification/serialized_redis_client.h"
 #include "services/notification/stream_visibility.h"
@@ -78,6 +79,13 @@ int main(int argc, char** argv) {
   notification::ZmqPresenceClient presence(zmq->context, zmq->watch(cfg.presence.net.endpoints),
                                            zmq->security.towards("agent-presence"),
                                            cfg.ingress.request_timeout_ms * 3);
+  // Recording control (issue 19): every ingress replica's control socket, when configured.
+  std::unique_ptr<notification::ZmqRecordingControl> recording;
+  if (!cfg.ingress.control_endpoints.empty()) {
+    recording = std::make_unique<notification::ZmqRecordingControl>(
+        zmq->context, zmq->watch(cfg.ingress.control_endpoints), zmq->security.towards("ingress"),
+        cfg.ingress.request_timeout_ms * 3);
+  }
   std::unique_ptr<notification::SipMessageSender> texts;
   if (!settings.text_gateway.empty()) {
     std::string host;
@@ -102,7 +110,7 @@ int main(int argc, char** argv) {
                                             : static_cast<redis::RedisClient&>(api_redis);
   notification::ApiServer api(
       {cfg, tokens, text_limits, api_store, api_contacts, api_numbers, api_redis, leases, presence,
-       texts.get(), hub, clock, log, api_metrics, api_records, api_webhooks},
+       texts.get(), hub, clock, log, api_metrics, api_records, api_webhooks, recording.get()},
       api_limit_metrics);
 
   metrics::AdminServer admin(registry, [&] {
@@ -153,7 +161,10 @@ int main(int argc, char** argv) {
     }
   });
   // agent-presence replicas behind a name: followed between API requests too (issue 18 item 4).
-  loop.addTimer(cfg.zmq.resolve_interval_ms, [&] { presence.refreshEndpoints(); });
+  loop.addTimer(cfg.zmq.resolve_interval_ms, [&] {
+    presence.refreshEndpoints();
+    if (recording) recording->refreshEndpoints();
+  });
   log.info("started",
            {{"bind", settings.net.bind}, {"admin", settings.net.admin}, {"api", settings.api}});
   loop.run(signals.stop);

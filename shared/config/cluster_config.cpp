@@ -201,6 +201,13 @@ Result<ClusterConfig> parseClusterConfig(const std::string& yaml_text,
         static_cast<int>(m.integer("max_tracked_sources", in.max_tracked_sources, 16, 10000000));
     in.max_event_backlog =
         static_cast<int>(m.integer("max_event_backlog", in.max_event_backlog, 64, 10000000));
+    in.control_bind = m.string("control_bind", "");
+    if (!in.control_bind.empty() && !looksLikeZmqEndpoint(in.control_bind))
+      m.error("control_bind", "must be a ZeroMQ endpoint like tcp://0.0.0.0:7006");
+    readEndpointList(m, "control_endpoint", in.control_bind, in.control_endpoints);
+    if (in.control_endpoints == std::vector<std::string>{""}) in.control_endpoints.clear();
+    if (in.control_endpoints.size() > 64)
+      m.error("control_endpoint", "at most 64 ingress endpoints (each is a socket of the API)");
     in.log_level = m.string("log_level", in.log_level);
     readAgentAuth(m, file_name, in.agent_auth);
     readGatewaySets(m, in.gateways);

@@ -114,6 +114,13 @@ struct IngressSettings {
   int max_header_section_bytes = 16384;
   int max_tracked_sources = 100000;  // source guard's per-source table (LRU)
   int max_event_backlog = 100000;    // call events held per receiver until acknowledged
+  // Recording control (issue 19, seed 000 "Enhanced Forwarding"): where the ingress takes the
+  // notification API's stop/start-recording commands (ZeroMQ ROUTER, CURVE like every link; only
+  // the notification service's key is accepted). Empty: off (the API answers 503 for it).
+  std::string control_bind;
+  // Where the notification service reaches every ingress replica: addresses or DNS names resolved
+  // to every address (a headless Service). Defaults to control_bind.
+  std::vector<std::string> control_endpoints;
   std::string log_level = "info";
   AgentAuthSettings agent_auth;
   GatewaySetSettings gateways;  // gateway_sets, pstn_gateway, gateway_* (gateway_settings.h)

@@ -69,6 +69,31 @@ TEST(ClusterConfig, RouterNoticesAndDecisionReuse) {
             "c.yaml:3: router.notices_bind: must be a ZeroMQ endpoint like tcp://127.0.0.1:7005");
 }
 
+// Issue 19 (seed 000_246ae9c7ee9a1def.txt "Enhanced Forwarding"): the ingress's recording control
+// is off unless bound; its endpoints default to the bind, and a bind that is no endpoint is named.
+TEST(ClusterConfig, IngressRecordingControlIsOffUnlessBound) {
+  auto defaults = parseClusterConfig("router:\n  routing_file: r.yaml\n", "c.yaml");
+  ASSERT_TRUE(defaults.ok()) << defaults.error().describe();
+  EXPECT_EQ(defaults->ingress.control_bind, "");
+  EXPECT_TRUE(defaults->ingress.control_endpoints.empty());
+  auto bound = parseClusterConfig(
+      "ingress:\n  control_bind: tcp://0.0.0.0:7006\nrouter:\n  routing_file: r.yaml\n", "c.yaml");
+  ASSERT_TRUE(bound.ok()) << bound.error().describe();
+  EXPECT_EQ(bound->ingress.control_endpoints, std::vector<std::string>{"tcp://0.0.0.0:7006"});
+  auto named = parseClusterConfig(
+      "ingress:\n  control_bind: tcp://0.0.0.0:7006\n"
+      "  control_endpoint: [tcp://callmesh-ingress:7006]\nrouter:\n  routing_file: r.yaml\n",
+      "c.yaml");
+  ASSERT_TRUE(named.ok()) << named.error().describe();
+  EXPECT_EQ(named->ingress.control_endpoints,
+            std::vector<std::string>{"tcp://callmesh-ingress:7006"});
+  auto bad = parseClusterConfig(
+      "ingress:\n  control_bind: 0.0.0.0:7006\nrouter:\n  routing_file: r.yaml\n", "c.yaml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().message,
+            "c.yaml:2: ingress.control_bind: must be a ZeroMQ endpoint like tcp://0.0.0.0:7006");
+}
+
 // Issue 18 item 4: CURVE is on unless a lab turns it off; keys live beside cluster.yaml unless
 // told otherwise; every socket's frame bound defaults to the codec's 256 KiB.
 TEST(ClusterConfig, ZmqCurveIsOnByDefaultWithKeysBesideTheConfig) {

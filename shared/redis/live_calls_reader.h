@@ -6,6 +6,7 @@
 // presence_keys, so a change of layout is made in one place.
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,5 +32,9 @@ struct LiveCall {
 // call whose hash is gone (ended between the two reads) comes back with empty fields; only a call
 // whose read failed is left out.
 Result<std::vector<LiveCall>> readLiveCalls(RedisClient& redis, size_t max_calls = 10000);
+
+// One call's hash (one HGETALL): nullopt when agent-presence holds no such call; state "ended"
+// when its `ended` mark is set (the hash outlives the call briefly).
+Result<std::optional<LiveCall>> readLiveCall(RedisClient& redis, const std::string& call_id);
 
 }  // namespace callmesh::redis

@@ -69,5 +69,30 @@ TEST(LiveCallsReader, AFailedSetReadIsTheAnswer) {
   EXPECT_EQ(calls.error().message, "gone");
 }
 
+// One call by its id (the recording API's check, issue 19): one HGETALL, absent when presence
+// holds no hash, "ended" once the end mark is set.
+TEST(LiveCallsReader, ReadsOneCallByIdAndTellsAbsentAndEndedCalls) {
+  testing::MockRedisClient redis;
+  EXPECT_CALL(redis, command(ElementsAre("HGETALL", "cm:call:{c1}:presence")))
+      .WillOnce(Return(Result<RedisReply>(
+          strings({"number", "+15550100", "state", "answered", "answered_by", "alice"}))));
+  EXPECT_CALL(redis, command(ElementsAre("HGETALL", "cm:call:{c2}:presence")))
+      .WillOnce(Return(Result<RedisReply>(strings({}))));
+  EXPECT_CALL(redis, command(ElementsAre("HGETALL", "cm:call:{c3}:presence")))
+      .WillOnce(Return(Result<RedisReply>(
+          strings({"state", "answered", "answered_by", "alice", "ended", "1700"}))));
+  auto live = readLiveCall(redis, "c1");
+  ASSERT_TRUE(live.ok());
+  ASSERT_TRUE(live->has_value());
+  EXPECT_EQ((*live)->state, "answered");
+  EXPECT_EQ((*live)->answered_by, "alice");
+  auto absent = readLiveCall(redis, "c2");
+  ASSERT_TRUE(absent.ok());
+  EXPECT_FALSE(absent->has_value());
+  auto ended = readLiveCall(redis, "c3");
+  ASSERT_TRUE(ended.ok());
+  EXPECT_EQ((*ended)->state, "ended");
+}
+
 }  // namespace
 }  // namespace callmesh::redis

@@ -25,6 +25,7 @@ inline constexpr std::string_view kPresence = "presence";
 inline constexpr std::string_view kCallEvent = "call-event";
 inline constexpr std::string_view kCallEvents = "call-events";  // CallEventBatch
 inline constexpr std::string_view kNotification = "notification";
+inline constexpr std::string_view kRecording = "recording";  // RecordingCommand (media.capnp)
 }  // namespace message_type
 
 inline zmq::message_t encodeRequestId(uint64_t id) {

@@ -89,7 +89,17 @@ TEST(ZapPolicy, EachServerAcceptsOnlyItsClientsKeys) {
   EXPECT_EQ(
       decideZap(zapFrames("CURVE", {binaryOf(keys["notification"])}), presence.value()).user_id,
       "notification");
-  EXPECT_EQ(ClientAllowList::forServer("ingress", keys)->size(), 0u);  // serves nobody
+  // The ingress's recording control (issue 19) takes the notification API's commands only.
+  auto ingress_control = ClientAllowList::forServer("ingress", keys);
+  ASSERT_TRUE(ingress_control.ok());
+  EXPECT_EQ(ingress_control->size(), 1u);
+  EXPECT_EQ(decideZap(zapFrames("CURVE", {binaryOf(keys["notification"])}), ingress_control.value())
+                .status_code,
+            "200");
+  EXPECT_EQ(decideZap(zapFrames("CURVE", {binaryOf(keys["router"])}), ingress_control.value())
+                .status_code,
+            "400");
+  EXPECT_EQ(ClientAllowList::forServer("router-nobody", keys)->size(), 0u);  // serves nobody
 }
 
 TEST(ZapPolicy, OtherMechanismsAndMalformedRequestsAreRefused) {

@@ -21,9 +21,9 @@ ReplyServer::ReplyServer(zmq::context_t& context, const std::string& bind_endpoi
 
 std::string ReplyServer::boundEndpoint() const { return socket_.get(zmq::sockopt::last_endpoint); }
 
-size_t ReplyServer::serveReady() {
+size_t ReplyServer::serveReady(size_t max) {
   size_t served = 0;
-  while (true) {
+  while (served < max) {
     auto frames = receiveFrames(socket_);
     if (frames.empty()) break;
     ++served;

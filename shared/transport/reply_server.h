@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -38,8 +39,8 @@ class ReplyServer {
   }
   void onError(ErrorSink sink) { error_sink_ = std::move(sink); }
 
-  // Serves every request waiting on the socket without blocking; returns how many.
-  size_t serveReady();
+  // Serves the requests waiting on the socket (at most `max`) without blocking; returns how many.
+  size_t serveReady(size_t max = SIZE_MAX);
 
   zmq::socket_t& socket() { return socket_; }
   const ReplyServerStats& stats() const { return stats_; }

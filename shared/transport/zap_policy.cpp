@@ -6,11 +6,13 @@ namespace callmesh::transport {
 
 std::vector<std::string> clientsOf(std::string_view server_service) {
   // The links of docs/operations.md: the ingress asks router, limiter, presence and notification;
-  // the notification API sets and reads presence.
+  // the notification API sets and reads presence, and stops and starts a call's recording on the
+  // ingress that holds it (ingress.control_bind, issue 19).
   if (server_service == "router") return {"ingress"};
   if (server_service == "concurrency-limiter") return {"ingress"};
   if (server_service == "agent-presence") return {"ingress", "notification"};
   if (server_service == "notification") return {"ingress"};
+  if (server_service == "ingress") return {"notification"};
   return {};
 }
 

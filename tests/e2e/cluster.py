@@ -149,6 +149,9 @@ class Cluster:
             self.recording_dir = os.path.join(self.dir, "recordings")
             self.whisper_dir = os.path.join(self.dir, "whispers")
             os.makedirs(self.whisper_dir)
+            # The ingress's recording control (ingress.control_bind, issue 19): the notification
+            # API's stop/start recording reaches the ingress there.
+            self.ports["ingress_control"] = free_port()
         caps = "".join(f'\n    "{n}": {c}' for n, c in (extra_caps or {}).items()) or " {}"
         p = self.ports
         use_cluster = REDIS_CLUSTER if redis_cluster is None else redis_cluster
@@ -167,6 +170,7 @@ class Cluster:
             return f"ipc://{self.dir}/{service}.zmq" if zmq == "ipc" else f"tcp://127.0.0.1:{p[service]}"
         media_section = (f"media:\n  rtpengine: 127.0.0.1:{p['rtpengine_ng']}\n  whisper_dir: whispers\n{media_extra}"
                          if media else "")
+        control_line = f"  control_bind: {bind('ingress_control')}\n" if media else ""
         self.config = os.path.join(self.dir, "cluster.yaml")
         with open(os.path.join(self.dir, "routing.yaml"), "w") as f:
             f.write(routing_yaml)
@@ -184,7 +188,7 @@ class Cluster:
   sip_port: {p['sip']}
   admin: 127.0.0.1:{p['a_ingress']}
   lease_renew_ms: {max(100, lease_ms // 3)}
-{ingress_extra}{media_section}router:
+{control_line}{ingress_extra}{media_section}router:
   bind: {bind('router')}
   endpoint: [{router_endpoints}]
   notices_bind: {bind('router_notices')}

@@ -44,7 +44,7 @@ class MediaCall:
     """One call through the cluster with RTP endpoints on both sides."""
 
     def __init__(self, test, cluster, hold_ms=3000, phone_port=None, phone_scenario="uas_media_answer.xml",
-                 caller_scenario="uac_media_call.xml"):
+                 caller_scenario="uac_media_call.xml", dialed=TRACKING):
         self.test = test
         self.cluster = cluster
         self.caller_rtp = RtpEndpoint(free_port_block(2))
@@ -54,7 +54,7 @@ class MediaCall:
         self.phone = uas(cluster, phone_scenario, phone_port, "phone",
                          extra=["-key", "rtp_port", str(self.phone_rtp.port)])
         test.addCleanup(self.phone.stop)
-        self.caller = uac(cluster, TRACKING, calls=1, rate=1, hold_ms=hold_ms, name="caller",
+        self.caller = uac(cluster, dialed, calls=1, rate=1, hold_ms=hold_ms, name="caller",
                           scenario=caller_scenario, extra=["-key", "rtp_port", str(self.caller_rtp.port)])
         test.addCleanup(self.caller.stop)
         self.audio = [payload for _, payload in pcap_rtp_payloads(os.path.join(DATA_DIR, "g711a.pcap"))]
@@ -152,6 +152,36 @@ class MediaPlane(unittest.TestCase):
         self.assertEqual(cluster.metric("ingress", "callmesh_ingress_media_commands_total",
                                         'command="answer",outcome="ok"'), 2)
         wait_until(lambda: cluster.ng("list")["calls"] == [], 5, what="rtpengine call deleted")
+
+    def test_late_offer_is_anchored_offer_in_200_answer_in_ack_and_recorded(self):
+        # An INVITE without SDP (RFC 3261 13.2.1): the phone's 200 carries the offer, the caller's
+        # ACK the answer; rtpengine gets them in that order and both sides are told its ports.
+        cluster = self.cluster()
+        call = MediaCall(self, cluster, hold_ms=2500, phone_port=self.phone_port,
+                         phone_scenario="uas_media_late_offer.xml", caller_scenario="uac_media_late_offer.xml")
+        offer_port, answer_port = call.answered()
+        self.assertEqual(call.phone.lines("invite_length"), ["0"])  # the INVITE reached it without a body
+        self.assertTrue(self.in_rtpengine_range(cluster, offer_port), offer_port)
+        self.assertTrue(self.in_rtpengine_range(cluster, answer_port), answer_port)
+        self.assertNotEqual(offer_port, answer_port)
+        self.assertEqual(cluster.ng("list")["calls"], [call.call_id])
+        call.start_audio(offer_port, answer_port)
+        wait_until(lambda: len(call.phone_rtp.packets(8)) >= 25, 5, what="caller audio at the phone")
+        wait_until(lambda: len(call.caller_rtp.packets(8)) >= 25, 5, what="phone audio at the caller")
+        self.assertEqual({p.source for p in call.phone_rtp.packets()}, {("127.0.0.1", offer_port)})
+        self.assertEqual({p.source for p in call.caller_rtp.packets()}, {("127.0.0.1", answer_port)})
+        self.assertEqual({p.ssrc for p in call.phone_rtp.packets()}, {call.caller_rtp.ssrc})
+        self.assertEqual({p.ssrc for p in call.caller_rtp.packets()}, {call.phone_rtp.ssrc})
+        self.assertEqual(call.caller.wait(timeout=20), 0, "SIPp caller failed: " + call.caller.out_file)
+        wait_until(lambda: cluster.ng("list")["calls"] == [], 5, what="rtpengine call deleted")
+        self.assertEqual(cluster.metric("ingress", "callmesh_ingress_media_anchored_total"), 1)
+        for command in ("offer", "answer", "delete"):
+            self.assertEqual(cluster.metric("ingress", "callmesh_ingress_media_commands_total",
+                                            f'command="{command}",outcome="ok"'), 1, command)
+        self.assertEqual(cluster.metric("ingress", "callmesh_ingress_media_failures_total", 'reason="no_sdp"'), 0)
+        files = self.recordings(cluster, call.call_id)
+        self.assertEqual(len(files), 1, files)
+        self.assertGreater(os.path.getsize(files[0]), 24 + 50 * 100)
 
     # -- fail open / closed --------------------------------------------------------------------
     def test_rtpengine_stopped_fail_open_connects_unanchored_and_counts(self):

@@ -4,7 +4,8 @@
 // succeeded (so "no answer" from a refused handshake says so on stdout, and an accepted peer's
 // request is not lost to a connection still in its handshake).
 //
-//   --endpoint tcp://127.0.0.1:PORT  --message presence-dnd|slot-acquire|slot-release|missed-call
+//   --endpoint tcp://127.0.0.1:PORT  --message
+//   presence-dnd|slot-acquire|slot-release|missed-call|recording-stop
 //   --agent ID --number E164 --call-id ID --caller E164
 //   --call-id-bytes N  the call id is N bytes of 'x' instead (a frame over the bound: one
 //                      argument of 300 KiB is over the kernel's limit for a command line)
@@ -22,6 +23,7 @@
 
 #include "schemas/call.capnp.h"
 #include "schemas/limiter.capnp.h"
+#include "schemas/media.capnp.h"
 #include "schemas/presence.capnp.h"
 #include "shared/base/clock.h"
 #include "shared/codec/call_event_batch.h"
@@ -69,6 +71,15 @@ std::vector<uint8_t> payloadFor(const std::map<std::string, std::string>& a, std
     auto slot = what == "slot-acquire" ? req.initAcquire() : req.initRelease();
     slot.setNumber(a.at("number"));
     slot.setCallId(a.at("call-id"));
+    return codec::encodeToBytes(mb);
+  }
+  if (what == "recording-stop") {
+    // Stop a call's recording on an ingress's control socket (issue 19).
+    type = transport::message_type::kRecording;
+    auto cmd = mb.initRoot<schema::RecordingCommand>();
+    cmd.setCallId(a.at("call-id"));
+    cmd.setAction(schema::RecordingAction::STOP);
+    cmd.setRequestedBy("zmq-peer");
     return codec::encodeToBytes(mb);
   }
   if (what == "missed-call") {

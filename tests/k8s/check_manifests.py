@@ -42,6 +42,8 @@ SERVICES = {
 # More ZeroMQ ports, held to the same rules: the router publishes its config epoch (RoutingNotice)
 # to the ingresses, which reuse decisions under it.
 EXTRA_ZMQ_PORTS = {"router": [7005]}
+# The ingress's recording control (issue 19): a ZeroMQ port only the notification API may reach.
+INGRESS_CONTROL_PORT = 7006
 # Containers beside a service that are not callmesh services: the ingress's media relay (issue 19).
 SIDECARS = {"rtpengine"}
 AUTOSCALED = ["ingress", "router", "concurrency-limiter", "agent-presence", "notification"]
@@ -606,6 +608,16 @@ class TreeChecker:
                                    service is not None and service.get("spec", {}).get("clusterIP") == "None",
                                    f"cluster.yaml {section}.endpoint {endpoint} is not a headless Service: an "
                                    "ingress would connect to one replica only")
+            # The ingress's recording control (issue 19): every replica behind a headless Service.
+            control = (config.get("ingress") or {}).get("control_endpoint")
+            for endpoint in (control if isinstance(control, list) else [control] if control else []):
+                address = parse_tcp_endpoint(endpoint)
+                addresses.append(("ingress.control_endpoint", address))
+                service = self.find("Service", address[0]) if address else None
+                self.check("headless-endpoints",
+                           service is not None and service.get("spec", {}).get("clusterIP") == "None",
+                           f"cluster.yaml ingress.control_endpoint {endpoint} is not a headless Service: a "
+                           "recording command would reach one ingress replica only")
             zmq = config.get("zmq") or {}
             self.check("zmq-curve", str(zmq.get("curve", "on")).lower() not in ("off", "false"),
                        f"ConfigMap {name_of(cm)} cluster.yaml turns zmq.curve off: any pod could set "
@@ -729,6 +741,36 @@ class TreeChecker:
                         self.check("network-policy", ok,
                                    f"NetworkPolicy {name_of(p)} opens ZeroMQ port {port} of callmesh-{svc} "
                                    f"to {peer or 'everyone'}, not only to the ingress")
+        self.check_ingress_control(policies, ingress_labels)
+
+    def check_ingress_control(self, policies, ingress_labels):
+        """The ingress's recording control port (issue 19) is open to the notification pods only,
+        and to them when cluster.yaml turns it on."""
+        notification = self.find("Deployment", "callmesh-notification")
+        notification_labels = pod_labels(notification) if notification else {}
+        opened_to_notification = False
+        for p in policies:
+            if not selector_matches(p.get("spec", {}).get("podSelector"), ingress_labels):
+                continue
+            for rule in p.get("spec", {}).get("ingress") or []:
+                if not rule.get("ports") or not rule_opens_port(rule, INGRESS_CONTROL_PORT):
+                    continue
+                for peer in rule.get("from") or [{}]:
+                    pod_sel = peer.get("podSelector")
+                    ok = ("ipBlock" not in peer and "namespaceSelector" not in peer and pod_sel
+                          and selector_matches(pod_sel, notification_labels)
+                          and not selector_matches(pod_sel, ingress_labels))
+                    opened_to_notification = opened_to_notification or bool(ok)
+                    self.check("network-policy", ok,
+                               f"NetworkPolicy {name_of(p)} opens the ingress's recording control port "
+                               f"{INGRESS_CONTROL_PORT} to {peer or 'everyone'}, not only to notification")
+        uses_control = any("control_bind" in ((yaml.safe_load((cm.get("data") or {}).get("cluster.yaml") or "")
+                                                or {}).get("ingress") or {})
+                           for cm in self.of_kind("ConfigMap") if "cluster.yaml" in (cm.get("data") or {}))
+        if uses_control and ingress_labels and notification_labels:
+            self.check("network-policy", opened_to_notification,
+                       f"ingress.control_bind is set but no NetworkPolicy opens port {INGRESS_CONTROL_PORT} "
+                       "of the ingress pods to notification: recording cannot be stopped or started")
 
 
     def check_notification_console(self):
@@ -817,10 +859,35 @@ class MonitoringChecker:
                            f"(run tools/monitoring/sync-k8s.sh)")
             elif kind == "PodMonitor":
                 eps = d.get("spec", {}).get("podMetricsEndpoints") or []
-                self.check("monitoring-scrape", any(e.get("port") == "admin" for e in eps),
-                           f"PodMonitor {name} does not scrape the admin port")
+                self.check("monitoring-scrape", any(e.get("port") in ("admin", "media-metrics") for e in eps),
+                           f"PodMonitor {name} scrapes neither the admin port nor rtpengine's media-metrics")
+        # Issue 19: with the Operator, rtpengine beside each ingress is scraped too, under the job the
+        # plain scrape config gives it (tools/monitoring/prometheus.yml job callmesh-rtpengine).
+        monitors = [d for d in self.docs if d.get("kind") == "PodMonitor"]
+        if monitors:
+            self.check("monitoring-scrape", any(rtpengine_monitor(d) for d in monitors),
+                       "no PodMonitor scrapes rtpengine (port media-metrics of the callmesh-ingress pods, "
+                       "job callmesh-rtpengine)")
         self.check("monitoring-sync", any(d.get("kind") in ("ConfigMap", "PrometheusRule") for d in self.docs),
                    "renders neither the rule ConfigMap nor a PrometheusRule")
+
+
+def rtpengine_monitor(monitor):
+    """A PodMonitor that scrapes the ingress pods' rtpengine sidecar (port media-metrics) as
+    job="callmesh-rtpengine"."""
+    spec = monitor.get("spec") or {}
+    labels = (spec.get("selector") or {}).get("matchLabels") or {}
+    exprs = (spec.get("selector") or {}).get("matchExpressions") or []
+    selects_ingress = labels.get("app.kubernetes.io/name") == "callmesh-ingress" or any(
+        e.get("key") == "app.kubernetes.io/name" and e.get("operator") == "In"
+        and "callmesh-ingress" in (e.get("values") or []) for e in exprs)
+    for ep in spec.get("podMetricsEndpoints") or []:
+        relabels = ep.get("relabelings") or []
+        job = any(r.get("targetLabel") == "job" and r.get("replacement") == "callmesh-rtpengine"
+                  and not r.get("sourceLabels") for r in relabels)
+        if selects_ingress and ep.get("port") == "media-metrics" and job:
+            return True
+    return False
 
 
 def rule_opens_port(rule, port):
