@@ -2,6 +2,7 @@
 // (SourceGuard: trusted networks, request rate, bans), which may start new calls (the new-call
 // rate), and which messages are within the edge bounds (EdgeBounds). Every refusal here is
 // stateless: no transaction, no call, at most one reply.
+#include <cstdlib>
 #include <cstring>
 
 #include "services/ingress/sip_inspection.h"
@@ -17,11 +18,21 @@ namespace callmesh::ingress {
 bool SipProxy::admitSource(msg_t* msg, const sip_t* sip) {
   std::string target;
   std::string transport;
-  bool known = sourceOf(msg, target, transport);
+  bool known = sourceOf(msg, target, transport, nta_agent_tports(agent_));
   std::string ip = known ? hostOfTarget(target) : std::string();
-  switch (links_.guard->check(ip, clock_.steadyMs())) {
+  if (known && transport != "udp") {
+    // The connection delivered a message: past its first-message deadline (connection_bounds.h).
+    auto colon = target.rfind(':');
+    connection_bounds_.delivered(ip, std::atoi(target.c_str() + colon + 1), clock_.steadyMs());
+  }
+  // A known trunk (by certificate or address) is trusted by being one, at its own rates; any
+  // other source goes through trusted_sources and the per-source rates.
+  const Trunk* trunk = known ? trunkOf(msg, ip) : nullptr;
+  auto verdict = trunk ? links_.guard->checkTrunk(trunk->bucket, trunk->rates, clock_.steadyMs())
+                       : links_.guard->check(ip, clock_.steadyMs());
+  switch (verdict) {
     case SourceGuard::Verdict::Allow:
-      return admitNewCall(msg, sip, ip) && withinEdgeBounds(msg, sip, ip, transport);
+      return admitNewCall(msg, sip, ip, trunk) && withinEdgeBounds(msg, sip, ip, transport);
     case SourceGuard::Verdict::Untrusted:
       metrics_.blocked("untrusted").Increment();
       if (config_.ingress.reject_untrusted && sip && sip->sip_request &&
@@ -48,13 +59,15 @@ bool SipProxy::admitSource(msg_t* msg, const sip_t* sip) {
 // rate (SourceGuard says why it is apart from the request rate). Over it: 503 with Retry-After,
 // so a gateway moves the call to another ingress at once; a source that keeps on regardless is
 // dropped without a reply for ban_s. In-dialog requests, ACK and CANCEL are not new calls.
-bool SipProxy::admitNewCall(msg_t* msg, const sip_t* sip, const std::string& ip) {
+bool SipProxy::admitNewCall(msg_t* msg, const sip_t* sip, const std::string& ip,
+                            const Trunk* trunk) {
   if (!sip || !sip->sip_request || (sip->sip_to && sip->sip_to->a_tag)) return true;
   sip_method_t method = sip->sip_request->rq_method;
   if (method != sip_method_invite && method != sip_method_message && method != sip_method_options)
     return true;
   int retry_after_s = 0;
-  switch (links_.guard->checkNewCall(ip, clock_.steadyMs(), retry_after_s)) {
+  switch (links_.guard->checkNewCall(trunk ? trunk->bucket : ip, clock_.steadyMs(), retry_after_s,
+                                     trunk ? &trunk->rates : nullptr)) {
     case SourceGuard::NewCall::Allow:
       return true;
     case SourceGuard::NewCall::Refused: {
