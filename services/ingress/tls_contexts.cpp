@@ -72,8 +72,13 @@ Result<X509_STORE*> loadStore(const std::string& ca_file) {
 Status loadIdentity(SSL_CTX* ctx, const config::TlsSettings& s) {
   if (SSL_CTX_use_certificate_chain_file(ctx, s.cert_file.c_str()) != 1)
     return fileError("cannot read the certificate chain", s.cert_file);
-  if (SSL_CTX_use_PrivateKey_file(ctx, s.key_file.c_str(), SSL_FILETYPE_PEM) != 1)
-    return fileError("cannot read the private key", s.key_file);
+  if (SSL_CTX_use_PrivateKey_file(ctx, s.key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
+    // OpenSSL checks the pair as it loads the key: say which of the two went wrong.
+    bool mismatch = ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH;
+    return fileError(
+        mismatch ? "the private key does not match the certificate" : "cannot read the private key",
+        s.key_file);
+  }
   if (SSL_CTX_check_private_key(ctx) != 1)
     return fileError("the private key does not match the certificate", s.key_file);
   return {};
