@@ -3,8 +3,8 @@
 
 Starts a private cluster on loopback with the ingress's sips: listener (certificates made with
 openssl in the cluster's temporary folder) and a SIPp phone on UDP, then drives the same call
-flow (INVITE / 100 / 180 / 200 / ACK / hold / BYE / 200) at a fixed rate twice: once over UDP to
-the SIP port, once over one TLS connection to the TLS port (a carrier's trunk: one long-lived
+flow (INVITE / 100 / 180 / 200 / ACK / hold / BYE / 200) at a fixed rate three times: over UDP
+to the SIP port, over one TCP connection to it, and over one TLS connection to the TLS port (a carrier's trunk: one long-lived
 connection carrying every call). Over UDP the caller is SIPp (uac_call.xml); over TLS a small
 asyncio caller doing the same flow (Debian's SIPp has no TLS). Only the ingress's CPU is counted,
 so the callers' own costs do not enter the figure. For each run it reads the ingress's utime+stime from
@@ -178,11 +178,13 @@ async def run(transport, port, ca_file, rate, seconds, hold_ms):
     return caller.ok, caller.failed, caller.reasons
 
 
-def sipp_run(cluster, rate, seconds, hold_ms):
-    """The UDP run: SIPp's caller (uac_call.xml: the same flow, with UDP's retransmissions, which
-    the asyncio caller does not do and a loaded machine's dropped datagrams then need)."""
+def sipp_run(cluster, rate, seconds, hold_ms, transport=None):
+    """The UDP and TCP runs: SIPp's caller (uac_call.xml: the same flow, with UDP's
+    retransmissions, which the asyncio caller does not do and a loaded machine's dropped datagrams
+    then need). TCP: SIPp's `-t t1`, one connection for every call, like the TLS run."""
     calls = rate * seconds
-    caller = uac(cluster, "+15550100", calls=calls, rate=rate, hold_ms=hold_ms, name=f"udp-{time.time()}")
+    caller = uac(cluster, "+15550100", calls=calls, rate=rate, hold_ms=hold_ms,
+                 name=f"sipp-{time.time()}", transport=transport)
     caller.wait(timeout=seconds + 60)
     ok = caller.count_when("answered", calls, timeout=2)
     return ok, calls - ok, ({"not answered": calls - ok} if ok < calls else {})
@@ -193,7 +195,7 @@ def main():
     ap.add_argument("--rate", type=int, default=200, help="calls per second (at most 500)")
     ap.add_argument("--seconds", type=int, default=20, help="seconds per run (at most 120)")
     ap.add_argument("--hold-ms", type=int, default=1000, help="answered call duration")
-    ap.add_argument("--rounds", type=int, default=1, help="UDP then TLS, this many times (at most 5)")
+    ap.add_argument("--rounds", type=int, default=1, help="UDP, TCP then TLS, this many times (at most 5)")
     ap.add_argument("--no-notification", action="store_true",
                     help="leave the notification service out (its events then go unacknowledged)")
     args = ap.parse_args()
@@ -214,14 +216,16 @@ def main():
     cluster.start(services=[s for s in services if s != "notification" or not args.no_notification])
     phone = uas(cluster, "uas_answer.xml", phone_port, "phone")
     pid = cluster.procs["ingress"].pid
-    results = {"UDP": [], "TLS": []}
+    results = {"UDP": [], "TCP": [], "TLS": []}
     try:
         time.sleep(0.5)
         for _ in range(min(max(args.rounds, 1), 5)):
-            for transport, port in (("UDP", cluster.ports["sip"]), ("TLS", tls_port)):
+            for transport, port in (("UDP", cluster.ports["sip"]), ("TCP", cluster.ports["sip"]),
+                                    ("TLS", tls_port)):
                 before = cpu_seconds(pid)
-                if transport == "UDP":
-                    ok, failed, reasons = sipp_run(cluster, rate, seconds, args.hold_ms)
+                if transport in ("UDP", "TCP"):
+                    ok, failed, reasons = sipp_run(cluster, rate, seconds, args.hold_ms,
+                                                   "t1" if transport == "TCP" else None)
                 else:
                     ok, failed, reasons = asyncio.run(run(transport, port, pki.ca_cert, rate, seconds,
                                                           args.hold_ms))
@@ -232,10 +236,10 @@ def main():
                 print(f"{transport}: {rate} calls/s x {seconds} s: {ok} ok, {failed} failed, "
                       f"ingress {used:.2f} CPU-s, {per_call:.3f} CPU-ms/call"
                       + (f" (failures: {reasons})" if reasons else ""), flush=True)
-        udp = sum(results["UDP"]) / len(results["UDP"])
-        tls = sum(results["TLS"]) / len(results["TLS"])
-        print(f"mean: UDP {udp:.3f} CPU-ms/call, TLS {tls:.3f} CPU-ms/call, TLS adds {tls - udp:.3f} "
-              f"CPU-ms/call ({(tls / udp - 1) * 100 if udp else 0:.0f}%)")
+        udp, tcp, tls = (sum(results[t]) / len(results[t]) for t in ("UDP", "TCP", "TLS"))
+        print(f"mean: UDP {udp:.3f}, TCP {tcp:.3f}, TLS {tls:.3f} CPU-ms/call; TLS - UDP "
+              f"{tls - udp:+.3f} ({(tls / udp - 1) * 100 if udp else 0:+.0f}%), TLS - TCP {tls - tcp:+.3f} "
+              f"CPU-ms/call (the encryption itself)")
     finally:
         phone.stop()
         cluster.cleanup()
