@@ -125,10 +125,11 @@ void SipProxy::sweepConnections() {
   auto open = inboundConnections(ports);
   metrics_.connections_open.Set(static_cast<double>(open.size()));
   for (const auto& cut : connection_bounds_.sweep(open, clock_.steadyMs())) {
-    // sofia sees the hang-up on its next poll and frees the transport (and any TLS state).
-    ::shutdown(cut.fd, SHUT_RDWR);
+    // Counted first: the peer may look at the metrics the moment its connection ends.
     metrics_.connectionsCut(cut.reason).Increment();
     log_.warn("connection_cut", {{"peer", cut.peer}, {"reason", std::string(cut.reason)}});
+    // sofia sees the hang-up on its next poll and frees the transport (and any TLS state).
+    ::shutdown(cut.fd, SHUT_RDWR);
   }
 }
 
