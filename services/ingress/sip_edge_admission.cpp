@@ -2,6 +2,9 @@
 // (SourceGuard: trusted networks, request rate, bans), which may start new calls (the new-call
 // rate), and which messages are within the edge bounds (EdgeBounds). Every refusal here is
 // stateless: no transaction, no call, at most one reply.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <cstdlib>
 #include <cstring>
 
@@ -106,6 +109,31 @@ bool SipProxy::withinEdgeBounds(msg_t* msg, const sip_t* sip, const std::string&
     nta_msg_discard(agent_, msg);
   }
   return false;
+}
+
+// Whether `msg`'s sender is in the RFC 3325 trust domain: its trunk's setting for a known trunk,
+// else ingress.identity_trusted_sources.
+bool SipProxy::identityTrusted(msg_t* msg) const {
+  // Asked for every relayed message: with no trust domain and no trunks (the default) there is
+  // nothing to read.
+  if (!msg || (identity_trust_.empty() && trunks_.empty())) return false;
+  su_addrinfo_t* ai = msg_addrinfo(msg);
+  if (!ai || !ai->ai_addr) return false;
+  char host[INET6_ADDRSTRLEN] = {0};
+  const void* raw =
+      ai->ai_addr->sa_family == AF_INET6
+          ? static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(ai->ai_addr)->sin6_addr)
+          : static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(ai->ai_addr)->sin_addr);
+  if (!inet_ntop(ai->ai_addr->sa_family, raw, host, sizeof(host))) return false;
+  // A known trunk's own setting decides; others are judged by identity_trusted_sources.
+  if (const Trunk* trunk = trunkOf(msg, host)) return trunk->identity_trusted;
+  return identity_trust_.contains(host);
+}
+
+const Trunk* SipProxy::trunkOf(msg_t* msg, const std::string& ip) const {
+  if (trunks_.empty()) return nullptr;
+  return trunks_.identify(
+      ip, trunks_.anyByCertificate() ? verifiedSubjects(msg) : std::vector<std::string>{});
 }
 
 }  // namespace callmesh::ingress

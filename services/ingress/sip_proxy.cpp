@@ -179,29 +179,6 @@ void SipProxy::run(const std::atomic<bool>& stop) {
   log_.info("drained", {});
 }
 
-bool SipProxy::identityTrusted(msg_t* msg) const {
-  // Asked for every relayed message: with no trust domain and no trunks (the default) there is
-  // nothing to read.
-  if (!msg || (identity_trust_.empty() && trunks_.empty())) return false;
-  su_addrinfo_t* ai = msg_addrinfo(msg);
-  if (!ai || !ai->ai_addr) return false;
-  char host[INET6_ADDRSTRLEN] = {0};
-  const void* raw =
-      ai->ai_addr->sa_family == AF_INET6
-          ? static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(ai->ai_addr)->sin6_addr)
-          : static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(ai->ai_addr)->sin_addr);
-  if (!inet_ntop(ai->ai_addr->sa_family, raw, host, sizeof(host))) return false;
-  // A known trunk's own setting decides; others are judged by identity_trusted_sources.
-  if (const Trunk* trunk = trunkOf(msg, host)) return trunk->identity_trusted;
-  return identity_trust_.contains(host);
-}
-
-const Trunk* SipProxy::trunkOf(msg_t* msg, const std::string& ip) const {
-  if (trunks_.empty()) return nullptr;
-  return trunks_.identify(
-      ip, trunks_.anyByCertificate() ? verifiedSubjects(msg) : std::vector<std::string>{});
-}
-
 void SipProxy::reply(nta_incoming_t* irq, int status, const char* phrase) {
   nta_incoming_tag(irq, nullptr);  // NTATAG_UA(0) adds no To-tag to our own responses
   nta_incoming_treply(irq, status, phrase, TAG_END());
