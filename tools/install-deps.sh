@@ -13,6 +13,8 @@ PACKAGES=(
   libboost-dev
   # runtime and test peers
   python3-yaml redis-server redis-sentinel redis-tools sip-tester kamailio kamailio-redis-modules python3 procps iproute2 curl
+  # SIP over TLS e2e and bench (tests/e2e/sip_tls.py): test certificates made with the openssl command
+  openssl
   prometheus
   # the media plane (issue 19): rtpengine in userspace (--table=-1; no kernel module needed)
   rtpengine-daemon

@@ -47,6 +47,16 @@ IngressMetrics::IngressMetrics(prometheus::Registry& registry)
               .Help("Calls moved from this gateway to the next of its set, by reason: 408, 500, "
                     "503 or no_answer")
               .Register(registry)),
+      connections_cut_family(prometheus::BuildCounter()
+                                 .Name("callmesh_ingress_connections_cut_total")
+                                 .Help("Inbound TCP/TLS connections the ingress closed, by reason")
+                                 .Register(registry)),
+      tls_reloads_family(prometheus::BuildCounter()
+                             .Name("callmesh_ingress_tls_reloads_total")
+                             .Help("TLS certificate/key/CA files re-read after a change")
+                             .Register(registry)),
+      connections_open(gauge(registry, "callmesh_ingress_connections_open",
+                             "Inbound TCP and TLS connections open at the last sweep")),
       route_decisions_family(
           prometheus::BuildCounter()
               .Name("callmesh_ingress_route_decisions_total")
@@ -144,6 +154,10 @@ IngressMetrics::IngressMetrics(prometheus::Registry& registry)
         "header_section", "preloaded_route", "not_in_dialog", "loop"})
     blocked(reason);
   for (const char* reason : {"timeout", "unavailable", "rejected", "no_sdp"}) mediaFailures(reason);
+  for (const char* reason : {"first_message_timeout", "per_source", "total"})
+    connectionsCut(reason);
+  tlsReloads(true);
+  tlsReloads(false);
 }
 
 prometheus::Counter& IngressMetrics::routeDecision(bool reused, const std::string& rule) {

@@ -77,6 +77,17 @@ struct IngressMetrics {
   prometheus::Family<prometheus::Gauge>& gateway_set_up_family;
   prometheus::Family<prometheus::Counter>& gateway_probes_family;
   prometheus::Family<prometheus::Counter>& gateway_failovers_family;
+  // TCP and TLS connections (connection_bounds.h): closed by the ingress, by a reason from the
+  // fixed set first_message_timeout, per_source, total; TLS certificate reloads by outcome.
+  prometheus::Counter& connectionsCut(const std::string& reason) {
+    return connections_cut_family.Add({{"reason", reason}});
+  }
+  prometheus::Counter& tlsReloads(bool ok) {
+    return tls_reloads_family.Add({{"outcome", ok ? "ok" : "failed"}});
+  }
+  prometheus::Family<prometheus::Counter>& connections_cut_family;
+  prometheus::Family<prometheus::Counter>& tls_reloads_family;
+  prometheus::Gauge& connections_open;  // inbound TCP+TLS connections at the last sweep
   prometheus::Family<prometheus::Counter>& route_decisions_family;
   prometheus::Family<prometheus::Counter>& requests_family;
   prometheus::Family<prometheus::Histogram>& peer_seconds_family;

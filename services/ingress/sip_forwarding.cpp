@@ -11,7 +11,7 @@
 
 namespace callmesh::ingress {
 
-bool sourceOf(msg_t* msg, std::string& target, std::string& transport) {
+bool sourceOf(msg_t* msg, std::string& target, std::string& transport, tport_t* tports) {
   su_addrinfo_t* ai = msg_addrinfo(msg);
   if (!ai || !ai->ai_addr) return false;
   char host[INET6_ADDRSTRLEN] = {0};
@@ -28,6 +28,10 @@ bool sourceOf(msg_t* msg, std::string& target, std::string& transport) {
     return false;
   }
   transport = ai->ai_protocol == IPPROTO_TCP ? "tcp" : "udp";
+  if (tports && transport == "tcp") {
+    tport_t* by = tport_delivered_by(tports, msg);
+    if (by && tport_has_tls(by)) transport = "tls";
+  }
   std::string h = ai->ai_addr->sa_family == AF_INET6 ? "[" + std::string(host) + "]" : host;
   target = "sip:" + h + ":" + std::to_string(port) + ";transport=" + transport;
   return true;
@@ -37,8 +41,8 @@ bool isOurRoute(const ProxyHop& hop, const url_t* url) {
   if (!url || !url->url_host) return false;
   std::string host = url->url_host;
   if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
-  int port = url->url_port ? std::atoi(url->url_port) : 5060;
-  return port == hop.port && (host == hop.rr_host || host == hop.sip_host);
+  int port = url->url_port ? std::atoi(url->url_port) : url->url_type == url_sips ? 5061 : 5060;
+  return hop.ours(port) && (host == hop.rr_host || host == hop.sip_host);
 }
 
 bool isOurVia(const ProxyHop& hop, const sip_via_t* via) {
@@ -46,7 +50,7 @@ bool isOurVia(const ProxyHop& hop, const sip_via_t* via) {
   std::string host = via->v_host;
   if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
   int port = via->v_port ? std::atoi(via->v_port) : 5060;
-  return port == hop.port && (host == hop.rr_host || host == hop.sip_host);
+  return hop.ours(port) && (host == hop.rr_host || host == hop.sip_host);
 }
 
 bool routesElsewhere(const ProxyHop& hop, const sip_t* sip) {
@@ -124,8 +128,10 @@ void insertRecordRoute(const ProxyHop& hop, msg_t* msg, const std::string& calle
   auto entry = [&](const std::string& transport) {
     std::string host =
         hop.rr_host.find(':') != std::string::npos ? "[" + hop.rr_host + "]" : hop.rr_host;
-    std::string rr = "<sip:" + host + ":" + std::to_string(hop.port);
+    bool tls = transport == "tls" && hop.tls_port != 0;
+    std::string rr = "<sip:" + host + ":" + std::to_string(tls ? hop.tls_port : hop.port);
     if (transport == "tcp") rr += ";transport=tcp";
+    if (tls) rr += ";transport=tls";
     rr += ";lr>";
     return rr;
   };

@@ -15,10 +15,15 @@ struct ProxyHop {
   std::string rr_host;   // Record-Route host (record_route_host, else the pod IP or sip_host)
   std::string sip_host;  // the address SIP is bound to
   int port = 5060;
+  int tls_port = 0;  // the sips: listener (ingress.tls_port); 0 = none
+  bool ours(int p) const { return p == port || (tls_port != 0 && p == tls_port); }
 };
 
 // The hop a request came from, as a URI we can send to: sip:ip:port;transport=x.
-bool sourceOf(msg_t* msg, std::string& target, std::string& transport);
+// `tports` (the agent's, nta_agent_tports): when given, a message delivered over TLS is told
+// from plain TCP (transport "tls"); sofia's addrinfo says TCP for both. Only while `msg` is
+// being delivered (in an NTA callback); otherwise TLS reads as "tcp".
+bool sourceOf(msg_t* msg, std::string& target, std::string& transport, tport_t* tports = nullptr);
 
 // True when `url` names this ingress (one of our own Route entries, to pop).
 bool isOurRoute(const ProxyHop& hop, const url_t* url);
@@ -46,7 +51,9 @@ msg_t* prepareForward(const ProxyHop& hop, nta_incoming_t* irq, const HeaderSour
                       const char* new_request_uri, int* error_status);
 
 // Record-Route so in-dialog requests come back through us. When the two sides use different
-// transports we record-route twice (one entry facing each side), as Kamailio's rr module does.
+// transports we record-route twice (one entry facing each side), as Kamailio's rr module does
+// and RFC 5658 describes: each side's route set then starts with the address and transport it
+// reaches us on (over TLS: the tls_port with ;transport=tls).
 void insertRecordRoute(const ProxyHop& hop, msg_t* msg, const std::string& caller_transport,
                        const std::string& callee_transport);
 

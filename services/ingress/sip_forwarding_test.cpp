@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "services/ingress/sip_inspection.h"
 #include "services/ingress/sip_message_class.h"
 
 namespace callmesh::ingress {
@@ -29,7 +30,7 @@ std::string encoded(msg_t* msg) {
   return data ? std::string(data) : std::string();
 }
 
-const ProxyHop kHop{"10.0.0.5", "0.0.0.0", 5070};
+const ProxyHop kHop{"10.0.0.5", "0.0.0.0", 5070, 0};
 
 std::string invite(const std::string& extra) {
   return "INVITE sip:+15550100@10.0.0.5 SIP/2.0\r\n"
@@ -133,6 +134,36 @@ TEST(SipForwarding, OurViaIsOurHostAndPort) {
   EXPECT_FALSE(isOurVia(kHop, v));
   EXPECT_TRUE(isOurVia(kHop, v->v_next));
   EXPECT_FALSE(isOurVia(kHop, v->v_next->v_next));  // default port 5060 is not ours
+}
+
+// RFC 5658 double Record-Route (issue 21): a TLS caller and a UDP phone each find their own side
+// of the ingress first in their route set; the TLS entry names the TLS port.
+TEST(SipForwarding, RecordRouteTwiceWhenTheTransportsDiffer) {
+  const ProxyHop hop{"10.0.0.5", "0.0.0.0", 5070, 5071};
+  Msg tls_to_udp = received(invite(""));
+  insertRecordRoute(hop, tls_to_udp.get(), "tls", "udp");
+  std::string text = encoded(tls_to_udp.get());
+  auto top = text.find("Record-Route: <sip:10.0.0.5:5070;lr>");
+  auto lower = text.find("Record-Route: <sip:10.0.0.5:5071;transport=tls;lr>");
+  ASSERT_NE(top, std::string::npos) << text;
+  ASSERT_NE(lower, std::string::npos) << text;
+  EXPECT_LT(top, lower);  // the phone's (callee's) side on top
+  Msg both_tls = received(invite(""));
+  insertRecordRoute(hop, both_tls.get(), "tls", "tls");
+  text = encoded(both_tls.get());
+  EXPECT_NE(text.find("Record-Route: <sip:10.0.0.5:5071;transport=tls;lr>\r\n"), std::string::npos);
+  EXPECT_EQ(text.find("5070;lr"), std::string::npos) << text;
+}
+
+TEST(SipForwarding, BothPortsAreOurs) {
+  const ProxyHop hop{"10.0.0.5", "0.0.0.0", 5070, 5071};
+  EXPECT_TRUE(hop.ours(5070));
+  EXPECT_TRUE(hop.ours(5071));
+  EXPECT_FALSE(hop.ours(5072));
+  EXPECT_FALSE(kHop.ours(0));  // no TLS listener: port 0 is nobody's
+  EXPECT_EQ(transportOfUri("sips:+1@gw.example.net"), "tls");
+  EXPECT_EQ(transportOfUri("sip:+1@gw.example.net;transport=TLS"), "tls");
+  EXPECT_EQ(transportOfUri("sip:+1@gw.example.net"), "udp");
 }
 
 }  // namespace

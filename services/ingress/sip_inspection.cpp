@@ -17,7 +17,7 @@ std::string userPart(const url_t* url) {
 
 std::string transportOfUri(const std::string& uri) {
   auto p = uri.find(";transport=");
-  if (p == std::string::npos) return "udp";
+  if (p == std::string::npos) return uri.rfind("sips:", 0) == 0 ? "tls" : "udp";
   std::string t = uri.substr(p + 11);
   auto end = t.find_first_of(";>?");
   if (end != std::string::npos) t.resize(end);

@@ -13,7 +13,7 @@ namespace callmesh::ingress {
 
 // "+15550100;npdi" -> "+15550100": the user part of a URI without user parameters.
 std::string userPart(const url_t* url);
-// The transport=... parameter of a URI, lower-case; "udp" when absent.
+// The transport=... parameter of a URI, lower-case; when absent "tls" for sips:, else "udp".
 std::string transportOfUri(const std::string& uri);
 // "sip:127.0.0.1:5061;transport=udp" -> "127.0.0.1" ("[::1]" -> "::1").
 std::string hostOfTarget(const std::string& target);

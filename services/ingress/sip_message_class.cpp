@@ -148,6 +148,10 @@ void amendTopVia(msg_t* msg, sip_via_t* v) {
   // Only a SIP/2.0 Via naming another transport; "SIP/2.0/UDP" vs "sip/2.0/udp" is no mismatch.
   if (std::strncmp(v->v_protocol, "SIP/2.0/", 8) != 0 || su_casematch(v->v_protocol, arrived))
     return;
+  // TLS runs over TCP and the parser cannot tell the two apart (the socket says TCP for both):
+  // a TLS Via on a stream is left as sent. NTA's own Via check then holds it against the
+  // transport it came on, refusing a "TLS" Via on plain TCP (issue 21).
+  if (arrived == sip_transport_tcp && su_casematch(v->v_protocol, sip_transport_tls)) return;
   v->v_protocol = arrived;
 }
 

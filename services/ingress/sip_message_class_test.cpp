@@ -53,6 +53,19 @@ TEST(SipMessageClass, TopViaOfARequestRecordsTheTransportItArrivedOn) {
   EXPECT_EQ(sip->sip_error, nullptr);
 }
 
+// SIP over TLS (issue 21): the socket says TCP for TLS too; a TLS Via on a stream is kept, and
+// NTA's Via check holds it against the transport (TLS listener: kept; plain TCP: refused).
+TEST(SipMessageClass, TlsViaOnAStreamIsLeftAsSent) {
+  std::string invite = kInvite;
+  invite.replace(invite.find("SIP/2.0/UDP gw"), 11, "SIP/2.0/TLS");
+  Msg msg = received(invite, "tcp");
+  ASSERT_TRUE(msg);
+  EXPECT_STREQ(sip_object(msg.get())->sip_via->v_protocol, "SIP/2.0/TLS");
+  Msg over_udp = received(invite, "udp");
+  ASSERT_TRUE(over_udp);
+  EXPECT_STREQ(sip_object(over_udp.get())->sip_via->v_protocol, "SIP/2.0/UDP");
+}
+
 TEST(SipMessageClass, MatchingViaIsUntouchedAndHeadersKeepSofiasOwnClasses) {
   Msg msg = received(kInvite, "udp");
   ASSERT_TRUE(msg);

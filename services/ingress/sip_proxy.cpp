@@ -37,13 +37,20 @@ int linkWakeup(void*, su_wait_t*, void* link) {
 }
 
 ProxyHop hopOf(const config::ClusterConfig& config, const ProxyIdentity& identity) {
-  ProxyHop hop{config.ingress.record_route_host, config.ingress.sip_host, config.ingress.sip_port};
+  ProxyHop hop{config.ingress.record_route_host, config.ingress.sip_host, config.ingress.sip_port,
+               config.ingress.tls.port};
   if (hop.rr_host.empty()) {
     hop.rr_host = (config.ingress.sip_host == "0.0.0.0" && !identity.pod_ip.empty())
                       ? identity.pod_ip
                       : config.ingress.sip_host;
   }
   return hop;
+}
+
+// Validated with the config like the CIDRs below; a failure here would be a bug: no trunks.
+TrunkBook trunksOf(const config::ClusterConfig& config) {
+  auto book = TrunkBook::create(config.ingress.trunks);
+  return book.ok() ? std::move(book.value()) : TrunkBook::create({}).value();
 }
 
 // The CIDRs were validated with the config; a failure here would be a bug, and trusts nobody.
@@ -70,6 +77,8 @@ SipProxy::SipProxy(const config::ClusterConfig& config, IngressLinks links,
                    static_cast<size_t>(config.ingress.max_uri_bytes),
                    static_cast<size_t>(config.ingress.max_header_bytes),
                    static_cast<size_t>(config.ingress.max_header_section_bytes)},
+      trunks_(trunksOf(config)),
+      connection_bounds_(config.ingress.connections),
       gateway_sets_(config.ingress.gateways),
       gateway_metrics_(metrics, gateway_sets_),
       gateway_draw_(std::random_device{}()),
@@ -102,14 +111,18 @@ Status SipProxy::start() {
   std::string host = config_.ingress.sip_host;
   if (host.find(':') != std::string::npos) host = "[" + host + "]";
   std::string contact = "sip:" + host + ":" + std::to_string(hop_.port);
-  agent_ = nta_agent_create(root_, URL_STRING_MAKE(contact.c_str()), strayTrampoline, this,
-                            NTATAG_UA(0), NTATAG_SERVER_RPORT(2), NTATAG_TCP_RPORT(1),
-                            NTATAG_MAXSIZE(65536), NTATAG_CANCEL_487(1), NTATAG_PASS_100(0),
-                            NTATAG_MCLASS(ingressMessageClass()), TAG_END());
+  agent_ = nta_agent_create(
+      root_, URL_STRING_MAKE(contact.c_str()), strayTrampoline, this, NTATAG_UA(0),
+      NTATAG_SERVER_RPORT(2), NTATAG_TCP_RPORT(1), NTATAG_MAXSIZE(65536), NTATAG_CANCEL_487(1),
+      NTATAG_PASS_100(0), NTATAG_MCLASS(ingressMessageClass()), NTATAG_TLS_RPORT(1),
+      TPTAG_IDLE(static_cast<unsigned>(config_.ingress.connections.idle_timeout_s) * 1000u),
+      TPTAG_TIMEOUT(static_cast<unsigned>(config_.ingress.connections.message_timeout_ms)),
+      TAG_END());
   if (!agent_) {
     return Error{ErrorKind::Disconnected, "cannot bind SIP UDP+TCP (port in use or bad address)",
                  contact};
   }
+  if (Status tls = startTls(); !tls.ok()) return tls.error();
   std::random_device entropy;
   Status media = media_.start((uint64_t{entropy()} << 32) ^ entropy());
   if (!media.ok()) return media.error();
@@ -174,20 +187,6 @@ void SipProxy::run(const std::atomic<bool>& stop) {
   log_.info("drained", {});
 }
 
-bool SipProxy::identityTrusted(msg_t* msg) const {
-  // Asked for every relayed message: with no trust domain (the default) there is nothing to read.
-  if (!msg || identity_trust_.empty()) return false;
-  su_addrinfo_t* ai = msg_addrinfo(msg);
-  if (!ai || !ai->ai_addr) return false;
-  char host[INET6_ADDRSTRLEN] = {0};
-  const void* raw =
-      ai->ai_addr->sa_family == AF_INET6
-          ? static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(ai->ai_addr)->sin6_addr)
-          : static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(ai->ai_addr)->sin_addr);
-  return inet_ntop(ai->ai_addr->sa_family, raw, host, sizeof(host)) &&
-         identity_trust_.contains(host);
-}
-
 void SipProxy::reply(nta_incoming_t* irq, int status, const char* phrase) {
   nta_incoming_tag(irq, nullptr);  // NTATAG_UA(0) adds no To-tag to our own responses
   nta_incoming_treply(irq, status, phrase, TAG_END());
@@ -217,6 +216,15 @@ void SipProxy::onTick() {
   // at most 16 a tick so a flood cannot hold the SIP loop (the rest wait in the socket, whose
   // queue ZeroMQ bounds at its high-water mark).
   if (links_.control) links_.control->serveReady(16);
+  int64_t now = clock_.steadyMs();
+  if (tls_stamps_ && now - last_tls_check_ms_ >= config_.ingress.tls.reload_check_ms) {
+    last_tls_check_ms_ = now;
+    checkTlsFiles();  // three stats
+  }
+  if (now - last_sweep_ms_ >= 1000) {
+    last_sweep_ms_ = now;
+    sweepConnections();
+  }
   if (!gateway_sets_.empty()) probeGateways();
   calls_.onTick();  // frees ended calls (outside callbacks), reads notices, renews leases
   uint64_t refused = refusedNameLookups();
@@ -365,7 +373,8 @@ void SipProxy::handleNewCall(nta_incoming_t* irq, const sip_t* sip, schema::Call
   sc->caller_contact = sip->sip_contact ? urlText(sip->sip_contact->m_url) : std::string();
   sc->caller_cseq = sip->sip_cseq ? sip->sip_cseq->cs_seq : 0;
   msg_t* ref = nta_incoming_getrequest(irq);
-  bool have_source = sourceOf(ref, sc->caller_target, sc->caller_transport);
+  bool have_source =
+      sourceOf(ref, sc->caller_target, sc->caller_transport, nta_agent_tports(agent_));
   sc->caller_identity_trusted = identityTrusted(ref);
   msg_destroy(ref);
   if (!have_source) {

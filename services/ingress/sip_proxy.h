@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "services/ingress/call_control.h"
+#include "services/ingress/connection_bounds.h"
 #include "services/ingress/edge_bounds.h"
 #include "services/ingress/event_loop_step.h"
 #include "services/ingress/gateway_metrics.h"
@@ -23,6 +24,8 @@
 #include "services/ingress/slot_releases.h"
 #include "services/ingress/sofia.h"
 #include "services/ingress/sofia_handles.h"
+#include "services/ingress/tls_contexts.h"
+#include "services/ingress/trunk_book.h"
 #include "shared/base/clock.h"
 #include "shared/config/cluster_config.h"
 #include "shared/log/logger.h"
@@ -79,7 +82,15 @@ class SipProxy final : public CallSip {
 
  private:
   bool admitSource(msg_t* msg, const sip_t* sip);
-  bool admitNewCall(msg_t* msg, const sip_t* sip, const std::string& ip);
+  bool admitNewCall(msg_t* msg, const sip_t* sip, const std::string& ip, const Trunk* trunk);
+  // The trunk `msg` came from (trunk_book.h): by its TLS certificate, else its address.
+  const Trunk* trunkOf(msg_t* msg, const std::string& ip) const;
+  // SIP over TLS and the connection bounds (tls_transport.cpp).
+  Status startTls();
+  void checkTlsFiles();
+  void sweepConnections();
+  // The subjects of the peer certificate `msg` arrived with, when it verified; else none.
+  std::vector<std::string> verifiedSubjects(msg_t* msg) const;
   bool withinEdgeBounds(msg_t* msg, const sip_t* sip, const std::string& ip,
                         const std::string& transport);
   void handleNewCall(nta_incoming_t* irq, const sip_t* sip, schema::CallKind kind);
@@ -144,6 +155,12 @@ class SipProxy final : public CallSip {
   ProxyHop hop_;
   TrustDomain identity_trust_;  // ingress.identity_trusted_sources (RFC 3325)
   EdgeBounds edge_bounds_;
+  TrunkBook trunks_;  // ingress.trunks
+  ConnectionBounds connection_bounds_;
+  std::vector<SSL_CTX*> tls_contexts_;      // sofia's, with our certificate (tls_contexts.h)
+  std::unique_ptr<FileStamps> tls_stamps_;  // the certificate files as last loaded
+  int64_t last_tls_check_ms_ = 0;
+  int64_t last_sweep_ms_ = 0;
 
   su_root_t* root_ = nullptr;
   EventLoopStep loop_;

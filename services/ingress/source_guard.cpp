@@ -61,6 +61,8 @@ bool Cidr::contains(const std::array<uint8_t, 16>& ip) const {
 
 Result<SourceGuard> SourceGuard::create(const SourceGuardSettings& settings) {
   SourceGuard guard(settings);
+  guard.source_rates_ = Rates{settings.requests_per_second, settings.burst,
+                              settings.new_calls_per_second, settings.new_call_burst};
   std::vector<std::string> trusted = settings.trusted;
   if (trusted.empty()) trusted = {"127.0.0.0/8", "::1/128"};  // safe default: loopback only
   for (const auto& t : trusted) {
@@ -71,7 +73,7 @@ Result<SourceGuard> SourceGuard::create(const SourceGuardSettings& settings) {
   return guard;
 }
 
-SourceGuard::Bucket* SourceGuard::touch(const std::string& ip, int64_t now_ms) {
+SourceGuard::Bucket* SourceGuard::touch(const std::string& ip, int64_t now_ms, const Rates& rates) {
   auto it = buckets_.find(ip);
   if (it != buckets_.end()) {
     recency_.splice(recency_.begin(), recency_, it->second.recency);
@@ -84,11 +86,11 @@ SourceGuard::Bucket* SourceGuard::touch(const std::string& ip, int64_t now_ms) {
   }
   recency_.push_front(ip);
   Bucket fresh;
-  fresh.tokens = settings_.burst;
+  fresh.tokens = rates.burst;
   fresh.updated_ms = now_ms;
   fresh.recency = recency_.begin();
-  fresh.new_call_tokens = settings_.new_call_burst;
-  fresh.refusal_tokens = settings_.new_call_burst;
+  fresh.new_call_tokens = rates.new_call_burst;
+  fresh.refusal_tokens = rates.new_call_burst;
   fresh.new_call_updated_ms = now_ms;
   return &buckets_.emplace(ip, fresh).first->second;
 }
@@ -99,16 +101,25 @@ SourceGuard::Verdict SourceGuard::check(const std::string& ip, int64_t now_ms) {
   bool trusted = std::any_of(trusted_.begin(), trusted_.end(),
                              [&](const Cidr& c) { return c.contains(addr); });
   if (!trusted) return Verdict::Untrusted;
+  return spend(ip, source_rates_, now_ms);
+}
 
-  Bucket* b = touch(ip, now_ms);
+SourceGuard::Verdict SourceGuard::checkTrunk(const std::string& key, const Rates& rates,
+                                             int64_t now_ms) {
+  return spend(key, rates, now_ms);
+}
+
+SourceGuard::Verdict SourceGuard::spend(const std::string& key, const Rates& rates,
+                                        int64_t now_ms) {
+  Bucket* b = touch(key, now_ms, rates);
   if (!b) return Verdict::Allow;
   if (b->banned_until_ms > now_ms) return Verdict::Banned;
   double elapsed_s = static_cast<double>(now_ms - b->updated_ms) / 1000.0;
-  b->tokens = std::min(settings_.burst, b->tokens + elapsed_s * settings_.requests_per_second);
+  b->tokens = std::min(rates.burst, b->tokens + elapsed_s * rates.requests_per_second);
   b->updated_ms = now_ms;
   if (b->tokens < 1.0) {
     b->banned_until_ms = now_ms + settings_.ban_ms;
-    b->tokens = settings_.burst;  // a fresh bucket when the ban ends
+    b->tokens = rates.burst;  // a fresh bucket when the ban ends
     ++bans_;
     return Verdict::RateLimited;
   }
@@ -116,14 +127,15 @@ SourceGuard::Verdict SourceGuard::check(const std::string& ip, int64_t now_ms) {
   return Verdict::Allow;
 }
 
-SourceGuard::NewCall SourceGuard::checkNewCall(const std::string& ip, int64_t now_ms,
-                                               int& retry_after_s) {
+SourceGuard::NewCall SourceGuard::checkNewCall(const std::string& key, int64_t now_ms,
+                                               int& retry_after_s, const Rates* rates) {
   retry_after_s = 0;
-  Bucket* b = touch(ip, now_ms);
+  const Rates& r = rates ? *rates : source_rates_;
+  Bucket* b = touch(key, now_ms, r);
   if (!b) return NewCall::Allow;
   if (b->new_calls_banned_until_ms > now_ms) return NewCall::Banned;
-  double rate = settings_.new_calls_per_second;
-  double burst = settings_.new_call_burst;
+  double rate = r.new_calls_per_second;
+  double burst = r.new_call_burst;
   double refill = static_cast<double>(now_ms - b->new_call_updated_ms) / 1000.0 * rate;
   b->new_call_tokens = std::min(burst, b->new_call_tokens + refill);
   b->refusal_tokens = std::min(burst, b->refusal_tokens + refill);

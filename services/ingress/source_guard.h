@@ -58,13 +58,25 @@ class SourceGuard {
   enum class Verdict { Allow, Untrusted, RateLimited, Banned };
   // For a new call from a source that check() allowed.
   enum class NewCall { Allow, Refused, Banned };  // Refused: 503; Banned: drop, no reply
+  // The rates of one bucket: the ingress-wide ones per source, or a trunk's (trunk_book.h).
+  struct Rates {
+    double requests_per_second = 500;
+    double burst = 1000;
+    double new_calls_per_second = 100;
+    double new_call_burst = 200;
+  };
 
   static Result<SourceGuard> create(const SourceGuardSettings& settings);
 
   Verdict check(const std::string& ip, int64_t now_ms);
+  // A request from a known trunk (trunk_book.h): trusted by being the trunk, one bucket for the
+  // whole trunk (`key`, e.g. "trunk:carrier-a") at the trunk's rates, whatever its addresses.
+  Verdict checkTrunk(const std::string& key, const Rates& rates, int64_t now_ms);
   // Call after check() allowed the request, for new calls only. `retry_after_s` (Refused): when
-  // the source's new-call bucket will have a call's worth again, at least 1 s.
-  NewCall checkNewCall(const std::string& ip, int64_t now_ms, int& retry_after_s);
+  // the source's new-call bucket will have a call's worth again, at least 1 s. `rates`: a
+  // trunk's, with `key` its bucket; nullptr: the ingress-wide rates, `key` the source address.
+  NewCall checkNewCall(const std::string& key, int64_t now_ms, int& retry_after_s,
+                       const Rates* rates = nullptr);
 
   uint64_t bans() const { return bans_; }
   uint64_t newCallBans() const { return new_call_bans_; }
@@ -86,9 +98,11 @@ class SourceGuard {
 
   // The source's bucket, made most recent (created, forgetting the least recent past the bound);
   // nullptr when no source is tracked (max_tracked_sources 0).
-  Bucket* touch(const std::string& ip, int64_t now_ms);
+  Bucket* touch(const std::string& key, int64_t now_ms, const Rates& rates);
+  Verdict spend(const std::string& key, const Rates& rates, int64_t now_ms);
 
   SourceGuardSettings settings_;
+  Rates source_rates_;  // from settings_
   std::vector<Cidr> trusted_;
   std::unordered_map<std::string, Bucket> buckets_;
   std::list<std::string> recency_;  // most recently seen first

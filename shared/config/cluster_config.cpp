@@ -11,6 +11,7 @@
 #include "shared/config/media_settings.h"
 #include "shared/config/notification_settings.h"
 #include "shared/config/redis_settings.h"
+#include "shared/config/tls_settings.h"
 #include "shared/config/yaml_reader.h"
 #include "shared/config/zmq_settings.h"
 
@@ -98,6 +99,8 @@ bool parseClock(const std::string& text, int& minutes) {
   return true;
 }
 
+}  // namespace
+
 // "10.0.0.0/8", "2001:db8::/32" or a bare address: the address must be a real IPv4 or IPv6
 // literal (a typo such as "10.0.0.l/8" or a host name is an error, never a silently empty ACL
 // that leaves only loopback trusted), the prefix a number within the family's width.
@@ -115,8 +118,6 @@ bool validCidr(const std::string& cidr) {
   }
   return std::stoi(bits) <= (v6 ? 128 : 32);
 }
-
-}  // namespace
 
 Result<ClusterConfig> parseClusterConfig(const std::string& yaml_text,
                                          const std::string& file_name) {
@@ -211,6 +212,14 @@ Result<ClusterConfig> parseClusterConfig(const std::string& yaml_text,
     in.log_level = m.string("log_level", in.log_level);
     readAgentAuth(m, file_name, in.agent_auth);
     readGatewaySets(m, in.gateways);
+    readTlsSettings(m, file_name, in.tls);
+    readConnectionBounds(m, in.connections);
+    TrunkSettings trunk_defaults;
+    trunk_defaults.rate_limit_rps = in.rate_limit_rps;
+    trunk_defaults.rate_limit_burst = in.rate_limit_burst;
+    trunk_defaults.new_call_rps = in.new_call_rps;
+    trunk_defaults.new_call_burst = in.new_call_burst;
+    readTrunks(m, trunk_defaults, in.trunks);
     m.finish();
   }
   {

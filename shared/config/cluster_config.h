@@ -7,6 +7,7 @@
 
 #include "shared/base/result.h"
 #include "shared/config/gateway_settings.h"
+#include "shared/config/tls_settings.h"
 
 namespace callmesh::config {
 
@@ -124,6 +125,9 @@ struct IngressSettings {
   std::string log_level = "info";
   AgentAuthSettings agent_auth;
   GatewaySetSettings gateways;  // gateway_sets, pstn_gateway, gateway_* (gateway_settings.h)
+  TlsSettings tls;              // tls_* (tls_settings.h)
+  ConnectionBoundSettings connections;  // max_connections* and the connection deadlines
+  std::vector<TrunkSettings> trunks;    // trunks: per-trunk sources, certificates, trust, rates
 };
 
 struct LimiterSettings {
@@ -337,5 +341,7 @@ bool isTokenHash(const std::string& text);
 
 // "host:port" -> parts; false when malformed.
 bool splitHostPort(const std::string& text, std::string& host, int& port);
+// A CIDR ("10.0.0.0/8", "2001:db8::/32") or a bare IP address.
+bool validCidr(const std::string& cidr);
 
 }  // namespace callmesh::config

@@ -32,10 +32,13 @@ bool validHost(const std::string& host) {
 
 // "sip:host:port;transport=tcp", "host:port" or "host" -> the entry's address; false when not.
 bool parseGatewayUri(std::string text, GatewayEntry& gw, std::string& why) {
+  bool sips = text.rfind("sips:", 0) == 0;  // TLS, the peer's certificate checked for `host`
   if (text.rfind("sip:", 0) == 0)
     text = text.substr(4);
-  else if (text.find("://") != std::string::npos || text.rfind("sips:", 0) == 0) {
-    why = "must be sip:host[:port][;transport=udp|tcp]";
+  else if (sips)
+    text = text.substr(5);
+  else if (text.find("://") != std::string::npos) {
+    why = "must be sip[s]:host[:port][;transport=udp|tcp|tls]";
     return false;
   }
   std::string params;
@@ -48,14 +51,21 @@ bool parseGatewayUri(std::string text, GatewayEntry& gw, std::string& why) {
     return false;
   }
   if (!params.empty()) {
-    if (params == "transport=udp" || params == "transport=tcp") {
+    if (params == "transport=udp" || params == "transport=tcp" || params == "transport=tls") {
       gw.transport = params.substr(10);
     } else {
-      why = "only ;transport=udp or ;transport=tcp may follow the address";
+      why = "only ;transport=udp, tcp or tls may follow the address";
       return false;
     }
   }
-  int port = 5060;
+  if (sips) {
+    if (!gw.transport.empty() && gw.transport != "tls") {
+      why = "is sips: (TLS) with another transport";
+      return false;
+    }
+    gw.transport = "tls";
+  }
+  int port = gw.transport == "tls" ? 5061 : 5060;
   std::string host = text;
   bool bracketed = !text.empty() && text.front() == '[';
   if ((bracketed && text.find("]:") != std::string::npos) ||

@@ -14,7 +14,7 @@ struct GatewayEntry {
   std::string name;  // metric label and log name; default host:port (config only: bounded)
   std::string host;  // IP address or a name from this file
   int port = 5060;
-  std::string transport;  // "" (UDP, TCP over the MTU), "udp" or "tcp"
+  std::string transport;  // "" (UDP, TCP over the MTU), "udp", "tcp" or "tls" (sips:)
   int priority = 0;       // lower is tried first (as SRV)
   int weight = 1;         // share of calls among gateways of one priority; 0 = only as last resort
 };

@@ -76,8 +76,30 @@ TEST(GatewaySettings, RefusesWhatCannotBeATargetOrALabel) {
             "without a user part\n"
             "c.yaml:11: ingress.gateway_sets.users[1].uri: '10.0.0.1:99999' has a bad port\n"
             "c.yaml:12: ingress.gateway_sets.users[2].uri: 'sip:10.0.0.1;maddr=1.2.3.4' only "
-            ";transport=udp or ;transport=tcp may follow the address\n"
+            ";transport=udp, tcp or tls may follow the address\n"
             "c.yaml:13: ingress.gateway_sets.users[3].colour: unknown key");
+}
+
+// sips: and ;transport=tls (issue 21 item 1): TLS to the gateway, port 5061 by default.
+TEST(GatewaySettings, TlsGateways) {
+  auto cfg = parse(
+      "  gateway_sets:\n"
+      "    secure:\n"
+      "      - {uri: \"sips:gw.example.net\"}\n"
+      "      - {uri: \"sip:10.0.0.9:5071;transport=tls\"}\n");
+  ASSERT_TRUE(cfg.ok()) << cfg.error().describe();
+  const auto& s = cfg->ingress.gateways.sets.at("secure");
+  EXPECT_EQ(s[0].host, "gw.example.net");
+  EXPECT_EQ(s[0].port, 5061);
+  EXPECT_EQ(s[0].transport, "tls");
+  EXPECT_EQ(s[1].port, 5071);
+  EXPECT_EQ(s[1].transport, "tls");
+  auto bad = parse("  gateway_sets:\n    s: [{uri: \"sips:10.0.0.1;transport=udp\"}]\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().message,
+            "c.yaml:5: ingress.gateway_sets.s[0].uri: "
+            "'sips:10.0.0.1;transport=udp' is sips: (TLS) with another "
+            "transport");
 }
 
 TEST(GatewaySettings, SetNames) {

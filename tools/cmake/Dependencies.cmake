@@ -11,7 +11,7 @@ find_package(GTest 1.12 CONFIG REQUIRED)
 find_package(yaml-cpp CONFIG REQUIRED)
 find_package(nlohmann_json 3.11 CONFIG REQUIRED)
 # libcrypto (Debian libssl-dev 3.0): SIP digest hashes and nonce HMACs (services/ingress/sip_digest.h).
-find_package(OpenSSL 3.0 REQUIRED COMPONENTS Crypto)
+find_package(OpenSSL 3.0 REQUIRED COMPONENTS Crypto SSL)
 pkg_check_modules(SOFIA REQUIRED IMPORTED_TARGET sofia-sip-ua>=1.12)
 pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
 # Boost.Asio + Beast (header-only, Debian libboost-dev 1.74): the notification API's event-driven

@@ -1,0 +1,151 @@
+// SIP over TLS (issue 21 item 1): the sips: listener, its certificates re-read when the files
+// change, and the bounds on inbound TCP and TLS connections. SipProxy's side, on the su_root
+// thread. The certificate handling is in tls_contexts.cpp, the bounds' rules in
+// connection_bounds.cpp.
+#include <dirent.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <sofia-sip/su_strlst.h>
+
+#include <algorithm>
+
+#include "services/ingress/sip_proxy.h"
+#include "services/ingress/tls_contexts.h"
+#include "shared/config/yaml_reader.h"
+
+namespace callmesh::ingress {
+
+namespace {
+
+// Inbound stream connections of this process: sockets whose local port is one of ours and that
+// have a peer (listening sockets have none; outbound connections have ephemeral local ports).
+std::vector<OpenConnection> inboundConnections(const std::vector<int>& ports) {
+  std::vector<OpenConnection> out;
+  DIR* dir = opendir("/proc/self/fd");
+  if (!dir) return out;
+  int dir_fd = dirfd(dir);
+  while (dirent* e = readdir(dir)) {
+    char* end = nullptr;
+    long fd = std::strtol(e->d_name, &end, 10);
+    if (!end || *end != '\0' || fd < 0 || fd == dir_fd) continue;
+    int type = 0;
+    socklen_t len = sizeof(type);
+    if (getsockopt(static_cast<int>(fd), SOL_SOCKET, SO_TYPE, &type, &len) != 0 ||
+        type != SOCK_STREAM)
+      continue;
+    sockaddr_storage local{}, peer{};
+    socklen_t local_len = sizeof(local), peer_len = sizeof(peer);
+    if (getsockname(static_cast<int>(fd), reinterpret_cast<sockaddr*>(&local), &local_len) != 0 ||
+        getpeername(static_cast<int>(fd), reinterpret_cast<sockaddr*>(&peer), &peer_len) != 0)
+      continue;
+    auto portOf = [](const sockaddr_storage& a) {
+      return a.ss_family == AF_INET6 ? ntohs(reinterpret_cast<const sockaddr_in6&>(a).sin6_port)
+                                     : ntohs(reinterpret_cast<const sockaddr_in&>(a).sin_port);
+    };
+    int local_port = portOf(local);
+    if (std::find(ports.begin(), ports.end(), local_port) == ports.end()) continue;
+    char host[INET6_ADDRSTRLEN] = {0};
+    const void* raw =
+        peer.ss_family == AF_INET6
+            ? static_cast<const void*>(&reinterpret_cast<const sockaddr_in6&>(peer).sin6_addr)
+            : static_cast<const void*>(&reinterpret_cast<const sockaddr_in&>(peer).sin_addr);
+    if (!inet_ntop(peer.ss_family, raw, host, sizeof(host))) continue;
+    out.push_back({static_cast<int>(fd), host, portOf(peer)});
+  }
+  closedir(dir);
+  return out;
+}
+
+}  // namespace
+
+Status SipProxy::startTls() {
+  const auto& tls = config_.ingress.tls;
+  if (tls.port == 0) return {};
+  std::string host = config_.ingress.sip_host;
+  if (host.find(':') != std::string::npos) host = "[" + host + "]";
+  std::string uri = "sips:" + host + ":" + std::to_string(tls.port);
+  // sofia reads <dir>/agent.pem and <dir>/cafile.pem when it creates the transport; we set the
+  // configured files on its contexts right after (tls_contexts.h says why), so the directory is
+  // only where sofia looks first.
+  std::string dir = config::directoryOf(tls.cert_file);
+  unsigned policy = tls.verify_server ? TPTLS_VERIFY_SUBJECTS_OUT : TPTLS_VERIFY_NONE;
+  const auto& bounds = config_.ingress.connections;
+  TlsContexts::beginCapture();
+  int bound = nta_agent_add_tport(
+      agent_, URL_STRING_MAKE(uri.c_str()), TPTAG_CERTIFICATE(dir.c_str()),
+      TPTAG_TLS_VERIFY_POLICY(policy), TPTAG_TLS_VERIFY_DEPTH(5),
+      TPTAG_IDLE(static_cast<unsigned>(bounds.idle_timeout_s) * 1000u),
+      TPTAG_TIMEOUT(static_cast<unsigned>(bounds.message_timeout_ms)), TAG_END());
+  tls_contexts_ = TlsContexts::finishCapture();
+  if (bound < 0)
+    return Error{ErrorKind::Disconnected, "cannot bind SIP over TLS (port in use or bad address)",
+                 uri};
+  if (tls_contexts_.empty())
+    return Error{ErrorKind::Internal, "sofia created no TLS context to set the certificate on",
+                 uri};
+  if (auto st = applyTlsFiles(tls, tls_contexts_); !st.ok()) return st;
+  tls_stamps_ = std::make_unique<FileStamps>(
+      std::vector<std::string>{tls.cert_file, tls.key_file, tls.ca_file});
+  tls_stamps_->changed();  // records the files as loaded
+  std::string subjects;
+  for (const auto& s : certificateSubjects(tls.cert_file))
+    subjects += (subjects.empty() ? "" : ",") + s;
+  log_.info("tls_listening", {{"address", uri},
+                              {"certificate", tls.cert_file},
+                              {"subjects", subjects},
+                              {"client_cert", tls.client_cert},
+                              {"contexts", static_cast<int64_t>(tls_contexts_.size())}});
+  return {};
+}
+
+void SipProxy::checkTlsFiles() {
+  if (!tls_stamps_ || !tls_stamps_->changed()) return;
+  // Kubernetes swaps the Secret's files together; a hand edit may be seen half-way, refused by
+  // the key check, and taken at the next change of either file.
+  Status st = applyTlsFiles(config_.ingress.tls, tls_contexts_);
+  metrics_.tlsReloads(st.ok()).Increment();
+  if (st.ok()) {
+    std::string subjects;
+    for (const auto& s : certificateSubjects(config_.ingress.tls.cert_file))
+      subjects += (subjects.empty() ? "" : ",") + s;
+    log_.info("tls_reloaded",
+              {{"certificate", config_.ingress.tls.cert_file}, {"subjects", subjects}});
+  } else {
+    log_.error("tls_reload_failed",
+               {{"error", st.error().describe()},
+                {"effect", std::string("the certificate loaded before stays in use")}});
+  }
+}
+
+void SipProxy::sweepConnections() {
+  std::vector<int> ports{hop_.port};
+  if (hop_.tls_port != 0) ports.push_back(hop_.tls_port);
+  auto open = inboundConnections(ports);
+  metrics_.connections_open.Set(static_cast<double>(open.size()));
+  for (const auto& cut : connection_bounds_.sweep(open, clock_.steadyMs())) {
+    // Counted first: the peer may look at the metrics the moment its connection ends.
+    metrics_.connectionsCut(cut.reason).Increment();
+    log_.warn("connection_cut", {{"peer", cut.peer}, {"reason", std::string(cut.reason)}});
+    // sofia sees the hang-up on its next poll and frees the transport (and any TLS state).
+    ::shutdown(cut.fd, SHUT_RDWR);
+  }
+}
+
+std::vector<std::string> SipProxy::verifiedSubjects(msg_t* msg) const {
+  std::vector<std::string> out;
+  tport_t* tports = nta_agent_tports(agent_);
+  tport_t* by = tports ? tport_delivered_by(tports, msg) : nullptr;
+  // Only a certificate that chained to tls_ca_file names anyone (trunk_book.h).
+  if (!by || !tport_has_tls(by) || !tport_is_verified(by)) return out;
+  su_strlst_t const* subjects = tport_delivered_from_subjects(by, msg);
+  usize_t n = subjects ? su_strlst_len(subjects) : 0;
+  for (usize_t i = 0; i < n && i < 32; ++i) {
+    const char* s = su_strlst_item(subjects, i);
+    if (s) out.emplace_back(s);
+  }
+  return out;
+}
+
+}  // namespace callmesh::ingress

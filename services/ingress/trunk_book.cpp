@@ -1,0 +1,60 @@
+#include "services/ingress/trunk_book.h"
+
+#include <algorithm>
+#include <cctype>
+
+namespace callmesh::ingress {
+
+namespace {
+
+std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+}  // namespace
+
+Result<TrunkBook> TrunkBook::create(const std::vector<config::TrunkSettings>& trunks) {
+  TrunkBook book;
+  for (const auto& t : trunks) {
+    Trunk trunk;
+    trunk.name = t.name;
+    trunk.bucket = "trunk:" + t.name;
+    for (const auto& c : t.sources) {
+      auto cidr = Cidr::parse(c);
+      if (!cidr.ok()) return Error{ErrorKind::InvalidInput, cidr.error().message, t.name};
+      trunk.sources.push_back(cidr.value());
+    }
+    for (const auto& s : t.tls_subjects) trunk.tls_subjects.push_back(lower(s));
+    book.by_certificate_ = book.by_certificate_ || !trunk.tls_subjects.empty();
+    trunk.identity_trusted = t.identity_trusted;
+    trunk.rates = SourceGuard::Rates{
+        static_cast<double>(t.rate_limit_rps), static_cast<double>(t.rate_limit_burst),
+        static_cast<double>(t.new_call_rps), static_cast<double>(t.new_call_burst)};
+    book.trunks_.push_back(std::move(trunk));
+  }
+  return book;
+}
+
+const Trunk* TrunkBook::identify(const std::string& ip,
+                                 const std::vector<std::string>& verified_subjects) const {
+  if (!verified_subjects.empty()) {
+    std::vector<std::string> subjects;
+    for (const auto& s : verified_subjects) subjects.push_back(lower(s));
+    for (const auto& t : trunks_) {
+      for (const auto& want : t.tls_subjects) {
+        if (std::find(subjects.begin(), subjects.end(), want) != subjects.end()) return &t;
+      }
+    }
+  }
+  std::array<uint8_t, 16> addr{};
+  if (!parseIp(ip, addr)) return nullptr;
+  for (const auto& t : trunks_) {
+    for (const auto& c : t.sources) {
+      if (c.contains(addr)) return &t;
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace callmesh::ingress
