@@ -14,6 +14,9 @@ PACKAGES=(
   # runtime and test peers
   python3-yaml redis-server redis-sentinel redis-tools sip-tester kamailio kamailio-redis-modules python3 procps iproute2 curl
   prometheus
+  # a real DNS server for the gateway-name e2e test (issue 21 point 3); dnsmasq-base is the binary
+  # alone, without Debian's system service
+  dnsmasq-base
   # the media plane (issue 19): rtpengine in userspace (--table=-1; no kernel module needed)
   rtpengine-daemon
   # browser for the agent console's Playwright tests (tests/console/)

@@ -71,6 +71,10 @@ struct IngressMetrics {
   prometheus::Family<prometheus::Gauge>& gateway_set_up_family;
   prometheus::Family<prometheus::Counter>& gateway_probes_family;
   prometheus::Family<prometheus::Counter>& gateway_failovers_family;
+  // Gateways given by DNS name: labels set and gateway (the configured entry's name).
+  prometheus::Family<prometheus::Counter>& gateway_dns_resolutions_family;
+  prometheus::Family<prometheus::Gauge>& gateway_dns_targets_family;
+  prometheus::Family<prometheus::Gauge>& gateway_dns_stale_family;
   prometheus::Family<prometheus::Counter>& route_decisions_family;
   prometheus::Family<prometheus::Counter>& requests_family;
   prometheus::Family<prometheus::Histogram>& peer_seconds_family;
