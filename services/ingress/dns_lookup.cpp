@@ -27,29 +27,14 @@ struct Parsed {
   std::string error;
 };
 
-// Runs one query. NXDOMAIN and NODATA are an empty answer; anything else that failed is an error.
-Parsed runQuery(struct __res_state& res, const std::string& name, int type, unsigned char* buf) {
+// Parses a response for its answer records of `type`.
+Parsed parse(const unsigned char* buf, size_t n, int type) {
   Parsed p;
-  res.res_h_errno = 0;
-  int n = res_nquery(&res, name.c_str(), ns_c_in, type, buf, static_cast<int>(kAnswerBytes));
-  if (n < 0) {
-    switch (res.res_h_errno) {
-      case HOST_NOT_FOUND:
-      case NO_DATA:
-        return p;
-      case TRY_AGAIN:
-        p.error = "no answer (timeout or SERVFAIL)";
-        return p;
-      default:
-        p.error = "refused or malformed (h_errno " + std::to_string(res.res_h_errno) + ")";
-        return p;
-    }
-  }
-  if (static_cast<size_t>(n) > kAnswerBytes) {
+  if (n > kAnswerBytes) {
     p.error = "answer over " + std::to_string(kAnswerBytes) + " bytes";
     return p;
   }
-  if (ns_initparse(buf, n, &p.msg) < 0) {
+  if (ns_initparse(buf, static_cast<int>(n), &p.msg) < 0) {
     p.error = "malformed answer";
     return p;
   }
@@ -63,6 +48,26 @@ Parsed runQuery(struct __res_state& res, const std::string& name, int type, unsi
     if (ns_rr_type(rr) == type && ns_rr_class(rr) == ns_c_in) p.records.push_back(rr);
   }
   return p;
+}
+
+// Runs one query into `buf`; its length, or -1 with `error` set. NXDOMAIN and NODATA are an
+// empty answer (0); anything else that failed is an error.
+int runQuery(struct __res_state& res, const std::string& name, int type, unsigned char* buf,
+             std::string& error) {
+  res.res_h_errno = 0;
+  int n = res_nquery(&res, name.c_str(), ns_c_in, type, buf, static_cast<int>(kAnswerBytes));
+  if (n >= 0) return n;
+  switch (res.res_h_errno) {
+    case HOST_NOT_FOUND:
+    case NO_DATA:
+      return 0;
+    case TRY_AGAIN:
+      error = "no answer (timeout or SERVFAIL)";
+      return -1;
+    default:
+      error = "refused or malformed (h_errno " + std::to_string(res.res_h_errno) + ")";
+      return -1;
+  }
 }
 
 // Reads a domain name at `at` inside the record's data; false when it runs past `end`.
@@ -114,10 +119,10 @@ Result<std::unique_ptr<ResolvLookup>> ResolvLookup::create(const DnsServerSettin
 ResolvLookup::ResolvLookup(std::unique_ptr<State> state) : state_(std::move(state)) {}
 ResolvLookup::~ResolvLookup() { res_nclose(&state_->res); }
 
-DnsAnswer<NaptrRecord> ResolvLookup::naptr(const std::string& name) {
-  std::vector<unsigned char> buf(kAnswerBytes);
-  Parsed p = runQuery(state_->res, name, ns_t_naptr, buf.data());
-  DnsAnswer<NaptrRecord> a{{}, p.error};
+DnsAnswer<NaptrRecord> parseNaptrAnswer(const unsigned char* msg, size_t len) {
+  Parsed p = parse(msg, len, ns_t_naptr);
+  if (!p.error.empty()) return {{}, p.error};
+  DnsAnswer<NaptrRecord> a;
   for (const ns_rr& rr : p.records) {
     const unsigned char* at = ns_rr_rdata(rr);
     const unsigned char* end = at + ns_rr_rdlen(rr);
@@ -136,10 +141,10 @@ DnsAnswer<NaptrRecord> ResolvLookup::naptr(const std::string& name) {
   return a;
 }
 
-DnsAnswer<SrvRecord> ResolvLookup::srv(const std::string& name) {
-  std::vector<unsigned char> buf(kAnswerBytes);
-  Parsed p = runQuery(state_->res, name, ns_t_srv, buf.data());
-  DnsAnswer<SrvRecord> a{{}, p.error};
+DnsAnswer<SrvRecord> parseSrvAnswer(const unsigned char* msg, size_t len) {
+  Parsed p = parse(msg, len, ns_t_srv);
+  if (!p.error.empty()) return {{}, p.error};
+  DnsAnswer<SrvRecord> a;
   for (const ns_rr& rr : p.records) {
     const unsigned char* at = ns_rr_rdata(rr);
     const unsigned char* end = at + ns_rr_rdlen(rr);
@@ -155,25 +160,54 @@ DnsAnswer<SrvRecord> ResolvLookup::srv(const std::string& name) {
   return a;
 }
 
+DnsAnswer<AddressRecord> parseAddressAnswer(const unsigned char* msg, size_t len, bool ipv6) {
+  int type = ipv6 ? ns_t_aaaa : ns_t_a;
+  Parsed p = parse(msg, len, type);
+  if (!p.error.empty()) return {{}, p.error};
+  DnsAnswer<AddressRecord> a;
+  for (const ns_rr& rr : p.records) {
+    char text[INET6_ADDRSTRLEN];
+    size_t size = ipv6 ? 16 : 4;
+    if (ns_rr_rdlen(rr) != size ||
+        !inet_ntop(ipv6 ? AF_INET6 : AF_INET, ns_rr_rdata(rr), text, sizeof(text)))
+      return {{}, "malformed address record"};
+    a.records.push_back(AddressRecord{text, ns_rr_ttl(rr)});
+  }
+  return a;
+}
+
+DnsAnswer<NaptrRecord> ResolvLookup::naptr(const std::string& name) {
+  std::vector<unsigned char> buf(kAnswerBytes);
+  std::string error;
+  int n = runQuery(state_->res, name, ns_t_naptr, buf.data(), error);
+  if (n <= 0) return {{}, error};
+  return parseNaptrAnswer(buf.data(), static_cast<size_t>(n));
+}
+
+DnsAnswer<SrvRecord> ResolvLookup::srv(const std::string& name) {
+  std::vector<unsigned char> buf(kAnswerBytes);
+  std::string error;
+  int n = runQuery(state_->res, name, ns_t_srv, buf.data(), error);
+  if (n <= 0) return {{}, error};
+  return parseSrvAnswer(buf.data(), static_cast<size_t>(n));
+}
+
 DnsAnswer<AddressRecord> ResolvLookup::addresses(const std::string& name) {
   std::vector<unsigned char> buf(kAnswerBytes);
   DnsAnswer<AddressRecord> a;
   int failed = 0;
-  for (int type : {ns_t_a, ns_t_aaaa}) {
-    Parsed p = runQuery(state_->res, name, type, buf.data());
-    if (!p.error.empty()) {
-      a.error = p.error;
+  for (bool ipv6 : {false, true}) {
+    std::string error;
+    int n = runQuery(state_->res, name, ipv6 ? ns_t_aaaa : ns_t_a, buf.data(), error);
+    DnsAnswer<AddressRecord> one =
+        n <= 0 ? DnsAnswer<AddressRecord>{{}, error}
+               : parseAddressAnswer(buf.data(), static_cast<size_t>(n), ipv6);
+    if (!one.error.empty()) {
+      a.error = one.error;
       ++failed;
       continue;
     }
-    for (const ns_rr& rr : p.records) {
-      char text[INET6_ADDRSTRLEN];
-      int family = type == ns_t_a ? AF_INET : AF_INET6;
-      size_t size = type == ns_t_a ? 4 : 16;
-      if (ns_rr_rdlen(rr) != size || !inet_ntop(family, ns_rr_rdata(rr), text, sizeof(text)))
-        continue;
-      a.records.push_back(AddressRecord{text, ns_rr_ttl(rr)});
-    }
+    a.records.insert(a.records.end(), one.records.begin(), one.records.end());
   }
   // One family failing while the other answered is an answer (an IPv4-only gateway whose server
   // refuses AAAA); both failing, or one failing and the other empty, is not.

@@ -36,4 +36,12 @@ class ResolvLookup final : public DnsLookup {
   std::unique_ptr<State> state_;
 };
 
+// The records of one DNS response (as res_nquery returns it), each with its TTL; an error for a
+// response or record that does not parse (rdata shorter than its fields, a string running past its
+// record, a name running past the message or looping through compression pointers, an address of
+// the wrong size). What the server sent is not trusted; the tests feed these hostile answers.
+DnsAnswer<NaptrRecord> parseNaptrAnswer(const unsigned char* msg, size_t len);
+DnsAnswer<SrvRecord> parseSrvAnswer(const unsigned char* msg, size_t len);
+DnsAnswer<AddressRecord> parseAddressAnswer(const unsigned char* msg, size_t len, bool ipv6);
+
 }  // namespace callmesh::ingress
