@@ -16,6 +16,9 @@ PACKAGES=(
   # SIP over TLS e2e and bench (tests/e2e/sip_tls.py): test certificates made with the openssl command
   openssl
   prometheus
+  # a real DNS server for the gateway-name e2e test (issue 21 point 3); dnsmasq-base is the binary
+  # alone, without Debian's system service
+  dnsmasq-base
   # the media plane (issue 19): rtpengine in userspace (--table=-1; no kernel module needed)
   rtpengine-daemon
   # browser for the agent console's Playwright tests (tests/console/)

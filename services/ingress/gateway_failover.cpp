@@ -95,10 +95,13 @@ bool SipProxy::failOver(SipBranch& branch, GatewayMetrics::Failover reason) {
   Call& call = *branch.call;
   const PlanTarget& target = call.machine.target(branch.index);
   size_t failed = branch.gateways[branch.gateway_at];
+  bool count = true;  // each failed gateway once, not once per member skipped after it
   while (branch.gateway_at + 1 < branch.gateways.size()) {
-    gateway_metrics_.failedOver(failed, reason);
+    if (count) gateway_metrics_.failedOver(failed, reason);
     ++branch.gateway_at;
     const Gateway& gw = gateway_sets_.gateways()[branch.gateways[branch.gateway_at]];
+    count = gw.active;
+    if (!gw.active) continue;  // a DNS member whose address went away since the call began
     log_.warn("gateway_failover", {{"call_id", call.id.call_id},
                                    {"from", gateway_sets_.gateways()[failed].name},
                                    {"to", gw.name},

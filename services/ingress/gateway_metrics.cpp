@@ -21,12 +21,24 @@ GatewayMetrics::GatewayMetrics(IngressMetrics& m, const GatewaySets& sets) {
   for (const auto& [set, members] : sets.sets()) {
     per_set_.emplace_back(set, &m.gateway_set_up_family.Add({{"set", set}}));
   }
+  for (const auto& d : sets.dnsNames()) {
+    prometheus::Labels labels{{"set", d.set}, {"gateway", d.name}};
+    auto with = [&](const char* result) {
+      prometheus::Labels l = labels;
+      l["result"] = result;
+      return l;
+    };
+    per_name_.push_back(PerName{&m.gateway_dns_resolutions_family.Add(with("ok")),
+                                &m.gateway_dns_resolutions_family.Add(with("failed")),
+                                &m.gateway_dns_targets_family.Add(labels),
+                                &m.gateway_dns_stale_family.Add(labels)});
+  }
   publishHealth(sets);
 }
 
 void GatewayMetrics::publishHealth(const GatewaySets& sets) {
   for (size_t i = 0; i < per_gateway_.size(); ++i)
-    per_gateway_[i].up->Set(sets.gateways()[i].health.up() ? 1 : 0);
+    per_gateway_[i].up->Set(sets.gateways()[i].active && sets.gateways()[i].health.up() ? 1 : 0);
   for (auto& [set, gauge] : per_set_) gauge->Set(static_cast<double>(sets.upCount(set)));
 }
 

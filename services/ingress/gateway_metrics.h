@@ -26,6 +26,14 @@ class GatewayMetrics {
   void failedOver(size_t gateway, Failover reason) {
     per_gateway_[gateway].failovers[static_cast<size_t>(reason)]->Increment();
   }
+  // A gateway name's resolutions since the last report and what its set uses now.
+  void resolved(size_t dns_name, uint64_t ok, uint64_t failed, size_t targets, bool stale) {
+    PerName& n = per_name_[dns_name];
+    if (ok) n.ok->Increment(static_cast<double>(ok));
+    if (failed) n.failed->Increment(static_cast<double>(failed));
+    n.targets->Set(static_cast<double>(targets));
+    n.stale->Set(stale ? 1 : 0);
+  }
 
  private:
   struct PerGateway {
@@ -33,7 +41,14 @@ class GatewayMetrics {
     std::array<prometheus::Counter*, 3> probes{};
     std::array<prometheus::Counter*, 4> failovers{};
   };
+  struct PerName {
+    prometheus::Counter* ok = nullptr;
+    prometheus::Counter* failed = nullptr;
+    prometheus::Gauge* targets = nullptr;
+    prometheus::Gauge* stale = nullptr;
+  };
   std::vector<PerGateway> per_gateway_;
+  std::vector<PerName> per_name_;
   std::vector<std::pair<std::string, prometheus::Gauge*>> per_set_;
 };
 

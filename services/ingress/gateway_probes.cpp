@@ -1,7 +1,6 @@
 // OPTIONS probes of the configured gateways (issue 21): one out-of-dialog OPTIONS per gateway
 // every gateway_probe_interval_ms, never two in flight for one gateway; the answers drive each
 // gateway's GatewayHealth and the metrics. SipProxy's side, on the su_root thread.
-#include "services/ingress/name_resolution_guard.h"
 #include "services/ingress/sip_proxy.h"
 
 namespace callmesh::ingress {
@@ -14,23 +13,20 @@ int probeTrampoline(void* probe, nta_outgoing_t* orq, const sip_t* sip) {
 }  // namespace
 
 void SipProxy::probeGateways() {
+  // Every gateway's host_port is numeric (a gateway given by name is resolved by the gateway
+  // resolver into numeric members), so no probe makes sofia resolve anything.
   if (probes_.empty()) {
-    std::vector<std::string> hosts;
     for (size_t i = 0; i < gateway_sets_.gateways().size(); ++i) {
       auto probe = std::make_unique<GatewayProbe>();
       probe->proxy = this;
       probe->gateway = i;
       probes_.push_back(std::move(probe));
-      std::string host = gateway_sets_.gateways()[i].host_port;
-      host = host.substr(0, host.rfind(':'));
-      if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
-      hosts.push_back(host);
     }
-    allowNameResolution(hosts);  // gateway names come from our configuration
   }
   int64_t now = clock_.steadyMs();
   for (auto& probe : probes_) {
     Gateway& gw = gateway_sets_.gateways()[probe->gateway];
+    if (!gw.active) continue;  // a DNS member with no address
     if (gw.health.probeOverdue(now)) {
       // Abandoned: NTA keeps the transaction (no callback) until its timer F, so the OPTIONS a
       // dead gateway holds are bounded by 32 s / gateway_probe_interval_ms (at least 500 ms).

@@ -6,7 +6,7 @@
 namespace callmesh::ingress {
 
 std::vector<size_t> orderGateways(const std::vector<GatewayRank>& gateways, const Draw& draw) {
-  std::map<int, std::vector<size_t>> by_priority;
+  std::map<int64_t, std::vector<size_t>> by_priority;
   for (size_t i = 0; i < gateways.size(); ++i) {
     if (gateways[i].up) by_priority[gateways[i].priority].push_back(i);
   }

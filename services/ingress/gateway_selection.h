@@ -10,8 +10,8 @@ namespace callmesh::ingress {
 
 // What selection reads of one gateway of a set.
 struct GatewayRank {
-  int priority = 0;  // lower first
-  int weight = 1;    // 0 = after the weighted ones of its priority
+  int64_t priority = 0;  // lower first
+  int weight = 1;        // 0 = after the weighted ones of its priority
   bool up = true;
 };
 

@@ -57,6 +57,23 @@ IngressMetrics::IngressMetrics(prometheus::Registry& registry)
                              .Register(registry)),
       connections_open(gauge(registry, "callmesh_ingress_connections_open",
                              "Inbound TCP and TLS connections open at the last sweep")),
+      gateway_dns_resolutions_family(
+          prometheus::BuildCounter()
+              .Name("callmesh_ingress_gateway_dns_resolutions_total")
+              .Help("RFC 3263 resolutions of a gateway name, by result: ok or failed (a failed "
+                    "one keeps the last good answer up to gateway_dns_stale_ms past its TTL)")
+              .Register(registry)),
+      gateway_dns_targets_family(
+          prometheus::BuildGauge()
+              .Name("callmesh_ingress_gateway_dns_targets")
+              .Help("Addresses a gateway name resolved to that are members of its set now")
+              .Register(registry)),
+      gateway_dns_stale_family(
+          prometheus::BuildGauge()
+              .Name("callmesh_ingress_gateway_dns_stale")
+              .Help("1 while a gateway name's targets are its last good answer past its TTL "
+                    "(resolutions failing), else 0")
+              .Register(registry)),
       route_decisions_family(
           prometheus::BuildCounter()
               .Name("callmesh_ingress_route_decisions_total")

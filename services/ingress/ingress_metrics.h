@@ -88,6 +88,10 @@ struct IngressMetrics {
   prometheus::Family<prometheus::Counter>& connections_cut_family;
   prometheus::Family<prometheus::Counter>& tls_reloads_family;
   prometheus::Gauge& connections_open;  // inbound TCP+TLS connections at the last sweep
+  // Gateways given by DNS name: labels set and gateway (the configured entry's name).
+  prometheus::Family<prometheus::Counter>& gateway_dns_resolutions_family;
+  prometheus::Family<prometheus::Gauge>& gateway_dns_targets_family;
+  prometheus::Family<prometheus::Gauge>& gateway_dns_stale_family;
   prometheus::Family<prometheus::Counter>& route_decisions_family;
   prometheus::Family<prometheus::Counter>& requests_family;
   prometheus::Family<prometheus::Histogram>& peer_seconds_family;

@@ -94,6 +94,7 @@ SipProxy::~SipProxy() {
   txns_.clear();
   byes_.clear();
   probes_.clear();
+  gateway_resolver_.reset();  // stops its thread
   calls_.dropAll();
   tick_timer_.reset();
   for (int index : wait_indices_) su_root_deregister(root_, index);
@@ -146,6 +147,7 @@ Status SipProxy::start() {
       if (index > 0) wait_indices_.push_back(index);
     }
   }
+  startGatewayResolver();
   tick_timer_.reset(su_timer_create(su_root_task(root_), kTickMs));
   su_timer_set_for_ever(tick_timer_.get(), tickTrampoline, this);
   ready_ = true;
@@ -225,6 +227,7 @@ void SipProxy::onTick() {
     last_sweep_ms_ = now;
     sweepConnections();
   }
+  if (gateway_resolver_) applyGatewayResolutions();
   if (!gateway_sets_.empty()) probeGateways();
   calls_.onTick();  // frees ended calls (outside callbacks), reads notices, renews leases
   uint64_t refused = refusedNameLookups();

@@ -14,6 +14,7 @@
 #include "services/ingress/edge_bounds.h"
 #include "services/ingress/event_loop_step.h"
 #include "services/ingress/gateway_metrics.h"
+#include "services/ingress/gateway_resolver.h"
 #include "services/ingress/gateway_sets.h"
 #include "services/ingress/header_policy.h"
 #include "services/ingress/ingress_links.h"
@@ -105,6 +106,10 @@ class SipProxy final : public CallSip {
   // Moves the branch to its next gateway; false when none is left or none would take it.
   bool failOver(SipBranch& branch, GatewayMetrics::Failover reason);
   void probeGateways();
+  // Gateways by DNS name (gateway_dns_updates.cpp): starts the resolver thread, and takes its
+  // answers into the sets on the tick.
+  void startGatewayResolver();
+  void applyGatewayResolutions();
   void finishProbe(GatewayProbe& probe, GatewayMetrics::Probe result);
   void relayToCaller(SipCall& sc, msg_t* out, bool final);
   void rejectCaller(SipCall& sc, int status, const char* reason);
@@ -178,6 +183,7 @@ class SipProxy final : public CallSip {
   GatewayMetrics gateway_metrics_;
   std::vector<std::unique_ptr<GatewayProbe>> probes_;  // one per gateway: at most one in flight
   std::mt19937_64 gateway_draw_;                       // weighted choice among gateways
+  std::unique_ptr<GatewayResolver> gateway_resolver_;  // only when a gateway is given by name
 
   SlotReleases releases_;
   CallControl calls_;

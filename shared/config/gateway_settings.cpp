@@ -1,5 +1,7 @@
 #include "shared/config/gateway_settings.h"
 
+#include <arpa/inet.h>
+
 #include <set>
 
 #include "shared/config/cluster_config.h"
@@ -16,6 +18,11 @@ bool validGatewaySetName(const std::string& name) {
     letter = letter || !digit;
   }
   return letter;  // all digits would read as an address part
+}
+
+bool gatewayHostIsName(const std::string& host) {
+  unsigned char buf[16];
+  return inet_pton(AF_INET, host.c_str(), buf) != 1 && inet_pton(AF_INET6, host.c_str(), buf) != 1;
 }
 
 namespace {
@@ -74,6 +81,7 @@ bool parseGatewayUri(std::string text, GatewayEntry& gw, std::string& why) {
       why = "has a bad port";
       return false;
     }
+    gw.port_set = true;
   } else if (bracketed && text.size() > 2 && text.back() == ']') {
     host = text.substr(1, text.size() - 2);
   }
@@ -87,6 +95,7 @@ bool parseGatewayUri(std::string text, GatewayEntry& gw, std::string& why) {
 }
 
 std::string defaultName(const GatewayEntry& gw) {
+  if (!gw.port_set && gatewayHostIsName(gw.host)) return gw.host;  // resolved by NAPTR/SRV
   std::string host = gw.host.find(':') != std::string::npos ? "[" + gw.host + "]" : gw.host;
   return host + ":" + std::to_string(gw.port);
 }
@@ -108,6 +117,21 @@ void readGatewaySets(YamlMap& m, GatewaySetSettings& g) {
       static_cast<int>(m.integer("gateway_successes_before_up", g.successes_before_up, 1, 100));
   g.answer_timeout_ms =
       static_cast<int>(m.integer("gateway_answer_timeout_ms", g.answer_timeout_ms, 100, 32000));
+  g.dns_server = m.string("gateway_dns_server", "");
+  if (!g.dns_server.empty()) {
+    std::string host;
+    int port = 0;
+    unsigned char buf[4];
+    if (!splitHostPort(g.dns_server, host, port) || inet_pton(AF_INET, host.c_str(), buf) != 1)
+      m.error("gateway_dns_server", "'" + g.dns_server + "' must be ipv4:port");
+  }
+  g.dns_timeout_ms =
+      static_cast<int>(m.integer("gateway_dns_timeout_ms", g.dns_timeout_ms, 100, 10000));
+  g.dns_attempts = static_cast<int>(m.integer("gateway_dns_attempts", g.dns_attempts, 1, 5));
+  g.dns_max_targets =
+      static_cast<int>(m.integer("gateway_dns_max_targets", g.dns_max_targets, 1, kMaxDnsTargets));
+  g.dns_retry_ms = static_cast<int>(m.integer("gateway_dns_retry_ms", g.dns_retry_ms, 100, 600000));
+  g.dns_stale_ms = static_cast<int>(m.integer("gateway_dns_stale_ms", g.dns_stale_ms, 0, 86400000));
 
   std::set<std::string> names;  // metric labels must be unique across sets
   size_t total = 0;
@@ -117,8 +141,11 @@ void readGatewaySets(YamlMap& m, GatewaySetSettings& g) {
       m.error(key, "gateway '" + gw.name + "' is named twice in set " + set);
       return;
     }
-    if (++total > kMaxGateways) {
-      m.error(key, "more than " + std::to_string(kMaxGateways) + " gateways in all");
+    // A name stands for gateway_dns_max_targets members, each probed and with its own series.
+    total += gatewayHostIsName(gw.host) ? static_cast<size_t>(g.dns_max_targets) : 1;
+    if (total > kMaxGateways) {
+      m.error(key, "more than " + std::to_string(kMaxGateways) +
+                       " gateways in all (a DNS name counts gateway_dns_max_targets)");
       return;
     }
     g.sets[set].push_back(std::move(gw));

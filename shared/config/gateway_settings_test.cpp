@@ -102,6 +102,57 @@ TEST(GatewaySettings, TlsGateways) {
             "transport");
 }
 
+TEST(GatewaySettings, DnsNamesAndResolverKeys) {
+  auto cfg = parse(
+      "  gateway_dns_server: \"127.0.0.1:5353\"\n"
+      "  gateway_dns_timeout_ms: 500\n"
+      "  gateway_dns_max_targets: 2\n"
+      "  gateway_sets:\n"
+      "    carriers:\n"
+      "      - {uri: \"sip:carrier.example.com\"}\n"
+      "      - {uri: \"sip:sbc.example.com:5080;transport=tcp\"}\n");
+  ASSERT_TRUE(cfg.ok()) << cfg.error().describe();
+  const auto& g = cfg->ingress.gateways;
+  EXPECT_EQ(g.dns_server, "127.0.0.1:5353");
+  EXPECT_EQ(g.dns_timeout_ms, 500);
+  EXPECT_EQ(g.dns_attempts, 2);
+  EXPECT_EQ(g.dns_max_targets, 2);
+  EXPECT_EQ(g.dns_retry_ms, 5000);
+  EXPECT_EQ(g.dns_stale_ms, 300000);
+  const auto& srv = g.sets.at("carriers")[0];
+  EXPECT_EQ(srv.name, "carrier.example.com");  // no port: NAPTR/SRV, named by the name alone
+  EXPECT_FALSE(srv.port_set);
+  EXPECT_TRUE(gatewayHostIsName(srv.host));
+  const auto& a = g.sets.at("carriers")[1];
+  EXPECT_EQ(a.name, "sbc.example.com:5080");
+  EXPECT_TRUE(a.port_set);
+  EXPECT_FALSE(gatewayHostIsName("10.0.0.1"));
+  EXPECT_FALSE(gatewayHostIsName("::1"));
+}
+
+TEST(GatewaySettings, DnsServerMustBeIpv4PortAndNamesCountTheirMembers) {
+  auto bad = parse(
+      "  gateway_dns_server: \"dns.example.com:53\"\n"
+      "  gateway_dns_max_targets: 9\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().message,
+            "c.yaml:4: ingress.gateway_dns_server: 'dns.example.com:53' must be ipv4:port\n"
+            "c.yaml:5: ingress.gateway_dns_max_targets: must be between 1 and 8 (got 9)");
+  // 16 names of 8 members each fill the 128 gateways: a 17th entry is refused.
+  std::string sets = "  gateway_dns_max_targets: 8\n  gateway_sets:\n";
+  for (int s = 0; s < 2; ++s) {
+    sets += "    set" + std::to_string(s) + ":\n";
+    for (int i = 0; i < (s == 0 ? 16 : 1); ++i)
+      sets += "      - {uri: \"sip:gw" + std::to_string(i) + ".example.com\"}\n";
+  }
+  auto over = parse(sets);
+  ASSERT_FALSE(over.ok());
+  EXPECT_NE(over.error().message.find("more than 128 gateways in all (a DNS name counts "
+                                      "gateway_dns_max_targets)"),
+            std::string::npos)
+      << over.error().message;
+}
+
 TEST(GatewaySettings, SetNames) {
   EXPECT_TRUE(validGatewaySetName("pstn"));
   EXPECT_TRUE(validGatewaySetName("carrier-b2"));
