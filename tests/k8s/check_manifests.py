@@ -17,6 +17,7 @@ listed check id failed at least once, as it must on a deliberately broken manife
 """
 
 import argparse
+import ipaddress
 import os
 import shutil
 import subprocess
@@ -324,6 +325,7 @@ class TreeChecker:
         self.check_network_policies()
         self.check_notification_api()
         self.check_notification_console()
+        self.check_notification_proxies()
 
     # Every container of every workload ----------------------------------------------------
 
@@ -753,6 +755,32 @@ class TreeChecker:
             return
         self.check("notification-console", f"/out/console {CONSOLE_DIR_IN_IMAGE}" in dockerfile,
                    f"docker/Dockerfile does not copy the built console to {CONSOLE_DIR_IN_IMAGE}")
+
+    def check_notification_proxies(self):
+        """The API sits behind the HTTP ingress controller: every cluster.yaml the notification
+        pods read names the proxies whose X-Forwarded-For it believes (else every agent shares
+        the proxy's failed-auth budget), as networks that are not everyone (else any client
+        picks its own key)."""
+        if self.find("Deployment", "callmesh-notification") is None:
+            return  # a partial tree (the checker's own test data)
+        for cm in self.of_kind("ConfigMap"):
+            text = (cm.get("data") or {}).get("cluster.yaml")
+            if text is None:
+                continue
+            notification = (yaml.safe_load(text) or {}).get("notification") or {}
+            proxies = notification.get("trusted_proxies") or []
+            where = f"ConfigMap {name_of(cm)} cluster.yaml notification.trusted_proxies"
+            self.check("notification-trusted-proxies", isinstance(proxies, list) and bool(proxies),
+                       f"{where} is empty: behind the ingress controller every client would share "
+                       "one failed-auth budget")
+            for entry in proxies if isinstance(proxies, list) else []:
+                try:
+                    network = ipaddress.ip_network(str(entry), strict=False)
+                except ValueError:
+                    self.check("notification-trusted-proxies", False, f"{where}: {entry!r} is not a CIDR")
+                    continue
+                self.check("notification-trusted-proxies", network.prefixlen > 0,
+                           f"{where}: {entry!r} trusts every address to name its client")
 
     def check_notification_api(self):
         """notification's HTTP API: on its Service and container as "api" 8080, bound beyond
