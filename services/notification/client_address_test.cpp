@@ -8,7 +8,7 @@ namespace {
 
 net::CidrSet proxies() {
   // The cluster's ingress controllers (pod network) and an IPv6 load balancer subnet.
-  return net::CidrSet::parse({"10.42.0.0/16", "fd00:lb::/64"}, "notification.trusted_proxies")
+  return net::CidrSet::parse({"10.42.0.0/16", "fd00:ba1::/64"}, "notification.trusted_proxies")
       .value();
 }
 
@@ -43,10 +43,10 @@ TEST(ClientAddress, ChainOfProxiesRightmostUntrustedHopWins) {
 }
 
 TEST(ClientAddress, Ipv6HopsPortsAndCanonicalForm) {
-  EXPECT_EQ(clientAddress("fd00:lb::2", {"2001:DB8:0:0::7"}, proxies()), "2001:db8::7");
-  EXPECT_EQ(clientAddress("fd00:lb::2", {"[2001:db8::7]:51234"}, proxies()), "2001:db8::7");
+  EXPECT_EQ(clientAddress("fd00:ba1::2", {"2001:DB8:0:0::7"}, proxies()), "2001:db8::7");
+  EXPECT_EQ(clientAddress("fd00:ba1::2", {"[2001:db8::7]:51234"}, proxies()), "2001:db8::7");
   EXPECT_EQ(clientAddress("10.42.0.5", {"203.0.113.7:40000"}, proxies()), "203.0.113.7");
-  EXPECT_EQ(clientAddress("10.42.0.5", {"2001:db8::7, fd00:lb::3"}, proxies()), "2001:db8::7");
+  EXPECT_EQ(clientAddress("10.42.0.5", {"2001:db8::7, fd00:ba1::3"}, proxies()), "2001:db8::7");
 }
 
 TEST(ClientAddress, GarbageHopStopsAtTheProxyToItsRight) {
