@@ -1,5 +1,9 @@
 #include "services/notification/event_hub.h"
 
+#include <algorithm>
+
+#include "services/notification/stream_visibility.h"
+
 namespace callmesh::notification {
 
 void EventHub::setListener(Listener listener) {
@@ -7,7 +11,16 @@ void EventHub::setListener(Listener listener) {
   listener_ = std::move(listener);
 }
 
+void sortAudience(StreamEvent& e) {
+  auto& a = e.audience;
+  if (std::is_sorted(a.begin(), a.end()) && std::adjacent_find(a.begin(), a.end()) == a.end())
+    return;
+  std::sort(a.begin(), a.end());
+  a.erase(std::unique(a.begin(), a.end()), a.end());
+}
+
 void EventHub::publish(StreamEvent event) {
+  sortAudience(event);  // whoever made it: the streams binary-search it
   // The listener runs under the lock so setListener(nullptr) returns only once no call is in
   // flight; it only posts to the io thread, so the lock is held for microseconds.
   std::lock_guard<std::mutex> lock(mutex_);
