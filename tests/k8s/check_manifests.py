@@ -17,6 +17,7 @@ listed check id failed at least once, as it must on a deliberately broken manife
 """
 
 import argparse
+import fnmatch
 import ipaddress
 import os
 import shutil
@@ -210,6 +211,48 @@ def image_problem(image):
     if tag == "latest":
         return f"image {image!r} uses the tag latest"
     return None
+
+
+def dockerignored(path, patterns):
+    """True when Dockerfile.dockerignore keeps `path` (repository-relative) out of the context."""
+    parts = path.strip("/").split("/")
+    for pattern in patterns:
+        bare = pattern[3:] if pattern.startswith("**/") else pattern
+        for i in range(len(parts)):
+            prefix = "/".join(parts[:i + 1])
+            if fnmatch.fnmatch(prefix, pattern) or (bare != pattern and fnmatch.fnmatch(parts[i], bare)):
+                return True
+    return False
+
+
+def image_input_problems(dockerfile):
+    """What would break docker/Dockerfile only at build time: a COPY source missing from the
+    repository or kept out of the context by Dockerfile.dockerignore, and a console build that
+    ignores CONSOLE_OUT_DIR (the Node stage builds into /out/console with it)."""
+    root = os.path.join(os.path.dirname(DOCKERFILE), "..")
+    try:
+        with open(os.path.join(os.path.dirname(DOCKERFILE), "Dockerfile.dockerignore")) as f:
+            ignored = [l.strip() for l in f if l.strip() and not l.startswith("#")]
+        with open(os.path.join(root, "services", "notification", "console", "vite.config.ts")) as f:
+            vite = f.read()
+    except OSError as e:
+        return [f"cannot read an image input: {e}"]
+    problems = []
+    for line in dockerfile.splitlines():
+        words = line.split()
+        if not words or words[0] != "COPY" or any(w.startswith("--from") for w in words):
+            continue
+        for src in [w for w in words[1:-1] if not w.startswith("--")]:
+            if src == ".":
+                continue
+            if not os.path.exists(os.path.join(root, src)):
+                problems.append(f"docker/Dockerfile copies {src}, which is not in the repository")
+            elif dockerignored(src, ignored):
+                problems.append(f"docker/Dockerfile copies {src}, which Dockerfile.dockerignore excludes")
+    if "CONSOLE_OUT_DIR=/out/console" in dockerfile and "CONSOLE_OUT_DIR" not in vite:
+        problems.append("the console's vite.config.ts ignores CONSOLE_OUT_DIR: the image would "
+                        "carry no console at /out/console")
+    return problems
 
 
 def port_number(container, port):
@@ -755,6 +798,8 @@ class TreeChecker:
             return
         self.check("notification-console", f"/out/console {CONSOLE_DIR_IN_IMAGE}" in dockerfile,
                    f"docker/Dockerfile does not copy the built console to {CONSOLE_DIR_IN_IMAGE}")
+        for problem in image_input_problems(dockerfile):
+            self.check("image-inputs", False, problem)
 
     def check_notification_proxies(self):
         """The API sits behind the HTTP ingress controller: every cluster.yaml the notification
