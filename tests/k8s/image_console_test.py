@@ -98,7 +98,7 @@ def main():
         check("the API beside it still asks for a token (GET /v1/me is 401)", status == 401, status)
     finally:
         cluster.cleanup()
-    print("PASS" if not failures else f"FAIL: {len(failures)} check(s)")
+    print("PASS: the image serves the console" if not failures else f"FAIL: {len(failures)} check(s)")
     return 1 if failures else 0
 
 
