@@ -1,7 +1,5 @@
 #include "services/notification/event_hub.h"
 
-#include <algorithm>
-
 #include "services/notification/stream_visibility.h"
 
 namespace callmesh::notification {
@@ -9,14 +7,6 @@ namespace callmesh::notification {
 void EventHub::setListener(Listener listener) {
   std::lock_guard<std::mutex> lock(mutex_);
   listener_ = std::move(listener);
-}
-
-void sortAudience(StreamEvent& e) {
-  auto& a = e.audience;
-  if (std::is_sorted(a.begin(), a.end()) && std::adjacent_find(a.begin(), a.end()) == a.end())
-    return;
-  std::sort(a.begin(), a.end());
-  a.erase(std::unique(a.begin(), a.end()), a.end());
 }
 
 void EventHub::publish(StreamEvent event) {

@@ -81,6 +81,14 @@ std::vector<StreamEvent> streamEventsFromBus(const std::string& message) {
   return out;
 }
 
+void sortAudience(StreamEvent& e) {
+  auto& a = e.audience;
+  if (std::is_sorted(a.begin(), a.end()) && std::adjacent_find(a.begin(), a.end()) == a.end())
+    return;
+  std::sort(a.begin(), a.end());
+  a.erase(std::unique(a.begin(), a.end()), a.end());
+}
+
 bool streamMayReceive(const StreamEvent& event, const Principal& who) {
   if (!event.except.empty() && event.except == who.agent_id) return false;
   if (event.everyone) return true;
