@@ -35,20 +35,13 @@ HeaderFate fateOf(std::string_view name, const HeaderSource& source) {
 }
 
 Result<TrustDomain> TrustDomain::create(const std::vector<std::string>& cidrs) {
+  auto networks = net::CidrSet::parse(cidrs, "identity_trusted_sources");
+  if (!networks.ok()) return networks.error();
   TrustDomain domain;
-  for (const auto& text : cidrs) {
-    auto cidr = Cidr::parse(text);
-    if (!cidr.ok()) return cidr.error();
-    domain.networks_.push_back(cidr.value());
-  }
+  domain.networks_ = std::move(networks.value());
   return domain;
 }
 
-bool TrustDomain::contains(const std::string& ip) const {
-  std::array<uint8_t, 16> addr{};
-  if (!parseIp(ip, addr)) return false;
-  return std::any_of(networks_.begin(), networks_.end(),
-                     [&](const Cidr& c) { return c.contains(addr); });
-}
+bool TrustDomain::contains(const std::string& ip) const { return networks_.contains(ip); }
 
 }  // namespace callmesh::ingress

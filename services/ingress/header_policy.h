@@ -4,8 +4,8 @@
 #include <string_view>
 #include <vector>
 
-#include "services/ingress/source_guard.h"
 #include "shared/base/result.h"
+#include "shared/net/cidr.h"
 
 namespace callmesh::ingress {
 
@@ -39,7 +39,7 @@ class TrustDomain {
   bool empty() const { return networks_.empty(); }
 
  private:
-  std::vector<Cidr> networks_;
+  net::CidrSet networks_;
 };
 
 }  // namespace callmesh::ingress

@@ -1,63 +1,9 @@
 #include "services/ingress/source_guard.h"
 
-#include <arpa/inet.h>
-
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 
 namespace callmesh::ingress {
-
-bool parseIp(const std::string& text, std::array<uint8_t, 16>& out) {
-  out.fill(0);
-  in_addr v4{};
-  if (inet_pton(AF_INET, text.c_str(), &v4) == 1) {
-    out[10] = 0xff;
-    out[11] = 0xff;
-    std::memcpy(out.data() + 12, &v4, 4);
-    return true;
-  }
-  std::string bare = text;
-  if (bare.size() > 2 && bare.front() == '[' && bare.back() == ']')
-    bare = bare.substr(1, bare.size() - 2);
-  in6_addr v6{};
-  if (inet_pton(AF_INET6, bare.c_str(), &v6) == 1) {
-    std::memcpy(out.data(), &v6, 16);
-    return true;
-  }
-  return false;
-}
-
-Result<Cidr> Cidr::parse(const std::string& text) {
-  auto slash = text.find('/');
-  std::string addr = text.substr(0, slash);
-  Cidr c;
-  if (!parseIp(addr, c.address))
-    return invalidInput("'" + text + "' is not an IP network", "trusted_sources");
-  bool v4 = addr.find(':') == std::string::npos;
-  int max_bits = v4 ? 32 : 128;
-  int bits = max_bits;
-  if (slash != std::string::npos) {
-    try {
-      bits = std::stoi(text.substr(slash + 1));
-    } catch (...) {
-      return invalidInput("'" + text + "' has no prefix length after /", "trusted_sources");
-    }
-    if (bits < 0 || bits > max_bits)
-      return invalidInput("'" + text + "' prefix length out of range", "trusted_sources");
-  }
-  c.prefix_bits = v4 ? bits + 96 : bits;
-  return c;
-}
-
-bool Cidr::contains(const std::array<uint8_t, 16>& ip) const {
-  int bits = prefix_bits;
-  for (size_t i = 0; i < 16 && bits > 0; ++i, bits -= 8) {
-    uint8_t mask = bits >= 8 ? 0xff : static_cast<uint8_t>(0xff << (8 - bits));
-    if ((ip[i] & mask) != (address[i] & mask)) return false;
-  }
-  return true;
-}
 
 Result<SourceGuard> SourceGuard::create(const SourceGuardSettings& settings) {
   SourceGuard guard(settings);
@@ -65,11 +11,9 @@ Result<SourceGuard> SourceGuard::create(const SourceGuardSettings& settings) {
                               settings.new_calls_per_second, settings.new_call_burst};
   std::vector<std::string> trusted = settings.trusted;
   if (trusted.empty()) trusted = {"127.0.0.0/8", "::1/128"};  // safe default: loopback only
-  for (const auto& t : trusted) {
-    auto c = Cidr::parse(t);
-    if (!c.ok()) return c.error();
-    guard.trusted_.push_back(c.value());
-  }
+  auto networks = net::CidrSet::parse(trusted, "trusted_sources");
+  if (!networks.ok()) return networks.error();
+  guard.trusted_ = std::move(networks.value());
   return guard;
 }
 
@@ -96,11 +40,7 @@ SourceGuard::Bucket* SourceGuard::touch(const std::string& ip, int64_t now_ms, c
 }
 
 SourceGuard::Verdict SourceGuard::check(const std::string& ip, int64_t now_ms) {
-  std::array<uint8_t, 16> addr{};
-  if (!parseIp(ip, addr)) return Verdict::Untrusted;
-  bool trusted = std::any_of(trusted_.begin(), trusted_.end(),
-                             [&](const Cidr& c) { return c.contains(addr); });
-  if (!trusted) return Verdict::Untrusted;
+  if (!trusted_.contains(ip)) return Verdict::Untrusted;
   return spend(ip, source_rates_, now_ms);
 }
 

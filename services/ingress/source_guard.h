@@ -8,20 +8,9 @@
 #include <vector>
 
 #include "shared/base/result.h"
+#include "shared/net/cidr.h"
 
 namespace callmesh::ingress {
-
-// One trusted network, IPv4 or IPv6.
-struct Cidr {
-  std::array<uint8_t, 16> address{};  // IPv4 stored as ::ffff:a.b.c.d
-  int prefix_bits = 0;                // over the 128-bit form
-
-  static Result<Cidr> parse(const std::string& text);
-  bool contains(const std::array<uint8_t, 16>& ip) const;
-};
-
-// Parses "10.0.0.1" or "::1" into the 128-bit form Cidr uses; false when it is neither.
-bool parseIp(const std::string& text, std::array<uint8_t, 16>& out);
 
 struct SourceGuardSettings {
   std::vector<std::string> trusted;     // CIDRs; requests from elsewhere are refused
@@ -103,7 +92,7 @@ class SourceGuard {
 
   SourceGuardSettings settings_;
   Rates source_rates_;  // from settings_
-  std::vector<Cidr> trusted_;
+  net::CidrSet trusted_;
   std::unordered_map<std::string, Bucket> buckets_;
   std::list<std::string> recency_;  // most recently seen first
   uint64_t bans_ = 0;

@@ -20,11 +20,9 @@ Result<TrunkBook> TrunkBook::create(const std::vector<config::TrunkSettings>& tr
     Trunk trunk;
     trunk.name = t.name;
     trunk.bucket = "trunk:" + t.name;
-    for (const auto& c : t.sources) {
-      auto cidr = Cidr::parse(c);
-      if (!cidr.ok()) return Error{ErrorKind::InvalidInput, cidr.error().message, t.name};
-      trunk.sources.push_back(cidr.value());
-    }
+    auto sources = net::CidrSet::parse(t.sources, "trunks." + t.name + ".sources");
+    if (!sources.ok()) return Error{ErrorKind::InvalidInput, sources.error().message, t.name};
+    trunk.sources = std::move(sources.value());
     for (const auto& s : t.tls_subjects) trunk.tls_subjects.push_back(lower(s));
     book.by_certificate_ = book.by_certificate_ || !trunk.tls_subjects.empty();
     trunk.identity_trusted = t.identity_trusted;
@@ -47,12 +45,8 @@ const Trunk* TrunkBook::identify(const std::string& ip,
       }
     }
   }
-  std::array<uint8_t, 16> addr{};
-  if (!parseIp(ip, addr)) return nullptr;
   for (const auto& t : trunks_) {
-    for (const auto& c : t.sources) {
-      if (c.contains(addr)) return &t;
-    }
+    if (t.sources.contains(ip)) return &t;
   }
   return nullptr;
 }

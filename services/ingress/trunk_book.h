@@ -6,6 +6,7 @@
 #include "services/ingress/source_guard.h"
 #include "shared/base/result.h"
 #include "shared/config/tls_settings.h"
+#include "shared/net/cidr.h"
 
 namespace callmesh::ingress {
 
@@ -13,7 +14,7 @@ namespace callmesh::ingress {
 struct Trunk {
   std::string name;
   std::string bucket;  // its SourceGuard bucket: "trunk:<name>", shared by all its addresses
-  std::vector<Cidr> sources;
+  net::CidrSet sources;
   std::vector<std::string> tls_subjects;  // lower-cased
   bool identity_trusted = false;
   SourceGuard::Rates rates;

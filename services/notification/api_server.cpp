@@ -42,6 +42,16 @@ void raiseDescriptorLimit(Logger& log, int wanted) {
   }
 }
 
+// notification.trusted_proxies was checked when the config loaded; a config built in code that
+// slipped past that trusts no proxy (the safe side) and says so.
+net::CidrSet trustedProxies(ApiDeps& deps) {
+  auto set =
+      net::CidrSet::parse(deps.config.notification.trusted_proxies, "notification.trusted_proxies");
+  if (set.ok()) return set.value();
+  deps.log.error("trusted_proxies_ignored", {{"error", set.error().describe()}});
+  return {};
+}
+
 }  // namespace
 
 struct ApiServer::Transport {
@@ -51,7 +61,8 @@ struct ApiServer::Transport {
         workers(limits.workers, static_cast<size_t>(limits.queue)),
         streams(limits.stream_threads, limit_metrics, deps.metrics.streams,
                 limits.stream_keepalive_ms),
-        core{io, table, workers, gate, streams, deps.metrics, limits},
+        trusted_proxies(trustedProxies(deps)),
+        core{io, table, workers, gate, streams, deps.metrics, limits, trusted_proxies},
         acceptor(io),
         retry(io) {}
 
@@ -100,6 +111,7 @@ struct ApiServer::Transport {
   RouteTable table;
   WorkerPool workers;
   StreamShards streams;
+  net::CidrSet trusted_proxies;
   HttpCore core;
   tcp::acceptor acceptor;
   asio::steady_timer retry;

@@ -1,5 +1,7 @@
 #include "services/notification/event_hub.h"
 
+#include "services/notification/stream_visibility.h"
+
 namespace callmesh::notification {
 
 void EventHub::setListener(Listener listener) {
@@ -8,6 +10,7 @@ void EventHub::setListener(Listener listener) {
 }
 
 void EventHub::publish(StreamEvent event) {
+  sortAudience(event);  // whoever made it: the streams binary-search it
   // The listener runs under the lock so setListener(nullptr) returns only once no call is in
   // flight; it only posts to the io thread, so the lock is held for microseconds.
   std::lock_guard<std::mutex> lock(mutex_);

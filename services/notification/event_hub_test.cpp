@@ -35,5 +35,16 @@ TEST(EventHub, NumbersEventsAndHandsEachToTheListenerUntilClosed) {
   EXPECT_TRUE(hub.closed());
 }
 
+// Streams binary-search the audience (stream_visibility.h): whoever made the event, the hub hands
+// it over sorted and without repeats.
+TEST(EventHub, HandsTheAudienceOverSortedWithoutRepeats) {
+  EventHub hub;
+  std::vector<std::shared_ptr<const StreamEvent>> got;
+  hub.setListener([&](std::shared_ptr<const StreamEvent> e) { got.push_back(std::move(e)); });
+  hub.publish(streamEvent("x", {"carol", "alice", "bob", "alice"}, false));
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0]->audience, (std::vector<std::string>{"alice", "bob", "carol"}));
+}
+
 }  // namespace
 }  // namespace callmesh::notification

@@ -8,6 +8,7 @@
 
 #include "services/notification/api_reply.h"
 #include "services/notification/api_routes.h"
+#include "services/notification/client_address.h"
 
 namespace callmesh::notification {
 
@@ -137,10 +138,15 @@ void HttpSession::onHeader(error_code ec) {
 void HttpSession::onRequest(error_code ec) {
   if (ec) return readFailed(ec);
   disarm();
-  if (int wait = core_.gate.authThrottled(remote_); wait > 0) {
+  std::vector<std::string_view> forwarded;
+  for (auto range = parser_->get().equal_range("X-Forwarded-For"); range.first != range.second;
+       ++range.first)
+    forwarded.emplace_back(range.first->value().data(), range.first->value().size());
+  client_ = clientAddress(remote_, forwarded, core_.trusted_proxies);
+  if (int wait = core_.gate.authThrottled(client_); wait > 0) {
     return refuse(
         429, Refusal::AuthThrottled, "too_many_requests",
-        "too many failed sign-ins from " + remote_ + "; retry after " + std::to_string(wait) + " s",
+        "too many failed sign-ins from " + client_ + "; retry after " + std::to_string(wait) + " s",
         !parser_->get().keep_alive(), wait);
   }
   dispatch();
@@ -150,7 +156,7 @@ void HttpSession::dispatch() {
   auto& in = parser_->get();
   auto req = std::make_shared<httplib::Request>();
   fillHandlerRequest(*req, std::string(in.method_string()), std::string(in.target()),
-                     std::move(in.body()), remote_, remote_port_);
+                     std::move(in.body()), client_, remote_port_);
   for (const auto& f : in)
     req->headers.emplace(std::string(f.name_string()), std::string(f.value()));
   auto self = shared_from_this();
@@ -165,7 +171,7 @@ void HttpSession::dispatch() {
 }
 
 void HttpSession::answer(std::shared_ptr<httplib::Request> req, RouteOutcome out) {
-  if (out.res.status == 401) core_.gate.authFailed(remote_);
+  if (out.res.status == 401) core_.gate.authFailed(client_);
   if (out.stream) return openStream(std::move(out));
   write(out.res, req->method == "HEAD", parser_->get().keep_alive());
 }

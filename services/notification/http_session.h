@@ -22,6 +22,7 @@
 #include "services/notification/http_router.h"
 #include "services/notification/stream_shards.h"
 #include "services/notification/worker_pool.h"
+#include "shared/net/cidr.h"
 
 namespace callmesh::notification {
 
@@ -34,6 +35,7 @@ struct HttpCore {
   StreamShards& streams;
   ApiMetrics& metrics;
   const config::ApiLimitSettings& limits;
+  const net::CidrSet& trusted_proxies;  // notification.trusted_proxies
 };
 
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
@@ -70,8 +72,11 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   boost::beast::flat_buffer buffer_;
   std::optional<Parser> parser_;
   boost::asio::steady_timer deadline_;
-  std::string remote_;
+  std::string remote_;  // the TCP peer
   int remote_port_ = 0;
+  // The current request's client (client_address.h): the peer, or the client a trusted proxy
+  // names. Per request: a proxy carries many clients' requests over one connection.
+  std::string client_;
   bool timed_out_ = false;
   uint64_t armed_ = 0;  // generation of the deadline
 };

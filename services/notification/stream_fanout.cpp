@@ -85,6 +85,10 @@ void StreamFanout::flushPending() {
   auto streams = std::move(pending_);
   pending_.clear();
   for (const auto& s : streams) s->flush();
+  // The list's capacity goes back for the next burst: a fan-out to 5,000 streams then does not
+  // regrow it from nothing (13 reallocations and copies) every time.
+  streams.clear();
+  if (pending_.empty()) pending_.swap(streams);
 }
 
 void StreamFanout::startKeepAlive() {

@@ -23,4 +23,8 @@ std::vector<StreamEvent> streamEventsFromBus(const std::string& message);
 // True when the stream of `who` may carry `event`.
 bool streamMayReceive(const StreamEvent& event, const Principal& who);
 
+// Puts `e.audience` in the order streamMayReceive's binary search needs (sorted, no repeats).
+// streamEventsFromBus and EventHub::publish call it, so every event a stream sees is sorted.
+void sortAudience(StreamEvent& e);
+
 }  // namespace callmesh::notification

@@ -80,5 +80,30 @@ TEST(ApiLimitSettings, RefusesZeroCapsAndContradictions) {
       << more.error().message;
 }
 
+// notification.trusted_proxies: who may name the client in X-Forwarded-For. A typo would leave a
+// proxy untrusted (every agent behind it in one failed-auth bucket) or trust too much, so a bad
+// entry stops the load, naming the key and the entry.
+TEST(ApiLimitSettings, TrustedProxiesAreCidrsAndEmptyByDefault) {
+  auto plain = parseClusterConfig(kBase, "c.yaml");
+  ASSERT_TRUE(plain.ok()) << plain.error().describe();
+  EXPECT_TRUE(plain->notification.trusted_proxies.empty());
+  auto good = parseClusterConfig(std::string(kBase) +
+                                     "notification:\n  trusted_proxies: [\"10.42.0.0/16\", "
+                                     "\"192.0.2.7\", \"fd00::/8\"]\n",
+                                 "c.yaml");
+  ASSERT_TRUE(good.ok()) << good.error().describe();
+  EXPECT_EQ(good->notification.trusted_proxies,
+            (std::vector<std::string>{"10.42.0.0/16", "192.0.2.7", "fd00::/8"}));
+  for (const char* bad : {"10.42.0.l/16", "ingress-nginx.example", "10.0.0.0/33", "fd00::/8x"}) {
+    auto cfg = parseClusterConfig(std::string(kBase) +
+                                      "notification:\n  trusted_proxies: [\"10.0.0.0/8\", \"" +
+                                      bad + "\"]\n",
+                                  "c.yaml");
+    ASSERT_FALSE(cfg.ok()) << bad;
+    EXPECT_EQ(cfg.error().message, std::string("c.yaml:4: notification.trusted_proxies: '") + bad +
+                                       "' is not a CIDR like 10.0.0.0/8");
+  }
+}
+
 }  // namespace
 }  // namespace callmesh::config

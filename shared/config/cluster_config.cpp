@@ -1,8 +1,5 @@
 #include "shared/config/cluster_config.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-
 #include <sstream>
 
 #include "shared/config/agent_auth_settings.h"
@@ -14,6 +11,7 @@
 #include "shared/config/tls_settings.h"
 #include "shared/config/yaml_reader.h"
 #include "shared/config/zmq_settings.h"
+#include "shared/net/cidr.h"
 
 namespace callmesh::config {
 
@@ -101,23 +99,10 @@ bool parseClock(const std::string& text, int& minutes) {
 
 }  // namespace
 
-// "10.0.0.0/8", "2001:db8::/32" or a bare address: the address must be a real IPv4 or IPv6
-// literal (a typo such as "10.0.0.l/8" or a host name is an error, never a silently empty ACL
-// that leaves only loopback trusted), the prefix a number within the family's width.
-bool validCidr(const std::string& cidr) {
-  auto slash = cidr.find('/');
-  std::string addr = slash == std::string::npos ? cidr : cidr.substr(0, slash);
-  bool v6 = addr.find(':') != std::string::npos;
-  unsigned char raw[sizeof(in6_addr)];
-  if (inet_pton(v6 ? AF_INET6 : AF_INET, addr.c_str(), raw) != 1) return false;
-  if (slash == std::string::npos) return true;
-  std::string bits = cidr.substr(slash + 1);
-  if (bits.empty() || bits.size() > 3) return false;
-  for (char c : bits) {
-    if (c < '0' || c > '9') return false;
-  }
-  return std::stoi(bits) <= (v6 ? 128 : 32);
-}
+// "10.0.0.0/8", "2001:db8::/32" or a bare address (shared/net/cidr.h: a typo such as
+// "10.0.0.l/8" or a host name is an error, never a silently empty ACL that leaves only loopback
+// trusted).
+bool validCidr(const std::string& cidr) { return net::Cidr::parse(cidr).ok(); }
 
 Result<ClusterConfig> parseClusterConfig(const std::string& yaml_text,
                                          const std::string& file_name) {

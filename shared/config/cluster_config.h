@@ -293,6 +293,11 @@ struct NotificationSettings {
   // at `/`; absolute after loading (relative to cluster.yaml); empty = not served.
   std::string console_dir;
   ApiLimitSettings api_limits;
+  // CIDRs of the proxies in front of the API (a Kubernetes ingress controller, a load balancer):
+  // from these peers X-Forwarded-For names the client that failed-auth throttling keys on
+  // (services/notification/client_address.h). Empty (the default): the TCP peer is the client,
+  // and a forwarded header is ignored, since anyone can send one.
+  std::vector<std::string> trusted_proxies;
 };
 
 // The whole cluster.yaml: one file every service reads, each using its own section.

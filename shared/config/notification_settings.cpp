@@ -3,6 +3,7 @@
 #include <map>
 
 #include "shared/config/api_limit_settings.h"
+#include "shared/net/cidr.h"
 
 namespace callmesh::config {
 
@@ -81,6 +82,11 @@ void readNotificationSettings(YamlMap& m, const std::string& file_name, ConfigEr
       static_cast<int>(m.integer("text_max_wait_ms", n.text_max_wait_ms, 500, 64000));
   n.console_dir = resolveRelative(file_name, m.string("console_dir", ""));
   readApiLimits(m, n.api_limits);
+  n.trusted_proxies = m.stringList("trusted_proxies");
+  for (const auto& c : n.trusted_proxies) {
+    if (!net::Cidr::parse(c).ok())
+      m.error("trusted_proxies", "'" + c + "' is not a CIDR like 10.0.0.0/8");
+  }
   n.tokens_file = resolveRelative(file_name, m.string("tokens_file", ""));
   readTokenHashes(m, errors, n.tokens);
   {

@@ -17,6 +17,8 @@ listed check id failed at least once, as it must on a deliberately broken manife
 """
 
 import argparse
+import fnmatch
+import ipaddress
 import os
 import shutil
 import subprocess
@@ -213,6 +215,48 @@ def image_problem(image):
     return None
 
 
+def dockerignored(path, patterns):
+    """True when Dockerfile.dockerignore keeps `path` (repository-relative) out of the context."""
+    parts = path.strip("/").split("/")
+    for pattern in patterns:
+        bare = pattern[3:] if pattern.startswith("**/") else pattern
+        for i in range(len(parts)):
+            prefix = "/".join(parts[:i + 1])
+            if fnmatch.fnmatch(prefix, pattern) or (bare != pattern and fnmatch.fnmatch(parts[i], bare)):
+                return True
+    return False
+
+
+def image_input_problems(dockerfile):
+    """What would break docker/Dockerfile only at build time: a COPY source missing from the
+    repository or kept out of the context by Dockerfile.dockerignore, and a console build that
+    ignores CONSOLE_OUT_DIR (the Node stage builds into /out/console with it)."""
+    root = os.path.join(os.path.dirname(DOCKERFILE), "..")
+    try:
+        with open(os.path.join(os.path.dirname(DOCKERFILE), "Dockerfile.dockerignore")) as f:
+            ignored = [l.strip() for l in f if l.strip() and not l.startswith("#")]
+        with open(os.path.join(root, "services", "notification", "console", "vite.config.ts")) as f:
+            vite = f.read()
+    except OSError as e:
+        return [f"cannot read an image input: {e}"]
+    problems = []
+    for line in dockerfile.splitlines():
+        words = line.split()
+        if not words or words[0] != "COPY" or any(w.startswith("--from") for w in words):
+            continue
+        for src in [w for w in words[1:-1] if not w.startswith("--")]:
+            if src == ".":
+                continue
+            if not os.path.exists(os.path.join(root, src)):
+                problems.append(f"docker/Dockerfile copies {src}, which is not in the repository")
+            elif dockerignored(src, ignored):
+                problems.append(f"docker/Dockerfile copies {src}, which Dockerfile.dockerignore excludes")
+    if "CONSOLE_OUT_DIR=/out/console" in dockerfile and "CONSOLE_OUT_DIR" not in vite:
+        problems.append("the console's vite.config.ts ignores CONSOLE_OUT_DIR: the image would "
+                        "carry no console at /out/console")
+    return problems
+
+
 def port_number(container, port):
     """Resolves a probe port (number or container port name)."""
     if isinstance(port, int):
@@ -327,6 +371,7 @@ class TreeChecker:
         self.check_network_policies()
         self.check_notification_api()
         self.check_notification_console()
+        self.check_notification_proxies()
 
     # Every container of every workload ----------------------------------------------------
 
@@ -844,6 +889,34 @@ class TreeChecker:
             return
         self.check("notification-console", f"/out/console {CONSOLE_DIR_IN_IMAGE}" in dockerfile,
                    f"docker/Dockerfile does not copy the built console to {CONSOLE_DIR_IN_IMAGE}")
+        for problem in image_input_problems(dockerfile):
+            self.check("image-inputs", False, problem)
+
+    def check_notification_proxies(self):
+        """The API sits behind the HTTP ingress controller: every cluster.yaml the notification
+        pods read names the proxies whose X-Forwarded-For it believes (else every agent shares
+        the proxy's failed-auth budget), as networks that are not everyone (else any client
+        picks its own key)."""
+        if self.find("Deployment", "callmesh-notification") is None:
+            return  # a partial tree (the checker's own test data)
+        for cm in self.of_kind("ConfigMap"):
+            text = (cm.get("data") or {}).get("cluster.yaml")
+            if text is None:
+                continue
+            notification = (yaml.safe_load(text) or {}).get("notification") or {}
+            proxies = notification.get("trusted_proxies") or []
+            where = f"ConfigMap {name_of(cm)} cluster.yaml notification.trusted_proxies"
+            self.check("notification-trusted-proxies", isinstance(proxies, list) and bool(proxies),
+                       f"{where} is empty: behind the ingress controller every client would share "
+                       "one failed-auth budget")
+            for entry in proxies if isinstance(proxies, list) else []:
+                try:
+                    network = ipaddress.ip_network(str(entry), strict=False)
+                except ValueError:
+                    self.check("notification-trusted-proxies", False, f"{where}: {entry!r} is not a CIDR")
+                    continue
+                self.check("notification-trusted-proxies", network.prefixlen > 0,
+                           f"{where}: {entry!r} trusts every address to name its client")
 
     def check_notification_api(self):
         """notification's HTTP API: on its Service and container as "api" 8080, bound beyond

@@ -5,6 +5,10 @@
 # bundled script) where notification.console_dir points in k8s/base/config/cluster.yaml.
 #
 #   tests/k8s/image_test.sh [SERVICE]          # default: notification
+#   IMAGE=callmesh/notification:0.1.0 tests/k8s/image_test.sh notification   # an image built before
+#
+# For notification it then runs the image (tests/k8s/image_console_test.py): the console's index
+# and assets fetched with curl from the container, on loopback.
 #
 # Needs a running Docker daemon. The build context is the committed tree (`git archive HEAD`),
 # so build directories and uncommitted files never enter it. Without access to Docker Hub, point
@@ -13,7 +17,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 service=${1:-notification}
-tag="callmesh/${service}:image-test-$$"
+tag=${IMAGE:-"callmesh/${service}:image-test-$$"}
 console_dir=/usr/share/callmesh/console
 
 docker info >/dev/null 2>&1 || { echo "FAIL: no Docker daemon (docker info failed)" >&2; exit 1; }
@@ -23,12 +27,13 @@ for name in DEBIAN_BUILD_IMAGE DEBIAN_RUNTIME_IMAGE NODE_BUILD_IMAGE; do
   if [ -n "${!name:-}" ]; then args+=(--build-arg "${name}=${!name}"); fi
 done
 
-cleanup() { docker image rm -f "${tag}" >/dev/null 2>&1 || true; }
-trap cleanup EXIT
-
-# The classic builder: BuildKit's `# syntax=` line would fetch its frontend from Docker Hub.
-git -C "${root}" archive --format=tar HEAD |
-  DOCKER_BUILDKIT=0 docker build -f docker/Dockerfile "${args[@]}" -t "${tag}" -
+if [ -z "${IMAGE:-}" ]; then
+  cleanup() { docker image rm -f "${tag}" >/dev/null 2>&1 || true; }
+  trap cleanup EXIT
+  # The classic builder: BuildKit's `# syntax=` line would fetch its frontend from Docker Hub.
+  git -C "${root}" archive --format=tar HEAD |
+    DOCKER_BUILDKIT=0 docker build -f docker/Dockerfile "${args[@]}" -t "${tag}" -
+fi
 
 inside() { docker run --rm --network none --entrypoint /bin/sh "${tag}" -c "$1"; }
 
@@ -56,6 +61,9 @@ if [ "${code}" -ne 0 ] && ! grep -q "error while loading shared libraries" <<<"$
 else
   echo "FAIL: callmesh-${service} --config /nonexistent.yaml gave exit ${code}: ${out}" >&2
   fail=1
+fi
+if [ "${service}" = notification ]; then
+  python3 "${root}/tests/k8s/image_console_test.py" --image "${tag}" || fail=1
 fi
 [ "${fail}" -eq 0 ] && echo PASS
 exit "${fail}"
