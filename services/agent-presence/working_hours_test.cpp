@@ -23,5 +23,50 @@ TEST(WorkingHours, WeekdayOfficeHoursInTheAgentsOffset) {
   EXPECT_FALSE(inWorkingHours(h, kMondayMidnightUtc + (5 * 24 + 15) * kHour));  // Saturday
 }
 
+
+// Working hours follow daylight saving in the agent's IANA zone (issue 20): the same 09:00-17:00
+// is 14:00-22:00 UTC in winter and 13:00-21:00 UTC in summer, which a fixed offset gets wrong
+// half the year. America/New_York: spring forward 2026-03-08 02:00 EST, fall back 2026-11-01
+// 02:00 EDT.
+config::AgentHours newYork(int from_minute, int to_minute) {
+  config::AgentHours h;
+  auto zone = tz::loadTimeZone("America/New_York");
+  EXPECT_TRUE(zone.ok());
+  if (zone.ok()) h.zone = zone.value();
+  h.working_hours.push_back({{0, 1, 2, 3, 4, 5, 6}, from_minute, to_minute});
+  return h;
+}
+
+TEST(WorkingHours, NineToFiveFollowsSpringForward) {
+  auto h = newYork(9 * 60, 17 * 60);
+  EXPECT_FALSE(inWorkingHours(h, 1772891940000));  // Sat 2026-03-07 13:59 UTC = 08:59 EST
+  EXPECT_TRUE(inWorkingHours(h, 1772892000000));   // Sat 2026-03-07 14:00 UTC = 09:00 EST
+  EXPECT_FALSE(inWorkingHours(h, 1773061140000));  // Mon 2026-03-09 12:59 UTC = 08:59 EDT
+  EXPECT_TRUE(inWorkingHours(h, 1773061200000));   // Mon 2026-03-09 13:00 UTC = 09:00 EDT
+  EXPECT_TRUE(inWorkingHours(h, 1773089940000));   // 20:59 UTC = 16:59 EDT
+  EXPECT_FALSE(inWorkingHours(h, 1773090000000));  // 21:00 UTC = 17:00 EDT: exclusive
+  // The old fixed offset (UTC-5) reads 13:00 UTC on 2026-03-09 as 08:00: wrong after the change.
+  config::AgentHours fixed;
+  fixed.utc_offset_minutes = -300;
+  fixed.working_hours = h.working_hours;
+  EXPECT_FALSE(inWorkingHours(fixed, 1773061200000));
+}
+
+TEST(WorkingHours, TheSkippedHourOfTheSpringChange) {
+  auto h = newYork(60, 3 * 60);  // 01:00-03:00 local; 02:00-03:00 does not exist on 2026-03-08
+  EXPECT_TRUE(inWorkingHours(h, 1772953140000));   // 06:59 UTC = 01:59 EST
+  EXPECT_FALSE(inWorkingHours(h, 1772953200000));  // 07:00 UTC = 03:00 EDT
+}
+
+TEST(WorkingHours, TheRepeatedHourOfTheAutumnChange) {
+  auto h = newYork(60, 2 * 60);                    // 01:00-02:00 local, lived twice on 2026-11-01
+  EXPECT_TRUE(inWorkingHours(h, 1793511000000));   // 05:30 UTC = 01:30 EDT
+  EXPECT_TRUE(inWorkingHours(h, 1793514600000));   // 06:30 UTC = 01:30 EST
+  EXPECT_FALSE(inWorkingHours(h, 1793516400000));  // 07:00 UTC = 02:00 EST
+  auto day = newYork(9 * 60, 17 * 60);
+  EXPECT_FALSE(inWorkingHours(day, 1793624400000));  // Mon 2026-11-02 13:00 UTC = 08:00 EST
+  EXPECT_TRUE(inWorkingHours(day, 1793628000000));   // 14:00 UTC = 09:00 EST
+}
+
 }  // namespace
 }  // namespace callmesh::agent_presence

@@ -64,5 +64,8 @@ void addNumberRoutes(ApiRoutes& routes);         // number_routes.cpp: settings,
 void addLiveCallRoutes(ApiRoutes& routes);       // live_call_routes.cpp: /v1/calls (admin)
 void addStreamRoutes(ApiRoutes& routes);         // stream_routes.cpp: /v1/stream (SSE)
 void addConsoleRoutes(ApiRoutes& routes);        // console_routes.cpp: the console's files
+// routing_routes.cpp, routing_resource_routes.cpp: the provisioning API (routing_api.h)
+void addRoutingRoutes(ApiRoutes& routes);
+void addRoutingResourceRoutes(ApiRoutes& routes);
 
 }  // namespace callmesh::notification

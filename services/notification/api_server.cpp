@@ -190,6 +190,8 @@ void ApiServer::routes() {
   addNumberRoutes(routes);
   addLiveCallRoutes(routes);
   addStreamRoutes(routes);
+  addRoutingRoutes(routes);
+  addRoutingResourceRoutes(routes);
   addConsoleRoutes(routes);  // last: its "/<name>" pattern is the widest
 }
 

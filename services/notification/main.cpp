@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "services/notification/agent_book.h"
 #include "services/notification/api_server.h"
 #include "services/notification/api_tokens.h"
 #include "services/notification/notification_service.h"
@@ -15,6 +16,8 @@
 #include "shared/config/cluster_config.h"
 #include "shared/metrics/admin_server.h"
 #include "shared/metrics/timed_redis_client.h"
+#include "shared/config/agent_registry.h"
+#include "shared/redis/agent_registry_watcher.h"
 #include "shared/redis/hiredis_client.h"
 #include "shared/runtime/process_signals.h"
 #include "shared/runtime/service_args.h"
@@ -58,6 +61,28 @@ int main(int argc, char** argv) {
     log.error("startup_failed", {{"error", loaded.error().describe()}});
     return 2;
   }
+  // The agent registry (routing document `agents`, docs/provisioning.md) over cluster.yaml's
+  // deprecated agent keys: its token hashes and texting numbers, followed every second.
+  notification::AgentBook agents(cfg);
+  for (const auto& key : config::deprecatedAgentKeys(cfg)) {
+    log.warn("deprecated_config",
+             {{"key", key}, {"use", "the agent registry (routing document agents)"}});
+  }
+  redis::AgentRegistryWatcher agents_watch(loop_redis);
+  std::string registry_error;
+  auto follow_registry = [&] {
+    auto got = agents_watch.poll();
+    std::string error = got.ok() ? std::string() : got.error().describe();
+    if (error != registry_error && !error.empty()) {
+      log.warn("agent_registry_unreadable", {{"error", error}});
+    }
+    registry_error = error;
+    if (!got.ok() || !got->has_value()) return;
+    tokens.setRegistry(config::registryTokens(**got));
+    agents.setRegistry(std::move(**got));
+    log.info("agent_registry_loaded", {{"version", std::to_string(agents_watch.version())}});
+  };
+  follow_registry();
   notification::TextRateLimiter text_limits(settings.text_rate_per_minute, settings.text_burst);
   notification::ContactBook api_contacts(api_redis);
   notification::NumberSettingsBook api_numbers(api_redis, settings.numbers);
@@ -89,7 +114,7 @@ int main(int argc, char** argv) {
   redis::RedisClient& leases = leases_redis ? static_cast<redis::RedisClient&>(*leases_redis)
                                             : static_cast<redis::RedisClient&>(api_redis);
   notification::ApiServer api(
-      {cfg, tokens, text_limits, api_store, api_contacts, api_numbers, api_redis, leases, presence,
+      {cfg, tokens, agents, text_limits, api_store, api_contacts, api_numbers, api_redis, leases, presence,
        texts.get(), hub, clock, log, api_metrics},
       api_limit_metrics);
 
@@ -119,6 +144,7 @@ int main(int argc, char** argv) {
   transport::PollLoop loop(clock);
   loop.addSocket(server.socket(), [&] { server.serveReady(); });
   loop.addTimer(1000, [&] {
+    follow_registry();
     auto changed = tokens.reloadIfChanged();
     if (!changed.ok()) {
       log.error("tokens_reload_failed", {{"error", changed.error().describe()}});

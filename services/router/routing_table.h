@@ -245,6 +245,9 @@ struct RoutingConfig {
   // FNV-1a of the file's bytes, never 0: the same file gives the same value in every router
   // replica, so an ingress can tell whether a decision it kept still matches the routers' config.
   uint64_t content_hash = 0;
+  // The versioned document's number when loaded from Redis (routing_source: redis), else 0. It is
+  // then the config epoch: a new version, even one with an old text (a rollback), is a new epoch.
+  uint64_t document_version = 0;
   std::string pstn_gateway;  // host[:port] that reaches any E.164 number; "" = none
   std::map<std::string, Location> locations;
   std::map<std::string, Schedule> schedules;

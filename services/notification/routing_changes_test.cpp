@@ -1,0 +1,94 @@
+// The provisioning API's pure pieces (routing_changes.h): field-path problems, the audit's line
+// diff, per-resource edits of a routing document. seed 000_246ae9c7ee9a1def.txt: a tracking
+// number forwards to its receiving numbers, which an admin changes one entry at a time.
+#include "services/notification/routing_changes.h"
+
+#include <gtest/gtest.h>
+
+#include <yaml-cpp/yaml.h>
+
+namespace callmesh::notification {
+namespace {
+
+constexpr const char* kDoc = R"(tracking_numbers:
+  - number: "+15550100"
+    receiving_numbers:
+      - number: "+15550199"
+        uri: "sip:+15550199@127.0.0.1:5080"
+  - number: "+15550101"
+    receiving_numbers:
+      - number: "+15550198"
+        uri: "sip:+15550198@127.0.0.1:5080"
+)";
+
+TEST(RoutingProblems, EachLoaderLineNamesItsLineFieldAndMessage) {
+  Error e{ErrorKind::InvalidInput,
+          "routing:4: tracking_numbers[0].receiving_numbers[0].uri: must be a sip: or sips: URI\n"
+          "routing:9: unknown key 'bogus'"};
+  auto p = routingProblems(e);
+  ASSERT_EQ(p.size(), 2u);
+  EXPECT_EQ(p[0].line, 4);
+  EXPECT_EQ(p[0].field, "tracking_numbers[0].receiving_numbers[0].uri");
+  EXPECT_EQ(p[0].message, "must be a sip: or sips: URI");
+  EXPECT_EQ(p[1].line, 9);
+  EXPECT_EQ(p[1].field, "");
+  EXPECT_EQ(p[1].message, "unknown key 'bogus'");
+}
+
+TEST(LineDiff, ShowsOnlyTheChangedLinesWhereTheyStart) {
+  EXPECT_EQ(lineDiff("a\nb\nc\n", "a\nb\nc\n"), "");
+  EXPECT_EQ(lineDiff("a\nb\nc\n", "a\nB\nc\n"), "@@ line 2\n-b\n+B\n");
+  EXPECT_EQ(lineDiff("a\nc\n", "a\nb\nc\n"), "@@ line 2\n+b\n");
+  EXPECT_EQ(lineDiff("a\nb\nc\nd\n", "a\nc\n"), "@@ line 2\n-b\n@@ line 4\n-d\n");
+}
+
+TEST(RoutingResources, GetFindsAnEntryByItsNumberWrittenAnyWay) {
+  auto got = getResource(kDoc, "tracking_numbers", "+1 555 0101");
+  ASSERT_TRUE(got.ok()) << got.error().describe();
+  auto node = YAML::Load(*got);
+  EXPECT_EQ(node["receiving_numbers"][0]["number"].as<std::string>(), "+15550198");
+  EXPECT_EQ(getResource(kDoc, "tracking_numbers", "+15559999").error().kind, ErrorKind::NotFound);
+  EXPECT_EQ(getResource(kDoc, "bogus", "x").error().kind, ErrorKind::InvalidInput);
+}
+
+TEST(RoutingResources, PutReplacesOneEntryAndKeepsTheOthers) {
+  auto next = putResource(kDoc, "tracking_numbers", "+15550100",
+                          R"({"receiving_numbers": [{"number": "+15550177",
+                              "uri": "sip:+15550177@127.0.0.1:5081"}]})");
+  ASSERT_TRUE(next.ok()) << next.error().describe();
+  auto root = YAML::Load(*next);
+  ASSERT_EQ(root["tracking_numbers"].size(), 2u);
+  EXPECT_EQ(root["tracking_numbers"][0]["number"].as<std::string>(), "+15550100");
+  EXPECT_EQ(root["tracking_numbers"][0]["receiving_numbers"][0]["uri"].as<std::string>(),
+            "sip:+15550177@127.0.0.1:5081");
+  EXPECT_EQ(root["tracking_numbers"][1]["receiving_numbers"][0]["number"].as<std::string>(),
+            "+15550198");
+}
+
+TEST(RoutingResources, PutAppendsANewEntryAndCreatesTheSection) {
+  auto next = putResource(kDoc, "agents", "alice", "{number: \"+15550150\"}");
+  ASSERT_TRUE(next.ok()) << next.error().describe();
+  auto root = YAML::Load(*next);
+  ASSERT_EQ(root["agents"].size(), 1u);
+  EXPECT_EQ(root["agents"][0]["id"].as<std::string>(), "alice");
+  EXPECT_EQ(root["tracking_numbers"].size(), 2u);
+}
+
+TEST(RoutingResources, PutRefusesABodyNamingAnotherEntry) {
+  auto next = putResource(kDoc, "agents", "alice", "{id: bob}");
+  ASSERT_FALSE(next.ok());
+  EXPECT_EQ(next.error().kind, ErrorKind::InvalidInput);
+  EXPECT_FALSE(putResource(kDoc, "agents", "alice", "[1, 2]").ok());
+}
+
+TEST(RoutingResources, DeleteRemovesOneEntry) {
+  auto next = deleteResource(kDoc, "tracking_numbers", "+15550100");
+  ASSERT_TRUE(next.ok());
+  auto root = YAML::Load(*next);
+  ASSERT_EQ(root["tracking_numbers"].size(), 1u);
+  EXPECT_EQ(root["tracking_numbers"][0]["number"].as<std::string>(), "+15550101");
+  EXPECT_EQ(deleteResource(kDoc, "agents", "nobody").error().kind, ErrorKind::NotFound);
+}
+
+}  // namespace
+}  // namespace callmesh::notification
