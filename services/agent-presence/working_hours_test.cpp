@@ -23,7 +23,6 @@ TEST(WorkingHours, WeekdayOfficeHoursInTheAgentsOffset) {
   EXPECT_FALSE(inWorkingHours(h, kMondayMidnightUtc + (5 * 24 + 15) * kHour));  // Saturday
 }
 
-
 // Working hours follow daylight saving in the agent's IANA zone (issue 20): the same 09:00-17:00
 // is 14:00-22:00 UTC in winter and 13:00-21:00 UTC in summer, which a fixed offset gets wrong
 // half the year. America/New_York: spring forward 2026-03-08 02:00 EST, fall back 2026-11-01

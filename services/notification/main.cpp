@@ -13,10 +13,10 @@
 #include "services/notification/text_rate_limit.h"
 #include "shared/base/clock.h"
 #include "shared/codec/call_event_batch.h"
+#include "shared/config/agent_registry.h"
 #include "shared/config/cluster_config.h"
 #include "shared/metrics/admin_server.h"
 #include "shared/metrics/timed_redis_client.h"
-#include "shared/config/agent_registry.h"
 #include "shared/redis/agent_registry_watcher.h"
 #include "shared/redis/hiredis_client.h"
 #include "shared/runtime/process_signals.h"
@@ -114,8 +114,8 @@ int main(int argc, char** argv) {
   redis::RedisClient& leases = leases_redis ? static_cast<redis::RedisClient&>(*leases_redis)
                                             : static_cast<redis::RedisClient&>(api_redis);
   notification::ApiServer api(
-      {cfg, tokens, agents, text_limits, api_store, api_contacts, api_numbers, api_redis, leases, presence,
-       texts.get(), hub, clock, log, api_metrics},
+      {cfg, tokens, agents, text_limits, api_store, api_contacts, api_numbers, api_redis, leases,
+       presence, texts.get(), hub, clock, log, api_metrics},
       api_limit_metrics);
 
   metrics::AdminServer admin(registry, [&] {

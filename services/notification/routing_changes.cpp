@@ -157,12 +157,18 @@ std::string lineDiff(const std::string& before, const std::string& after) {
 }
 
 std::optional<std::string> resourceKey(const std::string& section) {
-  static const std::map<std::string, std::string> keys = {
-      {"tracking_numbers", "number"}, {"receiving_numbers", "number"},
-      {"company_numbers", "number"},  {"crm_numbers", "number"},
-      {"schedules", "id"},            {"agents", "id"},
-      {"locations", "id"},            {"queues", "id"},
-      {"geo_routers", "id"},          {"projects", "id"}};
+  static const std::map<std::string, std::string> keys = {{"tracking_numbers", "number"},
+                                                          {"receiving_numbers", "number"},
+                                                          {"company_numbers", "number"},
+                                                          {"crm_numbers", "number"},
+                                                          {"schedules", "id"},
+                                                          {"agents", "id"},
+                                                          {"locations", "id"},
+                                                          {"queues", "id"},
+                                                          {"geo_routers", "id"},
+                                                          {"projects", "id"},
+                                                          {"number_caps", "number"},
+                                                          {"account_caps", "id"}};
   auto it = keys.find(section);
   if (it == keys.end()) return std::nullopt;
   return it->second;
@@ -188,7 +194,8 @@ Result<std::string> putResource(const std::string& document, const std::string& 
     return invalidInput(std::string("body: not YAML or JSON: ") + e.what(), "body");
   }
   if (!entry.IsMap()) return invalidInput("body: must be a mapping (one " + section + " entry)");
-  if (entry[at->key] && entry[at->key].IsScalar() && !sameId(at->key, entry[at->key].Scalar(), id)) {
+  if (entry[at->key] && entry[at->key].IsScalar() &&
+      !sameId(at->key, entry[at->key].Scalar(), id)) {
     return invalidInput("body: " + at->key + " '" + entry[at->key].Scalar() +
                             "' differs from the path's '" + id + "'",
                         at->key);

@@ -28,8 +28,8 @@ std::vector<RoutingProblem> routingProblems(const Error& loader_error);
 std::string lineDiff(const std::string& before, const std::string& after);
 
 // The resource families an admin edits one entry of, and the key naming an entry: tracking_numbers,
-// receiving_numbers, company_numbers and crm_numbers by `number`; schedules, agents, locations,
-// queues, geo_routers and projects by `id`. nullopt for any other section.
+// receiving_numbers, company_numbers, crm_numbers and number_caps by `number`; schedules, agents,
+// locations, queues, geo_routers, projects and account_caps by `id`. nullopt for any other section.
 std::optional<std::string> resourceKey(const std::string& section);
 
 // The entry of `section` whose key is `id` (numbers compared by their digits and '+'), as YAML

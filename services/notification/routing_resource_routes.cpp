@@ -18,7 +18,7 @@ using nlohmann::json;
 // The families resourceKey() knows, as one regex alternative.
 constexpr const char* kFamilies =
     "(tracking_numbers|receiving_numbers|company_numbers|crm_numbers|schedules|agents|locations|"
-    "queues|geo_routers|projects)";
+    "queues|geo_routers|projects|number_caps|account_caps)";
 
 ApiReply refuseChange(ApiDeps& d, const Error& e) {
   if (e.kind == ErrorKind::NotFound) return refuse(404, "not_found", e.message);

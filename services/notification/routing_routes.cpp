@@ -42,7 +42,7 @@ size_t limitOf(const ApiRequest& req, size_t fallback, size_t max) {
 }
 
 json documentJson(const redis::RoutingDocument& doc, bool with_text) {
-  json j{{"epoch", doc.version}, {"author", doc.author}, {"action", doc.action},
+  json j{{"epoch", doc.version}, {"author", doc.author},     {"action", doc.action},
          {"at_ms", doc.at_ms},   {"based_on", doc.based_on}, {"sha", doc.sha}};
   if (with_text) j["yaml"] = doc.yaml;
   return j;
@@ -122,9 +122,8 @@ json planJson(const router::RouteOutcome& out) {
     }
     steps.push_back({{"timeout_ms", s.timeout_ms}, {"targets", targets}});
   }
-  return {{"rule", out.rule},       {"reject", out.reject},
-          {"status", out.status},   {"steps", steps},
-          {"trace", out.trace},     {"explained", router::describeOutcome(out)}};
+  return {{"rule", out.rule}, {"reject", out.reject}, {"status", out.status},
+          {"steps", steps},   {"trace", out.trace},   {"explained", router::describeOutcome(out)}};
 }
 
 // seed 000..004 rules as the router applies them, explained as callmesh-explain does without
@@ -222,8 +221,12 @@ ApiReply listRoutingAudit(ApiDeps& d, const ApiRequest& req, const Principal&) {
   if (!log.ok()) return redisDown(d.log, log.error());
   json items = json::array();
   for (const auto& a : *log) {
-    items.push_back({{"id", a.id},         {"epoch", a.epoch}, {"based_on", a.based_on},
-                     {"who", a.who},       {"action", a.action}, {"at_ms", a.at_ms},
+    items.push_back({{"id", a.id},
+                     {"epoch", a.epoch},
+                     {"based_on", a.based_on},
+                     {"who", a.who},
+                     {"action", a.action},
+                     {"at_ms", a.at_ms},
                      {"diff", a.diff}});
   }
   return reply(200, {{"entries", items}});

@@ -3,9 +3,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "services/notification/agent_book.h"
 #include "services/notification/api_claim.h"
 #include "services/notification/api_json.h"
-#include "services/notification/agent_book.h"
 #include "services/notification/api_reply.h"
 #include "services/notification/api_routes.h"
 #include "services/notification/text_api.h"

@@ -66,6 +66,8 @@ int main(int argc, char** argv) {
   ::gethostname(host, sizeof host - 1);
   router::RedisRoutingDocumentSource documents(
       documents_client, std::string(host) + ":" + std::to_string(::getpid()), clock);
+  // --check validates the files only: with routing_source redis and no seed file, nothing more.
+  if (args.check_only && settings.routing_file.empty()) return 0;
   if (!args.check_only) service.useDocuments(&documents, settings.routing_source == "redis");
   if (auto st = service.loadInitial(); !st.ok()) {
     std::fprintf(stderr, "%s\n", st.error().describe().c_str());

@@ -9,8 +9,8 @@
 #include <capnp/message.h>
 
 #include "schemas/call.capnp.h"
-#include "shared/config/yaml_reader.h"
 #include "shared/codec/capnp_codec.h"
+#include "shared/config/yaml_reader.h"
 
 namespace callmesh::router {
 
@@ -45,9 +45,10 @@ Status RouterService::loadInitial() {
     if (!doc->has_value()) {
       // A fresh cluster: the file (if any) becomes version 1, unless another replica won.
       if (routing_file_.empty()) {
-        return invalidInput("no active routing document in Redis and no router.routing_file to "
-                            "seed it (import one through POST /v1/admin/routing/activate)",
-                            "router start");
+        return invalidInput(
+            "no active routing document in Redis and no router.routing_file to "
+            "seed it (import one through POST /v1/admin/routing/activate)",
+            "router start");
       }
       auto text = config::readTextFile(routing_file_, "routing config");
       if (!text.ok()) return text.error();
@@ -60,13 +61,13 @@ Status RouterService::loadInitial() {
     auto cfg = parseRoutingConfig((*doc)->yaml, "routing v" + std::to_string((*doc)->version));
     if (!cfg.ok()) return cfg.error();
     cfg.value().document_version = (*doc)->version;
-    apply(std::move(cfg));
+    install(std::move(cfg.value()));
     return {};
   }
   loaded_version_ = fileVersion();
   auto loaded = loadFile(routing_file_, documents_);
   if (!loaded.config->ok()) return loaded.config->error();
-  apply(std::move(*loaded.config));
+  install(std::move(loaded.config->value()));
   if (!loaded.source_error.empty()) {
     log_.warn("routing_mirror_failed", {{"error", loaded.source_error}});
   }
@@ -136,9 +137,8 @@ bool RouterService::pollReload(bool force) {
   FileVersion version = fileVersion();
   if (!force && version == loaded_version_) return false;
   loaded_version_ = version;
-  loading_ = std::async(std::launch::async, [path = routing_file_, src = documents_] {
-    return loadFile(path, src);
-  });
+  loading_ = std::async(std::launch::async,
+                        [path = routing_file_, src = documents_] { return loadFile(path, src); });
   return false;
 }
 
@@ -169,16 +169,20 @@ bool RouterService::apply(Result<RoutingConfig> loaded) {
                                           {"kept", "previous config stays active"}});
     return false;
   }
-  // Decisions hold their own snapshot: the old config lives until the last one using it is done.
-  config_ = std::make_shared<const RoutingConfig>(std::move(loaded.value()));
+  install(std::move(loaded.value()));
   metrics_.reloads_ok.Increment();
-  metrics_.tracking_numbers.Set(static_cast<double>(config_->tracking_numbers.size()));
-  metrics_.config_epoch.Set(static_cast<double>(configEpoch() & ((uint64_t{1} << 52) - 1)));
   log_.info("config_reloaded",
             {{"source", config_->source_file},
              {"epoch", std::to_string(configEpoch())},
              {"tracking_numbers", static_cast<int64_t>(config_->tracking_numbers.size())}});
   return true;
+}
+
+void RouterService::install(RoutingConfig cfg) {
+  // Decisions hold their own snapshot: the old config lives until the last one using it is done.
+  config_ = std::make_shared<const RoutingConfig>(std::move(cfg));
+  metrics_.tracking_numbers.Set(static_cast<double>(config_->tracking_numbers.size()));
+  metrics_.config_epoch.Set(static_cast<double>(configEpoch() & ((uint64_t{1} << 52) - 1)));
 }
 
 kj::Array<capnp::word> RouterService::notice() const {

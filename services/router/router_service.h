@@ -92,6 +92,8 @@ class RouterService {
   static LoadOutcome loadDocument(RoutingDocumentSource& documents, uint64_t loaded,
                                   uint64_t rejected);
   bool finish(LoadOutcome outcome);
+  // Makes `cfg` the running config (and its gauges).
+  void install(RoutingConfig cfg);
   // Makes a loaded config active, or logs and counts why it was rejected.
   bool apply(Result<RoutingConfig> loaded);
 

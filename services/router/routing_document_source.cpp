@@ -5,8 +5,7 @@
 namespace callmesh::router {
 
 RedisRoutingDocumentSource::RedisRoutingDocumentSource(redis::RedisClient& client,
-                                                       std::string replica_id,
-                                                       const Clock& clock)
+                                                       std::string replica_id, const Clock& clock)
     : docs_(client), replica_(std::move(replica_id)), clock_(clock) {}
 
 Result<std::optional<redis::RoutingDocument>> RedisRoutingDocumentSource::activeUnless(

@@ -265,6 +265,10 @@ struct RoutingConfig {
   std::map<std::string, std::string> agents_by_number;
   // Every outbound number we present: all projects' numbers and agents' outbound numbers.
   std::set<std::string> outbound_numbers;
+  // Caps the concurrency-limiter applies at run time over cluster.yaml's (issue 20; the router
+  // only checks them): simultaneous calls per number (E.164) and per limiter account id.
+  std::map<std::string, int> number_caps;
+  std::map<std::string, int> account_caps;
 };
 
 }  // namespace callmesh::router

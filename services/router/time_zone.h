@@ -5,8 +5,8 @@
 #include "shared/time/time_zone.h"
 
 namespace callmesh::router {
-using tz::LocalTime;
 using tz::loadTimeZone;
+using tz::LocalTime;
 using tz::parseRfc3339;
 using tz::TimeZone;
 }  // namespace callmesh::router

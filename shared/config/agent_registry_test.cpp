@@ -53,8 +53,8 @@ TEST(AgentRegistry, TheRegistryWinsOverClusterYamlsDeprecatedEntries) {
   configured["carol"].utc_offset_minutes = 60;
   configured["dave"].utc_offset_minutes = 120;
   auto hours = mergedHours(reg, configured);
-  EXPECT_TRUE(hours.at("alice").zone);   // the registry's zone, not the offset
-  EXPECT_EQ(hours.count("carol"), 0u);   // listed without hours: always working
+  EXPECT_TRUE(hours.at("alice").zone);                  // the registry's zone, not the offset
+  EXPECT_EQ(hours.count("carol"), 0u);                  // listed without hours: always working
   EXPECT_EQ(hours.at("dave").utc_offset_minutes, 120);  // not in the registry: kept
   EXPECT_EQ(hours.count("bob"), 1u);
   auto tokens = registryTokens(reg);

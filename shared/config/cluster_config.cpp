@@ -213,8 +213,9 @@ Result<ClusterConfig> parseClusterConfig(const std::string& yaml_text,
     r.routing_source = m.string("routing_source", r.routing_source);
     if (r.routing_source != "file" && r.routing_source != "redis")
       m.error("routing_source", "must be file or redis");
-    auto file = r.routing_source == "redis" ? std::optional<std::string>(m.string("routing_file", ""))
-                                            : m.requiredString("routing_file");
+    auto file = r.routing_source == "redis"
+                    ? std::optional<std::string>(m.string("routing_file", ""))
+                    : m.requiredString("routing_file");
     if (file && !file->empty()) cfg.router.routing_file = resolveRelative(file_name, *file);
     cfg.router.log_level = m.string("log_level", "info");
     r.notices_bind = m.string("notices_bind", r.notices_bind);

@@ -75,7 +75,6 @@ namespace outbound_keys {
 inline std::string callee(const std::string& e164) { return "cm:outbound:{" + e164 + "}"; }
 }  // namespace outbound_keys
 
-
 // Owner: notification (the provisioning API writes; router replicas, agent-presence and the API
 // read). The routing table as versioned documents (docs/provisioning.md). One hash tag
 // ({routing}) for the whole family: activation is one Lua script over these keys.

@@ -121,8 +121,8 @@ Result<std::vector<RoutingDocument>> RoutingDocuments::versions(size_t limit) {
   std::vector<uint64_t> numbers;
   for (const auto& e : r->elements) {
     numbers.push_back(toVersion(e.text));
-    reads.push_back({"HMGET", keys::document(numbers.back()), "sha", "author", "action", "at_ms",
-                     "based_on"});
+    reads.push_back(
+        {"HMGET", keys::document(numbers.back()), "sha", "author", "action", "at_ms", "based_on"});
   }
   std::vector<RoutingDocument> out;
   if (reads.empty()) return out;
@@ -192,8 +192,7 @@ Result<std::vector<RoutingAuditEntry>> RoutingDocuments::audit(size_t limit) {
   return out;
 }
 
-Status RoutingDocuments::reportLoaded(const std::string& replica, uint64_t version,
-                                      int64_t at_ms) {
+Status RoutingDocuments::reportLoaded(const std::string& replica, uint64_t version, int64_t at_ms) {
   auto r = redis_.evalScript(report_script_, {keys::kReplicas},
                              {replica, std::to_string(version), std::to_string(at_ms),
                               std::to_string(retention_.replica_stale_ms)});

@@ -62,9 +62,9 @@ struct ReplicaReport {
 
 // Bounds on what the family keeps (docs/provisioning.md says why these numbers).
 struct RoutingRetention {
-  int versions = 500;          // documents kept besides the active one; older ones are deleted
-  int audit_entries = 10000;   // audit stream length (MAXLEN ~)
-  size_t diff_bytes = 65536;   // a longer diff is cut and marked in the audit
+  int versions = 500;         // documents kept besides the active one; older ones are deleted
+  int audit_entries = 10000;  // audit stream length (MAXLEN ~)
+  size_t diff_bytes = 65536;  // a longer diff is cut and marked in the audit
   int64_t replica_stale_ms = 600000;  // a replica silent this long leaves kReplicas
 };
 

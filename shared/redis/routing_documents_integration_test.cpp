@@ -86,7 +86,8 @@ TEST_F(RoutingDocumentsIntegration, RetentionDeletesOldVersionsButKeepsTheActive
   keep.versions = 3;
   RoutingDocuments docs(client, keep);
   for (int i = 1; i <= 5; ++i) {
-    ASSERT_TRUE(docs.activate(change("a: " + std::to_string(i) + "\n", "alice", std::nullopt)).ok());
+    ASSERT_TRUE(
+        docs.activate(change("a: " + std::to_string(i) + "\n", "alice", std::nullopt)).ok());
   }
   auto listed = docs.versions(10).value();
   ASSERT_EQ(listed.size(), 3u);

@@ -84,11 +84,12 @@ class ProvisioningTest(unittest.TestCase):
         return uac(self.cluster, dialed, calls=calls, rate=10, hold_ms=200, name=name)
 
     def wait_replicas_at(self, epoch):
+        """Every router replica and the limiter report `epoch` (they are the API's followers)."""
         def at():
             status, body = self.api.call("GET", "/v1/admin/routing/replicas")
             live = [r for r in body["replicas"] if r["live"]] if status == 200 else []
-            return len(live) == len(self.cluster.routers) and all(r["epoch"] == epoch for r in live)
-        wait_until(at, 10, what=f"every router replica at epoch {epoch}")
+            return len(live) == len(self.cluster.routers) + 1 and all(r["epoch"] == epoch for r in live)
+        wait_until(at, 10, what=f"every router replica and the limiter at epoch {epoch}")
 
     def decisions(self, replica):
         return self.cluster.metric(replica, "callmesh_router_decisions_total",
@@ -120,7 +121,10 @@ class RoutingThroughTheApi(ProvisioningTest):
         self.assertEqual(status, 200, done)
         self.assertEqual(done["epoch"], 2)
         self.assertTrue(done["converged"], done)
-        self.assertEqual(sorted(r["epoch"] for r in done["replicas"]), [2, 2])
+        # Both router replicas and the limiter report the new epoch before the API answers.
+        self.assertEqual(sorted(r["epoch"] for r in done["replicas"]), [2, 2, 2])
+        self.assertEqual(sorted(r["replica"].split(":")[0] == "limiter" for r in done["replicas"]),
+                         [False, False, True])
         for replica in self.cluster.routers:
             self.assertEqual(self.cluster.metric(replica, "callmesh_router_config_epoch"), 2)
         # The very next calls ring the new number, whichever replica decides (round robin).
@@ -229,6 +233,32 @@ class AgentRegistry(ProvisioningTest):
         self.assertEqual(status, 200, done)
         wait_until(lambda: self.api.call("GET", "/v1/agents/bob", who="bob")[1]["in_working_hours"] is False,
                    5, what="presence to read bob's new hours")
+
+
+class RuntimeCaps(ProvisioningTest):
+    def test_a_cap_lowered_through_the_api_refuses_the_next_call_over_it(self):
+        """seed 004_ee4e98a6a7f6781b.txt: at most 50 simultaneous calls per company number by
+        default; a per-number cap set through the API holds from the next call, and raising it
+        again admits them."""
+        port = free_port()
+        self.start(tracking_yaml(port), routers=1)
+        phone = self.phone("uas_answer.xml", port, "phone")
+        self.wait_replicas_at(1)
+        status, done = self.api.call("PUT", f"/v1/admin/routing/number_caps/{TRACKING}", body={"cap": 1})
+        self.assertEqual(status, 200, done)
+        self.assertTrue(done["converged"], done)
+        self.assertIn("runtime_caps_applied", self.cluster.log("concurrency-limiter"))
+        caller = uac(self.cluster, TRACKING, calls=3, rate=100, hold_ms=3000, name="capped")
+        self.assertEqual(caller.wait(timeout=30), 0, caller.out_file)
+        self.assertEqual(caller.count("answered"), 1)
+        self.assertEqual(caller.count("busy"), 2)
+        status, done = self.api.call("PUT", f"/v1/admin/routing/number_caps/{TRACKING}", body={"cap": 3})
+        self.assertEqual(status, 200, done)
+        self.assertTrue(done["converged"], done)
+        caller = uac(self.cluster, TRACKING, calls=3, rate=100, hold_ms=1000, name="raised")
+        self.assertEqual(caller.wait(timeout=30), 0, caller.out_file)
+        self.assertEqual(caller.count("answered"), 3)
+        self.assertEqual(phone.count_when("answered", 4), 4)
 
 
 class GitOps(ProvisioningTest):
