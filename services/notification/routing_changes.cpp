@@ -84,6 +84,15 @@ std::string emit(const YAML::Node& root) {
 
 std::vector<RoutingProblem> routingProblems(const Error& loader_error) {
   std::vector<RoutingProblem> out;
+  if (!loader_error.context.empty()) {
+    // A YAML syntax error: one message, its place in the context ("<file>:<line>").
+    RoutingProblem p;
+    auto colon = loader_error.context.rfind(':');
+    if (colon != std::string::npos) p.line = std::atoi(loader_error.context.c_str() + colon + 1);
+    p.message = loader_error.message;
+    out.push_back(std::move(p));
+    return out;
+  }
   std::istringstream in(loader_error.message);
   for (std::string l; std::getline(in, l);) {
     RoutingProblem p;

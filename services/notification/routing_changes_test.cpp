@@ -35,6 +35,14 @@ TEST(RoutingProblems, EachLoaderLineNamesItsLineFieldAndMessage) {
   EXPECT_EQ(p[1].message, "unknown key 'bogus'");
 }
 
+TEST(RoutingProblems, AYamlSyntaxErrorIsOneProblemAtItsLine) {
+  auto p = routingProblems(
+      Error{ErrorKind::InvalidInput, "YAML syntax: end of map not found", "routing:3"});
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_EQ(p[0].line, 3);
+  EXPECT_EQ(p[0].message, "YAML syntax: end of map not found");
+}
+
 TEST(LineDiff, ShowsOnlyTheChangedLinesWhereTheyStart) {
   EXPECT_EQ(lineDiff("a\nb\nc\n", "a\nb\nc\n"), "");
   EXPECT_EQ(lineDiff("a\nb\nc\n", "a\nB\nc\n"), "@@ line 2\n-b\n+B\n");
