@@ -212,9 +212,11 @@ Result<std::string> putResource(const std::string& document, const std::string& 
   if (!entry[at->key]) entry[at->key] = id;
   const YAML::Node& croot = at->root;
   YAML::Node rest(YAML::NodeType::Sequence);
-  if (croot[section].IsSequence()) {
-    for (size_t i = 0; i < croot[section].size(); ++i) {
-      rest.push_back(at->index && i == *at->index ? entry : croot[section][i]);
+  // An absent section reads as an invalid node, which throws on anything but IsDefined.
+  const YAML::Node existing = croot[section];
+  if (existing.IsDefined() && existing.IsSequence()) {
+    for (size_t i = 0; i < existing.size(); ++i) {
+      rest.push_back(at->index && i == *at->index ? entry : existing[i]);
     }
   }
   if (!at->index) rest.push_back(entry);
