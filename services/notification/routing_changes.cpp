@@ -58,17 +58,16 @@ Result<Located> locate(const std::string& document, const std::string& section,
   if (!out.root.IsMap()) return invalidInput("active document is not a mapping", section);
   // Read through a const view: a non-const operator[] may add the key it looks for.
   const YAML::Node& root = out.root;
+  // An absent key reads as an invalid (zombie) node: anything but IsDefined on it throws
+  // "invalid node", so a section the document does not have yet stops here.
   const YAML::Node list = root[section];
-  if (list.IsDefined() && !list.IsNull() && !list.IsSequence()) {
-    return invalidInput(section + " is not a list", section);
-  }
-  if (list.IsSequence()) {
-    for (size_t i = 0; i < list.size(); ++i) {
-      const YAML::Node e = list[i];
-      if (e.IsMap() && e[*key] && e[*key].IsScalar() && sameId(*key, e[*key].Scalar(), id)) {
-        out.index = i;
-        break;
-      }
+  if (!list.IsDefined() || list.IsNull()) return out;
+  if (!list.IsSequence()) return invalidInput(section + " is not a list", section);
+  for (size_t i = 0; i < list.size(); ++i) {
+    const YAML::Node e = list[i];
+    if (e.IsMap() && e[*key] && e[*key].IsScalar() && sameId(*key, e[*key].Scalar(), id)) {
+      out.index = i;
+      break;
     }
   }
   return out;
@@ -202,7 +201,8 @@ Result<std::string> putResource(const std::string& document, const std::string& 
   } catch (const YAML::Exception& e) {
     return invalidInput(std::string("body: not YAML or JSON: ") + e.what(), "body");
   }
-  if (!entry.IsMap()) return invalidInput("body: must be a mapping (one " + section + " entry)");
+  if (!entry.IsMap())
+    return invalidInput("body: must be a mapping (one " + section + " entry)", "body");
   if (entry[at->key] && entry[at->key].IsScalar() &&
       !sameId(at->key, entry[at->key].Scalar(), id)) {
     return invalidInput("body: " + at->key + " '" + entry[at->key].Scalar() +

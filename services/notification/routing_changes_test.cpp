@@ -82,6 +82,40 @@ TEST(RoutingResources, PutAppendsANewEntryAndCreatesTheSection) {
   EXPECT_EQ(root["tracking_numbers"].size(), 2u);
 }
 
+// seed 004_ee4e98a6a7f6781b.txt: a per-number cap set through the API; the first one creates the
+// section (an absent key must not be read through: yaml-cpp throws "invalid node").
+TEST(RoutingResources, PutTheFirstCapCreatesItsSection) {
+  auto next = putResource(kDoc, "number_caps", "+15550100", R"({"cap": 1})");
+  ASSERT_TRUE(next.ok()) << next.error().describe();
+  auto root = YAML::Load(*next);
+  ASSERT_EQ(root["number_caps"].size(), 1u);
+  EXPECT_EQ(root["number_caps"][0]["number"].as<std::string>(), "+15550100");
+  EXPECT_EQ(root["number_caps"][0]["cap"].as<int>(), 1);
+  auto again = putResource(*next, "number_caps", "+15550100", R"({"cap": 3})");
+  ASSERT_TRUE(again.ok()) << again.error().describe();
+  root = YAML::Load(*again);
+  ASSERT_EQ(root["number_caps"].size(), 1u);
+  EXPECT_EQ(root["number_caps"][0]["cap"].as<int>(), 3);
+}
+
+TEST(RoutingResources, AnEmptySectionOrDocumentTakesItsFirstEntry) {
+  auto next = putResource("number_caps:\n", "number_caps", "+15550100", "{cap: 2}");
+  ASSERT_TRUE(next.ok()) << next.error().describe();
+  EXPECT_EQ(YAML::Load(*next)["number_caps"][0]["cap"].as<int>(), 2);
+  next = putResource("", "account_caps", "acme", "{cap: 5}");
+  ASSERT_TRUE(next.ok()) << next.error().describe();
+  EXPECT_EQ(YAML::Load(*next)["account_caps"][0]["id"].as<std::string>(), "acme");
+  EXPECT_EQ(getResource("", "agents", "bob").error().kind, ErrorKind::NotFound);
+  EXPECT_EQ(deleteResource("", "agents", "bob").error().kind, ErrorKind::NotFound);
+}
+
+TEST(RoutingResources, ASectionThatIsNotAListIsRefusedByName) {
+  auto next = putResource("agents: 3\n", "agents", "bob", "{number: \"+15550150\"}");
+  ASSERT_FALSE(next.ok());
+  EXPECT_EQ(next.error().kind, ErrorKind::InvalidInput);
+  EXPECT_EQ(next.error().context, "agents");
+}
+
 TEST(RoutingResources, PutRefusesABodyNamingAnotherEntry) {
   auto next = putResource(kDoc, "agents", "alice", "{id: bob}");
   ASSERT_FALSE(next.ok());
