@@ -2,6 +2,7 @@
 // diff, per-resource edits of a routing document. seed 000_246ae9c7ee9a1def.txt: a tracking
 // number forwards to its receiving numbers, which an admin changes one entry at a time.
 #include "services/notification/routing_changes.h"
+#include "services/notification/routing_api.h"
 
 #include <gtest/gtest.h>
 
@@ -114,6 +115,33 @@ TEST(RoutingResources, ASectionThatIsNotAListIsRefusedByName) {
   ASSERT_FALSE(next.ok());
   EXPECT_EQ(next.error().kind, ErrorKind::InvalidInput);
   EXPECT_EQ(next.error().context, "agents");
+}
+
+// A well-formed YAML body of the wrong shape is a 422 naming the field, never an exception (the
+// API would answer 500).
+TEST(RoutingResources, AWrongShapedEntryIsRefusedWithItsFieldNotThrown) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"number_caps", R"({"cap": [1]})"},
+      {"number_caps", R"({"cap": "many"})"},
+      {"account_caps", R"({"cap": {"a": 1}})"},
+      {"agents", R"({"working_hours": "always", "time_zone": "America/New_York"})"},
+      {"agents", R"({"working_hours": [{"days": ["mon", {"x": 1}], "from": "09:00"}]})"},
+      {"agents", R"({"time_zone": "Nowhere/At_All", "role": ["admin"]})"},
+      {"tracking_numbers", R"({"receiving_numbers": "sip:x@127.0.0.1"})"},
+  };
+  for (const auto& [section, body] : cases) {
+    SCOPED_TRACE(std::string(section) + " " + body);
+    const std::string id =
+        std::string(section).find("number") != std::string::npos ? "+15550100" : "bob";
+    auto next = putResource(kDoc, section, id, body);
+    ASSERT_TRUE(next.ok()) << next.error().describe();
+    std::optional<ApiReply> refusal;
+    ASSERT_NO_THROW(refusal = validationRefusal(*next));
+    ASSERT_TRUE(refusal.has_value());
+    EXPECT_EQ(refusal->status, 422);
+    ASSERT_FALSE(refusal->body["errors"].empty()) << refusal->body.dump();
+    EXPECT_NE(refusal->body["errors"][0]["field"].get<std::string>(), "") << refusal->body.dump();
+  }
 }
 
 TEST(RoutingResources, PutRefusesABodyNamingAnotherEntry) {
