@@ -55,6 +55,9 @@ struct RingPlan {
   rule @4 :Text;              # name of the rule that produced the plan (bounded metrics label)
   sourceTag @5 :Text;         # source tag of the number, passed to the API (seed 000)
   number @6 :Text;            # the configured number the call was routed for (tracking/company)
+  project @7 :Text;           # outbound calls (seed 002): the project the caller ID was chosen
+                              # for; the call's outcome is written back under it (issue 20)
+  outboundCallee @8 :Text;    # outbound calls: the callee's E.164, the outbound history's key
 }
 
 struct Reject {
@@ -90,6 +93,14 @@ struct Leg {
   agentId @2 :Text;           # agent at that phone, empty when none
 }
 
+struct LegEnd {
+  # How one rung leg ended (CallEnd.legEnds, index-aligned with CallEnd.rungLegs).
+  status @0 :UInt16;          # its final SIP status: 200 answered, 408 rang out its step, 487
+                              # cancelled by the ingress (another leg answered, the caller gave
+                              # up), else what the phone answered; 0 = no final response seen
+  ringing @1 :Bool;           # it sent 180/183 before it ended
+}
+
 struct LegFailure {
   leg @0 :Leg;
   status @1 :UInt16;          # final SIP status of the leg (408 for a ring timeout)
@@ -120,6 +131,15 @@ struct CallEnd {
   number @7 :Text;            # configured number the call was for (company/tracking)
   rule @8 :Text;              # the router rule that planned the call ("outbound_caller_id" for an
                               # agent's outbound call: no follow-up notification is due)
+  # For the call detail record (issue 20); offer and answer times are the event's atMs less
+  # durationMs and talkMs.
+  legEnds @9 :List(LegEnd);   # per rungLegs entry, same order: how that leg ended
+  trace @10 :List(Text);      # the router's decision trace (RouteDecision.trace)
+  sourceTag @11 :Text;        # the number's source tag (seed 000)
+  callerZip @12 :Text;        # the ZIP the gateway supplied (X-Caller-Zip), empty when none
+  recordingId @13 :Text;      # the media side's recording id (X-Recording-Id on the answer)
+  project @14 :Text;          # outbound calls: RingPlan.project
+  outboundCallee @15 :Text;   # outbound calls: RingPlan.outboundCallee
 }
 
 struct CallEvent {

@@ -14,6 +14,8 @@ PACKAGES=(
   # runtime and test peers
   python3-yaml redis-server redis-sentinel redis-tools sip-tester kamailio kamailio-redis-modules python3 procps iproute2 curl
   prometheus
+  # the media plane (issue 19): rtpengine in userspace (--table=-1; no kernel module needed)
+  rtpengine-daemon
   # browser for the agent console's Playwright tests (tests/console/)
   chromium
 )
@@ -39,9 +41,9 @@ echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}"
-# Debian starts redis-server and kamailio as system services on install; callmesh never uses those
+# Debian starts redis-server, kamailio and rtpengine as system services on install; callmesh never uses those
 # instances (tests and the launcher start their own on free ports), so stop them if systemd runs them.
 if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
-  systemctl disable --now redis-server redis-sentinel kamailio prometheus >/dev/null 2>&1 || true
+  systemctl disable --now redis-server redis-sentinel kamailio prometheus rtpengine-daemon >/dev/null 2>&1 || true
 fi
 echo "install-deps: done"

@@ -8,7 +8,7 @@
 #include "shared/metrics/admin_server.h"
 #include "shared/metrics/timed_redis_client.h"
 #include "shared/redis/agent_registry_watcher.h"
-#include "shared/redis/hiredis_client.h"
+#include "shared/redis/redis_client_factory.h"
 #include "shared/redis/slot_lease_reader.h"
 #include "shared/runtime/process_signals.h"
 #include "shared/runtime/service_args.h"
@@ -39,15 +39,15 @@ int main(int argc, char** argv) {
   Logger log("agent-presence", parseLogLevel(settings.log_level));
   auto registry = start->registry;
   agent_presence::PresenceMetrics metrics(*registry);
-  redis::HiredisClient hiredis(start->redisEndpoint());
-  metrics::TimedRedisClient redis_client(hiredis, *registry, "agent_presence");
+  auto hiredis = redis::makeRedisClient(start->redisEndpoint());
+  metrics::TimedRedisClient redis_client(*hiredis, *registry, "agent_presence");
   agent_presence::PresenceLedger ledger(redis_client);
   // Slot leases are read where the limiter keeps them: under the account's key for a number with
   // an account-wide cap, so the same limiter config builds both.
   // `redis_leases` when the leases have a Redis of their own.
-  std::unique_ptr<redis::HiredisClient> leases_hiredis;
+  std::unique_ptr<redis::RedisClient> leases_hiredis;
   if (start->leasesRedisSeparate()) {
-    leases_hiredis = std::make_unique<redis::HiredisClient>(start->leasesRedisEndpoint());
+    leases_hiredis = redis::makeRedisClient(start->leasesRedisEndpoint());
   }
   redis::SlotLeaseReader leases(leases_hiredis ? static_cast<redis::RedisClient&>(*leases_hiredis)
                                                : static_cast<redis::RedisClient&>(redis_client),

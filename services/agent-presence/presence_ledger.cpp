@@ -1,6 +1,7 @@
 #include "services/agent-presence/presence_ledger.h"
 
 #include "services/agent-presence/presence_scripts.h"
+#include "services/agent-presence/presence_slot_scripts.h"
 #include "shared/codec/availability_names.h"
 #include "shared/redis/keys.h"
 #include "shared/redis/reply_fields.h"
@@ -54,6 +55,8 @@ constexpr size_t kEventsPerScriptCall = 200;
 
 PresenceLedger::PresenceLedger(redis::RedisClient& redis) : redis_(redis) {
   batch_script_.body = presenceBatchScript();
+  call_script_.body = presenceCallBatchScript();
+  agent_script_.body = presenceAgentScript();
 }
 
 Status PresenceLedger::loadScript() {
@@ -106,6 +109,9 @@ void PresenceLedger::appendEvent(const LineEvent& e, std::vector<std::string>& k
 }
 
 Result<std::vector<LineOutcome>> PresenceLedger::applyEvents(const std::vector<LineEvent>& events) {
+  // Redis Cluster refuses a script whose keys are in several slots: split per slot there. One
+  // Redis keeps the single batch script (one round trip per batch).
+  if (redis_.clustered()) return applyEventsPerSlot(events);
   std::vector<LineOutcome> outcomes(events.size(), LineOutcome(std::vector<std::string>{}));
   std::vector<std::vector<size_t>> chunks;  // indices of the events each script call carries
   for (size_t i = 0; i < events.size(); ++i) {

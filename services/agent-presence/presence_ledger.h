@@ -87,9 +87,14 @@ class PresenceLedger {
   static void appendEvent(const LineEvent& event, std::vector<std::string>& keys,
                           std::vector<std::string>& args);
   LineOutcome singleOutcome(const LineEvent& event);
+  // applyEvents on Redis Cluster (presence_slot_path.cpp): one hash slot per script call.
+  Result<std::vector<LineOutcome>> applyEventsPerSlot(const std::vector<LineEvent>& events);
 
   redis::RedisClient& redis_;
   redis::RedisScript batch_script_;  // every transition, for a whole batch of events
+  // Redis Cluster: the call-slot halves of the transitions, and the agent-slot halves.
+  redis::RedisScript call_script_;
+  redis::RedisScript agent_script_;
 };
 
 }  // namespace callmesh::agent_presence

@@ -10,7 +10,7 @@
 #include "shared/config/cluster_config.h"
 #include "shared/metrics/admin_server.h"
 #include "shared/metrics/timed_redis_client.h"
-#include "shared/redis/hiredis_client.h"
+#include "shared/redis/redis_client_factory.h"
 #include "shared/runtime/process_signals.h"
 #include "shared/runtime/service_args.h"
 #include "shared/runtime/service_surface.h"
@@ -33,8 +33,8 @@ int main(int argc, char** argv) {
   auto registry = start->registry;
   concurrency_limiter::LimiterMetrics metrics(*registry, settings.caps, settings.default_cap);
   // The limiter's only keys are the slot leases: they live in `redis_leases` (default `redis`).
-  redis::HiredisClient hiredis(start->leasesRedisEndpoint());
-  metrics::TimedRedisClient redis_client(hiredis, *registry, "concurrency_limiter");
+  auto hiredis = redis::makeRedisClient(start->leasesRedisEndpoint());
+  metrics::TimedRedisClient redis_client(*hiredis, *registry, "concurrency_limiter");
   auto caps = concurrency_limiter::CapPolicy::fromSettings(settings);
   concurrency_limiter::SlotLedger ledger(redis_client, caps, settings.lease_ms);
   concurrency_limiter::LimiterService service(ledger, metrics, log);

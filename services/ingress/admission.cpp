@@ -11,6 +11,7 @@
 namespace callmesh::ingress {
 
 void CallControl::askLimiterAndRouter(Call& call, const RouteHints& hints) {
+  call.caller_zip = hints.caller_zip.substr(0, Call::kMaxRecordHint);
   if (call.id.kind == schema::CallKind::VOICE) {
     capnp::MallocMessageBuilder mb;
     auto req = mb.initRoot<schema::LimiterRequest>();

@@ -195,9 +195,13 @@ void CallControl::carryOut(Call& call, const CallAction& a) {
                                   {"target", m.target(a.branch).uri},
                                   {"agent_id", m.target(a.branch).leg.agent_id}});
       return;
-    case K::PublishEnded:
-      links_.events.ended(call.id, m.endInfo(call.id));
+    case K::PublishEnded: {
+      CallEndInfo end = m.endInfo(call.id);
+      end.caller_zip = call.caller_zip;
+      end.recording_id = call.recording_id;
+      links_.events.ended(call.id, end);
       return;
+    }
     case K::CallEnded:
       metrics_.ended(endReasonName(a.why)).Increment();
       metrics_.active_calls.Decrement();
@@ -205,6 +209,7 @@ void CallControl::carryOut(Call& call, const CallAction& a) {
                                {"reason", endReasonName(a.why)},
                                {"status", a.status},
                                {"duration_ms", clock_.steadyMs() - m.offeredMs()}});
+      sip_.apply(call, a);  // media released on rtpengine, whatever path ended the call
       reapIfDone(call);
       return;
     case K::CancelBranch:

@@ -59,6 +59,11 @@ struct Call {
   std::string slot_number;        // the number whose cap this call counts against
   std::vector<std::string> path;  // our numbers this call already passed (loop check)
   uint64_t router_request = 0;
+  // For the call detail record (issue 20): the gateway's ZIP (X-Caller-Zip) and the recording id
+  // the answering side named (X-Recording-Id), each at most kMaxRecordHint bytes.
+  std::string caller_zip;
+  std::string recording_id;
+  static constexpr size_t kMaxRecordHint = 128;
 };
 
 // The links the call logic talks through; borrowed, built in main.cpp.

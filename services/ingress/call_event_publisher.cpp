@@ -6,7 +6,6 @@
 
 #include "shared/codec/call_event_batch.h"
 #include "shared/codec/capnp_codec.h"
-#include "shared/codec/follow_up_scope.h"
 
 namespace callmesh::ingress {
 
@@ -26,7 +25,7 @@ CallEventPublisher::CallEventPublisher(std::string instance_id, const Clock& clo
 }
 
 template <typename Fill>
-void CallEventPublisher::publish(const CallIdentity& call, bool follow_up, Fill fill) {
+void CallEventPublisher::publish(const CallIdentity& call, bool is_end, Fill fill) {
   uint64_t seq = ++seq_;
   capnp::MallocMessageBuilder mb;
   auto ev = mb.initRoot<schema::CallEvent>();
@@ -44,7 +43,7 @@ void CallEventPublisher::publish(const CallIdentity& call, bool follow_up, Fill 
     return;
   }
   for (auto& sub : subs_) {
-    if (sub.link.follow_ups_only && !follow_up) continue;
+    if (sub.link.ends_only && !is_end) continue;
     if (sub.queued.size() + sub.in_flight_events >= limits_.max_events) {
       ++dropped_;
       continue;
@@ -138,9 +137,8 @@ void CallEventPublisher::legFailed(const CallIdentity& call, const LegInfo& leg,
 }
 
 void CallEventPublisher::ended(const CallIdentity& call, const CallEndInfo& end) {
-  bool follow_up =
-      codec::endMayNeedFollowUp(end.answered, end.answered_by.agent_id, end.reason, end.rule);
-  publish(call, follow_up, [&](schema::CallEvent::Builder ev) {
+  // Every end reaches the notification service: it writes the call detail record (issue 20).
+  publish(call, true, [&](schema::CallEvent::Builder ev) {
     auto e = ev.initEnded();
     e.setAnswered(end.answered);
     if (end.answered) fillLeg(e.initAnsweredBy(), end.answered_by);
@@ -153,6 +151,18 @@ void CallEventPublisher::ended(const CallIdentity& call, const CallEndInfo& end)
       fillLeg(legs[static_cast<unsigned>(i)], end.rung_legs[i]);
     e.setNumber(end.number);
     e.setRule(end.rule);
+    auto leg_ends = e.initLegEnds(static_cast<unsigned>(end.leg_ends.size()));
+    for (size_t i = 0; i < end.leg_ends.size(); ++i) {
+      leg_ends[static_cast<unsigned>(i)].setStatus(static_cast<uint16_t>(end.leg_ends[i].status));
+      leg_ends[static_cast<unsigned>(i)].setRinging(end.leg_ends[i].ringing);
+    }
+    auto trace = e.initTrace(static_cast<unsigned>(end.trace.size()));
+    for (size_t i = 0; i < end.trace.size(); ++i) trace.set(static_cast<unsigned>(i), end.trace[i]);
+    e.setSourceTag(end.source_tag);
+    e.setCallerZip(end.caller_zip);
+    e.setRecordingId(end.recording_id);
+    e.setProject(end.project);
+    e.setOutboundCallee(end.outbound_callee);
   });
 }
 

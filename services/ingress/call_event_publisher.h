@@ -16,12 +16,12 @@
 
 namespace callmesh::ingress {
 
-// One receiver of call events. The notification service acts only on ends that may call for a
-// follow-up (codec::endMayNeedFollowUp: the end names every leg the call rang), so it is sent
-// those only: the rest were decoded there just to be dropped.
+// One receiver of call events. The notification service acts only on ends (each is a call
+// detail record, and may call for a follow-up: the end names every leg the call rang), so it is
+// sent those only (`ends_only`): the rest were decoded there just to be dropped.
 struct EventSubscriber {
   transport::RequestLink* client = nullptr;
-  bool follow_ups_only = false;
+  bool ends_only = false;
 };
 
 // How much the publisher keeps and how it sends it (issue 16).
@@ -89,7 +89,7 @@ class CallEventPublisher final : public CallEvents {
   };
 
   template <typename Fill>
-  void publish(const CallIdentity& call, bool follow_up, Fill fill);
+  void publish(const CallIdentity& call, bool is_end, Fill fill);
   void sendBatch(size_t index);
 
   std::string instance_id_;

@@ -43,9 +43,9 @@ std::string kindOf(schema::CallEvent::Which which, const std::string& call) {
   return std::to_string(static_cast<int>(which)) + ":" + call;
 }
 
-// seed 004: follow-ups are for calls agents answered or nobody answered; the notification
-// service is sent those ends only (codec::endMayNeedFollowUp).
-TEST(CallEventPublisher, PresenceGetsEveryEventAndNotificationOnlyEndsThatMayNeedAFollowUp) {
+// Issue 20: every end is a call detail record, so the notification service gets every end (and
+// decides there which need a follow-up, seed 004); it is sent no other event.
+TEST(CallEventPublisher, PresenceGetsEveryEventAndNotificationEveryEnd) {
   zmq::context_t ctx(1);
   SystemClock clock;
   Receiver presence(ctx, "inproc://presence");
@@ -58,7 +58,7 @@ TEST(CallEventPublisher, PresenceGetsEveryEventAndNotificationOnlyEndsThatMayNee
                                            std::string(transport::message_type::kCallEvents), clock,
                                            options, {});
   CallEventPublisher events("ingress-1", clock,
-                            {{&to_presence, false}, {&to_notification, /*follow_ups_only=*/true}});
+                            {{&to_presence, false}, {&to_notification, /*ends_only=*/true}});
   CallIdentity call{"c1", "+15550100", "+15557770001", schema::CallKind::VOICE};
   LegInfo leg{"sip:+15550199@127.0.0.1:5099", "+15550199", "alice"};
   events.offered(call, "company_blast");
@@ -69,8 +69,8 @@ TEST(CallEventPublisher, PresenceGetsEveryEventAndNotificationOnlyEndsThatMayNee
   end.answered_by = leg;
   end.rung_legs = {leg};
   events.ended(call, end);
-  // Ends nobody follows up: answered at a phone without an agent, refused before ringing, an
-  // agent's own outbound call. A call nobody answered is followed up.
+  // Ends nobody follows up (answered at a phone without an agent, refused before ringing, an
+  // agent's own outbound call) still reach it: each is a call record.
   CallEndInfo plain_phone;
   plain_phone.answered = true;
   plain_phone.answered_by = LegInfo{"sip:+15550198@127.0.0.1:5098", "+15550198", ""};
@@ -89,7 +89,7 @@ TEST(CallEventPublisher, PresenceGetsEveryEventAndNotificationOnlyEndsThatMayNee
   missed.rung_legs = {leg};
   events.ended(CallIdentity{"c6", "+15550100", "+15557770006", schema::CallKind::VOICE}, missed);
   events.flush();
-  // A flush that holds no such end sends the notification service nothing at all.
+  // A flush that holds no end sends the notification service nothing at all.
   CallIdentity other{"c2", "+15550100", "+15557770002", schema::CallKind::VOICE};
   events.offered(other, "");
   events.flush();
@@ -115,8 +115,11 @@ TEST(CallEventPublisher, PresenceGetsEveryEventAndNotificationOnlyEndsThatMayNee
           kindOf(schema::CallEvent::ENDED, "c5"), kindOf(schema::CallEvent::ENDED, "c6"),
           kindOf(schema::CallEvent::OFFERED, "c2")}));
   EXPECT_EQ(notification.batches, 1);
-  EXPECT_EQ(notification.kinds, (std::vector<std::string>{kindOf(schema::CallEvent::ENDED, "c1"),
-                                                          kindOf(schema::CallEvent::ENDED, "c6")}));
+  EXPECT_EQ(notification.kinds,
+            (std::vector<std::string>{
+                kindOf(schema::CallEvent::ENDED, "c1"), kindOf(schema::CallEvent::ENDED, "c3"),
+                kindOf(schema::CallEvent::ENDED, "c4"), kindOf(schema::CallEvent::ENDED, "c5"),
+                kindOf(schema::CallEvent::ENDED, "c6")}));
   EXPECT_EQ(events.published(), 9u);
   EXPECT_EQ(events.dropped(), 0u);
 }

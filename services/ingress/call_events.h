@@ -23,6 +23,12 @@ struct CallIdentity {
   schema::CallKind kind = schema::CallKind::VOICE;
 };
 
+// How one rung leg ended (schema LegEnd).
+struct LegEndInfo {
+  int status = 0;
+  bool ringing = false;
+};
+
 struct CallEndInfo {
   bool answered = false;
   LegInfo answered_by;
@@ -33,6 +39,14 @@ struct CallEndInfo {
   std::vector<LegInfo> rung_legs;
   std::string number;
   std::string rule;
+  // For the call detail record (issue 20).
+  std::vector<LegEndInfo> leg_ends;  // per rung_legs entry
+  std::vector<std::string> trace;    // the router's decision trace
+  std::string source_tag;
+  std::string caller_zip;
+  std::string recording_id;
+  std::string project;          // outbound calls (seed 002)
+  std::string outbound_callee;  // outbound calls: the outbound history's key
 };
 
 // Where the ingress reports a call's lifecycle: CallEventPublisher (acknowledged batches to

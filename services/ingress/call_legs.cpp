@@ -1,5 +1,7 @@
 // The SIP side of a call's actions: forking to the targets, relaying the branches' responses to
 // the caller, CANCEL, rejecting, the step and time-limit timers (SipProxy's CallSip half).
+#include <strings.h>
+
 #include "services/ingress/name_resolution_guard.h"
 #include "services/ingress/sip_inspection.h"
 #include "services/ingress/sip_proxy.h"
@@ -7,10 +9,6 @@
 namespace callmesh::ingress {
 
 namespace {
-int branchTrampoline(void* branch, nta_outgoing_t* orq, const sip_t* sip) {
-  auto* b = static_cast<SipBranch*>(branch);
-  return b->proxy->onBranchResponse(b, orq, sip);
-}
 void stepTimerTrampoline(void*, su_timer_t*, void* call) {
   auto* c = static_cast<Call*>(call);
   sipOf(*c).proxy->onStepTimeout(c);
@@ -43,17 +41,31 @@ void SipProxy::apply(Call& call, const CallAction& a) {
     case K::CancelBranch: {
       // Only INVITE branches are ever cancelled (the machine never asks for a MESSAGE).
       SipBranch& b = *sc.branches[a.branch];
+      b.cancelled = true;
+      b.answer_timer.reset();
       if (b.orq) nta_outgoing_cancel(b.orq.get());
       return;
     }
     case K::RelayProvisional: {
       // The branch's response is at hand: we are inside its callback.
-      relayToCaller(sc, copyResponse(sc.branches[a.branch]->orq.get()), false);
+      msg_t* out = copyResponse(sc.branches[a.branch]->orq.get());
+      anchorAnswer(call, a.branch, out, false);
+      relayToCaller(sc, out, false);
       return;
     }
-    case K::AnswerCaller:
+    case K::AnswerCaller: {
       rememberCallee(call, *sc.branches[a.branch]);
-      [[fallthrough]];
+      msg_t* out = copyResponse(sc.branches[a.branch]->orq.get());
+      anchorAnswer(call, a.branch, out, true);
+      // Before the 200 reaches the caller, so none of the caller's audio reaches the answering
+      // side ahead of the digits or the whisper.
+      startMediaFeatures(call, a.branch);
+      relayToCaller(sc, out, true);
+      return;
+    }
+    case K::CallEnded:
+      releaseMedia(call);
+      return;
     case K::RelayFinal: {
       relayToCaller(sc, copyResponse(sc.branches[a.branch]->orq.get()), true);
       return;
@@ -109,30 +121,15 @@ void SipProxy::fork(Call& call, size_t step) {
 bool SipProxy::sendBranch(Call& call, size_t step, size_t target_index) {
   SipCall& sc = sipOf(call);
   const PlanTarget& target = call.machine.plan()->steps[step].targets[target_index];
-  int error_status = 0;
-  HeaderSource source{sc.caller_identity_trusted, !target.caller_id_number.empty()};
-  msg_t* fwd = prepareForward(hop_, sc.irq.get(), source, target.uri.c_str(), &error_status);
-  if (!fwd) {
-    call.machine.branchNotStarted(error_status);
-    return false;
-  }
+  std::string set = gatewaySetOf(target.uri);
+  if (!set.empty() && gateway_sets_.has(set))
+    return sendGatewayBranch(call, step, target_index, set);
   auto branch = std::make_unique<SipBranch>();
   branch->proxy = this;
   branch->call = &call;
-  branch->transport = transportOfUri(target.uri);
-  if (call.id.kind == schema::CallKind::VOICE)
-    insertRecordRoute(hop_, fwd, sc.caller_transport, branch->transport);
-  addLegHeaders(fwd, call.id, call.path, *call.machine.plan(), target);
-  // The route URL is the configured target itself: the next hop is never taken from the message.
-  // Its host joins the resolver's allow-list once (the list is process-wide and locked).
-  if (allowed_target_hosts_.insert(hostOf(target.uri)).second)
-    allowNameResolution({hostOf(target.uri)});
-  branch->orq.reset(nta_outgoing_mcreate(agent_, branchTrampoline, branch.get(),
-                                         URL_STRING_MAKE(target.uri.c_str()), fwd, TAG_END()));
-  if (!branch->orq) {
-    msg_destroy(fwd);
-    call.machine.branchNotStarted(503);
-    log_.warn("branch_send_failed", {{"call_id", call.id.call_id}, {"target", target.uri}});
+  int status = launchBranch(call, target, target.uri, *branch, false);
+  if (status != 0) {
+    call.machine.branchNotStarted(status);
     return false;
   }
   branch->index = call.machine.branchStarted(step, target_index);
@@ -147,6 +144,20 @@ bool SipProxy::sendBranch(Call& call, size_t step, size_t target_index) {
 int SipProxy::onBranchResponse(SipBranch* branch, nta_outgoing_t* orq, const sip_t* sip) {
   Call& call = *branch->call;
   int status = nta_outgoing_status(orq);
+  if (!branch->gateways.empty()) {
+    // Through a gateway set: any response shows the gateway alive (100 Trying is passed to us
+    // for that only); 408, 500 and 503 move the branch to the next gateway.
+    branch->answer_timer.reset();
+    if (status == 100) return 0;
+    GatewayMetrics::Failover reason;
+    if (status >= 200 && !branch->cancelled && failoverStatus(status, reason)) {
+      // The failed transaction is kept until the next gateway has the INVITE: when none takes
+      // it, its response is the branch's answer as usual.
+      OutgoingRequest failed = std::move(branch->orq);
+      if (failOver(*branch, reason)) return 0;
+      branch->orq = std::move(failed);
+    }
+  }
   if (status < 200) {
     calls_.branchProvisional(call, branch->index, status);
     return 0;
@@ -190,6 +201,7 @@ void SipProxy::rejectCaller(SipCall& sc, int status, const char* reason) {
 // The answered side of the dialog, for BYEs the proxy sends itself.
 void SipProxy::rememberCallee(Call& call, const SipBranch& branch) {
   SipCall& sc = sipOf(call);
+  sc.callee_hop = branch.uri;
   msg_t* response = branch.orq ? nta_outgoing_getresponse(branch.orq.get()) : nullptr;
   if (!response) return;
   sip_t* rsip = sip_object(response);
@@ -197,8 +209,13 @@ void SipProxy::rememberCallee(Call& call, const SipBranch& branch) {
   sc.callee_tag = rsip->sip_to && rsip->sip_to->a_tag ? rsip->sip_to->a_tag : "";
   std::string answered_from, transport;
   if (sourceOf(response, answered_from, transport)) sc.callee_ip = hostOfTarget(answered_from);
-  sc.callee_contact =
-      rsip->sip_contact ? urlText(rsip->sip_contact->m_url) : call.machine.target(branch.index).uri;
+  sc.callee_contact = rsip->sip_contact ? urlText(rsip->sip_contact->m_url) : branch.uri;
+  // The media side names the call's recording on its answer (issue 20 call detail record).
+  for (sip_unknown_t const* u = rsip->sip_unknown; u; u = u->un_next) {
+    if (u->un_name && u->un_value && strcasecmp(u->un_name, "X-Recording-Id") == 0) {
+      call.recording_id = headerSafe(u->un_value).substr(0, Call::kMaxRecordHint);
+    }
+  }
   msg_destroy(response);
 }
 

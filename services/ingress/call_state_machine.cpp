@@ -145,6 +145,7 @@ void CallStateMachine::finalResponse(int64_t now_ms, size_t branch, int status,
                                      const std::string& reason, CallActions& out) {
   BranchState& b = branches_[branch];
   b.final = true;
+  b.final_status = status;
   if (status < 300 && kind_ == schema::CallKind::TEXT) {
     if (phase_ == Phase::Ended) return;  // delivered by another target already
     out.push_back(onBranch(CallAction::Kind::RelayFinal, branch));
@@ -187,6 +188,7 @@ void CallStateMachine::stepTimerFired(int64_t now_ms, CallActions& out) {
     BranchState& b = branches_[i];
     if (b.step != current_step_ || b.final || b.cancelled_by_us) continue;
     b.cancelled_by_us = true;
+    b.timed_out = true;
     best_.addNoAnswer();
     out.push_back(onBranch(CallAction::Kind::PublishLegTimedOut, i));
     if (kind_ == schema::CallKind::VOICE) {
@@ -336,6 +338,17 @@ void CallStateMachine::end(int64_t now_ms, schema::EndReason why, int status, Ca
   out.push_back(std::move(ended));
 }
 
+// How branch `i` ended, as the call detail record tells it (schema LegEnd.status).
+int CallStateMachine::legStatus(size_t i) const {
+  const BranchState& b = branches_[i];
+  if (i == answered_) return 200;
+  if (b.timed_out) return 408;
+  // A late 2xx was ACKed and BYEd at once: the leg lost, as if cancelled.
+  if (b.final_status >= 200 && b.final_status < 300) return 487;
+  if (b.final_status) return b.final_status;
+  return b.cancelled_by_us ? 487 : 0;
+}
+
 CallEndInfo CallStateMachine::endInfo(const CallIdentity& id) const {
   CallEndInfo end;
   end.answered = answered_ != kNone;
@@ -346,10 +359,20 @@ CallEndInfo CallStateMachine::endInfo(const CallIdentity& id) const {
   // A delivered text has no answer time: as before the split, its talk time counts from 0.
   end.talk_ms = end.answered ? ended_ms_ - answered_ms_ : 0;
   end.rung_legs.reserve(branches_.size());
-  for (size_t i = 0; i < branches_.size(); ++i) end.rung_legs.push_back(target(i).leg);
+  end.leg_ends.reserve(branches_.size());
+  for (size_t i = 0; i < branches_.size(); ++i) {
+    end.rung_legs.push_back(target(i).leg);
+    end.leg_ends.push_back(LegEndInfo{legStatus(i), branches_[i].provisional});
+  }
   bool routed = plan_ && !plan_->reject;
   end.number = routed && !plan_->number.empty() ? plan_->number : id.dialed;
   end.rule = routed ? plan_->rule : std::string();
+  if (routed) {
+    end.trace = plan_->trace;
+    end.source_tag = plan_->source_tag;
+    end.project = plan_->project;
+    end.outbound_callee = plan_->outbound_callee;
+  }
   return end;
 }
 

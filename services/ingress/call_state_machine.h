@@ -71,6 +71,8 @@ class CallStateMachine {
     bool provisional = false;      // sent 180/183
     bool final = false;            // sent a final response
     bool cancelled_by_us = false;  // CANCELled (or, for a text, no longer wanted)
+    bool timed_out = false;        // rang out its step (published as 408)
+    int final_status = 0;          // the final response it sent, 0 = none seen
   };
 
   // `default_max_duration_s`: the call time limit when the plan sets none.
@@ -137,6 +139,7 @@ class CallStateMachine {
   void fail(int64_t now_ms, int status, std::string reason, schema::EndReason why,
             CallActions& out);
   void end(int64_t now_ms, schema::EndReason why, int status, CallActions& out);
+  int legStatus(size_t branch) const;
 
   schema::CallKind kind_;
   Phase phase_ = Phase::Admitting;

@@ -464,5 +464,32 @@ TEST(CallStateMachine, EndInfoNamesEveryRungLegAndTheAnswer) {
   EXPECT_EQ(end.rule, "test-rule");
 }
 
+// Issue 20 call detail record: every leg and how it ended, and the decision's trace and tags.
+TEST(CallStateMachine, EndInfoSaysHowEachLegEndedAndCarriesTheDecisionsTrace) {
+  auto plan = std::const_pointer_cast<RoutePlan>(planOf({{2, 20000}, {2, 20000}}));
+  plan->trace = {"+15550100 is a tracking number", "ring in order"};
+  plan->source_tag = "ads";
+  Ring ring(schema::CallKind::VOICE, plan, {});
+  ring.fire("granted");
+  ring.fire("routed");
+  ring.fire("b0 180");
+  ring.fire("b1 486");
+  ring.fire("timer");   // b0 rang out its step; step 2 rings b2 and b3
+  ring.fire("b3 200");  // b2 is cancelled
+  ring.fire("b2 487");
+  ring.fire("bye-from-callee");
+  CallEndInfo end = ring.machine().endInfo(
+      CallIdentity{"call-2", "+15550100", "+15550111", schema::CallKind::VOICE});
+  ASSERT_EQ(end.leg_ends.size(), 4u);
+  EXPECT_EQ(end.leg_ends[0].status, 408);
+  EXPECT_TRUE(end.leg_ends[0].ringing);
+  EXPECT_EQ(end.leg_ends[1].status, 486);
+  EXPECT_FALSE(end.leg_ends[1].ringing);
+  EXPECT_EQ(end.leg_ends[2].status, 487);
+  EXPECT_EQ(end.leg_ends[3].status, 200);
+  EXPECT_EQ(end.trace, plan->trace);
+  EXPECT_EQ(end.source_tag, "ads");
+}
+
 }  // namespace
 }  // namespace callmesh::ingress

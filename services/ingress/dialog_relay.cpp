@@ -37,7 +37,7 @@ Call* SipProxy::dialogOf(const sip_t* sip, msg_t* msg, bool& from_caller) {
   const SipCall& sc = sipOf(*call);
   DialogIds dialog{call_id,       sc.caller_tag,
                    sc.callee_tag, hostOfTarget(sc.caller_target),
-                   sc.callee_ip,  hostOf(call->machine.answeredTarget()->uri)};
+                   sc.callee_ip,  hostOf(sc.callee_hop)};
   std::string source;
   std::string transport;
   InDialogRequest request{call_id, sip->sip_from ? text(sip->sip_from->a_tag) : "",
@@ -62,8 +62,7 @@ void SipProxy::forwardAck(msg_t* msg, sip_t* sip) {
     return;
   }
   const SipCall& sc = sipOf(*call);
-  const std::string& next_hop =
-      from_caller ? call->machine.answeredTarget()->uri : sc.caller_target;
+  const std::string& next_hop = from_caller ? sc.callee_hop : sc.caller_target;
   if (!stepOverUs(hop_, msg, sip)) {
     nta_msg_discard(agent_, msg);
     return;
@@ -83,8 +82,7 @@ void SipProxy::handleInDialog(nta_incoming_t* irq, const sip_t* sip) {
     return;
   }
   const SipCall& sc = sipOf(*call);
-  const std::string& next_hop =
-      from_caller ? call->machine.answeredTarget()->uri : sc.caller_target;
+  const std::string& next_hop = from_caller ? sc.callee_hop : sc.caller_target;
   int error_status = 0;
   msg_t* fwd = prepareForward(hop_, irq, source, nullptr, &error_status);
   if (!fwd) {
@@ -93,6 +91,10 @@ void SipProxy::handleInDialog(nta_incoming_t* irq, const sip_t* sip) {
   }
   auto txn = std::make_unique<InDialogTxn>();
   txn->proxy = this;
+  if (sip->sip_request->rq_method == sip_method_invite ||
+      sip->sip_request->rq_method == sip_method_update) {
+    reanchorOffer(*txn, *call, from_caller, fwd);  // a re-INVITE's new offer through rtpengine
+  }
   txn->orq.reset(nta_outgoing_mcreate(agent_, inDialogTrampoline, txn.get(),
                                       URL_STRING_MAKE(next_hop.c_str()), fwd, TAG_END()));
   if (!txn->orq) {
@@ -113,6 +115,7 @@ int SipProxy::onInDialogResponse(InDialogTxn* txn, nta_outgoing_t* orq, const si
   int status = nta_outgoing_status(orq);
   if (status == 100) return 0;
   msg_t* out = copyResponse(orq);
+  reanchorAnswer(*txn, out);
   if (out) {
     sip_via_remove(out, sip_object(out));
     nta_incoming_mreply(txn->irq.get(), out);
@@ -129,7 +132,7 @@ void SipProxy::sendBye(Call& call, bool to_caller, const char* reason) {
   if (!answered) return;
   SipCall& sc = sipOf(call);
   const std::string& request_uri = to_caller ? sc.caller_contact : sc.callee_contact;
-  const std::string& next_hop = to_caller ? sc.caller_target : answered->uri;
+  const std::string& next_hop = to_caller ? sc.caller_target : sc.callee_hop;
   std::string from = to_caller ? sc.callee_to : sc.caller_from;
   std::string to = to_caller ? sc.caller_from : sc.callee_to;
   uint32_t cseq = to_caller ? ++sc.callee_cseq : ++sc.caller_cseq;

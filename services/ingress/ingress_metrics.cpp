@@ -27,7 +27,27 @@ prometheus::Histogram& seconds(prometheus::Registry& r, const char* name, const 
 }  // namespace
 
 IngressMetrics::IngressMetrics(prometheus::Registry& registry)
-    : route_decisions_family(
+    : gateway_up_family(prometheus::BuildGauge()
+                            .Name("callmesh_ingress_gateway_up")
+                            .Help("1 while a gateway of a set is up (OPTIONS probes), else 0")
+                            .Register(registry)),
+      gateway_set_up_family(prometheus::BuildGauge()
+                                .Name("callmesh_ingress_gateway_set_up_gateways")
+                                .Help("Gateways of a set that are up; 0 = calls to the set fail")
+                                .Register(registry)),
+      gateway_probes_family(
+          prometheus::BuildCounter()
+              .Name("callmesh_ingress_gateway_probes_total")
+              .Help("OPTIONS probes to a gateway, by result: answered, failed (408, 5xx, 6xx, "
+                    "unreachable) or timeout")
+              .Register(registry)),
+      gateway_failovers_family(
+          prometheus::BuildCounter()
+              .Name("callmesh_ingress_gateway_failovers_total")
+              .Help("Calls moved from this gateway to the next of its set, by reason: 408, 500, "
+                    "503 or no_answer")
+              .Register(registry)),
+      route_decisions_family(
           prometheus::BuildCounter()
               .Name("callmesh_ingress_route_decisions_total")
               .Help("Calls routed, by rule and source: router (asked for this call) or reused "
@@ -61,6 +81,25 @@ IngressMetrics::IngressMetrics(prometheus::Registry& registry)
               .Help("Requests refused by the source ACL, the per-source rate limit or the edge "
                     "size bounds")
               .Register(registry)),
+      media_failures_family(prometheus::BuildCounter()
+                                .Name("callmesh_ingress_media_failures_total")
+                                .Help("Calls rtpengine could not anchor or serve, by reason")
+                                .Register(registry)),
+      media_commands_family(prometheus::BuildCounter()
+                                .Name("callmesh_ingress_media_commands_total")
+                                .Help("ng commands sent to rtpengine, by command and outcome")
+                                .Register(registry)),
+      media_anchored(counter(registry, "callmesh_ingress_media_anchored_total",
+                             "Calls whose media was anchored on rtpengine")),
+      media_ng_seconds(
+          prometheus::BuildHistogram()
+              .Name("callmesh_ingress_media_ng_duration_seconds")
+              .Help("One ng command to rtpengine, from send to reply (resends "
+                    "included), blocking the SIP thread")
+              .Register(registry)
+              .Add({}, prometheus::Histogram::BucketBoundaries{0.0001, 0.00025, 0.0005, 0.001,
+                                                               0.0025, 0.005, 0.01, 0.025, 0.05,
+                                                               0.1, 0.25, 0.5})),
       calls_offered(counter(registry, "callmesh_ingress_calls_offered_total",
                             "New INVITEs accepted for routing")),
       calls_answered(
@@ -99,6 +138,7 @@ IngressMetrics::IngressMetrics(prometheus::Registry& registry)
        {"untrusted", "rate_limited", "banned", "new_call_rate", "new_call_banned", "oversized",
         "header_section", "preloaded_route", "not_in_dialog", "loop"})
     blocked(reason);
+  for (const char* reason : {"timeout", "unavailable", "rejected", "no_sdp"}) mediaFailures(reason);
 }
 
 prometheus::Counter& IngressMetrics::routeDecision(bool reused, const std::string& rule) {

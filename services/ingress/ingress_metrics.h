@@ -37,6 +37,15 @@ struct IngressMetrics {
   prometheus::Counter& blocked(const std::string& reason) {
     return blocked_family.Add({{"reason", reason}});
   }
+  // The media plane (media_plane.h): calls rtpengine could not serve, by a reason from the fixed
+  // set the constructor creates: timeout, unavailable (refused or not answering), rejected (an
+  // ng error), no_sdp (an INVITE without an offer); and ng commands by command name (fixed set).
+  prometheus::Counter& mediaFailures(const std::string& reason) {
+    return media_failures_family.Add({{"reason", reason}});
+  }
+  prometheus::Counter& mediaCommands(const std::string& command, bool ok) {
+    return media_commands_family.Add({{"command", command}, {"outcome", ok ? "ok" : "error"}});
+  }
   prometheus::Counter& peerErrors(const std::string& peer) {
     return peer_errors_family.Add({{"peer", peer}});
   }
@@ -56,6 +65,12 @@ struct IngressMetrics {
   // once per rule, not per call.
   prometheus::Counter& routeDecision(bool reused, const std::string& rule);
 
+  // Gateway sets (issue 21): labels are set and gateway names from configuration only, created
+  // once per configured gateway by GatewayMetrics (gateway_metrics.h).
+  prometheus::Family<prometheus::Gauge>& gateway_up_family;
+  prometheus::Family<prometheus::Gauge>& gateway_set_up_family;
+  prometheus::Family<prometheus::Counter>& gateway_probes_family;
+  prometheus::Family<prometheus::Counter>& gateway_failovers_family;
   prometheus::Family<prometheus::Counter>& route_decisions_family;
   prometheus::Family<prometheus::Counter>& requests_family;
   prometheus::Family<prometheus::Histogram>& peer_seconds_family;
@@ -63,6 +78,10 @@ struct IngressMetrics {
   prometheus::Family<prometheus::Counter>& ended_family;
   prometheus::Family<prometheus::Counter>& peer_errors_family;
   prometheus::Family<prometheus::Counter>& blocked_family;
+  prometheus::Family<prometheus::Counter>& media_failures_family;
+  prometheus::Family<prometheus::Counter>& media_commands_family;
+  prometheus::Counter& media_anchored;      // calls whose RTP runs through rtpengine
+  prometheus::Histogram& media_ng_seconds;  // one ng command, resends included
   prometheus::Counter& calls_offered;
   prometheus::Counter& calls_answered;
   prometheus::Counter& cap_rejections;

@@ -70,9 +70,8 @@ ingress::IngressLinks buildLinks(const config::ClusterConfig& cfg, runtime::Serv
       client(cfg.notification.net.endpoints, "notification", type::kCallEvents, events);
   links.events = std::make_unique<ingress::CallEventPublisher>(
       instance_id, clock,
-      std::vector<ingress::EventSubscriber>{
-          {links.presence_events.get(), false},
-          {links.notification_events.get(), /*follow_ups_only=*/true}},
+      std::vector<ingress::EventSubscriber>{{links.presence_events.get(), false},
+                                            {links.notification_events.get(), /*ends_only=*/true}},
       ingress::EventBacklogLimits{static_cast<size_t>(cfg.ingress.max_event_backlog)});
   const auto& in = cfg.ingress;
   auto guard = ingress::SourceGuard::create(

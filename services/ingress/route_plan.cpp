@@ -1,5 +1,7 @@
 #include "services/ingress/route_plan.h"
 
+#include <algorithm>
+
 #include "schemas/call.capnp.h"
 #include "shared/codec/capnp_codec.h"
 
@@ -12,6 +14,11 @@ Result<RoutePlan> decodeRoutePlan(const void* data, size_t size) {
   RoutePlan plan;
   plan.reusable_for_ms = d.getReusableForMs();
   plan.config_epoch = d.getConfigEpoch();
+  for (auto line : d.getTrace()) {
+    if (plan.trace.size() == RoutePlan::kMaxTraceLines) break;
+    plan.trace.emplace_back(line.cStr(),
+                            std::min<size_t>(line.size(), RoutePlan::kMaxTraceLineBytes));
+  }
   if (d.isReject()) {
     auto r = d.getReject();
     plan.reject = true;
@@ -41,6 +48,8 @@ Result<RoutePlan> decodeRoutePlan(const void* data, size_t size) {
   plan.number = ring.getNumber();
   plan.max_duration_s = static_cast<int>(ring.getMaxDurationS());
   plan.source_tag = ring.getSourceTag();
+  plan.project = ring.getProject();
+  plan.outbound_callee = ring.getOutboundCallee();
   return plan;
 }
 

@@ -37,6 +37,13 @@ struct RoutePlan {
   std::string number;  // configured number the router matched
   int max_duration_s = 0;
   std::string source_tag;
+  std::string project;          // outbound calls: the project (seed 002)
+  std::string outbound_callee;  // outbound calls: the outbound history's key
+  // The router's decision trace, for the call detail record: at most kMaxTraceLines lines of at
+  // most kMaxTraceLineBytes each (a decision from a misbehaving router cannot grow every event).
+  std::vector<std::string> trace;
+  static constexpr size_t kMaxTraceLines = 64;
+  static constexpr size_t kMaxTraceLineBytes = 512;
   // May be given to later calls to the same dialled text for this long (0 = this call only),
   // while the router still announces `config_epoch` (RouteCache).
   uint32_t reusable_for_ms = 0;

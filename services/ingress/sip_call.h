@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "services/ingress/call_control.h"
+#include "services/ingress/dial_schedule.h"
 #include "services/ingress/sofia_handles.h"
 
 namespace callmesh::ingress {
@@ -19,6 +20,40 @@ struct SipBranch {
   size_t index = 0;
   OutgoingRequest orq;    // until its final response
   std::string transport;  // "udp" or "tcp"
+  std::string uri;        // where the request went: the target, or the gateway carrying it
+  // Through a gateway set (gateway_failover.cpp): the gateways to try in order (GatewaySets
+  // indexes), the one carrying the INVITE now, and the deadline for its first response. Empty
+  // for a plain target.
+  std::vector<size_t> gateways;
+  size_t gateway_at = 0;
+  SuTimer answer_timer;
+  bool cancelled = false;  // CANCEL asked for: no more failover
+};
+
+// A call's media on rtpengine (media_legs.cpp): whether it is anchored, the SDP rtpengine gave
+// for the phones, and the features played after the answer (extension digits, whisper).
+struct CallMedia {
+  enum class State {
+    Off,         // not asked yet (or no media plane configured)
+    Anchored,    // rtpengine relays the call's RTP: delete it when the call ends
+    Unanchored,  // rtpengine failed, fail_mode open: media goes end to end, no media features
+    Refused,     // rtpengine failed, fail_mode closed: the caller is refused 503
+  };
+  State state = State::Off;
+  std::string caller_sdp;  // the caller's offer as received (repeated with inject-DTMF)
+  std::string offer_sdp;   // rtpengine's rewrite of the caller's offer, sent to every branch
+  bool inject_dtmf = false;
+  std::string answered_tag;  // the To-tag of the answer rtpengine was given
+  std::string recording;     // rtpengine's recording file, when recording
+  bool recording_on = false;
+  // Extension digits (seed 000): one timer per digit; the caller's audio is silenced toward the
+  // answering side until the last digit has played.
+  std::vector<ScheduledDigit> digits;
+  size_t next_digit = 0;
+  int64_t digits_base_ms = 0;  // steady ms the schedule counts from
+  int first_digit_retries = 0;
+  std::string whisper_file;  // played once the digits are done (or at once)
+  SuTimer feature_timer;
 };
 
 // What a call keeps of SIP: the caller's server transaction, the branches, the timers, and the
@@ -38,11 +73,15 @@ struct SipCall final : Call {
   std::string callee_tag;  // the answer's To-tag: with caller_tag, the dialog's identity
   std::string callee_ip;   // the answer's source address: the callee's hop
   std::string callee_contact;
+  // The answered branch's next hop: its target URI, or for a target through a gateway set the
+  // gateway that answered. In-dialog requests toward the callee go here.
+  std::string callee_hop;
   uint32_t caller_cseq = 0;
   uint32_t callee_cseq = 0;
   std::vector<std::unique_ptr<SipBranch>> branches;  // stable addresses: NTA holds them
   SuTimer step_timer;
   SuTimer duration_timer;
+  CallMedia media;
 };
 
 // Every Call the dispatcher hands to CallControl is a SipCall.

@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 
 #include <cstring>
+#include <random>
 
 #include "services/ingress/name_resolution_guard.h"
 #include "services/ingress/sip_inspection.h"
@@ -60,6 +61,7 @@ SipProxy::SipProxy(const config::ClusterConfig& config, IngressLinks links,
       metrics_(metrics),
       log_(log),
       clock_(clock),
+      media_(config.media, metrics, log),
       instance_id_(identity.instance_id),
       hop_(hopOf(config, identity)),
       identity_trust_(identityTrustOf(config)),
@@ -67,6 +69,9 @@ SipProxy::SipProxy(const config::ClusterConfig& config, IngressLinks links,
                    static_cast<size_t>(config.ingress.max_uri_bytes),
                    static_cast<size_t>(config.ingress.max_header_bytes),
                    static_cast<size_t>(config.ingress.max_header_section_bytes)},
+      gateway_sets_(config.ingress.gateways),
+      gateway_metrics_(metrics, gateway_sets_),
+      gateway_draw_(std::random_device{}()),
       releases_(*links_.limiter, *links_.limiter_background, config.limiter.lease_ms, metrics, log,
                 clock, SlotReleases::slotsPerFrame(config.ingress.max_call_id_bytes)),
       calls_(
@@ -78,6 +83,7 @@ SipProxy::~SipProxy() {
   // Every sofia handle (branches, timers, server transactions) goes before the agent and root.
   txns_.clear();
   byes_.clear();
+  probes_.clear();
   calls_.dropAll();
   tick_timer_.reset();
   for (int index : wait_indices_) su_root_deregister(root_, index);
@@ -103,6 +109,9 @@ Status SipProxy::start() {
     return Error{ErrorKind::Disconnected, "cannot bind SIP UDP+TCP (port in use or bad address)",
                  contact};
   }
+  std::random_device entropy;
+  Status media = media_.start((uint64_t{entropy()} << 32) ^ entropy());
+  if (!media.ok()) return media.error();
   // No default leg on purpose: requests that match no transaction then come to the agent's
   // message callback (onStray) before NTA creates a transaction, so the source guard runs first.
 
@@ -196,6 +205,7 @@ void SipProxy::onTick() {
     if (link->needsDrain() || ticks_ % 100 == 0) link->onReadable();
   }
   if (ticks_ % 100 == 0) reloadAgentCredentials();  // once a second: one stat
+  if (!gateway_sets_.empty()) probeGateways();
   calls_.onTick();  // frees ended calls (outside callbacks), reads notices, renews leases
   uint64_t refused = refusedNameLookups();
   if (refused > refused_lookups_reported_) {
@@ -349,6 +359,12 @@ void SipProxy::handleNewCall(nta_incoming_t* irq, const sip_t* sip, schema::Call
   if (!have_source) {
     nta_incoming_treply(irq, 500, "Cannot Determine Source Address", TAG_END());
     nta_incoming_destroy(irq);
+    return;
+  }
+  if (voice && !offerMedia(*sc, sip)) {
+    // fail_mode closed: no call rings without its media anchored (counted as a 503 refusal).
+    metrics_.rejected(503).Increment();
+    reply(irq, 503, "Service Unavailable (media relay)");
     return;
   }
   sc->irq.reset(irq);

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <random>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -11,9 +12,12 @@
 #include "services/ingress/call_control.h"
 #include "services/ingress/edge_bounds.h"
 #include "services/ingress/event_loop_step.h"
+#include "services/ingress/gateway_metrics.h"
+#include "services/ingress/gateway_sets.h"
 #include "services/ingress/header_policy.h"
 #include "services/ingress/ingress_links.h"
 #include "services/ingress/ingress_metrics.h"
+#include "services/ingress/media_plane.h"
 #include "services/ingress/sip_call.h"
 #include "services/ingress/sip_forwarding.h"
 #include "services/ingress/slot_releases.h"
@@ -63,7 +67,11 @@ class SipProxy final : public CallSip {
   void onByeResponse(nta_outgoing_t* orq);
   void onStepTimeout(Call* call);
   void onMaxDuration(Call* call);
+  void onMediaFeatureTimer(Call* call);
   void onTick();
+  struct GatewayProbe;
+  int onProbeResponse(GatewayProbe* probe, nta_outgoing_t* orq, const sip_t* sip);
+  void onAnswerTimeout(SipBranch* branch);
 
   // CallSip: the actions that touch SIP.
   void apply(Call& call, const CallAction& action) override;
@@ -77,6 +85,16 @@ class SipProxy final : public CallSip {
   void handleNewCall(nta_incoming_t* irq, const sip_t* sip, schema::CallKind kind);
   void fork(Call& call, size_t step);
   bool sendBranch(Call& call, size_t step, size_t target_index);
+  // Gateway sets (gateway_failover.cpp, gateway_probes.cpp).
+  bool sendGatewayBranch(Call& call, size_t step, size_t target_index, const std::string& set);
+  // Sends the caller's INVITE to `uri` as `branch`'s transaction; 0 when sent, else the status
+  // the branch fails with.
+  int launchBranch(Call& call, const PlanTarget& target, const std::string& uri, SipBranch& branch,
+                   bool pass_100);
+  // Moves the branch to its next gateway; false when none is left or none would take it.
+  bool failOver(SipBranch& branch, GatewayMetrics::Failover reason);
+  void probeGateways();
+  void finishProbe(GatewayProbe& probe, GatewayMetrics::Probe result);
   void relayToCaller(SipCall& sc, msg_t* out, bool final);
   void rejectCaller(SipCall& sc, int status, const char* reason);
   void rememberCallee(Call& call, const SipBranch& branch);
@@ -95,12 +113,26 @@ class SipProxy final : public CallSip {
   void challenge(nta_incoming_t* irq, const char* reason, bool stale);
   void reloadAgentCredentials();
   SuTimer armTimer(int64_t ms, su_timer_f callback, Call* call);
+  // The media plane (media_legs.cpp). offerMedia: the caller's offer to rtpengine, on the initial
+  // INVITE; false when the call must be refused (fail_mode closed and rtpengine failed).
+  // anchorOffer: a branch's INVITE carries rtpengine's SDP when the call is anchored.
+  bool offerMedia(SipCall& sc, const sip_t* sip);
+  void anchorOffer(Call& call, msg_t* fwd);
+  // A 183/200 toward the caller: rtpengine's SDP replaces the answering side's.
+  void anchorAnswer(Call& call, size_t branch, msg_t* out, bool answered);
+  void startMediaFeatures(Call& call, size_t branch);
+  void startWhisper(Call& call);
+  void armMediaFeature(Call& call, int64_t ms);
+  void releaseMedia(Call& call);
+  void reanchorOffer(InDialogTxn& txn, const Call& call, bool from_caller, msg_t* fwd);
+  void reanchorAnswer(InDialogTxn& txn, msg_t* out);
 
   const config::ClusterConfig& config_;
   IngressLinks links_;
   IngressMetrics& metrics_;
   Logger& log_;
   const Clock& clock_;
+  MediaPlane media_;
   std::string instance_id_;
   ProxyHop hop_;
   TrustDomain identity_trust_;  // ingress.identity_trusted_sources (RFC 3325)
@@ -118,6 +150,11 @@ class SipProxy final : public CallSip {
   int64_t last_flush_ms_ = 0;
   std::set<std::string> allowed_target_hosts_;  // ring-target hosts already allowed to resolve
 
+  GatewaySets gateway_sets_;  // ingress.gateway_sets and their health
+  GatewayMetrics gateway_metrics_;
+  std::vector<std::unique_ptr<GatewayProbe>> probes_;  // one per gateway: at most one in flight
+  std::mt19937_64 gateway_draw_;                       // weighted choice among gateways
+
   SlotReleases releases_;
   CallControl calls_;
   // Relayed in-dialog requests, each until its final response (the key is the NTA magic).
@@ -127,11 +164,26 @@ class SipProxy final : public CallSip {
   bool draining_ = false;
 };
 
+// Whether a gateway branch's final response moves it to the next gateway (408, 500, 503).
+bool failoverStatus(int status, GatewayMetrics::Failover& reason);
+
 // An in-dialog request relayed between the two hops of a dialog; it lives until its final
 // response is relayed, independently of the Call.
 struct SipProxy::InDialogTxn {
   SipProxy* proxy = nullptr;  // back-pointer for the C callback
   IncomingRequest irq;
+  OutgoingRequest orq;
+  // A re-INVITE/UPDATE of an anchored call whose offer rtpengine took: its 2xx's SDP is answered.
+  bool media = false;
+  std::string call_id;
+  std::string offerer_tag;
+  std::string answerer_tag;
+};
+
+// The OPTIONS probe of one gateway (GatewaySets index); `orq` while one is in flight.
+struct SipProxy::GatewayProbe {
+  SipProxy* proxy = nullptr;  // back-pointer for the C callback
+  size_t gateway = 0;
   OutgoingRequest orq;
 };
 

@@ -10,12 +10,14 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include "services/notification/call_record_store.h"
 #include "services/notification/contact_book.h"
 #include "services/notification/event_hub.h"
 #include "services/notification/notification_store.h"
 #include "services/notification/number_settings.h"
 #include "services/notification/presence_client.h"
 #include "services/notification/text_sender.h"
+#include "services/notification/webhook_book.h"
 #include "shared/base/clock.h"
 #include "shared/config/cluster_config.h"
 #include "shared/log/logger.h"
@@ -64,6 +66,8 @@ struct ApiDeps {
   const Clock& clock;
   Logger& log;
   ApiMetrics& metrics;
+  CallRecordStore& records;  // call detail records (issue 20)
+  WebhookBook& webhooks;     // webhook subscriptions and dead letters (issue 20)
 };
 
 // Who a bearer token belongs to.

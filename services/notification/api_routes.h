@@ -62,6 +62,8 @@ void addContactRoutes(ApiRoutes& routes);        // contact_routes.cpp: /v1/cont
 void addContactSearchRoutes(ApiRoutes& routes);  // contact_search_routes.cpp: /v1/me/contacts
 void addNumberRoutes(ApiRoutes& routes);         // number_routes.cpp: settings, cap use (admin)
 void addLiveCallRoutes(ApiRoutes& routes);       // live_call_routes.cpp: /v1/calls (admin)
+void addCallRecordRoutes(ApiRoutes& routes);     // call_record_routes.cpp: records (admin)
+void addWebhookRoutes(ApiRoutes& routes);        // webhook_routes.cpp: /v1/webhooks (admin)
 void addStreamRoutes(ApiRoutes& routes);         // stream_routes.cpp: /v1/stream (SSE)
 void addConsoleRoutes(ApiRoutes& routes);        // console_routes.cpp: the console's files
 // routing_routes.cpp, routing_resource_routes.cpp: the provisioning API (routing_api.h)

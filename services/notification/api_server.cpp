@@ -10,6 +10,7 @@
 #include "services/notification/api_routes.h"
 #include "services/notification/console_files.h"
 #include "services/notification/http_session.h"
+#include "services/notification/stream_shards.h"
 
 namespace callmesh::notification {
 
@@ -17,10 +18,6 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
 namespace {
-
-// Events waiting for the io thread beyond this are dropped (counted): the bus feed never waits
-// for streams, and a stuck io thread cannot grow memory without bound.
-constexpr int kMaxPendingEvents = 10000;
 
 // What a connection over the cap gets before it is closed: no session, no buffer, one write.
 const char kTooManyConnections[] =
@@ -52,8 +49,9 @@ struct ApiServer::Transport {
       : limits(deps.config.notification.api_limits),
         gate(limits, deps.clock, limit_metrics),
         workers(limits.workers, static_cast<size_t>(limits.queue)),
-        fanout(io, limit_metrics, deps.metrics.streams, limits.stream_keepalive_ms),
-        core{io, table, workers, gate, fanout, deps.metrics, limits},
+        streams(limits.stream_threads, limit_metrics, deps.metrics.streams,
+                limits.stream_keepalive_ms),
+        core{io, table, workers, gate, streams, deps.metrics, limits},
         acceptor(io),
         retry(io) {}
 
@@ -96,30 +94,16 @@ struct ApiServer::Transport {
     std::make_shared<HttpSession>(std::move(socket), core, std::move(held))->start();
   }
 
-  // From the bus feed thread: hand the event to the io thread, never wait for it.
-  void publish(std::shared_ptr<const StreamEvent> e) {
-    if (pending_events.fetch_add(1) >= kMaxPendingEvents) {
-      --pending_events;
-      gate.metrics().events_dropped.Increment();
-      return;
-    }
-    asio::post(io, [this, e] {
-      --pending_events;
-      fanout.broadcast(*e);
-    });
-  }
-
   asio::io_context io{1};
   const config::ApiLimitSettings& limits;
   ApiGate gate;
   RouteTable table;
   WorkerPool workers;
-  StreamFanout fanout;
+  StreamShards streams;
   HttpCore core;
   tcp::acceptor acceptor;
   asio::steady_timer retry;
   std::shared_ptr<std::atomic<int>> open_connections = std::make_shared<std::atomic<int>>(0);
-  std::atomic<int> pending_events{0};
 };
 
 ApiServer::ApiServer(ApiDeps deps, ApiLimitMetrics& limit_metrics)
@@ -158,9 +142,10 @@ Status ApiServer::start(const std::string& host_port) {
                  "cannot bind the HTTP API (port in use?): " + ec.message(), host_port};
   }
   port_ = t.acceptor.local_endpoint().port();
-  deps_.hub.setListener([&t](std::shared_ptr<const StreamEvent> e) { t.publish(std::move(e)); });
+  // From the bus feed thread: encoded once and handed to the stream threads, never waited for.
+  deps_.hub.setListener([&t](std::shared_ptr<const StreamEvent> e) { t.streams.publish(e); });
   t.accept();
-  t.fanout.startKeepAlive();
+  t.streams.start();
   thread_ = std::thread([&t] { t.io.run(); });
   return {};
 }
@@ -172,8 +157,8 @@ void ApiServer::stop() {
   asio::post(t.io, [&t] {
     boost::system::error_code ignored;
     t.acceptor.close(ignored);
-    t.fanout.closeAll();
   });
+  t.streams.stop();  // every stream closed, the stream threads joined
   t.workers.stop();  // handlers in flight finish; their answers are posted to the io thread
   asio::post(t.io, [&t] { t.io.stop(); });  // after the closing above (handlers run in order)
   thread_.join();
@@ -189,6 +174,8 @@ void ApiServer::routes() {
   addContactSearchRoutes(routes);
   addNumberRoutes(routes);
   addLiveCallRoutes(routes);
+  addCallRecordRoutes(routes);
+  addWebhookRoutes(routes);
   addStreamRoutes(routes);
   addRoutingRoutes(routes);
   addRoutingResourceRoutes(routes);

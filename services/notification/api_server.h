@@ -17,10 +17,11 @@ namespace callmesh::notification {
 // can follow GET /v1/stream (Server-Sent Events).
 // Every refusal is a 4xx with {"error": code, "message": what is wrong} and changes nothing.
 //
-// Transport (issue 17): one io thread (Boost.Asio + Beast) owns every socket: it reads requests
-// under the header/body/time bounds, and keeps every open stream as a plain socket with a bounded
-// queue (stream_fanout.h), so 5,000 streams cost memory, not threads. Route handlers block on
-// Redis and agent-presence, so they run on a small WorkerPool and post their answer back.
+// Transport (issue 17): one io thread (Boost.Asio + Beast) accepts and reads requests under the
+// header/body/time bounds; a granted stream's socket moves to one of a few stream threads
+// (stream_shards.h), where it is a plain socket with a bounded queue (stream_fanout.h), so 5,000
+// streams cost memory, not threads, and a fan-out never delays a request. Route handlers block
+// on Redis and agent-presence, so they run on a small WorkerPool and post their answer back.
 // The README says why Beast rather than libmicrohttpd or an epoll loop of our own.
 // This class is the server only (bind, threads, which route groups); the routes are in route
 // groups, one file each, registered through ApiRoutes (api_routes.h).

@@ -4,6 +4,7 @@
 #include <random>
 
 #include "services/notification/stored_hashes.h"
+#include "shared/redis/keys.h"
 #include "shared/redis/reply_fields.h"
 #include "shared/redis/scan.h"
 
@@ -83,13 +84,18 @@ Contact contactFromNotification(std::string name, const std::string& caller,
   return c;
 }
 
-ContactBook::ContactBook(redis::RedisClient& redis) : redis_(redis) {
+ContactBook::ContactBook(redis::RedisClient& redis) : redis_(redis), outbox_(redis) {
   associate_script_.body = kAssociateLua;
 }
 
 Status ContactBook::write(const Contact& c, const std::vector<std::string>& old_numbers) {
+  // One transaction on one Redis. Redis Cluster keeps a transaction to one slot and the number
+  // indexes are each in their own: there the commands run in this order without MULTI (the
+  // contact first, then its indexes; a reader that finds an index entry before its contact sees
+  // no contact, as after a delete).
+  const bool atomic = !redis_.clustered();
   std::vector<std::vector<std::string>> cmds;
-  cmds.push_back({"MULTI"});
+  if (atomic) cmds.push_back({"MULTI"});
   cmds.push_back({"DEL", contactKey(c.id)});
   cmds.push_back({"HSET", contactKey(c.id), "id", c.id, "name", c.name, "numbers",
                   redis::joinList(c.numbers), "primary_agent", c.primary_agent, "created_at_ms",
@@ -101,14 +107,25 @@ Status ContactBook::write(const Contact& c, const std::vector<std::string>& old_
     }
   }
   for (const auto& n : c.numbers) cmds.push_back({"SADD", numberIndexKey(n), c.id});
-  cmds.push_back({"EXEC"});
+  if (atomic) cmds.push_back({"EXEC"});
   return replyError(redis_.pipeline(cmds), "contact write");
 }
 
 Result<Contact> ContactBook::create(Contact contact, int64_t now_ms) {
   if (contact.id.empty()) contact.id = randomId();
   if (contact.created_at_ms == 0) contact.created_at_ms = now_ms;
+  auto event = makeWebhookEvent("contact.created", contact.id, contact.created_at_ms,
+                                {{"id", contact.id},
+                                 {"name", contact.name},
+                                 {"numbers", contact.numbers},
+                                 {"primary_agent", contact.primary_agent},
+                                 {"source", contact.source},
+                                 {"tags", contact.tags},
+                                 {"created_at_ms", contact.created_at_ms}});
   if (auto st = write(contact, {}); !st.ok()) return st.error();
+  // contact.created for webhooks, right after the contact (the outbox is in the `{webhooks}` slot,
+  // the contact in its own: no transaction spans both; webhook_outbox.h).
+  if (auto st = outbox_.queue({event}, "contact " + contact.id); !st.ok()) return st.error();
   return contact;
 }
 
@@ -181,9 +198,12 @@ Result<bool> ContactBook::remove(const std::string& id) {
   auto old = get(id);
   if (!old.ok()) return old.error();
   if (!old->has_value()) return false;
-  std::vector<std::vector<std::string>> cmds{{"MULTI"}, {"DEL", contactKey(id)}};
+  const bool atomic = !redis_.clustered();  // as in write()
+  std::vector<std::vector<std::string>> cmds;
+  if (atomic) cmds.push_back({"MULTI"});
+  cmds.push_back({"DEL", contactKey(id)});
   for (const auto& n : (*old)->numbers) cmds.push_back({"SREM", numberIndexKey(n), id});
-  cmds.push_back({"EXEC"});
+  if (atomic) cmds.push_back({"EXEC"});
   if (auto st = replyError(redis_.pipeline(cmds), "contact delete"); !st.ok()) return st.error();
   return true;
 }

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "services/notification/webhook_outbox.h"
 #include "shared/base/result.h"
 #include "shared/redis/keys.h"
 #include "shared/redis/redis_client.h"
@@ -74,6 +75,7 @@ class ContactBook {
 
   redis::RedisClient& redis_;
   redis::RedisScript associate_script_;
+  WebhookOutbox outbox_;  // contact.created, queued right after the contact
 };
 
 }  // namespace callmesh::notification

@@ -179,8 +179,8 @@ void HttpSession::openStream(RouteOutcome out) {
   head += "Transfer-Encoding: chunked\r\n\r\n";
   if (!out.res.body.empty()) head += httpChunk(out.res.body);
   disarm();
-  core_.fanout.open(std::move(socket_), std::move(*out.stream), std::move(held_),
-                    static_cast<size_t>(core_.limits.stream_queue_bytes), std::move(head));
+  core_.streams.open(std::move(socket_), std::move(*out.stream), std::move(held_),
+                     static_cast<size_t>(core_.limits.stream_queue_bytes), std::move(head));
 }
 
 void HttpSession::refuse(int status, Refusal why, const std::string& code,

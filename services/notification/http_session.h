@@ -20,7 +20,7 @@
 #include "services/notification/api_deps.h"
 #include "services/notification/api_gate.h"
 #include "services/notification/http_router.h"
-#include "services/notification/stream_fanout.h"
+#include "services/notification/stream_shards.h"
 #include "services/notification/worker_pool.h"
 
 namespace callmesh::notification {
@@ -31,7 +31,7 @@ struct HttpCore {
   const RouteTable& routes;
   WorkerPool& workers;
   ApiGate& gate;
-  StreamFanout& fanout;
+  StreamShards& streams;
   ApiMetrics& metrics;
   const config::ApiLimitSettings& limits;
 };

@@ -6,11 +6,13 @@
 #include "services/notification/agent_book.h"
 #include "services/notification/api_server.h"
 #include "services/notification/api_tokens.h"
+#include "services/notification/index_trim.h"
 #include "services/notification/notification_service.h"
 #include "services/notification/redis_event_feed.h"
 #include "services/notification/serialized_redis_client.h"
 #include "services/notification/stream_visibility.h"
 #include "services/notification/text_rate_limit.h"
+#include "services/notification/webhook_dispatcher.h"
 #include "shared/base/clock.h"
 #include "shared/codec/call_event_batch.h"
 #include "shared/config/agent_registry.h"
@@ -18,7 +20,7 @@
 #include "shared/metrics/admin_server.h"
 #include "shared/metrics/timed_redis_client.h"
 #include "shared/redis/agent_registry_watcher.h"
-#include "shared/redis/hiredis_client.h"
+#include "shared/redis/redis_client_factory.h"
 #include "shared/runtime/process_signals.h"
 #include "shared/runtime/service_args.h"
 #include "shared/runtime/service_zmq.h"
@@ -44,16 +46,18 @@ int main(int argc, char** argv) {
   redis::RedisEndpoint redis_at = start->redisEndpoint();
 
   // The event loop's own connection.
-  redis::HiredisClient loop_hiredis(redis_at);
-  metrics::TimedRedisClient loop_redis(loop_hiredis, *registry, "notification");
+  auto loop_hiredis = redis::makeRedisClient(redis_at);
+  metrics::TimedRedisClient loop_redis(*loop_hiredis, *registry, "notification");
   const redis::ReplicaAck ack{cfg.redis.replica_acks, cfg.redis.replica_ack_timeout_ms};
   notification::NotificationStore store(loop_redis, settings.retention, ack);
   notification::ContactBook contacts(loop_redis);
   notification::NumberSettingsBook numbers(loop_redis, settings.numbers);
-  notification::NotificationService service(store, contacts, numbers, loop_redis, metrics, log);
+  notification::CallRecordStore records(loop_redis, settings.records, ack);
+  notification::NotificationService service(records, store, contacts, numbers, loop_redis, metrics,
+                                            log);
 
   // The API's connection, shared by its worker threads.
-  notification::SerializedRedisClient api_redis(std::make_unique<redis::HiredisClient>(redis_at));
+  notification::SerializedRedisClient api_redis(redis::makeRedisClient(redis_at));
   notification::NotificationStore api_store(api_redis, settings.retention, ack);
   // Token hashes: the config's plus the tokens file's (re-read every second when it changed).
   notification::TokenBook tokens(settings.tokens, settings.tokens_file);
@@ -86,6 +90,14 @@ int main(int argc, char** argv) {
   notification::TextRateLimiter text_limits(settings.text_rate_per_minute, settings.text_burst);
   notification::ContactBook api_contacts(api_redis);
   notification::NumberSettingsBook api_numbers(api_redis, settings.numbers);
+  notification::CallRecordStore api_records(api_redis, settings.records, ack);
+  notification::WebhookBook api_webhooks(api_redis, settings.webhooks);
+  // Webhook deliveries: their own connection, shared by the dispatcher's workers.
+  notification::SerializedRedisClient webhook_redis(
+      redis::makeRedisClient(redis_at));
+  notification::WebhookBook webhook_book(webhook_redis, settings.webhooks);
+  notification::WebhookMetrics webhook_metrics(*registry);
+  notification::WebhookDispatcher webhooks(webhook_book, webhook_metrics, clock, log);
   auto zmq = runtime::startServiceZmq(cfg, "notification", /*serves=*/true, *registry, log);
   if (!zmq) return 1;
   notification::ZmqPresenceClient presence(zmq->context, zmq->watch(cfg.presence.net.endpoints),
@@ -109,13 +121,13 @@ int main(int argc, char** argv) {
   std::unique_ptr<notification::SerializedRedisClient> leases_redis;
   if (start->leasesRedisSeparate()) {
     leases_redis = std::make_unique<notification::SerializedRedisClient>(
-        std::make_unique<redis::HiredisClient>(start->leasesRedisEndpoint()));
+        redis::makeRedisClient(start->leasesRedisEndpoint()));
   }
   redis::RedisClient& leases = leases_redis ? static_cast<redis::RedisClient&>(*leases_redis)
                                             : static_cast<redis::RedisClient&>(api_redis);
   notification::ApiServer api(
       {cfg, tokens, agents, text_limits, api_store, api_contacts, api_numbers, api_redis, leases,
-       presence, texts.get(), hub, clock, log, api_metrics},
+       presence, texts.get(), hub, clock, log, api_metrics, api_records, api_webhooks},
       api_limit_metrics);
 
   metrics::AdminServer admin(registry, [&] {
@@ -130,6 +142,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   feed.start();
+  webhooks.start();
   transport::ReplyServer server(zmq->context, settings.net.bind, zmq->security.serving());
   server.handle(std::string(transport::message_type::kCallEvent),
                 [&](const zmq::message_t& p) { return service.handleCallEvent(p); });
@@ -152,12 +165,26 @@ int main(int argc, char** argv) {
       log.info("tokens_reloaded", {{"tokens", static_cast<int64_t>(tokens.size())}});
     }
   });
+  // Indexes nobody writes any more (an idle agent's) are trimmed here, a bounded batch a tick,
+  // on the loop's own connection (index_trim.h).
+  notification::IndexTrimmer trimmer(loop_redis, settings.retention);
+  loop.addTimer(settings.retention.trim_interval_ms, [&] {
+    const auto& r = settings.retention;
+    auto pass = trimmer.trimOldest(clock.nowMs(), r.trim_batch, r.trim_interval_ms);
+    if (!pass.ok()) {
+      metrics.redis_errors.Increment();
+      log.warn("index_trim_failed", {{"error", pass.error().describe()}});
+    } else {
+      metrics.index_entries_trimmed.Increment(static_cast<double>(pass->entries));
+    }
+  });
   // agent-presence replicas behind a name: followed between API requests too (issue 18 item 4).
   loop.addTimer(cfg.zmq.resolve_interval_ms, [&] { presence.refreshEndpoints(); });
   log.info("started",
            {{"bind", settings.net.bind}, {"admin", settings.net.admin}, {"api", settings.api}});
   loop.run(signals.stop);
   api.stop();
+  webhooks.stop();
   feed.stop();
   log.info("stopped", {});
   return 0;

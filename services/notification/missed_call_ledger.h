@@ -43,7 +43,6 @@ class MissedCallLedger {
   static std::string recordKey(const std::string& call_id) {
     return NotificationStore::recordKey(call_id);
   }
-  static constexpr const char* kUnclaimedKey = NotificationStore::kUnclaimedKey;
 
  private:
   NotificationStore store_;

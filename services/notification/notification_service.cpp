@@ -33,11 +33,20 @@ NotificationMetrics::NotificationMetrics(prometheus::Registry& registry)
                     "Texts from unknown numbers recorded")),
       known_callers(counter(registry, "callmesh_notification_known_callers_total",
                             "Calls and texts from contacts (no notification)")),
+      index_entries_trimmed(
+          counter(registry, "callmesh_notification_index_entries_trimmed_total",
+                  "Index entries past retention removed by the periodic pass (idle indexes)")),
       claims_family(
           prometheus::BuildCounter()
               .Name("callmesh_notification_claims_total")
               .Help("Claim attempts through the API by outcome (won, repeat, held, not_found)")
-              .Register(registry)) {}
+              .Register(registry)),
+      records_family(prometheus::BuildCounter()
+                         .Name("callmesh_notification_call_records_total")
+                         .Help("Call detail records written, by outcome (re-sent ends not counted)")
+                         .Register(registry)),
+      outbound_outcomes(counter(registry, "callmesh_notification_outbound_outcomes_total",
+                                "Outbound calls' outcomes written back to the outbound history")) {}
 
 std::optional<NotificationRecord> followUpFor(const FollowUpInput& in,
                                               const config::CompanyNumberSettings& number) {
@@ -81,6 +90,25 @@ Result<std::vector<uint8_t>> NotificationService::fail(const std::string& call_i
   return e;
 }
 
+// The call detail record, and an outbound call's outcome for the router's next choice.
+Status NotificationService::recordCall(const CallRecord& record) {
+  auto written = records_.write(record);
+  if (!written.ok()) return written.error();
+  if (*written) {
+    metrics_.records_family.Add({{"outcome", record.outcome}}).Increment();
+  } else {
+    metrics_.duplicates.Increment();
+  }
+  if (record.rule == "outbound_caller_id" && !record.project.empty() &&
+      !record.outbound_callee.empty()) {
+    auto wrote = outcomes_.record(record.outbound_callee, record.project, record.outcome,
+                                  record.ended_at_ms);
+    if (!wrote.ok()) return wrote.error();
+    if (*wrote) metrics_.outbound_outcomes.Increment();
+  }
+  return {};
+}
+
 Result<std::vector<uint8_t>> NotificationService::handleCallEvent(const zmq::message_t& payload) {
   auto decoded = codec::decode<schema::CallEvent>(payload.data(), payload.size(), "CallEvent");
   if (!decoded.ok()) {
@@ -96,6 +124,8 @@ Result<std::vector<uint8_t>> NotificationService::handleCallEvent(const zmq::mes
   bool is_offer = ev.which() == schema::CallEvent::OFFERED;
   // Only the end matters: it names every leg (agent) the call or text was routed to.
   if (!is_end) return codec::encodeEventAck(event_id);
+  if (auto st = recordCall(callRecordOf(ev)); !st.ok()) return fail(call_id, st.error());
+  redis_healthy_ = true;
 
   FollowUpInput in;
   in.voice = voice;
@@ -118,7 +148,7 @@ Result<std::vector<uint8_t>> NotificationService::handleCallEvent(const zmq::mes
       in.rung.emplace_back(leg.getAgentId().size() ? leg.getAgentId() : leg.getNumber());
     }
   }
-  // The ingress sends no other ends; an older ingress may, and they are acknowledged unread.
+  // Every end is recorded above; only a rule that asks for follow-up gets a follow-up record.
   auto ended = ev.getEnded();
   if (!codec::endMayNeedFollowUp(
           in.answered, in.answered_agent, ended.getReason(),
@@ -143,10 +173,8 @@ Result<std::vector<uint8_t>> NotificationService::handleCallEvent(const zmq::mes
   auto created = store_.record(*record);
   if (!created.ok()) return fail(call_id, created.error());
   redis_healthy_ = true;
-  if (!created.value()) {
-    metrics_.duplicates.Increment();
-    return codec::encodeEventAck(event_id);
-  }
+  // A re-sent end was counted as a duplicate when its call record was found already there.
+  if (!created.value()) return codec::encodeEventAck(event_id);
   switch (record->kind) {
     case NotificationKind::MissedCall:
       metrics_.missed_calls.Increment();

@@ -6,9 +6,11 @@
 #include <prometheus/registry.h>
 #include <zmq.hpp>
 
+#include "services/notification/call_record_store.h"
 #include "services/notification/contact_book.h"
 #include "services/notification/notification_store.h"
 #include "services/notification/number_settings.h"
+#include "services/notification/outbound_outcome.h"
 #include "shared/base/result.h"
 #include "shared/log/logger.h"
 #include "shared/redis/redis_client.h"
@@ -22,13 +24,18 @@ struct NotificationMetrics {
   prometheus::Counter& events;
   prometheus::Counter& redis_errors;
   prometheus::Counter& decode_errors;
-  prometheus::Counter& answered_records;  // answered calls from unknown callers
-  prometheus::Counter& texts;             // texts from unknown numbers
-  prometheus::Counter& known_callers;     // calls/texts from contacts: no notification
+  prometheus::Counter& answered_records;       // answered calls from unknown callers
+  prometheus::Counter& texts;                  // texts from unknown numbers
+  prometheus::Counter& known_callers;          // calls/texts from contacts: no notification
+  prometheus::Counter& index_entries_trimmed;  // by the periodic pass (index_trim.h)
   prometheus::Family<prometheus::Counter>& claims_family;
   prometheus::Counter& claims(const char* outcome) {
     return claims_family.Add({{"outcome", outcome}});
   }
+  // callmesh_notification_call_records_total{outcome}: call detail records written (the label is
+  // one of kCallOutcomes).
+  prometheus::Family<prometheus::Counter>& records_family;
+  prometheus::Counter& outbound_outcomes;  // outcomes written back to the outbound history
 };
 
 // What one call event means for follow-up (seed 004_ee4e98a6a7f6781b.txt), decided from plain
@@ -53,14 +60,20 @@ struct FollowUpInput {
 std::optional<NotificationRecord> followUpFor(const FollowUpInput& in,
                                               const config::CompanyNumberSettings& number);
 
-// Takes CallEvents; turns the ones above into records; acks only after Redis holds them, and
-// announces new records on the event channel (event_hub.h) for live API streams.
+// Takes CallEvents (ends only): writes each call's detail record (issue 20), writes an outbound
+// call's outcome back to the outbound history (seed 002), turns the ends above into follow-up
+// records; acks only after Redis holds all of it, and announces new records on the event channel
+// (event_hub.h) for live API streams. Every step is idempotent on the Call-ID, so a re-sent event
+// changes nothing that is already there.
 // Thread ownership: the poll-loop thread (its own RedisClient).
 class NotificationService {
  public:
-  NotificationService(NotificationStore& store, ContactBook& contacts, NumberSettingsBook& numbers,
-                      redis::RedisClient& redis, NotificationMetrics& metrics, Logger& log)
-      : store_(store),
+  NotificationService(CallRecordStore& records, NotificationStore& store, ContactBook& contacts,
+                      NumberSettingsBook& numbers, redis::RedisClient& redis,
+                      NotificationMetrics& metrics, Logger& log)
+      : records_(records),
+        outcomes_(redis),
+        store_(store),
         contacts_(contacts),
         numbers_(numbers),
         redis_(redis),
@@ -72,7 +85,10 @@ class NotificationService {
 
  private:
   Result<std::vector<uint8_t>> fail(const std::string& call_id, const Error& e);
+  Status recordCall(const CallRecord& record);
 
+  CallRecordStore& records_;
+  OutboundOutcomes outcomes_;
   NotificationStore& store_;
   ContactBook& contacts_;
   NumberSettingsBook& numbers_;

@@ -3,88 +3,68 @@
 #include <algorithm>
 #include <map>
 
+#include "services/notification/api_json.h"
 #include "services/notification/notification_pages.h"
 #include "services/notification/stored_hashes.h"
+#include "services/notification/webhook_outbox.h"
 #include "shared/redis/reply_fields.h"
 
 namespace callmesh::notification {
 
 namespace {
 
-// KEYS: record, unclaimed index, unclaimed missed-call index, the answerer's answered index, then
-// the unclaimed index of each agent a text was routed to.
-// ARGV: call id, kind, number, caller, rung, visible_to, source, tag, at ms, claimed_by, action,
-//       expire-at ms, index horizon ms (entries scored before it are past retention).
-// Idempotent on the Call-ID: the first writer creates it, every later call returns 0.
+// Each script touches the record's own key alone, so it runs on Redis Cluster (one hash slot);
+// the indexes it joins or leaves are updated after it by plain commands, which are idempotent
+// (ZADD of the same score, ZREM), so a retry after a lost reply repairs them
+// (docs/redis-cluster.md). A list read drops entries whose record no longer belongs there.
+
+// KEYS: record. ARGV: call id, kind, number, caller, rung, visible_to, source, tag, at ms,
+//       claimed_by, action, expire-at ms.
+// Idempotent on the Call-ID: the first writer creates it. Returns {created (1/0), state}.
 constexpr const char* kRecordLua = R"lua(
-if redis.call('HSETNX', KEYS[1], 'call_id', ARGV[1]) == 0 then return 0 end
+if redis.call('HSETNX', KEYS[1], 'call_id', ARGV[1]) == 0 then
+  return {0, redis.call('HGET', KEYS[1], 'state') or ''}
+end
 redis.call('HSET', KEYS[1], 'kind', ARGV[2], 'number', ARGV[3], 'caller', ARGV[4],
            'rung', ARGV[5], 'visible_to', ARGV[6], 'source', ARGV[7], 'tag', ARGV[8],
            'ended_at_ms', ARGV[9])
-local horizon = '(' .. ARGV[13]
-local function index(key)
-  redis.call('ZADD', key, ARGV[9], ARGV[1])
-  redis.call('ZREMRANGEBYSCORE', key, '-inf', horizon)
-end
+local state = 'unclaimed'
 if ARGV[10] ~= '' then
-  redis.call('HSET', KEYS[1], 'state', 'claimed', 'claimed_by', ARGV[10],
+  state = 'claimed'
+  redis.call('HSET', KEYS[1], 'state', state, 'claimed_by', ARGV[10],
              'claim_action', ARGV[11], 'claimed_at_ms', ARGV[9])
-  index(KEYS[4])
 else
-  redis.call('HSET', KEYS[1], 'state', 'unclaimed')
-  index(KEYS[2])
-  if ARGV[2] == 'missed_call' then index(KEYS[3]) end
-  for i = 5, #KEYS do index(KEYS[i]) end
+  redis.call('HSET', KEYS[1], 'state', state)
 end
 redis.call('PEXPIREAT', KEYS[1], ARGV[12])
-return 1
+return {1, state}
 )lua";
 
-// KEYS: record, unclaimed index, unclaimed missed-call index, the claimer's claimed index, then
-// the unclaimed index of each agent it was routed to. ARGV: agent, action, at ms, expire-at ms,
-// claimed-index horizon ms.
-// Returns {outcome, holder, action}: won | yours | held | forbidden | hidden | missing. An agent
-// the record is hidden from learns nothing about it (not even that it exists); `forbidden` is
-// an unclaimed missed call every user sees but only the selected agents may act on.
+// KEYS: record. ARGV: agent, action, at ms, expire-at ms.
+// Returns {outcome, holder, action, claimed at ms}: won | yours | held | forbidden | hidden |
+// missing. An agent the record is hidden from learns nothing about it (not even that it exists);
+// `forbidden` is an unclaimed missed call every user sees but only the selected agents may act on.
 constexpr const char* kClaimLua = R"lua(
 local f = redis.call('HMGET', KEYS[1], 'state', 'claimed_by', 'visible_to', 'claim_action',
-                     'call_id', 'kind')
-if not f[1] then return {'missing', '', ''} end
-if f[1] == 'claimed' and f[2] == ARGV[1] then return {'yours', f[2], f[4] or ''} end
+                     'call_id', 'kind', 'claimed_at_ms')
+if not f[1] then return {'missing', '', '', ''} end
+if f[1] == 'claimed' and f[2] == ARGV[1] then return {'yours', f[2], f[4] or '', f[7] or ''} end
 local selected = false
 for a in string.gmatch(f[3] or '', '[^,]+') do
   if a == ARGV[1] then selected = true end
 end
 if not selected then
   if f[1] ~= 'claimed' and (f[6] or 'missed_call') == 'missed_call' then
-    return {'forbidden', '', ''}
+    return {'forbidden', '', '', ''}
   end
-  return {'hidden', '', ''}
+  return {'hidden', '', '', ''}
 end
-if f[1] == 'claimed' then return {'held', f[2] or '', f[4] or ''} end
+if f[1] == 'claimed' then return {'held', f[2] or '', f[4] or '', ''} end
 redis.call('HSET', KEYS[1], 'state', 'claimed', 'claimed_by', ARGV[1], 'claim_action', ARGV[2],
            'claimed_at_ms', ARGV[3])
 redis.call('PEXPIREAT', KEYS[1], ARGV[4])
-redis.call('ZREM', KEYS[2], f[5])
-redis.call('ZREM', KEYS[3], f[5])
-for i = 5, #KEYS do redis.call('ZREM', KEYS[i], f[5]) end
-redis.call('ZADD', KEYS[4], ARGV[3], f[5])
-redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', '(' .. ARGV[5])
-return {'won', ARGV[1], ARGV[2]}
+return {'won', ARGV[1], ARGV[2], ARGV[3]}
 )lua";
-
-// A page reads at most this many entries sharing the cursor's exact score per index (records of
-// the same millisecond); far above what one millisecond of calls holds.
-constexpr int kMaxTies = 1000;
-
-// The names are kindName()'s, so each is written once; anything else (records from before kinds
-// existed) is a missed call.
-NotificationKind kindFrom(const std::string& s) {
-  for (auto k : {NotificationKind::Text, NotificationKind::AnsweredCall}) {
-    if (kindName(k) == s) return k;
-  }
-  return NotificationKind::MissedCall;
-}
 
 }  // namespace
 
@@ -139,33 +119,94 @@ bool mayClaim(const NotificationRecord& record, const std::string& agent_id) {
 
 NotificationStore::NotificationStore(redis::RedisClient& redis, config::RetentionSettings retention,
                                      redis::ReplicaAck ack)
-    : redis_(redis), retention_(retention), ack_(ack) {
+    : redis_(redis), retention_(retention), ack_(ack), outbox_(redis, ack) {
   record_script_.body = kRecordLua;
   claim_script_.body = kClaimLua;
 }
 
+Status NotificationStore::updateIndexes(const std::vector<std::vector<std::string>>& writes,
+                                        const std::string& what) {
+  if (writes.empty()) return {};
+  // Each index is its own key (its own slot on Redis Cluster): its writes, then a WAIT that the
+  // cluster client sends to the same node, so every index is as durable as the record.
+  std::vector<std::vector<std::string>> cmds;
+  std::vector<bool> is_wait;
+  for (const auto& w : writes) {
+    cmds.push_back(w);
+    is_wait.push_back(false);
+    if (ack_.replicas > 0) {
+      cmds.push_back({"WAIT", std::to_string(ack_.replicas), std::to_string(ack_.timeout_ms)});
+      is_wait.push_back(true);
+    }
+  }
+  auto replies = redis_.pipeline(cmds);
+  if (!replies.ok()) return replies.error();
+  for (size_t i = 0; i < replies->size(); ++i) {
+    const auto& r = (*replies)[i];
+    if (r.type == redis::RedisReply::Type::Error) return Error{ErrorKind::Internal, r.text, what};
+    if (is_wait[i] && r.integer < ack_.replicas) {
+      return Error{ErrorKind::Timeout,
+                   "index written but confirmed by " + std::to_string(r.integer) + " of " +
+                       std::to_string(ack_.replicas) + " replicas; retry",
+                   what};
+    }
+  }
+  return {};
+}
+
 Result<bool> NotificationStore::record(const NotificationRecord& r) {
   namespace nk = redis::notification_keys;
-  std::vector<std::string> keys{recordKey(r.id), nk::kUnclaimed, nk::kUnclaimedMissed,
-                                nk::agentAnswered(r.claimed ? r.claimed_by : std::string())};
-  if (!r.claimed && r.kind == NotificationKind::Text) {
-    for (const auto& a : r.visible_to) keys.push_back(nk::agentUnclaimed(a));
-  }
   // The record's own time is "now" for trimming: it needs no clock, and a re-delivered old
   // event only trims less.
   int64_t keep = r.claimed ? retention_.handled_ms : retention_.unclaimed_ms;
   auto reply = redis::evalScriptReplicated(
-      redis_, record_script_, keys,
+      redis_, record_script_, {recordKey(r.id)},
       {r.id, std::string(kindName(r.kind)), r.number, r.caller, redis::joinList(r.rung),
        redis::joinList(r.visible_to), r.source, r.tag, std::to_string(r.at_ms),
        r.claimed ? r.claimed_by : std::string(), r.claimed ? r.claim_action : std::string(),
-       std::to_string(r.at_ms + keep), std::to_string(r.at_ms - keep)},
+       std::to_string(r.at_ms + keep)},
       ack_);
   if (!reply.ok()) return reply.error();
-  if (reply->type != redis::RedisReply::Type::Integer) {
+  if (reply->type != redis::RedisReply::Type::Array || reply->elements.size() != 2) {
     return Error{ErrorKind::Internal, reply->text, "notification record"};
   }
-  return reply->integer == 1;
+  bool created = reply->elements[0].integer == 1;
+  const std::string& state = reply->elements[1].text;
+  // Joined even when the record already existed (a redelivery after a lost reply): ZADD of the
+  // same score changes nothing when the first attempt got there. A record claimed meanwhile
+  // joins no unclaimed index.
+  const std::string score = std::to_string(r.at_ms);
+  const std::string horizon = "(" + std::to_string(r.at_ms - keep);
+  std::vector<std::vector<std::string>> writes;
+  // Every index written joins its trim ledger (index_trim.h), so an index nobody writes again
+  // (an idle agent's) is still trimmed by the periodic pass.
+  auto index = [&](const std::string& key, const char* ledger) {
+    writes.push_back({"ZADD", key, score, r.id});
+    writes.push_back({"ZREMRANGEBYSCORE", key, "-inf", horizon});
+    writes.push_back({"ZADD", ledger, score, key});
+  };
+  if (r.claimed) {
+    if (state == "claimed") index(nk::agentAnswered(r.claimed_by), nk::kTrimLedgerHandled);
+  } else if (state == "unclaimed") {
+    index(nk::unclaimedOf(r.id), nk::kTrimLedgerUnclaimed);
+    if (r.kind == NotificationKind::MissedCall) {
+      index(nk::unclaimedMissedOf(r.id), nk::kTrimLedgerUnclaimed);
+    }
+    if (r.kind == NotificationKind::Text) {
+      for (const auto& a : r.visible_to) index(nk::agentUnclaimed(a), nk::kTrimLedgerUnclaimed);
+    }
+  }
+  if (auto st = updateIndexes(writes, "notification record " + r.id); !st.ok()) return st.error();
+  // notification.created for webhooks, after the record (its own slot; the outbox is in
+  // `{webhooks}`). Also when the record existed: a redelivery after a crash between the two
+  // queues it then, and the queue's marker keeps a second one out (webhook_outbox.h).
+  if (auto st =
+          outbox_.queue({makeWebhookEvent("notification.created", r.id, r.at_ms, recordJson(r))},
+                        "notification record " + r.id);
+      !st.ok()) {
+    return st.error();
+  }
+  return created;
 }
 
 Result<ClaimResult> NotificationStore::claim(const std::string& id, const std::string& agent_id,
@@ -173,20 +214,13 @@ Result<ClaimResult> NotificationStore::claim(const std::string& id, const std::s
   // Replicated before it is reported: a claim acknowledged to an agent must survive a failover,
   // or a second agent could win the same missed call on the new primary.
   namespace nk = redis::notification_keys;
-  // `visible_to` never changes after creation, so reading it first names the right indexes.
-  auto routed = redis_.command({"HGET", recordKey(id), "visible_to"});
-  if (!routed.ok()) return routed.error();
-  std::vector<std::string> keys{recordKey(id), nk::kUnclaimed, nk::kUnclaimedMissed,
-                                nk::agentClaimed(agent_id)};
-  for (const auto& a : redis::splitList(routed->text)) keys.push_back(nk::agentUnclaimed(a));
   auto reply =
-      redis::evalScriptReplicated(redis_, claim_script_, keys,
+      redis::evalScriptReplicated(redis_, claim_script_, {recordKey(id)},
                                   {agent_id, std::string(actionName(action)), std::to_string(at_ms),
-                                   std::to_string(at_ms + retention_.handled_ms),
-                                   std::to_string(at_ms - retention_.handled_ms)},
+                                   std::to_string(at_ms + retention_.handled_ms)},
                                   ack_);
   if (!reply.ok()) return reply.error();
-  if (reply->type != redis::RedisReply::Type::Array || reply->elements.size() != 3) {
+  if (reply->type != redis::RedisReply::Type::Array || reply->elements.size() != 4) {
     return Error{ErrorKind::Internal, "unexpected claim reply: " + reply->text, "claim " + id};
   }
   const std::string& what = reply->elements[0].text;
@@ -196,6 +230,34 @@ Result<ClaimResult> NotificationStore::claim(const std::string& id, const std::s
   if (what == "won" || what == "yours") {
     out.outcome = ClaimOutcome::Won;
     out.first = what == "won";
+    // Out of the unclaimed indexes, into the claimer's. Also on `yours`: an agent retrying
+    // after a lost reply repairs what the first attempt did not reach.
+    auto routed = redis_.command({"HGET", recordKey(id), "visible_to"});
+    if (!routed.ok()) return routed.error();
+    std::string claimed_at =
+        reply->elements[3].text.empty() ? std::to_string(at_ms) : reply->elements[3].text;
+    std::vector<std::vector<std::string>> writes{{"ZREM", nk::unclaimedOf(id), id},
+                                                 {"ZREM", nk::unclaimedMissedOf(id), id}};
+    for (const auto& a : redis::splitList(routed->text)) {
+      writes.push_back({"ZREM", nk::agentUnclaimed(a), id});
+    }
+    writes.push_back({"ZADD", nk::agentClaimed(agent_id), claimed_at, id});
+    writes.push_back({"ZREMRANGEBYSCORE", nk::agentClaimed(agent_id), "-inf",
+                      "(" + std::to_string(at_ms - retention_.handled_ms)});
+    writes.push_back({"ZADD", nk::kTrimLedgerHandled, claimed_at, nk::agentClaimed(agent_id)});
+    if (auto st = updateIndexes(writes, "claim " + id); !st.ok()) return st.error();
+    // notification.claimed for webhooks, after the claim (see record()): a `yours` retry queues
+    // what a crash after the winning script left unqueued, and nothing twice.
+    nlohmann::json claimed = {{"notification_id", id},
+                              {"claimed_by", agent_id},
+                              {"action", out.action},
+                              {"claimed_at_ms", redis::fieldInt(claimed_at)}};
+    if (auto st = outbox_.queue(
+            {makeWebhookEvent("notification.claimed", id, redis::fieldInt(claimed_at), claimed)},
+            "claim " + id);
+        !st.ok()) {
+      return st.error();
+    }
   } else if (what == "held") {
     out.outcome = ClaimOutcome::HeldByOther;
   } else {
@@ -204,148 +266,6 @@ Result<ClaimResult> NotificationStore::claim(const std::string& id, const std::s
     out.action.clear();
   }
   return out;
-}
-
-Result<std::vector<NotificationRecord>> NotificationStore::load(
-    const std::vector<std::string>& ids) {
-  std::vector<std::string> keys;
-  keys.reserve(ids.size());
-  for (const auto& id : ids) keys.push_back(recordKey(id));
-  std::vector<NotificationRecord> out;
-  auto st = forEachStoredHash(redis_, keys, [&](size_t i, const redis::RedisReply& hash) {
-    NotificationRecord r;
-    r.id = ids[i];
-    forEachField(hash, [&r](const std::string& f, const std::string& v) {
-      if (f == "kind")
-        r.kind = kindFrom(v);
-      else if (f == "number")
-        r.number = v;
-      else if (f == "caller")
-        r.caller = v;
-      else if (f == "rung")
-        r.rung = redis::splitList(v);
-      else if (f == "visible_to")
-        r.visible_to = redis::splitList(v);
-      else if (f == "source")
-        r.source = v;
-      else if (f == "tag")
-        r.tag = v;
-      else if (f == "ended_at_ms")
-        r.at_ms = redis::fieldInt(v);
-      else if (f == "state")
-        r.claimed = v == "claimed";
-      else if (f == "claimed_by")
-        r.claimed_by = v;
-      else if (f == "claim_action")
-        r.claim_action = v;
-      else if (f == "claimed_at_ms")
-        r.claimed_at_ms = redis::fieldInt(v);
-    });
-    // Records written before `visible_to` existed named their agents in `rung`.
-    if (r.visible_to.empty() && !r.claimed) r.visible_to = r.rung;
-    out.push_back(std::move(r));
-  });
-  if (!st.ok()) return st.error();
-  return out;
-}
-
-Result<std::optional<NotificationRecord>> NotificationStore::get(const std::string& id) {
-  return firstLoaded(load({id}));
-}
-
-template <typename Keep>
-Result<RecordPage> NotificationStore::page(const std::vector<std::string>& indexes,
-                                           const std::string& cursor_text, size_t limit,
-                                           Keep keep) {
-  std::optional<PageCursor> cursor;
-  if (!cursor_text.empty()) {
-    cursor = decodeCursor(cursor_text);
-    if (!cursor) {
-      return Error{ErrorKind::InvalidInput, "not a cursor this API gave (next_cursor)", "cursor"};
-    }
-  }
-  // Per index: the entries tied with the cursor's score, then `limit` older ones.
-  std::vector<std::vector<std::string>> cmds;
-  for (const auto& key : indexes) {
-    std::string limit_text = std::to_string(limit);
-    if (cursor) {
-      std::string at = std::to_string(cursor->score);
-      cmds.push_back(
-          {"ZREVRANGEBYSCORE", key, at, at, "WITHSCORES", "LIMIT", "0", std::to_string(kMaxTies)});
-      cmds.push_back(
-          {"ZREVRANGEBYSCORE", key, "(" + at, "-inf", "WITHSCORES", "LIMIT", "0", limit_text});
-    } else {
-      cmds.push_back(
-          {"ZREVRANGEBYSCORE", key, "+inf", "-inf", "WITHSCORES", "LIMIT", "0", limit_text});
-    }
-  }
-  auto replies = redis_.pipeline(cmds);
-  if (!replies.ok()) return replies.error();
-  std::vector<IndexEntry> candidates;
-  size_t per_index = cursor ? 2 : 1;
-  for (size_t i = 0; i < replies->size(); ++i) {
-    const auto& rep = (*replies)[i];
-    if (rep.type == redis::RedisReply::Type::Error) {
-      return Error{ErrorKind::Internal, rep.text, indexes[i / per_index]};
-    }
-    for (size_t k = 0; k + 1 < rep.elements.size(); k += 2) {
-      candidates.push_back(IndexEntry{redis::fieldInt(rep.elements[k + 1].text),
-                                      rep.elements[k].text, i / per_index});
-    }
-  }
-  auto merged = mergePage(std::move(candidates), cursor, limit);
-  std::vector<std::string> ids;
-  for (const auto& e : merged.entries) ids.push_back(e.id);
-  auto loaded = load(ids);
-  if (!loaded.ok()) return loaded.error();
-  std::map<std::string, NotificationRecord> by_id;
-  for (auto& r : *loaded) by_id.emplace(r.id, std::move(r));
-  RecordPage out;
-  std::vector<std::vector<std::string>> stale;
-  for (const auto& e : merged.entries) {
-    auto it = by_id.find(e.id);
-    if (it != by_id.end() && keep(it->second, e.index)) {
-      out.records.push_back(std::move(it->second));
-    } else {
-      stale.push_back({"ZREM", indexes[e.index], e.id});
-    }
-  }
-  if (!stale.empty()) (void)redis_.pipeline(stale);  // housekeeping; the filter already hid them
-  if (merged.more) {
-    const auto& last = merged.entries.back();
-    out.next_cursor = encodeCursor(PageCursor{last.score, last.id});
-  }
-  return out;
-}
-
-Result<RecordPage> NotificationStore::listForAgent(const std::string& agent_id, AgentList list,
-                                                   const std::string& cursor, size_t limit) {
-  namespace nk = redis::notification_keys;
-  std::vector<std::string> indexes;
-  if (list == AgentList::Answered) {
-    indexes = {nk::agentAnswered(agent_id)};
-  } else {
-    if (list != AgentList::Claimed) {
-      indexes = {nk::kUnclaimedMissed, nk::agentUnclaimed(agent_id)};
-    }
-    if (list != AgentList::Open) indexes.push_back(nk::agentClaimed(agent_id));
-  }
-  return page(indexes, cursor, limit, [&](const NotificationRecord& r, size_t) {
-    if (!visibleTo(r, agent_id)) return false;
-    bool answered = r.kind == NotificationKind::AnsweredCall;
-    return list == AgentList::Answered ? answered : !answered;
-  });
-}
-
-Result<RecordPage> NotificationStore::listUnclaimed(const std::string& cursor, size_t limit) {
-  return page({kUnclaimedKey}, cursor, limit,
-              [](const NotificationRecord& r, size_t) { return !r.claimed; });
-}
-
-Result<int64_t> NotificationStore::unclaimedCount() {
-  auto r = redis_.command({"ZCARD", kUnclaimedKey});
-  if (!r.ok()) return r.error();
-  return r->integer;
 }
 
 }  // namespace callmesh::notification

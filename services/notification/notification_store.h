@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "services/notification/webhook_outbox.h"
 #include "shared/base/result.h"
 #include "shared/config/cluster_config.h"
 #include "shared/redis/keys.h"
@@ -75,9 +76,11 @@ enum class AgentList {
   Answered,  // the agent's answered calls
 };
 
-// Follow-up records in Redis. Creation is one Lua script that is idempotent on the Call-ID (a
-// re-delivered event never makes a second record); a claim is one Lua script, so of any number of
-// concurrent claims across API threads and replicas exactly one wins.
+// Follow-up records in Redis. Creation is one Lua script on the record's key that is idempotent
+// on the Call-ID (a re-delivered event never makes a second record); a claim is one Lua script on
+// the record's key, so of any number of concurrent claims across API threads and replicas exactly
+// one wins. Each script touches one hash slot (Redis Cluster); the indexes follow as idempotent
+// commands (the account-wide ones sharded, keys.h kUnclaimedShards).
 // Retention (notification.retention): every record hash carries an expiry (unclaimed:
 // unclaimed_ms after the call; claimed or answered: handled_ms after the claim), and each index
 // it joins is trimmed by score to the same horizon in the same script, so the work per write is
@@ -111,10 +114,13 @@ class NotificationStore {
   static std::string recordKey(const std::string& call_id) {
     return redis::notification_keys::record(call_id);
   }
-  static constexpr const char* kUnclaimedKey = redis::notification_keys::kUnclaimed;
 
  private:
   Result<std::vector<NotificationRecord>> load(const std::vector<std::string>& ids);
+  // Index writes after a record or claim script, each followed by WAIT when replicas must
+  // acknowledge (ack_): Timeout when they did not.
+  Status updateIndexes(const std::vector<std::vector<std::string>>& writes,
+                       const std::string& what);
   // A page across `indexes`; `keep` says whether a loaded record belongs in the list (a record
   // that no longer does, or has expired, is dropped and its entry removed from that index).
   template <typename Keep>
@@ -126,6 +132,7 @@ class NotificationStore {
   redis::ReplicaAck ack_;
   redis::RedisScript record_script_;
   redis::RedisScript claim_script_;
+  WebhookOutbox outbox_;  // created and claimed events, queued after their facts
 };
 
 }  // namespace callmesh::notification

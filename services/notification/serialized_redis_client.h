@@ -39,6 +39,7 @@ class SerializedRedisClient final : public redis::RedisClient {
     std::lock_guard<std::mutex> lock(mutex_);
     return inner_->primaryEpoch();
   }
+  bool clustered() const override { return inner_->clustered(); }  // fixed at construction
 
  private:
   mutable std::mutex mutex_;

@@ -1,10 +1,12 @@
 #include "services/notification/sse_stream.h"
 
-#include <algorithm>
-#include <cstdio>
-#include <vector>
+#include <sys/socket.h>
+#include <sys/uio.h>
 
-#include <boost/asio/write.hpp>
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstdio>
 
 namespace callmesh::notification {
 
@@ -34,38 +36,75 @@ void SseStream::start(std::string head) {
   // with the kernel's autotuned megabytes each would not be), and makes a stall visible here.
   boost::system::error_code ignored;
   socket_.set_option(asio::socket_base::send_buffer_size(64 * 1024), ignored);
-  auto first = std::make_shared<const std::string>(std::move(head));
-  queued_bytes_ += first->size();
-  queue_.push_back(std::move(first));
-  writeQueued();
-  watchPeer();
+  socket_.non_blocking(true, ignored);  // flush() writes directly and must never block
+  deliver(std::make_shared<const std::string>(std::move(head)));
+  if (!closed_) watchPeer();
 }
 
 void SseStream::deliver(const Chunk& chunk) {
-  if (closed_) return;
-  if (queued_bytes_ + chunk->size() > max_queued_bytes_) return close(true);
-  queued_bytes_ += chunk->size();
-  queue_.push_back(chunk);
-  if (!writing_) writeQueued();
+  if (enqueue(chunk)) flush();
 }
 
-void SseStream::writeQueued() {
+bool SseStream::enqueue(const Chunk& chunk) {
+  if (closed_) return false;
+  if (queued_bytes_ + chunk->size() > max_queued_bytes_) {
+    close(true);
+    return false;
+  }
+  queued_bytes_ += chunk->size();
+  queue_.push_back(chunk);
+  // While a wait for writability is pending, that wait's flush() takes this chunk too.
+  if (waiting_ || pending_) return false;
+  pending_ = true;
+  return true;
+}
+
+void SseStream::flush() {
+  if (waiting_) return;  // the pending wait for writability flushes when the socket takes more
+  pending_ = false;
+  // At most this many chunks per sendmsg: a backlog goes out in few system calls.
+  constexpr size_t kGather = 16;
+  while (!closed_ && !queue_.empty()) {
+    std::array<iovec, kGather> iov{};
+    size_t n = 0;
+    for (auto it = queue_.begin(); it != queue_.end() && n < kGather; ++it, ++n) {
+      size_t skip = n == 0 ? front_sent_ : 0;
+      iov[n].iov_base = const_cast<char*>((*it)->data() + skip);
+      iov[n].iov_len = (*it)->size() - skip;
+    }
+    msghdr msg{};
+    msg.msg_iov = iov.data();
+    msg.msg_iovlen = n;
+    // Straight to the kernel: the socket is non-blocking; MSG_NOSIGNAL as Asio does (a peer that
+    // left is an EPIPE here, not a SIGPIPE).
+    ssize_t sent = ::sendmsg(socket_.native_handle(), &msg, MSG_NOSIGNAL);
+    if (sent < 0 && errno == EINTR) continue;
+    if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+    if (sent < 0) return close();
+    if (sent == 0) break;  // nothing taken: wait for writability rather than spin
+    auto left = static_cast<size_t>(sent);
+    queued_bytes_ -= std::min(queued_bytes_, left);
+    while (left > 0) {
+      size_t rest = queue_.front()->size() - front_sent_;
+      if (left < rest) {
+        front_sent_ += left;
+        break;
+      }
+      left -= rest;
+      front_sent_ = 0;
+      queue_.pop_front();
+    }
+  }
   if (closed_ || queue_.empty()) return;
-  writing_ = true;
-  write_started_ = std::chrono::steady_clock::now();
-  // One gathered write for everything queued: fewer syscalls when events come in bursts.
-  in_flight_.swap(queue_);
-  std::vector<asio::const_buffer> buffers;
-  buffers.reserve(in_flight_.size());
-  for (const auto& c : in_flight_) buffers.emplace_back(asio::buffer(*c));
-  asio::async_write(socket_, buffers,
-                    [self = shared_from_this()](boost::system::error_code ec, size_t written) {
-                      self->writing_ = false;
-                      self->queued_bytes_ -= std::min(self->queued_bytes_, written);
-                      self->in_flight_.clear();
-                      if (ec) return self->close();
-                      self->writeQueued();
-                    });
+  // The kernel buffer is full: wait until the client has read some of it.
+  wait_started_ = std::chrono::steady_clock::now();
+  waiting_ = true;
+  socket_.async_wait(asio::socket_base::wait_write,
+                     [self = shared_from_this()](boost::system::error_code ec) {
+                       self->waiting_ = false;
+                       if (ec) return self->close();
+                       self->flush();
+                     });
 }
 
 void SseStream::watchPeer() {
@@ -79,6 +118,7 @@ void SseStream::watchPeer() {
 void SseStream::close(bool dropped_slow) {
   if (closed_) return;
   closed_ = true;
+  auto keep = shared_from_this();  // on_closed_ may drop the owner's reference
   boost::system::error_code ignored;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
   socket_.close(ignored);

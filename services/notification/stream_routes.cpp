@@ -1,7 +1,7 @@
 // GET /v1/stream: the caller's live events as Server-Sent Events (notification.created,
 // .claimed, .withdrawn, presence.changed), fed from cm:events by the EventHub. Clients re-read
 // the lists on reconnect; a stream only carries what happened while it was open. The stream
-// itself lives on the io thread (stream_fanout.h), not on a worker.
+// itself lives on a stream thread (stream_shards.h), not on a worker.
 #include <httplib.h>
 
 #include "services/notification/api_routes.h"

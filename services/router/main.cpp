@@ -13,7 +13,7 @@
 #include "shared/config/cluster_config.h"
 #include "shared/metrics/admin_server.h"
 #include "shared/metrics/timed_redis_client.h"
-#include "shared/redis/hiredis_client.h"
+#include "shared/redis/redis_client_factory.h"
 #include "shared/runtime/process_signals.h"
 #include "shared/runtime/service_args.h"
 #include "shared/runtime/service_zmq.h"
@@ -49,8 +49,8 @@ int main(int argc, char** argv) {
   // router has one thread). All fail open: Redis unreachable = agent available, caller unknown,
   // outbound call treated as a first call.
   SystemClock clock;
-  redis::HiredisClient hiredis(start->redisEndpoint());
-  metrics::TimedRedisClient redis_client(hiredis, *registry, "router");
+  auto hiredis = redis::makeRedisClient(start->redisEndpoint());
+  metrics::TimedRedisClient redis_client(*hiredis, *registry, "router");
   router::RedisRetryGate redis_gate(clock, kRedisRetryAfterMs);
   router::RedisAgentAvailability presence(redis_client, redis_gate, metrics.presence_errors);
   router::RedisContactDirectory contacts(redis_client, redis_gate, metrics.contact_errors);

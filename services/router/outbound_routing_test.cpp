@@ -27,6 +27,7 @@ projects:
     first_call: fixed
     fixed_number: "+1 212 736 5099"
     agent_number_overrides: true
+    pstn_gateway: carriers-b
 agents:
   - {id: alice, number: "+1 212 555 0101", outbound_number: "+1 212 736 5050", outbound_project: renewals}
   - {id: bob, number: "+1 212 555 0102", outbound_number: "+1 212 736 5051", outbound_project: collections,
@@ -200,6 +201,22 @@ TEST(OutboundRouting, AgentCallingAnExternalNumberRingsItThroughTheGateway) {
   EXPECT_EQ(w.history.contact("+12127360000").by_project.at("renewals").attempts, 1);
   EXPECT_NE(joined(out.trace).find("caller is agent alice: outbound call"), std::string::npos)
       << joined(out.trace);
+}
+
+// issue 21: a project that names its own gateway set sends its calls through it (the ingress
+// expands `carriers-b` to that set's gateways); the others use the top-level pstn_gateway.
+TEST(OutboundRouting, AProjectsOwnGatewaySetCarriesItsCalls) {
+  World w;
+  RouteOutcome out = w.call("+12125550102", "(212) 736-0000");  // bob: collections
+  ASSERT_FALSE(out.reject) << joined(out.trace);
+  ASSERT_EQ(out.steps.size(), 1u);
+  ASSERT_EQ(out.steps[0].targets.size(), 1u);
+  EXPECT_EQ(out.steps[0].targets[0].uri, "sip:+12127360000@carriers-b");
+  EXPECT_EQ(errorsOf(R"(pstn_gateway: "gw:5060"
+projects:
+  - {id: p, numbers: ["+1 212 736 5099"], pstn_gateway: "sip:x@y"}
+)"),
+            "routing.yaml:3: projects[0].pstn_gateway: must be host[:port] or a gateway set name");
 }
 
 // The agent's device may call as its SIP identity (From: sip:alice@...) or its outbound number.

@@ -52,6 +52,9 @@ void RoutingConfigParser::parseProject(YamlMap& m) {
   p.keep_number_with_contact = m.boolean("keep_number_with_contact", false);
   p.agent_number_overrides = m.boolean("agent_number_overrides", false);
   p.ring_timeout_ms = timeoutMs(m, 45000);
+  p.pstn_gateway = m.string("pstn_gateway", "");
+  if (p.pstn_gateway.find_first_of("@;?<> \"\r\n") != std::string::npos)
+    m.error("pstn_gateway", "must be host[:port] or a gateway set name");
   parseDestinationPolicy(m, p.destinations);
   YAML::Node later = m.child("later_attempts");
   if (later.IsDefined() && !later.IsNull()) {

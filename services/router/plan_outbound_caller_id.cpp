@@ -50,11 +50,16 @@ bool RoutePlanner::planOutbound(Walk& walk) const {
                         st.error().describe());
   }
   PlannedTarget t;
-  t.uri = "sip:" + walk.dialed + "@" + config_.pstn_gateway;
+  // A project may name its own gateway or gateway set (issue 21); else the top-level one.
+  t.uri = "sip:" + walk.dialed + "@" +
+          (project.pstn_gateway.empty() ? config_.pstn_gateway : project.pstn_gateway);
   t.number = walk.dialed;
   t.caller_id_number = choice.number;
   out.steps.push_back(PlannedStep{{std::move(t)}, project.ring_timeout_ms});
   out.rule = "outbound_caller_id";
+  // The ingress hands both back at the call's end, so its outcome is written back (issue 20).
+  out.project = project.id;
+  out.outbound_callee = walk.dialed;
   out.caller_id_source = callerIdSourceName(choice.source);
   out.trace.push_back("ring " + walk.dialed + " through the PSTN gateway for " +
                       std::to_string(project.ring_timeout_ms / 1000) + " s, presenting " +

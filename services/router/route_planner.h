@@ -69,6 +69,8 @@ struct RouteOutcome {
   std::string outbound_refusal;    // outbound calls refused: kOutboundRefusalReasons (a label)
   std::string rule;                // which rule produced it (bounded set: a metrics label)
   std::string number;              // the configured number the call matched
+  std::string project;             // outbound calls: the project (seed 002)
+  std::string outbound_callee;     // outbound calls: the callee, the outbound history's key
   std::vector<std::string> trace;  // every rule considered and why it matched or not
   // The decision read something of this call beyond the number dialled (caller, ZIP, time, path,
   // presence, CRM, outbound history, a queue's rotation). When false, every call to the same

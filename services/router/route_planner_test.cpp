@@ -6,6 +6,7 @@
 
 #include "services/router/phone_number.h"
 #include "services/router/testing/in_memory_directories.h"
+#include "shared/codec/follow_up_scope.h"
 
 namespace callmesh::router {
 namespace {
@@ -354,6 +355,20 @@ TEST(RoutePlanner, Seed004CompanyNumber) {
        [](World& w) { w.contacts.failWith("redis down"); }, "company_default_rule",
        "30s:+12125550103 => 486"},
   });
+}
+
+// seed 004_ee4e98a6a7f6781b.txt / issue 20: the rules the planner gives company numbers (the table
+// above) are the ones that ask the notification service for follow-up records, and no other rule
+// this planner produces does (a plain tracking number's missed call has nobody to claim it).
+TEST(RoutePlanner, Seed004OnlyCompanyNumberRulesAskForFollowUp) {
+  for (const char* rule : {"company_contact", "company_default_rule", "company_custom_rule"}) {
+    EXPECT_TRUE(codec::ruleAsksForFollowUp(rule)) << rule;
+  }
+  for (const char* rule :
+       {"direct_forward", "forward_in_order", "crm_lead_owner", "crm_forwarding_number",
+        "crm_company_phone", "outbound_caller_id", "route_geo_router", ""}) {
+    EXPECT_FALSE(codec::ruleAsksForFollowUp(rule)) << rule;
+  }
 }
 
 // seed 004_ee4e98a6a7f6781b.txt: duplicate phone numbers: same primary agent -> timeline on every

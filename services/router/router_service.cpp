@@ -249,6 +249,8 @@ Result<std::vector<uint8_t>> RouterService::handle(const zmq::message_t& payload
     plan.setSourceTag(out.source_tag);
     plan.setRule(out.rule);
     plan.setNumber(out.number);
+    plan.setProject(out.project);
+    plan.setOutboundCallee(out.outbound_callee);
   }
   d.setConfigEpoch(epochOf(*cfg));
   if (!out.depends_on_call) d.setReusableForMs(decision_reuse_ms_);

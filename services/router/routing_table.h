@@ -228,6 +228,9 @@ struct OutboundProject {
   // "If agent has an outbound number configured": true = use agent number, false = project's.
   bool agent_number_overrides = false;
   int ring_timeout_ms = 45000;
+  // This project's calls go out here instead of the top-level pstn_gateway: host[:port], or the
+  // name of an ingress gateway set (issue 21); "" = the top-level one.
+  std::string pstn_gateway;
   DestinationPolicy destinations;
   int line = 0;
 

@@ -26,6 +26,7 @@ void readApiLimits(YamlMap& m, ApiLimitSettings& l) {
   bounded(m, "api_auth_failures_per_min", l.auth_failures_per_min, 1, 1000000);
   bounded(m, "api_stream_queue_bytes", l.stream_queue_bytes, 4096, 64 << 20);
   bounded(m, "api_stream_keepalive_ms", l.stream_keepalive_ms, 100, 600000);
+  bounded(m, "api_stream_threads", l.stream_threads, 1, 64);
   if (l.streams_per_agent > l.streams_max) {
     m.error("api_streams_per_agent", "must not exceed api_streams_max");
   }

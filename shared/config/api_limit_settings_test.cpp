@@ -40,6 +40,7 @@ TEST(ApiLimitSettings, ReadsEachKey) {
   api_auth_failures_per_min: 6
   api_stream_queue_bytes: 16384
   api_stream_keepalive_ms: 1000
+  api_stream_threads: 3
   api_workers: 4
   api_queue: 64
 )",
@@ -59,6 +60,7 @@ TEST(ApiLimitSettings, ReadsEachKey) {
   EXPECT_EQ(l.auth_failures_per_min, 6);
   EXPECT_EQ(l.stream_queue_bytes, 16384);
   EXPECT_EQ(l.stream_keepalive_ms, 1000);
+  EXPECT_EQ(l.stream_threads, 3);
   EXPECT_EQ(l.workers, 4);
   EXPECT_EQ(l.queue, 64);
 }

@@ -7,6 +7,8 @@
 
 #include "shared/config/agent_auth_settings.h"
 #include "shared/config/api_limit_settings.h"
+#include "shared/config/gateway_settings.h"
+#include "shared/config/media_settings.h"
 #include "shared/config/notification_settings.h"
 #include "shared/config/redis_settings.h"
 #include "shared/config/yaml_reader.h"
@@ -201,6 +203,7 @@ Result<ClusterConfig> parseClusterConfig(const std::string& yaml_text,
         static_cast<int>(m.integer("max_event_backlog", in.max_event_backlog, 64, 10000000));
     in.log_level = m.string("log_level", in.log_level);
     readAgentAuth(m, file_name, in.agent_auth);
+    readGatewaySets(m, in.gateways);
     m.finish();
   }
   {
@@ -356,6 +359,11 @@ Result<ClusterConfig> parseClusterConfig(const std::string& yaml_text,
     auto& n = cfg.notification;
     n.net = readEndpoints(m, "tcp://127.0.0.1:7004", "127.0.0.1:9464");
     readNotificationSettings(m, file_name, errors, n);
+    m.finish();
+  }
+  if (top.has("media")) {
+    YamlMap m(top.child("media"), "media", errors);
+    readMediaSettings(m, file_name, cfg.media);
     m.finish();
   }
   top.finish();

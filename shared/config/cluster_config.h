@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "shared/base/result.h"
+#include "shared/config/gateway_settings.h"
 #include "shared/time/time_zone.h"
 
 namespace callmesh::config {
@@ -50,6 +51,9 @@ struct RedisSettings {
   };
   std::vector<Address> sentinels;
   std::string master_name;
+  // Redis Cluster instead of host/port or sentinels: seed nodes asked for the slot map
+  // (docs/redis-cluster.md). Any reachable node will do; list a few so one being down is fine.
+  std::vector<Address> cluster_nodes;
   // Each service's ACL user: service name (router, concurrency-limiter, agent-presence,
   // notification) -> a `user:password` file, absolute after loading. A service without an entry
   // connects without AUTH.
@@ -114,6 +118,7 @@ struct IngressSettings {
   int max_event_backlog = 100000;    // call events held per receiver until acknowledged
   std::string log_level = "info";
   AgentAuthSettings agent_auth;
+  GatewaySetSettings gateways;  // gateway_sets, pstn_gateway, gateway_* (gateway_settings.h)
 };
 
 struct LimiterSettings {
@@ -217,6 +222,7 @@ struct ApiLimitSettings {
   int auth_failures_per_min = 10;   // api_auth_failures_per_min: refill of that budget
   int stream_queue_bytes = 262144;  // api_stream_queue_bytes: unsent bytes per stream -> dropped
   int stream_keepalive_ms = 15000;  // api_stream_keepalive_ms: SSE comment on idle streams
+  int stream_threads = 1;           // api_stream_threads: threads writing events to the streams
 };
 
 // How long follow-up records and their index entries live (issue 17 item 6).
@@ -226,10 +232,43 @@ struct RetentionSettings {
   int64_t handled_ms = int64_t{30} * 86400 * 1000;
   // An unclaimed record stays until claimed or this much longer limit (nobody acted in a quarter).
   int64_t unclaimed_ms = int64_t{90} * 86400 * 1000;
+  // The periodic pass over indexes nobody writes (an idle agent's): every trim_interval_ms, the
+  // trim_batch indexes per ledger trimmed longest ago (services/notification/index_trim.h).
+  int64_t trim_interval_ms = 60000;
+  int trim_batch = 200;
+};
+
+// Call detail records (issue 20, notification.records).
+struct CallRecordSettings {
+  // A record is kept this long after the call ended. 30 days: a billing cycle and the CRM sync's
+  // catch-up window; past it the CRM (fed by webhooks or the CSV export) is the history. At about
+  // 1.5 KiB a record (trace included) and 2 calls/s around the clock, 30 days is ~8 GiB of Redis.
+  int64_t retention_ms = int64_t{30} * 86400 * 1000;
+  // And never more than this many records (the stream is trimmed with MAXLEN ~): Redis memory is
+  // the bound, not the calendar, if the call rate is far above plan.
+  int64_t max_records = 5000000;
+};
+
+// Webhooks (issue 20, notification.webhooks).
+struct WebhookSettings {
+  int max_subscriptions = 100;      // subscriptions an admin may create
+  int workers = 4;                  // deliveries in flight per replica (= outbound connections)
+  int connect_timeout_ms = 3000;    // TCP connect to a receiver
+  int request_timeout_ms = 10000;   // whole request, write to last response byte
+  int64_t first_backoff_ms = 1000;  // first retry; doubles per failed attempt
+  int64_t max_backoff_ms = 300000;  // at most 5 minutes between attempts
+  // A delivery not accepted within this long of its event goes to the dead-letter list. A day
+  // covers a receiver's outage over a night or weekend deploy freeze; longer, and the CRM is
+  // better fed from the CSV export.
+  int64_t retry_for_ms = int64_t{24} * 3600 * 1000;
+  int64_t max_pending = 1000000;  // deliveries queued; past it new ones are dead-lettered at once
+  int64_t dead_letter_ms = int64_t{7} * 86400 * 1000;  // dead letters kept this long
 };
 
 struct NotificationSettings {
   ServiceEndpoints net;
+  CallRecordSettings records;
+  WebhookSettings webhooks;
   std::string log_level = "info";
   std::string api = "127.0.0.1:8080";  // HTTP API host:port
   // SHA-256 (64 lowercase hex digits) of a bearer token -> who and role. Never the token itself
@@ -253,6 +292,24 @@ struct NotificationSettings {
 };
 
 // The whole cluster.yaml: one file every service reads, each using its own section.
+// The media plane (issue 19, docs/media.md): the ingress anchors each call's RTP on rtpengine
+// beside it and drives whisper, extension digits and recording through rtpengine's ng protocol.
+struct MediaSettings {
+  std::string rtpengine;    // ng address "IP:port" (loopback beside the ingress); "" = no anchoring
+  int ng_timeout_ms = 300;  // per ng command, resends included: a call setup waits at most this
+  int ng_attempts = 3;  // datagrams per command (same cookie: rtpengine answers repeats from cache)
+  // After a command went unanswered, commands fail at once for this long (one probe passes), so a
+  // dead rtpengine costs the SIP thread one timeout per period, not one per call.
+  int ng_retry_after_ms = 2000;
+  // open: a call rtpengine cannot anchor connects without media features (counted, alerted);
+  // closed: it is refused 503.
+  bool fail_closed = false;
+  bool record = true;          // record calls unless the receiving number has prevent_recording
+  std::string whisper_dir;     // absolute after loading; whisper names are files in it ("" = none)
+  int dtmf_duration_ms = 100;  // each extension digit's RFC 4733 event
+  int dtmf_gap_ms = 100;       // between digits with no `w` between them
+};
+
 struct ClusterConfig {
   std::string source_file;
   RedisSettings redis;
@@ -267,6 +324,7 @@ struct ClusterConfig {
   LimiterSettings limiter;
   PresenceSettings presence;
   NotificationSettings notification;
+  MediaSettings media;
 };
 
 // Parses and validates cluster.yaml; every problem is reported as `file:line: key: what is wrong`.

@@ -345,7 +345,7 @@ TEST(ClusterConfig, NotificationNumbersTokensAndAgents) {
   tokens:
     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa": {agent_id: alice}
     "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef": {agent_id: root, role: admin}
-  retention: {handled_days: 7, unclaimed_days: 60}
+  retention: {handled_days: 7, unclaimed_days: 60, trim_interval_seconds: 30, trim_batch: 50}
   text_rate_per_minute: 12
   numbers:
     "+15550200": {source: "Company line", tag: "website", selected_agents: [alice, bob]}
@@ -372,6 +372,8 @@ agent_presence:
             ApiRole::Admin);
   EXPECT_EQ(n.retention.handled_ms, int64_t{7} * 86400000);
   EXPECT_EQ(n.retention.unclaimed_ms, int64_t{60} * 86400000);
+  EXPECT_EQ(n.retention.trim_interval_ms, 30000);
+  EXPECT_EQ(n.retention.trim_batch, 50);
   EXPECT_EQ(n.text_rate_per_minute, 12);
   EXPECT_EQ(n.text_burst, 10);
   EXPECT_EQ(n.numbers.at("+15550200").source, "Company line");
@@ -494,6 +496,72 @@ TEST(ClusterConfig, RedisSentinelMistakesAreReported) {
       EXPECT_NE(cfg.error().message.find("redis."), std::string::npos) << bad;
     }
   }
+}
+
+// Issue 18 item 3: Redis Cluster seed nodes instead of host/port.
+TEST(ClusterConfig, RedisClusterNodes) {
+  auto cfg = parseClusterConfig(
+      "redis: {cluster_nodes: [\"10.0.0.1:7000\", \"redis-1.redis:6379\"]}\n"
+      "router: {routing_file: r.yaml}\n",
+      "c.yaml");
+  ASSERT_TRUE(cfg.ok()) << cfg.error().describe();
+  ASSERT_EQ(cfg->redis.cluster_nodes.size(), 2u);
+  EXPECT_EQ(cfg->redis.cluster_nodes[0].host, "10.0.0.1");
+  EXPECT_EQ(cfg->redis.cluster_nodes[0].port, 7000);
+  EXPECT_EQ(cfg->redis.cluster_nodes[1].host, "redis-1.redis");
+  EXPECT_EQ(cfg->redis_leases.cluster_nodes.size(), 2u);  // leases follow unless told otherwise
+  for (const char* bad :
+       {"redis: {cluster_nodes: [\"no-port\"]}\n", "redis: {host: h, cluster_nodes: [\"h:1\"]}\n",
+        "redis: {sentinels: [\"h:1\"], master_name: m, cluster_nodes: [\"h:2\"]}\n"}) {
+    auto c = parseClusterConfig(std::string(bad) + "router: {routing_file: r.yaml}\n", "c.yaml");
+    EXPECT_FALSE(c.ok()) << bad;
+    if (!c.ok()) {
+      EXPECT_NE(c.error().message.find("redis.cluster_nodes"), std::string::npos) << bad;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace callmesh::config
+
+namespace callmesh::config {
+namespace {
+
+// Issue 19: the media plane's section, optional (no anchoring without it).
+TEST(ClusterConfig, MediaIsOffByDefaultAndReadsEveryKey) {
+  auto none = parseClusterConfig("router:\n  routing_file: r.yaml\n", "/etc/c/cluster.yaml");
+  ASSERT_TRUE(none.ok()) << none.error().describe();
+  EXPECT_EQ(none->media.rtpengine, "");
+  EXPECT_FALSE(none->media.fail_closed);
+  EXPECT_EQ(none->media.ng_timeout_ms, 300);
+  auto cfg = parseClusterConfig(
+      "router:\n  routing_file: r.yaml\nmedia:\n  rtpengine: 127.0.0.1:2223\n  ng_timeout_ms: 150\n"
+      "  ng_attempts: 2\n  ng_retry_after_ms: 500\n  fail_mode: closed\n  record: false\n"
+      "  whisper_dir: whispers\n  dtmf_duration_ms: 80\n  dtmf_gap_ms: 120\n",
+      "/etc/c/cluster.yaml");
+  ASSERT_TRUE(cfg.ok()) << cfg.error().describe();
+  EXPECT_EQ(cfg->media.rtpengine, "127.0.0.1:2223");
+  EXPECT_EQ(cfg->media.ng_timeout_ms, 150);
+  EXPECT_EQ(cfg->media.ng_attempts, 2);
+  EXPECT_EQ(cfg->media.ng_retry_after_ms, 500);
+  EXPECT_TRUE(cfg->media.fail_closed);
+  EXPECT_FALSE(cfg->media.record);
+  EXPECT_EQ(cfg->media.whisper_dir, "/etc/c/whispers");
+  EXPECT_EQ(cfg->media.dtmf_duration_ms, 80);
+  EXPECT_EQ(cfg->media.dtmf_gap_ms, 120);
+}
+
+TEST(ClusterConfig, MediaRefusesANameAModeAndAnUnboundedTimeout) {
+  auto cfg = parseClusterConfig(
+      "router:\n  routing_file: r.yaml\nmedia:\n  rtpengine: rtpengine.local:2223\n"
+      "  fail_mode: maybe\n  ng_timeout_ms: 60000\n",
+      "cluster.yaml");
+  ASSERT_FALSE(cfg.ok());
+  const std::string& m = cfg.error().message;
+  EXPECT_NE(m.find("media.rtpengine: must be rtpengine's ng address as IP:port"), std::string::npos)
+      << m;
+  EXPECT_NE(m.find("media.fail_mode: must be open or closed"), std::string::npos) << m;
+  EXPECT_NE(m.find("media.ng_timeout_ms"), std::string::npos) << m;
 }
 
 }  // namespace

@@ -97,10 +97,48 @@ void readNotificationSettings(YamlMap& m, const std::string& file_name, ConfigEr
     n.retention.handled_ms = period("handled_days", "handled_seconds", n.retention.handled_ms);
     n.retention.unclaimed_ms =
         period("unclaimed_days", "unclaimed_seconds", n.retention.unclaimed_ms);
+    n.retention.trim_interval_ms =
+        r.integer("trim_interval_seconds", n.retention.trim_interval_ms / 1000, 1, 86400) * 1000;
+    n.retention.trim_batch =
+        static_cast<int>(r.integer("trim_batch", n.retention.trim_batch, 1, 10000));
     if (n.retention.unclaimed_ms < n.retention.handled_ms) {
       r.error("unclaimed_days", "must be at least handled_days (nobody has acted on them yet)");
     }
     r.finish();
+  }
+  {
+    // notification.records: retention_days (or retention_seconds, for tests), max_records.
+    YamlMap r(m.child("records"), m.keyPath("records"), errors);
+    if (r.has("retention_seconds")) {
+      if (r.has("retention_days")) r.error("retention_seconds", "give retention_days or this");
+      n.records.retention_ms = r.integer("retention_seconds", 0, 1, int64_t{3650} * 86400) * 1000;
+    } else {
+      n.records.retention_ms =
+          r.integer("retention_days", n.records.retention_ms / 86400000, 1, 3650) * 86400000;
+    }
+    n.records.max_records = r.integer("max_records", n.records.max_records, 1000, 100000000);
+    r.finish();
+  }
+  {
+    YamlMap w(m.child("webhooks"), m.keyPath("webhooks"), errors);
+    auto& h = n.webhooks;
+    h.max_subscriptions =
+        static_cast<int>(w.integer("max_subscriptions", h.max_subscriptions, 1, 1000));
+    h.workers = static_cast<int>(w.integer("workers", h.workers, 1, 64));
+    h.connect_timeout_ms =
+        static_cast<int>(w.integer("connect_timeout_ms", h.connect_timeout_ms, 100, 60000));
+    h.request_timeout_ms =
+        static_cast<int>(w.integer("request_timeout_ms", h.request_timeout_ms, 100, 120000));
+    h.first_backoff_ms = w.integer("first_backoff_ms", h.first_backoff_ms, 100, 3600000);
+    h.max_backoff_ms = w.integer("max_backoff_ms", h.max_backoff_ms, 100, 86400000);
+    if (h.max_backoff_ms < h.first_backoff_ms) {
+      w.error("max_backoff_ms", "must be at least first_backoff_ms");
+    }
+    h.retry_for_ms = w.integer("retry_for_seconds", h.retry_for_ms / 1000, 1, 7 * 86400) * 1000;
+    h.max_pending = w.integer("max_pending", h.max_pending, 100, 100000000);
+    h.dead_letter_ms =
+        w.integer("dead_letter_days", h.dead_letter_ms / 86400000, 1, 365) * 86400000;
+    w.finish();
   }
   n.text_rate_per_minute =
       static_cast<int>(m.integer("text_rate_per_minute", n.text_rate_per_minute, 1, 6000));

@@ -9,6 +9,8 @@ namespace {
 // Sentinel deployments run three or five; the bound keeps one bad list from turning every
 // reconnect into dozens of connect deadlines.
 constexpr size_t kMaxSentinels = 9;
+// Seeds are only asked for the slot map; the masters are learnt from it.
+constexpr size_t kMaxClusterSeeds = 16;
 constexpr std::array<const char*, 4> kRedisServices{"router", "concurrency-limiter",
                                                     "agent-presence", "notification"};
 
@@ -36,6 +38,18 @@ void readRedisSettings(YamlMap& m, const std::string& file_name, RedisSettings& 
   }
   if (r.sentinels.size() > kMaxSentinels)
     m.error("sentinels", "at most " + std::to_string(kMaxSentinels) + " sentinels");
+  for (const auto& text : m.stringList("cluster_nodes")) {
+    RedisSettings::Address a;
+    if (!splitHostPort(text, a.host, a.port)) {
+      m.error("cluster_nodes", "'" + text + "' is not host:port");
+      continue;
+    }
+    r.cluster_nodes.push_back(a);
+  }
+  if (r.cluster_nodes.size() > kMaxClusterSeeds)
+    m.error("cluster_nodes", "at most " + std::to_string(kMaxClusterSeeds) + " seed nodes");
+  if (!r.cluster_nodes.empty() && (direct || !r.sentinels.empty()))
+    m.error("cluster_nodes", "give one of host/port, sentinels or cluster_nodes");
   r.master_name = m.string("master_name", "");
   if (!r.sentinels.empty() && r.master_name.empty())
     m.error("master_name", "required with sentinels (the name in `sentinel monitor`)");

@@ -44,6 +44,7 @@ class TimedRedisClient : public redis::RedisClient {
   }
   bool connected() const override { return inner_.connected(); }
   uint64_t primaryEpoch() const override { return inner_.primaryEpoch(); }
+  bool clustered() const override { return inner_.clustered(); }
 
   prometheus::Histogram& seconds() { return seconds_; }
 

@@ -2,6 +2,8 @@
 
 #include <sys/time.h>
 
+#include <chrono>
+
 #include <hiredis/hiredis.h>
 
 namespace callmesh::redis {
@@ -91,6 +93,24 @@ Result<redisContext*> openConnection(const RedisAddress& at, int timeout_ms,
     }
   }
   return c;
+}
+
+int64_t steadyMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+void appendArgv(redisContext* c, const std::vector<std::string>& argv) {
+  std::vector<const char*> ptrs;
+  std::vector<size_t> lens;
+  ptrs.reserve(argv.size());
+  lens.reserve(argv.size());
+  for (const auto& a : argv) {
+    ptrs.push_back(a.data());
+    lens.push_back(a.size());
+  }
+  redisAppendCommandArgv(c, static_cast<int>(argv.size()), ptrs.data(), lens.data());
 }
 
 }  // namespace callmesh::redis

@@ -17,6 +17,12 @@ namespace callmesh::redis {
 
 RedisReply copyReply(const redisReply* r);
 
+// The steady clock in ms: connection backoff deadlines of the clients.
+int64_t steadyMs();
+
+// Queues one command on `c` without waiting (binary-safe argv), for pipelines.
+void appendArgv(redisContext* c, const std::vector<std::string>& argv);
+
 // One command on `c`, waited for (the context's timeout applies). An Error means the connection
 // is unusable and the caller must free it; an error *reply* is a RedisReply of type Error.
 Result<RedisReply> roundTrip(redisContext* c, const std::vector<std::string>& argv);

@@ -7,7 +7,9 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "shared/redis/cluster_slots.h"
 #include "shared/redis/slot_keys.h"
 
 namespace callmesh::redis {
@@ -38,10 +40,39 @@ inline constexpr std::string_view kAgentPattern = "cm:agent:{*}";
 namespace notification_keys {
 inline std::string record(const std::string& call_id) { return "cm:notif:{" + call_id + "}"; }
 // Indexes of records (sorted sets scored by time; trimmed to notification.retention on write).
+// The account-wide indexes are sharded by the record's Call-ID over kUnclaimedShards keys, each
+// its own hash tag, so on Redis Cluster they spread over the masters instead of making one slot
+// hold every missed call; readers merge the shards' pages by time (docs/redis-cluster.md). The
+// count is fixed: changing it would orphan the entries in the shards that went away.
+inline constexpr int kUnclaimedShards = 8;
+inline int unclaimedShardOf(const std::string& call_id) {
+  return crc16(call_id) % kUnclaimedShards;
+}
 // Every unclaimed record (the admin's list), scored by when the call ended / the text arrived.
-inline constexpr const char* kUnclaimed = "cm:notifications:unclaimed";
+inline std::string unclaimedShard(int shard) {
+  return "cm:{unclaimed:" + std::to_string(shard) + "}:all";
+}
 // Unclaimed missed calls: every user's inbox (seed 004: "all users can see the record").
-inline constexpr const char* kUnclaimedMissed = "cm:notifications:unclaimed:missed";
+inline std::string unclaimedMissedShard(int shard) {
+  return "cm:{unclaimed:" + std::to_string(shard) + "}:missed";
+}
+inline constexpr std::string_view kUnclaimedShardPattern = "cm:{unclaimed:*}:*";
+inline std::string unclaimedOf(const std::string& call_id) {
+  return unclaimedShard(unclaimedShardOf(call_id));
+}
+inline std::string unclaimedMissedOf(const std::string& call_id) {
+  return unclaimedMissedShard(unclaimedShardOf(call_id));
+}
+inline std::vector<std::string> allUnclaimedShards() {
+  std::vector<std::string> out;
+  for (int i = 0; i < kUnclaimedShards; ++i) out.push_back(unclaimedShard(i));
+  return out;
+}
+inline std::vector<std::string> allUnclaimedMissedShards() {
+  std::vector<std::string> out;
+  for (int i = 0; i < kUnclaimedShards; ++i) out.push_back(unclaimedMissedShard(i));
+  return out;
+}
 // Unclaimed texts routed to the agent (seed 004: "visible for all of them until anyone claims").
 inline std::string agentUnclaimed(const std::string& agent_id) {
   return "cm:agent:{" + agent_id + "}:unclaimed";
@@ -54,6 +85,14 @@ inline std::string agentClaimed(const std::string& agent_id) {
 inline std::string agentAnswered(const std::string& agent_id) {
   return "cm:agent:{" + agent_id + "}:answered";
 }
+// Which indexes exist and when each was last trimmed (sorted sets: member = an index key above,
+// score = ms of its last trim). The record and claim scripts add every index they touch; the
+// periodic pass (NotificationStore::trimIdleIndexes) trims the least recently trimmed few, so an
+// idle agent's index loses its expired entries without that agent doing anything. One per
+// retention horizon: indexes of unclaimed records, and of claimed/answered ones. Bounded by the
+// number of indexes (two global ones plus three per agent); an emptied index leaves the ledger.
+inline constexpr const char* kTrimLedgerUnclaimed = "cm:notifications:trim:unclaimed";
+inline constexpr const char* kTrimLedgerHandled = "cm:notifications:trim:handled";
 inline std::string numberSettings(const std::string& number) {
   return "cm:number:{" + number + "}:settings";
 }
@@ -69,6 +108,43 @@ inline std::string contactsByNumber(const std::string& e164) {
 // Pub/sub channel for the console's live stream (publishers: notification, agent-presence).
 inline constexpr const char* kEventChannel = "cm:events";
 }  // namespace notification_keys
+
+// Owner: notification (call detail records, issue 20). Every record is one entry of the stream;
+// the indexes are sorted sets scored by the call's end (ms), members the stream entry ids, trimmed
+// to notification.records retention on each write and expiring when idle that long. Every key
+// carries the one hash tag `{cdr}`, so the record script (stream, the call's key and its indexes)
+// touches one hash slot and runs on Redis Cluster too; the price is that all call records live on
+// one cluster node (one stream is one key anyway). docs/redis-cluster.md.
+namespace record_keys {
+inline constexpr const char* kStream = "cm:{cdr}:stream";
+inline constexpr const char* kByTime = "cm:{cdr}:by-time";
+// The record's stream entry id, set once per Call-ID (what makes the write idempotent).
+inline std::string call(const std::string& call_id) { return "cm:{cdr}:call:" + call_id; }
+inline std::string byNumber(const std::string& number) { return "cm:{cdr}:number:" + number; }
+inline std::string byAgent(const std::string& agent_id) { return "cm:{cdr}:agent:" + agent_id; }
+inline std::string byOutcome(const std::string& outcome) { return "cm:{cdr}:outcome:" + outcome; }
+}  // namespace record_keys
+
+// Owner: notification (webhooks, issue 20). Producers queue an event to the outbox right after
+// the fact it reports is written (webhook_outbox.h), only while a subscription exists; the
+// dispatcher fans each out to one delivery per subscription that asked for its type. Every key
+// carries the one hash tag `{webhooks}`, so each webhook script (queue, fan-out, claim, retry)
+// touches one hash slot and runs on Redis Cluster.
+namespace webhook_keys {
+inline constexpr const char* kSubscriptions = "cm:{webhooks}:subscriptions";  // set of ids
+inline constexpr const char* kSubscriptionPrefix = "cm:{webhooks}:sub:";
+inline std::string subscription(const std::string& id) { return kSubscriptionPrefix + id; }
+inline constexpr const char* kOutbox = "cm:{webhooks}:outbox";  // list of event JSON
+// Set (with a TTL) when an event is queued: a producer's retry of the same fact queues nothing.
+inline std::string queued(const std::string& event_id) {
+  return "cm:{webhooks}:queued:" + event_id;
+}
+// Deliveries waiting (score: next attempt ms, or the lease's end while one is in flight).
+inline constexpr const char* kDue = "cm:{webhooks}:due";
+inline constexpr const char* kDead = "cm:{webhooks}:dead";  // dead letters, scored by when
+inline constexpr const char* kDeliveryPrefix = "cm:{webhooks}:delivery:";
+inline std::string delivery(const std::string& id) { return kDeliveryPrefix + id; }
+}  // namespace webhook_keys
 
 // Owner: router (seed 002 outbound caller ID history).
 namespace outbound_keys {

@@ -1,6 +1,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "shared/redis/keys.h"
 #include "shared/redis/reply_fields.h"
 #include "shared/redis/scan.h"
@@ -28,7 +30,31 @@ TEST(RedisKeys, EveryFamilyKeepsItsIdInsideTheHashTag) {
     EXPECT_EQ(hashTagOf(key), "x") << key;
   }
   EXPECT_EQ(hashTagOf(numberSlotsKey("+1", "acme")), "acct:acme");
-  EXPECT_EQ(hashTagOf("cm:notifications:unclaimed"), "");
+  EXPECT_EQ(hashTagOf("cm:no:tag"), "");
+}
+
+// Issue 18 item 3: the account-wide unclaimed indexes are sharded by Call-ID, each shard its own
+// hash tag, the missed-call shard beside the same-numbered shard of every record.
+TEST(RedisKeys, UnclaimedIndexesAreShardedByCallId) {
+  EXPECT_EQ(notification_keys::unclaimedShard(3), "cm:{unclaimed:3}:all");
+  EXPECT_EQ(notification_keys::unclaimedMissedShard(3), "cm:{unclaimed:3}:missed");
+  EXPECT_EQ(notification_keys::allUnclaimedShards().size(),
+            static_cast<size_t>(notification_keys::kUnclaimedShards));
+  std::set<int> shards;
+  std::set<int> slots;
+  for (int i = 0; i < 200; ++i) {
+    std::string id = "call-" + std::to_string(i) + "@gw";
+    int shard = notification_keys::unclaimedShardOf(id);
+    ASSERT_GE(shard, 0);
+    ASSERT_LT(shard, notification_keys::kUnclaimedShards);
+    shards.insert(shard);
+    EXPECT_EQ(notification_keys::unclaimedOf(id), notification_keys::unclaimedShard(shard));
+    EXPECT_EQ(keySlot(notification_keys::unclaimedOf(id)),
+              keySlot(notification_keys::unclaimedMissedOf(id)));
+  }
+  EXPECT_EQ(shards.size(), static_cast<size_t>(notification_keys::kUnclaimedShards));
+  for (const auto& k : notification_keys::allUnclaimedShards()) slots.insert(keySlot(k));
+  EXPECT_EQ(slots.size(), static_cast<size_t>(notification_keys::kUnclaimedShards));
 }
 
 TEST(RedisReplyFields, IntegersAndListsReadTheSameEverywhere) {

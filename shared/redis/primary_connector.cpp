@@ -7,6 +7,9 @@
 namespace callmesh::redis {
 
 std::string PrimaryConnector::where() const {
+  if (!endpoint_.cluster_nodes.empty())
+    return "redis cluster via " + endpoint_.cluster_nodes.front().text() +
+           (endpoint_.cluster_nodes.size() > 1 ? " and others" : "");
   if (endpoint_.sentinels.empty())
     return "redis " + endpoint_.host + ":" + std::to_string(endpoint_.port);
   return "redis master '" + endpoint_.master_name + "' via sentinel" +
@@ -42,6 +45,23 @@ Result<RedisAddress> PrimaryConnector::askSentinels() {
 }
 
 Result<redisContext*> PrimaryConnector::connect() {
+  if (!endpoint_.cluster_nodes.empty()) {
+    // Redis Cluster: any node will do for what goes through here (a pub/sub subscription: a
+    // PUBLISH on any node reaches the subscribers of every node). Each seed in turn.
+    const auto& nodes = endpoint_.cluster_nodes;
+    std::string failures;
+    for (size_t i = 0; i < nodes.size(); ++i) {
+      size_t at = (next_sentinel_ + i) % nodes.size();
+      auto c = openConnection(nodes[at], endpoint_.timeout_ms, endpoint_.credentials);
+      if (c.ok()) {
+        next_sentinel_ = (at + 1) % nodes.size();  // the next connect spreads to the next node
+        primary_ = nodes[at];
+        return c.value();
+      }
+      failures += (failures.empty() ? "" : "; ") + nodes[at].text() + ": " + c.error().message;
+    }
+    return Error{ErrorKind::Disconnected, "no cluster node answered (" + failures + ")", where()};
+  }
   RedisAddress target{endpoint_.host, endpoint_.port};
   if (!endpoint_.sentinels.empty()) {
     auto asked = askSentinels();

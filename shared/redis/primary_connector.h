@@ -24,6 +24,8 @@ struct RedisEndpoint {
   // Non-empty: host/port are ignored; the primary of `master_name` is asked of these sentinels.
   std::vector<RedisAddress> sentinels;
   std::string master_name;
+  // Non-empty: a Redis Cluster; these are the seed nodes asked for the slot map (ClusterClient).
+  std::vector<RedisAddress> cluster_nodes;
   RedisCredentials credentials;  // empty user: no AUTH
   int reconnect_min_ms = 50;     // first wait after a failed connect
   int reconnect_max_ms = 1000;   // the wait never grows past this

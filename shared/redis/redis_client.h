@@ -47,6 +47,10 @@ class RedisClient {
   // How many times the client has moved to a different primary since it started (a Sentinel
   // failover): writes the old primary had not yet replicated may be missing on the new one.
   virtual uint64_t primaryEpoch() const { return 0; }
+  // True on Redis Cluster (ClusterClient): every command and script must keep its keys in one
+  // hash slot, so callers that batch many keys (presence's batch script, the contact book's
+  // MULTI) group them per slot instead (docs/redis-cluster.md).
+  virtual bool clustered() const { return false; }
 };
 
 }  // namespace callmesh::redis

@@ -61,6 +61,7 @@ redis::RedisEndpoint endpointOf(const config::RedisSettings& r,
   e.timeout_ms = r.timeout_ms;
   for (const auto& s : r.sentinels) e.sentinels.push_back({s.host, s.port});
   e.master_name = r.master_name;
+  for (const auto& n : r.cluster_nodes) e.cluster_nodes.push_back({n.host, n.port});
   e.credentials = credentials;
   e.reconnect_min_ms = r.reconnect_min_ms;
   e.reconnect_max_ms = r.reconnect_max_ms;
@@ -80,6 +81,13 @@ bool ServiceStart::leasesRedisSeparate() const {
   const auto& r = config.redis;
   const auto& l = config.redis_leases;
   if (l.master_name != r.master_name || l.sentinels.size() != r.sentinels.size()) return true;
+  if (l.cluster_nodes.size() != r.cluster_nodes.size()) return true;
+  for (size_t i = 0; i < l.cluster_nodes.size(); ++i) {
+    if (l.cluster_nodes[i].host != r.cluster_nodes[i].host ||
+        l.cluster_nodes[i].port != r.cluster_nodes[i].port)
+      return true;
+  }
+  if (!l.cluster_nodes.empty()) return false;
   for (size_t i = 0; i < l.sentinels.size(); ++i) {
     if (l.sentinels[i].host != r.sentinels[i].host || l.sentinels[i].port != r.sentinels[i].port)
       return true;

@@ -77,6 +77,14 @@ RedisServer::RedisServer(bool appendonly) : appendonly_(appendonly) {
   start();
 }
 
+RedisServer::RedisServer(int port, std::vector<std::string> extra_args)
+    : port_(port), appendonly_(false), extra_args_(std::move(extra_args)) {
+  char templ[] = "/tmp/callmesh-redis-XXXXXX";
+  if (!::mkdtemp(templ)) throw std::runtime_error("mkdtemp failed");
+  dir_ = templ;
+  start();
+}
+
 RedisServer::~RedisServer() {
   stop();
   std::error_code ec;
@@ -86,12 +94,32 @@ RedisServer::~RedisServer() {
 void RedisServer::start() {
   std::string bin = redisServerBinary();
   std::string port = std::to_string(port_);
+  std::vector<std::string> args{bin,
+                                "--bind",
+                                host_,
+                                "--port",
+                                port,
+                                "--dir",
+                                dir_,
+                                "--save",
+                                "",
+                                "--appendonly",
+                                appendonly_ ? "yes" : "no",
+                                "--appendfsync",
+                                "always",
+                                "--daemonize",
+                                "no",
+                                "--loglevel",
+                                "warning",
+                                "--logfile",
+                                dir_ + "/redis.log"};
+  args.insert(args.end(), extra_args_.begin(), extra_args_.end());
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
   pid_ = ::fork();
   if (pid_ == 0) {
-    ::execlp(bin.c_str(), bin.c_str(), "--bind", host_.c_str(), "--port", port.c_str(), "--dir",
-             dir_.c_str(), "--save", "", "--appendonly", appendonly_ ? "yes" : "no",
-             "--appendfsync", "always", "--daemonize", "no", "--loglevel", "warning", "--logfile",
-             (dir_ + "/redis.log").c_str(), static_cast<char*>(nullptr));
+    ::execvp(bin.c_str(), argv.data());
     ::_exit(127);
   }
   if (pid_ < 0) throw std::runtime_error("fork failed");

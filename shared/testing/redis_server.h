@@ -3,6 +3,7 @@
 #include <sys/types.h>
 
 #include <string>
+#include <vector>
 
 namespace callmesh::testing {
 
@@ -15,6 +16,8 @@ class RedisServer {
  public:
   // `appendonly`: enable AOF in the temp dir (restart tests).
   explicit RedisServer(bool appendonly = false);
+  // On `port` with extra redis-server arguments (a Redis Cluster node: RedisCluster).
+  RedisServer(int port, std::vector<std::string> extra_args);
   ~RedisServer();
   RedisServer(const RedisServer&) = delete;
   RedisServer& operator=(const RedisServer&) = delete;
@@ -34,6 +37,7 @@ class RedisServer {
   int port_ = 0;
   std::string dir_;
   bool appendonly_;
+  std::vector<std::string> extra_args_;
   pid_t pid_ = -1;
 };
 

@@ -151,7 +151,7 @@ class AgentsE2E(unittest.TestCase):
     def notification_keys(self):
         """Every key notification writes, with its content: equal snapshots = nothing changed."""
         keys = []
-        for pattern in ("cm:notif:*", "cm:notifications:*", "cm:agent:{*}:unclaimed", "cm:agent:{*}:claimed",
+        for pattern in ("cm:notif:*", "cm:{unclaimed:*}:*", "cm:agent:{*}:unclaimed", "cm:agent:{*}:claimed",
                         "cm:agent:{*}:answered", "cm:contact:*", "cm:contacts:*", "cm:number:*"):
             keys += [k for k in self.cluster.redis("--scan", "--pattern", pattern).splitlines() if k]
         read = {"hash": ("HGETALL",), "zset": ("ZRANGE", "0", "-1", "WITHSCORES"), "set": ("SMEMBERS",),
@@ -197,7 +197,7 @@ class AgentsE2E(unittest.TestCase):
                                      {"action": "call_back"})
         self.assertEqual((status, body["error"]), (403, "not_selected"), body)
         self.assertEqual(self.notification_keys(), before)
-        self.assertEqual(self.cluster.redis("ZCARD", "cm:notifications:unclaimed"), "1")
+        self.assertEqual(self.cluster.unclaimed_count(), "1")
         wait_until(lambda: stream.names_for(note["id"]) == ["notification.created"], 5,
                    what="alice's stream got the new notification")
 
@@ -225,7 +225,7 @@ class AgentsE2E(unittest.TestCase):
         self.phones()
         caller = uac(self.cluster, COMPANY, calls=1000, rate=60, hold_ms=0, name="caller",
                      scenario="uac_reject.xml", extra=["-l", "200"])
-        unclaimed = lambda: int(self.cluster.redis("ZCARD", "cm:notifications:unclaimed") or 0)  # noqa: E731
+        unclaimed = lambda: int(self.cluster.unclaimed_count() or 0)  # noqa: E731
         pending = lambda: self.cluster.metric("ingress", "callmesh_ingress_events_pending")  # noqa: E731
         # Killed mid-stream: once 100 notifications are in (a condition, not a sleep: under load
         # the first ones took anything from 1 to 20 s), with most of the 1000 calls still to come.
@@ -244,8 +244,8 @@ class AgentsE2E(unittest.TestCase):
         except AssertionError as e:
             raise AssertionError(f"{e}: {unclaimed()} notifications, {pending()} events pending; the "
                                  f"notification log ends with:\n{self.cluster.log('notification')[-1500:]}") from None
-        self.assertEqual(self.cluster.redis("ZCARD", "cm:notifications:unclaimed"), "1000")
-        self.assertEqual(self.cluster.redis("ZCARD", "cm:notifications:unclaimed:missed"), "1000")
+        self.assertEqual(self.cluster.unclaimed_count(), "1000")
+        self.assertEqual(self.cluster.unclaimed_count("missed"), "1000")
         # Every record carries its retention (notification.retention.unclaimed_days, 90 by default).
         ttl = int(self.cluster.redis("PTTL", f"cm:notif:{{{self.notifications('alice')[0]['id']}}}"))
         self.assertGreater(ttl, 89 * 86400 * 1000)

@@ -13,12 +13,18 @@ import tempfile
 import time
 import urllib.request
 
+import redis_cluster as rcluster
+import rtpengine_ng
 from child_processes import popen, start_or_clean_up
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SIPP_DIR = os.path.join(HERE, "sipp")
 BUILD_DIR = os.environ.get("CALLMESH_BUILD_DIR", os.path.join(HERE, "..", "..", "build"))
 SERVICES = ["concurrency-limiter", "router", "agent-presence", "notification", "ingress"]
+# CALLMESH_E2E_REDIS=cluster: every Cluster keeps its state in a Redis Cluster of 3 masters and 3
+# replicas started by the test (tests/e2e/redis_cluster.py) instead of one redis-server.
+REDIS_CLUSTER = os.environ.get("CALLMESH_E2E_REDIS", "") == "cluster"
+RTP_PORTS = 40  # rtpengine's port range per test cluster: 10 calls (2 sides x RTP/RTCP)
 
 
 _handed_out = set()  # ports this test process already gave to someone
@@ -70,6 +76,14 @@ def free_port_block(size=4):
     raise RuntimeError("no free block of ports")
 
 
+def unclaimed_count(redis, kind="all"):
+    """Entries of the sharded index of unclaimed records (`all`) or missed calls (`missed`),
+    summed over its shards (shared/redis/keys.h), as text like redis()'s answers. `redis` runs
+    one redis-cli command."""
+    return str(sum(int(redis("ZCARD", f"cm:{{unclaimed:{i}}}:{kind}") or 0)
+                   for i in range(rcluster.UNCLAIMED_SHARDS)))
+
+
 def sum_samples(metrics_body, name, having=""):
     """Sum of every sample of metric `name` on a /metrics page whose labels contain `having`
     (e.g. 'source="router"'): a family's total over the labels a test does not care about."""
@@ -91,10 +105,17 @@ def wait_until(predicate, timeout, interval=0.05, what="condition"):
 
 class Cluster:
     def __init__(self, routing_yaml, cap=50, lease_ms=30000, extra_caps=None, ingress_extra="", zmq="tcp",
-                 router_extra="", curve=True, routers=1):
+                 router_extra="", curve=True, routers=1, leases_redis=False, redis_cluster=None,
+                 media=False, media_extra="", rtp_ports=RTP_PORTS):
         """curve: the services talk CURVE with keys written here by callmesh-zmq-keys (as in
         production); False writes `zmq: {curve: off}`. routers: how many router replicas, each
-        its own process; the ingress connects to all of them (an endpoint list)."""
+        its own process; the ingress connects to all of them (an endpoint list). leases_redis: a
+        second redis-server for the slot leases (`redis_leases:`), read with leases_redis().
+        redis_cluster: True keeps the state in a Redis Cluster of 3 masters + 3 replicas
+        (tests/e2e/redis_cluster.py); None follows CALLMESH_E2E_REDIS=cluster. media: an
+        rtpengine of this cluster's own (loopback, free ng/HTTP ports, a port range of its own,
+        recordings in <dir>/recordings) anchors the calls; media_extra: more `media:` keys; rtp_ports:
+        the size of its port range (4 per call)."""
         self.dir = tempfile.mkdtemp(prefix="callmesh-e2e-")
         self.procs = {}
         self.curve = curve
@@ -105,14 +126,37 @@ class Cluster:
         for replica in self.routers[1:]:
             for prefix in ("", "a_", "notices_"):
                 self.ports[prefix + replica] = free_port()
+        self.leases_separate = leases_redis
+        if leases_redis:
+            self.ports["redis_leases"] = free_port()
+        self.media = media
+        if media:
+            self.ports["rtpengine_ng"] = free_port()
+            self.ports["rtpengine_http"] = free_port()
+            self.rtp_port_min = free_port_block(rtp_ports + 1)
+            self.rtp_port_min += self.rtp_port_min % 2  # rtpengine hands out even RTP ports
+            self.rtp_port_max = self.rtp_port_min + rtp_ports - 1
+            self.recording_dir = os.path.join(self.dir, "recordings")
+            self.whisper_dir = os.path.join(self.dir, "whispers")
+            os.makedirs(self.whisper_dir)
         caps = "".join(f'\n    "{n}": {c}' for n, c in (extra_caps or {}).items()) or " {}"
         p = self.ports
+        use_cluster = REDIS_CLUSTER if redis_cluster is None else redis_cluster
+        self.redis_cluster_ports = rcluster.cluster_ports(free_port, 6) if use_cluster else []
+        if self.redis_cluster_ports:
+            p["redis"] = self.redis_cluster_ports[0]  # redis-cli -c follows redirections from there
+            nodes = ", ".join(f'"127.0.0.1:{n}"' for n in self.redis_cluster_ports)
+            redis_section = f"redis:\n  cluster_nodes: [{nodes}]\n"
+        else:
+            redis_section = f"redis:\n  host: 127.0.0.1\n  port: {p['redis']}\n"
         if zmq == "ipc" and routers > 1:
             raise ValueError("router replicas are tested over tcp")
 
         def bind(service):
             # ipc://: the services on one host talk over Unix sockets (a one-node deployment).
             return f"ipc://{self.dir}/{service}.zmq" if zmq == "ipc" else f"tcp://127.0.0.1:{p[service]}"
+        media_section = (f"media:\n  rtpengine: 127.0.0.1:{p['rtpengine_ng']}\n  whisper_dir: whispers\n{media_extra}"
+                         if media else "")
         self.config = os.path.join(self.dir, "cluster.yaml")
         with open(os.path.join(self.dir, "routing.yaml"), "w") as f:
             f.write(routing_yaml)
@@ -123,15 +167,14 @@ class Cluster:
             router_endpoints = ", ".join([bind("router")] + [f"tcp://127.0.0.1:{p[r]}" for r in self.routers[1:]])
             notice_endpoints = ", ".join([bind("router_notices")] +
                                          [f"tcp://127.0.0.1:{p['notices_' + r]}" for r in self.routers[1:]])
-            f.write(f"""{zmq_section}redis:
-  host: 127.0.0.1
-  port: {p['redis']}
-ingress:
+            leases_section = (f"redis_leases:\n  host: 127.0.0.1\n  port: {p['redis_leases']}\n"
+                              if leases_redis else "")
+            f.write(f"""{zmq_section}{redis_section}{leases_section}ingress:
   sip_host: 127.0.0.1
   sip_port: {p['sip']}
   admin: 127.0.0.1:{p['a_ingress']}
   lease_renew_ms: {max(100, lease_ms // 3)}
-{ingress_extra}router:
+{ingress_extra}{media_section}router:
   bind: {bind('router')}
   endpoint: [{router_endpoints}]
   notices_bind: {bind('router_notices')}
@@ -162,11 +205,50 @@ notification:
 
     def _start(self, services):
         self.write_service_configs()
+        if self.redis_cluster_ports:
+            rcluster.start(self.dir, self.redis_cluster_ports, self._spawn)
+            return self.start_services(services)
         os.makedirs(os.path.join(self.dir, "redis"), exist_ok=True)
         self._spawn("redis", ["redis-server", "--bind", "127.0.0.1", "--port", str(self.ports["redis"]),
                               "--dir", os.path.join(self.dir, "redis"), "--save", "", "--appendonly", "no"])
         wait_until(lambda: self.redis("PING") == "PONG", 10, what="redis-server")
+        if self.leases_separate:
+            os.makedirs(os.path.join(self.dir, "redis_leases"), exist_ok=True)
+            self._spawn("redis_leases", ["redis-server", "--bind", "127.0.0.1", "--port",
+                                         str(self.ports["redis_leases"]), "--dir",
+                                         os.path.join(self.dir, "redis_leases"), "--save", "",
+                                         "--appendonly", "no"])
+            wait_until(lambda: self.leases_redis("PING") == "PONG", 10, what="leases redis-server")
+        if self.media:
+            self.start_rtpengine()
         return self.start_services(services)
+
+    def start_rtpengine(self):
+        """This cluster's rtpengine: userspace only (--table=-1), no config file (Debian's
+        /etc/rtpengine/rtpengine.conf names fixed ports), stopped by pid like every child."""
+        os.makedirs(self.recording_dir, exist_ok=True)
+        p = self.ports
+        self._spawn("rtpengine", [
+            "rtpengine", "--config-file=none", "--foreground", "--table=-1", "--interface=127.0.0.1",
+            f"--listen-ng=127.0.0.1:{p['rtpengine_ng']}", f"--listen-http=127.0.0.1:{p['rtpengine_http']}",
+            f"--port-min={self.rtp_port_min}", f"--port-max={self.rtp_port_max}",
+            f"--pidfile={os.path.join(self.dir, 'rtpengine.pid')}", "--log-stderr", "--log-level=6",
+            f"--recording-dir={self.recording_dir}", "--recording-method=pcap", "--num-threads=2",
+            "--media-num-threads=1", "--delete-delay=0"])
+        wait_until(lambda: self._rtpengine_answers() or self.procs["rtpengine"].poll() is not None, 10,
+                   what="rtpengine ng ping")
+        if self.procs["rtpengine"].poll() is not None:
+            raise AssertionError(f"rtpengine exited at start:\n{self.log('rtpengine')[-1500:]}")
+
+    def _rtpengine_answers(self):
+        try:
+            return self.ng("ping", timeout=0.3).get("result") == "pong"
+        except OSError:
+            return False
+
+    def ng(self, command, timeout=2.0, **args):
+        """One ng command to this cluster's rtpengine (the test's own client, rtpengine_ng.py)."""
+        return rtpengine_ng.ng(self.ports["rtpengine_ng"], command, timeout=timeout, **args)
 
     def write_service_configs(self):
         """The last touches to cluster.yaml (the API's port) and each further router replica's copy."""
@@ -300,9 +382,41 @@ notification:
         return float(m.group(1)) if m else 0.0
 
     def redis(self, *args):
+        if self.redis_cluster_ports:
+            return self._cluster_redis(*args)
         out = subprocess.run(["redis-cli", "-p", str(self.ports["redis"]), *args], capture_output=True, text=True,
                              timeout=5)
         return out.stdout.strip()
+
+    def leases_redis(self, *args):
+        """The slot leases' own Redis (Cluster(leases_redis=True))."""
+        out = subprocess.run(["redis-cli", "-p", str(self.ports["redis_leases"]), *args], capture_output=True,
+                             text=True, timeout=5)
+        return out.stdout.strip()
+
+    def _cluster_redis(self, *args):
+        """On a Redis Cluster: one key's command follows MOVED (redis-cli -c); a scan or KEYS walks
+        every master and joins what they answer."""
+        verb = args[0].upper() if args else ""
+        if verb in ("--SCAN", "KEYS", "DBSIZE"):
+            parts = [rcluster.cli(m, *args) for m in rcluster.masters(self.redis_cluster_ports[0])]
+            if verb == "DBSIZE":
+                return str(sum(int(x or 0) for x in parts))
+            return "\n".join(x for x in parts if x)
+        out = subprocess.run(["redis-cli", "-c", "-p", str(self.ports["redis"]), *args], capture_output=True,
+                             text=True, timeout=5)
+        return out.stdout.strip()
+
+    def unclaimed_count(self, kind="all"):
+        return unclaimed_count(self.redis, kind)
+
+    def unclaimed_ids(self, count):
+        """The `count` oldest unclaimed record ids, merged over the shards by time."""
+        entries = []
+        for i in range(rcluster.UNCLAIMED_SHARDS):
+            flat = self.redis("ZRANGE", f"cm:{{unclaimed:{i}}}:all", "0", str(count - 1), "WITHSCORES").split()
+            entries += [(int(flat[k + 1]), flat[k]) for k in range(0, len(flat) - 1, 2)]
+        return [nid for _, nid in sorted(entries)[:count]]
 
     @property
     def sip(self):

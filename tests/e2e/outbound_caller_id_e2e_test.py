@@ -10,7 +10,7 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cluster import Cluster, free_port, uac, uas  # noqa: E402
+from cluster import Cluster, free_port, uac, uas, wait_until  # noqa: E402
 
 ALICE = "+12125550101"  # collections: fixed number
 BOB = "+12125550102"    # renewals: regional, keeps the contact's number, outcomes
@@ -53,7 +53,7 @@ projects:
     first_call: regional
     keep_number_with_contact: true
     later_attempts:
-      by_outcome: {{callback_requested: "+1 312 222 3333"}}
+      by_outcome: {{callback_requested: "+1 312 222 3333", answered: "+44 161 496 0000"}}
       default: regional
 agents:
   - {{id: alice, number: "{ALICE}", outbound_project: collections}}
@@ -91,6 +91,23 @@ class OutboundCallerIdTest(unittest.TestCase):
         self.assertEqual(dialed, callee)  # rung at sip:<dialed>@<pstn_gateway>
         return caller_id
 
+    def wait_outcome(self, callee, outcome):
+        key = f"cm:outbound:{{{callee}}}"
+        wait_until(lambda: self.cluster.redis("HGET", key, "outcome:renewals") == outcome, 10,
+                   what=f"outcome {outcome} of the call to {callee} written back")
+
+    def test_the_clusters_own_record_of_an_answered_call_chooses_the_next_number(self):
+        """seed 002_39a4312a6c94260d.txt: "After the first call, the project's outcomes might decide
+        which number should be used for the next call", from the cluster's own call records (issue 20
+        item 6), with no dialer header and no outcome written by anyone else: renewals maps
+        `answered` to Manchester's number."""
+        self.assertEqual(self.call_out(BOB, LONDON_LANDLINE), LONDON)  # first call: regional
+        self.wait_outcome(LONDON_LANDLINE, "answered")
+        self.assertEqual(self.call_out(BOB, LONDON_LANDLINE), MANCHESTER)  # the outcome's number
+        self.assertEqual(self.chosen("outcome"), 1)
+        wait_until(lambda: self.cluster.metric("notification", "callmesh_notification_outbound_outcomes_total") == 2,
+                   10, what="both calls' outcomes written back")
+
     def chosen(self, source):
         return self.cluster.metric("router", "callmesh_router_outbound_caller_ids_total", f'source="{source}"')
 
@@ -117,6 +134,9 @@ class OutboundCallerIdTest(unittest.TestCase):
         number to override the number selection logic" (carol in collections). A caller who is an
         agent without a project is refused (403), not routed."""
         self.assertEqual(self.call_out(BOB, LONDON_LANDLINE), LONDON)  # first call: regional
+        # The cluster writes the call's own outcome back first (issue 20); the dialer's later one
+        # replaces it.
+        self.wait_outcome(LONDON_LANDLINE, "answered")
         self.cluster.redis("HSET", f"cm:outbound:{{{LONDON_LANDLINE}}}", "outcome:renewals", "callback_requested")
         self.assertEqual(self.call_out(BOB, LONDON_LANDLINE), CHICAGO)
         self.assertEqual(self.cluster.redis("HGET", f"cm:outbound:{{{LONDON_LANDLINE}}}", "attempts:renewals"), "2")

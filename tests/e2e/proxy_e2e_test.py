@@ -109,6 +109,21 @@ class ProxyBehaviour(unittest.TestCase):
         self.assertEqual(caller.count("reinvited"), 3)
         self.assertEqual(phone.count_when("reinvited", 3), 3)
 
+    def test_invite_retransmitted_after_its_200_is_absorbed(self):
+        # RFC 6026 7.1: an INVITE retransmission that crosses the 200 (the caller's retransmit
+        # timer fired before it read the answer) meets the Accepted state: absorbed by sofia's
+        # transaction layer, not answered, and never seen by the ingress as a merged request (482).
+        port = free_port()
+        self.start(receiving([port]))
+        phone = self.phone("uas_answer.xml", port, "phone", extra=["-d", "3000"])
+        caller = uac(self.cluster, "+15550100", calls=3, rate=5, hold_ms=0, name="caller",
+                     scenario="uac_invite_retransmitted_after_200.xml")
+        self.assertEqual(caller.wait(timeout=30), 0, caller.out_file)
+        self.assertEqual(caller.count("retransmitted"), 3)
+        self.assertEqual(caller.count("ended"), 3)
+        self.assertEqual(phone.count_when("answered", 3), 3)  # one INVITE each reached the phone
+        self.assertEqual(self.cluster.metric("ingress", "callmesh_ingress_blocked_requests_total", 'reason="loop"'), 0)
+
     def test_message_is_routed_like_a_call(self):
         port = free_port()
         self.start(receiving([port]))

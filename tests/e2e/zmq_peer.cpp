@@ -85,6 +85,8 @@ std::vector<uint8_t> payloadFor(const std::map<std::string, std::string>& a, std
     end.setReason(schema::EndReason::NO_ANSWER);
     end.setStatus(480);
     end.setNumber(a.at("number"));
+    // A company number's rule: the only kind that asks for follow-up (seed 004, issue 20).
+    end.setRule("company_default_rule");
     auto leg = end.initRungLegs(1)[0];
     leg.setUri("sip:" + a.at("agent") + "@127.0.0.1");
     leg.setAgentId(a.at("agent"));

@@ -79,7 +79,7 @@ class ZmqSecurity(unittest.TestCase):
                     self.assertFalse(self.send(target, message, identity, why=why), f"{identity} got an answer")
         self.assertEqual(self.snapshot(), before)
         self.assertEqual(self.cluster.redis("ZCARD", SLOTS_KEY), "1")
-        self.assertEqual(self.cluster.redis("ZCARD", "cm:notifications:unclaimed"), "0")
+        self.assertEqual(self.cluster.unclaimed_count(), "0")
         for svc in ("concurrency-limiter", "agent-presence", "notification"):
             self.assertGreaterEqual(self.cluster.metric(svc, "callmesh_zmq_handshakes_total", 'result="refused"'), 2,
                                     svc)
@@ -89,7 +89,7 @@ class ZmqSecurity(unittest.TestCase):
         self.assertTrue(self.send("presence", "presence-dnd", "notification"))
         self.assertNotEqual(self.snapshot().keys() - before.keys(), set())
         self.assertTrue(self.send("notification", "missed-call", "ingress"))
-        wait_until(lambda: self.cluster.redis("ZCARD", "cm:notifications:unclaimed") == "1", 5,
+        wait_until(lambda: self.cluster.unclaimed_count() == "1", 5,
                    what="the missed call recorded")
 
     def test_a_frame_over_the_bound_is_dropped_by_the_socket(self):

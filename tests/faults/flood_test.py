@@ -92,7 +92,14 @@ class FloodFromOneSource(unittest.TestCase):
         if missing:  # what each call without its BYE at the phone went through
             ingress_log = self.cluster.log("ingress")
             trail = {cid: [line[:200] for line in ingress_log.splitlines() if cid in line][-6:] for cid in missing[:3]}
-            errors = open(phone.err_file, errors="replace").read()[-1500:] if os.path.exists(phone.err_file) else ""
+            errors = ""
+            if os.path.exists(phone.err_file):
+                with open(phone.err_file, errors="replace") as f:
+                    text = f.read()
+                # The phone's first words on the first missing call: why SIPp gave it up (the
+                # tail alone showed only the BYE arriving at a call already dead).
+                at = text.find(missing[0])
+                errors = text[max(0, at - 700):at + 800] if at >= 0 else text[-1500:]
             self.fail(f"{len(missing)} answered calls without their BYE at the phone: {missing[:10]}; ingress "
                       f"log lines: {trail}; phone errors: {errors}")
         # Contained: no flood request sent later than 2 s after the start was served (routed or

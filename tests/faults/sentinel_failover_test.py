@@ -84,7 +84,7 @@ class Claimer(threading.Thread):
         deadline = time.monotonic() + self.seconds
         while not self.stop.is_set() and time.monotonic() < deadline:
             try:
-                ids = self.cluster.redis("ZRANGE", "cm:notifications:unclaimed", "0", "0").split()
+                ids = self.cluster.unclaimed_ids(1)
             except Exception:  # noqa: BLE001
                 ids = []
             for nid in ids:
@@ -157,8 +157,17 @@ class SentinelFailover(unittest.TestCase):
         promoted = c.wait_for_new_primary(old)
         # The first call SIPp started after the kill and then answered (call n starts (n-1)/rate s in).
         first_new = int((killed - started) * RATE) + 2
-        wait_until(lambda: any(int(cid.split("-", 1)[0]) >= first_new for cid in answered_ids() - before),
-                   30, interval=0.02, what="a call started after the kill answered")
+        try:
+            wait_until(lambda: any(int(cid.split("-", 1)[0]) >= first_new for cid in answered_ids() - before),
+                       30, interval=0.02, what="a call started after the kill answered")
+        except AssertionError as timeout:
+            after = answered_ids() - before
+            finals = open_calls.lines("final")
+            raise AssertionError(
+                f"{timeout}: first call counted as new {first_new}; answered since the kill {len(after)}, the "
+                f"highest {max((int(x.split('-', 1)[0]) for x in after), default=0)}; finals by code "
+                f"{ {code: finals.count(code) for code in set(finals)} }; new primary {promoted}; load average "
+                f"{os.getloadavg()[0]:.1f}") from None
         recovered = time.monotonic() - killed
 
         for s in (open_calls, capped, missed):

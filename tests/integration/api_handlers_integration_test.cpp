@@ -90,8 +90,10 @@ class ApiHandlers : public ::testing::Test {
   Logger log_{"handlers-test", LogLevel::Error};
   prometheus::Registry registry_;
   ApiMetrics metrics_{registry_};
-  ApiDeps d_{cfg_,   tokens_,   agents_,   limits_, store_, contacts_, numbers_, redis_,
-             redis_, presence_, &gateway_, hub_,    clock_, log_,      metrics_};
+  CallRecordStore records_{redis_, config::CallRecordSettings{}};
+  WebhookBook webhooks_{redis_, config::WebhookSettings{}};
+  ApiDeps d_{cfg_, tokens_, agents_, limits_, store_, contacts_, numbers_, redis_, redis_,
+             presence_, &gateway_, hub_, clock_, log_, metrics_, records_, webhooks_};
 };
 
 TEST_F(ApiHandlers, GuardTakesOnlyTokensWhoseHashIsConfiguredAndChecksTheRole) {

@@ -137,8 +137,10 @@ class NotificationApiIntegration : public ::testing::Test {
   AgentBook agents_{cfg_};
   TextRateLimiter text_limits_{cfg_.notification.text_rate_per_minute,
                                cfg_.notification.text_burst};
+  CallRecordStore records_{redis_, config::CallRecordSettings{}};
+  WebhookBook webhooks_{redis_, config::WebhookSettings{}};
   ApiServer api_{{cfg_, tokens_, agents_, text_limits_, store_, contacts_, numbers_, redis_, redis_,
-                  presence_, &gateway_, hub_, clock_, log_, metrics_},
+                  presence_, &gateway_, hub_, clock_, log_, metrics_, records_, webhooks_},
                  limit_metrics_};
 };
 

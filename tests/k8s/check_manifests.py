@@ -42,6 +42,8 @@ SERVICES = {
 # More ZeroMQ ports, held to the same rules: the router publishes its config epoch (RoutingNotice)
 # to the ingresses, which reuse decisions under it.
 EXTRA_ZMQ_PORTS = {"router": [7005]}
+# Containers beside a service that are not callmesh services: the ingress's media relay (issue 19).
+SIDECARS = {"rtpengine"}
 AUTOSCALED = ["ingress", "router", "concurrency-limiter", "agent-presence", "notification"]
 # Who may reach a ZeroMQ port besides the ingress: notification's API asks agent-presence.
 ZMQ_CLIENTS = {"agent-presence": ["ingress", "notification"]}
@@ -315,6 +317,7 @@ class TreeChecker:
                 self.check_scrape_annotations(w)
         self.check_contract_services()
         self.check_ingress()
+        self.check_media_sidecar()
         self.check_autoscalers()
         self.check_redis()
         self.check_config_endpoints()
@@ -337,9 +340,11 @@ class TreeChecker:
         admin = self.admin_port_of(workload)
         for c in containers:
             where = f"{ref(workload)} container {c.get('name')}"
+            # A sidecar that is not a callmesh service (the ingress's rtpengine) probes its own port.
+            own_admin = None if c.get("name") in SIDECARS else admin
             for check_id, kind, path in (("readiness-probe", "readinessProbe", "/readyz"),
                                          ("liveness-probe", "livenessProbe", "/healthz")):
-                problem = probe_problem(c, kind, path, admin)
+                problem = probe_problem(c, kind, path, own_admin)
                 self.check(check_id, problem is None, f"{where} {problem}")
             problem = resources_problem(c)
             self.check("resources", problem is None, f"{where} {problem}")
@@ -384,6 +389,8 @@ class TreeChecker:
         pod = pod_spec(workload)
         volumes = {v.get("name"): v for v in pod.get("volumes") or []}
         for c in pod.get("containers") or []:
+            if c.get("name") in SIDECARS:
+                continue  # not a callmesh service: reads no cluster.yaml (check_media_sidecar)
             where = f"{ref(workload)} container {c.get('name')}"
             mounts = [m for m in c.get("volumeMounts") or [] if m.get("mountPath") == CONFIG_DIR]
             if not self.check("config-mount", len(mounts) == 1, f"{where} mounts nothing at {CONFIG_DIR}"):
@@ -500,6 +507,39 @@ class TreeChecker:
             self.check("ingress-hostnetwork", surge in (0, "0", "0%"),
                        f"hostNetwork ingress has maxSurge {surge}; a surge pod cannot bind port {SIP_PORT}")
 
+    def check_media_sidecar(self):
+        """The ingress's rtpengine (issue 19): its ng port on loopback only, the one cluster.yaml's
+        media.rtpengine names, userspace forwarding, and its RTP port range open in a NetworkPolicy."""
+        ingress = self.find("Deployment", "callmesh-ingress")
+        if ingress is None:
+            return
+        sidecar = next((c for c in pod_spec(ingress).get("containers") or [] if c.get("name") == "rtpengine"), None)
+        if sidecar is None:
+            return
+        argv = " ".join(list(sidecar.get("command") or []) + list(sidecar.get("args") or []))
+        opts = dict(a.split("=", 1) for a in argv.split() if a.startswith("--") and "=" in a)
+        ng = opts.get("--listen-ng", "")
+        self.check("media-sidecar", ng.startswith("127.0.0.1:"),
+                   f"rtpengine --listen-ng is {ng!r}, not on loopback (the ng protocol has no authentication)")
+        self.check("media-sidecar", opts.get("--table") == "-1",
+                   "rtpengine is not started with --table=-1 (userspace; no kernel module on the node)")
+        cm = self.find("ConfigMap", "callmesh-config")
+        config = yaml.safe_load((cm.get("data") or {}).get("cluster.yaml", "")) if cm else {}
+        media = (config or {}).get("media") or {}
+        self.check("media-sidecar", media.get("rtpengine") == ng,
+                   f"cluster.yaml media.rtpengine is {media.get('rtpengine')!r}, rtpengine listens on {ng!r}")
+        try:
+            lo, hi = int(opts.get("--port-min", "0")), int(opts.get("--port-max", "0"))
+        except ValueError:
+            lo, hi = 0, 0
+        labels = pod_labels(ingress)
+        opened = any(selector_matches(p.get("spec", {}).get("podSelector"), labels)
+                     and any(port.get("protocol") == "UDP" and port.get("port") == lo and port.get("endPort") == hi
+                             for rule in p.get("spec", {}).get("ingress") or [] for port in rule.get("ports") or [])
+                     for p in self.of_kind("NetworkPolicy"))
+        self.check("media-sidecar", lo > 0 and opened,
+                   f"no NetworkPolicy opens rtpengine's RTP ports {lo}-{hi}/UDP to the ingress pods")
+
     def check_autoscalers(self):
         hpas = self.of_kind("HorizontalPodAutoscaler")
         for hpa in hpas:
@@ -549,6 +589,9 @@ class TreeChecker:
                 addresses = [("redis.sentinels", parse_host_port(s)) for s in redis.get("sentinels")]
                 self.check("config-endpoints", bool(redis.get("master_name")),
                            f"ConfigMap {name_of(cm)} cluster.yaml has sentinels but no master_name")
+            elif redis.get("cluster_nodes"):
+                addresses = []
+                self.check_cluster_nodes(cm, redis.get("cluster_nodes"))
             else:
                 addresses = [("redis", (redis.get("host"), redis.get("port")))]
             for section in ("router", "concurrency_limiter", "agent_presence", "notification"):
@@ -588,6 +631,70 @@ class TreeChecker:
                 except yaml.YAMLError:
                     ok = False
                 self.check("config-endpoints", ok, f"ConfigMap {name_of(cm)} {routing} is not YAML")
+
+    def check_cluster_nodes(self, cm, nodes):
+        """Redis Cluster (issue 18 item 3): each seed is a pod of the Redis StatefulSet by its stable
+        name (<pod>.<governing headless Service>), on a port that Service has; the StatefulSet runs
+        every pod named, with --cluster-enabled yes (here or in the start script it runs), and the
+        cluster bus (port + 10000) is open between the Redis pods."""
+        redis = self.find("StatefulSet", "callmesh-redis")
+        if not self.check("redis-cluster", redis is not None,
+                          f"ConfigMap {name_of(cm)} cluster.yaml has cluster_nodes but no StatefulSet callmesh-redis"):
+            return
+        governing = redis.get("spec", {}).get("serviceName")
+        replicas = int(redis.get("spec", {}).get("replicas") or 1)
+        headless = self.find("Service", governing) if governing else None
+        for node in nodes:
+            address = parse_host_port(str(node))
+            if not self.check("config-endpoints", address is not None and None not in address,
+                              f"cluster.yaml redis.cluster_nodes entry {node!r} is not host:port"):
+                continue
+            host, port = address
+            pod, _, service = host.partition(".")
+            ordinal = pod.rsplit("-", 1)[-1]
+            self.check("config-endpoints",
+                       service.split(".")[0] == governing and pod.startswith("callmesh-redis-")
+                       and ordinal.isdigit() and int(ordinal) < replicas,
+                       f"cluster.yaml redis.cluster_nodes {node} is not a pod of StatefulSet callmesh-redis "
+                       f"({replicas} pods behind {governing})")
+            self.check("config-endpoints",
+                       headless is not None and headless.get("spec", {}).get("clusterIP") == "None"
+                       and (port, "TCP") in service_ports(headless),
+                       f"cluster.yaml redis.cluster_nodes {node}: no headless Service {governing} with "
+                       f"port {port}/TCP")
+        self.check("redis-cluster", replicas >= 6,
+                   f"StatefulSet callmesh-redis has {replicas} pods: a cluster of three masters with a "
+                   "replica each needs 6")
+        containers = pod_spec(redis).get("containers") or []
+        argv = [str(a) for c in containers for a in list(c.get("command") or []) + list(c.get("args") or [])]
+        # The flag is on the command line, or in a start script (a ConfigMap key) the command runs.
+        started = " ".join(argv)
+        scripts = [text for m in self.of_kind("ConfigMap") for key, text in (m.get("data") or {}).items()
+                   if key in started]
+        enabled = (any(argv[i] == "--cluster-enabled" and argv[i + 1] == "yes" for i in range(len(argv) - 1))
+                   or any("--cluster-enabled yes" in text for text in scripts))
+        self.check("redis-cluster", enabled,
+                   "StatefulSet callmesh-redis does not start redis-server with --cluster-enabled yes")
+        labels = pod_labels(redis)
+        bus = REDIS_PORT + 10000
+        opened = False
+        for p in self.of_kind("NetworkPolicy"):
+            if not selector_matches(p.get("spec", {}).get("podSelector"), labels):
+                continue
+            for rule in p.get("spec", {}).get("ingress") or []:
+                if not rule_opens_port(rule, bus):
+                    continue
+                peers = rule.get("from") or [{}]
+                # Only Redis pods may speak the cluster bus: a node accepts gossip from any peer.
+                only_redis = all(peer.get("podSelector") not in (None, {}) and "namespaceSelector" not in peer
+                                 and selector_matches(peer.get("podSelector"), labels) for peer in peers)
+                self.check("redis-cluster", only_redis,
+                           f"NetworkPolicy {name_of(p)} opens the cluster bus {bus} to {peers}, not only to the "
+                           "Redis pods")
+                opened = opened or only_redis
+        self.check("redis-cluster", opened,
+                   f"no NetworkPolicy opens the cluster bus port {bus} between the Redis pods: the nodes "
+                   "could not gossip or fail over")
 
     def check_network_policies(self):
         """Every workload is fenced by a policy, and a ZeroMQ port is open to the ingress pods only."""

@@ -69,8 +69,11 @@ class PrometheusE2E(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.phone_port, cls.alice_port, cls.bob_port = free_port(), free_port(), free_port()
+        # One gateway set (nobody answers its probes), so the gateway series the alert rules
+        # select exist: they are made per configured set and gateway, never from traffic.
+        gateway_set = (f'  gateway_sets:\n    carriers:\n      - {{uri: "sip:127.0.0.1:{free_port()}", name: gw0}}\n')
         cls.cluster = Cluster(routing(cls.phone_port, cls.alice_port, cls.bob_port),
-                              extra_caps={TRACKING: CAP})
+                              extra_caps={TRACKING: CAP}, ingress_extra=gateway_set)
         cls.api_port = free_port()
         with open(cls.cluster.config, "a") as f:   # notification: is the last section
             f.write(f"""  api: 127.0.0.1:{cls.api_port}

@@ -97,8 +97,11 @@ class LiveCallsThroughOneIngress(unittest.TestCase):
                                  capture_output=True, text=True, timeout=5).stdout.split()
             return sum(int(x) for x in out)
 
-        wait_until(lambda: caller.count("answered") == total, setup_s * 3 + 30, interval=0.5,
-                   what=f"{total} calls answered")
+        try:
+            wait_until(lambda: caller.count("answered") == total, setup_s * 3 + 30, interval=0.5,
+                       what=f"{total} calls answered")
+        except AssertionError as timeout:
+            raise AssertionError(f"{timeout}: {self.what_happened(cluster, caller, phone)}") from None
         started = time.monotonic()
         samples = []
         while time.monotonic() - started < 2 * LEASE_MS / 1000 + 1.5:  # > two lease periods
@@ -115,6 +118,20 @@ class LiveCallsThroughOneIngress(unittest.TestCase):
         self.assertEqual(cluster.metric("concurrency-limiter", "callmesh_concurrency_limiter_lease_lost_total"), 0)
         print(f"\n{total} live calls, {len(samples)} samples over {held_s:.1f}s: all {total}", flush=True)
         caller.stop()
+
+    @staticmethod
+    def what_happened(cluster, caller, phone):
+        """What a timeout saw: the counts on both sides, what the ingress refused, and the first
+        of SIPp's unexpected messages (a caller SIPp starved of CPU retransmits INVITEs its 200
+        already answered, and the ingress answers those as new requests)."""
+        refused = sum_samples(cluster.http("ingress", "/metrics")[1], "callmesh_ingress_blocked_requests_total")
+        errors = ""
+        if os.path.exists(caller.err_file):
+            with open(caller.err_file, errors="replace") as f:
+                errors = " | ".join(line.strip() for line in f.readlines()[:6])
+        return (f"caller answered {caller.count('answered')}, busy {caller.count('busy')}; phone answered "
+                f"{phone.count('answered')}; ingress blocked requests {refused}; load average "
+                f"{os.getloadavg()[0]:.1f}; caller's first errors: {errors or 'none'}")
 
 
 if __name__ == "__main__":

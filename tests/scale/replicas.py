@@ -20,7 +20,7 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
 from child_processes import popen, start_or_clean_up  # noqa: E402
-from cluster import BUILD_DIR, Sipp, free_port, wait_until  # noqa: E402
+from cluster import BUILD_DIR, Sipp, free_port, unclaimed_count, wait_until  # noqa: E402
 
 import urllib.request  # noqa: E402
 
@@ -186,6 +186,9 @@ notification:
         out = subprocess.run(["redis-cli", "-p", str(self.redis_port), *args], capture_output=True, text=True,
                              timeout=5)
         return out.stdout.strip()
+
+    def unclaimed_count(self, kind="all"):
+        return unclaimed_count(self.redis, kind)
 
     # -- SIPp --------------------------------------------------------------------------------
     def uas(self, scenario, port, name, extra=None):

@@ -177,7 +177,7 @@ class Replicas(unittest.TestCase):
                    for i, ing in enumerate(self.ingresses)]
         for c in callers:
             self.assertEqual(c.wait(timeout=60), 0, c.out_file)
-        wait_until(lambda: self.cluster.redis("ZCARD", "cm:notifications:unclaimed") == str(missed), 15,
+        wait_until(lambda: self.cluster.unclaimed_count() == str(missed), 15,
                    what=f"{missed} missed-call records")
         # Each ingress sent its call events to its own notification replica.
         for n in self.notifications:
@@ -213,7 +213,7 @@ class Replicas(unittest.TestCase):
             self.assertEqual(got[loser][1]["claimed_by"], winner)
             self.assertEqual(self.cluster.redis("HGET", f"cm:notif:{{{note_id}}}", "claimed_by"), winner)
             winners[note_id] = winner
-        self.assertEqual(self.cluster.redis("ZCARD", "cm:notifications:unclaimed"), "0")
+        self.assertEqual(self.cluster.unclaimed_count(), "0")
         # Each replica counted the claims it served: won + held over both = 2 per record.
         won = sum(self.cluster.metric(n, "callmesh_notification_claims_total", 'outcome="won"')
                   for n in self.notifications)

@@ -2,133 +2,147 @@
 """callmesh vs Kamailio doing the same job, in one run (a benchmark, not a test).
 
 Both systems run at once (Kamailio in front of the cluster's own Redis) and get the same SIPp
-scenarios (tests/e2e/sipp/uac_call_rtd.xml callers, a uas_answer_bench.xml phone) and the same
-routing data: tracking number +15550100 -> receiving
-sip:+15550199@127.0.0.1:<phone>. callmesh reads it from routing.yaml (its router's source);
-Kamailio (tools/bench/kamailio/kamailio.cfg: tm + rr + dialog profile cap + ndb_redis) reads it from
-the key cm:bench:route:+15550100 in the same Redis the cluster uses. Both cap the number at 50
-live calls and answer 486 over it.
+callers and the same SIPp phone (tests/e2e/sipp/uas_answer_bench.xml: rings 5 ms after the INVITE,
+answers 5 ms later), on two workloads:
+  one   one tracking number, calls hung up at once (the anchor workload);
+  many  --numbers (1,000) tracking numbers dialled in turn, calls held 100 ms: what a
+        multi-location operator's traffic looks like.
+callmesh reads the routes from routing.yaml (its router's source); Kamailio
+(tools/bench/kamailio/kamailio.cfg: tm + rr + dialog profile cap + ndb_redis) from the keys
+cm:bench:route:<number> in the same Redis the cluster uses. Both cap every number at 50 live calls
+and answer 486 over it.
 
-For each system:
-  * highest calls/s held for --seconds (20) with 0 failures, over a bounded ladder;
-  * The phone (uas_answer_bench.xml) rings 5 ms after the INVITE and answers 5 ms later, so a
-    proxy with parallel workers cannot reorder its responses (SIPp would abort such calls).
-  * CPU ms per call at --cpu-rate (500) calls/s, the median of --repeat (3) runs per system that
-    alternate between the systems (the box's background load drifts over minutes), summed over
-    every process of the system (Redis
-    included for both: callmesh keeps its slots there, Kamailio does its lookups there), from
-    /proc/<pid>/stat, with the per-process breakdown;
-  * context switches per call in that run, over every thread of the system (/proc/<pid>/task/*/
-    status): where a multi-process design pays its wakeups;
+For each workload:
+  * CPU per call at --cpu-rate (500) calls/s: one warm-up run per system (printed, dropped), then
+    --repeat (3) runs per system alternating between the systems (the box's background load
+    drifts over minutes); the median counts. Two sums: every process of the system (Redis
+    included for both) from /proc/<pid>/stat, and the whole box from /proc/stat less the SIPp
+    processes (the box figure also holds the kernel's softirq time no process is charged for);
+  * context switches per call, over every thread of the system;
   * call setup latency p50/p99 (INVITE sent to 200 received at the caller, SIPp rtd);
-  * memory (PSS, from /proc/<pid>/smaps_rollup) per 1,000 live calls: 1,000 calls held open.
-Then the ratios callmesh/Kamailio, and optionally writes the markdown report (--out).
+  * the highest calls/s held for --seconds with 0 failures, over a bounded ladder, the systems
+    taking turns rate by rate (median of --ladder-repeat ladders on fresh systems).
+Then memory (PSS, /proc/<pid>/smaps_rollup) per 1,000 live calls, 1,000 calls held open; the
+machine's CPU model, kernel and load beside the commit; ratios callmesh/Kamailio; --out writes
+the markdown report. Run it on an idle box: the box figure counts everything the box did.
 
-  tools/bench/compare_kamailio.py                                   # full run, ~10 min
-  tools/bench/compare_kamailio.py --rates 100,300 --seconds 5 --live 200   # quick look
-  tools/bench/compare_kamailio.py --out docs/bench/kamailio.md
+  tools/bench/compare_kamailio.py --out docs/bench/kamailio.md      # full run, ~30 min
+  tools/bench/compare_kamailio.py --rates 100,300 --seconds 5 --repeat 1 --live 200  # quick look
 
-Bounded: at most 10 ladder rates, <= 60 s per rate, rates <= 5000 calls/s, loopback only.
+Bounded: at most 10 ladder rates, <= 60 s per rate, rates <= 5000 calls/s, <= 5 repeats,
+<= 5,000 numbers; loopback only.
 """
 
 import argparse
-import glob
 import os
-import signal
+import resource
 import subprocess
 import sys
-import tempfile
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
 sys.path.insert(0, os.path.join(ROOT, "tests", "interop"))
 from cluster import Cluster, Sipp, free_port, uas, wait_until  # noqa: E402
 from kamailio_proc import Kamailio  # noqa: E402
-from proc_cpu import cpu_seconds  # noqa: E402
+from bench_proc import (BoxCpu, context_switches, cpu_seconds, machine_facts, median, percentile,  # noqa: E402
+                        pss_kb, sipp_failed_calls)
+from kamailio_report import render  # noqa: E402
 
-NUMBER = "+15550100"
-KAMAILIO_CFG = os.path.join(ROOT, "tools", "bench", "kamailio", "kamailio.cfg")
-
-
-def context_switches(pid):
-    """Voluntary + involuntary context switches of every thread of the process, from /proc."""
-    total = 0
-    for task in glob.glob(f"/proc/{pid}/task/*/status"):
-        try:
-            with open(task) as f:
-                for line in f:
-                    if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
-                        total += int(line.split()[1])
-        except OSError:
-            pass
-    return total
+KAMAILIO_CFG = os.path.join(HERE, "kamailio", "kamailio.cfg")
+NUMBERS_SCENARIO = os.path.join(HERE, "sipp", "uac_call_numbers_rtd.xml")
 
 
-def pss_kb(pid):
-    try:
-        with open(f"/proc/{pid}/smaps_rollup") as f:
-            for line in f:
-                if line.startswith("Pss:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
+class Workload:
+    """Which numbers are dialled and how long a call is held."""
 
+    def __init__(self, name, numbers, hold_ms):
+        self.name, self.numbers, self.hold_ms = name, numbers, hold_ms
 
-def sipp_failed_calls(out_file):
-    """The cumulative "Failed call" count of SIPp's final statistics screen (0 if absent)."""
-    failed = 0
-    try:
-        with open(out_file, errors="replace") as f:
-            for line in f:
-                if line.strip().startswith("Failed call"):
-                    failed = int(line.rsplit("|", 1)[1].split()[0])
-    except (OSError, ValueError, IndexError):
-        pass
-    return failed
+    def number(self, i):
+        return "+15550100" if self.numbers == 1 else f"+1555{3000000 + i:07d}"
 
+    def routing(self, phone_port):
+        return "tracking_numbers:\n" + "".join(f"""  - number: "{self.number(i)}"
+    receiving_numbers:
+      - number: "+15550199"
+        uri: "sip:+15550199@127.0.0.1:{phone_port}"
+""" for i in range(self.numbers))
 
-def percentile(values, p):
-    if not values:
-        return float("nan")
-    values = sorted(values)
-    k = (len(values) - 1) * p / 100
-    lo, hi = int(k), min(int(k) + 1, len(values) - 1)
-    return values[lo] + (values[hi] - values[lo]) * (k - lo)
+    def sipp_args(self, workdir):
+        """(scenario, arguments naming what to dial)."""
+        if self.numbers == 1:
+            return "uac_call_rtd.xml", ["-s", self.number(0)]
+        inf = os.path.join(workdir, f"numbers-{self.name}.csv")
+        with open(inf, "w") as f:
+            f.write("SEQUENTIAL\n" + "".join(f"{self.number(i)};\n" for i in range(self.numbers)))
+        return NUMBERS_SCENARIO, ["-s", "x", "-inf", inf]
 
 
 class System:
-    """One system under test: where SIPp sends calls, and which pids are 'the system'."""
+    """One system under test: where SIPp sends calls, which pids are 'the system', and the phone
+    (a load generator, whose CPU the box figure leaves out)."""
 
-    def __init__(self, name, target, pids_fn):
-        self.name, self.target, self.pids_fn = name, target, pids_fn
+    def __init__(self, name, target, pids_fn, phone):
+        self.name, self.target, self.pids_fn, self.phone = name, target, pids_fn, phone
 
     def pids(self):
         return self.pids_fn()
 
 
-def run_calls(workdir, system, rate, calls, hold_ms, name, extra=None):
-    """SIPp caller at `rate` for `calls` calls; returns (ok, failed, rtts_ms, per-process CPU s)."""
+def children_cpu():
+    """CPU of the children reaped so far: the caller SIPp's, once it has been waited for."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_rate(workdir, system, workload, rate, seconds, out, label):
+    """`rate` calls/s for `seconds`; returns (row, held with 0 failures)."""
+    calls = rate * seconds
     pids = system.pids()
     before = {n: cpu_seconds(p) for n, p in pids.items()}
     switches_before = sum(context_switches(p) for p in pids.values())
-    args = ["-s", NUMBER, system.target, "-i", "127.0.0.1", "-p", str(free_port()), "-m", str(calls),
-            "-r", str(rate), "-d", str(hold_ms), "-l", str(max(rate * 5, 200)), "-trace_rtt", "-rtt_freq", "1"]
-    caller = Sipp(workdir, "uac_call_rtd.xml", args + (extra or []), name)
+    phone_before, reaped_before, box_before = cpu_seconds(system.phone.proc.pid), children_cpu(), BoxCpu()
+    scenario, dial = workload.sipp_args(workdir)
+    caller = Sipp(workdir, scenario, dial + [system.target, "-i", "127.0.0.1", "-p", str(free_port()),
+                                             "-m", str(calls), "-r", str(rate), "-d", str(workload.hold_ms),
+                                             "-l", str(max(rate * 5, 200)), "-trace_rtt", "-rtt_freq", "1"], label)
     try:
         code = caller.wait(timeout=calls / max(rate, 1) + 30)
     except AssertionError:  # calls stuck (SIPp waits for a 200 that never comes): killed, failed
         code = -1
     time.sleep(0.5)  # the last BYEs and events settle before CPU is read
+    box_busy, softirq, steal = BoxCpu().since(box_before)
     used = {n: cpu_seconds(p) - before[n] for n, p in pids.items()}
+    generators = (cpu_seconds(system.phone.proc.pid) - phone_before) + (children_cpu() - reaped_before)
     switches = sum(context_switches(p) for p in pids.values()) - switches_before
     # A call fails when it is not answered, or when SIPp aborts it later (its BYE refused, say):
     # SIPp's own "Failed call" count sees the second kind.
-    ok = min(caller.count("answered"), calls - sipp_failed_calls(caller.out_file))
+    ok = max(min(caller.count("answered"), calls - sipp_failed_calls(caller.out_file)), 0)
     busy = caller.count("busy")  # 486: the number was at its 50-call cap
+    rtts = read_rtts(workdir, scenario, caller.proc.pid)
+    per = max(ok, 1)
+    row = {"rate": rate, "ok": ok, "failed": calls - ok, "busy": busy, "label": label,
+           "cpu_ms_per_call": sum(used.values()) * 1000 / per,
+           "box_ms_per_call": (box_busy - generators) * 1000 / per,
+           "softirq_ms_per_call": softirq * 1000 / per, "steal_ms_per_call": steal * 1000 / per,
+           "unattributed_ms_per_call": (box_busy - generators - sum(used.values())) * 1000 / per,
+           "p50": percentile(rtts, 50), "p99": percentile(rtts, 99), "samples": len(rtts),
+           "switches_per_call": switches / per,
+           "per_process": {n: v * 1000 / per for n, v in used.items()}}
+    out(f"  {label:22} {rate:>5}/s ok {ok:>6} failed {row['failed']:>5} (486 {busy})  "
+        f"CPU {row['cpu_ms_per_call']:.3f} ms/call, box {row['box_ms_per_call']:.3f} "
+        f"(softirq {row['softirq_ms_per_call']:.3f})  setup p50 {row['p50']:.2f} p99 {row['p99']:.2f} ms  "
+        f"{row['switches_per_call']:.1f} switches/call")
+    return row, not row["failed"] and code == 0
+
+
+def read_rtts(workdir, scenario, pid):
+    base = os.path.splitext(os.path.basename(scenario))[0]
+    path = os.path.join(workdir, f"{base}_{pid}_rtt.csv")
     rtts = []
-    for path in glob.glob(os.path.join(workdir, f"uac_call_rtd_{caller.proc.pid}_rtt.csv")):
+    if os.path.exists(path):
         with open(path) as f:
             for line in f:
                 parts = line.strip().split(";")
@@ -138,33 +152,30 @@ def run_calls(workdir, system, rate, calls, hold_ms, name, extra=None):
                     except ValueError:
                         pass
         os.remove(path)
-    return ok, calls - ok, busy, code, rtts, used, switches
+    return rtts
 
 
-def run_rate(workdir, system, rate, seconds, out, label=None):
-    """One step of a ladder: `rate` calls/s for `seconds`; returns (row, held)."""
-    ok, failed, busy, code, rtts, used, switches = run_calls(workdir, system, rate, rate * seconds, 0,
-                                                             label or f"{system.name}-{rate}")
-    total = sum(used.values())
-    row = {"rate": rate, "ok": ok, "failed": failed, "busy": busy, "cpu_ms_per_call": total * 1000 / max(ok, 1),
-           "p50": percentile(rtts, 50), "p99": percentile(rtts, 99), "samples": len(rtts),
-           "switches_per_call": switches / max(ok, 1),
-           "per_process": {n: v * 1000 / max(ok, 1) for n, v in used.items()}}
-    out(f"  {system.name:9} {rate:>5}/s  ok {ok:>6} failed {failed:>5} (486 at the cap {busy})  CPU {row['cpu_ms_per_call']:.3f} ms/call  "
-        f"setup p50 {row['p50']:.2f} ms p99 {row['p99']:.2f} ms  {row['switches_per_call']:.1f} switches/call")
-    return row, not failed and code == 0
+def cpu_runs(workdir, systems, workload, rate, seconds, repeat, out):
+    """One warm-up run per system (dropped), then `repeat` alternating runs; {name: rows}."""
+    runs = {n: [] for n in systems}
+    for i in range(repeat + 1):
+        for n, system in systems.items():
+            label = f"{n}-{workload.name}-{'warmup' if i == 0 else f'cpu{i}'}"
+            row, _ = run_rate(workdir, system, workload, rate, seconds, out, label)
+            if i > 0:
+                runs[n].append(row)
+    return runs
 
 
-def alternating_ladders(workdir, systems, rates, seconds, out):
-    """Every system's ladder, rate by rate in turn (callmesh 500, Kamailio 500, callmesh 800, ...),
-    so the box's drift over the minutes a ladder takes falls on both alike. A system leaves the
-    ladder at its first rate with a failure. Returns {name: (held, rows)}."""
+def alternating_ladders(workdir, systems, workload, rates, seconds, out):
+    """Every system's ladder, rate by rate in turn, so the box's drift falls on both alike. A
+    system leaves the ladder at its first rate with a failure. Returns {name: (held, rows)}."""
     state = {n: [0, [], True] for n in systems}
     for rate in rates:
         for n, system in systems.items():
             if not state[n][2]:
                 continue
-            row, ok = run_rate(workdir, system, rate, seconds, out)
+            row, ok = run_rate(workdir, system, workload, rate, seconds, out, f"{n}-{workload.name}-ladder")
             state[n][1].append(row)
             if ok:
                 state[n][0] = rate
@@ -174,13 +185,11 @@ def alternating_ladders(workdir, systems, rates, seconds, out):
 
 
 def live_memory(workdir, system, live, out):
-    """PSS of the system idle, then with `live` calls held open; KB per 1,000 live calls."""
-    pids = system.pids()
-    idle = sum(pss_kb(p) for p in pids.values())
-    hold_ms = 20000
+    """PSS of the system idle, then with `live` calls held open; MB per 1,000 live calls."""
+    idle = sum(pss_kb(p) for p in system.pids().values())
     rate = 200
-    args = ["-s", NUMBER, system.target, "-i", "127.0.0.1", "-p", str(free_port()), "-m", str(live),
-            "-r", str(rate), "-d", str(hold_ms), "-l", str(live + 10)]
+    args = ["-s", Workload("one", 1, 0).number(0), system.target, "-i", "127.0.0.1", "-p", str(free_port()),
+            "-m", str(live), "-r", str(rate), "-d", "20000", "-l", str(live + 10)]
     caller = Sipp(workdir, "uac_call.xml", args, f"{system.name}-live")
     try:
         wait_until(lambda: caller.count("answered") >= live, live / rate + 15, interval=0.2,
@@ -196,189 +205,135 @@ def live_memory(workdir, system, live, out):
     return {"idle_mb": idle / 1024, "busy_mb": busy / 1024, "live": answered, "mb_per_1000": per_1000 / 1024}
 
 
+class Bench:
+    """Starts both systems for one workload (the cluster, Kamailio in front of its Redis, the
+    phone), and stops every process it started, by pid."""
+
+    def __init__(self, args, names):
+        self.args, self.names = args, names
+        self.cluster = self.kam = self.phone = None
+
+    def start(self, workload, cap):
+        args = self.args
+        phone_port = free_port()
+        reuse = "" if args.decision_reuse_ms is None else \
+            f"  decision_reuse_ms: {min(max(args.decision_reuse_ms, 0), 600000)}\n"
+        # The ingress's per-source limits would ban SIPp, one source sending 3 requests per call
+        # (a carrier trunk is one source too); Kamailio has none.
+        self.cluster = Cluster(workload.routing(phone_port), cap=cap, zmq=args.zmq, router_extra=reuse,
+                               ingress_extra=("  rate_limit_rps: 1000000\n  rate_limit_burst: 1000000\n"
+                                              "  new_call_rps: 1000000\n  new_call_burst: 1000000\n")).start()
+        routes = []
+        for i in range(workload.numbers):
+            routes += [f"cm:bench:route:{workload.number(i)}", f"sip:+15550199@127.0.0.1:{phone_port}"]
+        self.cluster.redis("MSET", *routes)
+        self.phone = uas(self.cluster, "uas_answer_bench.xml", phone_port, "phone")
+        cluster = self.cluster
+        systems = {"callmesh": System("callmesh", cluster.sip, lambda: {n: p.pid for n, p in cluster.procs.items()},
+                                      self.phone)}
+        if "kamailio" in self.names:
+            kport = free_port()
+            self.kam = kam = Kamailio(KAMAILIO_CFG, cluster.dir, kport, children=args.kamailio_children, shm_mb=256,
+                                      pkg_mb=8, defines={"REDIS": f"name=cm;addr=127.0.0.1;port={cluster.ports['redis']}",
+                                                         "CAP": cap}).wait_ready()
+
+            def kam_pids():
+                pids = {f"kamailio[{i}]": p for i, p in enumerate(kam.pids())}
+                pids["redis"] = cluster.procs["redis"].pid
+                return pids
+            systems["kamailio"] = System("kamailio", f"127.0.0.1:{kport}", kam_pids, self.phone)
+        time.sleep(0.5)
+        return {n: systems[n] for n in self.names}
+
+    def stop(self):
+        if self.phone:
+            self.phone.stop()
+        if self.kam:
+            self.kam.stop()
+        if self.cluster:
+            self.cluster.cleanup()
+        self.cluster = self.kam = self.phone = None
+
+
+def measure_workload(bench, workload, args, rates, seconds, cpu_rate, out):
+    result = {n: {} for n in bench.names}
+    systems = bench.start(workload, 50)
+    out(f"== {workload.name}: CPU per call at {cpu_rate}/s, a warm-up then {args.repeat} alternating runs of {seconds} s")
+    for n, rows in cpu_runs(bench.cluster.dir, systems, workload, cpu_rate, seconds, args.repeat, out).items():
+        mid = sorted(rows, key=lambda r: r["cpu_ms_per_call"])[len(rows) // 2]
+        result[n]["cpu"] = dict(mid, all_runs=rows, failed=sum(r["failed"] for r in rows),
+                                box_median=median([r["box_ms_per_call"] for r in rows]))
+    helds = {n: [] for n in bench.names}
+    ladder_runs = min(max(args.ladder_repeat, 1), 5)
+    for i in range(ladder_runs):
+        if i > 0:  # fresh systems: what an overload leaves behind must not decide the next ladder
+            bench.stop()
+            systems = bench.start(workload, 50)
+        out(f"== {workload.name}: ladders, alternating (run {i + 1} of {ladder_runs})")
+        for n, (held, rows) in alternating_ladders(bench.cluster.dir, systems, workload, rates, seconds, out).items():
+            helds[n].append(held)
+            result[n]["ladder"] = rows
+    for n in bench.names:
+        result[n]["held"] = sorted(helds[n])[len(helds[n]) // 2]
+        result[n]["held_runs"] = helds[n]
+    bench.stop()
+    return result
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--rates", default="100,200,300,400,500,600,800,1000")
+    ap.add_argument("--workloads", default="one,many", help="comma list of: one, many")
+    ap.add_argument("--numbers", type=int, default=1000, help="tracking numbers of the 'many' workload")
+    ap.add_argument("--rates", default="500,800,1000,1200,1500,2000,2500,3000")
     ap.add_argument("--seconds", type=int, default=20)
     ap.add_argument("--cpu-rate", type=int, default=500)
     ap.add_argument("--live", type=int, default=1000, help="live calls for the memory measure")
     ap.add_argument("--kamailio-children", type=int, default=2, help="UDP workers (the box has 2 cores)")
     ap.add_argument("--only", choices=["callmesh", "kamailio"], help="measure one system only")
-    ap.add_argument("--repeat", type=int, default=3,
-                    help="alternating runs per system for the CPU measure (median reported)")
+    ap.add_argument("--repeat", type=int, default=3, help="alternating runs per system after the warm-up")
     ap.add_argument("--zmq", choices=["tcp", "ipc"], default="tcp",
                     help="ZeroMQ transport between callmesh's services (ipc: Unix sockets, one host)")
-    ap.add_argument("--ladder-repeat", type=int, default=1,
-                    help="run the alternating ladders this many times (at most 5), each on freshly started "
-                         "systems; the median held rate counts")
+    ap.add_argument("--ladder-repeat", type=int, default=1, help="ladders on fresh systems (<= 5); the median counts")
     ap.add_argument("--decision-reuse-ms", type=int, default=None,
-                    help="router.decision_reuse_ms for callmesh (default: the cluster's, 10000; "
-                         "0 = the ingress asks the router for every call, as Kamailio reads Redis)")
+                    help="router.decision_reuse_ms for callmesh (0 = ask the router for every call)")
     ap.add_argument("--out", help="write the markdown report here")
     args = ap.parse_args()
+    args.repeat = min(max(args.repeat, 1), 5)
     seconds = min(max(args.seconds, 1), 60)
     rates = [min(int(r), 5000) for r in args.rates.split(",")][:10]
     cpu_rate = min(args.cpu_rate, 5000)
+    numbers = min(max(args.numbers, 2), 5000)
+    all_workloads = {"one": Workload("one", 1, 0), "many": Workload("many", numbers, 100)}
+    workloads = [all_workloads[w] for w in args.workloads.split(",") if w in all_workloads]
     lines = []
 
     def out(text):
         print(text, flush=True)
         lines.append(text)
 
+    facts = machine_facts()
     commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True,
                             text=True).stdout.strip()
     dirty = subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no"],
                            capture_output=True, text=True).stdout.strip()
-    phone_port = free_port()
-    routing = f"""tracking_numbers:
-  - number: "{NUMBER}"
-    receiving_numbers:
-      - number: "+15550199"
-        uri: "sip:+15550199@127.0.0.1:{phone_port}"
-"""
     names = [n for n in ("callmesh", "kamailio") if not args.only or args.only == n]
-    results = {n: {} for n in names}
-    cluster = kam = phone = None
-
-    def start(cap):
-        """The cluster (Redis included) and Kamailio in front of the same Redis, both up at once,
-        so their runs can alternate: the box's load changes over minutes (other tenants), and
-        alternating runs see the same conditions."""
-        nonlocal cluster, kam, phone
-        # The ingress's per-source limit would ban SIPp, one source sending 3 requests per call;
-        # a carrier trunk is one source too. Kamailio has none.
-        reuse = "" if args.decision_reuse_ms is None else \
-            f"  decision_reuse_ms: {min(max(args.decision_reuse_ms, 0), 600000)}\n"
-        cluster = Cluster(routing, cap=cap, zmq=args.zmq, router_extra=reuse, ingress_extra=(
-            "  rate_limit_rps: 1000000\n  rate_limit_burst: 1000000\n"
-            "  new_call_rps: 1000000\n  new_call_burst: 1000000\n")).start()
-        cluster.redis("SET", f"cm:bench:route:{NUMBER}", f"sip:+15550199@127.0.0.1:{phone_port}")
-        systems = {"callmesh": System("callmesh", cluster.sip,
-                                      lambda c=cluster: {n: p.pid for n, p in c.procs.items()})}
-        if "kamailio" in names:
-            kport = free_port()
-            kam = Kamailio(KAMAILIO_CFG, cluster.dir, kport, children=args.kamailio_children, shm_mb=256,
-                           pkg_mb=8, defines={"REDIS": f"name=cm;addr=127.0.0.1;port={cluster.ports['redis']}",
-                                              "CAP": cap}).wait_ready()
-
-            def kam_pids(k=kam, c=cluster):
-                pids = {f"kamailio[{i}]": p for i, p in enumerate(k.pids())}
-                pids["redis"] = c.procs["redis"].pid
-                return pids
-            systems["kamailio"] = System("kamailio", f"127.0.0.1:{kport}", kam_pids)
-        phone = uas(cluster, "uas_answer_bench.xml", phone_port, "phone")
-        time.sleep(0.5)
-        return systems
-
-    def stop():
-        nonlocal cluster, kam, phone
-        if phone:
-            phone.stop()
-        if kam:
-            kam.stop()
-        if cluster:
-            cluster.cleanup()
-        cluster = kam = phone = None
-
+    bench = Bench(args, names)
+    results, memory = {}, {}
     try:
-        # CPU per call: --repeat alternating runs at --cpu-rate, the median per system.
-        systems = start(50)
-        cpu_runs = {n: [] for n in names}
-        out(f"== CPU per call at {cpu_rate}/s, {args.repeat} alternating runs of {seconds} s")
-        for i in range(args.repeat):
-            for n in names:
-                row, _ = run_rate(cluster.dir, systems[n], cpu_rate, seconds, out, label=f"{n}-cpu{i}")
-                cpu_runs[n].append(row)
-        for n in names:
-            runs = sorted(cpu_runs[n], key=lambda r: r["cpu_ms_per_call"])
-            mid = runs[len(runs) // 2]
-            results[n]["cpu"] = dict(mid, all_runs=[r["cpu_ms_per_call"] for r in cpu_runs[n]],
-                                     failed=sum(r["failed"] for r in cpu_runs[n]))
-        # The highest rate held with 0 failures, the systems taking turns rate by rate; with
-        # --ladder-repeat N the ladders run N times, each on fresh systems, and the median held
-        # rate counts (near the number's cap a single run is a coin toss for both systems).
-        helds = {n: [] for n in names}
-        ladder_runs = min(max(args.ladder_repeat, 1), 5)
-        for i in range(ladder_runs):
-            if i > 0:
-                # Fresh systems for every ladder: what an overload leaves behind (Kamailio keeps
-                # the dialogs of calls abandoned mid-dialog in its cap's profile until their
-                # timeout) must not decide the next ladder's clean rate.
-                stop()
-                systems = start(50)
-            out(f"== ladders, alternating (run {i + 1} of {ladder_runs})")
-            for n, (held, rows) in alternating_ladders(cluster.dir, {n: systems[n] for n in names}, rates,
-                                                       seconds, out).items():
-                helds[n].append(held)
-                results[n]["ladder"] = rows
-        for n in names:
-            results[n]["held"] = sorted(helds[n])[len(helds[n]) // 2]
-            results[n]["held_runs"] = helds[n]
-        stop()
-        # The live-memory phase needs more than 50 live calls: both get a cap above --live.
-        for n in names:
-            systems = start(args.live + 100)
+        for workload in workloads:
+            results[workload.name] = measure_workload(bench, workload, args, rates, seconds, cpu_rate, out)
+        for n in names:  # the live-memory phase needs more than 50 live calls: a cap above --live
+            systems = bench.start(all_workloads["one"], args.live + 100)
             out(f"== {n} memory")
-            results[n]["memory"] = live_memory(cluster.dir, systems[n], args.live, out)
-            stop()
+            memory[n] = live_memory(bench.cluster.dir, systems[n], args.live, out)
+            bench.stop()
     finally:
-        stop()
-
-    report = render(results, commit, dirty, rates, seconds, cpu_rate, args)
+        bench.stop()
+    report = render(results, memory, facts, commit, dirty, rates, seconds, cpu_rate, args, workloads)
     print(report)
     if args.out:
         with open(args.out, "w") as f:
             f.write(report)
-
-
-def render(results, commit, dirty, rates, seconds, cpu_rate, args):
-    cm, km = results.get("callmesh"), results.get("kamailio")
-    r = []
-    r.append(f"Commit `{commit}`{' (with uncommitted changes in the tree)' if dirty else ''}, "
-             f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} CPUs, "
-             f"ladder {','.join(map(str, rates))} calls/s x {seconds} s, Kamailio children {args.kamailio_children}, "
-             f"callmesh's services over ZeroMQ {args.zmq}://, router decision reuse "
-             f"{'10000 ms (default)' if args.decision_reuse_ms is None else str(args.decision_reuse_ms) + ' ms'}.\n")
-    r.append("| measure | callmesh | Kamailio | callmesh/Kamailio |")
-    r.append("|---|---|---|---|")
-
-    def row(label, f, fmt="{:.3f}", better=""):
-        a = f(cm) if cm else None
-        b = f(km) if km else None
-        ratio = (a / b) if (a is not None and b) else None
-        r.append(f"| {label} | {fmt.format(a) if a is not None else '-'} | {fmt.format(b) if b is not None else '-'} | "
-                 f"{'{:.2f}x'.format(ratio) if ratio is not None else '-'}{better} |")
-    row(f"highest calls/s held with 0 failures (median of {len(cm['held_runs']) if cm else 1} ladder runs)",
-        lambda s: s["held"], "{:.0f}", " (target >= 1.0)")
-    row(f"CPU ms per call at {cpu_rate}/s (all processes, median of {args.repeat} alternating runs)",
-        lambda s: s["cpu"]["cpu_ms_per_call"], "{:.3f}", " (target <= 1.0)")
-    row(f"failed calls in the {cpu_rate}/s runs", lambda s: s["cpu"]["failed"], "{:.0f}")
-    row(f"context switches per call at {cpu_rate}/s (every thread of the system, the median run)",
-        lambda s: s["cpu"]["switches_per_call"], "{:.1f}")
-    row(f"setup latency p50 at {cpu_rate}/s (ms)", lambda s: s["cpu"]["p50"], "{:.2f}")
-    row(f"setup latency p99 at {cpu_rate}/s (ms)", lambda s: s["cpu"]["p99"], "{:.2f}")
-    row("memory (PSS) per 1,000 live calls (MB)", lambda s: s["memory"]["mb_per_1000"], "{:.2f}")
-    r.append("")
-    for name, s in (("callmesh", cm), ("Kamailio", km)):
-        if not s:
-            continue
-        r.append(f"**{name}: CPU ms per call at {cpu_rate}/s, by process** (the median run): " + ", ".join(
-            f"{n} {v:.3f}" for n, v in sorted(s["cpu"]["per_process"].items(), key=lambda kv: -kv[1])))
-        r.append("")
-        r.append(f"{name}: every CPU run at {cpu_rate}/s: "
-                 + ", ".join(f"{v:.3f}" for v in s["cpu"]["all_runs"]) + " ms/call")
-        r.append("")
-        r.append(f"{name}: highest rate held in each ladder run: " + ", ".join(map(str, s["held_runs"])))
-        r.append("")
-        r.append(f"{name} ladder (the last run): " + "; ".join(
-            f"{x['rate']}/s ok {x['ok']} failed {x['failed']} (486 at the cap {x.get('busy', 0)}) CPU {x['cpu_ms_per_call']:.3f} ms/call "
-            f"p50 {x['p50']:.2f} p99 {x['p99']:.2f} ms" for x in s["ladder"]))
-        r.append("")
-        m = s.get("memory")
-        if m:
-            r.append(f"{name} memory: PSS idle {m['idle_mb']:.1f} MB, {m['live']} live calls {m['busy_mb']:.1f} MB.")
-            r.append("")
-    return "\n".join(r) + "\n"
 
 
 if __name__ == "__main__":

@@ -16,10 +16,10 @@ launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 CC=clang CXX=clang++ cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCM_FUZZ=ON \
   "-DCM_SANITIZE=address;undefined;fuzzer-no-link" "${launcher[@]}" >/dev/null
-cmake --build "$build" -j "$(nproc)" --target sip_message_fuzz capnp_decode_fuzz >/dev/null
+cmake --build "$build" -j "$(nproc)" --target sip_message_fuzz capnp_decode_fuzz bencode_fuzz >/dev/null
 mkdir -p "$build/artifacts"
 status=0
-for kind in sip capnp; do
+for kind in sip capnp bencode; do
   target="${kind/sip/sip_message}"
   target="${target/capnp/capnp_decode}_fuzz"
   work=$(mktemp -d)

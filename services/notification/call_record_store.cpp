@@ -1,0 +1,209 @@
+#include "services/notification/call_record_store.h"
+
+#include <algorithm>
+#include <set>
+
+#include "services/notification/notification_pages.h"
+#include "services/notification/webhook_outbox.h"
+#include "shared/redis/keys.h"
+#include "shared/redis/reply_fields.h"
+
+namespace callmesh::notification {
+
+namespace {
+
+using nlohmann::json;
+using redis::RedisReply;
+
+// KEYS: 1 the call's key, 2 the stream, then the indexes (all, outcome, number, each agent); all
+// in the `{cdr}` hash slot, so the script runs on Redis Cluster too.
+// ARGV: 1 call id, 2 ended-at ms, 3 record JSON, 4 retention ms, 5 max records, 6 MINID (the
+// call's end less retention).
+// Returns {1, entry id} when written, {0, entry id} when the call had its record already.
+// The webhook events are queued after it (webhook_outbox.h): the outbox is in another slot.
+constexpr const char* kWriteLua = R"lua(
+local existing = redis.call('GET', KEYS[1])
+if existing then return {0, existing} end
+local id = redis.call('XADD', KEYS[2], 'MINID', '~', ARGV[6], '*',
+                      'call_id', ARGV[1], 'ended_at_ms', ARGV[2], 'record', ARGV[3])
+redis.call('XTRIM', KEYS[2], 'MAXLEN', '~', ARGV[5])
+redis.call('SET', KEYS[1], id, 'PX', ARGV[4])
+local horizon = '(' .. (tonumber(ARGV[2]) - tonumber(ARGV[4]))
+for i = 3, #KEYS do
+  redis.call('ZADD', KEYS[i], ARGV[2], id)
+  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', horizon)
+  redis.call('PEXPIRE', KEYS[i], ARGV[4])
+end
+return {1, id}
+)lua";
+
+// Entries examined per page at most (a filter that matches little still answers promptly).
+constexpr size_t kMaxScanPerPage = 5000;
+constexpr int kMaxTies = 1000;
+
+std::string indexFor(const CallRecordFilter& f) {
+  namespace rk = redis::record_keys;
+  if (!f.number.empty()) return rk::byNumber(f.number);
+  if (!f.agent.empty()) return rk::byAgent(f.agent);
+  if (!f.outcome.empty()) return rk::byOutcome(f.outcome);
+  return rk::kByTime;
+}
+
+bool matches(const json& r, const CallRecordFilter& f) {
+  if (!f.number.empty() && r.value("number", "") != f.number) return false;
+  if (!f.outcome.empty() && r.value("outcome", "") != f.outcome) return false;
+  if (!f.agent.empty()) {
+    bool rung = false;
+    for (const auto& leg : r.value("legs", json::array())) {
+      if (leg.value("agent_id", "") == f.agent) rung = true;
+    }
+    if (!rung) return false;
+  }
+  int64_t at = r.value("ended_at_ms", int64_t{0});
+  if (f.from_ms && at < f.from_ms) return false;
+  if (f.to_ms && at > f.to_ms) return false;
+  return true;
+}
+
+// The `record` field of one XRANGE reply ([[id, [field, value, ...]]]), parsed; nullopt when the
+// entry is gone (trimmed) or unreadable.
+std::optional<json> recordOf(const RedisReply& xrange) {
+  if (xrange.type != RedisReply::Type::Array || xrange.elements.empty()) return std::nullopt;
+  const auto& entry = xrange.elements[0];
+  if (entry.elements.size() != 2) return std::nullopt;
+  const auto& fields = entry.elements[1].elements;
+  for (size_t k = 0; k + 1 < fields.size(); k += 2) {
+    if (fields[k].text == "record") {
+      json j = json::parse(fields[k + 1].text, nullptr, false);
+      if (j.is_discarded() || !j.is_object()) return std::nullopt;
+      return j;
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+CallRecordStore::CallRecordStore(redis::RedisClient& redis, config::CallRecordSettings settings,
+                                 redis::ReplicaAck ack)
+    : redis_(redis), settings_(settings), ack_(ack), outbox_(redis, ack) {
+  write_script_.body = kWriteLua;
+}
+
+Result<bool> CallRecordStore::write(const CallRecord& r) {
+  namespace rk = redis::record_keys;
+  std::vector<std::string> keys{rk::call(r.call_id), rk::kStream, rk::kByTime,
+                                rk::byOutcome(r.outcome)};
+  if (!r.number.empty()) keys.push_back(rk::byNumber(r.number));
+  std::set<std::string> agents;
+  for (const auto& leg : r.legs) {
+    if (!leg.agent_id.empty()) agents.insert(leg.agent_id);
+  }
+  for (const auto& a : agents) keys.push_back(rk::byAgent(a));
+  json record = callRecordJson(r);
+  int64_t minid = std::max<int64_t>(0, r.ended_at_ms - settings_.retention_ms);
+  std::vector<std::string> args{r.call_id,
+                                std::to_string(r.ended_at_ms),
+                                record.dump(-1, ' ', false, json::error_handler_t::replace),
+                                std::to_string(settings_.retention_ms),
+                                std::to_string(settings_.max_records),
+                                std::to_string(minid) + "-0"};
+  auto reply = redis::evalScriptReplicated(redis_, write_script_, keys, args, ack_);
+  if (!reply.ok()) return reply.error();
+  if (reply->type != RedisReply::Type::Array || reply->elements.size() != 2) {
+    return Error{ErrorKind::Internal, "unexpected reply: " + reply->text,
+                 "call record " + r.call_id};
+  }
+  // The webhook events right after the record, also when it existed already: a redelivered end
+  // after a crash between the two queues them then, and never twice (webhook_outbox.h).
+  std::vector<WebhookEvent> events{
+      makeWebhookEvent("call.ended", r.call_id, r.ended_at_ms, record)};
+  if (isMissedCall(r)) {
+    events.push_back(makeWebhookEvent("call.missed", r.call_id, r.ended_at_ms, record));
+  }
+  if (auto st = outbox_.queue(events, "call record " + r.call_id); !st.ok()) return st.error();
+  return reply->elements[0].integer == 1;
+}
+
+Result<std::optional<json>> CallRecordStore::get(const std::string& call_id) {
+  auto id = redis_.command({"GET", redis::record_keys::call(call_id)});
+  if (!id.ok()) return id.error();
+  if (id->type != RedisReply::Type::String) return std::optional<json>();
+  auto entry = redis_.command({"XRANGE", redis::record_keys::kStream, id->text, id->text});
+  if (!entry.ok()) return entry.error();
+  return recordOf(*entry);
+}
+
+Result<CallRecordPage> CallRecordStore::query(const CallRecordFilter& filter,
+                                              const std::string& cursor_text, size_t limit) {
+  std::optional<PageCursor> cursor;
+  if (!cursor_text.empty()) {
+    cursor = decodeCursor(cursor_text);
+    if (!cursor) {
+      return Error{ErrorKind::InvalidInput, "not a cursor this API gave (next_cursor)", "cursor"};
+    }
+  }
+  const std::string index = indexFor(filter);
+  const std::string low = filter.from_ms ? std::to_string(filter.from_ms) : "-inf";
+  CallRecordPage out;
+  size_t scanned = 0;
+  // Rounds of `batch` index entries until the page is full, the index ends or the scan budget
+  // is spent (then the cursor says where to go on).
+  const size_t batch = std::clamp<size_t>(limit * 2, 50, 1000);
+  while (scanned < kMaxScanPerPage) {
+    std::vector<std::vector<std::string>> cmds;
+    std::string high = filter.to_ms ? std::to_string(filter.to_ms) : "+inf";
+    if (cursor) {
+      std::string at = std::to_string(cursor->score);
+      cmds.push_back({"ZREVRANGEBYSCORE", index, at, at, "WITHSCORES", "LIMIT", "0",
+                      std::to_string(kMaxTies)});
+      high = "(" + at;
+    }
+    cmds.push_back(
+        {"ZREVRANGEBYSCORE", index, high, low, "WITHSCORES", "LIMIT", "0", std::to_string(batch)});
+    auto replies = redis_.pipeline(cmds);
+    if (!replies.ok()) return replies.error();
+    std::vector<IndexEntry> candidates;
+    for (const auto& rep : *replies) {
+      if (rep.type == RedisReply::Type::Error) return Error{ErrorKind::Internal, rep.text, index};
+      for (size_t k = 0; k + 1 < rep.elements.size(); k += 2) {
+        candidates.push_back(
+            IndexEntry{redis::fieldInt(rep.elements[k + 1].text), rep.elements[k].text, 0});
+      }
+    }
+    auto merged = mergePage(std::move(candidates), cursor, batch);
+    if (merged.entries.empty()) return out;
+    std::vector<std::vector<std::string>> reads;
+    for (const auto& e : merged.entries) {
+      reads.push_back({"XRANGE", redis::record_keys::kStream, e.id, e.id});
+    }
+    auto entries = redis_.pipeline(reads);
+    if (!entries.ok()) return entries.error();
+    std::vector<std::vector<std::string>> stale;
+    size_t used = 0;
+    for (size_t i = 0; i < merged.entries.size(); ++i) {
+      used = i + 1;
+      const auto& e = merged.entries[i];
+      cursor = PageCursor{e.score, e.id};
+      ++scanned;
+      auto rec = recordOf((*entries)[i]);
+      if (!rec) {
+        stale.push_back({"ZREM", index, e.id});
+      } else if (matches(*rec, filter)) {
+        out.records.push_back(std::move(*rec));
+      }
+      if (out.records.size() == limit) break;
+    }
+    if (!stale.empty()) (void)redis_.pipeline(stale);  // housekeeping: the entries were trimmed
+    if (out.records.size() == limit) {
+      // More may follow unless this was the index's last entry.
+      if (merged.more || used < merged.entries.size()) out.next_cursor = encodeCursor(*cursor);
+      return out;
+    }
+    if (!merged.more) return out;  // the index has nothing older
+  }
+  out.next_cursor = encodeCursor(*cursor);
+  return out;
+}
+
+}  // namespace callmesh::notification
