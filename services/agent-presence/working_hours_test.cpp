@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "shared/config/agent_registry.h"
+
 namespace callmesh::agent_presence {
 namespace {
 
@@ -65,6 +67,37 @@ TEST(WorkingHours, TheRepeatedHourOfTheAutumnChange) {
   auto day = newYork(9 * 60, 17 * 60);
   EXPECT_FALSE(inWorkingHours(day, 1793624400000));  // Mon 2026-11-02 13:00 UTC = 08:00 EST
   EXPECT_TRUE(inWorkingHours(day, 1793628000000));   // 14:00 UTC = 09:00 EST
+}
+
+// An agent added once through the provisioning API (issue 20 "Done when"): the entry the API
+// writes into the routing document's `agents` (time_zone and working_hours, as
+// PUT /v1/admin/routing/agents/bob stores it), read the way agent-presence reads it
+// (parseAgentRegistry, then mergedHours over cluster.yaml's deprecated fixed offset), is inside
+// or outside 09:00-17:00 New York time on either side of both daylight-saving changes of 2026.
+TEST(WorkingHours, ARegistryAgentsHoursFollowBothDaylightSavingChanges) {
+  auto registry = config::parseAgentRegistry(R"(agents:
+  - id: bob
+    number: "+15550302"
+    time_zone: America/New_York
+    working_hours: [{days: mon-fri, from: "09:00", to: "17:00"}]
+)");
+  ASSERT_TRUE(registry.ok()) << registry.error().describe();
+  std::map<std::string, config::AgentHours> configured;
+  configured["bob"].utc_offset_minutes = -300;  // the old cluster.yaml entry: loses to the registry
+  auto hours = config::mergedHours(*registry, configured);
+  const auto& bob = hours.at("bob");
+  // Spring forward (Sun 2026-03-08): Friday before at EST (UTC-5), Monday after at EDT (UTC-4).
+  EXPECT_FALSE(inWorkingHours(bob, 1772805540000));  // Fri 2026-03-06 13:59 UTC = 08:59 EST
+  EXPECT_TRUE(inWorkingHours(bob, 1772805600000));   // Fri 14:00 UTC = 09:00 EST
+  EXPECT_FALSE(inWorkingHours(bob, 1773061140000));  // Mon 2026-03-09 12:59 UTC = 08:59 EDT
+  EXPECT_TRUE(inWorkingHours(bob, 1773061200000));   // Mon 13:00 UTC = 09:00 EDT
+  // Fall back (Sun 2026-11-01): Friday before at EDT, Monday after at EST again.
+  EXPECT_FALSE(inWorkingHours(bob, 1793365140000));  // Fri 2026-10-30 12:59 UTC = 08:59 EDT
+  EXPECT_TRUE(inWorkingHours(bob, 1793365200000));   // Fri 13:00 UTC = 09:00 EDT
+  EXPECT_FALSE(inWorkingHours(bob, 1793627940000));  // Mon 2026-11-02 13:59 UTC = 08:59 EST
+  EXPECT_TRUE(inWorkingHours(bob, 1793628000000));   // Mon 14:00 UTC = 09:00 EST
+  EXPECT_TRUE(inWorkingHours(bob, 1793656740000));   // Mon 21:59 UTC = 16:59 EST
+  EXPECT_FALSE(inWorkingHours(bob, 1793656800000));  // Mon 22:00 UTC = 17:00 EST: exclusive
 }
 
 }  // namespace

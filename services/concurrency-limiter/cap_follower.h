@@ -9,6 +9,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -17,7 +18,7 @@
 
 #include "shared/base/clock.h"
 #include "shared/config/runtime_caps.h"
-#include "shared/redis/hiredis_client.h"
+#include "shared/redis/redis_client_factory.h"
 
 namespace callmesh::concurrency_limiter {
 
@@ -41,7 +42,8 @@ class CapFollower {
   void run();
   void pollOnce();
 
-  redis::HiredisClient client_;
+  // One server or a Redis Cluster (redis.cluster_nodes): the documents share one slot.
+  std::unique_ptr<redis::RedisClient> client_;
   std::string replica_;
   const Clock& clock_;
   int poll_ms_;

@@ -93,8 +93,7 @@ int main(int argc, char** argv) {
   notification::CallRecordStore api_records(api_redis, settings.records, ack);
   notification::WebhookBook api_webhooks(api_redis, settings.webhooks);
   // Webhook deliveries: their own connection, shared by the dispatcher's workers.
-  notification::SerializedRedisClient webhook_redis(
-      redis::makeRedisClient(redis_at));
+  notification::SerializedRedisClient webhook_redis(redis::makeRedisClient(redis_at));
   notification::WebhookBook webhook_book(webhook_redis, settings.webhooks);
   notification::WebhookMetrics webhook_metrics(*registry);
   notification::WebhookDispatcher webhooks(webhook_book, webhook_metrics, clock, log);

@@ -61,11 +61,11 @@ int main(int argc, char** argv) {
                                 presence, contacts, outbound, random);
   // The versioned routing documents (docs/provisioning.md) on a connection of their own: the
   // helper thread reads them while the loop thread decides calls on `hiredis`.
-  redis::HiredisClient documents_client(start->redisEndpoint());
+  auto documents_client = redis::makeRedisClient(start->redisEndpoint());
   char host[256] = {};
   ::gethostname(host, sizeof host - 1);
   router::RedisRoutingDocumentSource documents(
-      documents_client, std::string(host) + ":" + std::to_string(::getpid()), clock);
+      *documents_client, std::string(host) + ":" + std::to_string(::getpid()), clock);
   // --check validates the files only: with routing_source redis and no seed file, nothing more.
   if (args.check_only && settings.routing_file.empty()) return 0;
   if (!args.check_only) service.useDocuments(&documents, settings.routing_source == "redis");

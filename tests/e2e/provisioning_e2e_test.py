@@ -63,11 +63,12 @@ class Api:
 
 
 class ProvisioningTest(unittest.TestCase):
-    def start(self, routing_yaml, source="redis", routers=2):
+    def start(self, routing_yaml, source="redis", routers=2, redis_cluster=None):
         # decision_reuse_ms 0: every call asks a router, so the ingress's round robin reaches both
-        # replicas and each one's plan is seen.
+        # replicas and each one's plan is seen. redis_cluster: as Cluster's (None follows
+        # CALLMESH_E2E_REDIS).
         extra = f"  decision_reuse_ms: 0\n  routing_source: {source}\n"
-        self.cluster = Cluster(routing_yaml, routers=routers, router_extra=extra)
+        self.cluster = Cluster(routing_yaml, routers=routers, router_extra=extra, redis_cluster=redis_cluster)
         with open(self.cluster.config, "a") as f:
             f.write(f'  tokens:\n    "{token_hash(TOKENS["ops"])}": {{agent_id: ops, role: admin}}\n')
         self.cluster.start()

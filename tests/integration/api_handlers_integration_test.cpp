@@ -92,8 +92,8 @@ class ApiHandlers : public ::testing::Test {
   ApiMetrics metrics_{registry_};
   CallRecordStore records_{redis_, config::CallRecordSettings{}};
   WebhookBook webhooks_{redis_, config::WebhookSettings{}};
-  ApiDeps d_{cfg_, tokens_, agents_, limits_, store_, contacts_, numbers_, redis_, redis_,
-             presence_, &gateway_, hub_, clock_, log_, metrics_, records_, webhooks_};
+  ApiDeps d_{cfg_,      tokens_,   agents_, limits_, store_, contacts_, numbers_, redis_,   redis_,
+             presence_, &gateway_, hub_,    clock_,  log_,   metrics_,  records_, webhooks_};
 };
 
 TEST_F(ApiHandlers, GuardTakesOnlyTokensWhoseHashIsConfiguredAndChecksTheRole) {
