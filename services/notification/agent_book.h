@@ -23,13 +23,25 @@ class AgentBook {
     std::lock_guard<std::mutex> lock(mutex_);
     registry_ = std::move(next);
   }
-  // The registry's numbers when it lists the agent, else cluster.yaml's; nullopt when neither.
+  // Field by field, the registry's number when its entry sets it, else cluster.yaml's
+  // notification.agents: a routing file that lists an agent only to ring it (id, uri) must not
+  // take away the texting numbers cluster.yaml still gives it. nullopt when neither names it.
   std::optional<config::AgentNumbers> numbersOf(const std::string& agent) const {
     auto reg = registry();
-    if (auto it = reg->find(agent); it != reg->end()) return it->second.numbers;
-    auto it = config_.notification.agents.find(agent);
-    if (it != config_.notification.agents.end()) return it->second;
-    return std::nullopt;
+    auto listed = reg->find(agent);
+    auto configured = config_.notification.agents.find(agent);
+    const bool in_config = configured != config_.notification.agents.end();
+    if (listed == reg->end()) {
+      return in_config ? std::optional<config::AgentNumbers>(configured->second) : std::nullopt;
+    }
+    config::AgentNumbers numbers = listed->second.numbers;
+    if (in_config) {
+      const auto& old = configured->second;
+      if (numbers.personal_number.empty()) numbers.personal_number = old.personal_number;
+      if (numbers.company_number.empty()) numbers.company_number = old.company_number;
+      if (numbers.sender_id.empty()) numbers.sender_id = old.sender_id;
+    }
+    return numbers;
   }
   // Every agent either source names.
   std::set<std::string> ids() const {
