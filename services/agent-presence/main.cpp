@@ -7,6 +7,7 @@
 #include "shared/config/cluster_config.h"
 #include "shared/metrics/admin_server.h"
 #include "shared/metrics/timed_redis_client.h"
+#include "shared/redis/agent_registry_watcher.h"
 #include "shared/redis/redis_client_factory.h"
 #include "shared/redis/slot_lease_reader.h"
 #include "shared/runtime/process_signals.h"
@@ -77,6 +78,29 @@ int main(int argc, char** argv) {
   server.onError(runtime::logDroppedRequests(log));
   transport::PollLoop loop(clock);
   loop.addSocket(server.socket(), [&] { server.serveReady(); });
+  // The agent registry (the active routing document's `agents`, docs/provisioning.md): working
+  // hours with IANA zones, followed within a second of an activation. cluster.yaml's
+  // agent_presence.agents still loads, beneath it, with a warning.
+  if (!settings.agents.empty()) {
+    log.warn("deprecated_config", {{"key", "agent_presence.agents"},
+                                   {"use", "the agent registry (routing document agents)"}});
+  }
+  redis::AgentRegistryWatcher agents_watch(redis_client);
+  std::string registry_error;
+  auto follow_registry = [&] {
+    auto got = agents_watch.poll();
+    std::string error = got.ok() ? std::string() : got.error().describe();
+    if (error != registry_error && !error.empty()) {
+      log.warn("agent_registry_unreadable", {{"error", error}});
+    }
+    registry_error = error;
+    if (!got.ok() || !got->has_value()) return;
+    service.setHours(config::mergedHours(**got, settings.agents));
+    log.info("agent_registry_loaded", {{"version", std::to_string(agents_watch.version())},
+                                       {"agents", static_cast<int64_t>((*got)->size())}});
+  };
+  follow_registry();
+  loop.addTimer(1000, follow_registry);
   // Periodically only the live calls (the numbers' on-call sets): its cost must not grow with the
   // ended calls Redis keeps. The full scan of every record is for startup.
   loop.addTimer(settings.reconcile_interval_ms, [&] { service.periodicReconcile(grace_ms); });

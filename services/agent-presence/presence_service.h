@@ -51,6 +51,10 @@ class PresenceService {
         metrics_(metrics),
         log_(log) {}
 
+  // The agents' working hours in force (cluster.yaml's merged with the agent registry,
+  // config/agent_registry.h), replaced whole when the registry's version moves.
+  void setHours(std::map<std::string, config::AgentHours> hours) { hours_ = std::move(hours); }
+
   // Returns the EventAck, or an error (no ack: the publisher re-sends).
   Result<std::vector<uint8_t>> handleCallEvent(const zmq::message_t& payload);
   // CallEventBatch -> the EventAck of its last event. Every event of the batch goes to Redis in

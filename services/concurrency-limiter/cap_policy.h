@@ -4,6 +4,7 @@
 #include <string>
 
 #include "shared/config/cluster_config.h"
+#include "shared/config/runtime_caps.h"
 #include "shared/redis/slot_keys.h"
 
 namespace callmesh::concurrency_limiter {
@@ -23,7 +24,9 @@ class CapPolicy {
       : default_cap_(default_cap),
         overrides_(std::move(overrides)),
         account_of_number_(std::move(account_of_number)),
-        slot_keys_(accountIds(account_of_number_)) {}
+        slot_keys_(accountIds(account_of_number_)),
+        configured_overrides_(overrides_),
+        configured_accounts_(account_of_number_) {}
 
   // The caps of `concurrency_limiter` in cluster.yaml. The numbers' accounts are the ones
   // redis::SlotKeys::fromConfig gives every reader of the slot keys.
@@ -49,6 +52,20 @@ class CapPolicy {
     return it == overrides_.end() ? default_cap_ : it->second;
   }
   bool isConfigured(const std::string& number) const { return overrides_.count(number) > 0; }
+
+  // Caps set at run time (the active routing document's number_caps and account_caps, issue 20)
+  // over cluster.yaml's, replacing the previous run-time set whole. Accounts keep the numbers
+  // cluster.yaml gives them (that decides where slots are kept); only their caps change here. A
+  // run-time cap for an account cluster.yaml does not define is ignored.
+  void applyRuntime(const config::RuntimeCaps& runtime) {
+    overrides_ = configured_overrides_;
+    for (const auto& [number, cap] : runtime.numbers) overrides_[number] = cap;
+    account_of_number_ = configured_accounts_;
+    for (auto& [number, account] : account_of_number_) {
+      auto it = runtime.accounts.find(account.id);
+      if (it != runtime.accounts.end()) account.cap = it->second;
+    }
+  }
   int defaultCap() const { return default_cap_; }
 
  private:
@@ -63,6 +80,8 @@ class CapPolicy {
   std::map<std::string, int> overrides_;
   std::map<std::string, Account> account_of_number_;
   redis::SlotKeys slot_keys_;
+  std::map<std::string, int> configured_overrides_;
+  std::map<std::string, Account> configured_accounts_;
 };
 
 }  // namespace callmesh::concurrency_limiter

@@ -2,6 +2,9 @@
 #include <cstdio>
 #include <memory>
 
+#include <unistd.h>
+
+#include "services/concurrency-limiter/cap_follower.h"
 #include "services/concurrency-limiter/limiter_service.h"
 #include "shared/base/clock.h"
 #include "shared/config/cluster_config.h"
@@ -49,6 +52,30 @@ int main(int argc, char** argv) {
   server.onError(runtime::logDroppedRequests(log));
   transport::PollLoop loop(clock);
   loop.addSocket(server.socket(), [&] { server.serveReady(); });
+  // Caps changed at run time through the provisioning API (the active routing document's
+  // number_caps/account_caps, docs/provisioning.md): read on a thread of its own from `redis`,
+  // where the documents live, and applied here between requests.
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  concurrency_limiter::CapFollower follower(
+      start->redisEndpoint(), "limiter:" + std::string(host) + ":" + std::to_string(::getpid()),
+      clock);
+  follower.start();
+  std::string follow_error;
+  loop.addTimer(50, [&] {
+    if (auto next = follower.take()) {
+      caps.applyRuntime(next->second);
+      follower.applied(next->first);
+      log.info("runtime_caps_applied",
+               {{"version", std::to_string(next->first)},
+                {"number_caps", static_cast<int64_t>(next->second.numbers.size())},
+                {"account_caps", static_cast<int64_t>(next->second.accounts.size())}});
+    }
+    if (auto e = follower.lastError(); e != follow_error) {
+      if (!e.empty()) log.warn("runtime_caps_unreadable", {{"error", e}});
+      follow_error = e;
+    }
+  });
   log.info("started", {{"bind", settings.net.bind},
                        {"admin", settings.net.admin},
                        {"default_cap", settings.default_cap},

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "services/notification/agent_api.h"
+#include "services/notification/agent_book.h"
 #include "services/notification/api_json.h"
 #include "services/notification/api_reply.h"
 #include "services/notification/api_routes.h"
@@ -44,8 +45,7 @@ std::vector<std::string> knownAgents(const ApiDeps& d) {
   for (const auto& [num, s] : n.numbers) {
     ids.insert(s.selected_agents.begin(), s.selected_agents.end());
   }
-  for (const auto& [id, a] : n.agents) ids.insert(id);
-  for (const auto& [id, a] : config.presence.agents) ids.insert(id);
+  for (const auto& id : d.agents.ids()) ids.insert(id);
   return std::vector<std::string>(ids.begin(), ids.end());
 }
 
@@ -77,11 +77,10 @@ ApiReply listAgents(ApiDeps& d, const ApiRequest&, const Principal&) {
   json out = json::array();
   for (const auto& v : *views) {
     json a = presenceJson(v);
-    auto it = d.config.notification.agents.find(v.agent_id);
-    if (it != d.config.notification.agents.end()) {
-      a["personal_number"] = it->second.personal_number;
-      a["company_number"] = it->second.company_number;
-      a["sender_id"] = it->second.sender_id;
+    if (auto numbers = d.agents.numbersOf(v.agent_id)) {
+      a["personal_number"] = numbers->personal_number;
+      a["company_number"] = numbers->company_number;
+      a["sender_id"] = numbers->sender_id;
     }
     out.push_back(a);
   }

@@ -26,6 +26,7 @@
 namespace callmesh::notification {
 
 class TokenBook;         // api_tokens.h
+class AgentBook;         // agent_book.h
 class TextRateLimiter;   // text_rate_limit.h
 class RecordingControl;  // recording_control.h
 
@@ -59,6 +60,7 @@ struct ApiMetrics {
 struct ApiDeps {
   const config::ClusterConfig& config;  // agents' numbers, caps
   TokenBook& tokens;                    // who a bearer token is (re-read when its file changes)
+  AgentBook& agents;                    // the agent registry over cluster.yaml's agents
   TextRateLimiter& text_limits;         // texts out per agent
   NotificationStore& store;
   ContactBook& contacts;

@@ -18,6 +18,7 @@ struct ApiRequest {
   std::vector<std::string> params;           // the route pattern's captures, in order
   std::map<std::string, std::string> query;  // query parameters (the last of a repeated name)
   std::string body;
+  std::string if_match;  // the If-Match header (the provisioning API's expected epoch), or ""
 
   const std::string& param(size_t i) const {
     static const std::string none;

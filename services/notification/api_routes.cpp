@@ -25,6 +25,7 @@ ApiRequest requestOf(const httplib::Request& req) {
   for (size_t i = 1; i < req.matches.size(); ++i) out.params.push_back(req.matches[i]);
   for (const auto& [k, v] : req.params) out.query[k] = v;
   out.body = req.body;
+  out.if_match = req.get_header_value("If-Match");
   return out;
 }
 

@@ -66,5 +66,8 @@ void addCallRecordRoutes(ApiRoutes& routes);     // call_record_routes.cpp: reco
 void addWebhookRoutes(ApiRoutes& routes);        // webhook_routes.cpp: /v1/webhooks (admin)
 void addStreamRoutes(ApiRoutes& routes);         // stream_routes.cpp: /v1/stream (SSE)
 void addConsoleRoutes(ApiRoutes& routes);        // console_routes.cpp: the console's files
+// routing_routes.cpp, routing_resource_routes.cpp: the provisioning API (routing_api.h)
+void addRoutingRoutes(ApiRoutes& routes);
+void addRoutingResourceRoutes(ApiRoutes& routes);
 
 }  // namespace callmesh::notification

@@ -189,6 +189,8 @@ void ApiServer::routes() {
   addCallRecordRoutes(routes);
   addWebhookRoutes(routes);
   addStreamRoutes(routes);
+  addRoutingRoutes(routes);
+  addRoutingResourceRoutes(routes);
   addConsoleRoutes(routes);  // last: its "/<name>" pattern is the widest
 }
 

@@ -118,7 +118,7 @@ Result<bool> TokenBook::reloadIfChanged() {
   }
   if (now == stamp_) return false;
   stamp_ = now;
-  TokenTable merged = configured_;
+  TokenTable from_file;
   if (now.mtime_ns >= 0) {
     std::ifstream in(file_, std::ios::binary);
     if (!in) return Error{ErrorKind::NotFound, "cannot read the tokens file", file_};
@@ -126,13 +126,26 @@ Result<bool> TokenBook::reloadIfChanged() {
     text << in.rdbuf();
     auto parsed = parseTokenFile(text.str(), file_);
     if (!parsed.ok()) return parsed.error();
-    for (auto& [hash, who] : *parsed) merged[hash] = who;
+    from_file = std::move(parsed.value());
   }
   // A missing file (a Secret not yet mounted) leaves the configured hashes only.
+  file_tokens_ = std::move(from_file);
+  publish();
+  return true;
+}
+
+void TokenBook::setRegistry(TokenTable registry) {
+  registry_ = std::move(registry);
+  publish();
+}
+
+void TokenBook::publish() {
+  TokenTable merged = configured_;
+  for (const auto& [hash, who] : file_tokens_) merged[hash] = who;
+  for (const auto& [hash, who] : registry_) merged[hash] = who;
   auto table = std::make_shared<const TokenTable>(std::move(merged));
   std::lock_guard<std::mutex> lock(mutex_);
   table_ = std::move(table);
-  return true;
 }
 
 }  // namespace callmesh::notification

@@ -42,6 +42,9 @@ class TokenBook {
   // Re-reads the file when its mtime, size or inode changed. Returns true when the table changed;
   // an error when the changed file could not be read or parsed (the old table stays).
   Result<bool> reloadIfChanged();
+  // The agent registry's hashes (config/agent_registry.h), replacing the previous set; they win
+  // over the config's and the file's. Called by the thread that calls reloadIfChanged.
+  void setRegistry(TokenTable registry);
   size_t size() const;
   // Agent ids holding an agent-role token now.
   std::vector<std::string> agents() const;
@@ -58,6 +61,9 @@ class TokenBook {
     }
   };
   Stamp stamp_;
+  TokenTable file_tokens_;
+  TokenTable registry_;
+  void publish();
   mutable std::mutex mutex_;
   std::shared_ptr<const TokenTable> table_;
 };

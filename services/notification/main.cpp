@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "services/notification/agent_book.h"
 #include "services/notification/api_server.h"
 #include "services/notification/api_tokens.h"
 #include "services/notification/index_trim.h"
@@ -15,9 +16,11 @@
 #include "services/notification/webhook_dispatcher.h"
 #include "shared/base/clock.h"
 #include "shared/codec/call_event_batch.h"
+#include "shared/config/agent_registry.h"
 #include "shared/config/cluster_config.h"
 #include "shared/metrics/admin_server.h"
 #include "shared/metrics/timed_redis_client.h"
+#include "shared/redis/agent_registry_watcher.h"
 #include "shared/redis/redis_client_factory.h"
 #include "shared/runtime/process_signals.h"
 #include "shared/runtime/service_args.h"
@@ -63,14 +66,35 @@ int main(int argc, char** argv) {
     log.error("startup_failed", {{"error", loaded.error().describe()}});
     return 2;
   }
+  // The agent registry (routing document `agents`, docs/provisioning.md) over cluster.yaml's
+  // deprecated agent keys: its token hashes and texting numbers, followed every second.
+  notification::AgentBook agents(cfg);
+  for (const auto& key : config::deprecatedAgentKeys(cfg)) {
+    log.warn("deprecated_config",
+             {{"key", key}, {"use", "the agent registry (routing document agents)"}});
+  }
+  redis::AgentRegistryWatcher agents_watch(loop_redis);
+  std::string registry_error;
+  auto follow_registry = [&] {
+    auto got = agents_watch.poll();
+    std::string error = got.ok() ? std::string() : got.error().describe();
+    if (error != registry_error && !error.empty()) {
+      log.warn("agent_registry_unreadable", {{"error", error}});
+    }
+    registry_error = error;
+    if (!got.ok() || !got->has_value()) return;
+    tokens.setRegistry(config::registryTokens(**got));
+    agents.setRegistry(std::move(**got));
+    log.info("agent_registry_loaded", {{"version", std::to_string(agents_watch.version())}});
+  };
+  follow_registry();
   notification::TextRateLimiter text_limits(settings.text_rate_per_minute, settings.text_burst);
   notification::ContactBook api_contacts(api_redis);
   notification::NumberSettingsBook api_numbers(api_redis, settings.numbers);
   notification::CallRecordStore api_records(api_redis, settings.records, ack);
   notification::WebhookBook api_webhooks(api_redis, settings.webhooks);
   // Webhook deliveries: their own connection, shared by the dispatcher's workers.
-  notification::SerializedRedisClient webhook_redis(
-      std::make_unique<redis::HiredisClient>(redis_at));
+  notification::SerializedRedisClient webhook_redis(redis::makeRedisClient(redis_at));
   notification::WebhookBook webhook_book(webhook_redis, settings.webhooks);
   notification::WebhookMetrics webhook_metrics(*registry);
   notification::WebhookDispatcher webhooks(webhook_book, webhook_metrics, clock, log);
@@ -109,8 +133,8 @@ int main(int argc, char** argv) {
   redis::RedisClient& leases = leases_redis ? static_cast<redis::RedisClient&>(*leases_redis)
                                             : static_cast<redis::RedisClient&>(api_redis);
   notification::ApiServer api(
-      {cfg, tokens, text_limits, api_store, api_contacts, api_numbers, api_redis, leases, presence,
-       texts.get(), hub, clock, log, api_metrics, api_records, api_webhooks, recording.get()},
+      {cfg, tokens, agents, text_limits, api_store, api_contacts, api_numbers, api_redis, leases,
+       presence, texts.get(), hub, clock, log, api_metrics, api_records, api_webhooks, recording.get()},
       api_limit_metrics);
 
   metrics::AdminServer admin(registry, [&] {
@@ -140,6 +164,7 @@ int main(int argc, char** argv) {
   transport::PollLoop loop(clock);
   loop.addSocket(server.socket(), [&] { server.serveReady(); });
   loop.addTimer(1000, [&] {
+    follow_registry();
     auto changed = tokens.reloadIfChanged();
     if (!changed.ok()) {
       log.error("tokens_reload_failed", {{"error", changed.error().describe()}});

@@ -8,7 +8,9 @@
 #include "services/notification/api_reply.h"
 #include "services/notification/api_routes.h"
 #include "services/notification/number_api.h"
+#include "shared/config/runtime_caps.h"
 #include "shared/redis/reply_fields.h"
+#include "shared/redis/routing_documents.h"
 #include "shared/redis/slot_keys.h"
 
 namespace callmesh::notification {
@@ -46,20 +48,32 @@ Result<int64_t> slotsInUse(ApiDeps& d, const std::string& number) {
   return used->integer;
 }
 
+// The caps set at run time (the active routing document's number_caps, docs/provisioning.md);
+// none when no document is active or it has none.
+Result<config::RuntimeCaps> runtimeCaps(ApiDeps& d) {
+  redis::RoutingDocuments docs(d.redis);
+  auto active = docs.active();
+  if (!active.ok()) return active.error();
+  if (!active->has_value()) return config::RuntimeCaps{};
+  auto caps = config::parseRuntimeCaps((*active)->yaml);
+  return caps.ok() ? caps.value() : config::RuntimeCaps{};
+}
+
 // One number as GET /v1/numbers shows it: settings in force, cap and cap use.
-Result<json> numberJson(ApiDeps& d, const std::string& number) {
+Result<json> numberJson(ApiDeps& d, const std::string& number, const config::RuntimeCaps& runtime) {
   auto s = d.numbers.effective(number);
   if (!s.ok()) return s.error();
   auto used = slotsInUse(d, number);
   if (!used.ok()) return used.error();
   const auto& lim = d.config.limiter;
   auto cap = lim.caps.find(number);
-  return json{{"number", number},
-              {"source", s->source},
-              {"tag", s->tag},
-              {"selected_agents", s->selected_agents},
-              {"cap", cap == lim.caps.end() ? lim.default_cap : cap->second},
-              {"in_use", *used}};
+  auto set_now = runtime.numbers.find(number);
+  int cap_now = set_now != runtime.numbers.end() ? set_now->second
+                : cap == lim.caps.end()          ? lim.default_cap
+                                                 : cap->second;
+  return json{{"number", number}, {"source", s->source},
+              {"tag", s->tag},    {"selected_agents", s->selected_agents},
+              {"cap", cap_now},   {"in_use", *used}};
 }
 
 // Checks a settings change against seed 004's limits: the refusal, or nullopt.
@@ -83,9 +97,12 @@ ApiReply listNumbers(ApiDeps& d, const ApiRequest&, const Principal&) {
   if (!numbers.ok()) return redisDown(d.log, numbers.error());
   std::set<std::string> all(numbers->begin(), numbers->end());
   for (const auto& [n, c] : d.config.limiter.caps) all.insert(n);
+  auto runtime = runtimeCaps(d);
+  if (!runtime.ok()) return redisDown(d.log, runtime.error());
+  for (const auto& [n, c] : runtime->numbers) all.insert(n);
   json out = json::array();
   for (const auto& n : all) {
-    auto one = numberJson(d, n);
+    auto one = numberJson(d, n, *runtime);
     if (!one.ok()) return redisDown(d.log, one.error());
     out.push_back(*one);
   }
@@ -93,7 +110,9 @@ ApiReply listNumbers(ApiDeps& d, const ApiRequest&, const Principal&) {
 }
 
 ApiReply getNumber(ApiDeps& d, const ApiRequest& req, const Principal&) {
-  auto one = numberJson(d, req.param(0));
+  auto runtime = runtimeCaps(d);
+  if (!runtime.ok()) return redisDown(d.log, runtime.error());
+  auto one = numberJson(d, req.param(0), *runtime);
   if (!one.ok()) return redisDown(d.log, one.error());
   return reply(200, *one);
 }
@@ -120,7 +139,9 @@ ApiReply putNumber(ApiDeps& d, const ApiRequest& req, const Principal& who) {
   if (auto st = d.numbers.set(number, next, who.agent_id, d.clock.nowMs()); !st.ok()) {
     return redisDown(d.log, st.error());
   }
-  auto one = numberJson(d, number);
+  auto runtime = runtimeCaps(d);
+  if (!runtime.ok()) return redisDown(d.log, runtime.error());
+  auto one = numberJson(d, number, *runtime);
   if (!one.ok()) return redisDown(d.log, one.error());
   return reply(200, *one);
 }

@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "services/notification/agent_book.h"
 #include "services/notification/api_claim.h"
 #include "services/notification/api_json.h"
 #include "services/notification/api_reply.h"
@@ -55,8 +56,7 @@ std::optional<ApiReply> rateRefusal(ApiDeps& d, const std::string& agent) {
 }
 
 config::AgentNumbers agentNumbers(const ApiDeps& d, const std::string& agent) {
-  auto it = d.config.notification.agents.find(agent);
-  return it == d.config.notification.agents.end() ? config::AgentNumbers{} : it->second;
+  return d.agents.numbersOf(agent).value_or(config::AgentNumbers{});
 }
 
 // seed 004: one text is 1..1600 bytes. The refusal, or nullopt.

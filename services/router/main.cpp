@@ -1,4 +1,6 @@
 // callmesh-router: decides, for every call, which phones ring, in what order and for how long.
+#include <unistd.h>
+
 #include <cstdio>
 #include <memory>
 
@@ -57,6 +59,16 @@ int main(int argc, char** argv) {
   router::SystemRandomSource random;
   router::RouterService service(settings.routing_file, settings.decision_reuse_ms, metrics, log,
                                 presence, contacts, outbound, random);
+  // The versioned routing documents (docs/provisioning.md) on a connection of their own: the
+  // helper thread reads them while the loop thread decides calls on `hiredis`.
+  auto documents_client = redis::makeRedisClient(start->redisEndpoint());
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  router::RedisRoutingDocumentSource documents(
+      *documents_client, std::string(host) + ":" + std::to_string(::getpid()), clock);
+  // --check validates the files only: with routing_source redis and no seed file, nothing more.
+  if (args.check_only && settings.routing_file.empty()) return 0;
+  if (!args.check_only) service.useDocuments(&documents, settings.routing_source == "redis");
   if (auto st = service.loadInitial(); !st.ok()) {
     std::fprintf(stderr, "%s\n", st.error().describe().c_str());
     return 2;
@@ -93,7 +105,9 @@ int main(int argc, char** argv) {
   log.info("started", {{"bind", settings.net.bind},
                        {"notices", settings.notices_bind},
                        {"admin", settings.net.admin},
-                       {"routing_file", settings.routing_file}});
+                       {"routing_source", settings.routing_source},
+                       {"routing_file", settings.routing_file},
+                       {"config_epoch", std::to_string(service.configEpoch())}});
   loop.run(signals.stop);
   log.info("stopped", {});
   return 0;

@@ -2,6 +2,7 @@
 
 #include "services/router/config_fields.h"
 #include "services/router/routing_config_parser.h"
+#include "shared/config/cluster_config.h"
 
 namespace callmesh::router {
 
@@ -29,7 +30,26 @@ void RoutingConfigParser::parseAgent(YamlMap& m) {
   }
   parseAgentProjects(m, a);
   bool has_hours = m.has("working_hours");
-  a.zone = locationZone(m, has_hours);
+  if (m.has("time_zone")) {
+    // The agent registry's form (docs/provisioning.md): the agent's own IANA zone.
+    if (m.has("location")) m.error("time_zone", "set time_zone or location, not both");
+    m.accept("location");
+    auto name = m.string("time_zone", "");
+    a.zone = name.empty() ? nullptr : zone(name, m, "time_zone");
+  } else {
+    a.zone = locationZone(m, has_hours);
+  }
+  // The rest of the registry's entry is read by notification (config/agent_registry.h); checked
+  // here so a bad value is refused before it is activated.
+  std::string role = m.string("role", "agent");
+  if (role != "agent" && role != "admin") m.error("role", "must be agent or admin");
+  std::string token = m.string("api_token_sha256", "");
+  if (!token.empty() && !config::isTokenHash(token)) {
+    m.error("api_token_sha256", "must be 64 lowercase hex digits (SHA-256 of the token)");
+  }
+  readOptionalPhoneNumber(m, "personal_number");
+  readOptionalPhoneNumber(m, "company_number");
+  m.string("sender_id", "");
   if (has_hours) {
     a.working_hours =
         readWeeklyHours(m.child("working_hours"), m.keyPath("working_hours"), errors_);

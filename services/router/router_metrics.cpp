@@ -29,6 +29,12 @@ RouterMetrics::RouterMetrics(prometheus::Registry& registry)
                            .Help("Tracking numbers in the loaded routing config")
                            .Register(registry)
                            .Add({})),
+      config_epoch(prometheus::BuildGauge()
+                       .Name("callmesh_router_config_epoch")
+                       .Help("Config epoch routed on: the routing document version (redis "
+                             "source) or the low 52 bits of the file hash (file source)")
+                       .Register(registry)
+                       .Add({})),
       decision_seconds(
           prometheus::BuildHistogram()
               .Name("callmesh_router_decision_duration_seconds")

@@ -30,6 +30,9 @@ struct RouterMetrics {
   prometheus::Counter& reloads_ok;
   prometheus::Counter& reloads_failed;
   prometheus::Gauge& tracking_numbers;
+  // The config epoch this replica routes on: the document version (routing_source: redis), or the
+  // low 52 bits of the file's hash (file), so a dashboard sees every replica's epoch agree.
+  prometheus::Gauge& config_epoch;
   prometheus::Histogram& decision_seconds;
   // Outbound caller IDs chosen (seed 002), by how: agent, fixed, kept, random, regional, outcome,
   // different_each_attempt (bounded: callerIdSourceName).

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <future>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,7 @@
 #include "services/router/route_planner.h"
 #include "services/router/router_metrics.h"
 #include "services/router/routing_config.h"
+#include "services/router/routing_document_source.h"
 #include "shared/base/result.h"
 #include "shared/log/logger.h"
 
@@ -33,7 +35,16 @@ class RouterService {
                 Logger& log, const AgentAvailability& presence, const ContactDirectory& contacts,
                 OutboundHistory& outbound, RandomSource& random);
 
-  // Loads the routing file at startup; an error here is fatal for the process.
+  // Versioned documents in Redis (docs/provisioning.md), borrowed. `redis_is_source`: route on
+  // the active document (routing_source: redis; the file, if any, only seeds an empty Redis);
+  // otherwise the file stays the truth and each version of it that loads is mirrored to Redis
+  // (GitOps). Call before loadInitial.
+  void useDocuments(RoutingDocumentSource* documents, bool redis_is_source) {
+    documents_ = documents;
+    from_documents_ = documents != nullptr && redis_is_source;
+  }
+  // Loads the routing file (or the active document) at startup; an error here is fatal for the
+  // process.
   Status loadInitial();
   // Reloads when asked (SIGHUP) or when the file changed. A broken file leaves the running config
   // in place and logs why; returns whether a new config is now active. "Changed" compares what
@@ -52,7 +63,11 @@ class RouterService {
   const RoutingConfig& config() const { return *config_; }
   // The running config's identity, announced to ingresses (RoutingNotice) and stamped on every
   // decision: the same routing file gives the same epoch in every replica.
-  uint64_t configEpoch() const { return config_->content_hash; }
+  // With documents in Redis it is the document's version, so a rollback is a new epoch too.
+  uint64_t configEpoch() const { return epochOf(*config_); }
+  static uint64_t epochOf(const RoutingConfig& c) {
+    return c.document_version != 0 ? c.document_version : c.content_hash;
+  }
   // The RoutingNotice announcing configEpoch(), ready to publish.
   kj::Array<capnp::word> notice() const;
 
@@ -66,6 +81,19 @@ class RouterService {
     bool operator==(const FileVersion&) const = default;
   };
   FileVersion fileVersion() const;
+  // What a helper-thread load gives back: a config to apply (none when nothing changed) and what
+  // went wrong talking to Redis, if anything (logged when it changes, never counted as a reload).
+  struct LoadOutcome {
+    std::optional<Result<RoutingConfig>> config;
+    std::string source_error;
+    uint64_t document_version = 0;  // the document version it parsed, if any
+  };
+  static LoadOutcome loadFile(const std::string& path, RoutingDocumentSource* mirror);
+  static LoadOutcome loadDocument(RoutingDocumentSource& documents, uint64_t loaded,
+                                  uint64_t rejected);
+  bool finish(LoadOutcome outcome);
+  // Makes `cfg` the running config (and its gauges).
+  void install(RoutingConfig cfg);
   // Makes a loaded config active, or logs and counts why it was rejected.
   bool apply(Result<RoutingConfig> loaded);
 
@@ -84,7 +112,11 @@ class RouterService {
   FileVersion loaded_version_;
   // The helper-thread load in progress, if any. Only the loop thread touches it; the helper
   // thread only reads the file and builds a RoutingConfig it shares with nobody.
-  std::future<Result<RoutingConfig>> loading_;
+  std::future<LoadOutcome> loading_;
+  RoutingDocumentSource* documents_ = nullptr;
+  bool from_documents_ = false;
+  uint64_t rejected_version_ = 0;  // a document version that failed to load: not retried
+  std::string last_source_error_;
   bool reload_again_ = false;  // forced while a load was in progress
 };
 

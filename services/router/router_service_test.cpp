@@ -7,9 +7,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 
 #include "schemas/call.capnp.h"
 #include "services/router/testing/in_memory_directories.h"
@@ -173,6 +175,128 @@ TEST_F(RouterServiceTest, KubeletConfigMapSymlinkSwapIsNoticed) {
   EXPECT_TRUE(service_->reloadIfChanged(false));
   EXPECT_EQ(routeOnce(), "sip:+15550199@127.0.0.1:5090");
   EXPECT_FALSE(service_->reloadIfChanged(false));
+}
+
+// The versioned documents of routing_source: redis, as a router replica sees them (issue 20).
+class FakeDocuments final : public RoutingDocumentSource {
+ public:
+  Result<std::optional<redis::RoutingDocument>> activeUnless(uint64_t loaded) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    reported = loaded;
+    if (!reachable) return Error{ErrorKind::Disconnected, "redis down"};
+    if (active.version == 0 || active.version == loaded) {
+      return std::optional<redis::RoutingDocument>();
+    }
+    return std::optional<redis::RoutingDocument>(active);
+  }
+  Status seed(const std::string& yaml, const std::string& origin) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (active.version == 0) set(1, yaml, "file:" + origin);
+    return {};
+  }
+  Status mirror(const std::string& yaml, const std::string& origin) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (active.yaml != yaml) set(active.version + 1, yaml, "file:" + origin);
+    ++mirrors;
+    return {};
+  }
+  void activate(uint64_t version, const std::string& yaml) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    set(version, yaml, "api");
+  }
+
+  std::mutex mutex_;
+  redis::RoutingDocument active;
+  std::atomic<uint64_t> reported{0};
+  std::atomic<bool> reachable{true};
+  std::atomic<int> mirrors{0};
+
+ private:
+  void set(uint64_t version, const std::string& yaml, const std::string& author) {
+    active.version = version;
+    active.yaml = yaml;
+    active.author = author;
+  }
+};
+
+// Polls until a helper-thread load lands (bounded: a load of this size takes microseconds).
+bool pollUntilApplied(RouterService& s, int polls = 5000) {
+  for (int i = 0; i < polls; ++i) {
+    if (s.pollReload(false)) return true;
+    ::usleep(1000);
+  }
+  return false;
+}
+
+TEST_F(RouterServiceTest, RedisSourceRoutesOnTheActiveVersionAndItsNumberIsTheEpoch) {
+  FakeDocuments docs;
+  docs.activate(7, routing(5080));
+  auto& s = service(dir_ / "absent.yaml");
+  s.useDocuments(&docs, /*redis_is_source=*/true);
+  ASSERT_TRUE(s.loadInitial().ok());
+  EXPECT_EQ(s.configEpoch(), 7u);
+  EXPECT_EQ(metrics_.config_epoch.Value(), 7);
+  EXPECT_EQ(routeOnce(), "sip:+15550199@127.0.0.1:5080");
+  // A rollback to the same text is still a new epoch: cached decisions must not match it.
+  docs.activate(8, routing(5090));
+  ASSERT_TRUE(pollUntilApplied(s));
+  EXPECT_EQ(s.configEpoch(), 8u);
+  EXPECT_EQ(routeOnce(), "sip:+15550199@127.0.0.1:5090");
+  docs.activate(9, routing(5080));
+  ASSERT_TRUE(pollUntilApplied(s));
+  EXPECT_EQ(s.configEpoch(), 9u);
+  // The next poll reports the version now routed on.
+  s.pollReload(false);
+  for (int i = 0; i < 5000 && docs.reported != 9; ++i) {
+    ::usleep(1000);
+    s.pollReload(false);
+  }
+  EXPECT_EQ(docs.reported, 9u);
+}
+
+TEST_F(RouterServiceTest, RedisSourceSeedsAnEmptyRedisFromTheFileAndKeepsRoutingWhenRedisIsDown) {
+  write(dir_ / "routing.yaml", routing(5080));
+  FakeDocuments docs;
+  auto& s = service(dir_ / "routing.yaml");
+  s.useDocuments(&docs, true);
+  ASSERT_TRUE(s.loadInitial().ok());
+  EXPECT_EQ(docs.active.version, 1u);
+  EXPECT_EQ(docs.active.author, "file:" + (dir_ / "routing.yaml").string());
+  EXPECT_EQ(s.configEpoch(), 1u);
+  docs.reachable = false;
+  docs.activate(2, routing(5090));
+  EXPECT_FALSE(pollUntilApplied(s, 50));
+  EXPECT_EQ(routeOnce(), "sip:+15550199@127.0.0.1:5080");
+  EXPECT_EQ(metrics_.reloads_failed.Value(), 0);  // an unreachable Redis is not a bad config
+}
+
+TEST_F(RouterServiceTest, RedisSourceWithNothingToSeedFromRefusesToStart) {
+  FakeDocuments docs;
+  auto& s = service(dir_ / "absent.yaml");
+  s.useDocuments(&docs, true);
+  EXPECT_FALSE(s.loadInitial().ok());
+  auto& empty = service("");
+  empty.useDocuments(&docs, true);
+  auto st = empty.loadInitial();
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().message.find("no active routing document"), std::string::npos);
+}
+
+TEST_F(RouterServiceTest, FileSourceMirrorsEachLoadedVersionAndTheFileWins) {
+  write(dir_ / "routing.yaml", routing(5080));
+  FakeDocuments docs;
+  docs.activate(4, routing(5070));  // what Redis held: the file wins over it
+  auto& s = service(dir_ / "routing.yaml");
+  s.useDocuments(&docs, /*redis_is_source=*/false);
+  ASSERT_TRUE(s.loadInitial().ok());
+  EXPECT_EQ(routeOnce(), "sip:+15550199@127.0.0.1:5080");
+  EXPECT_EQ(docs.active.version, 5u);
+  EXPECT_EQ(docs.active.yaml, routing(5080));
+  // The epoch stays the file's hash in GitOps mode.
+  EXPECT_EQ(s.configEpoch(), s.config().content_hash);
+  write(dir_ / "routing.yaml", "tracking_numbers:\n  - number: \"call me\"\n");
+  EXPECT_FALSE(s.reloadIfChanged(false));
+  EXPECT_EQ(docs.mirrors, 1);  // a file that does not load is never mirrored
 }
 
 }  // namespace

@@ -24,6 +24,8 @@ RoutingConfig RoutingConfigParser::parse(const YAML::Node& root, const std::stri
   forEach(top, "tracking_numbers", [&](YamlMap& m) { parseTrackingNumber(m); });
   forEach(top, "crm_numbers", [&](YamlMap& m) { parseCrmNumber(m); });
   forEach(top, "company_numbers", [&](YamlMap& m) { parseCompanyNumber(m); });
+  forEach(top, "number_caps", [&](YamlMap& m) { parseNumberCap(m); });
+  forEach(top, "account_caps", [&](YamlMap& m) { parseAccountCap(m); });
   top.finish();
   checkOutboundReachable(top);
   resolveReferences();

@@ -116,6 +116,9 @@ class RoutingConfigParser {
   void parseCrmNumber(YamlMap& m);
   UnknownCallerRoute unknownCallerRoute(const YAML::Node& node, const std::string& path);
   void parseCompanyNumber(YamlMap& m);
+  // parse_caps.cpp: the limiter's caps at run time (issue 20), checked here, used there.
+  void parseNumberCap(YamlMap& m);
+  void parseAccountCap(YamlMap& m);
 
   // Once every section is known (resolve_references.cpp, check_loops.cpp).
   bool destinationExists(Destination::Kind kind, const std::string& ref) const;

@@ -181,5 +181,59 @@ tracking_numbers:
             "routing.yaml:7: tracking_numbers[0].ring: must be together or in_order");
 }
 
+// The agent registry's fields (issue 20, docs/provisioning.md) are checked by the router's
+// loader, so the provisioning API refuses a bad entry before it is activated.
+TEST(RoutingConfig, AgentRegistryFieldsAreCheckedWithTheirPaths) {
+  auto good = parseRoutingConfig(R"(agents:
+  - id: bob
+    number: "+15550302"
+    uri: "sip:bob@127.0.0.1:5080"
+    time_zone: America/New_York
+    working_hours: [{days: mon-fri, from: "09:00", to: "17:00"}]
+    role: admin
+    api_token_sha256: "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+    personal_number: "+15550303"
+    company_number: "+15550200"
+    sender_id: company
+)",
+                                 "routing.yaml");
+  ASSERT_TRUE(good.ok()) << good.error().describe();
+  ASSERT_TRUE(good->agents.at("bob").zone);
+  EXPECT_EQ(good->agents.at("bob").zone->name(), "America/New_York");
+  auto bad = parseRoutingConfig(R"(locations: [{id: hq, time_zone: UTC}]
+agents:
+  - {id: bob, time_zone: Mars/Olympus}
+  - {id: carol, role: boss, api_token_sha256: "nope", location: hq, time_zone: UTC}
+)",
+                                "routing.yaml");
+  ASSERT_FALSE(bad.ok());
+  const auto& m = bad.error().message;
+  EXPECT_NE(m.find("routing.yaml:3: agents[0].time_zone:"), std::string::npos) << m;
+  EXPECT_NE(m.find("agents[1].role: must be agent or admin"), std::string::npos) << m;
+  EXPECT_NE(m.find("agents[1].api_token_sha256: must be 64 lowercase hex digits"),
+            std::string::npos)
+      << m;
+  EXPECT_NE(m.find("agents[1].time_zone: set time_zone or location, not both"), std::string::npos)
+      << m;
+}
+
+// Caps at run time (issue 20): checked here, applied by the concurrency-limiter.
+TEST(RoutingConfig, NumberAndAccountCapsAreCheckedAndKept) {
+  auto good = parseRoutingConfig(
+      "number_caps:\n  - {number: \"+15550100\", cap: 2}\naccount_caps:\n  - {id: acme, cap: 9}\n",
+      "routing.yaml");
+  ASSERT_TRUE(good.ok()) << good.error().describe();
+  EXPECT_EQ(good->number_caps.at("+15550100"), 2);
+  EXPECT_EQ(good->account_caps.at("acme"), 9);
+  auto bad = parseRoutingConfig(
+      "number_caps:\n  - {number: \"+1 555 0100\", cap: 2}\n  - {number: \"+15550101\", cap: 0}\n",
+      "routing.yaml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("number_caps[0].number: write it in E.164 (+15550100)"),
+            std::string::npos)
+      << bad.error().message;
+  EXPECT_NE(bad.error().message.find("number_caps[1].cap:"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace callmesh::router

@@ -248,6 +248,9 @@ struct RoutingConfig {
   // FNV-1a of the file's bytes, never 0: the same file gives the same value in every router
   // replica, so an ingress can tell whether a decision it kept still matches the routers' config.
   uint64_t content_hash = 0;
+  // The versioned document's number when loaded from Redis (routing_source: redis), else 0. It is
+  // then the config epoch: a new version, even one with an old text (a rollback), is a new epoch.
+  uint64_t document_version = 0;
   std::string pstn_gateway;  // host[:port] that reaches any E.164 number; "" = none
   std::map<std::string, Location> locations;
   std::map<std::string, Schedule> schedules;
@@ -265,6 +268,10 @@ struct RoutingConfig {
   std::map<std::string, std::string> agents_by_number;
   // Every outbound number we present: all projects' numbers and agents' outbound numbers.
   std::set<std::string> outbound_numbers;
+  // Caps the concurrency-limiter applies at run time over cluster.yaml's (issue 20; the router
+  // only checks them): simultaneous calls per number (E.164) and per limiter account id.
+  std::map<std::string, int> number_caps;
+  std::map<std::string, int> account_caps;
 };
 
 }  // namespace callmesh::router

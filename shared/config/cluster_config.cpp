@@ -210,10 +210,18 @@ Result<ClusterConfig> parseClusterConfig(const std::string& yaml_text,
   {
     YamlMap m(top.child("router"), "router", errors);
     cfg.router.net = readEndpoints(m, "tcp://127.0.0.1:7001", "127.0.0.1:9461");
-    auto file = m.requiredString("routing_file");
-    if (file) cfg.router.routing_file = resolveRelative(file_name, *file);
-    cfg.router.log_level = m.string("log_level", "info");
     auto& r = cfg.router;
+    // Which copy of the routing table wins (docs/provisioning.md): `file` (GitOps, the default:
+    // the file is the source of truth, mirrored into Redis read-only) or `redis` (the
+    // provisioning API's versioned documents; the file, if any, only seeds an empty Redis).
+    r.routing_source = m.string("routing_source", r.routing_source);
+    if (r.routing_source != "file" && r.routing_source != "redis")
+      m.error("routing_source", "must be file or redis");
+    auto file = r.routing_source == "redis"
+                    ? std::optional<std::string>(m.string("routing_file", ""))
+                    : m.requiredString("routing_file");
+    if (file && !file->empty()) cfg.router.routing_file = resolveRelative(file_name, *file);
+    cfg.router.log_level = m.string("log_level", "info");
     r.notices_bind = m.string("notices_bind", r.notices_bind);
     // An endpoint that only copied a bad bind is the bind's mistake, reported once.
     readEndpointList(m, "notices_endpoint", r.notices_bind, r.notices_endpoints);
@@ -304,6 +312,19 @@ Result<ClusterConfig> parseClusterConfig(const std::string& yaml_text,
           AgentHours hours;
           hours.utc_offset_minutes =
               static_cast<int>(a.integer("utc_offset_minutes", 0, -14 * 60, 14 * 60));
+          // An IANA zone follows daylight saving; the fixed offset above does not (kept for
+          // old files, docs/provisioning.md). Both at once is a contradiction.
+          if (a.has("time_zone")) {
+            if (a.has("utc_offset_minutes")) {
+              a.error("time_zone", "set time_zone or utc_offset_minutes, not both");
+            }
+            auto zone = tz::loadTimeZone(a.string("time_zone", ""));
+            if (zone.ok()) {
+              hours.zone = zone.value();
+            } else {
+              a.error("time_zone", zone.error().message);
+            }
+          }
           YAML::Node list = a.child("working_hours");
           if (list.IsDefined() && !list.IsNull()) {
             if (!list.IsSequence()) {

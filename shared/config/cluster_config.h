@@ -2,12 +2,14 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "shared/base/result.h"
 #include "shared/config/gateway_settings.h"
 #include "shared/config/tls_settings.h"
+#include "shared/time/time_zone.h"
 
 namespace callmesh::config {
 
@@ -165,6 +167,8 @@ struct RouterSettings {
   // How long an ingress may reuse a decision that read nothing of the call but the dialled number
   // for later calls to it; 0 = ask the router for every call.
   int decision_reuse_ms = 10000;
+  // "file" (GitOps: routing_file is the truth) or "redis" (versioned documents, provisioning API).
+  std::string routing_source = "file";
 };
 
 // One weekly working-hours range of an agent, in the agent's UTC offset.
@@ -174,9 +178,12 @@ struct WorkingHoursRange {
   int to_minute = 1440;   // exclusive; 1440 = end of day
 };
 
-// Per-agent presence settings (agent_presence.agents.<id>).
+// Per-agent presence settings (agent_presence.agents.<id>, or the agent registry: the routing
+// document's `agents`, docs/provisioning.md).
 struct AgentHours {
-  int utc_offset_minutes = 0;                    // local time = UTC + this
+  // The agent's IANA zone (daylight saving followed); null = the fixed offset below (deprecated).
+  std::shared_ptr<const tz::TimeZone> zone;
+  int utc_offset_minutes = 0;                    // local time = UTC + this, when no zone
   std::vector<WorkingHoursRange> working_hours;  // empty = always working
 };
 

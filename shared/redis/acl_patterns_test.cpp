@@ -75,23 +75,34 @@ TEST(RedisAcl, EveryServiceMayWriteItsOwnFamiliesAndNotTheOthers) {
   ASSERT_EQ(users.count("callmesh-notification"), 1u) << "docs/redis-users.acl not read";
   namespace nk = notification_keys;
   namespace pk = presence_keys;
+  // The routing documents (issue 20): the provisioning API activates them, a router seeds an
+  // empty Redis or mirrors its file in GitOps mode (one activation script either way).
+  const std::vector<std::string> routing{routing_keys::kEpoch,      routing_keys::kActive,
+                                         routing_keys::document(7), routing_keys::kVersions,
+                                         routing_keys::kAudit,      routing_keys::kReplicas};
+  auto plus = [](std::vector<std::string> keys, const std::vector<std::string>& more) {
+    keys.insert(keys.end(), more.begin(), more.end());
+    return keys;
+  };
   const std::map<std::string, std::vector<std::string>> writes{
       {"callmesh-limiter",
        {numberSlotsKey("+15550100"), numberSlotsKey("+15550100", "acme"), accountSlotsKey("acme")}},
       {"callmesh-presence", {pk::call("c1@gw"), pk::numberOnCall("+15550100"), pk::agent("alice")}},
       {"callmesh-notification",
-       {nk::record("c1@gw"), nk::unclaimedOf("c1@gw"), nk::unclaimedMissedOf("c1@gw"),
-        nk::unclaimedShard(nk::kUnclaimedShards - 1), nk::agentUnclaimed("alice"),
-        nk::agentClaimed("alice"), nk::agentAnswered("alice"), nk::numberSettings("+15550100"),
-        nk::contact("k1"), nk::contactsByNumber("+15557770000"), record_keys::kStream,
-        record_keys::call("c1@gw"), record_keys::byOutcome("busy"), webhook_keys::kOutbox,
-        webhook_keys::queued("call.ended:c1@gw"), webhook_keys::delivery("s1/call.ended:c1@gw"),
-        outbound_keys::callee("+15557770000")}},
-      {"callmesh-router", {outbound_keys::callee("+15557770000")}},
+       plus({nk::record("c1@gw"), nk::unclaimedOf("c1@gw"), nk::unclaimedMissedOf("c1@gw"),
+             nk::unclaimedShard(nk::kUnclaimedShards - 1), nk::agentUnclaimed("alice"),
+             nk::agentClaimed("alice"), nk::agentAnswered("alice"), nk::numberSettings("+15550100"),
+             nk::contact("k1"), nk::contactsByNumber("+15557770000"), record_keys::kStream,
+             record_keys::call("c1@gw"), record_keys::byOutcome("busy"), webhook_keys::kOutbox,
+             webhook_keys::queued("call.ended:c1@gw"),
+             webhook_keys::delivery("s1/call.ended:c1@gw"), outbound_keys::callee("+15557770000")},
+            routing)},
+      {"callmesh-router", plus({outbound_keys::callee("+15557770000")}, routing)},
   };
-  // The one family two services write: the router its caller-ID history, notification the
-  // outbound calls' outcomes (issue 20, seed 002), in fields of their own.
-  const std::set<std::string> shared{outbound_keys::callee("+15557770000")};
+  // Families two services write: the router its caller-ID history, notification the outbound
+  // calls' outcomes (issue 20, seed 002), in fields of their own; the routing documents.
+  std::set<std::string> shared(routing.begin(), routing.end());
+  shared.insert(outbound_keys::callee("+15557770000"));
   for (const auto& [user, keys] : writes) {
     for (const auto& key : keys) {
       EXPECT_TRUE(anyMatch(users[user].write, key)) << user << " cannot write " << key;
@@ -107,6 +118,18 @@ TEST(RedisAcl, EveryServiceMayWriteItsOwnFamiliesAndNotTheOthers) {
   EXPECT_TRUE(anyMatch(users["callmesh-presence"].read, numberSlotsKey("+15550100", "acme")));
   EXPECT_TRUE(anyMatch(users["callmesh-notification"].read, pk::call("c1@gw")));
   EXPECT_TRUE(anyMatch(users["callmesh-notification"].read, numberSlotsKey("+15550100")));
+  // The routing documents' followers (issue 20): the limiter's run-time caps and presence's agent
+  // registry read the active document; the limiter reports its version in the replicas' hash,
+  // and neither may change a document.
+  for (const auto* user : {"callmesh-limiter", "callmesh-presence"}) {
+    EXPECT_TRUE(anyMatch(users[user].read, routing_keys::kActive)) << user;
+    EXPECT_TRUE(anyMatch(users[user].read, routing_keys::document(7))) << user;
+    EXPECT_FALSE(anyMatch(users[user].write, routing_keys::kActive)) << user;
+    EXPECT_FALSE(anyMatch(users[user].write, routing_keys::document(7))) << user;
+    EXPECT_FALSE(anyMatch(users[user].write, routing_keys::kEpoch)) << user;
+  }
+  EXPECT_TRUE(anyMatch(users["callmesh-limiter"].write, routing_keys::kReplicas));
+  EXPECT_FALSE(anyMatch(users["callmesh-presence"].write, routing_keys::kReplicas));
 }
 
 }  // namespace

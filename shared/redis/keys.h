@@ -4,6 +4,7 @@
 // owner (the service that writes it, named below); every other service reads it through these
 // builders, never by writing the name itself. The part in braces is the Redis Cluster hash tag:
 // all keys of one number, call, agent or contact share a hash slot.
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -149,5 +150,26 @@ inline std::string delivery(const std::string& id) { return kDeliveryPrefix + id
 namespace outbound_keys {
 inline std::string callee(const std::string& e164) { return "cm:outbound:{" + e164 + "}"; }
 }  // namespace outbound_keys
+
+// Owner: notification (the provisioning API writes; router replicas, agent-presence and the API
+// read). The routing table as versioned documents (docs/provisioning.md). One hash tag
+// ({routing}) for the whole family: activation is one Lua script over these keys.
+namespace routing_keys {
+// The last version number handed out (INCR): the config epoch, monotonic, never reused.
+inline constexpr const char* kEpoch = "cm:{routing}:epoch";
+// The active version's number: what every router replica routes on.
+inline constexpr const char* kActive = "cm:{routing}:active";
+// One document: hash {yaml, sha, author, at_ms, action, based_on}.
+inline std::string document(uint64_t version) {
+  return "cm:{routing}:doc:" + std::to_string(version);
+}
+// Every kept version (score = member = version), trimmed to the retention on each activation.
+inline constexpr const char* kVersions = "cm:{routing}:versions";
+// The audit log: a stream of {epoch, based_on, who, action, at_ms, diff}, capped in length.
+inline constexpr const char* kAudit = "cm:{routing}:audit";
+// Router replicas' loaded versions: field = replica id, value = "<version> <at_ms>"; fields not
+// refreshed for ten minutes are removed by the next report.
+inline constexpr const char* kReplicas = "cm:{routing}:replicas";
+}  // namespace routing_keys
 
 }  // namespace callmesh::redis

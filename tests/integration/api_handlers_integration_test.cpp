@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "services/notification/agent_api.h"
+#include "services/notification/agent_book.h"
 #include "services/notification/api_guard.h"
 #include "services/notification/api_tokens.h"
 #include "services/notification/notification_api.h"
@@ -56,7 +57,7 @@ class ApiHandlers : public ::testing::Test {
  protected:
   redis::RedisEndpoint endpoint() { return {server_.host(), server_.port(), 500}; }
   ApiRequest post(const std::string& path, std::vector<std::string> params, json body) {
-    return ApiRequest{"POST", path, std::move(params), {}, body.dump()};
+    return ApiRequest{"POST", path, std::move(params), {}, body.dump(), ""};
   }
   void missedCall(const std::string& id, std::vector<std::string> selected) {
     NotificationRecord r;
@@ -75,6 +76,7 @@ class ApiHandlers : public ::testing::Test {
   redis::HiredisClient direct_{endpoint()};
   config::ClusterConfig cfg_ = makeConfig();
   TokenBook tokens_{cfg_.notification.tokens, ""};
+  AgentBook agents_{cfg_};
   TextRateLimiter limits_{cfg_.notification.text_rate_per_minute, cfg_.notification.text_burst};
   SerializedRedisClient redis_{std::make_unique<redis::HiredisClient>(endpoint())};
   NotificationStore store_{redis_};
@@ -90,12 +92,12 @@ class ApiHandlers : public ::testing::Test {
   ApiMetrics metrics_{registry_};
   CallRecordStore records_{redis_, config::CallRecordSettings{}};
   WebhookBook webhooks_{redis_, config::WebhookSettings{}};
-  ApiDeps d_{cfg_,      tokens_,   limits_, store_, contacts_, numbers_, redis_,   redis_,
-             presence_, &gateway_, hub_,    clock_, log_,      metrics_, records_, webhooks_};
+  ApiDeps d_{cfg_,      tokens_,   agents_, limits_, store_, contacts_, numbers_, redis_,   redis_,
+             presence_, &gateway_, hub_,    clock_,  log_,   metrics_,  records_, webhooks_};
 };
 
 TEST_F(ApiHandlers, GuardTakesOnlyTokensWhoseHashIsConfiguredAndChecksTheRole) {
-  ApiRequest req{"GET", "/v1/notifications/unclaimed", {}, {}, ""};
+  ApiRequest req{"GET", "/v1/notifications/unclaimed", {}, {}, "", ""};
   auto none = guardedCall(d_, Access::AdminOnly, "", req, listUnclaimedNotifications);
   EXPECT_EQ(none.status, 401);
   EXPECT_EQ(none.header("WWW-Authenticate"), "Bearer");
@@ -119,7 +121,7 @@ TEST_F(ApiHandlers, GuardTakesOnlyTokensWhoseHashIsConfiguredAndChecksTheRole) {
 TEST_F(ApiHandlers, EveryUserSeesTheUnclaimedMissedCallOnlySelectedAgentsClaimIt) {
   missedCall("c1", {"alice"});
   Principal carol{"carol", false}, alice{"alice", false};
-  ApiRequest list{"GET", "/v1/notifications", {}, {{"state", "unclaimed"}}, ""};
+  ApiRequest list{"GET", "/v1/notifications", {}, {{"state", "unclaimed"}}, "", ""};
   auto seen = listNotifications(d_, list, carol);
   ASSERT_EQ(seen.status, 200);
   ASSERT_EQ(seen.body["notifications"].size(), 1u);
@@ -136,7 +138,8 @@ TEST_F(ApiHandlers, EveryUserSeesTheUnclaimedMissedCallOnlySelectedAgentsClaimIt
   // "the notification will be removed for all other users"
   EXPECT_EQ(listNotifications(d_, list, carol).body["notifications"].size(), 0u);
   EXPECT_EQ(
-      getNotification(d_, ApiRequest{"GET", "/v1/notifications/c1", {"c1"}, {}, ""}, carol).status,
+      getNotification(d_, ApiRequest{"GET", "/v1/notifications/c1", {"c1"}, {}, "", ""}, carol)
+          .status,
       404);
 }
 
@@ -163,7 +166,7 @@ TEST_F(ApiHandlers, TextsArePacedPerAgentWith429AndRetryAfterAndNothingSent) {
 TEST_F(ApiHandlers, UnavailableBodiesNameNoHostPortOrDriverMessage) {
   server_.stop();
   Principal alice{"alice", false};
-  auto down = listNotifications(d_, ApiRequest{"GET", "/v1/notifications", {}, {}, ""}, alice);
+  auto down = listNotifications(d_, ApiRequest{"GET", "/v1/notifications", {}, {}, "", ""}, alice);
   EXPECT_EQ(down.status, 503);
   std::string text = down.body.dump();
   EXPECT_EQ(text.find(std::to_string(server_.port())), std::string::npos) << text;

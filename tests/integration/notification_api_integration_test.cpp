@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "services/notification/agent_book.h"
 #include "services/notification/api_server.h"
 #include "services/notification/api_tokens.h"
 #include "services/notification/notification_service.h"
@@ -133,11 +134,12 @@ class NotificationApiIntegration : public ::testing::Test {
                          for (auto& e : streamEventsFromBus(m)) hub_.publish(std::move(e));
                        }};
   TokenBook tokens_{cfg_.notification.tokens, ""};
+  AgentBook agents_{cfg_};
   TextRateLimiter text_limits_{cfg_.notification.text_rate_per_minute,
                                cfg_.notification.text_burst};
   CallRecordStore records_{redis_, config::CallRecordSettings{}};
   WebhookBook webhooks_{redis_, config::WebhookSettings{}};
-  ApiServer api_{{cfg_, tokens_, text_limits_, store_, contacts_, numbers_, redis_, redis_,
+  ApiServer api_{{cfg_, tokens_, agents_, text_limits_, store_, contacts_, numbers_, redis_, redis_,
                   presence_, &gateway_, hub_, clock_, log_, metrics_, records_, webhooks_},
                  limit_metrics_};
 };

@@ -1,4 +1,4 @@
-#include "services/router/time_zone.h"
+#include "shared/time/time_zone.h"
 
 #include <algorithm>
 #include <cctype>
@@ -7,7 +7,7 @@
 #include <fstream>
 #include <sstream>
 
-namespace callmesh::router {
+namespace callmesh::tz {
 
 namespace {
 
@@ -333,4 +333,4 @@ Result<std::shared_ptr<const TimeZone>> loadTimeZone(const std::string& name,
   return std::make_shared<const TimeZone>(std::move(tz.value()));
 }
 
-}  // namespace callmesh::router
+}  // namespace callmesh::tz

@@ -1,8 +1,8 @@
-#include "services/router/time_zone.h"
+#include "shared/time/time_zone.h"
 
 #include <gtest/gtest.h>
 
-namespace callmesh::router {
+namespace callmesh::tz {
 namespace {
 
 int64_t ms(const char* rfc3339) {
@@ -89,4 +89,4 @@ TEST(TimeZone, ParsesRfc3339) {
 }
 
 }  // namespace
-}  // namespace callmesh::router
+}  // namespace callmesh::tz
