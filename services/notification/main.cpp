@@ -132,10 +132,10 @@ int main(int argc, char** argv) {
   }
   redis::RedisClient& leases = leases_redis ? static_cast<redis::RedisClient&>(*leases_redis)
                                             : static_cast<redis::RedisClient&>(api_redis);
-  notification::ApiServer api(
-      {cfg, tokens, agents, text_limits, api_store, api_contacts, api_numbers, api_redis, leases,
-       presence, texts.get(), hub, clock, log, api_metrics, api_records, api_webhooks, recording.get()},
-      api_limit_metrics);
+  notification::ApiServer api({cfg, tokens, agents, text_limits, api_store, api_contacts,
+                               api_numbers, api_redis, leases, presence, texts.get(), hub, clock,
+                               log, api_metrics, api_records, api_webhooks, recording.get()},
+                              api_limit_metrics);
 
   metrics::AdminServer admin(registry, [&] {
     return service.redisHealthy() ? std::string() : std::string("redis unreachable");
