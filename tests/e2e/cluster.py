@@ -4,11 +4,9 @@ pid, never by name, and every wait is bounded."""
 
 import hashlib
 import os
-import random
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -17,9 +15,11 @@ import urllib.request
 import redis_cluster as rcluster
 import rtpengine_ng
 from child_processes import popen, start_or_clean_up
+# Re-exported: the tests import them from here.
+from ports import _bindable, free_port, free_port_block  # noqa: F401
+from sipp_agents import LOSSY_PHONE, SIPP_DIR, Sipp, lossy_phone, uac, uas  # noqa: F401
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SIPP_DIR = os.path.join(HERE, "sipp")
 BUILD_DIR = os.environ.get("CALLMESH_BUILD_DIR", os.path.join(HERE, "..", "..", "build"))
 SERVICES = ["concurrency-limiter", "router", "agent-presence", "notification", "ingress"]
 # CALLMESH_E2E_REDIS=cluster: every Cluster keeps its state in a Redis Cluster of 3 masters and 3
@@ -28,62 +28,9 @@ REDIS_CLUSTER = os.environ.get("CALLMESH_E2E_REDIS", "") == "cluster"
 RTP_PORTS = 40  # rtpengine's port range per test cluster: 10 calls (2 sides x RTP/RTCP)
 
 
-_handed_out = set()  # ports this test process already gave to someone
-
-
-def _bindable(port):
-    """True when `port` on 127.0.0.1 is free for both TCP and UDP right now."""
-    try:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t, \
-                socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
-            t.bind(("127.0.0.1", port))
-            u.bind(("127.0.0.1", port))
-        return True
-    except OSError:
-        return False
-
-
 def token_hash(token):
     """SHA-256 hex of an API bearer token: what notification.tokens keeps (tools/callmesh-token)."""
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def _ephemeral_low():
-    try:
-        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
-            return int(f.read().split()[0])
-    except (OSError, ValueError, IndexError):
-        return 32768
-
-
-# Ports are handed out from below the kernel's ephemeral range. Inside it, every outgoing
-# connection of every process (SIPp, redis-cli, a 5,000-stream bench) takes ports and leaves
-# them in TIME_WAIT for a minute, so a port found free could be taken as a client's source port
-# before the service binds it, and a block of 41 consecutive free ports for rtpengine was not
-# found in 200 tries on a busy machine.
-_PORT_FLOOR = 10000
-_PORT_CEILING = _ephemeral_low()
-_random = random.SystemRandom()
-
-
-def free_port():
-    """A port free for both TCP and UDP on 127.0.0.1 right now, and never handed out before by
-    this process (two services of one cluster must not be configured on the same port)."""
-    return free_port_block(1)
-
-
-def free_port_block(size=4):
-    """The first of `size` consecutive ports, all free for TCP and UDP and none handed out before.
-    SIPp binds its media port and the ones above it (audio RTP/RTCP, video RTP/RTCP at +2/+3) and
-    exits 254 when any is taken, so `-mp` needs a whole block, reserved like free_port's."""
-    for _ in range(2000):
-        first = _random.randrange(_PORT_FLOOR, _PORT_CEILING - size)
-        block = range(first, first + size)
-        if any(p in _handed_out for p in block) or not all(_bindable(p) for p in block):
-            continue
-        _handed_out.update(block)
-        return first
-    raise RuntimeError(f"no free block of {size} ports in {_PORT_FLOOR}-{_PORT_CEILING - 1}")
 
 
 def unclaimed_count(redis, kind="all"):
@@ -440,79 +387,3 @@ notification:
     @property
     def sip(self):
         return f"127.0.0.1:{self.ports['sip']}"
-
-
-class Sipp:
-    """One SIPp process running a scenario kept in tests/e2e/sipp/."""
-
-    def __init__(self, workdir, scenario, args, name):
-        self.log_file = os.path.join(workdir, f"{name}.actions.log")
-        self.err_file = os.path.join(workdir, f"{name}.errors.log")
-        self.out_file = os.path.join(workdir, f"{name}.out")
-        argv = ["sipp", "-sf", os.path.join(SIPP_DIR, scenario), "-nostdin", "-trace_logs", "-log_file",
-                self.log_file, "-trace_err", "-error_file", self.err_file,
-                "-mp", str(free_port_block()), "-cp", str(free_port())] + args
-        with open(self.out_file, "w") as out:
-            self.proc = popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                         cwd=workdir)
-
-    def wait(self, timeout):
-        try:
-            return self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            raise AssertionError(f"SIPp did not finish within {timeout}s")
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGUSR1)  # SIPp: stop gracefully
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-    def count(self, word):
-        if not os.path.exists(self.log_file):
-            return 0
-        with open(self.log_file) as f:
-            return sum(1 for line in f if line.split(" ", 1)[0] == word)
-
-    def count_when(self, word, expected, timeout=5.0):
-        """count(word) once it reaches `expected`, or when `timeout` has passed. A SIPp that is
-        still running (a phone) writes its log through a stdio buffer, so its last lines can
-        reach the file after the caller has finished; reading at once counted 199 of 200."""
-        deadline = time.monotonic() + timeout
-        while self.count(word) < expected and time.monotonic() < deadline:
-            time.sleep(0.05)
-        return self.count(word)
-
-    def lines(self, word):
-        if not os.path.exists(self.log_file):
-            return []
-        with open(self.log_file) as f:
-            return [line.split(" ", 1)[1].strip() for line in f if line.split(" ", 1)[0] == word]
-
-
-def uas(cluster, scenario, port, name, extra=None):
-    return Sipp(cluster.dir, scenario, ["-i", "127.0.0.1", "-p", str(port)] + (extra or []), name)
-
-
-LOSSY_PHONE = "uas_answer_retrans.xml"
-
-
-def lossy_phone(cluster, port, name):
-    """A phone that answers like uas_answer_retrans.xml and, as a real phone does, keeps a call
-    when a message arrives it did not expect at that step (SIPp aborts it by default). Under a
-    flood a retransmitted INVITE and the ACK of the first 200 can land back to back: SIPp has the
-    call queued to re-send its 200 when the ACK comes, aborted the call, and its BYE was lost."""
-    return uas(cluster, LOSSY_PHONE, port, name, extra=["-default_behaviors", "all,-abortunexp"])
-
-
-def uac(cluster, service, calls, rate, hold_ms, name, extra=None, scenario="uac_call.xml", transport=None):
-    args = ["-s", service, cluster.sip, "-i", "127.0.0.1", "-p", str(free_port()), "-m", str(calls), "-r",
-            str(rate), "-d", str(hold_ms), "-l", str(calls)]
-    if transport:
-        args += ["-t", transport]
-    return Sipp(cluster.dir, scenario, args + (extra or []), name)
