@@ -25,28 +25,4 @@ RecordingStep planRecording(const RecordingCallState& call, schema::RecordingAct
   return {Outcome::APPLIED, "start recording", ""};
 }
 
-const char* recordingOutcomeName(schema::RecordingOutcome outcome) {
-  switch (outcome) {
-    case Outcome::APPLIED:
-      return "applied";
-    case Outcome::UNCHANGED:
-      return "unchanged";
-    case Outcome::UNKNOWN_CALL:
-      return "unknown_call";
-    case Outcome::NOT_ANSWERED:
-      return "not_answered";
-    case Outcome::NOT_ANCHORED:
-      return "not_anchored";
-    case Outcome::PREVENTED:
-      return "prevented";
-    case Outcome::MEDIA_FAILED:
-      return "media_failed";
-  }
-  return "unknown_call";
-}
-
-const char* recordingActionName(schema::RecordingAction action) {
-  return action == schema::RecordingAction::STOP ? "stop" : "start";
-}
-
 }  // namespace callmesh::ingress

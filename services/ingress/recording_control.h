@@ -4,6 +4,7 @@
 #include <string>
 
 #include "schemas/media.capnp.h"
+#include "shared/codec/recording_names.h"
 
 namespace callmesh::ingress {
 
@@ -37,7 +38,7 @@ RecordingStep planRecording(const RecordingCallState& call, schema::RecordingAct
 
 // The metric label and API code of each outcome: applied, unchanged, unknown_call, not_answered,
 // not_anchored, prevented, media_failed.
-const char* recordingOutcomeName(schema::RecordingOutcome outcome);
-const char* recordingActionName(schema::RecordingAction action);
+using codec::recordingActionName;  // shared/codec/recording_names.h
+using codec::recordingOutcomeName;
 
 }  // namespace callmesh::ingress

@@ -9,6 +9,7 @@
 #include "services/notification/api_reply.h"
 #include "services/notification/live_call_api.h"
 #include "services/notification/recording_control.h"
+#include "shared/codec/recording_names.h"
 #include "shared/redis/live_calls_reader.h"
 
 namespace callmesh::notification {
@@ -23,26 +24,6 @@ using Outcome = schema::RecordingOutcome;
 ApiReply counted(ApiDeps& d, const std::string& action, const char* outcome, ApiReply r) {
   d.metrics.recordingCommands(action, outcome).Increment();
   return r;
-}
-
-const char* outcomeName(Outcome o) {
-  switch (o) {
-    case Outcome::APPLIED:
-      return "applied";
-    case Outcome::UNCHANGED:
-      return "unchanged";
-    case Outcome::UNKNOWN_CALL:
-      return "unknown_call";
-    case Outcome::NOT_ANSWERED:
-      return "not_answered";
-    case Outcome::NOT_ANCHORED:
-      return "not_anchored";
-    case Outcome::PREVENTED:
-      return "prevented";
-    case Outcome::MEDIA_FAILED:
-      return "media_failed";
-  }
-  return "unknown_call";
 }
 
 }  // namespace
@@ -90,7 +71,7 @@ ApiReply setCallRecording(ApiDeps& d, const ApiRequest& req, const Principal& wh
   auto done = d.recording->setRecording(call_id, action == "start", who.agent_id);
   if (!done.ok())
     return counted(d, action, "unavailable", unavailable(d.log, "ingress", done.error()));
-  const char* outcome = outcomeName(done->outcome);
+  const char* outcome = codec::recordingOutcomeName(done->outcome);
   switch (done->outcome) {
     case Outcome::APPLIED:
     case Outcome::UNCHANGED:
