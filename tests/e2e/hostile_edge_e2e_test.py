@@ -84,7 +84,11 @@ class HostileEdge(unittest.TestCase):
         self.assertEqual(sum(c.count("answered") for c in callers), 50)
         self.assertEqual(sum(c.lines("final").count("486") for c in callers), 10)
         self.assertEqual(phone.count("answered"), 50)
-        self.assertEqual(cluster.metric("ingress", "callmesh_ingress_cap_rejections_total"), 10)
+        # Once 7 of the 10 486s were counted as cap rejections (a flake on a loaded machine, not
+        # reproduced): say what the others were.
+        self.assertEqual(cluster.metric("ingress", "callmesh_ingress_cap_rejections_total"), 10,
+                         f"{cluster.metric_lines('ingress', 'callmesh_ingress_calls_')}; "
+                         f"{cluster.metric_lines('concurrency-limiter', 'callmesh_concurrency_limiter_')}")
         wait_until(lambda: cluster.redis("ZCARD", SLOTS_KEY) == "0", 5, what="slots released")
 
     def test_two_kilobyte_call_id_is_400_over_udp_and_tcp_and_nothing_is_offered(self):
