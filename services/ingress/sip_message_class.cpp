@@ -7,6 +7,7 @@
 #include <sofia-sip/msg_parser.h>
 #include <sofia-sip/sip_parser.h>
 
+#include <atomic>
 #include <cctype>
 #include <cstdlib>
 #include <cstring>
@@ -124,6 +125,8 @@ issize_t parseCSeq(su_home_t* home, msg_header_t* h, char* s, isize_t slen) {
 
 // Received request: record its top Via as arriving on the socket's real transport, and for an
 // unsupported SIP version stamp received/rport (see the header for why).
+std::atomic<bool> tls_listening{false};
+
 void amendTopVia(msg_t* msg, sip_via_t* v) {
   sip_t* sip = sip_object(msg);
   su_addrinfo_t* ai = msg_addrinfo(msg);
@@ -149,9 +152,11 @@ void amendTopVia(msg_t* msg, sip_via_t* v) {
   if (std::strncmp(v->v_protocol, "SIP/2.0/", 8) != 0 || su_casematch(v->v_protocol, arrived))
     return;
   // TLS runs over TCP and the parser cannot tell the two apart (the socket says TCP for both):
-  // a TLS Via on a stream is left as sent. NTA's own Via check then holds it against the
-  // transport it came on, refusing a "TLS" Via on plain TCP (issue 21).
-  if (arrived == sip_transport_tcp && su_casematch(v->v_protocol, sip_transport_tls)) return;
+  // with a TLS listener a TLS Via on a stream is left as sent, and NTA's own Via check holds it
+  // against the transport it came on, refusing a "TLS" Via on plain TCP (issue 21).
+  if (arrived == sip_transport_tcp && su_casematch(v->v_protocol, sip_transport_tls) &&
+      tls_listening.load(std::memory_order_relaxed))
+    return;
   v->v_protocol = arrived;
 }
 
@@ -276,5 +281,7 @@ msg_t* parseAsReceived(msg_mclass_t const* mclass, const char* data, std::size_t
   if (msg_extract(msg) < 0) msg_set_flags(msg, MSG_FLG_ERROR);
   return msg;
 }
+
+void setTlsListening(bool listening) { tls_listening.store(listening, std::memory_order_relaxed); }
 
 }  // namespace callmesh::ingress

@@ -31,6 +31,14 @@ namespace callmesh::ingress {
 // (and the ingress) sees ordinary headers. Created once; lives for the process.
 msg_mclass_t const* ingressMessageClass();
 
+// Whether this process listens for SIP over TLS (set once, by SipProxy::startTls). The parser
+// cannot tell a TLS stream from a plain TCP one (the socket says TCP for both), so it keeps a
+// "SIP/2.0/TLS" top Via on a stream only when TLS is listening, for NTA to check against the
+// connection. Without a TLS listener no request can have come over TLS: the Via is recorded as
+// TCP like any other mismatch (item 1; RFC 4475 3.3.1's bext01 sends a TLS Via over TCP and
+// must get its 420).
+void setTlsListening(bool listening);
+
 // A received message as NTA would get it: parsed with `mclass`, with the receiving socket's
 // protocol and the source address set first. For tests and the fuzz target; nullptr when the
 // bytes do not make a message. `transport` is "udp" or "tcp".

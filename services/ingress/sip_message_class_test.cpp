@@ -58,7 +58,14 @@ TEST(SipMessageClass, TopViaOfARequestRecordsTheTransportItArrivedOn) {
 TEST(SipMessageClass, TlsViaOnAStreamIsLeftAsSent) {
   std::string invite = kInvite;
   invite.replace(invite.find("SIP/2.0/UDP gw"), 11, "SIP/2.0/TLS");
+  // No TLS listener: it cannot have come over TLS, so it is recorded as TCP (RFC 4475 bext01
+  // gets its 420 over TCP).
+  Msg plain = received(invite, "tcp");
+  ASSERT_TRUE(plain);
+  EXPECT_STREQ(sip_object(plain.get())->sip_via->v_protocol, "SIP/2.0/TCP");
+  setTlsListening(true);
   Msg msg = received(invite, "tcp");
+  setTlsListening(false);
   ASSERT_TRUE(msg);
   EXPECT_STREQ(sip_object(msg.get())->sip_via->v_protocol, "SIP/2.0/TLS");
   Msg over_udp = received(invite, "udp");

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 
+#include "services/ingress/sip_message_class.h"
 #include "services/ingress/sip_proxy.h"
 #include "services/ingress/tls_contexts.h"
 #include "shared/config/yaml_reader.h"
@@ -89,6 +90,7 @@ Status SipProxy::startTls() {
   tls_stamps_ = std::make_unique<FileStamps>(
       std::vector<std::string>{tls.cert_file, tls.key_file, tls.ca_file});
   tls_stamps_->changed();  // records the files as loaded
+  setTlsListening(true);
   std::string subjects;
   for (const auto& s : certificateSubjects(tls.cert_file))
     subjects += (subjects.empty() ? "" : ",") + s;
