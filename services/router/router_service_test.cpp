@@ -219,6 +219,14 @@ class FakeDocuments final : public RoutingDocumentSource {
   }
 };
 
+// Ends the service before the test's FakeDocuments: a load the service started on its helper
+// thread may still be reading them, and the service's end waits for it. Declared after `docs`,
+// so it runs first (without it the documents went first: a use after free, found by ASan).
+struct ServiceFirst {
+  std::unique_ptr<RouterService>& service;
+  ~ServiceFirst() { service.reset(); }
+};
+
 // Polls until a helper-thread load lands (bounded: a load of this size takes microseconds).
 bool pollUntilApplied(RouterService& s, int polls = 5000) {
   for (int i = 0; i < polls; ++i) {
@@ -230,6 +238,7 @@ bool pollUntilApplied(RouterService& s, int polls = 5000) {
 
 TEST_F(RouterServiceTest, RedisSourceRoutesOnTheActiveVersionAndItsNumberIsTheEpoch) {
   FakeDocuments docs;
+  ServiceFirst service_first{service_};
   docs.activate(7, routing(5080));
   auto& s = service(dir_ / "absent.yaml");
   s.useDocuments(&docs, /*redis_is_source=*/true);
@@ -257,6 +266,7 @@ TEST_F(RouterServiceTest, RedisSourceRoutesOnTheActiveVersionAndItsNumberIsTheEp
 TEST_F(RouterServiceTest, RedisSourceSeedsAnEmptyRedisFromTheFileAndKeepsRoutingWhenRedisIsDown) {
   write(dir_ / "routing.yaml", routing(5080));
   FakeDocuments docs;
+  ServiceFirst service_first{service_};
   auto& s = service(dir_ / "routing.yaml");
   s.useDocuments(&docs, true);
   ASSERT_TRUE(s.loadInitial().ok());
@@ -272,6 +282,7 @@ TEST_F(RouterServiceTest, RedisSourceSeedsAnEmptyRedisFromTheFileAndKeepsRouting
 
 TEST_F(RouterServiceTest, RedisSourceWithNothingToSeedFromRefusesToStart) {
   FakeDocuments docs;
+  ServiceFirst service_first{service_};
   auto& s = service(dir_ / "absent.yaml");
   s.useDocuments(&docs, true);
   EXPECT_FALSE(s.loadInitial().ok());
@@ -285,6 +296,7 @@ TEST_F(RouterServiceTest, RedisSourceWithNothingToSeedFromRefusesToStart) {
 TEST_F(RouterServiceTest, FileSourceMirrorsEachLoadedVersionAndTheFileWins) {
   write(dir_ / "routing.yaml", routing(5080));
   FakeDocuments docs;
+  ServiceFirst service_first{service_};
   docs.activate(4, routing(5070));  // what Redis held: the file wins over it
   auto& s = service(dir_ / "routing.yaml");
   s.useDocuments(&docs, /*redis_is_source=*/false);
