@@ -2,33 +2,11 @@
 
 #include <utility>
 
+#include "shared/codec/end_reason_names.h"
+
 namespace callmesh::ingress {
 
-const char* endReasonName(schema::EndReason r) {
-  switch (r) {
-    case schema::EndReason::CALLER_HANGUP:
-      return "caller_hangup";
-    case schema::EndReason::CALLEE_HANGUP:
-      return "callee_hangup";
-    case schema::EndReason::CALLER_CANCEL:
-      return "caller_cancel";
-    case schema::EndReason::REJECTED:
-      return "rejected";
-    case schema::EndReason::NO_ANSWER:
-      return "no_answer";
-    case schema::EndReason::BUSY:
-      return "busy";
-    case schema::EndReason::FAILED:
-      return "failed";
-    case schema::EndReason::MAX_DURATION:
-      return "max_duration";
-    case schema::EndReason::INTERNAL_ERROR:
-      return "internal_error";
-    case schema::EndReason::DELIVERED:
-      return "delivered";
-  }
-  return "unknown";
-}
+const char* endReasonName(schema::EndReason r) { return codec::endReasonName(r, "unknown"); }
 
 namespace {
 CallAction act(CallAction::Kind kind) {

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "shared/codec/end_reason_names.h"
+
 namespace callmesh::notification {
 
 using nlohmann::json;
@@ -12,29 +14,7 @@ bool isCallOutcome(std::string_view outcome) {
 }
 
 std::string_view endReasonText(schema::EndReason reason) {
-  switch (reason) {
-    case schema::EndReason::CALLER_HANGUP:
-      return "caller_hangup";
-    case schema::EndReason::CALLEE_HANGUP:
-      return "callee_hangup";
-    case schema::EndReason::CALLER_CANCEL:
-      return "caller_cancel";
-    case schema::EndReason::REJECTED:
-      return "rejected";
-    case schema::EndReason::NO_ANSWER:
-      return "no_answer";
-    case schema::EndReason::BUSY:
-      return "busy";
-    case schema::EndReason::FAILED:
-      return "failed";
-    case schema::EndReason::MAX_DURATION:
-      return "max_duration";
-    case schema::EndReason::INTERNAL_ERROR:
-      return "internal_error";
-    case schema::EndReason::DELIVERED:
-      return "delivered";
-  }
-  return "failed";
+  return codec::endReasonName(reason, "failed");
 }
 
 std::string_view outcomeOf(bool answered, schema::EndReason reason) {
