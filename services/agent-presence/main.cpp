@@ -7,10 +7,10 @@
 #include "shared/config/cluster_config.h"
 #include "shared/metrics/admin_server.h"
 #include "shared/metrics/timed_redis_client.h"
-#include "shared/redis/agent_registry_watcher.h"
 #include "shared/redis/redis_client_factory.h"
 #include "shared/redis/slot_lease_reader.h"
 #include "shared/runtime/process_signals.h"
+#include "shared/runtime/registry_follower.h"
 #include "shared/runtime/service_args.h"
 #include "shared/runtime/service_surface.h"
 #include "shared/runtime/service_zmq.h"
@@ -85,22 +85,11 @@ int main(int argc, char** argv) {
     log.warn("deprecated_config", {{"key", "agent_presence.agents"},
                                    {"use", "the agent registry (routing document agents)"}});
   }
-  redis::AgentRegistryWatcher agents_watch(redis_client);
-  std::string registry_error;
-  auto follow_registry = [&] {
-    auto got = agents_watch.poll();
-    std::string error = got.ok() ? std::string() : got.error().describe();
-    if (error != registry_error && !error.empty()) {
-      log.warn("agent_registry_unreadable", {{"error", error}});
-    }
-    registry_error = error;
-    if (!got.ok() || !got->has_value()) return;
-    service.setHours(config::mergedHours(**got, settings.agents));
-    log.info("agent_registry_loaded", {{"version", std::to_string(agents_watch.version())},
-                                       {"agents", static_cast<int64_t>((*got)->size())}});
-  };
-  follow_registry();
-  loop.addTimer(1000, follow_registry);
+  runtime::RegistryFollower registry_follower(redis_client, log, [&](config::AgentRegistry agents) {
+    service.setHours(config::mergedHours(agents, settings.agents));
+  });
+  registry_follower.poll();
+  loop.addTimer(1000, [&] { registry_follower.poll(); });
   // Periodically only the live calls (the numbers' on-call sets): its cost must not grow with the
   // ended calls Redis keeps. The full scan of every record is for startup.
   loop.addTimer(settings.reconcile_interval_ms, [&] { service.periodicReconcile(grace_ms); });

@@ -20,9 +20,9 @@
 #include "shared/config/cluster_config.h"
 #include "shared/metrics/admin_server.h"
 #include "shared/metrics/timed_redis_client.h"
-#include "shared/redis/agent_registry_watcher.h"
 #include "shared/redis/redis_client_factory.h"
 #include "shared/runtime/process_signals.h"
+#include "shared/runtime/registry_follower.h"
 #include "shared/runtime/service_args.h"
 #include "shared/runtime/service_zmq.h"
 #include "shared/transport/envelope.h"
@@ -73,21 +73,11 @@ int main(int argc, char** argv) {
     log.warn("deprecated_config",
              {{"key", key}, {"use", "the agent registry (routing document agents)"}});
   }
-  redis::AgentRegistryWatcher agents_watch(loop_redis);
-  std::string registry_error;
-  auto follow_registry = [&] {
-    auto got = agents_watch.poll();
-    std::string error = got.ok() ? std::string() : got.error().describe();
-    if (error != registry_error && !error.empty()) {
-      log.warn("agent_registry_unreadable", {{"error", error}});
-    }
-    registry_error = error;
-    if (!got.ok() || !got->has_value()) return;
-    tokens.setRegistry(config::registryTokens(**got));
-    agents.setRegistry(std::move(**got));
-    log.info("agent_registry_loaded", {{"version", std::to_string(agents_watch.version())}});
-  };
-  follow_registry();
+  runtime::RegistryFollower registry_follower(loop_redis, log, [&](config::AgentRegistry roster) {
+    tokens.setRegistry(config::registryTokens(roster));
+    agents.setRegistry(std::move(roster));
+  });
+  registry_follower.poll();
   notification::TextRateLimiter text_limits(settings.text_rate_per_minute, settings.text_burst);
   notification::ContactBook api_contacts(api_redis);
   notification::NumberSettingsBook api_numbers(api_redis, settings.numbers);
@@ -164,7 +154,7 @@ int main(int argc, char** argv) {
   transport::PollLoop loop(clock);
   loop.addSocket(server.socket(), [&] { server.serveReady(); });
   loop.addTimer(1000, [&] {
-    follow_registry();
+    registry_follower.poll();
     auto changed = tokens.reloadIfChanged();
     if (!changed.ok()) {
       log.error("tokens_reload_failed", {{"error", changed.error().describe()}});
