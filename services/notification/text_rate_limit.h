@@ -10,31 +10,24 @@
 #include <mutex>
 #include <string>
 
+#include "shared/base/token_bucket.h"
+
 namespace callmesh::notification {
-
-struct TextBucket {
-  double tokens = 0;
-  int64_t at_ms = 0;
-};
-
-// Refills `bucket` to `now_ms` and takes one token if there is one. Returns 0 when taken, else
-// the milliseconds until a token will be there (for Retry-After).
-int64_t takeToken(TextBucket& bucket, int64_t now_ms, double per_minute, double burst);
 
 class TextRateLimiter {
  public:
   TextRateLimiter(int per_minute, int burst, size_t max_agents = 100000)
-      : per_minute_(per_minute), burst_(burst), max_agents_(max_agents) {}
+      : per_second_(per_minute / 60.0), burst_(burst), max_agents_(max_agents) {}
 
   // 0: `agent` may send one text now (and it is counted); else ms until it may.
   int64_t admit(const std::string& agent, int64_t now_ms);
 
  private:
   std::mutex mutex_;
-  double per_minute_;
+  double per_second_;
   double burst_;
   size_t max_agents_;
-  std::map<std::string, TextBucket> buckets_;
+  std::map<std::string, TokenBucket> buckets_;
 };
 
 }  // namespace callmesh::notification

@@ -25,10 +25,12 @@ TEST(TextRateLimit, TableIsBoundedAndForgetsOnlyFullBuckets) {
   EXPECT_GT(limits.admit("c", 2000), 0);
 }
 
-TEST(TextRateLimit, BucketNeverExceedsBurst) {
-  TextBucket b{1, 0};
-  EXPECT_EQ(takeToken(b, 3600000, 60, 2), 0);
-  EXPECT_DOUBLE_EQ(b.tokens, 1.0);
+TEST(TextRateLimit, ALongSilenceRefillsToTheBurstNeverBeyond) {
+  TextRateLimiter limits(60, 2);
+  EXPECT_EQ(limits.admit("alice", 0), 0);
+  EXPECT_EQ(limits.admit("alice", 3600000), 0);  // an hour later: 2 again, not 61
+  EXPECT_EQ(limits.admit("alice", 3600000), 0);
+  EXPECT_EQ(limits.admit("alice", 3600000), 1000);
 }
 
 }  // namespace
