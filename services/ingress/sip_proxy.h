@@ -161,7 +161,7 @@ class SipProxy final : public CallSip {
   ProxyHop hop_;
   TrustDomain identity_trust_;  // ingress.identity_trusted_sources (RFC 3325)
   EdgeBounds edge_bounds_;
-  TrunkBook trunks_;  // ingress.trunks
+  TrunkBook trunks_;            // ingress.trunks
   TrunkMetrics trunk_metrics_;  // per trunk, labels from trunks_
   ConnectionBounds connection_bounds_;
   std::vector<SSL_CTX*> tls_contexts_;      // sofia's, with our certificate (tls_contexts.h)

@@ -35,7 +35,8 @@ std::map<std::string, double> samples(prometheus::Registry& registry, const std:
 TEST(TrunkMetrics, EveryTrunksSeriesExistsAtZeroFromTheStart) {
   prometheus::Registry registry;
   IngressMetrics metrics(registry);
-  auto book = TrunkBook::create({trunk("carrier-a", {"192.0.2.0/24"}), trunk("pbx-b", {"198.51.100.7"})});
+  auto book =
+      TrunkBook::create({trunk("carrier-a", {"192.0.2.0/24"}), trunk("pbx-b", {"198.51.100.7"})});
   ASSERT_TRUE(book.ok());
   TrunkMetrics trunk_metrics(metrics, book.value());
   auto blocked = samples(registry, "callmesh_ingress_trunk_blocked_requests_total");
@@ -54,7 +55,8 @@ TEST(TrunkMetrics, EveryTrunksSeriesExistsAtZeroFromTheStart) {
 TEST(TrunkMetrics, ARefusalCountsAgainstItsOwnTrunkOnly) {
   prometheus::Registry registry;
   IngressMetrics metrics(registry);
-  auto book = TrunkBook::create({trunk("carrier-a", {"192.0.2.0/24"}), trunk("pbx-b", {"198.51.100.7"})});
+  auto book =
+      TrunkBook::create({trunk("carrier-a", {"192.0.2.0/24"}), trunk("pbx-b", {"198.51.100.7"})});
   ASSERT_TRUE(book.ok());
   TrunkMetrics trunk_metrics(metrics, book.value());
   const Trunk* a = book->identify("192.0.2.10", {});
