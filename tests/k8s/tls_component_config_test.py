@@ -54,8 +54,10 @@ class TlsComponentInit(unittest.TestCase):
                  .replace("/usr/local/bin/callmesh-ingress", binary))
         proc = subprocess.run(["/bin/sh", "-ec", local], capture_output=True, text=True, timeout=30)
         merged = os.path.join(run, "cluster.yaml")
-        text = open(merged).read() if os.path.exists(merged) else None
-        return proc.returncode, proc.stderr, text
+        if not os.path.exists(merged):
+            return proc.returncode, proc.stderr, None
+        with open(merged) as f:
+            return proc.returncode, proc.stderr, f.read()
 
     def test_the_merged_cluster_yaml_has_the_tls_keys_and_passes_the_ingress_check(self):
         for tree in TREES:
