@@ -57,6 +57,18 @@ IngressMetrics::IngressMetrics(prometheus::Registry& registry)
                              .Register(registry)),
       connections_open(gauge(registry, "callmesh_ingress_connections_open",
                              "Inbound TCP and TLS connections open at the last sweep")),
+      trunk_new_calls_family(
+          prometheus::BuildCounter()
+              .Name("callmesh_ingress_trunk_new_calls_total")
+              .Help("New calls (initial INVITE, out-of-dialog MESSAGE/OPTIONS) admitted from an "
+                    "inbound trunk (ingress.trunks), by trunk")
+              .Register(registry)),
+      trunk_blocked_family(
+          prometheus::BuildCounter()
+              .Name("callmesh_ingress_trunk_blocked_requests_total")
+              .Help("Requests of an inbound trunk refused at its own rates, by trunk and reason: "
+                    "rate_limited, banned, new_call_rate (503), new_call_banned")
+              .Register(registry)),
       gateway_dns_resolutions_family(
           prometheus::BuildCounter()
               .Name("callmesh_ingress_gateway_dns_resolutions_total")

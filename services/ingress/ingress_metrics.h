@@ -88,6 +88,9 @@ struct IngressMetrics {
   prometheus::Family<prometheus::Counter>& connections_cut_family;
   prometheus::Family<prometheus::Counter>& tls_reloads_family;
   prometheus::Gauge& connections_open;  // inbound TCP+TLS connections at the last sweep
+  // Inbound trunks (trunk_metrics.h): the label is a trunk's name from configuration only.
+  prometheus::Family<prometheus::Counter>& trunk_new_calls_family;
+  prometheus::Family<prometheus::Counter>& trunk_blocked_family;
   // Gateways given by DNS name: labels set and gateway (the configured entry's name).
   prometheus::Family<prometheus::Counter>& gateway_dns_resolutions_family;
   prometheus::Family<prometheus::Gauge>& gateway_dns_targets_family;

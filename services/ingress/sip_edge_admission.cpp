@@ -47,11 +47,15 @@ bool SipProxy::admitSource(msg_t* msg, const sip_t* sip) {
       return false;
     case SourceGuard::Verdict::RateLimited:
       metrics_.blocked("rate_limited").Increment();
-      log_.warn("source_banned", {{"source", ip}, {"ban_s", config_.ingress.ban_s}});
+      if (trunk) trunk_metrics_.blocked(*trunk, TrunkMetrics::Blocked::RateLimited);
+      log_.warn("source_banned", {{"source", ip},
+                                  {"trunk", trunk ? trunk->name.c_str() : ""},
+                                  {"ban_s", config_.ingress.ban_s}});
       nta_msg_discard(agent_, msg);
       return false;
     case SourceGuard::Verdict::Banned:
       metrics_.blocked("banned").Increment();
+      if (trunk) trunk_metrics_.blocked(*trunk, TrunkMetrics::Blocked::Banned);
       nta_msg_discard(agent_, msg);
       return false;
   }
@@ -72,9 +76,11 @@ bool SipProxy::admitNewCall(msg_t* msg, const sip_t* sip, const std::string& ip,
   switch (links_.guard->checkNewCall(trunk ? trunk->bucket : ip, clock_.steadyMs(), retry_after_s,
                                      trunk ? &trunk->rates : nullptr)) {
     case SourceGuard::NewCall::Allow:
+      if (trunk) trunk_metrics_.newCall(*trunk);
       return true;
     case SourceGuard::NewCall::Refused: {
       metrics_.blocked("new_call_rate").Increment();
+      if (trunk) trunk_metrics_.blocked(*trunk, TrunkMetrics::Blocked::NewCallRate);
       std::string retry_after = std::to_string(retry_after_s);
       nta_msg_treply(agent_, msg, 503, "Service Unavailable (new-call rate)",
                      SIPTAG_RETRY_AFTER_STR(retry_after.c_str()), TAG_END());
@@ -83,9 +89,12 @@ bool SipProxy::admitNewCall(msg_t* msg, const sip_t* sip, const std::string& ip,
     case SourceGuard::NewCall::Banned:
       if (links_.guard->newCallBans() > new_call_bans_reported_) {
         new_call_bans_reported_ = links_.guard->newCallBans();
-        log_.warn("source_new_calls_banned", {{"source", ip}, {"ban_s", config_.ingress.ban_s}});
+        log_.warn("source_new_calls_banned", {{"source", ip},
+                                              {"trunk", trunk ? trunk->name.c_str() : ""},
+                                              {"ban_s", config_.ingress.ban_s}});
       }
       metrics_.blocked("new_call_banned").Increment();
+      if (trunk) trunk_metrics_.blocked(*trunk, TrunkMetrics::Blocked::NewCallBanned);
       nta_msg_discard(agent_, msg);
       return false;
   }

@@ -27,6 +27,7 @@
 #include "services/ingress/sofia_handles.h"
 #include "services/ingress/tls_contexts.h"
 #include "services/ingress/trunk_book.h"
+#include "services/ingress/trunk_metrics.h"
 #include "shared/base/clock.h"
 #include "shared/config/cluster_config.h"
 #include "shared/log/logger.h"
@@ -160,7 +161,8 @@ class SipProxy final : public CallSip {
   ProxyHop hop_;
   TrustDomain identity_trust_;  // ingress.identity_trusted_sources (RFC 3325)
   EdgeBounds edge_bounds_;
-  TrunkBook trunks_;  // ingress.trunks
+  TrunkBook trunks_;            // ingress.trunks
+  TrunkMetrics trunk_metrics_;  // per trunk, labels from trunks_
   ConnectionBounds connection_bounds_;
   std::vector<SSL_CTX*> tls_contexts_;      // sofia's, with our certificate (tls_contexts.h)
   std::unique_ptr<FileStamps> tls_stamps_;  // the certificate files as last loaded

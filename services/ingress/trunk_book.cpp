@@ -19,6 +19,7 @@ Result<TrunkBook> TrunkBook::create(const std::vector<config::TrunkSettings>& tr
   for (const auto& t : trunks) {
     Trunk trunk;
     trunk.name = t.name;
+    trunk.index = book.trunks_.size();
     trunk.bucket = "trunk:" + t.name;
     auto sources = net::CidrSet::parse(t.sources, "trunks." + t.name + ".sources");
     if (!sources.ok()) return Error{ErrorKind::InvalidInput, sources.error().message, t.name};

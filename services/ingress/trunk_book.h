@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,7 @@ namespace callmesh::ingress {
 // One inbound trunk (cluster.yaml `ingress.trunks`, issue 21 item 4), ready to match.
 struct Trunk {
   std::string name;
+  size_t index = 0;    // its place in the book (and in TrunkMetrics)
   std::string bucket;  // its SourceGuard bucket: "trunk:<name>", shared by all its addresses
   net::CidrSet sources;
   std::vector<std::string> tls_subjects;  // lower-cased
@@ -38,6 +40,7 @@ class TrunkBook {
   const Trunk* identify(const std::string& ip,
                         const std::vector<std::string>& verified_subjects) const;
   bool empty() const { return trunks_.empty(); }
+  const std::vector<Trunk>& trunks() const { return trunks_; }
   bool anyByCertificate() const { return by_certificate_; }
 
  private:

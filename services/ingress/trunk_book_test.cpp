@@ -28,6 +28,10 @@ TEST(TrunkBook, CertificateBeforeAddress) {
   t = book->identify("192.0.2.9", {});
   ASSERT_NE(t, nullptr);
   EXPECT_EQ(t->name, "by-address");
+  // Its place in the book, where TrunkMetrics keeps its counters.
+  EXPECT_EQ(t->index, 0u);
+  EXPECT_EQ(book->identify("192.0.2.9", {"pbx-b.example.net"})->index, 1u);
+  EXPECT_EQ(book->trunks().size(), 2u);
   EXPECT_EQ(book->identify("198.51.100.1", {"someone-else.example"}), nullptr);
   EXPECT_EQ(book->identify("not an ip", {}), nullptr);
 }

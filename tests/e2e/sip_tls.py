@@ -87,11 +87,13 @@ def all_headers(headers, name):
 class TlsCaller:
     """A caller (UAC) over TLS to the ingress's sips: listener. `cert`: a client certificate."""
 
-    def __init__(self, port, ca_file, cert=None, server_name="localhost", timeout=10):
+    def __init__(self, port, ca_file, cert=None, server_name="localhost", timeout=10, source=None):
+        """`source`: a loopback address to connect from (127.0.0.2, ...): a trunk's address."""
         ctx = ssl.create_default_context(cafile=ca_file)
         if cert:
             ctx.load_cert_chain(*cert)
-        raw = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        raw = socket.create_connection(("127.0.0.1", port), timeout=timeout,
+                                       source_address=(source, 0) if source else None)
         try:
             self.conn = ctx.wrap_socket(raw, server_hostname=server_name)
         except Exception:
@@ -107,6 +109,7 @@ class TlsCaller:
         self.remote_target = None
         self.to = None
         self.responses = []  # status codes in arrival order, for the test's exact assertions
+        self.final_headers = []  # the INVITE's final response's headers, as [(name, value)]
 
     def close(self):
         self.conn.close()
@@ -139,13 +142,22 @@ class TlsCaller:
 
     def invite(self, number, extra=""):
         """INVITE to `number`; returns the final status (ACKs a 2xx through the route set)."""
+        self.send_invite(number, extra)
+        return self.final_response()
+
+    def send_invite(self, number, extra=""):
+        """The INVITE alone, so a test can send several callers' INVITEs back to back."""
         uri = f"sip:{number}@127.0.0.1:{self.port};transport=tls"
         self._request("INVITE", uri, f"<sip:{number}@127.0.0.1>", extra=extra, body=SDP)
+
+    def final_response(self):
+        """Reads the INVITE's responses up to its final one; returns its status (a 2xx ACKed)."""
         while True:
             code, headers, _ = self.next_response()
             if code < 200:
                 continue
             self.to = header(headers, "To")
+            self.final_headers = headers
             if code < 300:
                 # The route set is the Record-Route list reversed (RFC 3261 12.1.2).
                 self.route = list(reversed(all_headers(headers, "Record-Route")))

@@ -80,9 +80,13 @@ def lossy_phone(cluster, port, name):
     return uas(cluster, LOSSY_PHONE, port, name, extra=["-default_behaviors", "all,-abortunexp"])
 
 
-def uac(cluster, service, calls, rate, hold_ms, name, extra=None, scenario="uac_call.xml", transport=None):
-    args = ["-s", service, cluster.sip, "-i", "127.0.0.1", "-p", str(free_port()), "-m", str(calls), "-r",
-            str(rate), "-d", str(hold_ms), "-l", str(calls)]
+def uac(cluster, service, calls, rate, hold_ms, name, extra=None, scenario="uac_call.xml", transport=None,
+        source=None):
+    """A SIPp caller. `source`: another loopback address (127.0.0.2, ...) to send from, so the
+    ingress sees a distinct source (a trunk known by its address); SIPp then binds to it."""
+    local = ["-i", source, "-bind_local"] if source else ["-i", "127.0.0.1"]
+    args = ["-s", service, cluster.sip] + local + ["-p", str(free_port()), "-m", str(calls), "-r",
+                                                   str(rate), "-d", str(hold_ms), "-l", str(calls)]
     if transport:
         args += ["-t", transport]
     return Sipp(cluster.dir, scenario, args + (extra or []), name)

@@ -19,10 +19,11 @@ listed check id failed at least once, as it must on a deliberately broken manife
 from manifest_common import *  # noqa: F401,F403 (constants and helpers of every check)
 from manifest_config_checks import ConfigChecks
 from manifest_service_checks import ServiceChecks
+from manifest_tls_checks import TlsChecks
 from manifest_workload_checks import WorkloadChecks
 
 
-class TreeChecker(WorkloadChecks, ServiceChecks, ConfigChecks):
+class TreeChecker(WorkloadChecks, ServiceChecks, TlsChecks, ConfigChecks):
     def __init__(self, tree, docs, report):
         self.tree = tree
         self.docs = docs

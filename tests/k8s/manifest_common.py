@@ -54,6 +54,11 @@ CONFIG_KEYS = ("cluster.yaml", "routing.yaml")
 REDIS_PORT = 6379
 INGRESS_MIN_GRACE_SECONDS = 60
 SIP_PORT = 5060
+# SIP over TLS is opt-in (issue 21): k8s/components/tls adds the port, the Secret and the ingress
+# keys of INGRESS_TLS_FRAGMENT, a ConfigMap key an init container inserts under `ingress:`.
+SIP_TLS_PORT = 5061
+INGRESS_TLS_SECRET = "callmesh-ingress-tls"
+INGRESS_TLS_FRAGMENT = "ingress-tls.yaml"
 
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 WORKLOAD_KINDS = ("Deployment", "StatefulSet")

@@ -1,5 +1,6 @@
-"""Checks of the cluster's Services and network: the contract Services, the SIP ingress and its TLS,
-the media sidecar, autoscalers, Redis, NetworkPolicies and the ingress control port."""
+"""Checks of the cluster's Services and network: the contract Services, the SIP ingress, the media
+sidecar, autoscalers, Redis, NetworkPolicies and the ingress control port (its TLS:
+manifest_tls_checks.py)."""
 
 from manifest_common import *  # noqa: F401,F403 (constants and helpers of every check)
 
@@ -48,54 +49,6 @@ class ServiceChecks:
             surge = ((ingress.get("spec", {}).get("strategy") or {}).get("rollingUpdate") or {}).get("maxSurge", "25%")
             self.check("ingress-hostnetwork", surge in (0, "0", "0%"),
                        f"hostNetwork ingress has maxSurge {surge}; a surge pod cannot bind port {SIP_PORT}")
-
-    def check_ingress_tls(self):
-        """SIP over TLS (issue 21): when cluster.yaml sets ingress.tls_port, the ingress container
-        opens that port over TCP, the Service and the SIP NetworkPolicy carry it, and the folder of
-        tls_cert_file/tls_key_file/tls_ca_file is a whole Secret volume (no subPath: the kubelet
-        must be able to update it for the ingress to re-read it), not optional, holding those files."""
-        ingress = self.find("Deployment", "callmesh-ingress")
-        cm = self.find("ConfigMap", "callmesh-config")
-        if ingress is None or cm is None:
-            return
-        config = yaml.safe_load((cm.get("data") or {}).get("cluster.yaml", "")) or {}
-        section = config.get("ingress") or {}
-        port = section.get("tls_port") or 0
-        if not port:
-            return
-        pod = pod_spec(ingress)
-        main = (pod.get("containers") or [{}])[0]
-        ports = {(p.get("containerPort"), p.get("protocol", "TCP")) for p in main.get("ports") or []}
-        self.check("ingress-tls", (port, "TCP") in ports,
-                   f"ingress tls_port {port} is not a TCP containerPort of {main.get('name')}")
-        service = self.find("Service", "callmesh-ingress")
-        self.check("ingress-tls", service is not None and (port, "TCP") in service_ports(service),
-                   f"Service callmesh-ingress lacks the TLS port {port}/TCP")
-        policy = self.find("NetworkPolicy", "callmesh-ingress-sip")
-        allowed = {(p.get("port"), p.get("protocol", "TCP"))
-                   for rule in ((policy or {}).get("spec", {}).get("ingress") or [])
-                   for p in rule.get("ports") or []}
-        self.check("ingress-tls", policy is None or (port, "TCP") in allowed,
-                   f"NetworkPolicy callmesh-ingress-sip does not open the TLS port {port}/TCP")
-        files = [section.get(k) for k in ("tls_cert_file", "tls_key_file", "tls_ca_file") if section.get(k)]
-        folders = {os.path.dirname(f) for f in files}
-        if not self.check("ingress-tls", len(folders) == 1,
-                          f"tls_cert_file, tls_key_file and tls_ca_file are not in one folder: {files}"):
-            return
-        folder = folders.pop()
-        volumes = {v.get("name"): v for v in pod.get("volumes") or []}
-        mounts = [m for m in main.get("volumeMounts") or [] if m.get("mountPath") == folder]
-        if not self.check("ingress-tls", len(mounts) == 1 and not mounts[0].get("subPath"),
-                          f"ingress mounts no whole volume at {folder} (TLS files; subPath never updates)"):
-            return
-        secret = (volumes.get(mounts[0].get("name")) or {}).get("secret")
-        self.check("ingress-tls", bool(secret) and not secret.get("optional"),
-                   f"ingress {folder} is not a required Secret volume")
-        items = (secret or {}).get("items")
-        if items:
-            paths = {i.get("path") for i in items}
-            missing = sorted(os.path.basename(f) for f in files if os.path.basename(f) not in paths)
-            self.check("ingress-tls", not missing, f"ingress TLS Secret volume lacks {missing}")
 
     def check_media_sidecar(self):
         """The ingress's rtpengine (issue 19): its ng port on loopback only, the one cluster.yaml's
