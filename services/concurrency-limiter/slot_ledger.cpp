@@ -219,8 +219,10 @@ Result<std::vector<Result<SlotState>>> SlotLedger::acquireMany(
       acquires[i].script->sha.clear();
       reply = redis_.evalScript(*acquires[i].script, acquires[i].keys, acquires[i].args);
     }
-    if (!bad_release) {
-      decided = reply.ok() ? grantOf(reply.value(), acquires[i].cap, released) : reply.error();
+    if (!bad_release && reply.ok()) {
+      decided = grantOf(reply.value(), acquires[i].cap, released);
+    } else if (!bad_release) {
+      decided = reply.error();
     }
     out.push_back(std::move(decided));
   }
