@@ -57,11 +57,10 @@ struct Fixture {
 
   // The first acquire loads the script (the plain path).
   void loadScript() {
-    EXPECT_CALL(redis, evalScript(_, _, _))
-        .WillOnce([](redis::RedisScript& script, auto&, auto&) {
-          script.sha = "sha-acquire";
-          return pair(1, 1);
-        });
+    EXPECT_CALL(redis, evalScript(_, _, _)).WillOnce([](redis::RedisScript& script, auto&, auto&) {
+      script.sha = "sha-acquire";
+      return pair(1, 1);
+    });
     ASSERT_TRUE(service.handle(acquireFrame("+15550100", "c0")).ok());
     ::testing::Mock::VerifyAndClearExpectations(&redis);
   }
@@ -99,8 +98,8 @@ TEST(LimiterBatch, WaitingAcquiresShareOneRoundTripAndEachGetsItsAnswer) {
   auto out = f.service.handleBatch({&a, &b, &c});
   ASSERT_EQ(out.size(), 3u);
   ASSERT_EQ(sent.size(), 3u);
-  EXPECT_THAT(sent[0], ElementsAre("EVALSHA", "sha-acquire", "1", "cm:{+15550100}:slots", "2",
-                                   "c1", "30000"));
+  EXPECT_THAT(sent[0], ElementsAre("EVALSHA", "sha-acquire", "1", "cm:{+15550100}:slots", "2", "c1",
+                                   "30000"));
   EXPECT_THAT(sent[2], ElementsAre("EVALSHA", "sha-acquire", "1", "cm:{+15550177}:slots", "50",
                                    "c3", "30000"));
   std::unique_ptr<codec::Decoded<schema::LimiterReply>> keep;

@@ -73,10 +73,9 @@ std::vector<uint8_t> LimiterService::grantReply(const AcquireAsk& ask, const Slo
   (st.granted ? metrics_.acquired(ask.number) : metrics_.rejected(ask.number)).Increment();
   metrics_.inUse(ask.number).Set(static_cast<double>(st.in_use));
   if (!st.granted) {
-    log_.info("slot_rejected", {{"call_id", ask.call_id},
-                                {"number", ask.number},
-                                {"in_use", st.in_use},
-                                {"cap", st.cap}});
+    log_.info(
+        "slot_rejected",
+        {{"call_id", ask.call_id}, {"number", ask.number}, {"in_use", st.in_use}, {"cap", st.cap}});
   }
   return codec::encodeToBytes(mb);
 }
@@ -97,10 +96,10 @@ std::vector<std::vector<uint8_t>> LimiterService::decideAcquires(
   }
   // One acquire alone takes the plain path; several share one round trip.
   Result<std::vector<Result<SlotState>>> decided =
-      asks.size() == 1 ? Result<std::vector<Result<SlotState>>>(std::vector<Result<SlotState>>{
-                             ledger_.acquire(asks[0].number, asks[0].call_id,
-                                             asks[0].release_first)})
-                       : ledger_.acquireMany(asks);
+      asks.size() == 1
+          ? Result<std::vector<Result<SlotState>>>(std::vector<Result<SlotState>>{
+                ledger_.acquire(asks[0].number, asks[0].call_id, asks[0].release_first)})
+          : ledger_.acquireMany(asks);
   if (!decided.ok()) {
     for (size_t i = 0; i < asks.size(); ++i)
       replies.push_back(redisFailed(decided.error(), "acquire"));

@@ -5,9 +5,9 @@
 
 #include <zmq.hpp>
 
+#include "schemas/limiter.capnp.h"
 #include "services/concurrency-limiter/failover_hold.h"
 #include "services/concurrency-limiter/limiter_metrics.h"
-#include "schemas/limiter.capnp.h"
 #include "services/concurrency-limiter/slot_ledger.h"
 #include "shared/base/clock.h"
 #include "shared/base/result.h"

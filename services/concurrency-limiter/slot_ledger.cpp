@@ -114,10 +114,8 @@ SlotLedger::AcquireCommand SlotLedger::acquireCommand(const std::string& number,
   const auto* account = caps_.accountOf(number);
   redis::RedisScript& script = account ? scriptOf(acquire_in_account_script_, kAcquireInAccountLua)
                                        : scriptOf(acquire_script_, kAcquireLua);
-  AcquireCommand c{&script,
-                   {slotsKey(number)},
-                   {std::to_string(cap), call_id, std::to_string(lease_ms_)},
-                   cap};
+  AcquireCommand c{
+      &script, {slotsKey(number)}, {std::to_string(cap), call_id, std::to_string(lease_ms_)}, cap};
   if (account) {
     c.keys.push_back(accountKey(account->id));
     c.args.push_back(std::to_string(account->cap));
@@ -192,8 +190,8 @@ Result<std::vector<Result<SlotState>>> SlotLedger::acquireMany(
   for (size_t i = 0; i < asks.size(); ++i) {
     appendReleases(asks[i].release_first, commands, counts);
     script_at.push_back(commands.size());
-    commands.push_back(redis::evalShaCommand(*acquires[i].script, acquires[i].keys,
-                                             acquires[i].args));
+    commands.push_back(
+        redis::evalShaCommand(*acquires[i].script, acquires[i].keys, acquires[i].args));
     counts.push_back(false);
   }
   auto replies = redis::pipelineInChunks(redis_, commands);

@@ -291,7 +291,7 @@ TEST_F(CallControlTest, KeptDecisionRingsWithoutAskingTheRouter) {
   offer("c1");
   router_.reply(lastId(router_), ring({"sip:a@127.0.0.1"}, 60000, 7));
   offer("c2");
-  EXPECT_EQ(router_.sent().size(), 1u);  // c2 got the kept decision
+  EXPECT_EQ(router_.sent().size(), 1u);                // c2 got the kept decision
   limiter_.reply(limiter_.sent()[0].id, grant(true));  // c1 rings; c2's acquire goes now
   ASSERT_EQ(limiter_.sent().size(), 2u);
   limiter_.reply(limiter_.sent()[1].id, grant(true));

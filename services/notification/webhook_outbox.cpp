@@ -38,8 +38,8 @@ WebhookOutbox::WebhookOutbox(redis::RedisClient& redis, redis::ReplicaAck ack)
 std::optional<redis::ScriptCall> WebhookOutbox::queueCall(const std::vector<WebhookEvent>& events) {
   if (events.empty()) return std::nullopt;
   namespace wk = redis::webhook_keys;
-  redis::ScriptCall call{&script_, {wk::kSubscriptions, wk::kOutbox},
-                         {std::to_string(kQueuedMarkerMs)}};
+  redis::ScriptCall call{
+      &script_, {wk::kSubscriptions, wk::kOutbox}, {std::to_string(kQueuedMarkerMs)}};
   for (const auto& e : events) {
     call.keys.push_back(wk::queued(e.id));
     call.args.push_back(e.body);

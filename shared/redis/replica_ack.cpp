@@ -88,7 +88,8 @@ Result<std::vector<RedisReply>> evalScriptsReplicated(RedisClient& redis,
         return Error{ErrorKind::Timeout,
                      "written on the primary but confirmed by " + std::to_string(acked.integer) +
                          " of " + std::to_string(ack.replicas) + " replicas within " +
-                         std::to_string(ack.timeout_ms) + " ms; it may survive a failover or not, retry",
+                         std::to_string(ack.timeout_ms) +
+                         " ms; it may survive a failover or not, retry",
                      "replicated write"};
       }
     }

@@ -81,16 +81,16 @@ void ReplyServer::serveBatch(std::string_view type, std::vector<Frames>& request
   try {
     replies = batch_handlers_.find(type)->second(payloads);
   } catch (const kj::Exception& e) {
-    replies.assign(requests.size(), Error{ErrorKind::InvalidInput, e.getDescription().cStr(),
-                                          std::string(type)});
+    replies.assign(requests.size(),
+                   Error{ErrorKind::InvalidInput, e.getDescription().cStr(), std::string(type)});
   } catch (const std::exception& e) {
     replies.assign(requests.size(), Error{ErrorKind::Internal, e.what(), std::string(type)});
   }
   for (size_t i = 0; i < requests.size(); ++i) {
     sendReply(requests[i],
               i < replies.size() ? std::move(replies[i])
-                                 : Result<std::vector<uint8_t>>(Error{
-                                       ErrorKind::Internal, "batch handler gave no reply"}),
+                                 : Result<std::vector<uint8_t>>(
+                                       Error{ErrorKind::Internal, "batch handler gave no reply"}),
               type);
   }
 }

@@ -65,7 +65,7 @@ TEST_F(CallRecordBatchIntegration, ABatchIsTwoRoundTripsWithEveryRecordAndEvent)
   CountingClient counting(redis_);
   CallRecordStore store(counting, config::CallRecordSettings{});
   ASSERT_TRUE(store.write(call("c0", "answered")).value());  // loads both scripts
-  ASSERT_EQ(outboxLength(), 1);                                // call.ended
+  ASSERT_EQ(outboxLength(), 1);                              // call.ended
   counting.round_trips = 0;
   auto wrote = store.writeMany(
       {call("c1", "answered"), call("c2", "busy"), call("c0", "answered"), call("c3", "busy")});
