@@ -18,6 +18,7 @@ started is stopped by pid.
 import argparse
 import glob
 import os
+import resource
 import sys
 import time
 
@@ -26,7 +27,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
 import cluster as cluster_module  # noqa: E402
 from cluster import Cluster, Sipp, free_port, uas  # noqa: E402
-from bench_proc import context_switches, cpu_seconds, median, sipp_failed_calls  # noqa: E402
+from bench_proc import BoxCpu, context_switches, cpu_seconds, median, sipp_failed_calls  # noqa: E402
 from compare_kamailio import Workload  # noqa: E402
 
 UNLIMITED = ("  rate_limit_rps: 1000000\n  rate_limit_burst: 1000000\n"
@@ -39,6 +40,11 @@ def minor_faults(pid):
             return int(f.read().rsplit(")", 1)[1].split()[7])
     except OSError:
         return 0
+
+
+def children_cpu():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def snapshot(pids):
@@ -57,10 +63,11 @@ class Side:
         return {n: p.pid for n, p in self.cluster.procs.items()}
 
 
-def run_once(side, workload, rate, seconds, workdir):
+def run_once(side, workload, rate, seconds, workdir, phone):
     calls = rate * seconds
     pids = side.pids()
     before = snapshot(pids)
+    box_before, phone_before, reaped_before = BoxCpu(), cpu_seconds(phone.proc.pid), children_cpu()
     scenario, dial = workload.sipp_args(workdir)
     caller = Sipp(workdir, scenario, dial + [side.cluster.sip, "-i", "127.0.0.1", "-p", str(free_port()),
                                              "-m", str(calls), "-r", str(rate), "-d", str(workload.hold_ms),
@@ -71,6 +78,8 @@ def run_once(side, workload, rate, seconds, workdir):
         pass
     time.sleep(0.5)
     after = snapshot(pids)
+    box_busy, _, _ = BoxCpu().since(box_before)
+    generators = (cpu_seconds(phone.proc.pid) - phone_before) + (children_cpu() - reaped_before)
     ok = max(min(caller.count("answered"), calls - sipp_failed_calls(caller.out_file)), 0)
     per = max(ok, 1)
     procs = {n: tuple((after[n][i] - before[n][i]) / per for i in range(3)) for n in pids}
@@ -78,9 +87,11 @@ def run_once(side, workload, rate, seconds, workdir):
            "cpu": sum(v[0] for v in procs.values()) * 1000,
            "switches": sum(v[1] for v in procs.values()),
            "faults": sum(v[2] for v in procs.values()),
+           # everything the box did but the SIPp load: softirq no process is charged for included
+           "box": (box_busy - generators) * 1000 / per,
            "procs": {n: (v[0] * 1000, v[1], v[2]) for n, v in procs.items()}}
     detail = "  ".join(f"{n} {v[0]:.3f}/{v[1]:.1f}/{v[2]:.1f}" for n, v in sorted(row["procs"].items()))
-    print(f"  {side.name} ok {ok} failed {row['failed']}: {row['cpu']:.3f} ms/call, "
+    print(f"  {side.name} ok {ok} failed {row['failed']}: {row['cpu']:.3f} ms/call (box {row['box']:.3f}), "
           f"{row['switches']:.2f} switches/call, {row['faults']:.2f} faults/call  [{detail}]", flush=True)
     for f in glob.glob(os.path.join(workdir, f"{side.name}-caller*")):
         os.remove(f)
@@ -107,19 +118,19 @@ def main():
         rows = {s.name: [] for s in sides}
         for i in range(runs + 1):
             for s in sides:
-                row = run_once(s, workload, rate, seconds, workdir)
+                row = run_once(s, workload, rate, seconds, workdir, phone)
                 if i > 0:
                     rows[s.name].append(row)
         print(f"== {args.workload} at {rate}/s, {runs} runs of {seconds} s each, medians (warm-up dropped)")
         med = {}
         for name, rs in rows.items():
-            med[name] = {k: median([r[k] for r in rs]) for k in ("cpu", "switches", "faults")}
+            med[name] = {k: median([r[k] for r in rs]) for k in ("cpu", "box", "switches", "faults")}
             procs = {p: median([r["procs"][p][0] for r in rs]) for p in rs[0]["procs"]}
             each = ", ".join("%.3f" % r["cpu"] for r in rs)
-            print(f"  {name}: {med[name]['cpu']:.3f} ms/call (runs {each}), "
+            print(f"  {name}: {med[name]['cpu']:.3f} ms/call (runs {each}), box {med[name]['box']:.3f}, "
                   f"{med[name]['switches']:.2f} switches/call, {med[name]['faults']:.2f} faults/call; "
                   + ", ".join(f"{p} {v:.3f}" for p, v in sorted(procs.items())))
-        print(f"  B/A: CPU {med['B']['cpu'] / med['A']['cpu']:.3f}x, switches "
+        print(f"  B/A: CPU {med['B']['cpu'] / med['A']['cpu']:.3f}x, box {med['B']['box'] / med['A']['box']:.3f}x, switches "
               f"{med['B']['switches'] / max(med['A']['switches'], 1e-9):.3f}x")
     finally:
         if phone:
