@@ -16,6 +16,7 @@ void CallControl::askLimiterAndRouter(Call& call, const RouteHints& hints) {
     if (acquires_in_flight_ > 0 && waiting_acquires_.size() < kMaxWaitingAcquires) {
       waiting_acquires_.push_back({call.id.call_id, call.slot_number});
     } else {
+      sendWaitingAcquires();  // a full burst goes first: callers are asked for in arrival order
       sendAcquire(call.id.call_id, call.slot_number);
     }
   }
