@@ -121,7 +121,7 @@ redis::ScriptCall CallRecordStore::recordCall(const CallRecord& r,
 Result<bool> CallRecordStore::write(const CallRecord& r) {
   auto written = writeMany({r});
   if (!written.ok()) return written.error();
-  return written->front();
+  return static_cast<bool>(written->front());
 }
 
 Result<std::vector<bool>> CallRecordStore::writeMany(const std::vector<CallRecord>& records) {
