@@ -35,6 +35,122 @@ bool LimiterService::primaryMoved() {
   return true;
 }
 
+Result<AcquireAsk> LimiterService::acquireAsk(schema::LimiterRequest::Reader req) {
+  AcquireAsk ask{req.getAcquire().getNumber(), req.getAcquire().getCallId(), {}};
+  if (ask.number.empty() || ask.call_id.empty()) {
+    return invalidInput("acquire needs number and callId", "LimiterRequest.acquire");
+  }
+  auto release_first = slotsOf(req.getReleasesFirst(), "releasesFirst");
+  if (!release_first.ok()) return release_first.error();
+  ask.release_first = std::move(release_first.value());
+  return ask;
+}
+
+std::vector<uint8_t> LimiterService::failedReply(const std::string& why) {
+  capnp::MallocMessageBuilder mb;
+  mb.initRoot<schema::LimiterReply>().setFailed(why);
+  return codec::encodeToBytes(mb);
+}
+
+std::vector<uint8_t> LimiterService::redisFailed(const Error& e, const char* op) {
+  metrics_.redis_errors.Increment();
+  redis_healthy_ = false;
+  log_.error("limiter_redis_error", {{"op", op}, {"error", e.describe()}});
+  return failedReply(e.describe());
+}
+
+std::vector<uint8_t> LimiterService::grantReply(const AcquireAsk& ask, const SlotState& st) {
+  redis_healthy_ = true;
+  metrics_.released.Increment(static_cast<double>(st.released));
+  metrics_.release_noop.Increment(
+      static_cast<double>(static_cast<int64_t>(ask.release_first.size()) - st.released));
+  capnp::MallocMessageBuilder mb;
+  auto g = mb.initRoot<schema::LimiterReply>().initAcquired();
+  g.setGranted(st.granted);
+  g.setInUse(static_cast<uint32_t>(st.in_use));
+  g.setCap(static_cast<uint32_t>(st.cap));
+  g.setLeaseMs(static_cast<uint32_t>(ledger_.leaseMs()));
+  (st.granted ? metrics_.acquired(ask.number) : metrics_.rejected(ask.number)).Increment();
+  metrics_.inUse(ask.number).Set(static_cast<double>(st.in_use));
+  if (!st.granted) {
+    log_.info(
+        "slot_rejected",
+        {{"call_id", ask.call_id}, {"number", ask.number}, {"in_use", st.in_use}, {"cap", st.cap}});
+  }
+  return codec::encodeToBytes(mb);
+}
+
+std::vector<std::vector<uint8_t>> LimiterService::decideAcquires(
+    const std::vector<AcquireAsk>& asks) {
+  std::vector<std::vector<uint8_t>> replies;
+  replies.reserve(asks.size());
+  (void)primaryMoved();
+  if (holding()) {
+    for (size_t i = 0; i < asks.size(); ++i) {
+      metrics_.failover_holds.Increment();
+      replies.push_back(failedReply("refusing new calls for " +
+                                    std::to_string(hold_.remainingMs(clock_->steadyMs())) +
+                                    " ms more: recounting live calls after a Redis failover"));
+    }
+    return replies;
+  }
+  // One acquire alone takes the plain path; several share one round trip.
+  Result<std::vector<Result<SlotState>>> decided =
+      asks.size() == 1
+          ? Result<std::vector<Result<SlotState>>>(std::vector<Result<SlotState>>{
+                ledger_.acquire(asks[0].number, asks[0].call_id, asks[0].release_first)})
+          : ledger_.acquireMany(asks);
+  if (!decided.ok()) {
+    for (size_t i = 0; i < asks.size(); ++i)
+      replies.push_back(redisFailed(decided.error(), "acquire"));
+    return replies;
+  }
+  // The client reached a new primary during these very acquires: the count they were judged by
+  // may lack lost leases, so give the slots back and refuse like any call in the hold.
+  bool moved = primaryMoved() && holding();
+  for (size_t i = 0; i < asks.size(); ++i) {
+    const auto& st = (*decided)[i];
+    if (!st.ok()) {
+      replies.push_back(redisFailed(st.error(), "acquire"));
+    } else if (moved) {
+      if (st->granted) (void)ledger_.release(asks[i].number, asks[i].call_id);
+      metrics_.failover_holds.Increment();
+      replies.push_back(
+          failedReply("refusing new calls: the Redis primary changed; recounting live calls"));
+    } else {
+      replies.push_back(grantReply(asks[i], st.value()));
+    }
+  }
+  return replies;
+}
+
+std::vector<Result<std::vector<uint8_t>>> LimiterService::handleBatch(
+    const std::vector<const zmq::message_t*>& payloads) {
+  std::vector<Result<std::vector<uint8_t>>> out;
+  out.reserve(payloads.size());
+  std::vector<AcquireAsk> run;  // consecutive acquires not decided yet
+  auto decideRun = [&] {
+    for (auto& reply : decideAcquires(run)) out.emplace_back(std::move(reply));
+    run.clear();
+  };
+  for (const auto* payload : payloads) {
+    auto decoded =
+        codec::decode<schema::LimiterRequest>(payload->data(), payload->size(), "LimiterRequest");
+    if (decoded.ok() && decoded.value()->root().isAcquire()) {
+      auto ask = acquireAsk(decoded.value()->root());
+      if (ask.ok()) {
+        run.push_back(std::move(ask.value()));
+        continue;
+      }
+    }
+    // Anything else is served on its own, after the acquires that came before it.
+    if (!run.empty()) decideRun();
+    out.push_back(handle(*payload));
+  }
+  if (!run.empty()) decideRun();
+  return out;
+}
+
 Result<std::vector<uint8_t>> LimiterService::handle(const zmq::message_t& payload) {
   auto decoded =
       codec::decode<schema::LimiterRequest>(payload.data(), payload.size(), "LimiterRequest");
@@ -54,51 +170,9 @@ Result<std::vector<uint8_t>> LimiterService::handle(const zmq::message_t& payloa
 
   switch (req.which()) {
     case schema::LimiterRequest::ACQUIRE: {
-      std::string number = req.getAcquire().getNumber();
-      std::string call_id = req.getAcquire().getCallId();
-      if (number.empty() || call_id.empty()) {
-        return invalidInput("acquire needs number and callId", "LimiterRequest.acquire");
-      }
-      auto release_first = slotsOf(req.getReleasesFirst(), "releasesFirst");
-      if (!release_first.ok()) return release_first.error();
-      (void)primaryMoved();
-      if (holding()) {
-        metrics_.failover_holds.Increment();
-        reply.setFailed("refusing new calls for " +
-                        std::to_string(hold_.remainingMs(clock_->steadyMs())) +
-                        " ms more: recounting live calls after a Redis failover");
-        break;
-      }
-      auto st = ledger_.acquire(number, call_id, release_first.value());
-      if (!st.ok()) {
-        fail(st.error(), "acquire");
-        break;
-      }
-      // The client reached a new primary during this very acquire: the count it was judged by
-      // may lack lost leases, so give the slot back and refuse like any call in the hold.
-      if (primaryMoved() && holding()) {
-        if (st->granted) (void)ledger_.release(number, call_id);
-        metrics_.failover_holds.Increment();
-        reply.setFailed("refusing new calls: the Redis primary changed; recounting live calls");
-        break;
-      }
-      redis_healthy_ = true;
-      metrics_.released.Increment(static_cast<double>(st->released));
-      metrics_.release_noop.Increment(
-          static_cast<double>(static_cast<int64_t>(release_first->size()) - st->released));
-      auto g = reply.initAcquired();
-      g.setGranted(st->granted);
-      g.setInUse(static_cast<uint32_t>(st->in_use));
-      g.setCap(static_cast<uint32_t>(st->cap));
-      g.setLeaseMs(static_cast<uint32_t>(ledger_.leaseMs()));
-      (st->granted ? metrics_.acquired(number) : metrics_.rejected(number)).Increment();
-      metrics_.inUse(number).Set(static_cast<double>(st->in_use));
-      if (!st->granted) {
-        log_.info(
-            "slot_rejected",
-            {{"call_id", call_id}, {"number", number}, {"in_use", st->in_use}, {"cap", st->cap}});
-      }
-      break;
+      auto ask = acquireAsk(req);
+      if (!ask.ok()) return ask.error();
+      return decideAcquires({std::move(ask.value())}).front();
     }
     case schema::LimiterRequest::RENEW: {
       std::vector<SlotRef> slots;

@@ -5,6 +5,7 @@
 
 #include <zmq.hpp>
 
+#include "schemas/limiter.capnp.h"
 #include "services/concurrency-limiter/failover_hold.h"
 #include "services/concurrency-limiter/limiter_metrics.h"
 #include "services/concurrency-limiter/slot_ledger.h"
@@ -25,6 +26,13 @@ class LimiterService {
   // become a `failed` reply (the ingress fails the call closed); undecodable input is an Error.
   Result<std::vector<uint8_t>> handle(const zmq::message_t& payload);
 
+  // Serves requests that arrived together, one reply per payload in order: each run of
+  // consecutive acquires shares one Redis round trip (SlotLedger::acquireMany), anything else is
+  // served on its own by handle(), after the acquires before it. The limiter waits on Redis one
+  // request at a time, so under load the requests that queued meanwhile are served this way.
+  std::vector<Result<std::vector<uint8_t>>> handleBatch(
+      const std::vector<const zmq::message_t*>& payloads);
+
   bool redisHealthy() const { return redis_healthy_; }
 
   // Refuse new calls for `hold_ms` each time `redis` moves to a new primary, re-adding live calls'
@@ -36,6 +44,12 @@ class LimiterService {
   }
 
  private:
+  static Result<AcquireAsk> acquireAsk(schema::LimiterRequest::Reader req);
+  // Decides acquires (one alone, or several in one round trip), one encoded reply each.
+  std::vector<std::vector<uint8_t>> decideAcquires(const std::vector<AcquireAsk>& asks);
+  std::vector<uint8_t> grantReply(const AcquireAsk& ask, const SlotState& st);
+  std::vector<uint8_t> redisFailed(const Error& e, const char* op);
+  static std::vector<uint8_t> failedReply(const std::string& why);
   // Reads the client's primary epoch; true when it moved since the last look.
   bool primaryMoved();
   bool holding() const { return clock_ && hold_.holding(clock_->steadyMs()); }

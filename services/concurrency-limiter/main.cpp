@@ -47,8 +47,12 @@ int main(int argc, char** argv) {
   auto zmq = runtime::startServiceZmq(cfg, "concurrency-limiter", /*serves=*/true, *registry, log);
   if (!zmq) return 1;
   transport::ReplyServer server(zmq->context, settings.net.bind, zmq->security.serving());
-  server.handle(std::string(transport::message_type::kLimiter),
-                [&](const zmq::message_t& p) { return service.handle(p); });
+  // The requests that queued while the limiter waited on Redis are served together: their
+  // acquires share one round trip.
+  server.handleBatch(std::string(transport::message_type::kLimiter),
+                     [&](const std::vector<const zmq::message_t*>& payloads) {
+                       return service.handleBatch(payloads);
+                     });
   server.onError(runtime::logDroppedRequests(log));
   transport::PollLoop loop(clock);
   loop.addSocket(server.socket(), [&] { server.serveReady(); });

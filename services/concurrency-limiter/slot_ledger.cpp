@@ -108,18 +108,31 @@ std::string SlotLedger::slotsKey(const std::string& number) const {
   return caps_.slotKeys().numberKey(number);
 }
 
-Result<SlotState> SlotLedger::acquire(const std::string& number, const std::string& call_id,
-                                      const std::vector<SlotRef>& release_first) {
+SlotLedger::AcquireCommand SlotLedger::acquireCommand(const std::string& number,
+                                                      const std::string& call_id) {
   int cap = caps_.capFor(number);
   const auto* account = caps_.accountOf(number);
   redis::RedisScript& script = account ? scriptOf(acquire_in_account_script_, kAcquireInAccountLua)
                                        : scriptOf(acquire_script_, kAcquireLua);
-  std::vector<std::string> keys{slotsKey(number)};
-  std::vector<std::string> args{std::to_string(cap), call_id, std::to_string(lease_ms_)};
+  AcquireCommand c{
+      &script, {slotsKey(number)}, {std::to_string(cap), call_id, std::to_string(lease_ms_)}, cap};
   if (account) {
-    keys.push_back(accountKey(account->id));
-    args.push_back(std::to_string(account->cap));
+    c.keys.push_back(accountKey(account->id));
+    c.args.push_back(std::to_string(account->cap));
   }
+  return c;
+}
+
+Result<SlotState> SlotLedger::grantOf(const redis::RedisReply& r, int cap, int64_t released) {
+  if (r.type != redis::RedisReply::Type::Array || r.elements.size() != 2)
+    return unexpected(r, "acquire");
+  return SlotState{r.elements[0].integer == 1, r.elements[1].integer, cap, released};
+}
+
+Result<SlotState> SlotLedger::acquire(const std::string& number, const std::string& call_id,
+                                      const std::vector<SlotRef>& release_first) {
+  auto [script_ptr, keys, args, cap] = acquireCommand(number, call_id);
+  redis::RedisScript& script = *script_ptr;
   int64_t released = 0;
   Result<redis::RedisReply> reply = Error{};
   if (release_first.empty() || script.sha.empty()) {
@@ -152,10 +165,66 @@ Result<SlotState> SlotLedger::acquire(const std::string& number, const std::stri
     }
   }
   if (!reply.ok()) return reply.error();
-  const auto& r = reply.value();
-  if (r.type != redis::RedisReply::Type::Array || r.elements.size() != 2)
-    return unexpected(r, "acquire");
-  return SlotState{r.elements[0].integer == 1, r.elements[1].integer, cap, released};
+  return grantOf(reply.value(), cap, released);
+}
+
+Result<std::vector<Result<SlotState>>> SlotLedger::acquireMany(
+    const std::vector<AcquireAsk>& asks) {
+  std::vector<AcquireCommand> acquires;
+  acquires.reserve(asks.size());
+  bool loaded = true;
+  for (const auto& a : asks) {
+    acquires.push_back(acquireCommand(a.number, a.call_id));
+    loaded = loaded && !acquires.back().script->sha.empty();
+  }
+  std::vector<Result<SlotState>> out;
+  out.reserve(asks.size());
+  if (!loaded) {
+    // A script is not loaded yet (the first acquires): one by one, the plain path loads it.
+    for (const auto& a : asks) out.push_back(acquire(a.number, a.call_id, a.release_first));
+    return out;
+  }
+  std::vector<std::vector<std::string>> commands;
+  std::vector<bool> counts;
+  std::vector<size_t> script_at;  // index of each ask's EVALSHA among the commands
+  for (size_t i = 0; i < asks.size(); ++i) {
+    appendReleases(asks[i].release_first, commands, counts);
+    script_at.push_back(commands.size());
+    commands.push_back(
+        redis::evalShaCommand(*acquires[i].script, acquires[i].keys, acquires[i].args));
+    counts.push_back(false);
+  }
+  auto replies = redis::pipelineInChunks(redis_, commands);
+  if (!replies.ok()) return replies.error();
+  size_t next = 0;
+  for (size_t i = 0; i < asks.size(); ++i) {
+    int64_t released = 0;
+    Result<SlotState> decided = Error{};
+    bool bad_release = false;
+    for (; next < script_at[i]; ++next) {
+      const auto& r = (*replies)[next];
+      if (r.type != redis::RedisReply::Type::Integer) {
+        if (!bad_release) decided = unexpected(r, "release");
+        bad_release = true;
+      } else if (counts[next]) {
+        released += r.integer;
+      }
+    }
+    Result<redis::RedisReply> reply = std::move((*replies)[next++]);
+    // Redis restarted or its script cache was flushed: this acquire again through the client,
+    // which loads the script (its releases are done).
+    if (!bad_release && redis::isNoScript(reply.value())) {
+      acquires[i].script->sha.clear();
+      reply = redis_.evalScript(*acquires[i].script, acquires[i].keys, acquires[i].args);
+    }
+    if (!bad_release && reply.ok()) {
+      decided = grantOf(reply.value(), acquires[i].cap, released);
+    } else if (!bad_release) {
+      decided = reply.error();
+    }
+    out.push_back(std::move(decided));
+  }
+  return out;
 }
 
 Result<int64_t> SlotLedger::renew(const std::vector<SlotRef>& slots, bool readopt,

@@ -22,6 +22,13 @@ struct SlotRef {
   std::string call_id;
 };
 
+// One acquire of a batch (SlotLedger::acquireMany): the call, and the slots to free before it.
+struct AcquireAsk {
+  std::string number;
+  std::string call_id;
+  std::vector<SlotRef> release_first;
+};
+
 // Leased call slots per number, held in Redis so every limiter replica agrees.
 //
 // Layout: one sorted set per number, `cm:{<number>}:slots`, member = Call-ID, score = lease
@@ -44,6 +51,13 @@ class SlotLedger {
   // arrived never count against it. On an error neither is known to have happened.
   Result<SlotState> acquire(const std::string& number, const std::string& call_id,
                             const std::vector<SlotRef>& release_first = {});
+  // Several acquires in one Redis round trip (slot_ledger_batch.cpp), each decided exactly as
+  // acquire() decides it and in the given order: an ask's releases, then its script, then the
+  // next ask's. The limiter serves the requests that queued up while it waited on Redis this way,
+  // so under load an acquire costs a share of a round trip instead of a whole one. The outer
+  // error is the round trip's (none of the asks is known to have happened); an ask whose own
+  // reply was wrong gets its own error.
+  Result<std::vector<Result<SlotState>>> acquireMany(const std::vector<AcquireAsk>& asks);
   // Extends leases of live calls; returns how many were still held. Never re-creates a slot
   // that expired (it may have been given to another call since), except with `readopt`: right
   // after a failover (FailoverHold), when new calls are refused, a live call's missing lease was
@@ -76,6 +90,15 @@ class SlotLedger {
   void appendReleases(const std::vector<SlotRef>& slots,
                       std::vector<std::vector<std::string>>& commands,
                       std::vector<bool>& counts) const;
+  // The script, keys and arguments of one acquire (shared by acquire and acquireMany).
+  struct AcquireCommand {
+    redis::RedisScript* script;
+    std::vector<std::string> keys;
+    std::vector<std::string> args;
+    int cap;
+  };
+  AcquireCommand acquireCommand(const std::string& number, const std::string& call_id);
+  static Result<SlotState> grantOf(const redis::RedisReply& reply, int cap, int64_t released);
   redis::RedisScript acquire_script_;
   redis::RedisScript renew_script_;
   redis::RedisScript readopt_script_;

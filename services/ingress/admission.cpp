@@ -13,28 +13,12 @@ namespace callmesh::ingress {
 void CallControl::askLimiterAndRouter(Call& call, const RouteHints& hints) {
   call.caller_zip = hints.caller_zip.substr(0, Call::kMaxRecordHint);
   if (call.id.kind == schema::CallKind::VOICE) {
-    capnp::MallocMessageBuilder mb;
-    auto req = mb.initRoot<schema::LimiterRequest>();
-    auto a = req.initAcquire();
-    a.setNumber(call.slot_number);
-    a.setCallId(call.id.call_id);
-    // Calls that ended since the last release went out give their slots back ahead of this
-    // acquire, in the same request: the count this caller meets holds no call that has ended.
-    SlotReleases::Batch carried = releases_.takePending();
-    if (carried) {
-      auto list = req.initReleasesFirst(static_cast<unsigned>(carried->size()));
-      for (size_t i = 0; i < carried->size(); ++i) {
-        list[static_cast<unsigned>(i)].setNumber((*carried)[i].number);
-        list[static_cast<unsigned>(i)].setCallId((*carried)[i].call_id);
-      }
+    if (acquires_in_flight_ > 0 && waiting_acquires_.size() < kMaxWaitingAcquires) {
+      waiting_acquires_.push_back({call.id.call_id, call.slot_number});
+    } else {
+      sendWaitingAcquires();  // a full burst goes first: callers are asked for in arrival order
+      sendAcquire(call.id.call_id, call.slot_number);
     }
-    std::string call_id = call.id.call_id;
-    std::string number = call.slot_number;
-    int64_t sent_ms = clock_.steadyMs();
-    links_.limiter.request(codec::encodeToBytes(mb),
-                           [this, call_id, number, sent_ms, carried](Result<zmq::message_t> r) {
-                             onLimiterReply(call_id, number, sent_ms, carried, std::move(r));
-                           });
   }
   // A call that came back through us (non-empty path) is always loop-checked by the router.
   if (call.path.empty()) {
@@ -64,6 +48,43 @@ void CallControl::askLimiterAndRouter(Call& call, const RouteHints& hints) {
   call.router_request = links_.router.request(
       codec::encodeToBytes(mb),
       [this, call_id](Result<zmq::message_t> r) { onRouterReply(call_id, std::move(r)); });
+}
+
+void CallControl::sendAcquire(const std::string& call_id, const std::string& number) {
+  capnp::MallocMessageBuilder mb;
+  auto req = mb.initRoot<schema::LimiterRequest>();
+  auto a = req.initAcquire();
+  a.setNumber(number);
+  a.setCallId(call_id);
+  // Calls that ended since the last release went out give their slots back ahead of this
+  // acquire, in the same request: the count this caller meets holds no call that has ended.
+  SlotReleases::Batch carried = releases_.takePending();
+  if (carried) {
+    auto list = req.initReleasesFirst(static_cast<unsigned>(carried->size()));
+    for (size_t i = 0; i < carried->size(); ++i) {
+      list[static_cast<unsigned>(i)].setNumber((*carried)[i].number);
+      list[static_cast<unsigned>(i)].setCallId((*carried)[i].call_id);
+    }
+  }
+  int64_t sent_ms = clock_.steadyMs();
+  ++acquires_in_flight_;
+  links_.limiter.request(codec::encodeToBytes(mb),
+                         [this, call_id, number, sent_ms, carried](Result<zmq::message_t> r) {
+                           --acquires_in_flight_;
+                           onLimiterReply(call_id, number, sent_ms, carried, std::move(r));
+                           if (acquires_in_flight_ == 0) sendWaitingAcquires();
+                         });
+}
+
+void CallControl::sendWaitingAcquires() {
+  std::vector<WaitingAcquire> waiting;
+  waiting.swap(waiting_acquires_);
+  for (const auto& w : waiting) {
+    // A caller that went away while its acquire waited needs no slot.
+    Call* call = find(w.call_id);
+    if (!call || call->machine.phase() == CallStateMachine::Phase::Ended) continue;
+    sendAcquire(w.call_id, w.number);
+  }
 }
 
 void CallControl::onLimiterReply(const std::string& call_id, const std::string& number,

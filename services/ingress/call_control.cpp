@@ -107,6 +107,8 @@ void CallControl::reapIfDone(Call& call) {
 }
 
 void CallControl::onTick() {
+  // Acquires waiting for an answer that is slow to come wait no longer than a tick.
+  if (!waiting_acquires_.empty()) sendWaitingAcquires();
   graveyard_.clear();
   readRouterNotices();
   int64_t now = clock_.steadyMs();

@@ -122,6 +122,20 @@ class CallControl {
   const std::unordered_map<std::string, std::unique_ptr<Call>>& calls() const { return calls_; }
 
  private:
+  // Acquires go out one burst at a time (admission.cpp): while one is in flight, later calls'
+  // acquires wait for its answer (at most one tick) and then go together, back to back, so the
+  // ZeroMQ I/O threads and the limiter wake once for the burst and the limiter decides it in one
+  // Redis round trip (SlotLedger::acquireMany). Idle, nothing waits: a lone call's acquire goes
+  // at once; under load, the busier the limiter, the larger the bursts.
+  void sendAcquire(const std::string& call_id, const std::string& number);
+  void sendWaitingAcquires();
+  struct WaitingAcquire {
+    std::string call_id;
+    std::string number;
+  };
+  std::vector<WaitingAcquire> waiting_acquires_;
+  size_t acquires_in_flight_ = 0;
+  static constexpr size_t kMaxWaitingAcquires = 64;  // ReplyServer::kMaxBatch
   void onLimiterReply(const std::string& call_id, const std::string& number, int64_t sent_ms,
                       const SlotReleases::Batch& carried, Result<zmq::message_t> reply);
   void onRouterReply(const std::string& call_id, Result<zmq::message_t> reply);

@@ -102,6 +102,13 @@ std::vector<uint8_t> notice(uint64_t epoch) {
   return codec::encodeToBytes(mb);
 }
 
+// The Call-ID an acquire asks a slot for.
+std::string acquiredCall(const std::vector<uint8_t>& payload) {
+  auto req = codec::decode<schema::LimiterRequest>(payload.data(), payload.size(), "request");
+  if (!req.ok() || !req.value()->root().isAcquire()) return "";
+  return req.value()->root().getAcquire().getCallId();
+}
+
 // The (call-id) slots a limiter request gives back: a releaseBatch, or an acquire's releasesFirst.
 std::vector<std::string> releasesIn(const std::vector<uint8_t>& payload) {
   auto decoded = codec::decode<schema::LimiterRequest>(payload.data(), payload.size(), "request");
@@ -177,6 +184,7 @@ TEST_F(CallControlTest, AcquireCarriesTheE164NumberRouterTheDialledText) {
                                                      router_.sent().back().payload.size(), "route");
     ASSERT_TRUE(route.ok());
     EXPECT_EQ(std::string(route.value()->root().getDialed().cStr()), dialed);
+    limiter_.reply(lastId(limiter_), grant(true));  // the next call's acquire goes at once
   }
 }
 
@@ -283,9 +291,32 @@ TEST_F(CallControlTest, KeptDecisionRingsWithoutAskingTheRouter) {
   offer("c1");
   router_.reply(lastId(router_), ring({"sip:a@127.0.0.1"}, 60000, 7));
   offer("c2");
-  EXPECT_EQ(router_.sent().size(), 1u);  // c2 got the kept decision
+  EXPECT_EQ(router_.sent().size(), 1u);                // c2 got the kept decision
+  limiter_.reply(limiter_.sent()[0].id, grant(true));  // c1 rings; c2's acquire goes now
+  ASSERT_EQ(limiter_.sent().size(), 2u);
   limiter_.reply(limiter_.sent()[1].id, grant(true));
-  EXPECT_EQ(sip_.done, (std::vector<std::string>{"fork 0"}));
+  EXPECT_EQ(sip_.done, (std::vector<std::string>{"fork 0", "fork 0"}));
+}
+
+// Acquires go one burst at a time: calls offered while an acquire is in flight wait for its
+// answer, then go back to back (one wakeup of the limiter, one Redis round trip for all); a
+// caller that left meanwhile is not asked for; the tick sends what waited if the answer is slow.
+TEST_F(CallControlTest, AcquiresOfferedWhileOneIsInFlightGoTogetherWhenItIsAnswered) {
+  offer("c1");
+  offer("c2");
+  Call& c3 = offer("c3");
+  offer("c4");
+  ASSERT_EQ(limiter_.sent().size(), 1u);  // c1's; the others wait for its answer
+  control_.callerCancelled(c3);
+  limiter_.reply(limiter_.sent()[0].id, grant(true));
+  ASSERT_EQ(limiter_.sent().size(), 3u);  // c2 and c4 together; c3 left
+  EXPECT_EQ(acquiredCall(limiter_.sent()[1].payload), "c2");
+  EXPECT_EQ(acquiredCall(limiter_.sent()[2].payload), "c4");
+  offer("c5");  // two in flight: c5 waits
+  EXPECT_EQ(limiter_.sent().size(), 3u);
+  control_.onTick();  // the answers are slow: it waits no longer than a tick
+  ASSERT_EQ(limiter_.sent().size(), 4u);
+  EXPECT_EQ(acquiredCall(limiter_.sent()[3].payload), "c5");
 }
 
 TEST_F(CallControlTest, TextNeedsNoSlotAndRingsEveryTarget) {

@@ -19,10 +19,11 @@ namespace callmesh::ingress {
 // for a timer under a millisecond away.
 //
 // So the step asks sofia never to wait (su_root_step with timeout 0: serve ready sockets and due
-// timers), once more when that returned 0 (after I/O it then returns the real time to the next
-// timer), and sleeps itself on sofia's own epoll instance, which wakes on any registered
-// socket, until a millisecond past the time sofia gave. A timer fires at most 1 ms late, which
-// no SIP timer (T1 = 500 ms) or ring step can tell.
+// timers), then, when that returned 0, runs the due timers and reads the real time to the next
+// one off the root's timer queue (a second su_root_step would also poll the sockets it just
+// served: a syscall per wakeup), and sleeps itself on sofia's own epoll instance, which wakes on
+// any registered socket, until a millisecond past the time sofia gave. A timer fires at most 1 ms
+// late, which no SIP timer (T1 = 500 ms) or ring step can tell.
 class EventLoopStep {
  public:
   // Call right after su_root_create(): finds the epoll instance that root created (sofia does
@@ -37,6 +38,9 @@ class EventLoopStep {
   int epollFd() const { return epoll_fd_; }
 
  private:
+  // After I/O was served: due timers run, and the ms to the next one (-1: none).
+  su_duration_t nextTimer();
+
   su_root_t* root_ = nullptr;
   int epoll_fd_ = -1;
   su_duration_t wait_ms_ = 0;  // how long the next step sleeps before it serves

@@ -199,14 +199,14 @@ void SipProxy::reply(nta_incoming_t* irq, int status, const char* phrase) {
 void SipProxy::onTick() {
   ++ticks_;
   // Events wait for one batch per event_flush_ms: every batch costs each receiver a wakeup and a
-  // Redis round trip however many calls it carries. Releases no acquire has carried go every
-  // tick: a slot held longer than its call is a slot another caller may be refused (486) at the
-  // cap.
+  // Redis round trip however many calls it carries. Releases no acquire has carried go once they
+  // have waited kCarryWaitMs (near the cap at once): a slot held longer than its call is a slot
+  // another caller may be refused (486) at the cap.
   if (clock_.steadyMs() - last_flush_ms_ >= config_.ingress.event_flush_ms) {
     last_flush_ms_ = clock_.steadyMs();
     links_.events->flush();
   }
-  releases_.flush();
+  releases_.flushOlderThan(SlotReleases::kCarryWaitMs);
   for (auto* link : {links_.router.get(), links_.limiter.get(), links_.limiter_background.get(),
                      links_.presence_events.get(), links_.notification_events.get()}) {
     if (link->pending() > 0) link->onTick();  // retries and expiries; no libzmq call otherwise

@@ -11,7 +11,8 @@
 namespace callmesh::ingress {
 
 void SlotReleases::queue(const std::string& number, const std::string& call_id) {
-  pending_.push_back({number, call_id, clock_.steadyMs() + lease_ms_});
+  int64_t now = clock_.steadyMs();
+  pending_.push_back({number, call_id, now + lease_ms_, now});
 }
 
 SlotReleases::Batch SlotReleases::takePending() {
@@ -36,14 +37,20 @@ void SlotReleases::notConfirmed(const Batch& batch, const std::string& error) {
   retry_.insert(retry_.end(), batch->begin(), batch->end());
 }
 
-void SlotReleases::flush() {
+void SlotReleases::flushOlderThan(int64_t wait_ms) {
   int64_t now = clock_.steadyMs();
   if (!retry_.empty() && now >= next_retry_ms_) {
+    // Ahead of the rest: pending_ stays oldest first.
+    std::vector<Pending> again;
     for (auto& r : retry_)
-      if (r.give_up_at_ms > now) pending_.push_back(std::move(r));
+      if (r.give_up_at_ms > now) again.push_back(std::move(r));
+    pending_.insert(pending_.begin(), std::make_move_iterator(again.begin()),
+                    std::make_move_iterator(again.end()));
     retry_.clear();
     next_retry_ms_ = now + 500;
   }
+  // pending_ is oldest first.
+  if (!pending_.empty() && wait_ms > 0 && now - pending_.front().queued_at_ms < wait_ms) return;
   while (Batch batch = takePending()) sendReleaseBatch(batch);
 }
 

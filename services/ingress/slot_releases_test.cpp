@@ -71,6 +71,25 @@ TEST_F(SlotReleasesTest, TenThousandRenewalsGoInFramesUnderTheLimit) {
   EXPECT_EQ(total, 10000u);
 }
 
+// The tick leaves a release for the next acquire to carry until it has waited kCarryWaitMs;
+// then it goes in a releaseBatch of its own, with everything queued after it.
+TEST_F(SlotReleasesTest, TheTickSendsAReleaseNoAcquireCarriedOnceItHasWaited) {
+  releases_.queue(kLongestNumber, callId(1));
+  clock_.advance(SlotReleases::kCarryWaitMs - 1);
+  releases_.queue(kLongestNumber, callId(2));
+  releases_.flushOlderThan(SlotReleases::kCarryWaitMs);
+  EXPECT_TRUE(limiter_.sent().empty());
+  clock_.advance(1);
+  releases_.flushOlderThan(SlotReleases::kCarryWaitMs);
+  ASSERT_EQ(limiter_.sent().size(), 1u);
+  EXPECT_EQ(slotsIn(limiter_.sent()[0].payload), 2u);
+  EXPECT_EQ(releases_.waiting(), 0u);
+  // Near the cap (and at shutdown) everything goes at once.
+  releases_.queue(kLongestNumber, callId(3));
+  releases_.flush();
+  EXPECT_EQ(limiter_.sent().size(), 2u);
+}
+
 TEST_F(SlotReleasesTest, MassHangupReleasesInBoundedFrames) {
   for (size_t i = 0; i < 2000; ++i) releases_.queue(kLongestNumber, callId(i));
   // The next acquire carries at most one frame's worth; the tick sends the rest in batches.

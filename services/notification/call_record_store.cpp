@@ -90,7 +90,8 @@ CallRecordStore::CallRecordStore(redis::RedisClient& redis, config::CallRecordSe
   write_script_.body = kWriteLua;
 }
 
-Result<bool> CallRecordStore::write(const CallRecord& r) {
+redis::ScriptCall CallRecordStore::recordCall(const CallRecord& r,
+                                              std::vector<WebhookEvent>& events) {
   namespace rk = redis::record_keys;
   std::vector<std::string> keys{rk::call(r.call_id), rk::kStream, rk::kByTime,
                                 rk::byOutcome(r.outcome)};
@@ -108,21 +109,54 @@ Result<bool> CallRecordStore::write(const CallRecord& r) {
                                 std::to_string(settings_.retention_ms),
                                 std::to_string(settings_.max_records),
                                 std::to_string(minid) + "-0"};
-  auto reply = redis::evalScriptReplicated(redis_, write_script_, keys, args, ack_);
-  if (!reply.ok()) return reply.error();
-  if (reply->type != RedisReply::Type::Array || reply->elements.size() != 2) {
-    return Error{ErrorKind::Internal, "unexpected reply: " + reply->text,
-                 "call record " + r.call_id};
-  }
   // The webhook events right after the record, also when it existed already: a redelivered end
   // after a crash between the two queues them then, and never twice (webhook_outbox.h).
-  std::vector<WebhookEvent> events{
-      makeWebhookEvent("call.ended", r.call_id, r.ended_at_ms, record)};
+  events.push_back(makeWebhookEvent("call.ended", r.call_id, r.ended_at_ms, record));
   if (isMissedCall(r)) {
     events.push_back(makeWebhookEvent("call.missed", r.call_id, r.ended_at_ms, record));
   }
-  if (auto st = outbox_.queue(events, "call record " + r.call_id); !st.ok()) return st.error();
-  return reply->elements[0].integer == 1;
+  return redis::ScriptCall{&write_script_, std::move(keys), std::move(args)};
+}
+
+Result<bool> CallRecordStore::write(const CallRecord& r) {
+  auto written = writeMany({r});
+  if (!written.ok()) return written.error();
+  return static_cast<bool>(written->front());
+}
+
+Result<std::vector<bool>> CallRecordStore::writeMany(const std::vector<CallRecord>& records) {
+  std::vector<redis::ScriptCall> writes;
+  std::vector<redis::ScriptCall> queues;
+  writes.reserve(records.size());
+  for (const auto& r : records) {
+    std::vector<WebhookEvent> events;
+    writes.push_back(recordCall(r, events));
+    if (auto q = outbox_.queueCall(events)) queues.push_back(std::move(*q));
+  }
+  auto replies = redis::evalScriptsReplicated(redis_, writes, ack_);
+  if (!replies.ok()) return replies.error();
+  std::vector<bool> wrote;
+  wrote.reserve(records.size());
+  for (size_t i = 0; i < records.size(); ++i) {
+    const auto& reply = (*replies)[i];
+    if (reply.type != RedisReply::Type::Array || reply.elements.size() != 2) {
+      return Error{ErrorKind::Internal, "unexpected reply: " + reply.text,
+                   "call record " + records[i].call_id};
+    }
+    wrote.push_back(reply.elements[0].integer == 1);
+  }
+  auto queued = redis::evalScriptsReplicated(redis_, queues, ack_);
+  if (!queued.ok()) {
+    return Error{queued.error().kind, queued.error().message,
+                 "webhook outbox for " + std::to_string(records.size()) + " call record(s)"};
+  }
+  for (const auto& reply : queued.value()) {
+    if (reply.type == RedisReply::Type::Error) {
+      return Error{ErrorKind::Internal, reply.text,
+                   "webhook outbox for " + std::to_string(records.size()) + " call record(s)"};
+    }
+  }
+  return wrote;
 }
 
 Result<std::optional<json>> CallRecordStore::get(const std::string& call_id) {

@@ -47,6 +47,12 @@ class CallRecordStore {
 
   // True when this call wrote the record, false when it was there already.
   Result<bool> write(const CallRecord& record);
+  // Several records (an event batch's ends) in two round trips instead of two each: every
+  // record's script pipelined, then, once all are written (and acknowledged by the replicas
+  // redis.replica_acks asks for), every record's webhook events pipelined, so an event is never
+  // queued for a record that failed. One flag per record as write() gives it; the first failure
+  // is the error (the caller retries the batch: both scripts are idempotent).
+  Result<std::vector<bool>> writeMany(const std::vector<CallRecord>& records);
   // One page, newest first, at most `limit` records after `cursor` (empty = the first page). A
   // page may hold fewer than `limit` and still have a next cursor when filters skipped many.
   // InvalidInput for a cursor this store did not give.
@@ -55,6 +61,9 @@ class CallRecordStore {
   Result<std::optional<nlohmann::json>> get(const std::string& call_id);
 
  private:
+  // The record's script run, and the webhook events it reports.
+  redis::ScriptCall recordCall(const CallRecord& r, std::vector<WebhookEvent>& events);
+
   redis::RedisClient& redis_;
   config::CallRecordSettings settings_;
   redis::ReplicaAck ack_;

@@ -5,6 +5,7 @@
 #include "schemas/call.capnp.h"
 #include "services/notification/api_json.h"
 #include "services/notification/event_hub.h"
+#include "shared/codec/call_event_batch.h"
 #include "shared/codec/capnp_codec.h"
 #include "shared/codec/event_ack.h"
 #include "shared/codec/follow_up_scope.h"
@@ -90,26 +91,57 @@ Result<std::vector<uint8_t>> NotificationService::fail(const std::string& call_i
   return e;
 }
 
-// The call detail record, and an outbound call's outcome for the router's next choice.
-Status NotificationService::recordCall(const CallRecord& record) {
-  auto written = records_.write(record);
+// The call detail records, and outbound calls' outcomes for the router's next choice.
+Status NotificationService::recordCalls(const std::vector<CallRecord>& records) {
+  if (records.empty()) return {};
+  auto written = records_.writeMany(records);
   if (!written.ok()) return written.error();
-  if (*written) {
-    metrics_.records_family.Add({{"outcome", record.outcome}}).Increment();
-  } else {
-    metrics_.duplicates.Increment();
-  }
-  if (record.rule == "outbound_caller_id" && !record.project.empty() &&
-      !record.outbound_callee.empty()) {
-    auto wrote = outcomes_.record(record.outbound_callee, record.project, record.outcome,
-                                  record.ended_at_ms);
-    if (!wrote.ok()) return wrote.error();
-    if (*wrote) metrics_.outbound_outcomes.Increment();
+  for (size_t i = 0; i < records.size(); ++i) {
+    const CallRecord& record = records[i];
+    if ((*written)[i]) {
+      metrics_.records_family.Add({{"outcome", record.outcome}}).Increment();
+    } else {
+      metrics_.duplicates.Increment();
+    }
+    if (record.rule == "outbound_caller_id" && !record.project.empty() &&
+        !record.outbound_callee.empty()) {
+      auto wrote = outcomes_.record(record.outbound_callee, record.project, record.outcome,
+                                    record.ended_at_ms);
+      if (!wrote.ok()) return wrote.error();
+      if (*wrote) metrics_.outbound_outcomes.Increment();
+    }
   }
   return {};
 }
 
-Result<std::vector<uint8_t>> NotificationService::handleCallEvent(const zmq::message_t& payload) {
+Result<std::vector<uint8_t>> NotificationService::handleCallEventBatch(
+    const zmq::message_t& payload) {
+  auto decoded =
+      codec::decode<schema::CallEventBatch>(payload.data(), payload.size(), "CallEventBatch");
+  if (!decoded.ok()) {
+    metrics_.decode_errors.Increment();
+    return decoded.error();
+  }
+  std::vector<CallRecord> records;
+  try {
+    for (auto ev : decoded.value()->root().getEvents()) {
+      if (ev.which() == schema::CallEvent::ENDED) records.push_back(callRecordOf(ev));
+    }
+  } catch (const kj::Exception& e) {  // a pointer of the wrong type in a well-formed frame
+    metrics_.decode_errors.Increment();
+    return Error{ErrorKind::InvalidInput, e.getDescription().cStr(),
+                 "decode CallEventBatch.events"};
+  }
+  if (auto st = recordCalls(records); !st.ok()) {
+    return fail(std::to_string(records.size()) + " call(s) of a batch", st.error());
+  }
+  redis_healthy_ = true;
+  return codec::handleCallEventBatch(
+      payload, [&](const zmq::message_t& one) { return handleEvent(one, /*recorded=*/true); });
+}
+
+Result<std::vector<uint8_t>> NotificationService::handleEvent(const zmq::message_t& payload,
+                                                              bool recorded) {
   auto decoded = codec::decode<schema::CallEvent>(payload.data(), payload.size(), "CallEvent");
   if (!decoded.ok()) {
     metrics_.decode_errors.Increment();
@@ -124,8 +156,10 @@ Result<std::vector<uint8_t>> NotificationService::handleCallEvent(const zmq::mes
   bool is_offer = ev.which() == schema::CallEvent::OFFERED;
   // Only the end matters: it names every leg (agent) the call or text was routed to.
   if (!is_end) return codec::encodeEventAck(event_id);
-  if (auto st = recordCall(callRecordOf(ev)); !st.ok()) return fail(call_id, st.error());
-  redis_healthy_ = true;
+  if (!recorded) {
+    if (auto st = recordCalls({callRecordOf(ev)}); !st.ok()) return fail(call_id, st.error());
+    redis_healthy_ = true;
+  }
 
   FollowUpInput in;
   in.voice = voice;

@@ -35,16 +35,22 @@ WebhookOutbox::WebhookOutbox(redis::RedisClient& redis, redis::ReplicaAck ack)
   script_.body = kQueueLua;
 }
 
-Status WebhookOutbox::queue(const std::vector<WebhookEvent>& events, const std::string& what) {
-  if (events.empty()) return {};
+std::optional<redis::ScriptCall> WebhookOutbox::queueCall(const std::vector<WebhookEvent>& events) {
+  if (events.empty()) return std::nullopt;
   namespace wk = redis::webhook_keys;
-  std::vector<std::string> keys{wk::kSubscriptions, wk::kOutbox};
-  std::vector<std::string> args{std::to_string(kQueuedMarkerMs)};
+  redis::ScriptCall call{
+      &script_, {wk::kSubscriptions, wk::kOutbox}, {std::to_string(kQueuedMarkerMs)}};
   for (const auto& e : events) {
-    keys.push_back(wk::queued(e.id));
-    args.push_back(e.body);
+    call.keys.push_back(wk::queued(e.id));
+    call.args.push_back(e.body);
   }
-  auto reply = redis::evalScriptReplicated(redis_, script_, keys, args, ack_);
+  return call;
+}
+
+Status WebhookOutbox::queue(const std::vector<WebhookEvent>& events, const std::string& what) {
+  auto call = queueCall(events);
+  if (!call) return {};
+  auto reply = redis::evalScriptReplicated(redis_, *call->script, call->keys, call->args, ack_);
   if (!reply.ok()) {
     Error e = reply.error();
     return Error{e.kind, e.message, "webhook outbox for " + what};

@@ -13,6 +13,7 @@
 // producer retries (the ingress redelivers an unacknowledged event; an API caller retries its
 // claim). Delivery stays at least once (docs/redis-keys.md, services/notification/README.md).
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,9 @@ class WebhookOutbox {
   // Queues the events not queued before, only while any subscription exists (nobody to tell:
   // nothing is kept). `what` names the fact in an error.
   Status queue(const std::vector<WebhookEvent>& events, const std::string& what);
+  // The script run queue() makes, for a caller that pipelines several (CallRecordStore's
+  // batches); none when there is nothing to queue.
+  std::optional<redis::ScriptCall> queueCall(const std::vector<WebhookEvent>& events);
 
  private:
   redis::RedisClient& redis_;

@@ -50,4 +50,52 @@ Result<RedisReply> evalScriptReplicated(RedisClient& redis, RedisScript& script,
                "replicated write"};
 }
 
+Result<std::vector<RedisReply>> evalScriptsReplicated(RedisClient& redis,
+                                                      const std::vector<ScriptCall>& calls,
+                                                      ReplicaAck ack) {
+  std::vector<RedisReply> out;
+  if (calls.empty()) return out;
+  for (const auto& c : calls) {
+    if (auto st = loadScript(redis, *c.script); !st.ok()) return st.error();
+  }
+  const std::vector<std::string> wait{"WAIT", std::to_string(ack.replicas),
+                                      std::to_string(ack.timeout_ms)};
+  std::vector<std::vector<std::string>> commands;
+  commands.reserve(calls.size() * (ack.replicas > 0 ? 2 : 1));
+  for (const auto& c : calls) {
+    commands.push_back(evalShaCommand(*c.script, c.keys, c.args));
+    if (ack.replicas > 0) commands.push_back(wait);
+  }
+  auto replies = redis.pipeline(commands);
+  if (!replies.ok()) return replies.error();
+  size_t step = ack.replicas > 0 ? 2 : 1;
+  out.reserve(calls.size());
+  for (size_t i = 0; i < calls.size(); ++i) {
+    RedisReply& reply = (*replies)[i * step];
+    if (isNoScript(reply)) {  // nothing was written by this one: alone, loading the script
+      calls[i].script->sha.clear();
+      auto again = evalScriptReplicated(redis, *calls[i].script, calls[i].keys, calls[i].args, ack);
+      if (!again.ok()) return again.error();
+      out.push_back(std::move(again.value()));
+      continue;
+    }
+    if (ack.replicas > 0 && reply.type != RedisReply::Type::Error) {
+      const RedisReply& acked = (*replies)[i * step + 1];
+      if (acked.type != RedisReply::Type::Integer) {
+        return Error{ErrorKind::Internal, "WAIT answered: " + acked.text, "replicated write"};
+      }
+      if (acked.integer < ack.replicas) {
+        return Error{ErrorKind::Timeout,
+                     "written on the primary but confirmed by " + std::to_string(acked.integer) +
+                         " of " + std::to_string(ack.replicas) + " replicas within " +
+                         std::to_string(ack.timeout_ms) +
+                         " ms; it may survive a failover or not, retry",
+                     "replicated write"};
+      }
+    }
+    out.push_back(std::move(reply));
+  }
+  return out;
+}
+
 }  // namespace callmesh::redis

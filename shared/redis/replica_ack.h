@@ -27,4 +27,21 @@ Result<RedisReply> evalScriptReplicated(RedisClient& redis, RedisScript& script,
                                         const std::vector<std::string>& keys,
                                         const std::vector<std::string>& args, ReplicaAck ack);
 
+// One script run of a batch (evalScriptsReplicated).
+struct ScriptCall {
+  RedisScript* script;
+  std::vector<std::string> keys;
+  std::vector<std::string> args;
+};
+
+// Several idempotent scripts in one pipelined round trip instead of one each, every one followed
+// by its WAIT when `ack` asks for replicas (in a Redis Cluster a WAIT covers only the node of the
+// script before it). Each reply as evalScriptReplicated gives it, in order: a script answered
+// NOSCRIPT (a failover, a flushed cache) is run again alone through evalScriptReplicated, which
+// is why the scripts must be idempotent. The error is the round trip's, or the first replica
+// shortfall (the writes may be applied on the primary: the caller retries them all).
+Result<std::vector<RedisReply>> evalScriptsReplicated(RedisClient& redis,
+                                                      const std::vector<ScriptCall>& calls,
+                                                      ReplicaAck ack);
+
 }  // namespace callmesh::redis

@@ -1,5 +1,7 @@
 #include "shared/runtime/process_signals.h"
 
+#include "shared/runtime/pid_cache.h"
+
 #include <csignal>
 
 namespace callmesh::runtime {
@@ -12,6 +14,7 @@ extern "C" void onReloadSignal(int) { g_signals.reload.store(true); }
 }  // namespace
 
 ProcessSignals& installProcessSignals() {
+  (void)cachedPid();  // links the getpid cache into every service (pid_cache.h)
   struct sigaction stop_action {};
   stop_action.sa_handler = onStopSignal;
   sigemptyset(&stop_action.sa_mask);

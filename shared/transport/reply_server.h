@@ -29,6 +29,9 @@ class ReplyServer {
  public:
   // payload in, reply payload out.
   using Handler = std::function<Result<std::vector<uint8_t>>(const zmq::message_t& payload)>;
+  // Several payloads of one type in, one reply (or Error) per payload out, in order.
+  using BatchHandler = std::function<std::vector<Result<std::vector<uint8_t>>>(
+      const std::vector<const zmq::message_t*>& payloads)>;
   using ErrorSink = std::function<void(std::string_view type, const Error&)>;
 
   ReplyServer(zmq::context_t& context, const std::string& bind_endpoint,
@@ -37,6 +40,14 @@ class ReplyServer {
   void handle(std::string type, Handler handler) {
     handlers_[std::move(type)] = std::move(handler);
   }
+  // Requests of `type` that are waiting together (consecutive on the socket, at most
+  // kMaxBatch) go to `handler` at once: a service whose every request waits on a round trip of
+  // its own (Redis) can share one among them. Replaces a plain handler of that type.
+  void handleBatch(std::string type, BatchHandler handler) {
+    handlers_.erase(type);
+    batch_handlers_[std::move(type)] = std::move(handler);
+  }
+  static constexpr size_t kMaxBatch = 64;
   void onError(ErrorSink sink) { error_sink_ = std::move(sink); }
 
   // Serves the requests waiting on the socket (at most `max`) without blocking; returns how many.
@@ -49,7 +60,13 @@ class ReplyServer {
 
  private:
   zmq::socket_t socket_;
+  using Frames = std::vector<zmq::message_t>;
+  // Runs the handler of `type` over `requests` (each [identity][type][id][payload]), replies sent.
+  void serveBatch(std::string_view type, std::vector<Frames>& requests);
+  void sendReply(Frames& request, Result<std::vector<uint8_t>> reply, std::string_view type);
+
   std::map<std::string, Handler, std::less<>> handlers_;
+  std::map<std::string, BatchHandler, std::less<>> batch_handlers_;
   ErrorSink error_sink_;
   ReplyServerStats stats_;
 };

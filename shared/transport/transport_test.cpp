@@ -55,6 +55,48 @@ TEST(Transport, RequestReplyRoundTripKeepsCorrelation) {
   EXPECT_EQ(client.stats().replies, 2u);
 }
 
+// Requests waiting together go to a batch handler at once, each answered under its own id; a
+// payload the handler refuses gets no reply (the client retries or times out) and is counted.
+TEST(Transport, WaitingRequestsReachABatchHandlerTogether) {
+  zmq::context_t ctx(1);
+  SystemClock clock;
+  ReplyServer server(ctx, "inproc://rrbatch", {});
+  std::vector<size_t> batches;
+  server.handleBatch("b", [&](const std::vector<const zmq::message_t*>& payloads) {
+    batches.push_back(payloads.size());
+    std::vector<Result<std::vector<uint8_t>>> out;
+    for (const auto* p : payloads) {
+      if (textOf(*p) == "bad") {
+        out.push_back(Error{ErrorKind::InvalidInput, "refused"});
+      } else {
+        out.push_back(bytesOf("re:" + textOf(*p)));
+      }
+    }
+    return out;
+  });
+  RequestClient client(ctx, {"inproc://rrbatch"}, "b", clock, {1000, 1, 100}, {});
+  std::map<std::string, std::string> got;
+  for (std::string q : {"x", "bad", "y"}) {
+    client.request(bytesOf(q), [&got, q](Result<zmq::message_t> r) {
+      got[q] = r.ok() ? textOf(r.value()) : "error";
+    });
+  }
+  // All three are queued at the server before it serves.
+  for (int i = 0; i < 200; ++i) {
+    zmq::pollitem_t item{server.socket().handle(), 0, ZMQ_POLLIN, 0};
+    zmq::poll(&item, 1, std::chrono::milliseconds(5));
+    if (server.socket().get(zmq::sockopt::events) & ZMQ_POLLIN) break;
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_EQ(server.serveReady(), 3u);
+  pump(client, &server, [&] { return got.size() == 2; });
+  EXPECT_EQ(batches, (std::vector<size_t>{3}));
+  EXPECT_EQ(got["x"], "re:x");
+  EXPECT_EQ(got["y"], "re:y");
+  EXPECT_EQ(got.count("bad"), 0u);  // no reply: it times out after its one attempt
+  EXPECT_EQ(server.stats().handler_errors, 1u);
+}
+
 TEST(Transport, TimesOutAfterConfiguredAttempts) {
   zmq::context_t ctx(1);
   SystemClock clock;

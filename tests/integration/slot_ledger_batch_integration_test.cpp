@@ -1,0 +1,126 @@
+// Batched acquires (SlotLedger::acquireMany, LimiterService::handleBatch) against a real
+// redis-server on a free loopback port. seed 004_ee4e98a6a7f6781b.txt: at most 50 simultaneous
+// inbound calls per company number, exactly, however the acquires are grouped.
+#include <atomic>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "services/concurrency-limiter/slot_ledger.h"
+#include "shared/redis/hiredis_client.h"
+#include "shared/testing/redis_command_stats.h"
+#include "shared/testing/redis_server.h"
+
+namespace callmesh::concurrency_limiter {
+namespace {
+
+class SlotLedgerBatchIntegration : public ::testing::Test {
+ protected:
+  testing::RedisServer server_;
+  redis::RedisEndpoint endpoint() const { return {server_.host(), server_.port(), 1000}; }
+};
+
+std::vector<AcquireAsk> asks(const std::string& number, const std::string& prefix, int n) {
+  std::vector<AcquireAsk> out;
+  for (int i = 0; i < n; ++i) out.push_back({number, prefix + std::to_string(i), {}});
+  return out;
+}
+
+// Four limiter replicas each deciding 200 callers in batches of 20: exactly 50 granted in all.
+TEST_F(SlotLedgerBatchIntegration, BatchesFromFourReplicasGrantExactlyFifty) {
+  CapPolicy caps(50, {});
+  std::atomic<int> granted{0};
+  std::atomic<int> denied{0};
+  std::atomic<int> errors{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      redis::HiredisClient client(endpoint());
+      SlotLedger ledger(client, caps, 30000);
+      for (int b = 0; b < 10; ++b) {
+        auto decided = ledger.acquireMany(
+            asks("+15550100", "r" + std::to_string(t) + "-" + std::to_string(b) + "-", 20));
+        if (!decided.ok()) {
+          errors += 20;
+          continue;
+        }
+        for (const auto& st : decided.value()) {
+          if (!st.ok()) {
+            ++errors;
+          } else {
+            ++(st->granted ? granted : denied);
+          }
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(errors.load(), 0);
+  EXPECT_EQ(granted.load(), 50);
+  EXPECT_EQ(denied.load(), 750);
+  redis::HiredisClient client(endpoint());
+  SlotLedger ledger(client, caps, 30000);
+  EXPECT_EQ(ledger.usage("+15550100")->in_use, 50);
+}
+
+// Each ask is decided as acquire() decides it, in order: an ask's releases are freed before its
+// own cap check and after the asks before it; the count each reports is the one it met. Once
+// the script is loaded the whole batch is one round trip (one EVALSHA per ask).
+TEST_F(SlotLedgerBatchIntegration, AsksAreDecidedInOrderWithTheirReleasesInOneRoundTrip) {
+  CapPolicy caps(2, {}, {{"+15550100", {"acme", 2}}});
+  redis::HiredisClient client(endpoint());
+  SlotLedger ledger(client, caps, 30000);
+  // The first batch loads the scripts (one by one) and fills both numbers.
+  auto first = ledger.acquireMany({{"+1", "a", {}}, {"+1", "b", {}}, {"+15550100", "x", {}}});
+  ASSERT_TRUE(first.ok());
+  for (const auto& st : first.value()) ASSERT_TRUE(st.ok() && st->granted);
+  ASSERT_TRUE(client.command({"CONFIG", "RESETSTAT"}).ok());
+  auto decided = ledger.acquireMany({
+      {"+1", "c", {}},                              // at the cap: refused
+      {"+1", "d", {{"+1", "a"}}},                   // a ended first: d gets its slot
+      {"+1", "b", {}},                              // a retry of a held call keeps its slot
+      {"+15550100", "y", {}},                       // the account (cap 2) has room: granted
+      {"+15550100", "z", {{"+15550100", "gone"}}},  // nothing freed: refused at the number cap
+  });
+  ASSERT_TRUE(decided.ok()) << decided.error().describe();
+  const auto& d = decided.value();
+  ASSERT_EQ(d.size(), 5u);
+  EXPECT_FALSE(d[0]->granted);
+  EXPECT_EQ(d[0]->in_use, 2);
+  EXPECT_TRUE(d[1]->granted);
+  EXPECT_EQ(d[1]->released, 1);
+  EXPECT_EQ(d[1]->in_use, 2);
+  EXPECT_TRUE(d[2]->granted);
+  EXPECT_TRUE(d[3]->granted);
+  EXPECT_EQ(d[3]->in_use, 2);
+  EXPECT_FALSE(d[4]->granted);
+  EXPECT_EQ(d[4]->released, 0);
+  auto calls = testing::redisCommandCalls(client);
+  EXPECT_EQ(calls["evalsha"], 5);
+  EXPECT_EQ(calls["zrem"], 3);  // a; gone from the number and from the account
+  EXPECT_EQ(client.command({"ZCARD", ledger.slotsKey("+1")})->integer, 2);  // d and b
+  EXPECT_EQ(client.command({"ZSCORE", ledger.slotsKey("+1"), "a"})->type,
+            redis::RedisReply::Type::Nil);
+}
+
+// Redis lost its script cache (a restart, SCRIPT FLUSH): every ask is still decided, the script
+// loaded again through the plain path.
+TEST_F(SlotLedgerBatchIntegration, AFlushedScriptCacheIsReloadedAndEveryAskDecided) {
+  CapPolicy caps(3, {});
+  redis::HiredisClient client(endpoint());
+  SlotLedger ledger(client, caps, 30000);
+  ASSERT_TRUE(ledger.acquire("+1", "a")->granted);  // loads the script
+  ASSERT_TRUE(client.command({"SCRIPT", "FLUSH"}).ok());
+  auto decided = ledger.acquireMany(asks("+1", "n", 3));
+  ASSERT_TRUE(decided.ok()) << decided.error().describe();
+  ASSERT_EQ(decided->size(), 3u);
+  EXPECT_TRUE((*decided)[0]->granted);
+  EXPECT_TRUE((*decided)[1]->granted);
+  EXPECT_FALSE((*decided)[2]->granted);  // a, n0, n1 hold the three slots
+  EXPECT_EQ(ledger.usage("+1")->in_use, 3);
+}
+
+}  // namespace
+}  // namespace callmesh::concurrency_limiter
