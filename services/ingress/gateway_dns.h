@@ -68,8 +68,8 @@ struct ResolvedTarget {
   int weight = 1;         // SRV weight (1 when no SRV was used)
   // Over TLS, the name the peer's certificate must carry: the configured name itself, the SIP
   // domain the gateway's URI names (RFC 5922 section 4), never a name DNS handed back (an SRV
-  // target, a NAPTR replacement). Empty for UDP and TCP.
-  std::string server_name;
+  // target, a NAPTR replacement). Empty for UDP and TCP (and may be left out of an initialiser).
+  std::string server_name = {};
   bool operator==(const ResolvedTarget&) const = default;
 };
 

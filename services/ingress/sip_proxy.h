@@ -76,6 +76,7 @@ class SipProxy final : public CallSip {
   struct GatewayProbe;
   int onProbeResponse(GatewayProbe* probe, nta_outgoing_t* orq, const sip_t* sip);
   void onAnswerTimeout(SipBranch* branch);
+  void onTlsWatch(SipBranch* branch);  // tls_branch_watch.cpp
 
   // CallSip: the actions that touch SIP.
   void apply(Call& call, const CallAction& action) override;
@@ -112,7 +113,6 @@ class SipProxy final : public CallSip {
   // Over TLS (tls_branch_watch.cpp): watches the branch's connection until its first response;
   // one closed under it fails the branch at once, as NTA's 503 for a transport error would.
   void watchTlsBranch(SipBranch& branch);
-  void onTlsWatch(SipBranch* branch);
   void branchTransportLost(SipBranch& branch);
   // Moves the branch to its next gateway; false when none is left or none would take it.
   bool failOver(SipBranch& branch, GatewayMetrics::Failover reason);
