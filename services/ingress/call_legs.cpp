@@ -144,6 +144,7 @@ bool SipProxy::sendBranch(Call& call, size_t step, size_t target_index) {
 int SipProxy::onBranchResponse(SipBranch* branch, nta_outgoing_t* orq, const sip_t* sip) {
   Call& call = *branch->call;
   int status = nta_outgoing_status(orq);
+  branch->tls_watch.reset();  // an answer came: the connection carried the INVITE
   if (!branch->gateways.empty()) {
     // Through a gateway set: any response shows the gateway alive (100 Trying is passed to us
     // for that only); 408, 500 and 503 move the branch to the next gateway.
@@ -202,6 +203,7 @@ void SipProxy::rejectCaller(SipCall& sc, int status, const char* reason) {
 void SipProxy::rememberCallee(Call& call, const SipBranch& branch) {
   SipCall& sc = sipOf(call);
   sc.callee_hop = branch.uri;
+  sc.callee_route = branch.route.empty() ? branch.uri : branch.route;
   msg_t* response = branch.orq ? nta_outgoing_getresponse(branch.orq.get()) : nullptr;
   if (!response) return;
   sip_t* rsip = sip_object(response);

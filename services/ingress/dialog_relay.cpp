@@ -62,7 +62,7 @@ void SipProxy::forwardAck(msg_t* msg, sip_t* sip) {
     return;
   }
   const SipCall& sc = sipOf(*call);
-  const std::string& next_hop = from_caller ? sc.callee_hop : sc.caller_target;
+  const std::string& next_hop = from_caller ? sc.callee_route : sc.caller_target;
   if (!stepOverUs(hop_, msg, sip)) {
     nta_msg_discard(agent_, msg);
     return;
@@ -83,7 +83,7 @@ void SipProxy::handleInDialog(nta_incoming_t* irq, const sip_t* sip) {
     return;
   }
   const SipCall& sc = sipOf(*call);
-  const std::string& next_hop = from_caller ? sc.callee_hop : sc.caller_target;
+  const std::string& next_hop = from_caller ? sc.callee_route : sc.caller_target;
   int error_status = 0;
   msg_t* fwd = prepareForward(hop_, irq, source, nullptr, &error_status);
   if (!fwd) {
@@ -133,7 +133,7 @@ void SipProxy::sendBye(Call& call, bool to_caller, const char* reason) {
   if (!answered) return;
   SipCall& sc = sipOf(call);
   const std::string& request_uri = to_caller ? sc.caller_contact : sc.callee_contact;
-  const std::string& next_hop = to_caller ? sc.caller_target : sc.callee_hop;
+  const std::string& next_hop = to_caller ? sc.caller_target : sc.callee_route;
   std::string from = to_caller ? sc.callee_to : sc.caller_from;
   std::string to = to_caller ? sc.caller_from : sc.callee_to;
   uint32_t cseq = to_caller ? ++sc.callee_cseq : ++sc.caller_cseq;

@@ -18,6 +18,7 @@ std::string transportOfService(const std::string& service) {
   std::string s = lower(service);
   if (s == "sip+d2u") return "udp";
   if (s == "sip+d2t") return "tcp";
+  if (s == "sips+d2t") return "tls";
   return "";
 }
 
@@ -34,7 +35,8 @@ std::vector<SrvQuery> srvQueriesFor(const std::vector<NaptrRecord>& naptrs,
   for (const auto& n : naptrs) {
     std::string transport = transportOfService(n.service);
     if (transport.empty() || lower(n.flags) != "s" || n.replacement.empty()) continue;
-    if (!name.transport.empty() && transport != name.transport) continue;
+    // A sip: gateway of any transport never takes TLS from DNS, nor a sips: one anything else.
+    if (name.transport.empty() ? transport == "tls" : transport != name.transport) continue;
     usable.push_back(&n);
   }
   std::stable_sort(usable.begin(), usable.end(), [](const NaptrRecord* a, const NaptrRecord* b) {
@@ -46,6 +48,7 @@ std::vector<SrvQuery> srvQueriesFor(const std::vector<NaptrRecord>& naptrs,
   }
   if (!queries.empty()) return queries;
   // RFC 3263 4.1: no NAPTR, so SRV for each transport this client supports.
+  if (name.transport == "tls") return {SrvQuery{"_sips._tcp." + name.host, "tls"}};
   for (const char* t : {"udp", "tcp"}) {
     if (name.transport.empty() || name.transport == t)
       queries.push_back(SrvQuery{std::string("_sip._") + t + "." + name.host, t});
@@ -101,9 +104,7 @@ Result<Resolution> addressesOnly(DnsLookup& dns, const GatewayName& name, int po
   return r;
 }
 
-}  // namespace
-
-Result<Resolution> resolveGateway(DnsLookup& dns, const GatewayName& name) {
+Result<Resolution> resolveNaptrSrv(DnsLookup& dns, const GatewayName& name) {
   std::string default_transport = name.transport.empty() ? "udp" : name.transport;
   constexpr uint32_t kNoCap = UINT32_MAX;
   if (name.port != 0) return addressesOnly(dns, name, name.port, default_transport, kNoCap);
@@ -140,7 +141,19 @@ Result<Resolution> resolveGateway(DnsLookup& dns, const GatewayName& name) {
   }
   if (!failure.empty()) return Error{ErrorKind::Timeout, failure, name.host};
   // RFC 3263 4.2: no NAPTR and no SRV: the name's own addresses on the default port.
-  return addressesOnly(dns, name, 5060, default_transport, naptr_ttl);
+  return addressesOnly(dns, name, name.transport == "tls" ? 5061 : 5060, default_transport,
+                       naptr_ttl);
+}
+
+}  // namespace
+
+Result<Resolution> resolveGateway(DnsLookup& dns, const GatewayName& name) {
+  Result<Resolution> r = resolveNaptrSrv(dns, name);
+  // The targets of a TLS name carry the configured name: the certificate is checked against it.
+  if (r.ok() && name.transport == "tls") {
+    for (auto& t : r.value().targets) t.server_name = name.host;
+  }
+  return r;
 }
 
 }  // namespace callmesh::ingress

@@ -51,19 +51,25 @@ class DnsLookup {
 
 // A gateway name from configuration (ingress.gateway_sets uri with a host that is not numeric).
 struct GatewayName {
-  std::string host;       // the domain of the uri
-  int port = 0;           // 0: none in the uri, so NAPTR and SRV are asked (RFC 3263 4.1, 4.2)
-  std::string transport;  // "" (any: NAPTR decides, else UDP then TCP), "udp" or "tcp"
-  int max_targets = 4;    // addresses kept at most (the set's slots for this name)
+  std::string host;  // the domain of the uri
+  int port = 0;      // 0: none in the uri, so NAPTR and SRV are asked (RFC 3263 4.1, 4.2)
+  // "" (any: NAPTR decides, else UDP then TCP), "udp", "tcp" or "tls" (a sips: gateway: only
+  // SIPS+D2T and _sips._tcp, port 5061 by default)
+  std::string transport;
+  int max_targets = 4;  // addresses kept at most (the set's slots for this name)
 };
 
 // One address a gateway name resolved to, ready to be a member of the set.
 struct ResolvedTarget {
   std::string address;  // numeric
   int port = 5060;
-  std::string transport;  // "udp" or "tcp"
+  std::string transport;  // "udp", "tcp" or "tls"
   int priority = 0;       // SRV priority (0 when no SRV was used)
   int weight = 1;         // SRV weight (1 when no SRV was used)
+  // Over TLS, the name the peer's certificate must carry: the configured name itself, the SIP
+  // domain the gateway's URI names (RFC 5922 section 4), never a name DNS handed back (an SRV
+  // target, a NAPTR replacement). Empty for UDP and TCP (and may be left out of an initialiser).
+  std::string server_name = {};
   bool operator==(const ResolvedTarget&) const = default;
 };
 
@@ -73,10 +79,11 @@ struct Resolution {
 };
 
 // The SRV names to query for `name`, in the order to try them, with each one's transport:
-// the NAPTR records whose service is SIP+D2U (udp) or SIP+D2T (tcp) with flag "s", by order then
-// preference, limited to the configured transport; when there is no usable NAPTR, _sip._udp and
-// _sip._tcp (or the configured transport's alone). SIPS and other services are left out: SIP
-// over TLS toward gateways is not a transport of this ingress yet.
+// the NAPTR records whose service is SIP+D2U (udp), SIP+D2T (tcp) or SIPS+D2T (tls) with flag
+// "s", by order then preference, limited to the configured transport; when there is no usable
+// NAPTR, _sip._udp and _sip._tcp (or the configured transport's alone; _sips._tcp for tls).
+// SIPS+D2T is taken for a gateway configured as TLS only: a sip: gateway is never moved onto TLS
+// by DNS, and a sips: one never off it (RFC 3263 4.1).
 struct SrvQuery {
   std::string name;
   std::string transport;
@@ -96,8 +103,9 @@ Resolution targetsFromSrv(const std::vector<SrvWithAddresses>& srvs, const std::
 
 // RFC 3263 4.1-4.2 for one configured name: a numeric host is never given here; a name with a
 // port is only A/AAAA; without one NAPTR, then SRV (the first query name with records), then
-// A/AAAA of each SRV target; no NAPTR and no SRV: A/AAAA on port 5060. An error when a query
-// fails or nothing resolves; the caller keeps its last good answer.
+// A/AAAA of each SRV target; no NAPTR and no SRV: A/AAAA on port 5060 (5061 for TLS). An error
+// when a query fails or nothing resolves; the caller keeps its last good answer. TLS targets
+// carry the configured name as their server_name.
 Result<Resolution> resolveGateway(DnsLookup& dns, const GatewayName& name);
 
 }  // namespace callmesh::ingress

@@ -37,7 +37,7 @@ TEST(GatewayDns, NaptrOrderThenPreferenceAndTransportFilter) {
   std::vector<NaptrRecord> n = {
       {20, 10, "s", "SIP+D2U", "_sip._udp.carrier.test", 60},
       {10, 20, "s", "SIP+D2T", "_sip._tcp.carrier.test.", 60},
-      {10, 30, "s", "SIPS+D2T", "_sips._tcp.carrier.test", 60},  // TLS: not ours (yet)
+      {10, 30, "s", "SIPS+D2T", "_sips._tcp.carrier.test", 60},  // TLS: for a sips: gateway
       {10, 10, "", "SIP+D2U", "ignored.carrier.test", 60},       // no "s" flag
       {5, 10, "s", "E2U+sip", "_x.carrier.test", 60},            // not a SIP transport
   };
@@ -50,6 +50,56 @@ TEST(GatewayDns, NaptrOrderThenPreferenceAndTransportFilter) {
   auto udp = srvQueriesFor(n, GatewayName{"carrier.test", 0, "udp", 4});
   ASSERT_EQ(udp.size(), 1u);
   EXPECT_EQ(udp[0].name, "_sip._udp.carrier.test");
+}
+
+// RFC 3263 4.1: a sips: gateway takes SIPS+D2T alone; no NAPTR means _sips._tcp.
+TEST(GatewayDns, TlsGatewayTakesSipsD2tOnly) {
+  std::vector<NaptrRecord> n = {
+      {10, 10, "s", "SIP+D2U", "_sip._udp.carrier.test", 60},
+      {20, 10, "s", "SIPS+D2T", "_sips._tcp.carrier.test.", 60},
+  };
+  auto tls = srvQueriesFor(n, GatewayName{"carrier.test", 0, "tls", 4});
+  ASSERT_EQ(tls.size(), 1u);
+  EXPECT_EQ(tls[0].name, "_sips._tcp.carrier.test");
+  EXPECT_EQ(tls[0].transport, "tls");
+  auto none = srvQueriesFor({}, GatewayName{"carrier.test", 0, "tls", 4});
+  ASSERT_EQ(none.size(), 1u);
+  EXPECT_EQ(none[0].name, "_sips._tcp.carrier.test");
+  EXPECT_EQ(none[0].transport, "tls");
+  // Only SIP+D2U published: a sips: gateway is not moved off TLS (its own SRV name is asked).
+  auto udp_only = srvQueriesFor({n[0]}, GatewayName{"carrier.test", 0, "tls", 4});
+  ASSERT_EQ(udp_only.size(), 1u);
+  EXPECT_EQ(udp_only[0].name, "_sips._tcp.carrier.test");
+}
+
+// RFC 5922 4: every target of a TLS name is checked against the configured name, not against the
+// SRV target DNS gave (which anyone controlling the answer could choose).
+TEST(GatewayDns, TlsTargetsCarryTheConfiguredNameNotTheSrvTarget) {
+  TableDns dns;
+  dns.naptrs["carrier.test"] = {{10, 10, "s", "SIPS+D2T", "_sips._tcp.carrier.test", 600}};
+  dns.srvs["_sips._tcp.carrier.test"] = {{10, 10, 5071, "gw-a.carrier.test", 60},
+                                         {20, 10, 5072, "gw-b.carrier.test", 60}};
+  dns.hosts["gw-a.carrier.test"] = {{"127.0.0.2", 60}};
+  dns.hosts["gw-b.carrier.test"] = {{"127.0.0.3", 60}};
+  auto r = resolveGateway(dns, GatewayName{"carrier.test", 0, "tls", 4});
+  ASSERT_TRUE(r.ok()) << r.error().describe();
+  ASSERT_EQ(r->targets.size(), 2u);
+  EXPECT_EQ(r->targets[0], (ResolvedTarget{"127.0.0.2", 5071, "tls", 10, 10, "carrier.test"}));
+  EXPECT_EQ(r->targets[1], (ResolvedTarget{"127.0.0.3", 5072, "tls", 20, 10, "carrier.test"}));
+
+  // No NAPTR, no SRV: the name's addresses on 5061, the TLS default port.
+  TableDns plain;
+  plain.hosts["carrier.test"] = {{"127.0.0.9", 30}};
+  auto a = resolveGateway(plain, GatewayName{"carrier.test", 0, "tls", 4});
+  ASSERT_TRUE(a.ok()) << a.error().describe();
+  EXPECT_EQ(a->targets[0], (ResolvedTarget{"127.0.0.9", 5061, "tls", 0, 1, "carrier.test"}));
+  EXPECT_EQ(plain.asked,
+            (std::vector<std::string>{"NAPTR carrier.test", "SRV _sips._tcp.carrier.test",
+                                      "A carrier.test"}));
+  // UDP and TCP targets carry no name.
+  auto udp = resolveGateway(plain, GatewayName{"carrier.test", 5060, "udp", 4});
+  ASSERT_TRUE(udp.ok());
+  EXPECT_EQ(udp->targets[0].server_name, "");
 }
 
 TEST(GatewayDns, NoNaptrMeansSrvForEachTransportUdpFirst) {

@@ -21,7 +21,7 @@ void answerTimerTrampoline(void*, su_timer_t*, void* branch) {
 }  // namespace
 
 int SipProxy::launchBranch(Call& call, const PlanTarget& target, const std::string& uri,
-                           SipBranch& branch, bool pass_100) {
+                           SipBranch& branch, bool pass_100, const std::string& route) {
   SipCall& sc = sipOf(call);
   if (!sc.irq) return 487;  // the caller is gone (cancelled or answered elsewhere)
   int error_status = 0;
@@ -30,6 +30,7 @@ int SipProxy::launchBranch(Call& call, const PlanTarget& target, const std::stri
   if (!fwd) return error_status;
   branch.transport = transportOfUri(uri);
   branch.uri = uri;
+  branch.route = route;
   if (call.id.kind == schema::CallKind::VOICE)
     insertRecordRoute(hop_, fwd, sc.caller_transport, branch.transport);
   addLegHeaders(fwd, call.id, call.path, *call.machine.plan(), target);
@@ -37,16 +38,19 @@ int SipProxy::launchBranch(Call& call, const PlanTarget& target, const std::stri
   // carries the relay's SDP (a repeated offer for the same call gets the same ports).
   anchorOffer(call, fwd);
   // The route URL is the configured target itself: the next hop is never taken from the message.
-  // Its host joins the resolver's allow-list once (the list is process-wide and locked).
+  // Its host joins the resolver's allow-list once (the list is process-wide and locked). A TLS
+  // gateway's route names its host but sends to the numeric maddr: the name is not allowed.
   if (allowed_target_hosts_.insert(hostOf(uri)).second) allowNameResolution({hostOf(uri)});
+  const std::string& next_hop = route.empty() ? uri : route;
   branch.orq.reset(nta_outgoing_mcreate(agent_, branchTrampoline, &branch,
-                                        URL_STRING_MAKE(uri.c_str()), fwd,
+                                        URL_STRING_MAKE(next_hop.c_str()), fwd,
                                         TAG_IF(pass_100, NTATAG_PASS_100(1)), TAG_END()));
   if (!branch.orq) {
     msg_destroy(fwd);
-    log_.warn("branch_send_failed", {{"call_id", call.id.call_id}, {"target", uri}});
+    log_.warn("branch_send_failed", {{"call_id", call.id.call_id}, {"target", next_hop}});
     return 503;
   }
+  if (branch.transport == "tls") watchTlsBranch(branch);
   return 0;
 }
 
@@ -68,8 +72,9 @@ bool SipProxy::sendGatewayBranch(Call& call, size_t step, size_t target_index,
   // A gateway whose INVITE cannot even be sent (no transport to it) is skipped at once.
   for (; branch->gateway_at < branch->gateways.size(); ++branch->gateway_at) {
     const Gateway& gw = gateway_sets_.gateways()[branch->gateways[branch->gateway_at]];
-    status = launchBranch(
-        call, target, targetThroughGateway(target.uri, gw.host_port, gw.transport), *branch, true);
+    status =
+        launchBranch(call, target, targetThroughGateway(target.uri, gw.host_port, gw.transport),
+                     *branch, true, routeOf(gw));
     if (status == 0 || status != 503) break;
   }
   if (status != 0) {
@@ -106,8 +111,9 @@ bool SipProxy::failOver(SipBranch& branch, GatewayMetrics::Failover reason) {
                                    {"from", gateway_sets_.gateways()[failed].name},
                                    {"to", gw.name},
                                    {"reason", kReasons[static_cast<size_t>(reason)]}});
-    int status = launchBranch(
-        call, target, targetThroughGateway(target.uri, gw.host_port, gw.transport), branch, true);
+    int status =
+        launchBranch(call, target, targetThroughGateway(target.uri, gw.host_port, gw.transport),
+                     branch, true, routeOf(gw));
     if (status == 0) {
       branch.answer_timer.reset(
           su_timer_create(su_root_task(root_), config_.ingress.gateways.answer_timeout_ms));

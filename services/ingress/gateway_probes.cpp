@@ -58,8 +58,9 @@ void SipProxy::probeGateways() {
       continue;
     }
     gw.health.probeSent(now);
+    // The request URI is the address; the route (gatewayRouteUri) may name the TLS host.
     probe->orq.reset(nta_outgoing_mcreate(agent_, probeTrampoline, probe.get(),
-                                          URL_STRING_MAKE(gw.probe_uri.c_str()), msg, TAG_END()));
+                                          URL_STRING_MAKE(gw.route_uri.c_str()), msg, TAG_END()));
     if (!probe->orq) {
       msg_destroy(msg);
       finishProbe(*probe, GatewayMetrics::Probe::Failed);

@@ -104,4 +104,13 @@ std::string targetThroughGateway(const std::string& target_uri, const std::strin
   return "sip:" + user + "@" + host_port + params + headers;
 }
 
+std::string gatewayRouteUri(const std::string& host_port, const std::string& transport,
+                            const std::string& server_name) {
+  std::string plain = "sip:" + host_port + (transport.empty() ? "" : ";transport=" + transport);
+  auto colon = host_port.rfind(':');
+  if (server_name.empty() || colon == std::string::npos) return plain;
+  return "sip:" + server_name + host_port.substr(colon) +
+         ";transport=tls;maddr=" + host_port.substr(0, colon);
+}
+
 }  // namespace callmesh::ingress

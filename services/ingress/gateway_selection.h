@@ -34,4 +34,14 @@ std::string gatewaySetOf(const std::string& target_uri);
 std::string targetThroughGateway(const std::string& target_uri, const std::string& host_port,
                                  const std::string& transport);
 
+// Where a gateway's requests are sent: NTA's route URL, which is never written into the message.
+// For a TLS gateway given by name (`server_name`, ResolvedTarget), sip:<name>:<port>;
+// transport=tls;maddr=<address>: NTA connects to the maddr address (numeric: no DNS from sofia)
+// and names the connection after the URL's host, which sofia's TLS check matches against the
+// peer certificate's subjects, so the certificate must carry the configured name (RFC 5922), not
+// the address DNS gave. Otherwise sip:<host_port>[;transport=x], the address itself.
+// 127.0.0.5:5061 tls carrier.test -> sip:carrier.test:5061;transport=tls;maddr=127.0.0.5
+std::string gatewayRouteUri(const std::string& host_port, const std::string& transport,
+                            const std::string& server_name);
+
 }  // namespace callmesh::ingress

@@ -24,9 +24,9 @@ GatewaySets::GatewaySets(const config::GatewaySetSettings& s)
       if (!config::gatewayHostIsName(e.host)) {
         std::string host_port = hostPort(e.host, e.port);
         members_[set].push_back(gateways_.size());
-        gateways_.push_back(Gateway{set, e.name, host_port, e.transport,
-                                    probeUri(host_port, e.transport), tier, e.weight,
-                                    GatewayHealth(policy_), true, -1});
+        std::string probe = probeUri(host_port, e.transport);
+        gateways_.push_back(Gateway{set, e.name, host_port, e.transport, probe, "", probe, tier,
+                                    e.weight, GatewayHealth(policy_), true, -1});
         continue;
       }
       // A name: its members wait, inactive, for the resolver's first answer.
@@ -37,8 +37,9 @@ GatewaySets::GatewaySets(const config::GatewaySetSettings& s)
       for (int k = 0; k < s.dns_max_targets; ++k) {
         dns.members.push_back(gateways_.size());
         members_[set].push_back(gateways_.size());
-        gateways_.push_back(Gateway{set, e.name + "/" + std::to_string(k), "", "", "", tier, 0,
-                                    GatewayHealth(policy_), false, static_cast<int>(dns_.size())});
+        gateways_.push_back(Gateway{set, e.name + "/" + std::to_string(k), "", "", "", "", "", tier,
+                                    0, GatewayHealth(policy_), false,
+                                    static_cast<int>(dns_.size())});
       }
       dns_.push_back(std::move(dns));
     }
@@ -88,6 +89,8 @@ std::vector<size_t> GatewaySets::applyResolution(size_t dns_name,
     g.host_port = hostPort(t.address, t.port);
     g.transport = t.transport;
     g.probe_uri = probeUri(g.host_port, t.transport);
+    g.server_name = t.server_name;
+    g.route_uri = gatewayRouteUri(g.host_port, t.transport, t.server_name);
     changed.push_back(members[k]);
   }
   return changed;

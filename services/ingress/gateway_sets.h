@@ -21,8 +21,11 @@ struct Gateway {
   std::string set;
   std::string name;       // metric label: from configuration only
   std::string host_port;  // numeric host:port ([v6]:port), the target of probes and INVITEs
-  std::string transport;  // "", "udp" or "tcp"
+  std::string transport;  // "", "udp", "tcp" or "tls"
   std::string probe_uri;  // sip:host:port[;transport=x]
+  // Over TLS to a gateway given by name: the name its certificate must carry (ResolvedTarget).
+  std::string server_name;
+  std::string route_uri;  // NTA's route URL for probes and INVITEs (gatewayRouteUri)
   // Configured priority x 65536 + SRV priority: a name's SRV tiers sit inside its configured tier.
   int64_t priority = 0;
   int weight = 1;

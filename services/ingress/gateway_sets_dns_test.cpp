@@ -79,6 +79,32 @@ TEST(GatewaySetsDns, Ipv6TargetIsBracketed) {
   EXPECT_EQ(sets.gateways()[0].probe_uri, "sip:[::1]:5080;transport=tcp");
 }
 
+// A sips: gateway by name: its members are sent to their address, through a route URL naming the
+// configured host, which sofia's TLS check matches against the certificate (RFC 5922).
+TEST(GatewaySetsDns, TlsMembersRouteByTheConfiguredNameToTheResolvedAddress) {
+  config::GatewaySetSettings s;
+  config::GatewayEntry named;
+  named.name = "secure";
+  named.host = "carrier.test";
+  named.transport = "tls";
+  s.sets["carriers"] = {named};
+  s.dns_max_targets = 2;
+  GatewaySets sets(s);
+  ASSERT_EQ(sets.dnsNames().size(), 1u);
+  EXPECT_EQ(sets.dnsNames()[0].query.transport, "tls");
+  sets.applyResolution(0, {{"127.0.0.5", 5061, "tls", 10, 1, "carrier.test"},
+                           {"::1", 5062, "tls", 20, 1, "carrier.test"}});
+  const Gateway& v4 = sets.gateways()[0];
+  EXPECT_EQ(v4.host_port, "127.0.0.5:5061");
+  EXPECT_EQ(v4.probe_uri, "sip:127.0.0.5:5061;transport=tls");  // the request URI: the address
+  EXPECT_EQ(v4.server_name, "carrier.test");
+  EXPECT_EQ(v4.route_uri, "sip:carrier.test:5061;transport=tls;maddr=127.0.0.5");
+  EXPECT_EQ(sets.gateways()[1].route_uri, "sip:carrier.test:5062;transport=tls;maddr=[::1]");
+  // Without a name to check, the route is the address itself (numeric or UDP/TCP gateways).
+  EXPECT_EQ(gatewayRouteUri("10.0.0.1:5080", "tcp", ""), "sip:10.0.0.1:5080;transport=tcp");
+  EXPECT_EQ(gatewayRouteUri("10.0.0.1:5061", "tls", ""), "sip:10.0.0.1:5061;transport=tls");
+}
+
 // Counts the names it is asked about; answers carrier.test with one address.
 class RecordingDns final : public DnsLookup {
  public:

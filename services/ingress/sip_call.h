@@ -19,8 +19,10 @@ struct SipBranch {
   Call* call = nullptr;
   size_t index = 0;
   OutgoingRequest orq;    // until its final response
-  std::string transport;  // "udp" or "tcp"
+  std::string transport;  // "udp", "tcp" or "tls"
   std::string uri;        // where the request went: the target, or the gateway carrying it
+  // NTA's route URL when it is not `uri`: a TLS gateway by name (gatewayRouteUri).
+  std::string route;
   // Through a gateway set (gateway_failover.cpp): the gateways to try in order (GatewaySets
   // indexes), the one carrying the INVITE now, and the deadline for its first response. Empty
   // for a plain target.
@@ -28,6 +30,10 @@ struct SipBranch {
   size_t gateway_at = 0;
   SuTimer answer_timer;
   bool cancelled = false;  // CANCEL asked for: no more failover
+  // Over TLS, until the first response: looks every few ms whether sofia closed the connection
+  // under the INVITE (a refused certificate, a failed handshake), which it does without failing
+  // the transaction (tls_branch_watch.cpp).
+  SuTimer tls_watch;
 };
 
 // A call's media on rtpengine (media_legs.cpp): whether it is anchored, the SDP rtpengine gave
@@ -86,6 +92,9 @@ struct SipCall final : Call {
   // The answered branch's next hop: its target URI, or for a target through a gateway set the
   // gateway that answered. In-dialog requests toward the callee go here.
   std::string callee_hop;
+  // Where requests toward the callee are sent (NTA's route URL): callee_hop, or for a TLS gateway
+  // by name its route naming the host the certificate was checked for.
+  std::string callee_route;
   uint32_t caller_cseq = 0;
   uint32_t callee_cseq = 0;
   std::vector<std::unique_ptr<SipBranch>> branches;  // stable addresses: NTA holds them

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <random>
 
+#include "services/ingress/accept_gate.h"
 #include "services/ingress/name_resolution_guard.h"
 #include "services/ingress/sip_inspection.h"
 #include "services/ingress/sip_message_class.h"
@@ -91,6 +92,7 @@ SipProxy::SipProxy(const config::ClusterConfig& config, IngressLinks links,
           releases_, metrics, log, clock, *this) {}
 
 SipProxy::~SipProxy() {
+  AcceptGate::uninstall();  // its callback reaches into this object
   // Every sofia handle (branches, timers, server transactions) goes before the agent and root.
   txns_.clear();
   byes_.clear();
@@ -125,6 +127,7 @@ Status SipProxy::start() {
                  contact};
   }
   if (Status tls = startTls(); !tls.ok()) return tls.error();
+  installAcceptGate();
   std::random_device entropy;
   Status media = media_.start((uint64_t{entropy()} << 32) ^ entropy());
   if (!media.ok()) return media.error();

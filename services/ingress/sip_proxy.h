@@ -77,6 +77,7 @@ class SipProxy final : public CallSip {
   struct GatewayProbe;
   int onProbeResponse(GatewayProbe* probe, nta_outgoing_t* orq, const sip_t* sip);
   void onAnswerTimeout(SipBranch* branch);
+  void onTlsWatch(SipBranch* branch);  // tls_branch_watch.cpp
 
   // CallSip: the actions that touch SIP.
   void apply(Call& call, const CallAction& action) override;
@@ -91,6 +92,8 @@ class SipProxy final : public CallSip {
   Status startTls();
   void checkTlsFiles();
   void sweepConnections();
+  // max_connections(_per_source) at accept (accept_gate.h), on sofia's TCP and TLS listeners.
+  void installAcceptGate();
   // The subjects of the peer certificate `msg` arrived with, when it verified; else none.
   std::vector<std::string> verifiedSubjects(msg_t* msg) const;
   bool withinEdgeBounds(msg_t* msg, const sip_t* sip, const std::string& ip,
@@ -100,10 +103,18 @@ class SipProxy final : public CallSip {
   bool sendBranch(Call& call, size_t step, size_t target_index);
   // Gateway sets (gateway_failover.cpp, gateway_probes.cpp).
   bool sendGatewayBranch(Call& call, size_t step, size_t target_index, const std::string& set);
-  // Sends the caller's INVITE to `uri` as `branch`'s transaction; 0 when sent, else the status
-  // the branch fails with.
+  // Sends the caller's INVITE to `uri` as `branch`'s transaction, through `route` when given
+  // (gatewayRouteUri); 0 when sent, else the status the branch fails with.
   int launchBranch(Call& call, const PlanTarget& target, const std::string& uri, SipBranch& branch,
-                   bool pass_100);
+                   bool pass_100, const std::string& route = "");
+  // The route a branch to gateway `gw` takes (empty: the request URI).
+  static std::string routeOf(const Gateway& gw) {
+    return gw.server_name.empty() ? std::string() : gw.route_uri;
+  }
+  // Over TLS (tls_branch_watch.cpp): watches the branch's connection until its first response;
+  // one closed under it fails the branch at once, as NTA's 503 for a transport error would.
+  void watchTlsBranch(SipBranch& branch);
+  void branchTransportLost(SipBranch& branch);
   // Moves the branch to its next gateway; false when none is left or none would take it.
   bool failOver(SipBranch& branch, GatewayMetrics::Failover reason);
   void probeGateways();
@@ -168,6 +179,9 @@ class SipProxy final : public CallSip {
   std::unique_ptr<FileStamps> tls_stamps_;  // the certificate files as last loaded
   int64_t last_tls_check_ms_ = 0;
   int64_t last_sweep_ms_ = 0;
+  // Connections refused at accept since the sweep last logged them: [per_source, total].
+  uint64_t refused_at_accept_[2] = {0, 0};
+  std::string last_refused_peer_;
 
   su_root_t* root_ = nullptr;
   EventLoopStep loop_;

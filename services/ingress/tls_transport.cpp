@@ -1,7 +1,7 @@
 // SIP over TLS (issue 21 item 1): the sips: listener, its certificates re-read when the files
 // change, and the bounds on inbound TCP and TLS connections. SipProxy's side, on the su_root
 // thread. The certificate handling is in tls_contexts.cpp, the bounds' rules in
-// connection_bounds.cpp.
+// connection_bounds.cpp (deadlines, once a second) and accept_gate.cpp (counts, at accept).
 #include <dirent.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -11,6 +11,7 @@
 
 #include <algorithm>
 
+#include "services/ingress/accept_gate.h"
 #include "services/ingress/sip_message_class.h"
 #include "services/ingress/sip_proxy.h"
 #include "services/ingress/tls_contexts.h"
@@ -121,11 +122,37 @@ void SipProxy::checkTlsFiles() {
   }
 }
 
+void SipProxy::installAcceptGate() {
+  std::vector<int> ports{hop_.port};
+  if (hop_.tls_port != 0) ports.push_back(hop_.tls_port);
+  std::vector<int> listeners = listeningSockets(ports);
+  // Runs inside sofia's accept, on this thread: counted at once, logged by the sweep (a flood
+  // would otherwise be a log line per connection).
+  AcceptGate::install(listeners, config_.ingress.connections,
+                      [this](const std::string& ip, const char* reason) {
+                        metrics_.connectionsCut(reason).Increment();
+                        ++refused_at_accept_[std::string_view(reason) == "total" ? 1 : 0];
+                        last_refused_peer_ = ip;
+                      });
+  log_.info("connection_bounds", {{"listeners", static_cast<int64_t>(listeners.size())},
+                                  {"max_connections", config_.ingress.connections.max_connections},
+                                  {"max_connections_per_source",
+                                   config_.ingress.connections.max_connections_per_source}});
+}
+
 void SipProxy::sweepConnections() {
   std::vector<int> ports{hop_.port};
   if (hop_.tls_port != 0) ports.push_back(hop_.tls_port);
   auto open = inboundConnections(ports);
   metrics_.connections_open.Set(static_cast<double>(open.size()));
+  AcceptGate::reconcile(open);
+  if (refused_at_accept_[0] + refused_at_accept_[1] > 0) {
+    log_.warn("connections_refused", {{"at", std::string("accept")},
+                                      {"per_source", static_cast<int64_t>(refused_at_accept_[0])},
+                                      {"total", static_cast<int64_t>(refused_at_accept_[1])},
+                                      {"last_peer", last_refused_peer_}});
+    refused_at_accept_[0] = refused_at_accept_[1] = 0;
+  }
   for (const auto& cut : connection_bounds_.sweep(open, clock_.steadyMs())) {
     // Counted first: the peer may look at the metrics the moment its connection ends.
     metrics_.connectionsCut(cut.reason).Increment();

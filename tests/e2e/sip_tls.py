@@ -9,6 +9,7 @@ import socket
 import ssl
 import subprocess
 import threading
+import time
 import uuid
 
 SDP = ("v=0\r\no=tls 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
@@ -174,7 +175,8 @@ class TlsCaller:
 
 
 class TlsPhone:
-    """A phone (UAS) on a sips: address: answers every INVITE, records the requests it got."""
+    """A phone (UAS) on a sips: address: answers every INVITE, records the requests it got. Each
+    connection is served on a thread of its own, for as long as the phone is open."""
 
     def __init__(self, cert, key, timeout=20):
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -182,15 +184,20 @@ class TlsPhone:
         self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.listener.bind(("127.0.0.1", 0))
         self.listener.listen(8)
-        self.listener.settimeout(timeout)
+        self.listener.settimeout(1.0)  # the accept loop looks at `closing` every second
+        self.timeout = timeout
         self.port = self.listener.getsockname()[1]
         self.ctx = ctx
         self.requests = []  # (method, headers) in arrival order
+        self.arrivals = []  # time.monotonic() of each request, in the same order
         self.handshake_errors = []
+        self.connections = 0  # TLS handshakes completed
+        self.closing = False
         self.thread = threading.Thread(target=self._serve, daemon=True)
         self.thread.start()
 
     def close(self):
+        self.closing = True
         self.listener.close()
         self.thread.join(timeout=5)
 
@@ -198,22 +205,30 @@ class TlsPhone:
         return [m for m, _ in self.requests]
 
     def _serve(self):
-        try:
-            raw, _ = self.listener.accept()
-        except OSError:
-            return
-        raw.settimeout(20)
+        while not self.closing:
+            try:
+                raw, _ = self.listener.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            threading.Thread(target=self._connection, args=(raw,), daemon=True).start()
+
+    def _connection(self, raw):
+        raw.settimeout(self.timeout)
         try:
             conn = self.ctx.wrap_socket(raw, server_side=True)
         except (ssl.SSLError, OSError) as e:
             self.handshake_errors.append(str(e))
             raw.close()
-            return self._serve()  # the ingress may retry; keep answering
+            return
+        self.connections += 1
         buf = b""
         try:
             while True:
                 start, headers, _, buf = read_message(conn, buf)
                 method = start.split()[0]
+                self.arrivals.append(time.monotonic())
                 self.requests.append((method, headers))
                 if method == "ACK":
                     continue

@@ -78,19 +78,27 @@ class TlsE2E(unittest.TestCase):
         self.assertEqual(all_headers(invite, "Record-Route"),
                          [f"<sip:127.0.0.1:{self.tls_port};transport=tls;lr>"])
 
-    def test_phone_whose_certificate_names_another_host_is_refused(self):
+    def test_phone_whose_certificate_names_another_host_is_refused_at_once(self):
         phone = TlsPhone(*self.pki.leaf("phone", "wrong.example.net"))
         self.addCleanup(phone.close)
         # sofia closes a connection whose peer fails the check without failing the INVITE queued
-        # on it: the branch ends at the step's ring timeout (else NTA's timer B, 32 s).
-        self.start(f"sips:+15550190@127.0.0.1:{phone.port}", ring_timeout_s=2)
+        # on it; the ingress sees the connection closed under the branch and fails it at once
+        # (tls_branch_watch.cpp), long before the step's ring timeout (30 s) or timer B (32 s).
+        self.start(f"sips:+15550190@127.0.0.1:{phone.port}", ring_timeout_s=30)
         caller = self.caller()
-        caller.conn.settimeout(20)
+        caller.conn.settimeout(40)
+        sent = time.monotonic()
         caller.invite("+15550100")
+        took = time.monotonic() - sent
+        print(f"\n[measured] refused sips: phone -> caller's final after {took * 1000:.0f} ms",
+              file=sys.stderr)
+        self.assertLess(took, 5.0)
         # The plan's final response once its one phone failed (as when a phone is busy).
         self.assertEqual(caller.responses, [100, 486])
         self.assertEqual(phone.methods(), [])  # not one SIP byte reached it
-        self.assertIn("Peer Subject Mismatch", self.cluster.log("ingress"))
+        log = self.cluster.log("ingress")
+        self.assertIn("Peer Subject Mismatch", log)
+        self.assertIn('"event":"branch_connection_closed"', log)
 
     def test_caller_with_an_untrusted_client_certificate_is_refused(self):
         phone_port = free_port()
@@ -167,6 +175,71 @@ class TlsE2E(unittest.TestCase):
         self.assertEqual(self.cluster.metric("ingress", "callmesh_ingress_connections_cut_total",
                                              'reason="first_message_timeout"'), 2)
         self.assertEqual(working.bye(), 200)  # the working connection was left alone
+
+    def open_connections(self, port, count, source="127.0.0.1"):
+        conns = []
+        for _ in range(count):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            self.addCleanup(s.close)
+            s.settimeout(5)
+            s.bind((source, 0))
+            try:
+                s.connect(("127.0.0.1", port))
+            except ConnectionResetError:
+                pass  # reset at accept before connect() even returned: refused, not open
+            conns.append(s)
+        return conns
+
+    @staticmethod
+    def still_open(conns):
+        """How many of `conns` the ingress has neither reset nor closed (nothing is sent)."""
+        n = 0
+        for s in conns:
+            s.setblocking(False)
+            try:
+                if s.recv(1, socket.MSG_PEEK) != b"":
+                    n += 1
+            except BlockingIOError:
+                n += 1
+            except OSError:
+                pass
+        return n
+
+    def cut(self, reason):
+        return self.cluster.metric("ingress", "callmesh_ingress_connections_cut_total",
+                                   f'reason="{reason}"')
+
+    def test_connection_bounds_hold_at_accept_per_source_and_in_total(self):
+        # The deadline sweep is pushed out of the way: whatever is cut here is cut at accept.
+        self.start("sip:+15550190@127.0.0.1:9",
+                   extra="  first_message_timeout_ms: 60000\n  max_connections_per_source: 5\n"
+                         "  max_connections: 8\n")
+        # 25 connections from one source as fast as they can be made, to the TCP and TLS ports:
+        # 5 stay, 20 are reset at accept.
+        burst = self.open_connections(self.cluster.ports["sip"], 15)
+        burst += self.open_connections(self.tls_port, 10)
+        wait_until(lambda: self.cut("per_source") == 20, 5, what="20 refused per source")
+        wait_until(lambda: self.still_open(burst) == 5, 5, what="5 kept")
+        self.assertEqual(self.still_open(burst), 5)
+        # A second source: 3 more fit under max_connections (8), the rest are refused in total.
+        other = self.open_connections(self.cluster.ports["sip"], 6, source="127.0.0.2")
+        wait_until(lambda: self.cut("total") == 3, 5, what="3 refused in total")
+        self.assertEqual(self.still_open(other), 3)
+        self.assertEqual(self.cut("per_source"), 20)
+        self.assertEqual(self.cut("first_message_timeout"), 0)
+        # The sweep sees what the gate let in: never more than the bounds.
+        wait_until(lambda: self.cluster.metric("ingress", "callmesh_ingress_connections_open") == 8, 5,
+                   what="8 open at the sweep")
+        self.assertIn('"event":"connections_refused"', self.cluster.log("ingress"))
+        # A kept connection closed makes room for a new one from its source.
+        kept = [s for s in burst if self.still_open([s]) == 1]
+        kept[0].close()
+        wait_until(lambda: self.cluster.metric("ingress", "callmesh_ingress_connections_open") == 7, 5,
+                   what="the closed one gone")
+        again = self.open_connections(self.cluster.ports["sip"], 1)
+        time.sleep(0.3)
+        self.assertEqual(self.still_open(again), 1)
+        self.assertEqual(self.cut("per_source") + self.cut("total"), 23)
 
 
 if __name__ == "__main__":
