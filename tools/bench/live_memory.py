@@ -30,8 +30,16 @@ def live_memory(workdir, system, live, number, out):
             str(LIVE_RATE), "-d", str(LIVE_HOLD_MS), "-l", str(live + 10)]
     caller = Sipp(workdir, "uac_call.xml", args, f"{system.name}-live")
     try:
-        wait_until(lambda: caller.count("answered") >= live, live / LIVE_RATE + 15, interval=0.2,
-                   what=f"{live} live calls")
+        try:
+            wait_until(lambda: caller.count("answered") >= live, live / LIVE_RATE + 15, interval=0.2,
+                       what=f"{live} live calls")
+        except AssertionError:
+            # On a busy box the phone (SIPp) now and then leaves a few INVITEs unanswered (their
+            # branches end 408 after timer B, for either system): measure what did connect, per
+            # call, unless too few did to say anything.
+            if caller.count("answered") < 0.9 * live:
+                raise
+            out(f"  {system.name}: {caller.count('answered')} of {live} calls answered; measured per answered call")
         time.sleep(1.0)
         busy = _by_process(system)
         answered = caller.count("answered")
