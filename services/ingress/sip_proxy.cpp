@@ -123,9 +123,9 @@ Status SipProxy::start() {
   agent_ = nta_agent_create(
       root_, URL_STRING_MAKE(contact.c_str()), strayTrampoline, this, NTATAG_UA(0),
       NTATAG_SIP_T1(kSipT1Ms), NTATAG_SIP_T2(kSipT2Ms), NTATAG_SIP_T4(kSipT4Ms),
-      NTATAG_SIP_T1X64(64 * kSipT1Ms),
-      NTATAG_SERVER_RPORT(2), NTATAG_TCP_RPORT(1), NTATAG_MAXSIZE(65536), NTATAG_CANCEL_487(1),
-      NTATAG_PASS_100(0), NTATAG_MCLASS(ingressMessageClass()), NTATAG_TLS_RPORT(1),
+      NTATAG_SIP_T1X64(64 * kSipT1Ms), NTATAG_SERVER_RPORT(2), NTATAG_TCP_RPORT(1),
+      NTATAG_MAXSIZE(65536), NTATAG_CANCEL_487(1), NTATAG_PASS_100(0),
+      NTATAG_MCLASS(ingressMessageClass()), NTATAG_TLS_RPORT(1),
       TPTAG_IDLE(static_cast<unsigned>(config_.ingress.connections.idle_timeout_s) * 1000u),
       TPTAG_TIMEOUT(static_cast<unsigned>(config_.ingress.connections.message_timeout_ms)),
       TAG_END());
