@@ -48,7 +48,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
 sys.path.insert(0, os.path.join(ROOT, "tests", "interop"))
-from cluster import Cluster, Sipp, free_port, uas, wait_until  # noqa: E402
+from cluster import Cluster, Sipp, free_port, uas  # noqa: E402
 from kamailio_proc import Kamailio  # noqa: E402
 from bench_proc import (BoxCpu, context_switches, cpu_seconds, machine_facts, median, percentile,  # noqa: E402
                         sipp_failed_calls)
