@@ -19,16 +19,26 @@ void durationTimerTrampoline(void*, su_timer_t*, void* call) {
 }
 }  // namespace
 
-// A copy of the branch's latest response (NTA hands out a reference, given back here), with what
-// the answering side may not send to the caller removed (header_policy.h).
-msg_t* SipProxy::copyResponse(nta_outgoing_t* orq) {
-  msg_t* ref = orq ? nta_outgoing_getresponse(orq) : nullptr;
-  if (!ref) return nullptr;
-  HeaderSource source{identityTrusted(ref), false};
-  msg_t* copy = msg_copy(ref);
-  msg_destroy(ref);
-  if (copy) stripArrivedHeaders(copy, source);
-  return copy;
+// The client transaction's latest response made ready to go back one hop: what the answering side
+// may not send on removed (header_policy.h) and our Via popped. It is NTA's own message (a
+// reference, handed on to whoever sends it or given back with msg_destroy), not a copy: the client
+// transaction keeps that message until it is freed (Timer D, 32 s over UDP) and reads nothing of it
+// after its callback, while a copy (a message object, the table of its allocations, every header
+// structure: about 4 KB) stayed with the server transaction for T4 or Timer J besides (README,
+// "Finished transactions"). Our Via is popped only while it is on top, so a response handed out
+// twice loses no one else's.
+msg_t* SipProxy::responseToRelay(nta_outgoing_t* orq) {
+  msg_t* msg = orq ? nta_outgoing_getresponse(orq) : nullptr;
+  if (!msg) return nullptr;
+  sip_t* sip = sip_object(msg);
+  const char* ours = nta_outgoing_branch(orq);
+  if (ours && strncasecmp(ours, "branch=", 7) == 0) ours += 7;
+  if (sip && sip->sip_via && sip->sip_via->v_branch && ours &&
+      strcasecmp(sip->sip_via->v_branch, ours) == 0) {
+    stripArrivedHeaders(msg, HeaderSource{identityTrusted(msg), false});
+    sip_via_remove(msg, sip);
+  }
+  return msg;
 }
 
 void SipProxy::apply(Call& call, const CallAction& a) {
@@ -48,14 +58,14 @@ void SipProxy::apply(Call& call, const CallAction& a) {
     }
     case K::RelayProvisional: {
       // The branch's response is at hand: we are inside its callback.
-      msg_t* out = copyResponse(sc.branches[a.branch]->orq.get());
+      msg_t* out = responseToRelay(sc.branches[a.branch]->orq.get());
       anchorAnswer(call, a.branch, out, false);
       relayToCaller(sc, out, false);
       return;
     }
     case K::AnswerCaller: {
       rememberCallee(call, *sc.branches[a.branch]);
-      msg_t* out = copyResponse(sc.branches[a.branch]->orq.get());
+      msg_t* out = responseToRelay(sc.branches[a.branch]->orq.get());
       anchorAnswer(call, a.branch, out, true);
       // Before the 200 reaches the caller, so none of the caller's audio reaches the answering
       // side ahead of the digits or the whisper.
@@ -67,12 +77,16 @@ void SipProxy::apply(Call& call, const CallAction& a) {
       releaseMedia(call);
       return;
     case K::RelayFinal: {
-      relayToCaller(sc, copyResponse(sc.branches[a.branch]->orq.get()), true);
+      relayToCaller(sc, responseToRelay(sc.branches[a.branch]->orq.get()), true);
       return;
     }
     case K::AckByeLate: {
-      // A second 2xx: ACK and BYE it so the callee does not sit in a dead call.
-      msg_t* late = copyResponse(sc.branches[a.branch]->orq.get());
+      // A second 2xx: ACK and BYE it so the callee does not sit in a dead call (from a copy:
+      // nta_msg_ackbye consumes the message it is given).
+      nta_outgoing_t* orq = sc.branches[a.branch]->orq.get();
+      msg_t* ref = orq ? nta_outgoing_getresponse(orq) : nullptr;
+      msg_t* late = ref ? msg_copy(ref) : nullptr;
+      if (ref) msg_destroy(ref);
       if (late) nta_msg_ackbye(agent_, late);
       return;
     }
@@ -176,7 +190,6 @@ int SipProxy::onBranchResponse(SipBranch* branch, nta_outgoing_t* orq, const sip
 // server transaction (NTA keeps absorbing retransmissions). Takes ownership of `out`.
 void SipProxy::relayToCaller(SipCall& sc, msg_t* out, bool final) {
   if (out && sc.irq) {
-    sip_via_remove(out, sip_object(out));
     nta_incoming_mreply(sc.irq.get(), out);
   } else if (out) {
     msg_destroy(out);

@@ -115,12 +115,9 @@ void SipProxy::handleInDialog(nta_incoming_t* irq, const sip_t* sip) {
 int SipProxy::onInDialogResponse(InDialogTxn* txn, nta_outgoing_t* orq, const sip_t*) {
   int status = nta_outgoing_status(orq);
   if (status == 100) return 0;
-  msg_t* out = copyResponse(orq);
+  msg_t* out = responseToRelay(orq);
   reanchorAnswer(*txn, out);
-  if (out) {
-    sip_via_remove(out, sip_object(out));
-    nta_incoming_mreply(txn->irq.get(), out);
-  }
+  if (out) nta_incoming_mreply(txn->irq.get(), out);
   if (status >= 200) txns_.erase(txn);  // frees both transactions
   return 0;
 }

@@ -17,6 +17,11 @@ namespace callmesh::ingress {
 namespace {
 
 constexpr int kTickMs = 10;
+// RFC 3261 17.1.1.1 and table 4's defaults. A smaller T1 is NOT RECOMMENDED outside closed
+// networks, and our gateways sit across carriers' networks.
+constexpr unsigned kSipT1Ms = 500;
+constexpr unsigned kSipT2Ms = 4000;
+constexpr unsigned kSipT4Ms = 5000;
 constexpr const char* kAllow = "INVITE, ACK, BYE, CANCEL, OPTIONS, MESSAGE, UPDATE, INFO, PRACK";
 
 std::string text(const char* s) { return s ? std::string(s) : std::string(); }
@@ -115,10 +120,15 @@ Status SipProxy::start() {
   std::string host = config_.ingress.sip_host;
   if (host.find(':') != std::string::npos) host = "[" + host + "]";
   std::string contact = "sip:" + host + ":" + std::to_string(hop_.port);
+  // RFC 3261's timers, sofia-sip's defaults written out because they decide how long every
+  // finished transaction is kept (README, "Finished transactions"): T1 500 ms, T2 4 s, T4 5 s
+  // (Timers I and K), 64*T1 = 32 s (Timers B, F, H, J; Timer D is sofia's fixed 32 s).
   agent_ = nta_agent_create(
       root_, URL_STRING_MAKE(contact.c_str()), strayTrampoline, this, NTATAG_UA(0),
-      NTATAG_SERVER_RPORT(2), NTATAG_TCP_RPORT(1), NTATAG_MAXSIZE(65536), NTATAG_CANCEL_487(1),
-      NTATAG_PASS_100(0), NTATAG_MCLASS(ingressMessageClass()), NTATAG_TLS_RPORT(1),
+      NTATAG_SIP_T1(kSipT1Ms), NTATAG_SIP_T2(kSipT2Ms), NTATAG_SIP_T4(kSipT4Ms),
+      NTATAG_SIP_T1X64(64 * kSipT1Ms), NTATAG_SERVER_RPORT(2), NTATAG_TCP_RPORT(1),
+      NTATAG_MAXSIZE(65536), NTATAG_CANCEL_487(1), NTATAG_PASS_100(0),
+      NTATAG_MCLASS(ingressMessageClass()), NTATAG_TLS_RPORT(1),
       TPTAG_IDLE(static_cast<unsigned>(config_.ingress.connections.idle_timeout_s) * 1000u),
       TPTAG_TIMEOUT(static_cast<unsigned>(config_.ingress.connections.message_timeout_ms)),
       TAG_END());

@@ -132,7 +132,7 @@ class SipProxy final : public CallSip {
   bool relayStrayAnswer(msg_t* msg, sip_t* sip);
   void reply(nta_incoming_t* irq, int status, const char* phrase);
   bool identityTrusted(msg_t* msg) const;
-  msg_t* copyResponse(nta_outgoing_t* orq);
+  msg_t* responseToRelay(nta_outgoing_t* orq);
   bool refuseMalformedOrLooped(msg_t* msg, sip_t* sip);
   Call* dialogOf(const sip_t* sip, msg_t* msg, bool& from_caller);
   // Agents' digest authentication (agent_auth_sip.cpp). authenticateAgent: false when it answered

@@ -313,6 +313,27 @@ agents:
                 data += chunk
         self.assertEqual(status(data.decode("latin-1"))[0], 400, data)
 
+    def test_responses_relayed_back_carry_the_senders_via_alone(self):
+        # RFC 3261 16.7 item 9: the proxy removes its own Via, nothing else. The ingress relays the
+        # answering side's own message, not a copy (issue 22 point 3), so its Via is popped once.
+        self.start()
+        caller = self.endpoint()
+        self.request(caller, "INVITE", "via-1", via_branch="z9hG4bK-caller-invite")
+        self.assertEqual(status(caller.final("INVITE", "via-1"))[0], 200)
+        wait_until(lambda: any(status(r)[0] == 180 for r in caller.responses("INVITE", "via-1")), 5,
+                   what="the 180 relayed")
+        self.assertEqual(len(header(self.phone.requests("INVITE")[0], "Via")), 2)  # ours on top
+        for response in caller.responses("INVITE", "via-1"):
+            vias = header(response, "Via")
+            self.assertEqual(len(vias), 1, response)
+            self.assertIn("branch=z9hG4bK-caller-invite", vias[0])
+        self.request(caller, "ACK", "via-1", to_tag="phone-tag")
+        self.request(caller, "BYE", "via-1", cseq=2, to_tag="phone-tag", via_branch="z9hG4bK-caller-bye")
+        bye_answer = caller.final("BYE", "via-1")
+        self.assertEqual(status(bye_answer)[0], 200)
+        self.assertEqual(len(header(bye_answer, "Via")), 1, bye_answer)
+        self.assertIn("branch=z9hG4bK-caller-bye", header(bye_answer, "Via")[0])
+
     def test_other_sip_version_over_udp_gets_505_at_its_source(self):
         self.start()
         caller = self.endpoint()

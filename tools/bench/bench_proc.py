@@ -26,14 +26,25 @@ def context_switches(pid):
 
 
 def pss_kb(pid):
+    return memory_kb(pid)["Pss"]
+
+
+MEMORY_FIELDS = ("Rss", "Pss", "Pss_Anon", "Pss_File", "Pss_Shmem")
+
+
+def memory_kb(pid):
+    """{Rss, Pss, Pss_Anon, Pss_File, Pss_Shmem} of the process in kB, from /proc/<pid>/smaps_rollup
+    (0 each once the process is gone)."""
+    values = dict.fromkeys(MEMORY_FIELDS, 0)
     try:
         with open(f"/proc/{pid}/smaps_rollup") as f:
             for line in f:
-                if line.startswith("Pss:"):
-                    return int(line.split()[1])
+                key = line.split(":", 1)[0]
+                if key in values:
+                    values[key] = int(line.split()[1])
     except OSError:
         pass
-    return 0
+    return values
 
 
 class BoxCpu:

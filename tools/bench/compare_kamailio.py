@@ -22,12 +22,16 @@ For each workload:
   * call setup latency p50/p99 (INVITE sent to 200 received at the caller, SIPp rtd);
   * the highest calls/s held for --seconds with 0 failures, over a bounded ladder, the systems
     taking turns rate by rate (median of --ladder-repeat ladders on fresh systems).
-Then memory (PSS, /proc/<pid>/smaps_rollup) per 1,000 live calls, 1,000 calls held open; the
+Then memory (PSS, /proc/<pid>/smaps_rollup) per 1,000 live calls, 1,000 calls held open, by process
+too (tools/bench/live_memory.py; --memory-repeat runs alternating, the median counts); the
 machine's CPU model, kernel and load beside the commit; ratios callmesh/Kamailio; --out writes
 the markdown report. Run it on an idle box: the box figure counts everything the box did.
+--phases picks what runs: `--phases memory` is the memory measure alone (a few minutes; memory
+figures hold on a busy box, CPU ones do not).
 
   tools/bench/compare_kamailio.py --out docs/bench/kamailio.md      # full run, ~30 min
   tools/bench/compare_kamailio.py --rates 100,300 --seconds 5 --repeat 1 --live 200  # quick look
+  tools/bench/compare_kamailio.py --phases memory --memory-repeat 3                   # memory only
 
 Bounded: at most 10 ladder rates, <= 60 s per rate, rates <= 5000 calls/s, <= 5 repeats,
 <= 5,000 numbers; loopback only.
@@ -44,10 +48,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
 sys.path.insert(0, os.path.join(ROOT, "tests", "interop"))
-from cluster import Cluster, Sipp, free_port, uas, wait_until  # noqa: E402
+from cluster import Cluster, Sipp, free_port, uas  # noqa: E402
 from kamailio_proc import Kamailio  # noqa: E402
 from bench_proc import (BoxCpu, context_switches, cpu_seconds, machine_facts, median, percentile,  # noqa: E402
-                        pss_kb, sipp_failed_calls)
+                        sipp_failed_calls)
+from live_memory import memory_runs  # noqa: E402
 from kamailio_report import render  # noqa: E402
 
 KAMAILIO_CFG = os.path.join(HERE, "kamailio", "kamailio.cfg")
@@ -184,27 +189,6 @@ def alternating_ladders(workdir, systems, workload, rates, seconds, out):
     return {n: (held, rows) for n, (held, rows, _) in state.items()}
 
 
-def live_memory(workdir, system, live, out):
-    """PSS of the system idle, then with `live` calls held open; MB per 1,000 live calls."""
-    idle = sum(pss_kb(p) for p in system.pids().values())
-    rate = 200
-    args = ["-s", Workload("one", 1, 0).number(0), system.target, "-i", "127.0.0.1", "-p", str(free_port()),
-            "-m", str(live), "-r", str(rate), "-d", "20000", "-l", str(live + 10)]
-    caller = Sipp(workdir, "uac_call.xml", args, f"{system.name}-live")
-    try:
-        wait_until(lambda: caller.count("answered") >= live, live / rate + 15, interval=0.2,
-                   what=f"{live} live calls")
-        time.sleep(1.0)
-        busy = sum(pss_kb(p) for p in system.pids().values())
-        answered = caller.count("answered")
-    finally:
-        caller.stop()
-    per_1000 = (busy - idle) * 1000 / max(answered, 1)
-    out(f"  {system.name:9} PSS idle {idle / 1024:.1f} MB, with {answered} live calls {busy / 1024:.1f} MB: "
-        f"{per_1000 / 1024:.2f} MB per 1,000 live calls")
-    return {"idle_mb": idle / 1024, "busy_mb": busy / 1024, "live": answered, "mb_per_1000": per_1000 / 1024}
-
-
 class Bench:
     """Starts both systems for one workload (the cluster, Kamailio in front of its Redis, the
     phone), and stops every process it started, by pid."""
@@ -258,13 +242,15 @@ class Bench:
 def measure_workload(bench, workload, args, rates, seconds, cpu_rate, out):
     result = {n: {} for n in bench.names}
     systems = bench.start(workload, 50)
-    out(f"== {workload.name}: CPU per call at {cpu_rate}/s, a warm-up then {args.repeat} alternating runs of {seconds} s")
-    for n, rows in cpu_runs(bench.cluster.dir, systems, workload, cpu_rate, seconds, args.repeat, out).items():
-        mid = sorted(rows, key=lambda r: r["cpu_ms_per_call"])[len(rows) // 2]
-        result[n]["cpu"] = dict(mid, all_runs=rows, failed=sum(r["failed"] for r in rows),
-                                box_median=median([r["box_ms_per_call"] for r in rows]))
+    if "cpu" in args.phases:
+        out(f"== {workload.name}: CPU per call at {cpu_rate}/s, a warm-up then {args.repeat} alternating runs of "
+            f"{seconds} s")
+        for n, rows in cpu_runs(bench.cluster.dir, systems, workload, cpu_rate, seconds, args.repeat, out).items():
+            mid = sorted(rows, key=lambda r: r["cpu_ms_per_call"])[len(rows) // 2]
+            result[n]["cpu"] = dict(mid, all_runs=rows, failed=sum(r["failed"] for r in rows),
+                                    box_median=median([r["box_ms_per_call"] for r in rows]))
     helds = {n: [] for n in bench.names}
-    ladder_runs = min(max(args.ladder_repeat, 1), 5)
+    ladder_runs = min(max(args.ladder_repeat, 1), 5) if "ladder" in args.phases else 0
     for i in range(ladder_runs):
         if i > 0:  # fresh systems: what an overload leaves behind must not decide the next ladder
             bench.stop()
@@ -274,8 +260,9 @@ def measure_workload(bench, workload, args, rates, seconds, cpu_rate, out):
             helds[n].append(held)
             result[n]["ladder"] = rows
     for n in bench.names:
-        result[n]["held"] = sorted(helds[n])[len(helds[n]) // 2]
+        result[n]["held"] = sorted(helds[n])[len(helds[n]) // 2] if helds[n] else None
         result[n]["held_runs"] = helds[n]
+        result[n].setdefault("ladder", [])
     bench.stop()
     return result
 
@@ -296,15 +283,23 @@ def main():
     ap.add_argument("--ladder-repeat", type=int, default=1, help="ladders on fresh systems (<= 5); the median counts")
     ap.add_argument("--decision-reuse-ms", type=int, default=None,
                     help="router.decision_reuse_ms for callmesh (0 = ask the router for every call)")
+    ap.add_argument("--phases", default="cpu,ladder,memory",
+                    help="comma list of: cpu (CPU per call at --cpu-rate), ladder (highest clean rate), memory")
+    ap.add_argument("--memory-repeat", type=int, default=1,
+                    help="memory measures per system (<= 5), alternating, fresh systems; the median counts")
     ap.add_argument("--out", help="write the markdown report here")
     args = ap.parse_args()
     args.repeat = min(max(args.repeat, 1), 5)
+    args.phases = {p.strip() for p in args.phases.split(",") if p.strip() in ("cpu", "ladder", "memory")}
+    memory_repeat = min(max(args.memory_repeat, 1), 5)
     seconds = min(max(args.seconds, 1), 60)
     rates = [min(int(r), 5000) for r in args.rates.split(",")][:10]
     cpu_rate = min(args.cpu_rate, 5000)
     numbers = min(max(args.numbers, 2), 5000)
     all_workloads = {"one": Workload("one", 1, 0), "many": Workload("many", numbers, 100)}
     workloads = [all_workloads[w] for w in args.workloads.split(",") if w in all_workloads]
+    if not args.phases & {"cpu", "ladder"}:
+        workloads = []  # the memory measure alone
     lines = []
 
     def out(text):
@@ -322,11 +317,9 @@ def main():
     try:
         for workload in workloads:
             results[workload.name] = measure_workload(bench, workload, args, rates, seconds, cpu_rate, out)
-        for n in names:  # the live-memory phase needs more than 50 live calls: a cap above --live
-            systems = bench.start(all_workloads["one"], args.live + 100)
-            out(f"== {n} memory")
-            memory[n] = live_memory(bench.cluster.dir, systems[n], args.live, out)
-            bench.stop()
+        if "memory" in args.phases:  # more than 50 live calls: memory_runs sets a cap above --live
+            memory = memory_runs(bench, names, all_workloads["one"], min(max(args.live, 1), 10000),
+                                 memory_repeat, out)
     finally:
         bench.stop()
     report = render(results, memory, facts, commit, dirty, rates, seconds, cpu_rate, args, workloads)

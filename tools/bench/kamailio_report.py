@@ -6,9 +6,17 @@ import time
 from bench_proc import describe_machine
 
 
+def _value(f, system):
+    """f(system), or None when the system or the phase measuring it did not run (--phases)."""
+    try:
+        return f(system) if system else None
+    except (KeyError, TypeError):
+        return None
+
+
 def _ratio_row(lines, cm, km, label, f, fmt, goal=""):
-    a = f(cm) if cm else None
-    b = f(km) if km else None
+    a = _value(f, cm)
+    b = _value(f, km)
     ratio = (a / b) if (a is not None and b) else None
     lines.append(f"| {label} | {fmt.format(a) if a is not None else '-'} | {fmt.format(b) if b is not None else '-'} | "
                  f"{'{:.2f}x'.format(ratio) if ratio is not None else '-'}{goal} |")
@@ -34,7 +42,7 @@ def _workload_table(lines, name, result, cpu_rate, repeat):
     _ratio_row(lines, cm, km, f"setup latency p99 at {cpu_rate}/s (ms)", lambda s: s["cpu"]["p99"], "{:.2f}")
     lines.append("")
     for label, s in (("callmesh", cm), ("Kamailio", km)):
-        if not s:
+        if not s or "cpu" not in s:
             continue
         lines.append(f"**{label}, by process** (ms per call, the median run): " + ", ".join(
             f"{n} {v:.3f}" for n, v in sorted(s["cpu"]["per_process"].items(), key=lambda kv: -kv[1])))
@@ -73,6 +81,10 @@ def render(results, memory, facts, commit, dirty, rates, seconds, cpu_rate, args
                    lambda m: m["mb_per_1000"], "{:.2f}", " (goal <= 1.0)")
         lines.append("")
         for name, m in memory.items():
-            lines.append(f"{name}: PSS idle {m['idle_mb']:.1f} MB, {m['live']} live calls {m['busy_mb']:.1f} MB.")
+            lines.append(f"{name}: PSS idle {m['idle_mb']:.1f} MB, {m['live']} live calls {m['busy_mb']:.1f} MB "
+                         f"(the median run); every run, MB per 1,000 live calls: "
+                         + ", ".join(f"{v:.2f}" for v in m.get("all_runs", [m["mb_per_1000"]])) + "; by process "
+                         "(the median run, MB per 1,000): " + ", ".join(
+                             f"{n} {v:.2f}" for n, v in sorted(m.get("by_process", {}).items(), key=lambda kv: -kv[1])))
         lines.append("")
     return "\n".join(lines) + "\n"
