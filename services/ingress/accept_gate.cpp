@@ -1,10 +1,9 @@
 #include "services/ingress/accept_gate.h"
 
-#include <arpa/inet.h>
-#include <dirent.h>
+#include "services/ingress/stream_sockets.h"
+
 #include <dlfcn.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -63,19 +62,6 @@ std::set<int> g_listeners;               // NOLINT: under g_mutex
 AcceptGate::OnRefused g_on_refused;      // NOLINT: under g_mutex
 std::atomic<bool> g_active{false};       // NOLINT: lets close() skip the lock when not installed
 
-std::string peerIp(int fd) {
-  sockaddr_storage peer{};
-  socklen_t len = sizeof(peer);
-  if (getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &len) != 0) return {};
-  char host[INET6_ADDRSTRLEN] = {0};
-  const void* raw =
-      peer.ss_family == AF_INET6
-          ? static_cast<const void*>(&reinterpret_cast<const sockaddr_in6&>(peer).sin6_addr)
-          : static_cast<const void*>(&reinterpret_cast<const sockaddr_in&>(peer).sin_addr);
-  if (!inet_ntop(peer.ss_family, raw, host, sizeof(host))) return {};
-  return host;
-}
-
 int realClose(int fd) { return static_cast<int>(::syscall(SYS_close, fd)); }
 
 }  // namespace
@@ -109,7 +95,7 @@ size_t AcceptGate::open() {
 
 int gateAccept(int listen_fd, int fd) {
   if (!g_active.load(std::memory_order_acquire)) return fd;
-  std::string ip = peerIp(fd);
+  std::string ip = peerAddress(fd);
   const char* reason = nullptr;
   AcceptGate::OnRefused on_refused;
   {
@@ -132,38 +118,6 @@ void gateClose(int fd) {
   if (!g_active.load(std::memory_order_acquire)) return;
   std::lock_guard lock(g_mutex);
   if (g_ledger) g_ledger->closed(fd);
-}
-
-std::vector<int> listeningSockets(const std::vector<int>& ports) {
-  std::vector<int> out;
-  DIR* dir = opendir("/proc/self/fd");
-  if (!dir) return out;
-  int dir_fd = dirfd(dir);
-  while (dirent* e = readdir(dir)) {
-    char* end = nullptr;
-    long fd = std::strtol(e->d_name, &end, 10);
-    if (!end || *end != '\0' || fd < 0 || fd == dir_fd) continue;
-    int type = 0, listening = 0;
-    socklen_t len = sizeof(type);
-    if (getsockopt(static_cast<int>(fd), SOL_SOCKET, SO_TYPE, &type, &len) != 0 ||
-        type != SOCK_STREAM)
-      continue;
-    len = sizeof(listening);
-    if (getsockopt(static_cast<int>(fd), SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 ||
-        !listening)
-      continue;
-    sockaddr_storage local{};
-    socklen_t local_len = sizeof(local);
-    if (getsockname(static_cast<int>(fd), reinterpret_cast<sockaddr*>(&local), &local_len) != 0)
-      continue;
-    int port = local.ss_family == AF_INET6
-                   ? ntohs(reinterpret_cast<const sockaddr_in6&>(local).sin6_port)
-                   : ntohs(reinterpret_cast<const sockaddr_in&>(local).sin_port);
-    if (std::find(ports.begin(), ports.end(), port) != ports.end())
-      out.push_back(static_cast<int>(fd));
-  }
-  closedir(dir);
-  return out;
 }
 
 }  // namespace callmesh::ingress

@@ -61,9 +61,6 @@ class AcceptGate {
   static size_t open();
 };
 
-// The listening TCP sockets of this process bound to one of `ports` (sofia's SIP listeners).
-std::vector<int> listeningSockets(const std::vector<int>& ports);
-
 // Used by the interposers (accept_gate.cpp).
 int gateAccept(int listen_fd, int fd);
 void gateClose(int fd);

@@ -1,6 +1,7 @@
 // Connection bounds at accept (issue 21 item 1: TCP and TLS connections bounded per source and in
 // total): the ledger's counts, and the interposed accept()/close() on a real loopback listener.
 #include "services/ingress/accept_gate.h"
+#include "services/ingress/stream_sockets.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>

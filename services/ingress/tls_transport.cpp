@@ -2,7 +2,6 @@
 // change, and the bounds on inbound TCP and TLS connections. SipProxy's side, on the su_root
 // thread. The certificate handling is in tls_contexts.cpp, the bounds' rules in
 // connection_bounds.cpp (deadlines, once a second) and accept_gate.cpp (counts, at accept).
-#include <dirent.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -14,53 +13,11 @@
 #include "services/ingress/accept_gate.h"
 #include "services/ingress/sip_message_class.h"
 #include "services/ingress/sip_proxy.h"
+#include "services/ingress/stream_sockets.h"
 #include "services/ingress/tls_contexts.h"
 #include "shared/config/yaml_reader.h"
 
 namespace callmesh::ingress {
-
-namespace {
-
-// Inbound stream connections of this process: sockets whose local port is one of ours and that
-// have a peer (listening sockets have none; outbound connections have ephemeral local ports).
-std::vector<OpenConnection> inboundConnections(const std::vector<int>& ports) {
-  std::vector<OpenConnection> out;
-  DIR* dir = opendir("/proc/self/fd");
-  if (!dir) return out;
-  int dir_fd = dirfd(dir);
-  while (dirent* e = readdir(dir)) {
-    char* end = nullptr;
-    long fd = std::strtol(e->d_name, &end, 10);
-    if (!end || *end != '\0' || fd < 0 || fd == dir_fd) continue;
-    int type = 0;
-    socklen_t len = sizeof(type);
-    if (getsockopt(static_cast<int>(fd), SOL_SOCKET, SO_TYPE, &type, &len) != 0 ||
-        type != SOCK_STREAM)
-      continue;
-    sockaddr_storage local{}, peer{};
-    socklen_t local_len = sizeof(local), peer_len = sizeof(peer);
-    if (getsockname(static_cast<int>(fd), reinterpret_cast<sockaddr*>(&local), &local_len) != 0 ||
-        getpeername(static_cast<int>(fd), reinterpret_cast<sockaddr*>(&peer), &peer_len) != 0)
-      continue;
-    auto portOf = [](const sockaddr_storage& a) {
-      return a.ss_family == AF_INET6 ? ntohs(reinterpret_cast<const sockaddr_in6&>(a).sin6_port)
-                                     : ntohs(reinterpret_cast<const sockaddr_in&>(a).sin_port);
-    };
-    int local_port = portOf(local);
-    if (std::find(ports.begin(), ports.end(), local_port) == ports.end()) continue;
-    char host[INET6_ADDRSTRLEN] = {0};
-    const void* raw =
-        peer.ss_family == AF_INET6
-            ? static_cast<const void*>(&reinterpret_cast<const sockaddr_in6&>(peer).sin6_addr)
-            : static_cast<const void*>(&reinterpret_cast<const sockaddr_in&>(peer).sin_addr);
-    if (!inet_ntop(peer.ss_family, raw, host, sizeof(host))) continue;
-    out.push_back({static_cast<int>(fd), host, portOf(peer)});
-  }
-  closedir(dir);
-  return out;
-}
-
-}  // namespace
 
 Status SipProxy::startTls() {
   const auto& tls = config_.ingress.tls;

@@ -14,6 +14,22 @@ Status loadScript(RedisClient& redis, RedisScript& script) {
   return {};
 }
 
+// WAIT's answer for a write that went through: an error unless `ack.replicas` confirmed it.
+Status checkWaitReply(const RedisReply& acked, const ReplicaAck& ack) {
+  if (acked.type != RedisReply::Type::Integer) {
+    return Error{ErrorKind::Internal, "WAIT answered: " + acked.text, "replicated write"};
+  }
+  if (acked.integer < ack.replicas) {
+    return Error{ErrorKind::Timeout,
+                 "written on the primary but confirmed by " + std::to_string(acked.integer) +
+                     " of " + std::to_string(ack.replicas) + " replicas within " +
+                     std::to_string(ack.timeout_ms) +
+                     " ms; it may survive a failover or not, retry",
+                 "replicated write"};
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<RedisReply> evalScriptReplicated(RedisClient& redis, RedisScript& script,
@@ -32,18 +48,7 @@ Result<RedisReply> evalScriptReplicated(RedisClient& redis, RedisScript& script,
       continue;
     }
     if (reply.type == RedisReply::Type::Error) return std::move(reply);
-    const RedisReply& acked = (*replies)[1];
-    if (acked.type != RedisReply::Type::Integer) {
-      return Error{ErrorKind::Internal, "WAIT answered: " + acked.text, "replicated write"};
-    }
-    if (acked.integer < ack.replicas) {
-      return Error{ErrorKind::Timeout,
-                   "written on the primary but confirmed by " + std::to_string(acked.integer) +
-                       " of " + std::to_string(ack.replicas) + " replicas within " +
-                       std::to_string(ack.timeout_ms) +
-                       " ms; it may survive a failover or not, retry",
-                   "replicated write"};
-    }
+    if (auto st = checkWaitReply((*replies)[1], ack); !st.ok()) return st.error();
     return std::move(reply);
   }
   return Error{ErrorKind::Internal, "script vanished twice (NOSCRIPT after SCRIPT LOAD)",
@@ -80,18 +85,7 @@ Result<std::vector<RedisReply>> evalScriptsReplicated(RedisClient& redis,
       continue;
     }
     if (ack.replicas > 0 && reply.type != RedisReply::Type::Error) {
-      const RedisReply& acked = (*replies)[i * step + 1];
-      if (acked.type != RedisReply::Type::Integer) {
-        return Error{ErrorKind::Internal, "WAIT answered: " + acked.text, "replicated write"};
-      }
-      if (acked.integer < ack.replicas) {
-        return Error{ErrorKind::Timeout,
-                     "written on the primary but confirmed by " + std::to_string(acked.integer) +
-                         " of " + std::to_string(ack.replicas) + " replicas within " +
-                         std::to_string(ack.timeout_ms) +
-                         " ms; it may survive a failover or not, retry",
-                     "replicated write"};
-      }
+      if (auto st = checkWaitReply((*replies)[i * step + 1], ack); !st.ok()) return st.error();
     }
     out.push_back(std::move(reply));
   }
