@@ -32,13 +32,18 @@ std::map<std::string, double> samples(prometheus::Registry& registry, const std:
   return out;
 }
 
-TEST(TrunkMetrics, EveryTrunksSeriesExistsAtZeroFromTheStart) {
+// Two trunks, carrier-a by a range and pbx-b by one address, with their metrics registered.
+class TwoTrunks : public ::testing::Test {
+ protected:
   prometheus::Registry registry;
-  IngressMetrics metrics(registry);
-  auto book =
-      TrunkBook::create({trunk("carrier-a", {"192.0.2.0/24"}), trunk("pbx-b", {"198.51.100.7"})});
-  ASSERT_TRUE(book.ok());
-  TrunkMetrics trunk_metrics(metrics, book.value());
+  IngressMetrics metrics{registry};
+  TrunkBook book =
+      TrunkBook::create({trunk("carrier-a", {"192.0.2.0/24"}), trunk("pbx-b", {"198.51.100.7"})})
+          .value();
+  TrunkMetrics trunk_metrics{metrics, book};
+};
+
+TEST_F(TwoTrunks, EveryTrunksSeriesExistsAtZeroFromTheStart) {
   auto blocked = samples(registry, "callmesh_ingress_trunk_blocked_requests_total");
   EXPECT_EQ(blocked.size(), 8u);  // 2 trunks x 4 reasons, nothing else
   for (const char* t : {"carrier-a", "pbx-b"}) {
@@ -52,15 +57,9 @@ TEST(TrunkMetrics, EveryTrunksSeriesExistsAtZeroFromTheStart) {
   EXPECT_EQ(calls, (std::map<std::string, double>{{"trunk=carrier-a", 0}, {"trunk=pbx-b", 0}}));
 }
 
-TEST(TrunkMetrics, ARefusalCountsAgainstItsOwnTrunkOnly) {
-  prometheus::Registry registry;
-  IngressMetrics metrics(registry);
-  auto book =
-      TrunkBook::create({trunk("carrier-a", {"192.0.2.0/24"}), trunk("pbx-b", {"198.51.100.7"})});
-  ASSERT_TRUE(book.ok());
-  TrunkMetrics trunk_metrics(metrics, book.value());
-  const Trunk* a = book->identify("192.0.2.10", {});
-  const Trunk* b = book->identify("198.51.100.7", {});
+TEST_F(TwoTrunks, ARefusalCountsAgainstItsOwnTrunkOnly) {
+  const Trunk* a = book.identify("192.0.2.10", {});
+  const Trunk* b = book.identify("198.51.100.7", {});
   ASSERT_TRUE(a && b);
   for (int i = 0; i < 5; ++i) trunk_metrics.newCall(*a);
   for (int i = 0; i < 3; ++i) trunk_metrics.blocked(*a, TrunkMetrics::Blocked::NewCallRate);
