@@ -34,8 +34,9 @@ machine's CPU model, kernel, CPU accounting and load beside the commit; ratios c
 --phases picks what runs: `--phases memory` is the memory measure alone (a few minutes; memory
 figures hold on a busy box, CPU ones do not).
 
-  tools/bench/compare_kamailio.py --out docs/bench/kamailio.md      # full run, ~45 min
-  tools/bench/compare_kamailio.py --rates 100,300 --seconds 5 --repeat 1 --live 200  # quick look
+  tools/bench/compare_kamailio.py --out docs/bench/kamailio.md      # all defaults, over an hour
+  tools/bench/compare_kamailio.py --rates 1000,1500,2000 --out /tmp/k.md  # issue 22's form, ~25 min
+  tools/bench/compare_kamailio.py --rates 100,300 --seconds 5 --repeat 1 --ladder-repeat 1 --live 200  # quick
   tools/bench/compare_kamailio.py --phases memory --memory-repeat 3                   # memory only
 
 Bounded: at most 10 ladder rates, <= 60 s per rate, rates <= 5000 calls/s, <= 5 repeats,
