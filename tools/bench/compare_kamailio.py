@@ -92,18 +92,23 @@ class Workload:
 
 class System:
     """One system under test: where SIPp sends calls, which pids are 'the system', and the phone
-    (a load generator, whose CPU the box figure leaves out)."""
+    (a load generator, whose CPU the box figure leaves out). `others`: every system started
+    beside it (measured or not: --only kamailio still runs callmesh's cluster for its Redis)."""
 
     def __init__(self, name, target, pids_fn, phone):
         self.name, self.target, self.pids_fn, self.phone = name, target, pids_fn, phone
+        self.others = []
 
     def pids(self):
         return self.pids_fn()
 
+    def peer_pids(self):
+        """The other systems' pids: idle while this one is measured, reported apart from the box."""
+        return {p for other in self.others for p in other.pids().values()}
 
-def run_rate(workdir, system, workload, rate, seconds, out, label, peers=()):
-    """`rate` calls/s for `seconds`; returns (row, held with 0 failures). `peers`: the pids of the
-    other system, idle meanwhile, reported apart from the box figure."""
+
+def run_rate(workdir, system, workload, rate, seconds, out, label):
+    """`rate` calls/s for `seconds`; returns (row, held with 0 failures)."""
     calls = rate * seconds
     pids = system.pids()
     switches_before = sum(context_switches(p) for p in pids.values())
@@ -119,7 +124,7 @@ def run_rate(workdir, system, workload, rate, seconds, out, label, peers=()):
     time.sleep(0.5)  # the last BYEs and events settle before CPU is read
     system_pids = set(pids.values())
     box = window.finish({"system": system_pids, "generators": {system.phone.proc.pid},
-                         "peer": set(peers) - system_pids})
+                         "peer": system.peer_pids() - system_pids})
     used = {n: box["by_pid"].get(p, 0.0) for n, p in pids.items()}
     switches = sum(context_switches(p) for p in pids.values()) - switches_before
     # A call fails when it is not answered, or when SIPp aborts it later (its BYE refused, say):
@@ -167,11 +172,6 @@ def read_rtts(workdir, scenario, pid):
     return rtts
 
 
-def peer_pids(systems, name):
-    """The pids of every system but `name`: idle while `name` is measured."""
-    return {p for n, s in systems.items() if n != name for p in s.pids().values()}
-
-
 def cpu_runs(workdir, systems, workload, rate, seconds, repeat, out):
     """One warm-up run per system, then `repeat` alternating runs; ({name: rows}, {name: warm-up
     row}): the warm-ups are reported, not counted."""
@@ -179,7 +179,7 @@ def cpu_runs(workdir, systems, workload, rate, seconds, repeat, out):
     for i in range(repeat + 1):
         for n, system in systems.items():
             label = f"{n}-{workload.name}-{'warmup' if i == 0 else f'cpu{i}'}"
-            row, _ = run_rate(workdir, system, workload, rate, seconds, out, label, peer_pids(systems, n))
+            row, _ = run_rate(workdir, system, workload, rate, seconds, out, label)
             if i > 0:
                 runs[n].append(row)
             else:
@@ -195,8 +195,7 @@ def alternating_ladders(workdir, systems, workload, rates, seconds, out, tag="la
         for n, system in systems.items():
             if not state[n][2]:
                 continue
-            row, ok = run_rate(workdir, system, workload, rate, seconds, out, f"{n}-{workload.name}-{tag}",
-                               peer_pids(systems, n))
+            row, ok = run_rate(workdir, system, workload, rate, seconds, out, f"{n}-{workload.name}-{tag}")
             state[n][1].append(row)
             if ok:
                 state[n][0] = rate
@@ -242,6 +241,8 @@ class Bench:
                 pids["redis"] = cluster.procs["redis"].pid
                 return pids
             systems["kamailio"] = System("kamailio", f"127.0.0.1:{kport}", kam_pids, self.phone)
+        for system in systems.values():
+            system.others = [other for other in systems.values() if other is not system]
         time.sleep(0.5)
         return {n: systems[n] for n in self.names}
 

@@ -20,6 +20,12 @@ as growth. Two rules, both reported:
               the first half's (medians: one burst's sample must not decide). Always decides.
 """
 
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bench"))
+from bench_proc import median  # noqa: E402
+
 RETENTION_S = 32.0  # sofia's Timer D / Timer J over UDP: 64 x T1
 
 
@@ -34,14 +40,6 @@ def slope_per_min(points):
     if var == 0:
         return 0.0
     return sum((t - mt) * (v - mv) for t, v in points) / var * 60
-
-
-def median(values):
-    values = sorted(values)
-    if not values:
-        return 0.0
-    mid = len(values) // 2
-    return values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
 
 
 def read_completions(path):
@@ -132,8 +130,8 @@ def per_call_rule(steady, args):
 def carried_rate_spread(steady):
     """The largest distance of a steady sample's retained calls from their median, as a fraction."""
     counts = [s["retained"] for s in steady if s.get("retained") is not None]
-    mid = median(counts)
-    return max(abs(c - mid) for c in counts) / mid if counts and mid > 0 else float("inf")
+    mid = median(counts) if counts else 0
+    return max(abs(c - mid) for c in counts) / mid if mid > 0 else float("inf")
 
 
 def judge(samples, args):
@@ -157,6 +155,10 @@ def judge(samples, args):
     return out
 
 
+def _median_or_none(values):
+    return median(values) if values else None
+
+
 def summary(samples, args, idle_kb):
     """Start, warm-up end, end, range and slope of each figure over the steady window."""
     steady = [s for s in samples if s["t"] >= args.warmup]
@@ -173,8 +175,8 @@ def summary(samples, args, idle_kb):
             "max_steady": max((s[field] for s in values), default=None),
             "first_half_max": max((s[field] for s in first if s.get(field) is not None), default=None),
             "second_half_max": max((s[field] for s in second if s.get(field) is not None), default=None),
-            "first_half_median": median([s[field] for s in first if s.get(field) is not None]),
-            "second_half_median": median([s[field] for s in second if s.get(field) is not None]),
+            "first_half_median": _median_or_none([s[field] for s in first if s.get(field) is not None]),
+            "second_half_median": _median_or_none([s[field] for s in second if s.get(field) is not None]),
             "slope_per_min": round(slope_per_min(window), 1),
         }
     return out
