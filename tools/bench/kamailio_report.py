@@ -28,7 +28,8 @@ def _workload_table(lines, name, result, cpu_rate, repeat):
     lines.append("| measure | callmesh | Kamailio | callmesh/Kamailio |")
     lines.append("|---|---|---|---|")
     held_runs = len((cm or km)["held_runs"])
-    _ratio_row(lines, cm, km, f"highest calls/s held with 0 failures (median of {held_runs} ladder{'s' if held_runs != 1 else ''})",
+    ladders = f"{held_runs} ladder{'s' if held_runs != 1 else ''}"
+    _ratio_row(lines, cm, km, f"highest calls/s held with 0 failures (median of {ladders})",
                lambda s: s["held"], "{:.0f}", " (goal >= 1.0)")
     _ratio_row(lines, cm, km, f"CPU ms per call at {cpu_rate}/s, the box less SIPp and the idle other system "
                f"(median of {repeat})", lambda s: s["cpu"]["box_median"], "{:.3f}", " (goal <= 1.0)")

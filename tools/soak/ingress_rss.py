@@ -131,8 +131,10 @@ def main():
     p.add_argument("--warmup", type=float, default=40, help="seconds before the steady window (>= 40)")
     p.add_argument("--every", type=float, default=1.0, help="seconds between samples")
     p.add_argument("--slope-window", type=float, default=120, help="seconds the slope is fitted over")
-    p.add_argument("--max-slope-kb-min", type=float, default=1024)
-    p.add_argument("--tolerance", type=float, default=0.05)
+    p.add_argument("--max-slope-kb-min", type=float, default=1024,
+                   help="raw rule's slope limit; the per-call rule's is this over rate x 32 calls")
+    p.add_argument("--tolerance", type=float, default=0.05,
+                   help="halves' limit, and how far the calls retained may move for the raw rule to decide")
     p.add_argument("--json", help="write the samples and the verdict here")
     args = p.parse_args()
     if not (1 <= args.rate <= 2000 and 1 <= args.seconds <= 900):

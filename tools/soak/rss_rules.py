@@ -156,7 +156,7 @@ def judge(samples, args):
 
 
 def _median_or_none(values):
-    return median(values) if values else None
+    return round(median(values), 1) if values else None
 
 
 def summary(samples, args, idle_kb):
