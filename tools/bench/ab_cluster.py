@@ -5,8 +5,10 @@ Starts one private cluster per build directory (each its own redis-server and fi
 tests/e2e/cluster.py, the settings tools/bench/compare_kamailio.py gives callmesh) and one SIPp
 phone, then sends the same SIPp load to each in turn, A B A B ..., so the box's drift (other
 builds, other benches) falls on both alike. For each run and each process it reads from /proc:
-CPU ms per call (utime + stime), context switches per call (every thread, voluntary and not), and
-minor page faults per call; then the median of the runs per build and the B/A ratios.
+CPU ms per call (each thread's run time, schedstat ns: tools/bench/proc_cpu.py), context switches
+per call (every thread, voluntary and not), and minor page faults per call; and the box's CPU per
+call (every task of the box less SIPp's and the idle other build's: tools/bench/box_cpu.py); then
+the median of the runs per build and the B/A ratios.
 
   tools/bench/ab_cluster.py --a /tmp/base-build --b build --workload one --rate 500 --seconds 15
   tools/bench/ab_cluster.py --a build --b build --runs 3     # A/A: the noise floor
@@ -18,7 +20,6 @@ started is stopped by pid.
 import argparse
 import glob
 import os
-import resource
 import sys
 import time
 
@@ -27,7 +28,8 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
 import cluster as cluster_module  # noqa: E402
 from cluster import Cluster, Sipp, free_port, uas  # noqa: E402
-from bench_proc import BoxCpu, context_switches, cpu_seconds, median, sipp_failed_calls  # noqa: E402
+from bench_proc import context_switches, cpu_seconds, median, sipp_failed_calls  # noqa: E402
+from box_cpu import BoxWindow, box_less  # noqa: E402
 from compare_kamailio import Workload  # noqa: E402
 
 UNLIMITED = ("  rate_limit_rps: 1000000\n  rate_limit_burst: 1000000\n"
@@ -40,11 +42,6 @@ def minor_faults(pid):
             return int(f.read().rsplit(")", 1)[1].split()[7])
     except OSError:
         return 0
-
-
-def children_cpu():
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
 
 
 def snapshot(pids):
@@ -63,11 +60,11 @@ class Side:
         return {n: p.pid for n, p in self.cluster.procs.items()}
 
 
-def run_once(side, workload, rate, seconds, workdir, phone):
+def run_once(side, workload, rate, seconds, workdir, phone, peers):
     calls = rate * seconds
     pids = side.pids()
     before = snapshot(pids)
-    box_before, phone_before, reaped_before = BoxCpu(), cpu_seconds(phone.proc.pid), children_cpu()
+    window = BoxWindow()
     scenario, dial = workload.sipp_args(workdir)
     caller = Sipp(workdir, scenario, dial + [side.cluster.sip, "-i", "127.0.0.1", "-p", str(free_port()),
                                              "-m", str(calls), "-r", str(rate), "-d", str(workload.hold_ms),
@@ -78,8 +75,8 @@ def run_once(side, workload, rate, seconds, workdir, phone):
         pass
     time.sleep(0.5)
     after = snapshot(pids)
-    box_busy, _, _ = BoxCpu().since(box_before)
-    generators = (cpu_seconds(phone.proc.pid) - phone_before) + (children_cpu() - reaped_before)
+    box = window.finish({"system": set(pids.values()), "generators": {phone.proc.pid},
+                         "peer": set(peers) - set(pids.values())})
     ok = max(min(caller.count("answered"), calls - sipp_failed_calls(caller.out_file)), 0)
     per = max(ok, 1)
     procs = {n: tuple((after[n][i] - before[n][i]) / per for i in range(3)) for n in pids}
@@ -87,11 +84,13 @@ def run_once(side, workload, rate, seconds, workdir, phone):
            "cpu": sum(v[0] for v in procs.values()) * 1000,
            "switches": sum(v[1] for v in procs.values()),
            "faults": sum(v[2] for v in procs.values()),
-           # everything the box did but the SIPp load: softirq no process is charged for included
-           "box": (box_busy - generators) * 1000 / per,
+           # every task of the box but SIPp's and the idle other build's (tools/bench/box_cpu.py)
+           "box": box_less(box, ("generators", "peer")) * 1000 / per,
+           "kernel": box["kernel"] * 1000 / per, "other": box["other"] * 1000 / per,
            "procs": {n: (v[0] * 1000, v[1], v[2]) for n, v in procs.items()}}
     detail = "  ".join(f"{n} {v[0]:.3f}/{v[1]:.1f}/{v[2]:.1f}" for n, v in sorted(row["procs"].items()))
-    print(f"  {side.name} ok {ok} failed {row['failed']}: {row['cpu']:.3f} ms/call (box {row['box']:.3f}), "
+    print(f"  {side.name} ok {ok} failed {row['failed']}: {row['cpu']:.3f} ms/call (box {row['box']:.3f}: "
+          f"kernel threads {row['kernel']:.3f}, other {row['other']:.3f}), "
           f"{row['switches']:.2f} switches/call, {row['faults']:.2f} faults/call  [{detail}]", flush=True)
     for f in glob.glob(os.path.join(workdir, f"{side.name}-caller*")):
         os.remove(f)
@@ -118,7 +117,8 @@ def main():
         rows = {s.name: [] for s in sides}
         for i in range(runs + 1):
             for s in sides:
-                row = run_once(s, workload, rate, seconds, workdir, phone)
+                peers = {p for o in sides if o is not s for p in o.pids().values()}
+                row = run_once(s, workload, rate, seconds, workdir, phone, peers)
                 if i > 0:
                     rows[s.name].append(row)
         print(f"== {args.workload} at {rate}/s, {runs} runs of {seconds} s each, medians (warm-up dropped)")

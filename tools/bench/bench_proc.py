@@ -1,14 +1,14 @@
-"""What the benchmarks read off the box: per-process CPU, context switches and PSS from /proc, the
-whole box's CPU from /proc/stat (softirq included, which no process is charged for when it runs
-outside a syscall), and the machine's facts to print beside every figure (a figure from one
-machine does not carry over to another)."""
+"""What the benchmarks read off the box: context switches and PSS from /proc, and the machine's
+facts to print beside every figure (a figure from one machine does not carry over to another).
+CPU time is proc_cpu.py's (per process) and box_cpu.py's (the whole box, by whom)."""
 
 import glob
+import gzip
 import os
 import platform
 import subprocess
 
-from proc_cpu import TICKS, cpu_seconds  # noqa: F401  (re-exported for the benches)
+from proc_cpu import children_cpu, cpu_seconds  # noqa: F401  (re-exported for the benches)
 
 
 def context_switches(pid):
@@ -45,26 +45,6 @@ def memory_kb(pid):
     except OSError:
         pass
     return values
-
-
-class BoxCpu:
-    """The box's CPU time from the aggregate line of /proc/stat, in seconds. `busy` is user + nice
-    + system + irq + softirq (guest time is inside user; steal is the hypervisor's, not ours);
-    `softirq` alone is where loopback packet delivery lands when no process is charged for it."""
-
-    FIELDS = ("user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal")
-
-    def __init__(self):
-        with open("/proc/stat") as f:
-            parts = f.readline().split()
-        values = dict(zip(self.FIELDS, (int(v) / TICKS for v in parts[1:1 + len(self.FIELDS)])))
-        self.busy = sum(values[k] for k in ("user", "nice", "system", "irq", "softirq"))
-        self.softirq = values["softirq"]
-        self.steal = values["steal"]
-
-    def since(self, before):
-        """(busy, softirq, steal) seconds spent between `before` and this reading."""
-        return self.busy - before.busy, self.softirq - before.softirq, self.steal - before.steal
 
 
 def percentile(values, p):
@@ -104,6 +84,24 @@ def _first(path, prefix):
     return "unknown"
 
 
+def cpu_accounting():
+    """How this kernel accounts CPU time (from /proc/config.gz when it has one): says whether
+    /proc/stat's totals are tick-sampled, which is why box_cpu.py sums each task's run time."""
+    try:
+        with gzip.open("/proc/config.gz", "rt") as f:
+            config = {line.split("=", 1)[0] for line in f if line.endswith("=y\n")}
+    except OSError:
+        return "unknown (no /proc/config.gz)"
+    if "CONFIG_VIRT_CPU_ACCOUNTING_GEN" in config:
+        mode = "precise (VIRT_CPU_ACCOUNTING_GEN)"
+    elif "CONFIG_TICK_CPU_ACCOUNTING" in config:
+        mode = "tick-sampled /proc/stat (TICK_CPU_ACCOUNTING)"
+    else:
+        mode = "other"
+    irq = "IRQ_TIME_ACCOUNTING" if "CONFIG_IRQ_TIME_ACCOUNTING" in config else "no IRQ_TIME_ACCOUNTING"
+    return f"{mode}, {irq}; per-task run time from schedstat (ns)"
+
+
 def machine_facts():
     """CPU model, cores, kernel, memory, virtualisation and load: the line every report starts
     with, so a reader knows which machine a figure belongs to and how busy it was."""
@@ -119,6 +117,7 @@ def machine_facts():
         "kernel": platform.release(),
         "memory_gib": round(int(mem_kb) / 1024 / 1024, 1) if mem_kb.isdigit() else "unknown",
         "virtualisation": virt or "none seen",
+        "cpu_accounting": cpu_accounting(),
         "load_average": os.getloadavg(),
     }
 
@@ -126,4 +125,5 @@ def machine_facts():
 def describe_machine(facts):
     load = ", ".join(f"{v:.2f}" for v in facts["load_average"])
     return (f"{facts['cpu']}, {facts['cores']} cores, {facts['memory_gib']} GiB, kernel {facts['kernel']}, "
-            f"virtualisation: {facts['virtualisation']}; load average at the start {load}")
+            f"virtualisation: {facts['virtualisation']}; CPU accounting: {facts.get('cpu_accounting', 'unknown')}; "
+            f"load average at the start {load}")

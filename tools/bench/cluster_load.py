@@ -4,8 +4,8 @@
 Starts a private cluster on loopback (redis-server + the five services) and a SIPp phone, then
 steps the call rate up a bounded ladder. For each rate it runs SIPp callers for a fixed time and
 reports: calls completed and failed, and the CPU milliseconds per call summed over every cluster
-process (redis included), read from /proc/<pid>/stat. It stops at the first rate with a failure
-and prints the highest rate held with 0 failures.
+process (redis included), each thread's run time from /proc (tools/bench/proc_cpu.py). It stops
+at the first rate with a failure and prints the highest rate held with 0 failures.
 
   tools/bench/cluster_load.py                       # ladder 100,200,300,400,500 calls/s, 20 s each
   tools/bench/cluster_load.py --rates 500 --seconds 20

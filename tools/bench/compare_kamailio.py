@@ -13,24 +13,30 @@ cm:bench:route:<number> in the same Redis the cluster uses. Both cap every numbe
 and answer 486 over it.
 
 For each workload:
-  * CPU per call at --cpu-rate (500) calls/s: one warm-up run per system (printed, dropped), then
-    --repeat (3) runs per system alternating between the systems (the box's background load
-    drifts over minutes); the median counts. Two sums: every process of the system (Redis
-    included for both) from /proc/<pid>/stat, and the whole box from /proc/stat less the SIPp
-    processes (the box figure also holds the kernel's softirq time no process is charged for);
+  * CPU per call at --cpu-rate (500) calls/s: one warm-up run per system (reported, not counted),
+    then --repeat (3) runs per system alternating between the systems (the box's background load
+    drifts over minutes); the median counts, every run is reported. Each task's own run time in
+    ns (/proc/<pid>/task/<tid>/schedstat, tools/bench/box_cpu.py), two sums: every process of
+    the system (Redis included for both), and the whole box less the load generators (the SIPp
+    phone and caller) and less the other system (idle meanwhile, reported apart). The box figure
+    is the system's processes + kernel threads (ksoftirqd, kworkers, rcu, ...) + other processes
+    (background on the box, this tool included), each reported with its largest names; softirq
+    work is inside whichever task it ran in. /proc/stat's softirq is shown as tick-sampled;
   * context switches per call, over every thread of the system;
   * call setup latency p50/p99 (INVITE sent to 200 received at the caller, SIPp rtd);
   * the highest calls/s held for --seconds with 0 failures, over a bounded ladder, the systems
-    taking turns rate by rate (median of --ladder-repeat ladders on fresh systems).
+    taking turns rate by rate: --ladder-repeat (3) ladders, each on fresh systems; the median
+    counts and every ladder's rates are reported.
 Then memory (PSS, /proc/<pid>/smaps_rollup) per 1,000 live calls, 1,000 calls held open, by process
 too (tools/bench/live_memory.py; --memory-repeat runs alternating, the median counts); the
-machine's CPU model, kernel and load beside the commit; ratios callmesh/Kamailio; --out writes
-the markdown report. Run it on an idle box: the box figure counts everything the box did.
+machine's CPU model, kernel, CPU accounting and load beside the commit; ratios callmesh/Kamailio;
+--out writes the markdown report. Run it on an idle box: the box figure counts everything the box did.
 --phases picks what runs: `--phases memory` is the memory measure alone (a few minutes; memory
 figures hold on a busy box, CPU ones do not).
 
-  tools/bench/compare_kamailio.py --out docs/bench/kamailio.md      # full run, ~30 min
-  tools/bench/compare_kamailio.py --rates 100,300 --seconds 5 --repeat 1 --live 200  # quick look
+  tools/bench/compare_kamailio.py --out docs/bench/kamailio.md      # all defaults, over an hour
+  tools/bench/compare_kamailio.py --rates 1000,1500,2000 --out /tmp/k.md  # issue 22's form, ~25 min
+  tools/bench/compare_kamailio.py --rates 100,300 --seconds 5 --repeat 1 --ladder-repeat 1 --live 200  # quick
   tools/bench/compare_kamailio.py --phases memory --memory-repeat 3                   # memory only
 
 Bounded: at most 10 ladder rates, <= 60 s per rate, rates <= 5000 calls/s, <= 5 repeats,
@@ -39,7 +45,6 @@ Bounded: at most 10 ladder rates, <= 60 s per rate, rates <= 5000 calls/s, <= 5 
 
 import argparse
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -50,8 +55,8 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
 sys.path.insert(0, os.path.join(ROOT, "tests", "interop"))
 from cluster import Cluster, Sipp, free_port, uas  # noqa: E402
 from kamailio_proc import Kamailio  # noqa: E402
-from bench_proc import (BoxCpu, context_switches, cpu_seconds, machine_facts, median, percentile,  # noqa: E402
-                        sipp_failed_calls)
+from bench_proc import context_switches, machine_facts, median, percentile, sipp_failed_calls  # noqa: E402
+from box_cpu import BoxWindow, box_less, top  # noqa: E402
 from live_memory import memory_runs  # noqa: E402
 from kamailio_report import render  # noqa: E402
 
@@ -87,28 +92,27 @@ class Workload:
 
 class System:
     """One system under test: where SIPp sends calls, which pids are 'the system', and the phone
-    (a load generator, whose CPU the box figure leaves out)."""
+    (a load generator, whose CPU the box figure leaves out). `others`: every system started
+    beside it (measured or not: --only kamailio still runs callmesh's cluster for its Redis)."""
 
     def __init__(self, name, target, pids_fn, phone):
         self.name, self.target, self.pids_fn, self.phone = name, target, pids_fn, phone
+        self.others = []
 
     def pids(self):
         return self.pids_fn()
 
-
-def children_cpu():
-    """CPU of the children reaped so far: the caller SIPp's, once it has been waited for."""
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
+    def peer_pids(self):
+        """The other systems' pids: idle while this one is measured, reported apart from the box."""
+        return {p for other in self.others for p in other.pids().values()}
 
 
 def run_rate(workdir, system, workload, rate, seconds, out, label):
     """`rate` calls/s for `seconds`; returns (row, held with 0 failures)."""
     calls = rate * seconds
     pids = system.pids()
-    before = {n: cpu_seconds(p) for n, p in pids.items()}
     switches_before = sum(context_switches(p) for p in pids.values())
-    phone_before, reaped_before, box_before = cpu_seconds(system.phone.proc.pid), children_cpu(), BoxCpu()
+    window = BoxWindow()
     scenario, dial = workload.sipp_args(workdir)
     caller = Sipp(workdir, scenario, dial + [system.target, "-i", "127.0.0.1", "-p", str(free_port()),
                                              "-m", str(calls), "-r", str(rate), "-d", str(workload.hold_ms),
@@ -118,9 +122,10 @@ def run_rate(workdir, system, workload, rate, seconds, out, label):
     except AssertionError:  # calls stuck (SIPp waits for a 200 that never comes): killed, failed
         code = -1
     time.sleep(0.5)  # the last BYEs and events settle before CPU is read
-    box_busy, softirq, steal = BoxCpu().since(box_before)
-    used = {n: cpu_seconds(p) - before[n] for n, p in pids.items()}
-    generators = (cpu_seconds(system.phone.proc.pid) - phone_before) + (children_cpu() - reaped_before)
+    system_pids = set(pids.values())
+    box = window.finish({"system": system_pids, "generators": {system.phone.proc.pid},
+                         "peer": system.peer_pids() - system_pids})
+    used = {n: box["by_pid"].get(p, 0.0) for n, p in pids.items()}
     switches = sum(context_switches(p) for p in pids.values()) - switches_before
     # A call fails when it is not answered, or when SIPp aborts it later (its BYE refused, say):
     # SIPp's own "Failed call" count sees the second kind.
@@ -128,18 +133,25 @@ def run_rate(workdir, system, workload, rate, seconds, out, label):
     busy = caller.count("busy")  # 486: the number was at its 50-call cap
     rtts = read_rtts(workdir, scenario, caller.proc.pid)
     per = max(ok, 1)
+    ms = 1000 / per
     row = {"rate": rate, "ok": ok, "failed": calls - ok, "busy": busy, "label": label,
-           "cpu_ms_per_call": sum(used.values()) * 1000 / per,
-           "box_ms_per_call": (box_busy - generators) * 1000 / per,
-           "softirq_ms_per_call": softirq * 1000 / per, "steal_ms_per_call": steal * 1000 / per,
-           "unattributed_ms_per_call": (box_busy - generators - sum(used.values())) * 1000 / per,
+           "cpu_ms_per_call": box["groups"]["system"] * ms,
+           # the box less the load generators and the idle other system: >= the system's figure
+           "box_ms_per_call": box_less(box, ("generators", "peer")) * ms,
+           "kernel_ms_per_call": box["kernel"] * ms, "other_ms_per_call": box["other"] * ms,
+           "kernel_top": top(box, "kernel", per), "other_top": top(box, "other", per),
+           "peer_ms_per_call": box["groups"]["peer"] * ms, "generators_ms_per_call": box["groups"]["generators"] * ms,
+           "ended_tasks": box["ended_tasks"],
+           "softirq_sampled_ms_per_call": box["softirq_sampled"] * ms, "steal_ms_per_call": box["steal_sampled"] * ms,
            "p50": percentile(rtts, 50), "p99": percentile(rtts, 99), "samples": len(rtts),
            "switches_per_call": switches / per,
-           "per_process": {n: v * 1000 / per for n, v in used.items()}}
+           "per_process": {n: v * ms for n, v in used.items()}}
     out(f"  {label:22} {rate:>5}/s ok {ok:>6} failed {row['failed']:>5} (486 {busy})  "
         f"CPU {row['cpu_ms_per_call']:.3f} ms/call, box {row['box_ms_per_call']:.3f} "
-        f"(softirq {row['softirq_ms_per_call']:.3f})  setup p50 {row['p50']:.2f} p99 {row['p99']:.2f} ms  "
-        f"{row['switches_per_call']:.1f} switches/call")
+        f"(kernel threads {row['kernel_ms_per_call']:.3f}: {row['kernel_top']}; other {row['other_ms_per_call']:.3f}: "
+        f"{row['other_top']}; idle peer {row['peer_ms_per_call']:.3f}; SIPp {row['generators_ms_per_call']:.3f}; "
+        f"softirq sampled {row['softirq_sampled_ms_per_call']:.3f}; tasks ended {row['ended_tasks']})  "
+        f"setup p50 {row['p50']:.2f} p99 {row['p99']:.2f} ms  {row['switches_per_call']:.1f} switches/call")
     return row, not row["failed"] and code == 0
 
 
@@ -161,18 +173,21 @@ def read_rtts(workdir, scenario, pid):
 
 
 def cpu_runs(workdir, systems, workload, rate, seconds, repeat, out):
-    """One warm-up run per system (dropped), then `repeat` alternating runs; {name: rows}."""
-    runs = {n: [] for n in systems}
+    """One warm-up run per system, then `repeat` alternating runs; ({name: rows}, {name: warm-up
+    row}): the warm-ups are reported, not counted."""
+    runs, warmups = {n: [] for n in systems}, {}
     for i in range(repeat + 1):
         for n, system in systems.items():
             label = f"{n}-{workload.name}-{'warmup' if i == 0 else f'cpu{i}'}"
             row, _ = run_rate(workdir, system, workload, rate, seconds, out, label)
             if i > 0:
                 runs[n].append(row)
-    return runs
+            else:
+                warmups[n] = row
+    return runs, warmups
 
 
-def alternating_ladders(workdir, systems, workload, rates, seconds, out):
+def alternating_ladders(workdir, systems, workload, rates, seconds, out, tag="ladder"):
     """Every system's ladder, rate by rate in turn, so the box's drift falls on both alike. A
     system leaves the ladder at its first rate with a failure. Returns {name: (held, rows)}."""
     state = {n: [0, [], True] for n in systems}
@@ -180,7 +195,7 @@ def alternating_ladders(workdir, systems, workload, rates, seconds, out):
         for n, system in systems.items():
             if not state[n][2]:
                 continue
-            row, ok = run_rate(workdir, system, workload, rate, seconds, out, f"{n}-{workload.name}-ladder")
+            row, ok = run_rate(workdir, system, workload, rate, seconds, out, f"{n}-{workload.name}-{tag}")
             state[n][1].append(row)
             if ok:
                 state[n][0] = rate
@@ -226,6 +241,8 @@ class Bench:
                 pids["redis"] = cluster.procs["redis"].pid
                 return pids
             systems["kamailio"] = System("kamailio", f"127.0.0.1:{kport}", kam_pids, self.phone)
+        for system in systems.values():
+            system.others = [other for other in systems.values() if other is not system]
         time.sleep(0.5)
         return {n: systems[n] for n in self.names}
 
@@ -245,9 +262,10 @@ def measure_workload(bench, workload, args, rates, seconds, cpu_rate, out):
     if "cpu" in args.phases:
         out(f"== {workload.name}: CPU per call at {cpu_rate}/s, a warm-up then {args.repeat} alternating runs of "
             f"{seconds} s")
-        for n, rows in cpu_runs(bench.cluster.dir, systems, workload, cpu_rate, seconds, args.repeat, out).items():
+        runs, warmups = cpu_runs(bench.cluster.dir, systems, workload, cpu_rate, seconds, args.repeat, out)
+        for n, rows in runs.items():
             mid = sorted(rows, key=lambda r: r["cpu_ms_per_call"])[len(rows) // 2]
-            result[n]["cpu"] = dict(mid, all_runs=rows, failed=sum(r["failed"] for r in rows),
+            result[n]["cpu"] = dict(mid, all_runs=rows, warmup=warmups.get(n), failed=sum(r["failed"] for r in rows),
                                     box_median=median([r["box_ms_per_call"] for r in rows]))
     helds = {n: [] for n in bench.names}
     ladder_runs = min(max(args.ladder_repeat, 1), 5) if "ladder" in args.phases else 0
@@ -256,13 +274,14 @@ def measure_workload(bench, workload, args, rates, seconds, cpu_rate, out):
             bench.stop()
             systems = bench.start(workload, 50)
         out(f"== {workload.name}: ladders, alternating (run {i + 1} of {ladder_runs})")
-        for n, (held, rows) in alternating_ladders(bench.cluster.dir, systems, workload, rates, seconds, out).items():
+        for n, (held, rows) in alternating_ladders(bench.cluster.dir, systems, workload, rates, seconds, out,
+                                                     f"ladder{i + 1}").items():
             helds[n].append(held)
-            result[n]["ladder"] = rows
+            result[n].setdefault("ladders", []).append(rows)
     for n in bench.names:
         result[n]["held"] = sorted(helds[n])[len(helds[n]) // 2] if helds[n] else None
         result[n]["held_runs"] = helds[n]
-        result[n].setdefault("ladder", [])
+        result[n].setdefault("ladders", [])
     bench.stop()
     return result
 
@@ -280,7 +299,8 @@ def main():
     ap.add_argument("--repeat", type=int, default=3, help="alternating runs per system after the warm-up")
     ap.add_argument("--zmq", choices=["tcp", "ipc"], default="tcp",
                     help="ZeroMQ transport between callmesh's services (ipc: Unix sockets, one host)")
-    ap.add_argument("--ladder-repeat", type=int, default=1, help="ladders on fresh systems (<= 5); the median counts")
+    ap.add_argument("--ladder-repeat", type=int, default=3,
+                    help="ladders per workload, each on fresh systems (<= 5); the median counts, every one is reported")
     ap.add_argument("--decision-reuse-ms", type=int, default=None,
                     help="router.decision_reuse_ms for callmesh (0 = ask the router for every call)")
     ap.add_argument("--phases", default="cpu,ladder,memory",

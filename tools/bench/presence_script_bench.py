@@ -5,8 +5,9 @@ Starts a private redis-server on a free loopback port, loads the batch script ex
 services/agent-presence/presence_ledger.cpp builds it (the transition bodies and the wrapper are
 read from that file), and sends batches of calls answered on a plain phone (offered, answered
 without an agent, ended: the events of a tracking-number forward), as an ingress tick would.
-Reports Redis's CPU per call (utime + stime from /proc), for the real script and for the same
-wrapper with empty transitions: the difference is the transitions' own commands and Lua.
+Reports Redis's CPU per call (its threads' run time, tools/bench/proc_cpu.py), for the real
+script and for the same wrapper with empty transitions: the difference is the transitions' own
+commands and Lua.
 
   tools/bench/presence_script_bench.py                    # 25 calls per batch, 2,000 batches
   tools/bench/presence_script_bench.py --calls-per-batch 5 --batches 5000
