@@ -37,7 +37,7 @@ import cluster as cluster_module  # noqa: E402
 from cluster import Cluster, Sipp, free_port, uas  # noqa: E402
 from bench_proc import cpu_seconds, sipp_failed_calls  # noqa: E402
 from compare_kamailio import Workload  # noqa: E402
-from presence_script_bench import Resp  # noqa: E402
+from presence_script_bench import Resp, batch_script  # noqa: E402
 
 UNLIMITED = ("  rate_limit_rps: 1000000\n  rate_limit_burst: 1000000\n"
              "  new_call_rps: 1000000\n  new_call_burst: 1000000\n")
@@ -69,6 +69,8 @@ def known_scripts():
             name = f"{os.path.relpath(path, ROOT)}:{m.group(1) or 'lua@' + str(src[:m.start()].count(chr(10)) + 1)}"
             for body in (m.group(2), preamble + m.group(2)):
                 names.setdefault(hashlib.sha1(body.encode()).hexdigest(), name)
+    names[hashlib.sha1(batch_script().encode()).hexdigest()] = \
+        "services/agent-presence/presence_scripts.cpp:presenceBatchScript()"
     return names
 
 
@@ -76,6 +78,14 @@ def key_family(key):
     """cm:call:{abc}:presence -> cm:call:{*}:presence; cm:{cdr}:call:x -> cm:{cdr}:call:*"""
     key = re.sub(r"\{[^}]*\}", lambda m: m.group(0) if not re.search(r"\d", m.group(0)) else "{*}", key)
     return re.sub(r"(cm:\{cdr\}:\w+:).*", r"\1*", key)
+
+
+def user_system_seconds(pid):
+    """(utime, stime) of a process in seconds, from /proc/<pid>/stat."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tick, int(fields[12]) / tick
 
 
 def command_stats(cluster):
@@ -88,16 +98,18 @@ def command_stats(cluster):
     return stats
 
 
-def slowlog_entries(cluster, n):
-    """SLOWLOG GET n: [(usec, [args...])] (Redis keeps at most 32 arguments of each, and 128 bytes
-    of each argument)."""
+def slowlog_entries(cluster, n, since, until):
+    """SLOWLOG GET n, the entries logged between the unix times `since` and `until` (the measured
+    run, not the idle polling after it): [(usec, [args...])] (Redis keeps at most 32 arguments of
+    each, and 128 bytes of each argument)."""
     reply = Resp(cluster.ports["redis"]).call("SLOWLOG", "GET", str(n))
-    return [(int(e[2]), [a.decode(errors="replace") for a in e[3]]) for e in reply]
+    return [(int(e[2]), [a.decode(errors="replace") for a in e[3]], int(e[1])) for e in reply
+            if since <= int(e[1]) <= until]
 
 
 def script_table(entries, names, calls):
     groups = {}
-    for usec, args in entries:
+    for usec, args, _ in entries:
         if not args or args[0].lower() not in SCRIPTS:
             continue
         sha = args[1] if len(args) > 1 else "?"
@@ -152,11 +164,13 @@ def main():
             cluster.redis("CONFIG", "SET", "slowlog-log-slower-than", "0")
             cluster.redis("SLOWLOG", "RESET")
         redis_pid = cluster.procs["redis"].pid
-        cpu_before = cpu_seconds(redis_pid)
+        cpu_before, since = cpu_seconds(redis_pid), int(time.time())
+        split_before = user_system_seconds(redis_pid)
         calls = run_calls(cluster, workload, rate, seconds, "measured")
-        cpu = cpu_seconds(redis_pid) - cpu_before
+        cpu, until = cpu_seconds(redis_pid) - cpu_before, int(time.time()) - 1
+        user, system = (b - a for a, b in zip(split_before, user_system_seconds(redis_pid)))
         stats = command_stats(cluster)
-        entries = slowlog_entries(cluster, slowlog) if slowlog else []
+        entries = slowlog_entries(cluster, slowlog, since, until) if slowlog else []
         lua_memory = re.search(r"used_memory_lua:(\d+)", cluster.redis("INFO", "memory"))
     finally:
         if phone:
@@ -167,7 +181,8 @@ def main():
     scripts = {k: v for k, v in stats.items() if k in SCRIPTS}
     print(f"== {args.workload} at {rate}/s for {seconds} s ({warmup} s warm-up dropped), build {args.build}: "
           f"{calls} calls answered")
-    print(f"  redis-server CPU: {cpu * 1000 / per:.4f} ms per call")
+    print(f"  redis-server CPU: {cpu * 1000 / per:.4f} ms per call (user {user * 1000 / per:.4f}, "
+          f"system {system * 1000 / per:.4f})")
     print(f"  commands per call: {sum(c for c, _ in data.values()) / per:.2f} (inside scripts included), "
           f"script calls per call: {sum(c for c, _ in scripts.values()) / per:.2f}")
     print(f"  EVALSHA usec per call: {sum(u for _, u in scripts.values()) / per:.1f} (a script's usec holds its "
@@ -179,7 +194,8 @@ def main():
         print(f"  used_memory_lua at the end: {int(lua_memory.group(1)) // 1024} KiB")
     if slowlog:
         groups = script_table(entries, known_scripts(), per)
-        print(f"  slowlog sample: {len(entries)} commands; scripts in it:")
+        span = "" if not entries else f" over {entries[0][2] - entries[-1][2]} s"
+        print(f"  slowlog sample: {len(entries)} commands{span}; scripts in it:")
         print(f"  {'script':<64}{'calls':>7}{'usec avg':>10}{'keys avg':>9}")
         for name, (n, usec, keys) in sorted(groups.items(), key=lambda kv: -kv[1][1]):
             print(f"  {name[:63]:<64}{n:>7}{usec / n:>10.1f}{keys / n:>9.1f}")
