@@ -8,7 +8,9 @@ SLOWLOG RESET) and sends --seconds more. Reports, per answered call:
   * Redis commands: every command Redis executed, those run inside scripts included (INFO
     commandstats counts both), and the script calls (EVALSHA/EVAL) apart;
   * usec per call by command (commandstats usec: a script's time includes its inner commands');
-  * redis-server CPU ms per call (utime + stime from /proc, over the measured run);
+  * redis-server CPU ms per call (utime + stime from /proc, over the measured run), and the
+    client reads Redis served per call (INFO stats total_reads_processed: a request or a
+    pipeline each; tools/bench/script_wakeup_cost.py shows what one costs);
   * with --slowlog N: the last N commands Redis ran (SLOWLOG at threshold 0) grouped by script,
     each script named by its SHA1 matched against the Lua bodies in services/ and shared/ (a body
     built from several pieces is named by the key family of its first key instead).
@@ -88,6 +90,13 @@ def user_system_seconds(pid):
     return int(fields[11]) / tick, int(fields[12]) / tick
 
 
+def reads_processed(cluster):
+    """Client reads Redis served so far (INFO stats total_reads_processed): each is a wake-up's
+    worth of work for one connection, whatever number of commands it carried."""
+    m = re.search(r"total_reads_processed:(\d+)", cluster.redis("INFO", "stats"))
+    return int(m.group(1)) if m else 0
+
+
 def command_stats(cluster):
     """INFO commandstats: command -> (calls, usec)."""
     stats = {}
@@ -165,10 +174,11 @@ def main():
             cluster.redis("SLOWLOG", "RESET")
         redis_pid = cluster.procs["redis"].pid
         cpu_before, since = cpu_seconds(redis_pid), int(time.time())
-        split_before = user_system_seconds(redis_pid)
+        split_before, reads_before = user_system_seconds(redis_pid), reads_processed(cluster)
         calls = run_calls(cluster, workload, rate, seconds, "measured")
         cpu, until = cpu_seconds(redis_pid) - cpu_before, int(time.time()) - 1
         user, system = (b - a for a, b in zip(split_before, user_system_seconds(redis_pid)))
+        reads = reads_processed(cluster) - reads_before
         stats = command_stats(cluster)
         entries = slowlog_entries(cluster, slowlog, since, until) if slowlog else []
         lua_memory = re.search(r"used_memory_lua:(\d+)", cluster.redis("INFO", "memory"))
@@ -183,6 +193,7 @@ def main():
           f"{calls} calls answered")
     print(f"  redis-server CPU: {cpu * 1000 / per:.4f} ms per call (user {user * 1000 / per:.4f}, "
           f"system {system * 1000 / per:.4f})")
+    print(f"  client reads (requests or pipelines) per call: {reads / per:.2f}")
     print(f"  commands per call: {sum(c for c, _ in data.values()) / per:.2f} (inside scripts included), "
           f"script calls per call: {sum(c for c, _ in scripts.values()) / per:.2f}")
     print(f"  EVALSHA usec per call: {sum(u for _, u in scripts.values()) / per:.1f} (a script's usec holds its "
