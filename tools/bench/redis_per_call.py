@@ -191,6 +191,9 @@ def main():
     scripts = {k: v for k, v in stats.items() if k in SCRIPTS}
     print(f"== {args.workload} at {rate}/s for {seconds} s ({warmup} s warm-up dropped), build {args.build}: "
           f"{calls} calls answered")
+    if calls < 0.98 * rate * seconds:
+        print(f"  WARNING: {rate * seconds - calls} of {rate * seconds} calls not answered (the box did not keep up?): "
+              f"the work of failed calls is spread over the answered ones; do not compare these figures")
     print(f"  redis-server CPU: {cpu * 1000 / per:.4f} ms per call (user {user * 1000 / per:.4f}, "
           f"system {system * 1000 / per:.4f})")
     print(f"  client reads (requests or pipelines) per call: {reads / per:.2f}")
