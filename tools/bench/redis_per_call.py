@@ -213,6 +213,18 @@ def main():
         print(f"  {'script':<64}{'calls':>7}{'usec avg':>10}{'keys avg':>9}")
         for name, (n, usec, keys) in sorted(groups.items(), key=lambda kv: -kv[1][1]):
             print(f"  {name[:63]:<64}{n:>7}{usec / n:>10.1f}{keys / n:>9.1f}")
+        # What clients sent outside scripts (the slowlog holds only what clients sent; the
+        # commands a script runs are not logged on their own).
+        direct = {}
+        for usec, args, _ in entries:
+            if args and args[0].lower() not in SCRIPTS and args[0].lower() not in ("info", "ping", "config", "slowlog"):
+                d = direct.setdefault(f"{args[0].upper()} {key_family(args[1]) if len(args) > 1 else ''}", [0, 0])
+                d[0] += 1
+                d[1] += usec
+        scripts_seen = sum(n for n, _, _ in groups.values())
+        print(f"  direct commands in the sample (beside {scripts_seen} script calls):")
+        for name, (n, usec) in sorted(direct.items(), key=lambda kv: -kv[1][0])[:12]:
+            print(f"  {name[:63]:<64}{n:>7}{usec / n:>10.1f}")
 
 
 if __name__ == "__main__":
