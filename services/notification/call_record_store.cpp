@@ -26,8 +26,9 @@ using redis::RedisReply;
 // and given its expiry (PEXPIRE retention) once per batch, after the batch's last write to it,
 // and the stream trimmed to max records once: the keys end as they did when each record trimmed
 // and expired everything itself (the batch's newest end trims what the others' would have), for
-// 3 commands per index and batch instead of per record. Redis's cost for a script is mostly per
-// redis.call: `one` workload at 500 calls/s, 13 commands per record before, about 6 now.
+// 3 commands per index and batch instead of per record (`one` workload at 500 calls/s: 13
+// commands per record before, about 6 now). Redis's CPU per call did not move measurably with it:
+// its cost is mostly per wake-up, not per command (docs/bench/redis-per-call.md).
 constexpr const char* kWriteLua = R"lua(
 local retention = tonumber(ARGV[1])
 local out, newest, order = {}, {}, {}
