@@ -2,7 +2,7 @@
 """What agent-presence's batch script costs Redis per call (a benchmark, not a test).
 
 Starts a private redis-server on a free loopback port, loads the batch script exactly as
-services/agent-presence/presence_ledger.cpp builds it (the transition bodies and the wrapper are
+services/agent-presence/presence_scripts.cpp builds it (the transition bodies and the wrapper are
 read from that file), and sends batches of calls answered on a plain phone (offered, answered
 without an agent, ended: the events of a tracking-number forward), as an ingress tick would.
 Reports Redis's CPU per call (its threads' run time, tools/bench/proc_cpu.py), for the real
@@ -29,28 +29,47 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
 from cluster import free_port  # noqa: E402
 from proc_cpu import cpu_seconds  # noqa: E402
 
-LEDGER = os.path.join(ROOT, "services", "agent-presence", "presence_ledger.cpp")
+SCRIPTS = os.path.join(ROOT, "services", "agent-presence", "presence_scripts.cpp")
 TRANSITIONS = [("o", "kOfferedLua"), ("r", "kRingingLua"), ("s", "kStopRingingLua"),
-               ("a", "kAnsweredLua"), ("e", "kEndedLua")]
+               ("a", "kAnsweredLua"), ("e", "endedLua()")]
+# luaKey(keys::X, "id") in presence_scripts.cpp: the key name shared/redis/keys.h builds, around
+# a Lua expression.
+KEY_BUILDERS = {"agent": lambda x: "cm:agent:{" + x + "}",
+                "numberOnCall": lambda x: "cm:number:{" + x + "}:oncall",
+                "call": lambda x: "cm:call:{" + x + "}:presence"}
 
 
-def batch_script(empty_transitions):
-    """The script presence_ledger.cpp's batchScript() builds, from the same source text."""
-    with open(LEDGER) as f:
+def batch_script(real_kinds="orsae"):
+    """The script presence_scripts.cpp's presenceBatchScript() builds, from the same source text
+    (its SHA1 is the one agent-presence loads: tools/bench/redis_per_call.py names it by that).
+    Transitions whose kind letter is not in `real_kinds` get an empty body (what the wrapper and
+    the other transitions cost without them)."""
+    with open(SCRIPTS) as f:
         src = f.read()
 
-    def body(name):
+    def body(kind, name):
+        if kind not in real_kinds:
+            return "return {}\n"
+        if name == "endedLua()":  # string pieces and luaKey(...) joined by +
+            m = re.search(r'std::string endedLua\(\) \{\s*return (.*?);\n\}', src, re.S)
+            if not m:
+                sys.exit(f"{SCRIPTS}: no endedLua() found")
+            out = ""
+            for p in re.finditer(r'R"lua\((.*?)\)lua"|luaKey\(keys::(\w+), "(.*?)"\)', m.group(1), re.S):
+                out += p.group(1) if p.group(1) is not None else \
+                    "'" + KEY_BUILDERS[p.group(2)]("' .. " + p.group(3) + " .. '") + "'"
+            return out
         m = re.search(r'constexpr const char\* ' + name + r' = R"lua\((.*?)\)lua";', src, re.S)
         if not m:
-            sys.exit(f"{LEDGER}: no Lua body named {name}")
-        return "return {}\n" if empty_transitions else m.group(1)
+            sys.exit(f"{SCRIPTS}: no Lua body named {name}")
+        return m.group(1)
 
-    wrapper = re.search(r'lua \+= R"lua\((.*?)\)lua";', src, re.S)
+    wrapper = re.search(r'lua \+= R"lua\((.*?)\)lua";', src[src.index("std::string presenceBatchScript()"):], re.S)
     if not wrapper:
-        sys.exit(f"{LEDGER}: no batch wrapper found")
+        sys.exit(f"{SCRIPTS}: no batch wrapper found")
     lua = "local transition = {}\n"
     for kind, name in TRANSITIONS:
-        lua += f"transition['{kind}'] = function(KEYS, ARGV)\n" + body(name) + "end\n"
+        lua += f"transition['{kind}'] = function(KEYS, ARGV)\n" + body(kind, name) + "end\n"
     return lua + wrapper.group(1)
 
 
@@ -99,10 +118,10 @@ class Resp:
         return self._read()
 
 
-def run(port, pid, empty, calls_per_batch, batches):
+def run(port, pid, real_kinds, calls_per_batch, batches):
     r = Resp(port)
     r.call("FLUSHALL")
-    sha = r.call("SCRIPT", "LOAD", batch_script(empty)).decode()
+    sha = r.call("SCRIPT", "LOAD", batch_script(real_kinds)).decode()
     seq = 0
     before = cpu_seconds(pid)
     for _ in range(batches):
@@ -146,8 +165,12 @@ def main():
                     if time.time() > deadline:
                         sys.exit("redis-server did not start")
                     time.sleep(0.05)
-            full = run(port, redis.pid, False, per_batch, batches)
-            wrapper = run(port, redis.pid, True, per_batch, batches)
+            # Cumulative, in the calls' order: each transition's cost is what it adds to the ones
+            # before it (an `ended` without its `offered` would do other work).
+            wrapper = run(port, redis.pid, "", per_batch, batches)
+            offered = run(port, redis.pid, "o", per_batch, batches)
+            answered = run(port, redis.pid, "oa", per_batch, batches)
+            full = run(port, redis.pid, "orsae", per_batch, batches)
         finally:
             redis.terminate()
             redis.wait(timeout=10)
@@ -155,7 +178,8 @@ def main():
           f"(offered + answered + ended, no agent):")
     print(f"  batch script:                 {full:6.1f} us")
     print(f"  same wrapper, empty bodies:   {wrapper:6.1f} us (round trip, arguments, wrapper)")
-    print(f"  the transitions themselves:   {full - wrapper:6.1f} us")
+    print(f"  the transitions themselves:   {full - wrapper:6.1f} us: offered {offered - wrapper:.1f}, "
+          f"answered (no agent) {answered - offered:.1f}, ended {full - answered:.1f}")
 
 
 if __name__ == "__main__":
