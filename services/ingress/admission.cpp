@@ -13,7 +13,7 @@ namespace callmesh::ingress {
 void CallControl::askLimiterAndRouter(Call& call, const RouteHints& hints) {
   call.caller_zip = hints.caller_zip.substr(0, Call::kMaxRecordHint);
   if (call.id.kind == schema::CallKind::VOICE) {
-    if (acquires_in_flight_ > 0 && waiting_acquires_.size() < kMaxWaitingAcquires) {
+    if (acquireWaits() && waiting_acquires_.size() < kMaxWaitingAcquires) {
       waiting_acquires_.push_back({call.id.call_id, call.slot_number});
     } else {
       sendWaitingAcquires();  // a full burst goes first: callers are asked for in arrival order
@@ -67,13 +67,20 @@ void CallControl::sendAcquire(const std::string& call_id, const std::string& num
     }
   }
   int64_t sent_ms = clock_.steadyMs();
+  last_acquire_sent_ms_ = sent_ms;
   ++acquires_in_flight_;
   links_.limiter.request(codec::encodeToBytes(mb),
                          [this, call_id, number, sent_ms, carried](Result<zmq::message_t> r) {
                            --acquires_in_flight_;
                            onLimiterReply(call_id, number, sent_ms, carried, std::move(r));
-                           if (acquires_in_flight_ == 0) sendWaitingAcquires();
+                           if (!acquireWaits()) sendWaitingAcquires();
                          });
+}
+
+bool CallControl::acquireWaits() const {
+  if (acquires_in_flight_ > 0) return true;
+  int gather_ms = config_.ingress.acquire_gather_ms;
+  return gather_ms > 0 && clock_.steadyMs() - last_acquire_sent_ms_ < gather_ms;
 }
 
 void CallControl::sendWaitingAcquires() {

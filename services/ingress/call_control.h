@@ -127,6 +127,10 @@ class CallControl {
   // ZeroMQ I/O threads and the limiter wake once for the burst and the limiter decides it in one
   // Redis round trip (SlotLedger::acquireMany). Idle, nothing waits: a lone call's acquire goes
   // at once; under load, the busier the limiter, the larger the bursts.
+  // With ingress.acquire_gather_ms, an acquire also waits (for the next tick) when the last one
+  // went out less than that long ago: bursts form at 500 calls/s too, where nothing is in
+  // flight long enough to queue behind.
+  bool acquireWaits() const;
   void sendAcquire(const std::string& call_id, const std::string& number);
   void sendWaitingAcquires();
   struct WaitingAcquire {
@@ -135,6 +139,7 @@ class CallControl {
   };
   std::vector<WaitingAcquire> waiting_acquires_;
   size_t acquires_in_flight_ = 0;
+  int64_t last_acquire_sent_ms_ = INT64_MIN / 2;  // long ago: the first acquire never waits
   static constexpr size_t kMaxWaitingAcquires = 64;  // ReplyServer::kMaxBatch
   void onLimiterReply(const std::string& call_id, const std::string& number, int64_t sent_ms,
                       const SlotReleases::Batch& carried, Result<zmq::message_t> reply);

@@ -129,7 +129,11 @@ class CallControlTest : public ::testing::Test {
         log_("ingress_test", LogLevel::Error),
         releases_(limiter_, background_, config_.limiter.lease_ms, metrics_, log_, clock_),
         control_(config_, CallLinks{router_, &notices_, limiter_, events_}, releases_, metrics_,
-                 log_, clock_, sip_) {}
+                 log_, clock_, sip_) {
+    // The clock stands still in these tests: without this every acquire after the first would
+    // wait for a tick. AcquiresWithinTheGatherWindowGoTogetherOnTheTick sets it.
+    config_.ingress.acquire_gather_ms = 0;
+  }
 
   Call& offer(const std::string& call_id, schema::CallKind kind = schema::CallKind::VOICE,
               const std::string& dialed = "+15550100") {
@@ -317,6 +321,38 @@ TEST_F(CallControlTest, AcquiresOfferedWhileOneIsInFlightGoTogetherWhenItIsAnswe
   control_.onTick();  // the answers are slow: it waits no longer than a tick
   ASSERT_EQ(limiter_.sent().size(), 4u);
   EXPECT_EQ(acquiredCall(limiter_.sent()[3].payload), "c5");
+}
+
+// ingress.acquire_gather_ms: an acquire within the window of the last one waits for the tick even
+// with nothing in flight, so a steady 500 calls/s forms bursts too; a call after a quiet spell
+// (longer than the window) is asked for at once, as without the setting.
+TEST_F(CallControlTest, AcquiresWithinTheGatherWindowGoTogetherOnTheTick) {
+  config_.ingress.acquire_gather_ms = 8;
+  offer("c1");
+  ASSERT_EQ(limiter_.sent().size(), 1u);  // the first after a quiet spell: at once
+  limiter_.reply(limiter_.sent()[0].id, grant(true));
+  clock_.advance(2);
+  offer("c2");
+  clock_.advance(2);
+  offer("c3");
+  EXPECT_EQ(limiter_.sent().size(), 1u);  // nothing in flight, but within 8 ms of c1's
+  control_.onTick();
+  ASSERT_EQ(limiter_.sent().size(), 3u);  // together, in arrival order
+  EXPECT_EQ(acquiredCall(limiter_.sent()[1].payload), "c2");
+  EXPECT_EQ(acquiredCall(limiter_.sent()[2].payload), "c3");
+  limiter_.reply(limiter_.sent()[1].id, grant(true));
+  limiter_.reply(limiter_.sent()[2].id, grant(true));
+  clock_.advance(8);
+  offer("c4");  // 8 ms after the last went out: at once
+  ASSERT_EQ(limiter_.sent().size(), 4u);
+  EXPECT_EQ(acquiredCall(limiter_.sent()[3].payload), "c4");
+  // An answer arriving inside the window does not send what waits: the tick does.
+  offer("c5");
+  limiter_.reply(limiter_.sent()[3].id, grant(true));
+  EXPECT_EQ(limiter_.sent().size(), 4u);
+  control_.onTick();
+  ASSERT_EQ(limiter_.sent().size(), 5u);
+  EXPECT_EQ(acquiredCall(limiter_.sent()[4].payload), "c5");
 }
 
 TEST_F(CallControlTest, TextNeedsNoSlotAndRingsEveryTarget) {

@@ -22,6 +22,7 @@ TEST(ClusterConfig, ParsesGoodFileAndAppliesDefaults) {
   EXPECT_EQ(cfg->limiter.lease_ms, 30000);
   EXPECT_EQ(cfg->notification.net.bind, "tcp://127.0.0.1:7004");
   EXPECT_EQ(cfg->ingress.event_flush_ms, 50);
+  EXPECT_EQ(cfg->ingress.acquire_gather_ms, 10);
 }
 
 TEST(ClusterConfig, EventFlushIntervalIsBounded) {
@@ -34,6 +35,18 @@ TEST(ClusterConfig, EventFlushIntervalIsBounded) {
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.error().message,
             "c.yaml:4: ingress.event_flush_ms: must be between 10 and 1000 (got 5000)");
+}
+
+TEST(ClusterConfig, AcquireGatherWindowIsBoundedByFiftyMs) {
+  auto ok = parseClusterConfig(
+      "router:\n  routing_file: r.yaml\ningress:\n  acquire_gather_ms: 8\n", "c.yaml");
+  ASSERT_TRUE(ok.ok()) << ok.error().describe();
+  EXPECT_EQ(ok->ingress.acquire_gather_ms, 8);
+  auto bad = parseClusterConfig(
+      "router:\n  routing_file: r.yaml\ningress:\n  acquire_gather_ms: 500\n", "c.yaml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().message,
+            "c.yaml:4: ingress.acquire_gather_ms: must be between 0 and 50 (got 500)");
 }
 
 TEST(ClusterConfig, RouterNoticesAndDecisionReuse) {

@@ -12,6 +12,7 @@ the median of the runs per build and the B/A ratios.
 
   tools/bench/ab_cluster.py --a /tmp/base-build --b build --workload one --rate 500 --seconds 15
   tools/bench/ab_cluster.py --a build --b build --runs 3     # A/A: the noise floor
+  tools/bench/ab_cluster.py --a build --b build --b-ingress 'acquire_gather_ms: 8'   # a setting
 
 Bounded: <= 7 runs per build, <= 60 s per run, <= 3,000 calls/s; loopback only; every process it
 started is stopped by pid.
@@ -44,6 +45,11 @@ def minor_faults(pid):
         return 0
 
 
+def ingress_keys(text):
+    """'k: v, k2: v2' -> the lines Cluster's ingress_extra takes."""
+    return "".join(f"  {kv.strip()}\n" for kv in text.split(",") if kv.strip())
+
+
 def snapshot(pids):
     return {n: (cpu_seconds(p), context_switches(p), minor_faults(p)) for n, p in pids.items()}
 
@@ -51,10 +57,11 @@ def snapshot(pids):
 class Side:
     """One build's cluster, started from `build_dir`."""
 
-    def __init__(self, name, build_dir, workload, phone_port):
+    def __init__(self, name, build_dir, workload, phone_port, ingress_extra=""):
         self.name = name
         cluster_module.BUILD_DIR = os.path.abspath(build_dir)
-        self.cluster = Cluster(workload.routing(phone_port), cap=50, ingress_extra=UNLIMITED).start()
+        self.cluster = Cluster(workload.routing(phone_port), cap=50,
+                               ingress_extra=UNLIMITED + ingress_extra).start()
 
     def pids(self):
         return {n: p.pid for n, p in self.cluster.procs.items()}
@@ -101,6 +108,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--a", required=True, help="build directory A (the unchanged code)")
     ap.add_argument("--b", required=True, help="build directory B (the change)")
+    ap.add_argument("--a-ingress", default="", metavar="YAML",
+                    help="more `ingress:` keys for A, e.g. 'acquire_gather_ms: 0' (A/B a setting)")
+    ap.add_argument("--b-ingress", default="", metavar="YAML", help="the same for B")
     ap.add_argument("--workload", choices=["one", "many"], default="one")
     ap.add_argument("--rate", type=int, default=500)
     ap.add_argument("--seconds", type=int, default=15)
@@ -111,7 +121,8 @@ def main():
     phone_port = free_port()
     sides, phone = [], None
     try:
-        sides = [Side("A", args.a, workload, phone_port), Side("B", args.b, workload, phone_port)]
+        sides = [Side("A", args.a, workload, phone_port, ingress_keys(args.a_ingress)),
+                 Side("B", args.b, workload, phone_port, ingress_keys(args.b_ingress))]
         phone = uas(sides[0].cluster, "uas_answer_bench.xml", phone_port, "phone")
         workdir = sides[0].cluster.dir
         rows = {s.name: [] for s in sides}
