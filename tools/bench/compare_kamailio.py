@@ -305,6 +305,9 @@ def main():
                     help="router.decision_reuse_ms for callmesh (0 = ask the router for every call)")
     ap.add_argument("--phases", default="cpu,ladder,memory",
                     help="comma list of: cpu (CPU per call at --cpu-rate), ladder (highest clean rate), memory")
+    ap.add_argument("--memory-settle", type=int, default=0,
+                    help="also measure the live calls this many seconds after the last answer (past 32 s: "
+                         "no SIP transaction left, what a call holds while it is up); 0 = not")
     ap.add_argument("--memory-repeat", type=int, default=1,
                     help="memory measures per system (<= 5), alternating, fresh systems; the median counts")
     ap.add_argument("--out", help="write the markdown report here")
@@ -339,7 +342,7 @@ def main():
             results[workload.name] = measure_workload(bench, workload, args, rates, seconds, cpu_rate, out)
         if "memory" in args.phases:  # more than 50 live calls: memory_runs sets a cap above --live
             memory = memory_runs(bench, names, all_workloads["one"], min(max(args.live, 1), 10000),
-                                 memory_repeat, out)
+                                 memory_repeat, out, min(max(args.memory_settle, 0), 120))
     finally:
         bench.stop()
     report = render(results, memory, facts, commit, dirty, rates, seconds, cpu_rate, args, workloads)
