@@ -28,7 +28,8 @@ For each workload:
     taking turns rate by rate: --ladder-repeat (3) ladders, each on fresh systems; the median
     counts and every ladder's rates are reported.
 Then memory (PSS, /proc/<pid>/smaps_rollup) per 1,000 live calls, 1,000 calls held open, by process
-too (tools/bench/live_memory.py; --memory-repeat runs alternating, the median counts); the
+too (tools/bench/live_memory.py; --memory-repeat runs alternating, the median counts; with
+--memory-settle S the same calls again S s after the last answer, once no SIP transaction is left); the
 machine's CPU model, kernel, CPU accounting and load beside the commit; ratios callmesh/Kamailio;
 --out writes the markdown report. Run it on an idle box: the box figure counts everything the box did.
 --phases picks what runs: `--phases memory` is the memory measure alone (a few minutes; memory
@@ -38,6 +39,7 @@ figures hold on a busy box, CPU ones do not).
   tools/bench/compare_kamailio.py --rates 1000,1500,2000 --out /tmp/k.md  # issue 22's form, ~25 min
   tools/bench/compare_kamailio.py --rates 100,300 --seconds 5 --repeat 1 --ladder-repeat 1 --live 200  # quick
   tools/bench/compare_kamailio.py --phases memory --memory-repeat 3                   # memory only
+  tools/bench/compare_kamailio.py --phases memory --memory-repeat 3 --memory-settle 45  # and 45 s later
 
 Bounded: at most 10 ladder rates, <= 60 s per rate, rates <= 5000 calls/s, <= 5 repeats,
 <= 5,000 numbers; loopback only.
