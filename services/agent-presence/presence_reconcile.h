@@ -1,6 +1,10 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
 
 #include "services/agent-presence/presence_ledger.h"
 #include "shared/base/result.h"
@@ -44,6 +48,11 @@ class PresenceReconciler {
                               ReconcileScope scope = ReconcileScope::AllRecords);
 
  private:
+  Status tallyChunk(const std::vector<std::string>& ids, int64_t now_ms, int64_t grace_ms,
+                    ReconcileReport& report, std::map<std::string, int64_t>& on_call,
+                    std::map<std::string, int64_t>& ringing,
+                    std::map<std::string, std::set<std::string>>& live);
+
   redis::RedisClient& redis_;
   PresenceLedger& ledger_;
   redis::SlotLeaseReader& leases_;

@@ -14,7 +14,7 @@ using State = CallMedia::State;
 
 void SipProxy::anchorLateOffer(Call& call, size_t branch, msg_t* out) {
   SipCall& sc = sipOf(call);
-  CallMedia& m = sc.media;
+  CallMedia& m = sc.mediaState();
   if (!out) return;
   sip_t* rsip = sip_object(out);
   std::string sdp = sdpBody(rsip);
@@ -50,7 +50,8 @@ void SipProxy::anchorLateOffer(Call& call, size_t branch, msg_t* out) {
 
 void SipProxy::anchorAckAnswer(Call& call, msg_t* ack) {
   SipCall& sc = sipOf(call);
-  CallMedia& m = sc.media;
+  if (!sc.hasMedia()) return;  // no media plane on this call: the ACK goes as it came
+  CallMedia& m = sc.mediaState();
   if (!m.ack_answer_pending && !m.ack_sdp.empty()) {
     // The caller re-sent its ACK (the 2xx was re-sent): the same rewrite, nothing asked again.
     replaceSdpBody(ack, m.ack_sdp);

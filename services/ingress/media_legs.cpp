@@ -33,7 +33,7 @@ bool anyDigits(const RoutePlan& plan) {
 
 bool SipProxy::offerMedia(SipCall& sc, const sip_t* sip) {
   if (!media_.enabled() || sc.id.kind != schema::CallKind::VOICE) return true;
-  CallMedia& m = sc.media;
+  CallMedia& m = sc.mediaState();
   std::string sdp = sdpBody(sip);
   if (sdp.empty()) {
     // A late offer: anchored when the 2xx brings the offer (media_late_offer.cpp). fail_mode
@@ -61,8 +61,8 @@ bool SipProxy::offerMedia(SipCall& sc, const sip_t* sip) {
 
 void SipProxy::anchorOffer(Call& call, msg_t* fwd) {
   SipCall& sc = sipOf(call);
-  CallMedia& m = sc.media;
-  if (m.state != State::Anchored) return;
+  if (sc.media().state != State::Anchored) return;
+  CallMedia& m = sc.mediaState();
   if (!m.inject_dtmf && anyDigits(*call.machine.plan())) {
     // A target of the plan dials an extension: the offer is repeated with inject-DTMF (rtpengine
     // takes it as a re-offer of the same SDP, same ports) so `play DTMF` can put events into the
@@ -79,9 +79,11 @@ void SipProxy::anchorOffer(Call& call, msg_t* fwd) {
 
 void SipProxy::anchorAnswer(Call& call, size_t branch, msg_t* out, bool answered) {
   SipCall& sc = sipOf(call);
-  CallMedia& m = sc.media;
-  if (m.late_offer && m.state == State::Off && answered) return anchorLateOffer(call, branch, out);
-  if (m.state != State::Anchored || !out) return;
+  const CallMedia& seen = sc.media();
+  if (seen.late_offer && seen.state == State::Off && answered)
+    return anchorLateOffer(call, branch, out);
+  if (seen.state != State::Anchored || !out) return;
+  CallMedia& m = sc.mediaState();
   sip_t* rsip = sip_object(out);
   std::string sdp = sdpBody(rsip);
   if (sdp.empty()) return;  // a 180 without early media, or a 200 repeating no SDP
@@ -108,7 +110,7 @@ void SipProxy::anchorAnswer(Call& call, size_t branch, msg_t* out, bool answered
 }
 
 void SipProxy::noteRecording(Call& call, const media::BValue& reply, const PlanTarget& target) {
-  CallMedia& m = sipOf(call).media;
+  CallMedia& m = sipOf(call).mediaState();
   m.recording = recordingOf(reply);
   m.recording_on = !m.recording.empty();
   m.recording_prevented = !media_.settings().record || target.prevent_recording;
@@ -124,8 +126,8 @@ void SipProxy::noteRecording(Call& call, const media::BValue& reply, const PlanT
 
 void SipProxy::startMediaFeatures(Call& call, size_t branch) {
   SipCall& sc = sipOf(call);
-  CallMedia& m = sc.media;
-  if (m.state != State::Anchored || m.answered_tag.empty()) return;
+  if (sc.media().state != State::Anchored || sc.media().answered_tag.empty()) return;
+  CallMedia& m = sc.mediaState();
   if (m.ack_answer_pending) {
     // A late offer: rtpengine plays into the call once the ACK's answer reached it.
     m.features_deferred = true;
@@ -168,7 +170,7 @@ void SipProxy::startMediaFeatures(Call& call, size_t branch) {
 
 void SipProxy::startWhisper(Call& call) {
   SipCall& sc = sipOf(call);
-  CallMedia& m = sc.media;
+  CallMedia& m = sc.mediaState();
   // Held back until the whisper ends: the caller's audio toward the answering side only; the
   // caller hears the answering side as usual (the agent is listening to the whisper).
   (void)media_.command("block media", partyCommand(call.id.call_id, sc.caller_tag),
@@ -190,12 +192,13 @@ void SipProxy::startWhisper(Call& call) {
 }
 
 void SipProxy::armMediaFeature(Call& call, int64_t ms) {
-  sipOf(call).media.feature_timer = armTimer(ms < 1 ? 1 : ms, featureTimerTrampoline, &call);
+  sipOf(call).mediaState().feature_timer = armTimer(ms < 1 ? 1 : ms, featureTimerTrampoline, &call);
 }
 
 void SipProxy::onMediaFeatureTimer(Call* call) {
   SipCall& sc = sipOf(*call);
-  CallMedia& m = sc.media;
+  if (!sc.hasMedia()) return;  // armed only for a call with media
+  CallMedia& m = sc.mediaState();
   m.feature_timer.reset();
   if (m.state != State::Anchored || call->machine.phase() != CallStateMachine::Phase::Answered)
     return;
@@ -244,7 +247,8 @@ void SipProxy::onMediaFeatureTimer(Call* call) {
 }
 
 void SipProxy::releaseMedia(Call& call) {
-  CallMedia& m = sipOf(call).media;
+  if (!sipOf(call).hasMedia()) return;  // never anchored: nothing on rtpengine
+  CallMedia& m = sipOf(call).mediaState();
   m.feature_timer.reset();
   if (m.state != State::Anchored) return;
   m.state = State::Off;
@@ -256,7 +260,7 @@ void SipProxy::releaseMedia(Call& call) {
 
 void SipProxy::reanchorOffer(InDialogTxn& txn, const Call& call, bool from_caller, msg_t* fwd) {
   const SipCall& sc = sipOf(call);
-  if (sc.media.state != State::Anchored) return;
+  if (sc.media().state != State::Anchored) return;
   std::string sdp = sdpBody(sip_object(fwd));
   if (sdp.empty()) return;
   txn.call_id = call.id.call_id;

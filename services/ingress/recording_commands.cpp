@@ -27,7 +27,7 @@ Result<std::vector<uint8_t>> SipProxy::onRecordingCommand(const zmq::message_t& 
   RecordingCallState state;
   Call* call = call_id.empty() ? nullptr : calls_.find(call_id);
   if (call && call->id.kind == schema::CallKind::VOICE) {
-    const CallMedia& m = sipOf(*call).media;
+    const CallMedia& m = sipOf(*call).media();
     state.known = true;
     state.answered = call->machine.phase() == CallStateMachine::Phase::Answered;
     state.anchored = m.state == CallMedia::State::Anchored && !m.answered_tag.empty();
@@ -38,7 +38,7 @@ Result<std::vector<uint8_t>> SipProxy::onRecordingCommand(const zmq::message_t& 
   RecordingStep step = planRecording(state, action);
   std::string detail = step.detail;
   if (step.ng_command) {
-    CallMedia& m = sipOf(*call).media;
+    CallMedia& m = sipOf(*call).mediaState();
     auto reply = media_.command(step.ng_command, callCommand(call_id), call_id);
     if (reply.ok()) {
       m.recording_on = action == schema::RecordingAction::START;
@@ -67,7 +67,7 @@ Result<std::vector<uint8_t>> SipProxy::onRecordingCommand(const zmq::message_t& 
   capnp::MallocMessageBuilder mb;
   auto r = mb.initRoot<schema::RecordingReply>();
   r.setOutcome(step.outcome);
-  r.setRecording(call ? sipOf(*call).media.recording_on : false);
+  r.setRecording(call ? sipOf(*call).media().recording_on : false);
   r.setSegments(static_cast<uint16_t>(call ? call->recording_segments : 0));
   r.setDetail(detail);
   return codec::encodeToBytes(mb);

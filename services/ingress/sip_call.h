@@ -100,7 +100,24 @@ struct SipCall final : Call {
   std::vector<std::unique_ptr<SipBranch>> branches;  // stable addresses: NTA holds them
   SuTimer step_timer;
   SuTimer duration_timer;
-  CallMedia media;
+
+  // The call's media on rtpengine: read through media() (an Off record when there is none) and
+  // made by mediaState() once the media plane handles the call. A call without a media plane, or
+  // a text, carries none: 280 bytes of 1,104 less per live call, the record landing in
+  // jemalloc's 896-byte class instead of 1,280 (README "Memory").
+  const CallMedia& media() const { return media_ ? *media_ : noMedia(); }
+  bool hasMedia() const { return media_ != nullptr; }
+  CallMedia& mediaState() {
+    if (!media_) media_ = std::make_unique<CallMedia>();
+    return *media_;
+  }
+
+ private:
+  static const CallMedia& noMedia() {
+    static const CallMedia none;
+    return none;
+  }
+  std::unique_ptr<CallMedia> media_;
 };
 
 // Every Call the dispatcher hands to CallControl is a SipCall.

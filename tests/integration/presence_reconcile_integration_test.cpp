@@ -109,5 +109,34 @@ TEST_F(PresenceReconcileIntegration, LeavesACallWithoutALeaseAloneWithinTheGrace
   EXPECT_EQ(state("acct-new"), "answered");
 }
 
+// The sweep reads the live calls' records a chunk (500) at a time, so what it holds does not grow
+// with the live calls (docs/bench/memory.md): 1,201 calls span three chunks, and every one is
+// counted once, the stale one in the last chunk ended, whichever chunk a call's agent's other
+// calls fell in.
+TEST_F(PresenceReconcileIntegration, CountsEveryLiveCallAcrossChunksOfRecords) {
+  constexpr int kLive = 1200;
+  // One number per call (a number's own cap stays far away); Call-IDs sort in order, so each
+  // agent's calls spread over all three chunks.
+  auto number = [](int i) { return "+1556" + std::to_string(1000000 + i); };
+  for (int i = 0; i < kLive; ++i) {
+    answeredCall("chunk-" + std::to_string(10000 + i), number(i), i % 2 == 0 ? "frank" : "grace",
+                 /*slot=*/true);
+  }
+  answeredCall("chunk-zz-dead", kPlainNumber, "heidi", /*slot=*/false);             // sorts last
+  ASSERT_TRUE(client_.command({"HSET", "cm:agent:{frank}", "on_call", "3"}).ok());  // drifted
+
+  auto report = reconciler_.run(kPastTheGraceMs, kGraceMs, ReconcileScope::LiveSets);
+  ASSERT_TRUE(report.ok()) << report.error().describe();
+  EXPECT_EQ(report->live_calls, kLive);
+  EXPECT_EQ(report->stale_calls_ended, 1);
+  EXPECT_EQ(ledger_.agentOnCall("frank").value(), kLive / 2);
+  EXPECT_EQ(ledger_.agentOnCall("grace").value(), kLive / 2);
+  EXPECT_EQ(ledger_.agentOnCall("heidi").value(), 0);
+  EXPECT_EQ(state("chunk-zz-dead"), "ended");
+  EXPECT_EQ(ledger_.numberOnCall(number(0)).value(), 1);
+  EXPECT_EQ(ledger_.numberOnCall(number(kLive - 1)).value(), 1);
+  EXPECT_EQ(ledger_.numberOnCall(kPlainNumber).value(), 0);
+}
+
 }  // namespace
 }  // namespace callmesh::agent_presence

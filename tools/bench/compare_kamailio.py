@@ -28,7 +28,8 @@ For each workload:
     taking turns rate by rate: --ladder-repeat (3) ladders, each on fresh systems; the median
     counts and every ladder's rates are reported.
 Then memory (PSS, /proc/<pid>/smaps_rollup) per 1,000 live calls, 1,000 calls held open, by process
-too (tools/bench/live_memory.py; --memory-repeat runs alternating, the median counts); the
+too (tools/bench/live_memory.py; --memory-repeat runs alternating, the median counts; with
+--memory-settle S the same calls again S s after the last answer, once no SIP transaction is left); the
 machine's CPU model, kernel, CPU accounting and load beside the commit; ratios callmesh/Kamailio;
 --out writes the markdown report. Run it on an idle box: the box figure counts everything the box did.
 --phases picks what runs: `--phases memory` is the memory measure alone (a few minutes; memory
@@ -38,6 +39,7 @@ figures hold on a busy box, CPU ones do not).
   tools/bench/compare_kamailio.py --rates 1000,1500,2000 --out /tmp/k.md  # issue 22's form, ~25 min
   tools/bench/compare_kamailio.py --rates 100,300 --seconds 5 --repeat 1 --ladder-repeat 1 --live 200  # quick
   tools/bench/compare_kamailio.py --phases memory --memory-repeat 3                   # memory only
+  tools/bench/compare_kamailio.py --phases memory --memory-repeat 3 --memory-settle 45  # and 45 s later
 
 Bounded: at most 10 ladder rates, <= 60 s per rate, rates <= 5000 calls/s, <= 5 repeats,
 <= 5,000 numbers; loopback only.
@@ -305,6 +307,9 @@ def main():
                     help="router.decision_reuse_ms for callmesh (0 = ask the router for every call)")
     ap.add_argument("--phases", default="cpu,ladder,memory",
                     help="comma list of: cpu (CPU per call at --cpu-rate), ladder (highest clean rate), memory")
+    ap.add_argument("--memory-settle", type=int, default=0,
+                    help="also measure the live calls this many seconds after the last answer (past 32 s: "
+                         "no SIP transaction left, what a call holds while it is up); 0 = not")
     ap.add_argument("--memory-repeat", type=int, default=1,
                     help="memory measures per system (<= 5), alternating, fresh systems; the median counts")
     ap.add_argument("--out", help="write the markdown report here")
@@ -339,7 +344,7 @@ def main():
             results[workload.name] = measure_workload(bench, workload, args, rates, seconds, cpu_rate, out)
         if "memory" in args.phases:  # more than 50 live calls: memory_runs sets a cap above --live
             memory = memory_runs(bench, names, all_workloads["one"], min(max(args.live, 1), 10000),
-                                 memory_repeat, out)
+                                 memory_repeat, out, min(max(args.memory_settle, 0), 120))
     finally:
         bench.stop()
     report = render(results, memory, facts, commit, dirty, rates, seconds, cpu_rate, args, workloads)

@@ -110,12 +110,21 @@ def render(results, memory, facts, commit, dirty, rates, seconds, cpu_rate, args
         lines.append("|---|---|---|---|")
         _ratio_row(lines, memory.get("callmesh"), memory.get("kamailio"), "PSS per 1,000 live calls (MB)",
                    lambda m: m["mb_per_1000"], "{:.2f}", " (goal <= 1.0)")
+        if any("settled_median" in (m or {}) for m in memory.values()):
+            _ratio_row(lines, memory.get("callmesh"), memory.get("kamailio"),
+                       f"the same, {args.memory_settle} s after the last answer (median of the runs)",
+                       lambda m: m["settled_median"], "{:.2f}", "")
         lines.append("")
         for name, m in memory.items():
             lines.append(f"{name}: PSS idle {m['idle_mb']:.1f} MB, {m['live']} live calls {m['busy_mb']:.1f} MB "
                          f"(the median run); every run, MB per 1,000 live calls: "
                          + ", ".join(f"{v:.2f}" for v in m.get("all_runs", [m["mb_per_1000"]])) + "; by process "
                          "(the median run, MB per 1,000): " + ", ".join(
-                             f"{n} {v:.2f}" for n, v in sorted(m.get("by_process", {}).items(), key=lambda kv: -kv[1])))
+                             f"{n} {v:.2f}" for n, v in sorted(m.get("by_process", {}).items(), key=lambda kv: -kv[1]))
+                         + ("" if "settled_runs" not in m else
+                            f"; {args.memory_settle} s after the last answer, every run: "
+                            + ", ".join(f"{v:.2f}" for v in m["settled_runs"]) + "; by process (that run): "
+                            + ", ".join(f"{n} {v:.2f}" for n, v in sorted(m.get("settled_by_process", {}).items(),
+                                                                         key=lambda kv: -kv[1]))))
         lines.append("")
     return "\n".join(lines) + "\n"
