@@ -7,6 +7,7 @@
 #include "shared/redis/hiredis_client.h"
 #include "shared/redis/keys.h"
 #include "shared/testing/redis_server.h"
+#include "tests/integration/sample_call_record.h"
 
 namespace callmesh::notification {
 namespace {
@@ -41,17 +42,7 @@ class CallRecordBatchIntegration : public ::testing::Test {
  protected:
   redis::RedisEndpoint endpoint() { return {server_.host(), server_.port(), 2000}; }
   CallRecord call(const std::string& id, const std::string& outcome) {
-    CallRecord r;
-    r.call_id = id;
-    r.kind = "voice";
-    r.number = "+15550100";
-    r.caller = "+15557770001";
-    r.ended_at_ms = now_;
-    r.outcome = outcome;
-    r.end_reason = outcome == "answered" ? "caller_hangup" : outcome;
-    r.legs.push_back(CallRecordLeg{"+15550199", "alice", "sip:x", outcome == "answered" ? 200 : 486,
-                                   true, outcome == "answered" ? "answered" : "busy"});
-    return r;
+    return testing_records::sampleCallRecord(id, now_, outcome);
   }
   int64_t outboxLength() { return redis_.command({"LLEN", redis::webhook_keys::kOutbox})->integer; }
 

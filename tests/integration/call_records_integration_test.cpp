@@ -9,6 +9,7 @@
 #include "shared/redis/hiredis_client.h"
 #include "shared/redis/keys.h"
 #include "shared/testing/redis_server.h"
+#include "tests/integration/sample_call_record.h"
 
 namespace callmesh::notification {
 namespace {
@@ -20,16 +21,7 @@ class CallRecordsIntegration : public ::testing::Test {
   redis::RedisEndpoint endpoint() { return {server_.host(), server_.port(), 2000}; }
   CallRecord call(const std::string& id, int64_t ended, const std::string& outcome,
                   const std::string& number = "+15550100", const std::string& agent = "alice") {
-    CallRecord r;
-    r.call_id = id;
-    r.kind = "voice";
-    r.number = number;
-    r.caller = "+15557770001";
-    r.ended_at_ms = ended;
-    r.outcome = outcome;
-    r.end_reason = outcome == "answered" ? "caller_hangup" : outcome;
-    r.legs.push_back(CallRecordLeg{"+15550199", agent, "sip:x", outcome == "answered" ? 200 : 486,
-                                   true, outcome == "answered" ? "answered" : "busy"});
+    CallRecord r = testing_records::sampleCallRecord(id, ended, outcome, number, agent);
     r.trace = {"why " + id};
     return r;
   }
