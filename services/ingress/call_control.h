@@ -139,7 +139,7 @@ class CallControl {
   };
   std::vector<WaitingAcquire> waiting_acquires_;
   size_t acquires_in_flight_ = 0;
-  int64_t last_acquire_sent_ms_ = INT64_MIN / 2;  // long ago: the first acquire never waits
+  int64_t last_acquire_sent_ms_ = INT64_MIN / 2;     // long ago: the first acquire never waits
   static constexpr size_t kMaxWaitingAcquires = 64;  // ReplyServer::kMaxBatch
   void onLimiterReply(const std::string& call_id, const std::string& number, int64_t sent_ms,
                       const SlotReleases::Batch& carried, Result<zmq::message_t> reply);

@@ -112,7 +112,7 @@ struct IngressSettings {
   // and both sides' ZeroMQ I/O threads wake once per gathered burst instead of once per call, at
   // the cost of at most one tick of post-dial delay. 0: every acquire goes at once.
   int acquire_gather_ms = 10;
-  int drain_timeout_s = 30;         // on SIGTERM: serve live calls this long, then end them
+  int drain_timeout_s = 30;  // on SIGTERM: serve live calls this long, then end them
   // Edge bounds (issue 16): a request with a longer part is refused (400; 414 for the R-URI),
   // nothing routed. Far above what carriers send; the Call-ID bound sizes the limiter frames.
   int max_call_id_bytes = 256;
