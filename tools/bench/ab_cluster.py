@@ -29,12 +29,9 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
 import cluster as cluster_module  # noqa: E402
 from cluster import Cluster, Sipp, free_port, uas  # noqa: E402
-from bench_proc import context_switches, cpu_seconds, median, sipp_failed_calls  # noqa: E402
+from bench_proc import UNLIMITED_SOURCES, context_switches, cpu_seconds, median, sipp_failed_calls  # noqa: E402
 from box_cpu import BoxWindow, box_less  # noqa: E402
 from compare_kamailio import Workload  # noqa: E402
-
-UNLIMITED = ("  rate_limit_rps: 1000000\n  rate_limit_burst: 1000000\n"
-             "  new_call_rps: 1000000\n  new_call_burst: 1000000\n")
 
 
 def minor_faults(pid):
@@ -61,7 +58,7 @@ class Side:
         self.name = name
         cluster_module.BUILD_DIR = os.path.abspath(build_dir)
         self.cluster = Cluster(workload.routing(phone_port), cap=50,
-                               ingress_extra=UNLIMITED + ingress_extra).start()
+                               ingress_extra=UNLIMITED_SOURCES + ingress_extra).start()
 
     def pids(self):
         return {n: p.pid for n, p in self.cluster.procs.items()}

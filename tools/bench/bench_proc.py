@@ -6,7 +6,9 @@ import glob
 import gzip
 import os
 import platform
+import re
 import subprocess
+import sys
 
 from proc_cpu import children_cpu, cpu_seconds  # noqa: F401  (re-exported for the benches)
 
@@ -30,6 +32,33 @@ def pss_kb(pid):
 
 
 MEMORY_FIELDS = ("Rss", "Pss", "Pss_Anon", "Pss_File", "Pss_Shmem")
+
+
+# The ingress's per-source limits would ban SIPp, one source sending 3 requests per call (a
+# carrier trunk is one source too); Kamailio has none. Every bench and soak gives the ingress these.
+UNLIMITED_SOURCES = ("  rate_limit_rps: 1000000\n  rate_limit_burst: 1000000\n"
+                     "  new_call_rps: 1000000\n  new_call_burst: 1000000\n")
+
+
+def rss_kb(pid):
+    """VmRSS of the process in kB, from /proc/<pid>/status (0 once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def named_lua(src, name, where):
+    """The body of `constexpr const char* <name> = R"lua(...)lua";` in C++ source text `src`
+    (the scripts as the services load them); exits naming `where` when it is not there."""
+    m = re.search(r'constexpr const char\* ' + name + r' = R"lua\((.*?)\)lua";', src, re.S)
+    if not m:
+        sys.exit(f"{where}: no Lua body named {name}")
+    return m.group(1)
 
 
 def memory_kb(pid):

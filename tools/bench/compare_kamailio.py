@@ -57,7 +57,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
 sys.path.insert(0, os.path.join(ROOT, "tests", "interop"))
 from cluster import Cluster, Sipp, free_port, uas  # noqa: E402
 from kamailio_proc import Kamailio  # noqa: E402
-from bench_proc import context_switches, machine_facts, median, percentile, sipp_failed_calls  # noqa: E402
+from bench_proc import UNLIMITED_SOURCES, context_switches, machine_facts, median, percentile, sipp_failed_calls  # noqa: E402
 from box_cpu import BoxWindow, box_less, top  # noqa: E402
 from live_memory import memory_runs  # noqa: E402
 from kamailio_report import render  # noqa: E402
@@ -219,11 +219,8 @@ class Bench:
         phone_port = free_port()
         reuse = "" if args.decision_reuse_ms is None else \
             f"  decision_reuse_ms: {min(max(args.decision_reuse_ms, 0), 600000)}\n"
-        # The ingress's per-source limits would ban SIPp, one source sending 3 requests per call
-        # (a carrier trunk is one source too); Kamailio has none.
         self.cluster = Cluster(workload.routing(phone_port), cap=cap, zmq=args.zmq, router_extra=reuse,
-                               ingress_extra=("  rate_limit_rps: 1000000\n  rate_limit_burst: 1000000\n"
-                                              "  new_call_rps: 1000000\n  new_call_burst: 1000000\n")).start()
+                               ingress_extra=UNLIMITED_SOURCES).start()
         routes = []
         for i in range(workload.numbers):
             routes += [f"cm:bench:route:{workload.number(i)}", f"sip:+15550199@127.0.0.1:{phone_port}"]

@@ -27,6 +27,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
 from cluster import free_port  # noqa: E402
+from bench_proc import named_lua  # noqa: E402
 from proc_cpu import cpu_seconds  # noqa: E402
 
 SCRIPTS = os.path.join(ROOT, "services", "agent-presence", "presence_scripts.cpp")
@@ -59,10 +60,7 @@ def batch_script(real_kinds="orsae"):
                 out += p.group(1) if p.group(1) is not None else \
                     "'" + KEY_BUILDERS[p.group(2)]("' .. " + p.group(3) + " .. '") + "'"
             return out
-        m = re.search(r'constexpr const char\* ' + name + r' = R"lua\((.*?)\)lua";', src, re.S)
-        if not m:
-            sys.exit(f"{SCRIPTS}: no Lua body named {name}")
-        return m.group(1)
+        return named_lua(src, name, SCRIPTS)
 
     wrapper = re.search(r'lua \+= R"lua\((.*?)\)lua";', src[src.index("std::string presenceBatchScript()"):], re.S)
     if not wrapper:

@@ -39,29 +39,24 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
 import cluster as cluster_module  # noqa: E402
 from cluster import Cluster, Sipp, free_port, uas  # noqa: E402
-from bench_proc import cpu_seconds, sipp_failed_calls  # noqa: E402
+from bench_proc import UNLIMITED_SOURCES, cpu_seconds, named_lua, sipp_failed_calls  # noqa: E402
 from compare_kamailio import Workload  # noqa: E402
 from presence_script_bench import Resp, batch_script  # noqa: E402
 
-UNLIMITED = ("  rate_limit_rps: 1000000\n  rate_limit_burst: 1000000\n"
-             "  new_call_rps: 1000000\n  new_call_burst: 1000000\n")
 # The harness's own probes are not the calls' work.
 PROBES = {"info", "ping", "config|resetstat", "config|set", "config|get", "slowlog|reset", "slowlog|get",
           "command", "command|docs"}
 SCRIPTS = {"evalsha", "eval"}
-# The limiter prepends its clock preamble to each of its scripts (slot_ledger.cpp scriptOf).
-LIMITER_PREAMBLE = re.compile(r'constexpr const char\* kRedisNowLua = R"lua\((.*?)\)lua";', re.S)
 LUA_BODY = re.compile(r'(?:constexpr const char\* (\w+) = )?R"lua\((.*?)\)lua"', re.S)
 
 
 def known_scripts():
     """SHA1 -> 'file:constant' for every Lua body in the sources, alone and after the limiter's
     clock preamble."""
-    preamble = ""
+    # The limiter prepends its clock preamble to each of its scripts (slot_ledger.cpp scriptOf).
     ledger = os.path.join(ROOT, "services", "concurrency-limiter", "slot_ledger.cpp")
     with open(ledger) as f:
-        m = LIMITER_PREAMBLE.search(f.read())
-        preamble = m.group(1) if m else ""
+        preamble = named_lua(f.read(), "kRedisNowLua", ledger)
     names = {}
     for path in glob.glob(os.path.join(ROOT, "services", "**", "*.cpp"), recursive=True) + \
             glob.glob(os.path.join(ROOT, "shared", "**", "*.cpp"), recursive=True):
@@ -163,7 +158,7 @@ def main():
     workload = Workload("one", 1, 0) if args.workload == "one" else Workload("many", 1000, 100)
     cluster_module.BUILD_DIR = os.path.abspath(args.build)
     phone_port = free_port()
-    cluster = Cluster(workload.routing(phone_port), cap=50, ingress_extra=UNLIMITED)
+    cluster = Cluster(workload.routing(phone_port), cap=50, ingress_extra=UNLIMITED_SOURCES)
     phone = None
     try:
         cluster.start()

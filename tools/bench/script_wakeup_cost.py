@@ -22,7 +22,6 @@ Bounded: <= 20,000 acquires per way; loopback only; stops its Redis by pid.
 
 import argparse
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -33,6 +32,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
 from cluster import free_port  # noqa: E402
 from presence_script_bench import Resp  # noqa: E402
+from bench_proc import named_lua  # noqa: E402
 from proc_cpu import cpu_seconds  # noqa: E402
 
 SLOTS = "cm:{+15550100}:slots"
@@ -40,10 +40,7 @@ SLOTS = "cm:{+15550100}:slots"
 
 def lua(path, name):
     with open(os.path.join(ROOT, path)) as f:
-        m = re.search(r'constexpr const char\* ' + name + r' = R"lua\((.*?)\)lua";', f.read(), re.S)
-    if not m:
-        sys.exit(f"{path}: no Lua body named {name}")
-    return m.group(1)
+        return named_lua(f.read(), name, path)
 
 
 def encode(*args):

@@ -35,17 +35,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from api_streams import Publisher, start_api, stream_request, token  # noqa: E402
+from bench_proc import rss_kb  # noqa: E402
 from proc_cpu import cpu_seconds  # noqa: E402
 
 TABS = 8
-
-
-def rss_kb(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 
 def raise_nofile(need):

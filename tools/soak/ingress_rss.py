@@ -54,25 +54,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
 sys.path.insert(0, os.path.join(ROOT, "tools", "bench"))
-from bench_proc import describe_machine, machine_facts, memory_kb, sipp_failed_calls  # noqa: E402
+from bench_proc import UNLIMITED_SOURCES, describe_machine, machine_facts, memory_kb, rss_kb, sipp_failed_calls  # noqa: E402
 import rss_rules  # noqa: E402
 from cluster import Cluster, Sipp, free_port, uas  # noqa: E402
 
 NUMBER = "+15550100"
-# The ingress's per-source limits would ban the one SIPp source (tools/bench does the same).
-UNLIMITED_SOURCES = ("  rate_limit_rps: 1000000\n  rate_limit_burst: 1000000\n"
-                     "  new_call_rps: 1000000\n  new_call_burst: 1000000\n")
-
-
-def rss_kb(pid):
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
 
 
 def run(args):
