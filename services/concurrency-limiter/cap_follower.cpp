@@ -2,13 +2,12 @@
 
 #include <chrono>
 
-#include "shared/redis/routing_documents.h"
-
 namespace callmesh::concurrency_limiter {
 
 CapFollower::CapFollower(redis::RedisEndpoint documents, std::string replica_id, const Clock& clock,
                          int poll_ms)
     : client_(redis::makeRedisClient(documents)),
+      docs_(*client_),
       replica_(std::move(replica_id)),
       clock_(clock),
       poll_ms_(poll_ms) {}
@@ -47,7 +46,7 @@ void CapFollower::run() {
 }
 
 void CapFollower::pollOnce() {
-  redis::RoutingDocuments docs(*client_);
+  auto& docs = docs_;
   std::string error;
   auto record = [&](std::optional<std::pair<uint64_t, config::RuntimeCaps>> next) {
     std::lock_guard<std::mutex> lock(mutex_);

@@ -19,6 +19,7 @@
 #include "shared/base/clock.h"
 #include "shared/config/runtime_caps.h"
 #include "shared/redis/redis_client_factory.h"
+#include "shared/redis/routing_documents.h"
 
 namespace callmesh::concurrency_limiter {
 
@@ -44,6 +45,9 @@ class CapFollower {
 
   // One server or a Redis Cluster (redis.cluster_nodes): the documents share one slot.
   std::unique_ptr<redis::RedisClient> client_;
+  // One for the follower's life: it keeps its scripts' SHAs, so a poll is an EVALSHA, not a
+  // SCRIPT LOAD as well (four a second with a RoutingDocuments per poll).
+  redis::RoutingDocuments docs_;
   std::string replica_;
   const Clock& clock_;
   int poll_ms_;

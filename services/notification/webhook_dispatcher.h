@@ -1,7 +1,10 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
+#include <cstdint>
 #include <memory>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -50,7 +53,10 @@ class WebhookDispatcher {
   void run(size_t worker);
   // One delivery attempt; false when Redis failed (the worker pauses).
   bool deliver(const WebhookDelivery& d);
-  void pause(int64_t ms);
+  void pause(int64_t ms);  // or until stop()
+  // Nothing to do: wait for the next look at the queue (see the .cpp).
+  void idle(size_t worker);
+  void workFound();
 
   WebhookBook& book_;
   WebhookMetrics& metrics_;
@@ -58,6 +64,9 @@ class WebhookDispatcher {
   Logger& log_;
   WebhookSendLimits limits_;
   std::atomic<bool> stop_{false};
+  std::mutex wake_mutex_;
+  std::condition_variable wake_;  // stop(), or a worker found work
+  uint64_t work_generation_ = 0;  // under wake_mutex_
   std::vector<std::thread> threads_;
 };
 

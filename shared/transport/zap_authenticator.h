@@ -32,6 +32,7 @@ class ZapAuthenticator {
   void run();
 
   zmq::socket_t socket_;  // REP, bound in the constructor, used only by the thread afterwards
+  int stop_fd_ = -1;      // an eventfd the destructor writes: the thread sleeps on it and socket_
   ClientAllowList allowed_;
   DecisionSink on_decision_;
   std::atomic<bool> stop_{false};

@@ -67,7 +67,8 @@ TEST_F(SlotLedgerBatchIntegration, BatchesFromFourReplicasGrantExactlyFifty) {
 
 // Each ask is decided as acquire() decides it, in order: an ask's releases are freed before its
 // own cap check and after the asks before it; the count each reports is the one it met. Once
-// the script is loaded the whole batch is one round trip (one EVALSHA per ask).
+// the scripts are loaded the whole batch is one round trip: one EVALSHA per run of consecutive
+// asks on one number (an ask carrying releases starts a run; an account's number is alone).
 TEST_F(SlotLedgerBatchIntegration, AsksAreDecidedInOrderWithTheirReleasesInOneRoundTrip) {
   CapPolicy caps(2, {}, {{"+15550100", {"acme", 2}}});
   redis::HiredisClient client(endpoint());
@@ -98,28 +99,70 @@ TEST_F(SlotLedgerBatchIntegration, AsksAreDecidedInOrderWithTheirReleasesInOneRo
   EXPECT_FALSE(d[4]->granted);
   EXPECT_EQ(d[4]->released, 0);
   auto calls = testing::redisCommandCalls(client);
+  // c; d and b as one run; y; z; and the run script's first use, which loads it with no call.
   EXPECT_EQ(calls["evalsha"], 5);
+  EXPECT_EQ(calls["script|load"], 1);
   EXPECT_EQ(calls["zrem"], 3);  // a; gone from the number and from the account
   EXPECT_EQ(client.command({"ZCARD", ledger.slotsKey("+1")})->integer, 2);  // d and b
   EXPECT_EQ(client.command({"ZSCORE", ledger.slotsKey("+1"), "a"})->type,
             redis::RedisReply::Type::Nil);
 }
 
-// Redis lost its script cache (a restart, SCRIPT FLUSH): every ask is still decided, the script
-// loaded again through the plain path.
+// seed 004_ee4e98a6a7f6781b.txt (the cap, here 5): twenty asks on one number that queued together
+// are one script, decided in order: the first five granted, each with the count it made; a
+// retry of a held call inside the run keeps its slot at the cap; the rest refused at 5.
+TEST_F(SlotLedgerBatchIntegration, ConsecutiveAsksOnOneNumberAreDecidedInOrderByOneScript) {
+  CapPolicy caps(5, {});
+  redis::HiredisClient client(endpoint());
+  SlotLedger ledger(client, caps, 30000);
+  ASSERT_TRUE(ledger.acquire("+1", "held")->granted);           // loads the plain script
+  ASSERT_TRUE(ledger.acquireMany(asks("+1", "warm", 2)).ok());  // loads the run script
+  ASSERT_TRUE(client.command({"DEL", ledger.slotsKey("+1")}).ok());
+  ASSERT_TRUE(ledger.acquire("+1", "held")->granted);
+  ASSERT_TRUE(client.command({"CONFIG", "RESETSTAT"}).ok());
+  std::vector<AcquireAsk> batch = asks("+1", "n", 20);
+  batch.insert(batch.begin() + 10, AcquireAsk{"+1", "held", {}});
+  auto decided = ledger.acquireMany(batch);
+  ASSERT_TRUE(decided.ok()) << decided.error().describe();
+  ASSERT_EQ(decided->size(), 21u);
+  for (size_t i = 0; i < decided->size(); ++i) {
+    const auto& st = (*decided)[i];
+    ASSERT_TRUE(st.ok()) << i << ": " << st.error().describe();
+    EXPECT_EQ(st->granted, i < 4 || i == 10) << i;
+    EXPECT_EQ(st->in_use, i < 4 ? static_cast<int64_t>(i) + 2 : 5) << i;
+    EXPECT_EQ(st->cap, 5);
+  }
+  auto calls = testing::redisCommandCalls(client);
+  EXPECT_EQ(calls["evalsha"], 1);
+  EXPECT_EQ(calls["zremrangebyscore"], 1);
+  EXPECT_EQ(calls["zcard"], 1);
+  EXPECT_EQ(calls["zadd"], 5);  // n0-n3 and the held call's new lease
+  EXPECT_EQ(calls["pexpire"], 1);
+  EXPECT_EQ(ledger.usage("+1")->in_use, 5);
+  EXPECT_EQ(client.command({"ZSCORE", ledger.slotsKey("+1"), "n4"})->type,
+            redis::RedisReply::Type::Nil);
+}
+
+// Redis lost its script cache (a restart, SCRIPT FLUSH): every ask is still decided, each script
+// (a run's and a lone ask's) loaded again through the client.
 TEST_F(SlotLedgerBatchIntegration, AFlushedScriptCacheIsReloadedAndEveryAskDecided) {
   CapPolicy caps(3, {});
   redis::HiredisClient client(endpoint());
   SlotLedger ledger(client, caps, 30000);
-  ASSERT_TRUE(ledger.acquire("+1", "a")->granted);  // loads the script
+  ASSERT_TRUE(ledger.acquire("+1", "a")->granted);           // loads the plain script
+  ASSERT_TRUE(ledger.acquireMany(asks("+2", "w", 2)).ok());  // and the run script
   ASSERT_TRUE(client.command({"SCRIPT", "FLUSH"}).ok());
-  auto decided = ledger.acquireMany(asks("+1", "n", 3));
+  auto batch = asks("+1", "n", 3);
+  batch.push_back({"+3", "solo", {}});
+  auto decided = ledger.acquireMany(batch);
   ASSERT_TRUE(decided.ok()) << decided.error().describe();
-  ASSERT_EQ(decided->size(), 3u);
+  ASSERT_EQ(decided->size(), 4u);
   EXPECT_TRUE((*decided)[0]->granted);
   EXPECT_TRUE((*decided)[1]->granted);
   EXPECT_FALSE((*decided)[2]->granted);  // a, n0, n1 hold the three slots
+  EXPECT_TRUE((*decided)[3]->granted);
   EXPECT_EQ(ledger.usage("+1")->in_use, 3);
+  EXPECT_EQ(ledger.usage("+3")->in_use, 1);
 }
 
 }  // namespace

@@ -13,6 +13,7 @@ the median of the runs per build and the B/A ratios.
   tools/bench/ab_cluster.py --a /tmp/base-build --b build --workload one --rate 500 --seconds 15
   tools/bench/ab_cluster.py --a build --b build --runs 3     # A/A: the noise floor
   tools/bench/ab_cluster.py --a build --b build --b-ingress 'acquire_gather_ms: 8'   # a setting
+  tools/bench/ab_cluster.py --a build --b build --b-env MALLOC_CONF=thp:always          # an environment
 
 Bounded: <= 7 runs per build, <= 60 s per run, <= 3,000 calls/s; loopback only; every process it
 started is stopped by pid.
@@ -54,11 +55,22 @@ def snapshot(pids):
 class Side:
     """One build's cluster, started from `build_dir`."""
 
-    def __init__(self, name, build_dir, workload, phone_port, ingress_extra=""):
+    def __init__(self, name, build_dir, workload, phone_port, ingress_extra="", env=None):
         self.name = name
         cluster_module.BUILD_DIR = os.path.abspath(build_dir)
-        self.cluster = Cluster(workload.routing(phone_port), cap=50,
-                               ingress_extra=UNLIMITED_SOURCES + ingress_extra).start()
+        # The side's processes inherit the environment while they start (A/B an allocator
+        # setting, MALLOC_CONF or LD_PRELOAD), then it is put back for the other side.
+        saved = {k: os.environ.get(k) for k in (env or {})}
+        os.environ.update(env or {})
+        try:
+            self.cluster = Cluster(workload.routing(phone_port), cap=50,
+                                   ingress_extra=UNLIMITED_SOURCES + ingress_extra).start()
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
 
     def pids(self):
         return {n: p.pid for n, p in self.cluster.procs.items()}
@@ -101,6 +113,16 @@ def run_once(side, workload, rate, seconds, workdir, phone, peers):
     return row
 
 
+def env_of(pairs):
+    env = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise SystemExit(f"--a-env/--b-env takes KEY=VALUE, not {pair!r}")
+        env[key] = value
+    return env
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--a", required=True, help="build directory A (the unchanged code)")
@@ -108,6 +130,9 @@ def main():
     ap.add_argument("--a-ingress", default="", metavar="YAML",
                     help="more `ingress:` keys for A, e.g. 'acquire_gather_ms: 0' (A/B a setting)")
     ap.add_argument("--b-ingress", default="", metavar="YAML", help="the same for B")
+    ap.add_argument("--a-env", action="append", default=[], metavar="KEY=VALUE",
+                    help="an environment variable for A's processes (Redis included), e.g. MALLOC_CONF=thp:always")
+    ap.add_argument("--b-env", action="append", default=[], metavar="KEY=VALUE", help="the same for B")
     ap.add_argument("--workload", choices=["one", "many"], default="one")
     ap.add_argument("--rate", type=int, default=500)
     ap.add_argument("--seconds", type=int, default=15)
@@ -118,8 +143,8 @@ def main():
     phone_port = free_port()
     sides, phone = [], None
     try:
-        sides = [Side("A", args.a, workload, phone_port, ingress_keys(args.a_ingress)),
-                 Side("B", args.b, workload, phone_port, ingress_keys(args.b_ingress))]
+        sides = [Side("A", args.a, workload, phone_port, ingress_keys(args.a_ingress), env_of(args.a_env)),
+                 Side("B", args.b, workload, phone_port, ingress_keys(args.b_ingress), env_of(args.b_env))]
         phone = uas(sides[0].cluster, "uas_answer_bench.xml", phone_port, "phone")
         workdir = sides[0].cluster.dir
         rows = {s.name: [] for s in sides}
