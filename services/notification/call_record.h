@@ -72,6 +72,9 @@ CallRecord callRecordOf(schema::CallEvent::Reader ev);
 bool isMissedCall(const CallRecord& r);
 
 nlohmann::json callRecordJson(const CallRecord& r);
+// The same record as JSON text, the bytes callRecordJson(r).dump(-1, ' ', false, replace) gives,
+// written directly (call_record_text.cpp): what the store keeps and webhooks carry, per call.
+std::string callRecordText(const CallRecord& r);
 
 // CSV (RFC 4180) of stored records (callRecordJson form): one header line, one line per record;
 // legs and trace are joined with " | " in one field each.

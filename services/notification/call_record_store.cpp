@@ -129,20 +129,19 @@ void CallRecordStore::appendRecord(const CallRecord& r, redis::ScriptCall& call,
     if (!leg.agent_id.empty()) agents.insert(leg.agent_id);
   }
   for (const auto& a : agents) indexes.push_back(rk::byAgent(a));
-  json record = callRecordJson(r);
+  std::string record = callRecordText(r);
   int64_t minid = std::max<int64_t>(0, r.ended_at_ms - settings_.retention_ms);
   call.keys.push_back(rk::call(r.call_id));
   call.keys.insert(call.keys.end(), indexes.begin(), indexes.end());
-  call.args.insert(
-      call.args.end(),
-      {std::to_string(indexes.size()), r.call_id, std::to_string(r.ended_at_ms),
-       record.dump(-1, ' ', false, json::error_handler_t::replace), std::to_string(minid) + "-0"});
   // The webhook events right after the record, also when it existed already: a redelivered end
   // after a crash between the two queues them then, and never twice (webhook_outbox.h).
-  events.push_back(makeWebhookEvent("call.ended", r.call_id, r.ended_at_ms, record));
+  events.push_back(makeWebhookEventText("call.ended", r.call_id, r.ended_at_ms, record));
   if (isMissedCall(r)) {
-    events.push_back(makeWebhookEvent("call.missed", r.call_id, r.ended_at_ms, record));
+    events.push_back(makeWebhookEventText("call.missed", r.call_id, r.ended_at_ms, record));
   }
+  call.args.insert(call.args.end(),
+                   {std::to_string(indexes.size()), r.call_id, std::to_string(r.ended_at_ms),
+                    std::move(record), std::to_string(minid) + "-0"});
 }
 
 Result<bool> CallRecordStore::write(const CallRecord& r) {

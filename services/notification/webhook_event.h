@@ -33,4 +33,9 @@ inline std::string webhookEventJson(std::string_view type, const std::string& fa
   return ev.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+// The same event around `data_text`, a JSON value already written (callRecordText): the bytes
+// webhookEventJson gives for it, without parsing or copying it as an nlohmann::json.
+std::string webhookEventText(std::string_view type, const std::string& fact_id, int64_t at_ms,
+                             const std::string& data_text);
+
 }  // namespace callmesh::notification

@@ -33,6 +33,9 @@ struct WebhookEvent {
 
 WebhookEvent makeWebhookEvent(std::string_view type, const std::string& fact_id, int64_t at_ms,
                               const nlohmann::json& data);
+// The same with `data` already JSON text (a call record, per call).
+WebhookEvent makeWebhookEventText(std::string_view type, const std::string& fact_id, int64_t at_ms,
+                                  const std::string& data_text);
 
 // How long a queued event's id is remembered: far longer than any producer retries a fact (the
 // ingress redelivers within seconds), short enough that the markers stay small (one short string
