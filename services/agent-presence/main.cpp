@@ -66,7 +66,10 @@ int main(int argc, char** argv) {
   if (!runtime::startAdmin(admin, settings.net.admin, log)) return 1;
   auto zmq = runtime::startServiceZmq(cfg, "agent-presence", /*serves=*/true, *registry, log);
   if (!zmq) return 1;
-  transport::ReplyServer server(zmq->context, settings.net.bind, zmq->security.serving());
+  auto bound = runtime::bindOrLog<transport::ReplyServer>(
+      log, settings.net.bind, zmq->context, settings.net.bind, zmq->security.serving());
+  if (!bound) return 1;
+  transport::ReplyServer& server = *bound;
   server.handle(std::string(transport::message_type::kCallEvent),
                 [&](const zmq::message_t& p) { return service.handleCallEvent(p); });
   // The ingress sends its events in batches (one per publishing tick); each batch is applied in

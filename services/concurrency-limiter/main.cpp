@@ -46,7 +46,10 @@ int main(int argc, char** argv) {
   if (!runtime::startAdmin(admin, settings.net.admin, log)) return 1;
   auto zmq = runtime::startServiceZmq(cfg, "concurrency-limiter", /*serves=*/true, *registry, log);
   if (!zmq) return 1;
-  transport::ReplyServer server(zmq->context, settings.net.bind, zmq->security.serving());
+  auto bound = runtime::bindOrLog<transport::ReplyServer>(
+      log, settings.net.bind, zmq->context, settings.net.bind, zmq->security.serving());
+  if (!bound) return 1;
+  transport::ReplyServer& server = *bound;
   // The requests that queued while the limiter waited on Redis are served together: their
   // acquires share one round trip.
   server.handleBatch(std::string(transport::message_type::kLimiter),

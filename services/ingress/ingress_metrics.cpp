@@ -170,7 +170,8 @@ IngressMetrics::IngressMetrics(prometheus::Registry& registry)
                             "From INVITE received to 200 OK relayed")),
       admission_seconds(
           seconds(registry, "callmesh_ingress_admission_duration_seconds",
-                  "From INVITE received to the first branch sent (limiter + router)")) {
+                  "From INVITE received to the first branch sent (limiter + router)")),
+      heap(registry) {
   // Series that alerts and dashboards select exist from the start, at 0, not only after the first
   // event (a family without children is not exported at all).
   for (const char* peer : {"limiter", "router"}) {

@@ -11,6 +11,8 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include "services/ingress/heap_metrics.h"
+
 namespace callmesh::ingress {
 
 // Every metric of the ingress, created once at startup. Labels are bounded: SIP status codes,
@@ -119,6 +121,7 @@ struct IngressMetrics {
   prometheus::Gauge& held_slots;
   prometheus::Histogram& setup_seconds;      // INVITE received -> 200 relayed
   prometheus::Histogram& admission_seconds;  // INVITE received -> first branch sent
+  HeapMetrics heap;                          // updated once a second (sip_proxy_tick.cpp)
 
  private:
   std::unordered_map<std::string, std::pair<prometheus::Counter*, prometheus::Counter*>>

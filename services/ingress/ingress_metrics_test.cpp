@@ -30,5 +30,17 @@ TEST(IngressMetrics, AThousandInventedMethodsMakeOneSeries) {
   EXPECT_EQ(metrics.requests("other").Value(), 1000);
 }
 
+// The unit tests link no jemalloc: the heap gauges say nothing rather than something false.
+// (With jemalloc, the ingress's own /metrics has them: tools/soak/ingress_rss.py reads them.)
+TEST(IngressMetrics, HeapGaugesStayEmptyWithoutJemalloc) {
+  prometheus::Registry registry;
+  IngressMetrics metrics(registry);
+  EXPECT_FALSE(metrics.heap.update());
+  for (const auto& family : registry.Collect()) {
+    if (family.name != "callmesh_ingress_heap_bytes") continue;
+    for (const auto& m : family.metric) EXPECT_EQ(m.gauge.value, 0.0);
+  }
+}
+
 }  // namespace
 }  // namespace callmesh::ingress

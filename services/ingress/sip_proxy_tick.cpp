@@ -24,7 +24,10 @@ void SipProxy::onTick() {
     // and every socket once a second as a safety net.
     if (link->needsDrain() || ticks_ % 100 == 0) link->onReadable();
   }
-  if (ticks_ % 100 == 0) reloadAgentCredentials();  // once a second: one stat
+  if (ticks_ % 100 == 0) {
+    reloadAgentCredentials();  // once a second: one stat
+    (void)metrics_.heap.update();
+  }
   // Recording commands are a person's clicks: read every tick (one non-blocking recv), served
   // at most 16 a tick so a flood cannot hold the SIP loop (the rest wait in the socket, whose
   // queue ZeroMQ bounds at its high-water mark).

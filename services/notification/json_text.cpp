@@ -1,10 +1,11 @@
 #include "services/notification/json_text.h"
 
+#include "shared/log/logger.h"
+
 namespace callmesh::notification {
 
 namespace {
 
-constexpr char kHex[] = "0123456789abcdef";
 constexpr char kReplacement[] = "\xEF\xBF\xBD";  // U+FFFD
 
 // How many bytes the UTF-8 sequence starting at text[i] holds when it is whole and valid
@@ -65,36 +66,11 @@ void appendJsonString(std::string& out, std::string_view text) {
       }
       continue;
     }
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          out += "\\u00";
-          out += kHex[c >> 4];
-          out += kHex[c & 0xF];
-        } else {
-          out += static_cast<char>(c);
-        }
+    // nlohmann writes DEL (0x7f) as it is; the logger's escaping, shared otherwise, does not.
+    if (c == 0x7f) {
+      out += static_cast<char>(c);
+    } else {
+      appendJsonAsciiEscaped(out, c);
     }
     ++i;
   }

@@ -140,7 +140,10 @@ int main(int argc, char** argv) {
   }
   feed.start();
   webhooks.start();
-  transport::ReplyServer server(zmq->context, settings.net.bind, zmq->security.serving());
+  auto bound = runtime::bindOrLog<transport::ReplyServer>(
+      log, settings.net.bind, zmq->context, settings.net.bind, zmq->security.serving());
+  if (!bound) return 1;
+  transport::ReplyServer& server = *bound;
   server.handle(std::string(transport::message_type::kCallEvent),
                 [&](const zmq::message_t& p) { return service.handleCallEvent(p); });
   // The ingress sends its events in batches (one per publishing tick); each is applied in order.

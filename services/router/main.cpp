@@ -84,7 +84,10 @@ int main(int argc, char** argv) {
   }
   auto zmq = runtime::startServiceZmq(cfg, "router", /*serves=*/true, *registry, log);
   if (!zmq) return 1;
-  transport::ReplyServer server(zmq->context, settings.net.bind, zmq->security.serving());
+  auto bound = runtime::bindOrLog<transport::ReplyServer>(
+      log, settings.net.bind, zmq->context, settings.net.bind, zmq->security.serving());
+  if (!bound) return 1;
+  transport::ReplyServer& server = *bound;
   server.handle(std::string(transport::message_type::kRoute),
                 [&](const zmq::message_t& p) { return service.handle(p); });
   server.onError([&](std::string_view type, const Error& e) {
@@ -93,7 +96,10 @@ int main(int argc, char** argv) {
   // Ingresses reuse decisions that depend on the number alone only while the config epoch they
   // were made under is the one announced here: at once after a reload, and every second for
   // subscribers that joined late or lost a notice.
-  transport::NoticePublisher notices(zmq->context, settings.notices_bind, zmq->security.serving());
+  auto publisher = runtime::bindOrLog<transport::NoticePublisher>(
+      log, settings.notices_bind, zmq->context, settings.notices_bind, zmq->security.serving());
+  if (!publisher) return 1;
+  transport::NoticePublisher& notices = *publisher;
   auto announce = [&] { notices.publish(service.notice().asBytes()); };
   transport::PollLoop loop(clock);
   loop.addSocket(server.socket(), [&] { server.serveReady(); });

@@ -23,37 +23,45 @@ std::string_view levelName(LogLevel level) {
 }
 }  // namespace
 
-void appendJsonEscaped(std::string& out, std::string_view text) {
+void appendJsonAsciiEscaped(std::string& out, unsigned char c) {
   static constexpr char kHex[] = "0123456789abcdef";
-  for (char raw : text) {
-    auto c = static_cast<unsigned char>(raw);
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20 || c >= 0x7f) {
-          // Wire bytes may be anything; keep the log line valid JSON and ASCII.
-          out += "\\u00";
-          out += kHex[c >> 4];
-          out += kHex[c & 0xf];
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
+  switch (c) {
+    case '"':
+      out += "\\\"";
+      break;
+    case '\\':
+      out += "\\\\";
+      break;
+    case '\b':
+      out += "\\b";
+      break;
+    case '\f':
+      out += "\\f";
+      break;
+    case '\n':
+      out += "\\n";
+      break;
+    case '\r':
+      out += "\\r";
+      break;
+    case '\t':
+      out += "\\t";
+      break;
+    default:
+      if (c < 0x20 || c >= 0x7f) {
+        out += "\\u00";
+        out += kHex[c >> 4];
+        out += kHex[c & 0xf];
+      } else {
+        out += static_cast<char>(c);
+      }
   }
+}
+
+void appendJsonEscaped(std::string& out, std::string_view text) {
+  // Wire bytes may be anything; keep the log line valid JSON and ASCII: bytes from 0x7f up as
+  // \u00XX too.
+  for (char raw : text) appendJsonAsciiEscaped(out, static_cast<unsigned char>(raw));
 }
 
 LogLevel parseLogLevel(std::string_view name) {

@@ -73,6 +73,11 @@ class Logger {
 
 // Appends `text` to `out` as JSON string content (without quotes).
 void appendJsonEscaped(std::string& out, std::string_view text);
+// One byte as a JSON string holds it: `"`, `\` and the controls escaped (\b \f \n \r \t, others
+// \u00XX), bytes from 0x7f up as \u00XX, the rest as they are. Shared by the logger and the
+// notification's JSON text (services/notification/json_text.cpp), which gives bytes from 0x80 up
+// its own UTF-8 handling.
+void appendJsonAsciiEscaped(std::string& out, unsigned char c);
 
 // Parses "debug" | "info" | "warn" | "error"; Info for anything else.
 LogLevel parseLogLevel(std::string_view name);

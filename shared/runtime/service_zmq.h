@@ -1,7 +1,9 @@
 #pragma once
 
 #include <memory>
+#include <string>
 #include <string_view>
+#include <utility>
 
 #include <prometheus/registry.h>
 #include <zmq.hpp>
@@ -32,5 +34,20 @@ struct ServiceZmq {
 std::unique_ptr<ServiceZmq> startServiceZmq(const config::ClusterConfig& cfg,
                                             std::string_view service, bool serves,
                                             prometheus::Registry& registry, Logger& log);
+
+// A service's bound socket (transport::ReplyServer, NoticePublisher) made with `args`; nullptr
+// after logging `startup_failed` with the endpoint when it cannot bind (taken, or not an address
+// of this host). The constructors throw zmq::error_t, which in main() was an abort
+// ("terminate called after throwing ... Address already in use") naming nothing.
+template <typename Bound, typename... Args>
+std::unique_ptr<Bound> bindOrLog(Logger& log, const std::string& endpoint, Args&&... args) {
+  try {
+    return std::make_unique<Bound>(std::forward<Args>(args)...);
+  } catch (const zmq::error_t& e) {
+    log.error("startup_failed",
+              {{"error", std::string("cannot bind: ") + e.what()}, {"endpoint", endpoint}});
+    return nullptr;
+  }
+}
 
 }  // namespace callmesh::runtime

@@ -55,3 +55,13 @@ def free_port_block(size=4):
         _handed_out.update(block)
         return first
     raise RuntimeError(f"no free block of {size} ports in {_PORT_FLOOR}-{_PORT_CEILING - 1}")
+
+
+def claim(port):
+    """Marks `port` as taken by a process this test starts without asking free_port for it (a
+    Redis Cluster node's bus port, its port + 10000), so free_port never hands it to a service;
+    False when free_port already handed it out (then that process must not use it)."""
+    if port in _handed_out:
+        return False
+    _handed_out.add(port)
+    return True

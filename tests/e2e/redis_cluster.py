@@ -12,6 +12,8 @@ import socket
 import subprocess
 import time
 
+from ports import claim
+
 UNCLAIMED_SHARDS = 8  # shared/redis/keys.h kUnclaimedShards
 
 
@@ -27,11 +29,13 @@ def _bus_free(port):
 
 
 def cluster_ports(free_port, count):
-    """`count` free ports whose bus ports are free as well."""
+    """`count` free ports whose bus ports are free as well, and claimed (ports.claim): a bus port
+    free when checked was later handed to a router replica, which then could not bind it
+    ("Address already in use", e2e_redis_cluster, 2026-12-07)."""
     ports = []
     for _ in range(count * 50):
         p = free_port()
-        if _bus_free(p) and all(abs(p - q) != 10000 for q in ports):
+        if _bus_free(p) and all(abs(p - q) != 10000 for q in ports) and claim(p + 10000):
             ports.append(p)
             if len(ports) == count:
                 return ports

@@ -13,6 +13,12 @@ CPU is 0.02 ms per call in issue 22's comparison (docs/bench/kamailio.md, "Idle"
 
   CALLMESH_BUILD_DIR=build tools/bench/idle_cluster.py --seconds 20
   tools/bench/idle_cluster.py --a /tmp/base-build --b build      # two builds, one after the other
+  tools/bench/idle_cluster.py --seconds 5 --check               # the short form (ctest e2e_idle_cluster)
+
+--check fails (exit 1) on what does not depend on the machine's speed: a SCRIPT LOAD while idle
+(a client that forgets its scripts' SHAs and loads them on every poll), or more Redis commands a
+second than --max-redis-commands-s (timers that poll Redis too often; 103/s before the idle work
+of 2026-12-07, about 30 after).
 
 Bounded: at most 120 s per build; loopback only; every process it started is stopped by pid.
 """
@@ -103,6 +109,17 @@ def report(name, rows, commands):
     return total_cpu
 
 
+def check(label, commands, max_commands_s):
+    """What --check refuses in one build's idle figures."""
+    problems = []
+    if commands.get("script|load", 0) > 0:
+        problems.append(f"{label}: {commands['script|load']:.1f} SCRIPT LOAD/s while idle")
+    total = sum(commands.values())
+    if total > max_commands_s:
+        problems.append(f"{label}: {total:.1f} Redis commands/s while idle, more than {max_commands_s:.0f}")
+    return problems
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--a", default=os.environ.get("CALLMESH_BUILD_DIR", os.path.join(HERE, "..", "..", "build")),
@@ -110,16 +127,22 @@ def main():
     ap.add_argument("--b", default="", help="a second build directory, measured after A")
     ap.add_argument("--seconds", type=int, default=20)
     ap.add_argument("--settle", type=float, default=5.0, help="seconds after start before measuring")
+    ap.add_argument("--check", action="store_true", help="exit 1 when the idle cluster breaks the limits")
+    ap.add_argument("--max-redis-commands-s", type=float, default=60.0)
     args = ap.parse_args()
     seconds = min(max(args.seconds, 1), 120)
     print(describe_machine(machine_facts()))
-    totals = {}
+    totals, problems = {}, []
     for label, build in (("A", args.a), ("B", args.b)):
         if build:
             rows, commands = measure(build, seconds, min(max(args.settle, 0), 60))
             totals[label] = report(f"{label} ({build})", rows, commands)
+            problems += check(label, commands, args.max_redis_commands_s)
     if len(totals) == 2 and totals["A"] > 0:
         print(f"B/A idle CPU: {totals['B'] / totals['A']:.2f}x")
+    if args.check and problems:
+        print("FAILED: " + "; ".join(problems))
+        sys.exit(1)
 
 
 if __name__ == "__main__":

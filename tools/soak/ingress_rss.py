@@ -61,6 +61,18 @@ from cluster import Cluster, Sipp, free_port, uas  # noqa: E402
 NUMBER = "+15550100"
 
 
+def heap_kb(cluster):
+    """jemalloc's own count of the ingress's heap (callmesh_ingress_heap_bytes): `allocated` is what
+    the program holds, `resident` what the allocator keeps in memory. RSS growing while allocated
+    stays flat is pages kept, not a leak. Empty when the ingress has no jemalloc (sanitizers)."""
+    out = {}
+    for kind in ("allocated", "resident"):
+        value = cluster.metric("ingress", "callmesh_ingress_heap_bytes", f'kind="{kind}"')
+        if value > 0:
+            out[f"heap_{kind}_kb"] = value / 1024
+    return out
+
+
 def run(args):
     phone_port = free_port()
     routing = f"""tracking_numbers:
@@ -89,7 +101,8 @@ def run(args):
         while caller.proc.poll() is None and time.monotonic() < deadline:
             t = time.monotonic() - start
             mem = memory_kb(ingress)
-            samples.append({"t": round(t, 1), "wall": time.time(), "rss_kb": rss_kb(ingress), "pss_kb": mem["Pss"]})
+            samples.append({"t": round(t, 1), "wall": time.time(), "rss_kb": rss_kb(ingress), "pss_kb": mem["Pss"],
+                            **heap_kb(cluster)})
             if t >= args.seconds:
                 break
             time.sleep(max(0.0, args.every - (time.monotonic() - start - t)))
@@ -156,12 +169,15 @@ def print_samples(samples, args, idle_kb, facts):
     print(f"Machine: {describe_machine(facts)}")
     print(f"ingress idle RSS {idle_kb / 1024:.1f} MB; {args.rate} calls/s for {args.seconds} s; "
           f"warm-up {args.warmup:g} s (samples before it marked -)")
-    print(f"{'t s':>6} {'RSS MB':>8} {'PSS MB':>8} {'calls in last 32 s':>19} {'calls/s':>8} {'B/call':>8}")
+    print(f"{'t s':>6} {'RSS MB':>8} {'PSS MB':>8} {'calls in last 32 s':>19} {'calls/s':>8} {'B/call':>8} "
+          f"{'heap allocated MB':>18} {'heap resident MB':>17}")
     for s in samples:
         per = "-" if s.get("bytes_per_call") is None else f"{s['bytes_per_call']:.0f}"
         mark = " " if s["t"] >= args.warmup else "-"
+        heap = "".join("{:>18}".format("-" if s.get(k) is None else f"{s[k] / 1024:.1f}")
+                       for k in ("heap_allocated_kb", "heap_resident_kb"))
         print(f"{s['t']:>6.1f}{mark}{s['rss_kb'] / 1024:>8.1f} {s['pss_kb'] / 1024:>8.1f} "
-              f"{s.get('retained', 0):>19.0f} {s.get('retained', 0) / rss_rules.RETENTION_S:>8.0f} {per:>8}")
+              f"{s.get('retained', 0):>19.0f} {s.get('retained', 0) / rss_rules.RETENTION_S:>8.0f} {per:>8} {heap}")
 
 
 if __name__ == "__main__":

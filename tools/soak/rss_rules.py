@@ -165,8 +165,10 @@ def summary(samples, args, idle_kb):
     end = steady[-1]["t"] if steady else 0
     first, second = _halves(steady)
     out = {"idle_rss_kb": idle_kb}
-    for field in ("rss_kb", "pss_kb", "bytes_per_call", "retained"):
+    for field in ("rss_kb", "pss_kb", "bytes_per_call", "retained", "heap_allocated_kb", "heap_resident_kb"):
         values = [s for s in steady if s.get(field) is not None]
+        if field.startswith("heap_") and not values:
+            continue  # no jemalloc figures (a sanitizer build): shown, never judged
         window = [(s["t"], s[field]) for s in values if s["t"] >= end - args.slope_window]
         out[field] = {
             "at_warmup_end": values[0][field] if values else None,
