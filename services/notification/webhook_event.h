@@ -9,6 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "services/notification/json_text.h"
+
 namespace callmesh::notification {
 
 inline constexpr std::string_view kWebhookEventTypes[] = {
@@ -35,7 +37,15 @@ inline std::string webhookEventJson(std::string_view type, const std::string& fa
 
 // The same event around `data_text`, a JSON value already written (callRecordText): the bytes
 // webhookEventJson gives for it, without parsing or copying it as an nlohmann::json.
-std::string webhookEventText(std::string_view type, const std::string& fact_id, int64_t at_ms,
-                             const std::string& data_text);
+inline std::string webhookEventText(std::string_view type, const std::string& fact_id,
+                                    int64_t at_ms, const std::string& data_text) {
+  std::string out;
+  out.reserve(data_text.size() + 96 + fact_id.size());
+  JsonObjectText o(out);
+  o.integer("created_at_ms", at_ms).key("data");
+  out += data_text;
+  o.text("id", std::string(type) + ":" + fact_id).text("type", type).close();
+  return out;
+}
 
 }  // namespace callmesh::notification

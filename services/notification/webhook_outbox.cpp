@@ -1,6 +1,5 @@
 #include "services/notification/webhook_outbox.h"
 
-#include "services/notification/json_text.h"
 #include "services/notification/webhook_event.h"
 #include "shared/redis/keys.h"
 
@@ -35,17 +34,6 @@ WebhookEvent makeWebhookEventText(std::string_view type, const std::string& fact
                                   const std::string& data_text) {
   return WebhookEvent{std::string(type) + ":" + fact_id,
                       webhookEventText(type, fact_id, at_ms, data_text)};
-}
-
-std::string webhookEventText(std::string_view type, const std::string& fact_id, int64_t at_ms,
-                             const std::string& data_text) {
-  std::string out;
-  out.reserve(data_text.size() + 96 + fact_id.size());
-  JsonObjectText o(out);
-  o.integer("created_at_ms", at_ms).key("data");
-  out += data_text;
-  o.text("id", std::string(type) + ":" + fact_id).text("type", type).close();
-  return out;
 }
 
 WebhookOutbox::WebhookOutbox(redis::RedisClient& redis, redis::ReplicaAck ack)

@@ -15,16 +15,24 @@ from proc_cpu import children_cpu, cpu_seconds  # noqa: F401  (re-exported for t
 
 def context_switches(pid):
     """Voluntary + involuntary context switches of every thread of the process, from /proc."""
-    total = 0
-    for task in glob.glob(f"/proc/{pid}/task/*/status"):
+    return sum(thread_switches(pid).values())
+
+
+def thread_switches(pid):
+    """{thread name: voluntary + involuntary context switches}, summed over the process's threads
+    of that name ({} once the process is gone)."""
+    out = {}
+    for task in glob.glob(f"/proc/{pid}/task/*"):
         try:
-            with open(task) as f:
-                for line in f:
-                    if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
-                        total += int(line.split()[1])
-        except OSError:
-            pass
-    return total
+            with open(f"{task}/comm") as f:
+                name = f.read().strip()
+            with open(f"{task}/status") as f:
+                n = sum(int(line.split()[1]) for line in f
+                        if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")))
+        except (OSError, ValueError, IndexError):
+            continue
+        out[name] = out.get(name, 0) + n
+    return out
 
 
 def pss_kb(pid):

@@ -34,28 +34,9 @@ sys.path.insert(0, HERE)
 
 import cluster as cluster_module  # noqa: E402
 from cluster import Cluster, free_port  # noqa: E402
-from bench_proc import context_switches, machine_facts, describe_machine  # noqa: E402
+from bench_proc import describe_machine, machine_facts, thread_switches  # noqa: E402
 from compare_kamailio import Workload  # noqa: E402
 from proc_cpu import cpu_seconds  # noqa: E402
-
-
-def thread_switches(pid):
-    """{thread name: context switches} summed over the process's threads of that name."""
-    out = {}
-    try:
-        tids = os.listdir(f"/proc/{pid}/task")
-    except OSError:
-        return out
-    for tid in tids:
-        try:
-            with open(f"/proc/{pid}/task/{tid}/comm") as f:
-                name = f.read().strip()
-            with open(f"/proc/{pid}/task/{tid}/status") as f:
-                n = sum(int(line.split()[1]) for line in f if "ctxt_switches" in line)
-        except (OSError, ValueError, IndexError):
-            continue
-        out[name] = out.get(name, 0) + n
-    return out
 
 
 def command_calls(cluster):
@@ -78,7 +59,7 @@ def measure(build_dir, seconds, settle):
     try:
         time.sleep(settle)
         pids = {n: p.pid for n, p in cluster.procs.items()}
-        before = {n: (cpu_seconds(p), context_switches(p), thread_switches(p)) for n, p in pids.items()}
+        before = {n: (cpu_seconds(p), thread_switches(p)) for n, p in pids.items()}
         commands_before = command_calls(cluster)
         time.sleep(seconds)
         commands = {k: v - commands_before.get(k, 0) for k, v in command_calls(cluster).items()}
@@ -86,10 +67,10 @@ def measure(build_dir, seconds, settle):
         commands["info"] = commands.get("info", 0) - 1
         rows = {}
         for n, p in pids.items():
-            cpu, switches, threads = cpu_seconds(p), context_switches(p), thread_switches(p)
+            cpu, threads = cpu_seconds(p), thread_switches(p)
+            per_thread = {t: (v - before[n][1].get(t, 0)) / seconds for t, v in threads.items()}
             rows[n] = {"cpu_ms_s": (cpu - before[n][0]) * 1000 / seconds,
-                       "switches_s": (switches - before[n][1]) / seconds,
-                       "threads": {t: (v - before[n][2].get(t, 0)) / seconds for t, v in threads.items()}}
+                       "switches_s": sum(per_thread.values()), "threads": per_thread}
         return rows, {k: v / seconds for k, v in commands.items() if v > 0}
     finally:
         cluster.cleanup()
