@@ -22,8 +22,9 @@ namespace callmesh::ingress {
 // timers), then, when that returned 0, runs the due timers and reads the real time to the next
 // one off the root's timer queue (a second su_root_step would also poll the sockets it just
 // served: a syscall per wakeup), and sleeps itself on sofia's own epoll instance, which wakes on
-// any registered socket, until a millisecond past the time sofia gave. A timer fires at most 1 ms
-// late, which no SIP timer (T1 = 500 ms) or ring step can tell.
+// any registered socket, until a millisecond past the time sofia gave. What that sleep found is
+// handed to sofia's own epoll_wait in the next step (epoll_handoff.h): one wait per wakeup. A timer
+// fires at most 1 ms late, which no SIP timer (T1 = 500 ms) or ring step can tell.
 class EventLoopStep {
  public:
   // Call right after su_root_create(): finds the epoll instance that root created (sofia does

@@ -9,6 +9,7 @@
 #include "services/ingress/accept_gate.h"
 #include "services/ingress/sip_inspection.h"
 #include "services/ingress/sip_message_class.h"
+#include "services/ingress/sofia_datagrams.h"
 #include "shared/transport/envelope.h"
 
 namespace callmesh::ingress {
@@ -105,6 +106,7 @@ SipProxy::~SipProxy() {
   calls_.dropAll();
   tick_timer_.reset();
   for (int index : wait_indices_) su_root_deregister(root_, index);
+  for (int fd : adopted_udp_) sofia_datagrams::forget(fd);  // closed with the agent
   if (agent_) nta_agent_destroy(agent_);
   if (root_) su_root_destroy(root_);
   su_deinit();
@@ -119,6 +121,7 @@ Status SipProxy::start() {
   std::string host = config_.ingress.sip_host;
   if (host.find(':') != std::string::npos) host = "[" + host + "]";
   std::string contact = "sip:" + host + ":" + std::to_string(hop_.port);
+  std::vector<int> fds_before = sofia_datagrams::openDescriptors();
   // RFC 3261's timers, sofia-sip's defaults written out because they decide how long every
   // finished transaction is kept (README, "Finished transactions"): T1 500 ms, T2 4 s, T4 5 s
   // (Timers I and K), 64*T1 = 32 s (Timers B, F, H, J; Timer D is sofia's fixed 32 s).
@@ -135,6 +138,8 @@ Status SipProxy::start() {
     return Error{ErrorKind::Disconnected, "cannot bind SIP UDP+TCP (port in use or bad address)",
                  contact};
   }
+  for (int fd : sofia_datagrams::udpSocketsOpenedSince(fds_before))
+    if (sofia_datagrams::adopt(fd)) adopted_udp_.push_back(fd);
   if (Status tls = startTls(); !tls.ok()) return tls.error();
   installAcceptGate();
   std::random_device entropy;
@@ -167,7 +172,8 @@ Status SipProxy::start() {
   log_.info("sip_listening", {{"address", contact},
                               {"record_route", hop_.rr_host},
                               {"instance", instance_id_},
-                              {"loop_epoll_fd", static_cast<int64_t>(loop_.epollFd())}});
+                              {"loop_epoll_fd", static_cast<int64_t>(loop_.epollFd())},
+                              {"udp_sockets_adopted", static_cast<int64_t>(adopted_udp_.size())}});
   return {};
 }
 

@@ -188,6 +188,8 @@ class SipProxy final : public CallSip {
   nta_agent_t* agent_ = nullptr;
   SuTimer tick_timer_;
   std::vector<int> wait_indices_;
+  // sofia's UDP sockets, read and written with one system call a datagram (sofia_datagrams.h).
+  std::vector<int> adopted_udp_;
   uint64_t events_dropped_reported_ = 0;
   uint64_t refused_lookups_reported_ = 0;
   uint64_t new_call_bans_reported_ = 0;

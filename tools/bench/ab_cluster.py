@@ -33,6 +33,7 @@ from cluster import Cluster, Sipp, free_port, uas  # noqa: E402
 from bench_proc import UNLIMITED_SOURCES, context_switches, cpu_seconds, median, sipp_failed_calls  # noqa: E402
 from box_cpu import BoxWindow, box_less  # noqa: E402
 from compare_kamailio import Workload  # noqa: E402
+from syscall_count import SyscallCounter  # noqa: E402
 
 
 def minor_faults(pid):
@@ -76,9 +77,10 @@ class Side:
         return {n: p.pid for n, p in self.cluster.procs.items()}
 
 
-def run_once(side, workload, rate, seconds, workdir, phone, peers):
+def run_once(side, workload, rate, seconds, workdir, phone, peers, syscalls=False):
     calls = rate * seconds
     pids = side.pids()
+    counter = SyscallCounter(pids).start() if syscalls else None
     before = snapshot(pids)
     window = BoxWindow()
     scenario, dial = workload.sipp_args(workdir)
@@ -91,6 +93,7 @@ def run_once(side, workload, rate, seconds, workdir, phone, peers):
         pass
     time.sleep(0.5)
     after = snapshot(pids)
+    counted = counter.stop() if counter else {}
     box = window.finish({"system": set(pids.values()), "generators": {phone.proc.pid},
                          "peer": set(peers) - set(pids.values())})
     ok = max(min(caller.count("answered"), calls - sipp_failed_calls(caller.out_file)), 0)
@@ -103,11 +106,15 @@ def run_once(side, workload, rate, seconds, workdir, phone, peers):
            # every task of the box but SIPp's and the idle other build's (tools/bench/box_cpu.py)
            "box": box_less(box, ("generators", "peer")) * 1000 / per,
            "kernel": box["kernel"] * 1000 / per, "other": box["other"] * 1000 / per,
-           "procs": {n: (v[0] * 1000, v[1], v[2]) for n, v in procs.items()}}
+           "procs": {n: (v[0] * 1000, v[1], v[2]) for n, v in procs.items()},
+           "syscalls": {n: c / per for n, c in counted.items() if c is not None}}
     detail = "  ".join(f"{n} {v[0]:.3f}/{v[1]:.1f}/{v[2]:.1f}" for n, v in sorted(row["procs"].items()))
     print(f"  {side.name} ok {ok} failed {row['failed']}: {row['cpu']:.3f} ms/call (box {row['box']:.3f}: "
           f"kernel threads {row['kernel']:.3f}, other {row['other']:.3f}), "
           f"{row['switches']:.2f} switches/call, {row['faults']:.2f} faults/call  [{detail}]", flush=True)
+    if row["syscalls"]:
+        print(f"    system calls per call: {sum(row['syscalls'].values()):.1f} ("
+              + ", ".join(f"{n} {v:.1f}" for n, v in sorted(row["syscalls"].items())) + ")", flush=True)
     for f in glob.glob(os.path.join(workdir, f"{side.name}-caller*")):
         os.remove(f)
     return row
@@ -134,6 +141,9 @@ def main():
                     help="an environment variable for A's processes (Redis included), e.g. MALLOC_CONF=thp:always")
     ap.add_argument("--b-env", action="append", default=[], metavar="KEY=VALUE", help="the same for B")
     ap.add_argument("--workload", choices=["one", "many"], default="one")
+    ap.add_argument("--syscalls", action="store_true",
+                    help="also count each process's system calls per call (perf; it adds its own cost, "
+                         "so compare CPU from runs without it)")
     ap.add_argument("--rate", type=int, default=500)
     ap.add_argument("--seconds", type=int, default=15)
     ap.add_argument("--runs", type=int, default=3, help="measured runs per build, after one warm-up each")
@@ -151,13 +161,17 @@ def main():
         for i in range(runs + 1):
             for s in sides:
                 peers = {p for o in sides if o is not s for p in o.pids().values()}
-                row = run_once(s, workload, rate, seconds, workdir, phone, peers)
+                row = run_once(s, workload, rate, seconds, workdir, phone, peers, args.syscalls)
                 if i > 0:
                     rows[s.name].append(row)
         print(f"== {args.workload} at {rate}/s, {runs} runs of {seconds} s each, medians (warm-up dropped)")
         med = {}
         for name, rs in rows.items():
             med[name] = {k: median([r[k] for r in rs]) for k in ("cpu", "box", "switches", "faults")}
+            if rs[0]["syscalls"]:
+                calls_by = {p: median([r["syscalls"].get(p, 0) for r in rs]) for p in rs[0]["syscalls"]}
+                print(f"  {name}: system calls per call {sum(calls_by.values()):.1f} ("
+                      + ", ".join(f"{p} {v:.1f}" for p, v in sorted(calls_by.items())) + ")")
             procs = {p: median([r["procs"][p][0] for r in rs]) for p in rs[0]["procs"]}
             each = ", ".join("%.3f" % r["cpu"] for r in rs)
             print(f"  {name}: {med[name]['cpu']:.3f} ms/call (runs {each}), box {med[name]['box']:.3f}, "
