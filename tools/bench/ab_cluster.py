@@ -14,6 +14,7 @@ the median of the runs per build and the B/A ratios.
   tools/bench/ab_cluster.py --a build --b build --runs 3     # A/A: the noise floor
   tools/bench/ab_cluster.py --a build --b build --b-ingress 'acquire_gather_ms: 8'   # a setting
   tools/bench/ab_cluster.py --a build --b build --b-env MALLOC_CONF=thp:always          # an environment
+  tools/bench/ab_cluster.py --a build --b build --workload many --b-router 'decision_reuse_ms: 60000' 
 
 Bounded: <= 7 runs per build, <= 60 s per run, <= 3,000 calls/s; loopback only; every process it
 started is stopped by pid.
@@ -56,7 +57,7 @@ def snapshot(pids):
 class Side:
     """One build's cluster, started from `build_dir`."""
 
-    def __init__(self, name, build_dir, workload, phone_port, ingress_extra="", env=None):
+    def __init__(self, name, build_dir, workload, phone_port, ingress_extra="", env=None, router_extra=""):
         self.name = name
         cluster_module.BUILD_DIR = os.path.abspath(build_dir)
         # The side's processes inherit the environment while they start (A/B an allocator
@@ -65,7 +66,8 @@ class Side:
         os.environ.update(env or {})
         try:
             self.cluster = Cluster(workload.routing(phone_port), cap=50,
-                                   ingress_extra=UNLIMITED_SOURCES + ingress_extra).start()
+                                   ingress_extra=UNLIMITED_SOURCES + ingress_extra,
+                                   router_extra=router_extra).start()
         finally:
             for k, v in saved.items():
                 if v is None:
@@ -137,6 +139,9 @@ def main():
     ap.add_argument("--a-ingress", default="", metavar="YAML",
                     help="more `ingress:` keys for A, e.g. 'acquire_gather_ms: 0' (A/B a setting)")
     ap.add_argument("--b-ingress", default="", metavar="YAML", help="the same for B")
+    ap.add_argument("--a-router", default="", metavar="YAML",
+                    help="extra router: keys for A, 'k: v, k2: v2' (e.g. 'decision_reuse_ms: 60000')")
+    ap.add_argument("--b-router", default="", metavar="YAML", help="the same for B")
     ap.add_argument("--a-env", action="append", default=[], metavar="KEY=VALUE",
                     help="an environment variable for A's processes (Redis included), e.g. MALLOC_CONF=thp:always")
     ap.add_argument("--b-env", action="append", default=[], metavar="KEY=VALUE", help="the same for B")
@@ -153,8 +158,10 @@ def main():
     phone_port = free_port()
     sides, phone = [], None
     try:
-        sides = [Side("A", args.a, workload, phone_port, ingress_keys(args.a_ingress), env_of(args.a_env)),
-                 Side("B", args.b, workload, phone_port, ingress_keys(args.b_ingress), env_of(args.b_env))]
+        sides = [Side("A", args.a, workload, phone_port, ingress_keys(args.a_ingress), env_of(args.a_env),
+                      ingress_keys(args.a_router)),
+                 Side("B", args.b, workload, phone_port, ingress_keys(args.b_ingress), env_of(args.b_env),
+                      ingress_keys(args.b_router))]
         phone = uas(sides[0].cluster, "uas_answer_bench.xml", phone_port, "phone")
         workdir = sides[0].cluster.dir
         rows = {s.name: [] for s in sides}
