@@ -54,6 +54,18 @@ sockaddr_in deadPort() {
   return addr;  // closed when `gone` goes
 }
 
+// `socket` set up as sofia sets its UDP sockets (IP_RECVERR), adopted, and holding the ICMP
+// port-unreachable report for a datagram it sent to a dead port.
+void adoptWithIcmpReportPending(const Udp& socket) {
+  int one = 1;
+  ASSERT_EQ(setsockopt(socket.fd, IPPROTO_IP, IP_RECVERR, &one, sizeof one), 0);
+  ASSERT_TRUE(sofia_datagrams::adopt(socket.fd));
+  socket.sendTo(deadPort(), "x");
+  pollfd p{socket.fd, 0, 0};
+  ASSERT_EQ(::poll(&p, 1, 1000), 1);
+  ASSERT_TRUE(p.revents & POLLERR);
+}
+
 TEST(SofiaDatagrams, AnAdoptedSocketIsSizedByReadingTheDatagramAndReadFromThatCopy) {
   Udp ingress, peer;
   ASSERT_TRUE(sofia_datagrams::adopt(ingress.fd));
@@ -105,13 +117,7 @@ TEST(SofiaDatagrams, AnEmptyDatagramIsDroppedAndTheNextOneSized) {
 // after it, once; the datagram behind it is still read.
 TEST(SofiaDatagrams, AReadAfterAnIcmpReportStillReturnsTheDatagram) {
   Udp ingress, peer;
-  int one = 1;
-  ASSERT_EQ(setsockopt(ingress.fd, IPPROTO_IP, IP_RECVERR, &one, sizeof one), 0);
-  ASSERT_TRUE(sofia_datagrams::adopt(ingress.fd));
-  ingress.sendTo(deadPort(), "x");
-  pollfd p{ingress.fd, 0, 0};
-  ASSERT_EQ(::poll(&p, 1, 1000), 1);
-  ASSERT_TRUE(p.revents & POLLERR);
+  ASSERT_NO_FATAL_FAILURE(adoptWithIcmpReportPending(ingress));
   peer.sendTo(ingress.addr, "BYE");
   EXPECT_EQ(su_getmsgsize(ingress.fd), 3);
 }
@@ -121,12 +127,7 @@ TEST(SofiaDatagrams, AReadAfterAnIcmpReportStillReturnsTheDatagram) {
 // call; the send the report fails goes once more, and the peer gets the datagram exactly once.
 TEST(SofiaDatagrams, ASendAfterAnIcmpReportGoesOutExactlyOnce) {
   Udp ingress, peer;
-  int one = 1;
-  ASSERT_EQ(setsockopt(ingress.fd, IPPROTO_IP, IP_RECVERR, &one, sizeof one), 0);
-  ASSERT_TRUE(sofia_datagrams::adopt(ingress.fd));
-  ingress.sendTo(deadPort(), "x");
-  pollfd p{ingress.fd, 0, 0};
-  ASSERT_EQ(::poll(&p, 1, 1000), 1);
+  ASSERT_NO_FATAL_FAILURE(adoptWithIcmpReportPending(ingress));
   auto before = sofia_datagrams::counters();
 
   EXPECT_EQ(su_soerror(ingress.fd), 0);
