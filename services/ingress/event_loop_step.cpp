@@ -56,7 +56,7 @@ void EventLoopStep::step(su_duration_t max_wait_ms) {
   epoll_handoff::withdraw();
   if (next_timer_ms == 0) next_timer_ms = nextTimer();
   if (next_timer_ms == 0) {
-    wait_ms_ = 1;  // the timer is that close, or I/O keeps coming (then ppoll returns at once)
+    wait_ms_ = 1;  // the timer is that close, or I/O keeps coming (then the wait returns at once)
   } else if (next_timer_ms < 0 || next_timer_ms >= max_wait_ms) {
     wait_ms_ = max_wait_ms;
   } else {

@@ -138,7 +138,7 @@ Status SipProxy::start() {
     return Error{ErrorKind::Disconnected, "cannot bind SIP UDP+TCP (port in use or bad address)",
                  contact};
   }
-  for (int fd : sofia_datagrams::udpSocketsOpenedSince(fds_before))
+  for (int fd : sofia_datagrams::udpSocketsOpenedSince(fds_before, hop_.port))
     if (sofia_datagrams::adopt(fd)) adopted_udp_.push_back(fd);
   if (Status tls = startTls(); !tls.ok()) return tls.error();
   installAcceptGate();

@@ -4,6 +4,7 @@
 // sofia's transport lands here; for sockets not adopted they call sofia's own (RTLD_NEXT).
 #include "services/ingress/sofia_datagrams.h"
 
+#include <arpa/inet.h>
 #include <dlfcn.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -111,7 +112,7 @@ issize_t readAhead(int fd) {
 
 std::vector<int> openDescriptors() { return ingress::openDescriptors(); }
 
-std::vector<int> udpSocketsOpenedSince(const std::vector<int>& before) {
+std::vector<int> udpSocketsOpenedSince(const std::vector<int>& before, int port) {
   std::vector<int> udp;
   for (int fd : openedSince(before, ingress::openDescriptors())) {
     int type = 0, protocol = 0;
@@ -119,7 +120,13 @@ std::vector<int> udpSocketsOpenedSince(const std::vector<int>& before) {
     if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0 || type != SOCK_DGRAM) continue;
     len = sizeof protocol;
     if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &protocol, &len) != 0) continue;
-    if (protocol == IPPROTO_UDP) udp.push_back(fd);
+    if (protocol != IPPROTO_UDP) continue;
+    sockaddr_storage local{};
+    len = sizeof local;
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len) != 0) continue;
+    // sin_port and sin6_port sit at the same offset.
+    int bound = ntohs(reinterpret_cast<const sockaddr_in&>(local).sin_port);
+    if (port == 0 || bound == port) udp.push_back(fd);
   }
   return udp;
 }

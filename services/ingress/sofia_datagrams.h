@@ -23,8 +23,10 @@ namespace callmesh::ingress::sofia_datagrams {
 
 // The process's open descriptors, sorted; take them just before the NTA agent is created.
 std::vector<int> openDescriptors();
-// The UDP sockets opened since `before` (sofia's transports, bound by nta_agent_create).
-std::vector<int> udpSocketsOpenedSince(const std::vector<int>& before);
+// The UDP sockets opened since `before` and bound to local port `port` (0: any): sofia's
+// transports, bound by nta_agent_create. The port keeps out a socket another thread opened
+// meanwhile (its number could later be reused by a TCP socket of sofia's).
+std::vector<int> udpSocketsOpenedSince(const std::vector<int>& before, int port = 0);
 
 // At most kMaxAdopted sockets (an ingress has one or two: IPv4 and IPv6); beyond that, false.
 inline constexpr int kMaxAdopted = 8;

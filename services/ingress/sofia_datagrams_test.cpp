@@ -168,6 +168,10 @@ TEST(SofiaDatagrams, FindsTheUdpSocketsOpenedSinceAndForgetsThem) {
   ::close(tcp);
   ASSERT_EQ(found.size(), 1u);
   EXPECT_EQ(found[0], a.fd);
+  EXPECT_EQ(sofia_datagrams::udpSocketsOpenedSince(before, ntohs(a.addr.sin_port)), found);
+  int other_port = ntohs(a.addr.sin_port) == 65535 ? 65534 : ntohs(a.addr.sin_port) + 1;
+  EXPECT_TRUE(sofia_datagrams::udpSocketsOpenedSince(before, other_port).empty())
+      << "a UDP socket on another port is not sofia's listener";
   ASSERT_TRUE(sofia_datagrams::adopt(a.fd));
   EXPECT_TRUE(sofia_datagrams::adopted(a.fd));
   sofia_datagrams::forget(a.fd);
