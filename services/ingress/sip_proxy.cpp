@@ -7,6 +7,7 @@
 #include <random>
 
 #include "services/ingress/accept_gate.h"
+#include "services/ingress/open_descriptors.h"
 #include "services/ingress/sip_inspection.h"
 #include "services/ingress/sip_message_class.h"
 #include "services/ingress/sofia_datagrams.h"
@@ -121,7 +122,7 @@ Status SipProxy::start() {
   std::string host = config_.ingress.sip_host;
   if (host.find(':') != std::string::npos) host = "[" + host + "]";
   std::string contact = "sip:" + host + ":" + std::to_string(hop_.port);
-  std::vector<int> fds_before = sofia_datagrams::openDescriptors();
+  std::vector<int> fds_before = openDescriptors();
   // RFC 3261's timers, sofia-sip's defaults written out because they decide how long every
   // finished transaction is kept (README, "Finished transactions"): T1 500 ms, T2 4 s, T4 5 s
   // (Timers I and K), 64*T1 = 32 s (Timers B, F, H, J; Timer D is sofia's fixed 32 s).

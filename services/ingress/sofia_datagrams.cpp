@@ -110,11 +110,9 @@ issize_t readAhead(int fd) {
 
 }  // namespace
 
-std::vector<int> openDescriptors() { return ingress::openDescriptors(); }
-
 std::vector<int> udpSocketsOpenedSince(const std::vector<int>& before, int port) {
   std::vector<int> udp;
-  for (int fd : openedSince(before, ingress::openDescriptors())) {
+  for (int fd : openedSince(before, openDescriptors())) {
     int type = 0, protocol = 0;
     socklen_t len = sizeof type;
     if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0 || type != SOCK_DGRAM) continue;

@@ -21,9 +21,8 @@ namespace callmesh::ingress::sofia_datagrams {
 //    datagram's own verdict). The same outcome as sofia's, without a system call per send.
 // Every other socket (TCP, TLS, anything not adopted) goes to sofia's own functions unchanged.
 
-// The process's open descriptors, sorted; take them just before the NTA agent is created.
-std::vector<int> openDescriptors();
-// The UDP sockets opened since `before` and bound to local port `port` (0: any): sofia's
+// The UDP sockets opened since `before` (openDescriptors() of open_descriptors.h, taken just
+// before the NTA agent is created) and bound to local port `port` (0: any): sofia's
 // transports, bound by nta_agent_create. The port keeps out a socket another thread opened
 // meanwhile (its number could later be reused by a TCP socket of sofia's).
 std::vector<int> udpSocketsOpenedSince(const std::vector<int>& before, int port = 0);

@@ -15,6 +15,7 @@
 
 #include "services/ingress/epoll_handoff.h"
 #include "services/ingress/event_loop_step.h"
+#include "services/ingress/open_descriptors.h"
 #include "services/ingress/sofia.h"
 
 namespace callmesh::ingress {
@@ -161,7 +162,7 @@ TEST(SofiaDatagrams, ASocketNotAdoptedGoesToSofiasOwnHelpers) {
 }
 
 TEST(SofiaDatagrams, FindsTheUdpSocketsOpenedSinceAndForgetsThem) {
-  auto before = sofia_datagrams::openDescriptors();
+  auto before = openDescriptors();
   Udp a;
   int tcp = ::socket(AF_INET, SOCK_STREAM, 0);
   auto found = sofia_datagrams::udpSocketsOpenedSince(before);
@@ -187,7 +188,7 @@ TEST(SofiaDatagrams, SofiasTransportAndLoopLandInTheIngresssDefinitions) {
   su_root_t* root = su_root_create(nullptr);
   ASSERT_NE(root, nullptr);
   EventLoopStep loop = EventLoopStep::forRoot(root, epolls);
-  auto fds = sofia_datagrams::openDescriptors();
+  auto fds = openDescriptors();
   auto answer = [](nta_agent_magic_t*, nta_agent_t* agent, msg_t* msg, sip_t*) {
     nta_msg_treply(agent, msg, 200, "OK", TAG_END());
     return 0;

@@ -15,7 +15,12 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                                "tests", "e2e"))
+from child_processes import popen  # noqa: E402  (perf dies with the bench, however it ends)
 
 
 class SyscallCounter:
@@ -32,7 +37,7 @@ class SyscallCounter:
             out = tempfile.NamedTemporaryFile(prefix=f"syscalls-{name}-", suffix=".csv", delete=False)
             out.close()
             self.files[name] = out.name
-            self.procs[name] = subprocess.Popen(
+            self.procs[name] = popen(
                 [perf, "stat", "-x,", "-e", "raw_syscalls:sys_enter", "-p", str(pid), "-o", out.name],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         return self
