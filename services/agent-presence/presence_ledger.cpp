@@ -1,5 +1,6 @@
 #include "services/agent-presence/presence_ledger.h"
 
+#include "services/agent-presence/presence_fold.h"
 #include "services/agent-presence/presence_scripts.h"
 #include "services/agent-presence/presence_slot_scripts.h"
 #include "shared/codec/availability_names.h"
@@ -108,14 +109,46 @@ void PresenceLedger::appendEvent(const LineEvent& e, std::vector<std::string>& k
   }
 }
 
+void PresenceLedger::appendScriptEvent(const std::vector<LineEvent>& events,
+                                       const ScriptEvent& entry, std::vector<std::string>& keys,
+                                       std::vector<std::string>& args) {
+  if (!entry.folded) {
+    appendEvent(events[entry.events.front()], keys, args);
+    return;
+  }
+  // presence_scripts.cpp kFoldedLua: offered, then the answer's and the end's times ('' : none).
+  const LineEvent& offered = events[entry.events.front()];
+  std::string answered_at;
+  std::string ended_at;
+  for (size_t k = 1; k < entry.events.size(); ++k) {
+    const LineEvent& e = events[entry.events[k]];
+    (e.kind == LineEvent::Kind::Answered ? answered_at : ended_at) = std::to_string(e.at_ms);
+  }
+  std::initializer_list<std::string> k{keys::call(offered.call_id),
+                                       keys::numberOnCall(offered.number), keys::agent("")};
+  std::initializer_list<std::string> a{offered.number,  std::to_string(offered.at_ms),
+                                       offered.call_id, offered.caller,
+                                       offered.rule,    answered_at,
+                                       ended_at};
+  args.push_back("f");
+  args.push_back(std::to_string(k.size()));
+  args.push_back(std::to_string(a.size()));
+  keys.insert(keys.end(), k);
+  args.insert(args.end(), a);
+}
+
 Result<std::vector<LineOutcome>> PresenceLedger::applyEvents(const std::vector<LineEvent>& events) {
   // Redis Cluster refuses a script whose keys are in several slots: split per slot there. One
   // Redis keeps the single batch script (one round trip per batch).
   if (redis_.clustered()) return applyEventsPerSlot(events);
   std::vector<LineOutcome> outcomes(events.size(), LineOutcome(std::vector<std::string>{}));
-  std::vector<std::vector<size_t>> chunks;  // indices of the events each script call carries
+  std::vector<size_t> needed;
   for (size_t i = 0; i < events.size(); ++i) {
-    if (!needsRedis(events[i])) continue;
+    if (needsRedis(events[i])) needed.push_back(i);
+  }
+  const std::vector<ScriptEvent> entries = planScriptEvents(events, needed);
+  std::vector<std::vector<size_t>> chunks;  // indices of the entries each script call carries
+  for (size_t i = 0; i < entries.size(); ++i) {
     if (chunks.empty() || chunks.back().size() == kEventsPerScriptCall) chunks.emplace_back();
     chunks.back().push_back(i);
   }
@@ -127,7 +160,7 @@ Result<std::vector<LineOutcome>> PresenceLedger::applyEvents(const std::vector<L
     for (const auto& chunk : todo) {
       std::vector<std::string> keys;
       std::vector<std::string> args;
-      for (size_t i : chunk) appendEvent(events[i], keys, args);
+      for (size_t i : chunk) appendScriptEvent(events, entries[i], keys, args);
       commands.push_back(redis::evalShaCommand(batch_script_, keys, args));
     }
     auto replies = redis_.pipeline(commands);
@@ -140,17 +173,22 @@ Result<std::vector<LineOutcome>> PresenceLedger::applyEvents(const std::vector<L
       const auto& r = (*replies)[c];
       const auto& chunk = todo[c];
       if (redis::isNoScript(r)) unknown_script.push_back(chunk);
-      bool per_event =
+      bool per_entry =
           r.type == redis::RedisReply::Type::Array && r.elements.size() == chunk.size();
       for (size_t k = 0; k < chunk.size(); ++k) {
-        size_t i = chunk[k];
-        if (per_event) {
-          outcomes[i] = outcomeOf(r.elements[k], events[i].kind);
-        } else if (r.type == redis::RedisReply::Type::Error) {
-          outcomes[i] = outcomeOf(r, events[i].kind);
-        } else {
-          outcomes[i] =
-              Error{ErrorKind::Internal, "one reply per event expected", opName(events[i].kind)};
+        const ScriptEvent& entry = entries[chunk[k]];
+        // A folded entry's reply is its last event's (the end's agents); the events before it
+        // changed no agent. An error is every one of its events'.
+        for (size_t i : entry.events) {
+          const redis::RedisReply* mine = per_entry ? &r.elements[k] : &r;
+          if (!per_entry && r.type != redis::RedisReply::Type::Error) {
+            outcomes[i] =
+                Error{ErrorKind::Internal, "one reply per event expected", opName(events[i].kind)};
+          } else if (i == entry.events.back() || mine->type == redis::RedisReply::Type::Error) {
+            outcomes[i] = outcomeOf(*mine, events[i].kind);
+          } else {
+            outcomes[i] = std::vector<std::string>{};
+          }
         }
       }
     }
@@ -171,7 +209,8 @@ Result<std::vector<LineOutcome>> PresenceLedger::applyEvents(const std::vector<L
   }();
   if (!rerun.ok()) {
     for (const auto& chunk : *unknown_script)
-      for (size_t i : chunk) outcomes[i] = rerun.error();
+      for (size_t e : chunk)
+        for (size_t i : entries[e].events) outcomes[i] = rerun.error();
   }
   return outcomes;
 }

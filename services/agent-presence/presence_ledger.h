@@ -9,6 +9,8 @@
 
 namespace callmesh::agent_presence {
 
+struct ScriptEvent;
+
 // One agent's state as kept in `cm:agent:{<id>}` (docs/redis-keys.md).
 struct AgentRecord {
   std::string agent_id;
@@ -86,6 +88,10 @@ class PresenceLedger {
   // Appends `event`'s keys and its part of the batch script's ARGV.
   static void appendEvent(const LineEvent& event, std::vector<std::string>& keys,
                           std::vector<std::string>& args);
+  // Appends one entry of the batch script's ARGV: an event, or a call's folded events
+  // (presence_fold.h).
+  static void appendScriptEvent(const std::vector<LineEvent>& events, const ScriptEvent& entry,
+                                std::vector<std::string>& keys, std::vector<std::string>& args);
   LineOutcome singleOutcome(const LineEvent& event);
   // applyEvents on Redis Cluster (presence_slot_path.cpp): one hash slot per script call.
   Result<std::vector<LineOutcome>> applyEventsPerSlot(const std::vector<LineEvent>& events);

@@ -140,6 +140,44 @@ return changed
 )lua";
 }
 
+// KEYS: call, the number's on-call set, the answering agent ('' : a plain phone). ARGV: number,
+// offered at, call id, caller, rule, answered at ('' : not answered), ended at ('' : still up).
+// A call offered, answered on a plain phone and/or ended within one batch (folded by
+// presence_fold.h). A call Redis has not seen gets its final record in one write: the same
+// fields, state and expiry as its transitions one by one leave, and no on-call membership when it
+// ended (it would be added and removed again). A call Redis knows already (a redelivered batch)
+// runs each transition in turn instead, as when they came apart. 3 commands instead of 10 for a
+// call that ends within one batch, 4 instead of 6 for one offered and answered.
+constexpr const char* kFoldedLua = R"lua(
+local offered = {KEYS[1], KEYS[2]}
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  transition['o'](offered, {ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]})
+  if ARGV[6] ~= '' then transition['a']({KEYS[1], KEYS[3]}, {'', ARGV[6]}) end
+  if ARGV[7] ~= '' then return transition['e']({KEYS[1]}, {ARGV[7], ARGV[3]}) end
+  return {}
+end
+local set = {'number', ARGV[1], 'caller', ARGV[4] or '', 'rule', ARGV[5] or '',
+             'offered_at_ms', ARGV[2]}
+local state = 'offered'
+if ARGV[6] ~= '' then
+  set[#set + 1] = 'answered_by'; set[#set + 1] = ''
+  state = 'answered'
+end
+if ARGV[7] ~= '' then
+  set[#set + 1] = 'ended'; set[#set + 1] = ARGV[7]
+  state = 'ended'
+end
+set[#set + 1] = 'state'; set[#set + 1] = state
+redis.call('HSET', KEYS[1], unpack(set))
+if state == 'ended' then
+  redis.call('EXPIRE', KEYS[1], 3600)
+else
+  redis.call('EXPIRE', KEYS[1], 86400)
+  redis.call('SADD', KEYS[2], ARGV[3])
+end
+return {}
+)lua";
+
 // One script call applies a whole batch: each event runs the body of its own transition above,
 // unchanged, as a function of its own KEYS and ARGV. One call per batch instead of one per event
 // (about 1 instead of 3 per call): Redis's script time fell from 311 to 289 ms per 5,000 calls
@@ -151,11 +189,9 @@ return changed
 
 std::string presenceBatchScript() {
   std::string lua = "local transition = {}\n";
-  const std::pair<const char*, std::string> bodies[] = {{"o", kOfferedLua},
-                                                        {"r", kRingingLua},
-                                                        {"s", kStopRingingLua},
-                                                        {"a", kAnsweredLua},
-                                                        {"e", endedLua()}};
+  const std::pair<const char*, std::string> bodies[] = {{"o", kOfferedLua},     {"r", kRingingLua},
+                                                        {"s", kStopRingingLua}, {"a", kAnsweredLua},
+                                                        {"e", endedLua()},      {"f", kFoldedLua}};
   for (const auto& [kind, body] : bodies) {
     lua += std::string("transition['") + kind + "'] = function(KEYS, ARGV)\n" + body + "end\n";
   }

@@ -74,10 +74,15 @@ TEST_F(CallRecordTrimIntegration, ABatchTrimsAndExpiresEachIndexOnceAfterItsLast
   auto wrote = store.writeMany(batch());
   ASSERT_TRUE(wrote.ok()) << wrote.error().describe();
   EXPECT_EQ(wrote.value(), (std::vector<bool>{true, true, true, false}));
-  // One record script call and one outbox call for the batch; 3 records x 4 indexes written;
-  // each of the 7 indexes trimmed and expired once, the stream trimmed once.
+  // One record script call and one outbox call for the batch; one MGET for which records exist;
+  // per record written its entry and its call key; 3 records x 4 indexes written as one ZADD per
+  // index; each of the 7 indexes trimmed and expired once, the stream trimmed once.
   EXPECT_EQ(commandCalls("evalsha"), 2);
-  EXPECT_EQ(commandCalls("zadd"), 12);
+  EXPECT_EQ(commandCalls("mget"), 1);
+  EXPECT_EQ(commandCalls("get"), 0);
+  EXPECT_EQ(commandCalls("xadd"), 3);
+  EXPECT_EQ(commandCalls("set"), 3);
+  EXPECT_EQ(commandCalls("zadd"), 7);
   EXPECT_EQ(commandCalls("zremrangebyscore"), 7);
   EXPECT_EQ(commandCalls("pexpire"), 7);
   EXPECT_EQ(commandCalls("xtrim"), 1);

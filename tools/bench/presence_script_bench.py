@@ -32,7 +32,7 @@ from proc_cpu import cpu_seconds  # noqa: E402
 
 SCRIPTS = os.path.join(ROOT, "services", "agent-presence", "presence_scripts.cpp")
 TRANSITIONS = [("o", "kOfferedLua"), ("r", "kRingingLua"), ("s", "kStopRingingLua"),
-               ("a", "kAnsweredLua"), ("e", "endedLua()")]
+               ("a", "kAnsweredLua"), ("e", "endedLua()"), ("f", "kFoldedLua")]
 # luaKey(keys::X, "id") in presence_scripts.cpp: the key name shared/redis/keys.h builds, around
 # a Lua expression.
 KEY_BUILDERS = {"agent": lambda x: "cm:agent:{" + x + "}",
@@ -40,7 +40,7 @@ KEY_BUILDERS = {"agent": lambda x: "cm:agent:{" + x + "}",
                 "call": lambda x: "cm:call:{" + x + "}:presence"}
 
 
-def batch_script(real_kinds="orsae"):
+def batch_script(real_kinds="orsaef"):
     """The script presence_scripts.cpp's presenceBatchScript() builds, from the same source text
     (its SHA1 is the one agent-presence loads: tools/bench/redis_per_call.py names it by that).
     Transitions whose kind letter is not in `real_kinds` get an empty body (what the wrapper and
@@ -116,7 +116,9 @@ class Resp:
         return self._read()
 
 
-def run(port, pid, real_kinds, calls_per_batch, batches):
+def run(port, pid, real_kinds, calls_per_batch, batches, folded=False):
+    """Redis CPU us per call. `folded`: each call as the one `f` event agent-presence sends for a
+    call offered, answered and ended within one batch (presence_fold.h), not three events."""
     r = Resp(port)
     r.call("FLUSHALL")
     sha = r.call("SCRIPT", "LOAD", batch_script(real_kinds)).decode()
@@ -128,15 +130,22 @@ def run(port, pid, real_kinds, calls_per_batch, batches):
             seq += 1
             call_id = f"bench-{seq}"
             call_key = "cm:call:{%s}:presence" % call_id
-            for kind, k, a in (("o", [call_key, "cm:number:{+15550100}:oncall"],
-                                ["+15550100", "1700000000000", call_id]),
-                               ("a", [call_key, "cm:agent:{}"], ["", "1700000000001"]),
-                               ("e", [call_key], ["1700000000002", call_id])):
+            number_key = "cm:number:{+15550100}:oncall"
+            if folded:
+                events = (("f", [call_key, number_key, "cm:agent:{}"],
+                           ["+15550100", "1700000000000", call_id, "", "", "1700000000001",
+                            "1700000000002"]),)
+            else:
+                events = (("o", [call_key, number_key], ["+15550100", "1700000000000", call_id]),
+                          ("a", [call_key, "cm:agent:{}"], ["", "1700000000001"]),
+                          ("e", [call_key], ["1700000000002", call_id]))
+            for kind, k, a in events:
                 args += [kind, str(len(k)), str(len(a))] + a
                 keys += k
         replies = r.call("EVALSHA", sha, str(len(keys)), *keys, *args)
-        if len(replies) != 3 * calls_per_batch:
-            sys.exit(f"expected {3 * calls_per_batch} replies, got {len(replies)}")
+        expected = (1 if folded else 3) * calls_per_batch
+        if len(replies) != expected:
+            sys.exit(f"expected {expected} replies, got {len(replies)}")
     used = cpu_seconds(pid) - before
     return used * 1e6 / (batches * calls_per_batch)
 
@@ -169,6 +178,7 @@ def main():
             offered = run(port, redis.pid, "o", per_batch, batches)
             answered = run(port, redis.pid, "oa", per_batch, batches)
             full = run(port, redis.pid, "orsae", per_batch, batches)
+            folded = run(port, redis.pid, "orsaef", per_batch, batches, folded=True)
         finally:
             redis.terminate()
             redis.wait(timeout=10)
@@ -178,6 +188,7 @@ def main():
     print(f"  same wrapper, empty bodies:   {wrapper:6.1f} us (round trip, arguments, wrapper)")
     print(f"  the transitions themselves:   {full - wrapper:6.1f} us: offered {offered - wrapper:.1f}, "
           f"answered (no agent) {answered - offered:.1f}, ended {full - answered:.1f}")
+    print(f"  the same calls folded:        {folded:6.1f} us (one `f` event per call, presence_fold.h)")
 
 
 if __name__ == "__main__":
