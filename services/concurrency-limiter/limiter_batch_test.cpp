@@ -81,15 +81,14 @@ schema::LimiterReply::Reader replyOf(const Result<std::vector<uint8_t>>& out,
   return keep->root();
 }
 
-// seed 004_ee4e98a6a7f6781b.txt (50-call cap, here 2): three acquires waiting together are one
-// Redis round trip, each decided and answered on its own; the two on one number are one run
-// script (its first use loads it with no call), the other number's alone.
+// seed 004_ee4e98a6a7f6781b.txt (50-call cap, here 2): three acquires waiting together, on two
+// numbers, are one Redis round trip and one run script (its first use loads it with no ask),
+// each decided and answered on its own with its own number's cap.
 TEST(LimiterBatch, WaitingAcquiresShareOneRoundTripAndEachGetsItsAnswer) {
   Fixture f;
   f.loadScript();
   std::vector<std::vector<std::string>> sent;
-  EXPECT_CALL(f.redis,
-              evalScript(_, ElementsAre("cm:{+15550100}:slots"), ElementsAre("2", "30000")))
+  EXPECT_CALL(f.redis, evalScript(_, ElementsAre("cm:{+15550100}:slots"), ElementsAre("30000")))
       .WillOnce([](redis::RedisScript& script, auto&, auto&) {
         script.sha = "sha-run";
         return RedisReply::ofArray({});
@@ -97,18 +96,18 @@ TEST(LimiterBatch, WaitingAcquiresShareOneRoundTripAndEachGetsItsAnswer) {
   EXPECT_CALL(f.redis, pipeline(_))
       .WillOnce([&](const std::vector<std::vector<std::string>>& commands) {
         sent = commands;
-        return std::vector<RedisReply>{RedisReply::ofArray({pair(1, 2), pair(0, 2)}), pair(1, 1)};
+        return std::vector<RedisReply>{RedisReply::ofArray({pair(1, 2), pair(0, 2), pair(1, 1)})};
       });
   auto a = acquireFrame("+15550100", "c1");
   auto b = acquireFrame("+15550100", "c2");
   auto c = acquireFrame("+15550177", "c3");
   auto out = f.service.handleBatch({&a, &b, &c});
   ASSERT_EQ(out.size(), 3u);
-  ASSERT_EQ(sent.size(), 2u);
-  EXPECT_THAT(sent[0], ElementsAre("EVALSHA", "sha-run", "1", "cm:{+15550100}:slots", "2", "30000",
-                                   "c1", "c2"));
-  EXPECT_THAT(sent[1], ElementsAre("EVALSHA", "sha-acquire", "1", "cm:{+15550177}:slots", "50",
-                                   "c3", "30000"));
+  ASSERT_EQ(sent.size(), 1u);
+  // Keys: each number's set once; per ask: its key's index, its cap, its call.
+  EXPECT_THAT(sent[0],
+              ElementsAre("EVALSHA", "sha-run", "2", "cm:{+15550100}:slots", "cm:{+15550177}:slots",
+                          "30000", "1", "2", "c1", "1", "2", "c2", "2", "50", "c3"));
   std::unique_ptr<codec::Decoded<schema::LimiterReply>> keep;
   EXPECT_TRUE(replyOf(out[0], keep).getAcquired().getGranted());
   EXPECT_FALSE(replyOf(out[1], keep).getAcquired().getGranted());
@@ -117,6 +116,47 @@ TEST(LimiterBatch, WaitingAcquiresShareOneRoundTripAndEachGetsItsAnswer) {
   EXPECT_EQ(replyOf(out[2], keep).getAcquired().getCap(), 50u);
   EXPECT_EQ(f.metrics.acquired("+15550100").Value(), 2);  // c0 and c1
   EXPECT_EQ(f.metrics.rejected("+15550100").Value(), 1);
+}
+
+// On Redis Cluster a script's keys must share a slot: a run stays on one number, the other
+// number's ask goes alone in the same round trip.
+class ClusteredRedis : public testing::MockRedisClient {
+ public:
+  bool clustered() const override { return true; }
+};
+
+TEST(LimiterBatch, OnRedisClusterARunStaysOnOneNumber) {
+  StrictMock<ClusteredRedis> redis;
+  CapPolicy caps{50, {{"+15550100", 2}}};
+  SlotLedger ledger{redis, caps, 30000};
+  EXPECT_CALL(redis, evalScript(_, _, _)).WillOnce([](redis::RedisScript& script, auto&, auto&) {
+    script.sha = "sha-acquire";
+    return pair(1, 1);
+  });
+  ASSERT_TRUE(ledger.acquire("+15550100", "c0").ok());
+  ::testing::Mock::VerifyAndClearExpectations(&redis);
+  EXPECT_CALL(redis, evalScript(_, ElementsAre("cm:{+15550100}:slots"), ElementsAre("30000")))
+      .WillOnce([](redis::RedisScript& script, auto&, auto&) {
+        script.sha = "sha-run";
+        return RedisReply::ofArray({});
+      });
+  std::vector<std::vector<std::string>> sent;
+  EXPECT_CALL(redis, pipeline(_))
+      .WillOnce([&](const std::vector<std::vector<std::string>>& commands) {
+        sent = commands;
+        return std::vector<RedisReply>{RedisReply::ofArray({pair(1, 2), pair(0, 2)}), pair(1, 1)};
+      });
+  auto decided = ledger.acquireMany(
+      {{"+15550100", "c1", {}}, {"+15550100", "c2", {}}, {"+15550177", "c3", {}}});
+  ASSERT_TRUE(decided.ok());
+  ASSERT_EQ(sent.size(), 2u);
+  EXPECT_THAT(sent[0], ElementsAre("EVALSHA", "sha-run", "1", "cm:{+15550100}:slots", "30000", "1",
+                                   "2", "c1", "1", "2", "c2"));
+  EXPECT_THAT(sent[1], ElementsAre("EVALSHA", "sha-acquire", "1", "cm:{+15550177}:slots", "50",
+                                   "c3", "30000"));
+  EXPECT_TRUE((*decided)[0]->granted);
+  EXPECT_FALSE((*decided)[1]->granted);
+  EXPECT_TRUE((*decided)[2]->granted);
 }
 
 // A release between two acquires is served between them: the acquire before it is decided

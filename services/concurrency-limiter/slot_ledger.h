@@ -100,7 +100,7 @@ class SlotLedger {
   AcquireCommand acquireCommand(const std::string& number, const std::string& call_id);
   static Result<SlotState> grantOf(const redis::RedisReply& reply, int cap, int64_t released);
   static Error unexpectedReply(const redis::RedisReply& reply, const std::string& op);
-  // Consecutive asks on one number decided by one script (slot_ledger_batch.cpp).
+  // Consecutive asks on plain numbers decided by one script (slot_ledger_batch.cpp).
   redis::RedisScript& acquireRunScript();
   redis::RedisScript acquire_script_;
   redis::RedisScript acquire_run_script_;

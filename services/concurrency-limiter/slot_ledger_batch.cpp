@@ -1,4 +1,5 @@
 // SlotLedger::acquireMany: the acquires that queued at the limiter, in one Redis round trip.
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <utility>
@@ -23,11 +24,14 @@ struct Run {
 }  // namespace
 
 // Under load the ingress gathers a tick's calls (ingress.acquire_gather_ms) and they reach the
-// limiter together, most of them on the same numbers. Consecutive asks on one number (the plain
-// cap, no account) whose only releases ride with the first of them go to one run script
-// (kAcquireRunLua): Redis pays a script's fixed cost, the purge of expired leases, the count and
-// the key's expiry once per run instead of once per call. Each ask is still decided as acquire()
-// decides it alone and in the given order, so the 50-call cap is as exact as before.
+// limiter together. Consecutive asks on plain numbers (the plain cap, no account) whose only
+// releases ride with the first of them go to one run script (kAcquireRunLua): Redis pays a
+// script's fixed cost and the clock reading once per run instead of once per call, and each
+// number's purge of expired leases, count and expiry once per run. One Redis takes a run across
+// numbers (1,000 tracking numbers dialled in turn are one script per tick, not one per call);
+// Redis Cluster refuses a script whose keys are in several slots, so there a run stays on one
+// number. Each ask is still decided as acquire() decides it alone and in the given order, so the
+// 50-call cap is as exact as before.
 Result<std::vector<Result<SlotState>>> SlotLedger::acquireMany(
     const std::vector<AcquireAsk>& asks) {
   std::vector<AcquireCommand> acquires;
@@ -44,27 +48,46 @@ Result<std::vector<Result<SlotState>>> SlotLedger::acquireMany(
     for (const auto& a : asks) out.push_back(acquire(a.number, a.call_id, a.release_first));
     return out;
   }
+  const bool across_numbers = !redis_.clustered();
   std::vector<Run> runs;
   for (size_t i = 0; i < asks.size(); ++i) {
     const bool plain = acquires[i].script == &acquire_script_;
     if (!runs.empty() && plain && asks[i].release_first.empty() &&
         runs.back().count < kAsksPerRun && acquires[runs.back().first].script == &acquire_script_ &&
-        acquires[runs.back().first].keys == acquires[i].keys) {
+        (across_numbers || acquires[runs.back().first].keys == acquires[i].keys)) {
       ++runs.back().count;
     } else {
       runs.push_back({i, 1});
     }
   }
   redis::RedisScript& run_script = acquireRunScript();
-  auto run_args = [&](const Run& r) {
-    std::vector<std::string> args{std::to_string(acquires[r.first].cap), std::to_string(lease_ms_)};
-    for (size_t j = r.first; j < r.first + r.count; ++j) args.push_back(asks[j].call_id);
+  // The run's slot sets, each once, in order of first ask; and its arguments (kAcquireRunLua).
+  auto run_keys = [&](const Run& r) {
+    std::vector<std::string> keys;
+    for (size_t j = r.first; j < r.first + r.count; ++j) {
+      const std::string& key = acquires[j].keys.front();
+      if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(key);
+    }
+    if (keys.empty()) keys.push_back(acquires[r.first].keys.front());
+    return keys;
+  };
+  auto run_args = [&](const Run& r, const std::vector<std::string>& keys) {
+    std::vector<std::string> args{std::to_string(lease_ms_)};
+    for (size_t j = r.first; j < r.first + r.count; ++j) {
+      const std::string& key = acquires[j].keys.front();
+      size_t at = static_cast<size_t>(std::find(keys.begin(), keys.end(), key) - keys.begin());
+      args.push_back(std::to_string(at + 1));
+      args.push_back(std::to_string(acquires[j].cap));
+      args.push_back(asks[j].call_id);
+    }
     return args;
   };
   for (const auto& r : runs) {
     if (r.count < 2 || !run_script.sha.empty()) continue;
-    // Loaded (on every master of a cluster) by a run with no call: it only purges expired leases.
-    auto load = redis_.evalScript(run_script, acquires[r.first].keys, run_args({r.first, 0}));
+    // Loaded (on every master of a cluster) by a run with no ask: it changes nothing.
+    Run none{r.first, 0};
+    auto keys = run_keys(none);
+    auto load = redis_.evalScript(run_script, keys, run_args(none, keys));
     if (!load.ok()) return load.error();
     break;
   }
@@ -75,8 +98,12 @@ Result<std::vector<Result<SlotState>>> SlotLedger::acquireMany(
     appendReleases(asks[r.first].release_first, commands, counts);
     script_at.push_back(commands.size());
     const AcquireCommand& first = acquires[r.first];
-    commands.push_back(r.count == 1 ? redis::evalShaCommand(*first.script, first.keys, first.args)
-                                    : redis::evalShaCommand(run_script, first.keys, run_args(r)));
+    if (r.count == 1) {
+      commands.push_back(redis::evalShaCommand(*first.script, first.keys, first.args));
+    } else {
+      auto keys = run_keys(r);
+      commands.push_back(redis::evalShaCommand(run_script, keys, run_args(r, keys)));
+    }
     counts.push_back(false);
   }
   auto replies = redis::pipelineInChunks(redis_, commands);
@@ -99,9 +126,14 @@ Result<std::vector<Result<SlotState>>> SlotLedger::acquireMany(
     // Redis restarted or its script cache was flushed: the run again through the client, which
     // loads the script (the releases are done).
     if (redis::isNoScript(reply.value())) {
-      redis::RedisScript& script = r.count == 1 ? *first.script : run_script;
-      script.sha.clear();
-      reply = redis_.evalScript(script, first.keys, r.count == 1 ? first.args : run_args(r));
+      if (r.count == 1) {
+        first.script->sha.clear();
+        reply = redis_.evalScript(*first.script, first.keys, first.args);
+      } else {
+        run_script.sha.clear();
+        auto keys = run_keys(r);
+        reply = redis_.evalScript(run_script, keys, run_args(r, keys));
+      }
     }
     for (size_t j = 0; j < r.count; ++j) {
       if (j == 0 && bad_release) {
@@ -114,7 +146,8 @@ Result<std::vector<Result<SlotState>>> SlotLedger::acquireMany(
                  reply->elements.size() != r.count) {
         out.push_back(unexpectedReply(reply.value(), "acquire run"));
       } else {
-        out.push_back(grantOf(reply->elements[j], first.cap, j == 0 ? released : 0));
+        out.push_back(
+            grantOf(reply->elements[j], acquires[r.first + j].cap, j == 0 ? released : 0));
       }
     }
   }

@@ -1,6 +1,7 @@
 // Batched acquires (SlotLedger::acquireMany, LimiterService::handleBatch) against a real
 // redis-server on a free loopback port. seed 004_ee4e98a6a7f6781b.txt: at most 50 simultaneous
 // inbound calls per company number, exactly, however the acquires are grouped.
+#include <algorithm>
 #include <atomic>
 #include <string>
 #include <thread>
@@ -143,6 +144,68 @@ TEST_F(SlotLedgerBatchIntegration, ConsecutiveAsksOnOneNumberAreDecidedInOrderBy
             redis::RedisReply::Type::Nil);
 }
 
+// seed 004_ee4e98a6a7f6781b.txt (the cap per number, here 2, one number at 3): asks on several
+// numbers that queued together (1,000 tracking numbers dialled in turn) are one script on one
+// Redis, each decided as alone and in order, each number purged, counted and given its expiry
+// once; the same asks one by one on another Redis leave the same slots.
+TEST_F(SlotLedgerBatchIntegration, AsksOnSeveralNumbersAreDecidedInOrderByOneScript) {
+  CapPolicy caps(2, {{"+3", 3}});
+  redis::HiredisClient client(endpoint());
+  SlotLedger ledger(client, caps, 30000);
+  ASSERT_TRUE(ledger.acquire("+1", "held")->granted);           // loads the plain script
+  ASSERT_TRUE(ledger.acquireMany(asks("+9", "warm", 2)).ok());  // loads the run script
+  ASSERT_TRUE(client.command({"CONFIG", "RESETSTAT"}).ok());
+  const std::vector<AcquireAsk> batch{
+      {"+1", "a", {}},    {"+2", "b", {}}, {"+1", "c", {}}, {"+3", "d", {}}, {"+2", "e", {}},
+      {"+1", "held", {}}, {"+2", "f", {}}, {"+3", "g", {}}, {"+3", "h", {}}, {"+3", "i", {}}};
+  auto decided = ledger.acquireMany(batch);
+  ASSERT_TRUE(decided.ok()) << decided.error().describe();
+  ASSERT_EQ(decided->size(), batch.size());
+  // +1: held and a fill it, c refused, held kept; +2: b, e, then f refused; +3 (cap 3): d, g, h,
+  // then i refused.
+  const std::vector<bool> granted{true, true, false, true, true, true, false, true, true, false};
+  const std::vector<int64_t> in_use{2, 1, 2, 1, 2, 2, 2, 2, 3, 3};
+  const std::vector<int> caps_seen{2, 2, 2, 3, 2, 2, 2, 3, 3, 3};
+  for (size_t i = 0; i < batch.size(); ++i) {
+    ASSERT_TRUE((*decided)[i].ok()) << i;
+    EXPECT_EQ((*decided)[i]->granted, granted[i]) << i;
+    EXPECT_EQ((*decided)[i]->in_use, in_use[i]) << i;
+    EXPECT_EQ((*decided)[i]->cap, caps_seen[i]) << i;
+  }
+  auto calls = testing::redisCommandCalls(client);
+  EXPECT_EQ(calls["evalsha"], 1);
+  EXPECT_EQ(calls["time"], 1);
+  EXPECT_EQ(calls["zremrangebyscore"], 3);
+  EXPECT_EQ(calls["zcard"], 3);
+  EXPECT_EQ(calls["pexpire"], 3);
+  EXPECT_EQ(calls["zadd"], 7);  // a, b, d, e, held (renewed), g, h
+
+  testing::RedisServer other;
+  redis::HiredisClient alone({other.host(), other.port(), 1000});
+  SlotLedger one_by_one(alone, caps, 30000);
+  ASSERT_TRUE(one_by_one.acquire("+1", "held")->granted);
+  for (size_t i = 0; i < batch.size(); ++i) {
+    auto st = one_by_one.acquire(batch[i].number, batch[i].call_id);
+    ASSERT_TRUE(st.ok()) << i;
+    EXPECT_EQ(st->granted, granted[i]) << i;
+    EXPECT_EQ(st->in_use, in_use[i]) << i;
+  }
+  for (const char* number : {"+1", "+2", "+3"}) {
+    auto members = [&](redis::HiredisClient& c, SlotLedger& l) {
+      std::vector<std::string> out;
+      auto reply = c.command({"ZRANGE", l.slotsKey(number), "0", "-1"});
+      if (!reply.ok()) return out;
+      for (const auto& m : reply->elements) out.push_back(m.text);
+      std::sort(out.begin(), out.end());
+      return out;
+    };
+    EXPECT_EQ(members(client, ledger), members(alone, one_by_one)) << number;
+    int64_t ttl = client.command({"PTTL", ledger.slotsKey(number)})->integer;
+    EXPECT_GT(ttl, 29000) << number;
+    EXPECT_LE(ttl, 30000) << number;
+  }
+}
+
 // Redis lost its script cache (a restart, SCRIPT FLUSH): every ask is still decided, each script
 // (a run's and a lone ask's) loaded again through the client.
 TEST_F(SlotLedgerBatchIntegration, AFlushedScriptCacheIsReloadedAndEveryAskDecided) {
@@ -153,7 +216,7 @@ TEST_F(SlotLedgerBatchIntegration, AFlushedScriptCacheIsReloadedAndEveryAskDecid
   ASSERT_TRUE(ledger.acquireMany(asks("+2", "w", 2)).ok());  // and the run script
   ASSERT_TRUE(client.command({"SCRIPT", "FLUSH"}).ok());
   auto batch = asks("+1", "n", 3);
-  batch.push_back({"+3", "solo", {}});
+  batch.push_back({"+3", "solo", {{"+3", "gone"}}});  // its release starts a lone ask
   auto decided = ledger.acquireMany(batch);
   ASSERT_TRUE(decided.ok()) << decided.error().describe();
   ASSERT_EQ(decided->size(), 4u);
