@@ -48,6 +48,18 @@ LineOutcome outcomeOf(const redis::RedisReply& r, LineEvent::Kind kind) {
   return changed;
 }
 
+// Appends one entry of the batch script's ARGV (presence_scripts.cpp presenceBatchScript): the
+// transition's kind letter, its key and argument counts, then its keys and arguments.
+void appendTransition(const char* kind, std::initializer_list<std::string> k,
+                      std::initializer_list<std::string> a, std::vector<std::string>& keys,
+                      std::vector<std::string>& args) {
+  args.push_back(kind);
+  args.push_back(std::to_string(k.size()));
+  args.push_back(std::to_string(a.size()));
+  keys.insert(keys.end(), k);
+  args.insert(args.end(), a);
+}
+
 // Bounds how long one script call holds Redis: a backlog replayed after an outage is sent as
 // several calls in one pipeline.
 constexpr size_t kEventsPerScriptCall = 200;
@@ -83,11 +95,7 @@ void PresenceLedger::appendEvent(const LineEvent& e, std::vector<std::string>& k
   const std::string at = std::to_string(e.at_ms);
   auto add = [&](const char* kind, std::initializer_list<std::string> k,
                  std::initializer_list<std::string> a) {
-    args.push_back(kind);
-    args.push_back(std::to_string(k.size()));
-    args.push_back(std::to_string(a.size()));
-    keys.insert(keys.end(), k);
-    args.insert(args.end(), a);
+    appendTransition(kind, k, a, keys, args);
   };
   switch (e.kind) {
     case LineEvent::Kind::Offered:
@@ -124,17 +132,11 @@ void PresenceLedger::appendScriptEvent(const std::vector<LineEvent>& events,
     const LineEvent& e = events[entry.events[k]];
     (e.kind == LineEvent::Kind::Answered ? answered_at : ended_at) = std::to_string(e.at_ms);
   }
-  std::initializer_list<std::string> k{keys::call(offered.call_id),
-                                       keys::numberOnCall(offered.number), keys::agent("")};
-  std::initializer_list<std::string> a{offered.number,  std::to_string(offered.at_ms),
-                                       offered.call_id, offered.caller,
-                                       offered.rule,    answered_at,
-                                       ended_at};
-  args.push_back("f");
-  args.push_back(std::to_string(k.size()));
-  args.push_back(std::to_string(a.size()));
-  keys.insert(keys.end(), k);
-  args.insert(args.end(), a);
+  appendTransition(
+      "f", {keys::call(offered.call_id), keys::numberOnCall(offered.number), keys::agent("")},
+      {offered.number, std::to_string(offered.at_ms), offered.call_id, offered.caller, offered.rule,
+       answered_at, ended_at},
+      keys, args);
 }
 
 Result<std::vector<LineOutcome>> PresenceLedger::applyEvents(const std::vector<LineEvent>& events) {
@@ -179,15 +181,16 @@ Result<std::vector<LineOutcome>> PresenceLedger::applyEvents(const std::vector<L
         const ScriptEvent& entry = entries[chunk[k]];
         // A folded entry's reply is its last event's (the end's agents); the events before it
         // changed no agent. An error is every one of its events'.
+        const redis::RedisReply& mine = per_entry ? r.elements[k] : r;
+        const bool shaped = per_entry || r.type == redis::RedisReply::Type::Error;
         for (size_t i : entry.events) {
-          const redis::RedisReply* mine = per_entry ? &r.elements[k] : &r;
-          if (!per_entry && r.type != redis::RedisReply::Type::Error) {
+          if (!shaped) {
             outcomes[i] =
                 Error{ErrorKind::Internal, "one reply per event expected", opName(events[i].kind)};
-          } else if (i == entry.events.back() || mine->type == redis::RedisReply::Type::Error) {
-            outcomes[i] = outcomeOf(*mine, events[i].kind);
+          } else if (i == entry.events.back() || mine.type == redis::RedisReply::Type::Error) {
+            outcomes[i] = outcomeOf(mine, events[i].kind);
           } else {
-            outcomes[i] = std::vector<std::string>{};
+            outcomes[i] = std::vector<std::string>{};  // carried by a fold before its last event
           }
         }
       }

@@ -61,33 +61,29 @@ Result<std::vector<Result<SlotState>>> SlotLedger::acquireMany(
     }
   }
   redis::RedisScript& run_script = acquireRunScript();
-  // The run's slot sets, each once, in order of first ask; and its arguments (kAcquireRunLua).
-  auto run_keys = [&](const Run& r) {
+  // The run script's keys (the run's slot sets, each once, in order of first ask) and arguments
+  // (lease, then per ask its key's index, its cap, its call id: kAcquireRunLua).
+  struct RunCall {
     std::vector<std::string> keys;
-    for (size_t j = r.first; j < r.first + r.count; ++j) {
-      const std::string& key = acquires[j].keys.front();
-      if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(key);
-    }
-    if (keys.empty()) keys.push_back(acquires[r.first].keys.front());
-    return keys;
+    std::vector<std::string> args;
   };
-  auto run_args = [&](const Run& r, const std::vector<std::string>& keys) {
-    std::vector<std::string> args{std::to_string(lease_ms_)};
+  auto run_call = [&](const Run& r) {
+    RunCall c{{acquires[r.first].keys.front()}, {std::to_string(lease_ms_)}};
     for (size_t j = r.first; j < r.first + r.count; ++j) {
       const std::string& key = acquires[j].keys.front();
-      size_t at = static_cast<size_t>(std::find(keys.begin(), keys.end(), key) - keys.begin());
-      args.push_back(std::to_string(at + 1));
-      args.push_back(std::to_string(acquires[j].cap));
-      args.push_back(asks[j].call_id);
+      auto at = std::find(c.keys.begin(), c.keys.end(), key);
+      if (at == c.keys.end()) at = c.keys.insert(at, key);
+      c.args.push_back(std::to_string(at - c.keys.begin() + 1));
+      c.args.push_back(std::to_string(acquires[j].cap));
+      c.args.push_back(asks[j].call_id);
     }
-    return args;
+    return c;
   };
   for (const auto& r : runs) {
     if (r.count < 2 || !run_script.sha.empty()) continue;
     // Loaded (on every master of a cluster) by a run with no ask: it changes nothing.
-    Run none{r.first, 0};
-    auto keys = run_keys(none);
-    auto load = redis_.evalScript(run_script, keys, run_args(none, keys));
+    RunCall none = run_call({r.first, 0});
+    auto load = redis_.evalScript(run_script, none.keys, none.args);
     if (!load.ok()) return load.error();
     break;
   }
@@ -101,8 +97,8 @@ Result<std::vector<Result<SlotState>>> SlotLedger::acquireMany(
     if (r.count == 1) {
       commands.push_back(redis::evalShaCommand(*first.script, first.keys, first.args));
     } else {
-      auto keys = run_keys(r);
-      commands.push_back(redis::evalShaCommand(run_script, keys, run_args(r, keys)));
+      RunCall c = run_call(r);
+      commands.push_back(redis::evalShaCommand(run_script, c.keys, c.args));
     }
     counts.push_back(false);
   }
@@ -131,8 +127,8 @@ Result<std::vector<Result<SlotState>>> SlotLedger::acquireMany(
         reply = redis_.evalScript(*first.script, first.keys, first.args);
       } else {
         run_script.sha.clear();
-        auto keys = run_keys(r);
-        reply = redis_.evalScript(run_script, keys, run_args(r, keys));
+        RunCall c = run_call(r);
+        reply = redis_.evalScript(run_script, c.keys, c.args);
       }
     }
     for (size_t j = 0; j < r.count; ++j) {
