@@ -141,7 +141,12 @@ bool SipProxy::sendBranch(Call& call, size_t step, size_t target_index) {
   auto branch = std::make_unique<SipBranch>();
   branch->proxy = this;
   branch->call = &call;
-  int status = launchBranch(call, target, target.uri, *branch, false);
+  // The plan never changes once decided and its branches start in order: the last target of
+  // the last step is the INVITE's last use (a gateway set's branch is not: it may fail over).
+  const auto& steps = call.machine.plan()->steps;
+  bool last_use = step + 1 == steps.size() && target_index + 1 == steps[step].targets.size();
+  int status = launchBranch(call, target, target.uri, *branch, false, "",
+                            last_use ? ForwardFrom::Received : ForwardFrom::Copy);
   if (status != 0) {
     call.machine.branchNotStarted(status);
     return false;

@@ -85,7 +85,8 @@ void SipProxy::handleInDialog(nta_incoming_t* irq, const sip_t* sip) {
   const SipCall& sc = sipOf(*call);
   const std::string& next_hop = from_caller ? sc.callee_route : sc.caller_target;
   int error_status = 0;
-  msg_t* fwd = prepareForward(hop_, irq, source, nullptr, &error_status);
+  // An in-dialog request has one branch: it goes on itself (sip_forwarding.h, ForwardFrom).
+  msg_t* fwd = prepareForward(hop_, irq, source, nullptr, &error_status, ForwardFrom::Received);
   if (!fwd) {
     reply(irq, error_status, error_status == 483 ? "Too Many Hops" : "Server Internal Error");
     return;

@@ -21,12 +21,13 @@ void answerTimerTrampoline(void*, su_timer_t*, void* branch) {
 }  // namespace
 
 int SipProxy::launchBranch(Call& call, const PlanTarget& target, const std::string& uri,
-                           SipBranch& branch, bool pass_100, const std::string& route) {
+                           SipBranch& branch, bool pass_100, const std::string& route,
+                           ForwardFrom from) {
   SipCall& sc = sipOf(call);
   if (!sc.irq) return 487;  // the caller is gone (cancelled or answered elsewhere)
   int error_status = 0;
   HeaderSource source{sc.caller_identity_trusted, !target.caller_id_number.empty()};
-  msg_t* fwd = prepareForward(hop_, sc.irq.get(), source, uri.c_str(), &error_status);
+  msg_t* fwd = prepareForward(hop_, sc.irq.get(), source, uri.c_str(), &error_status, from);
   if (!fwd) return error_status;
   branch.transport = transportOfUri(uri);
   branch.uri = uri;

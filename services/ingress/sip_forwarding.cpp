@@ -89,10 +89,13 @@ bool stepOverUs(const ProxyHop& hop, msg_t* msg, sip_t* sip) {
 }
 
 msg_t* prepareForward(const ProxyHop& hop, nta_incoming_t* irq, const HeaderSource& source,
-                      const char* new_request_uri, int* error_status) {
-  msg_t* ref = nta_incoming_getrequest(irq);
-  msg_t* fwd = msg_copy(ref);
-  msg_destroy(ref);
+                      const char* new_request_uri, int* error_status, ForwardFrom from) {
+  msg_t* ref = nta_incoming_getrequest(irq);  // a reference of our own
+  msg_t* fwd = ref;
+  if (from == ForwardFrom::Copy) {
+    fwd = ref ? msg_copy(ref) : nullptr;
+    if (ref) msg_destroy(ref);
+  }
   if (!fwd) {
     *error_status = 500;
     return nullptr;

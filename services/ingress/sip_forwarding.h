@@ -43,12 +43,24 @@ int stripArrivedHeaders(msg_t* msg, const HeaderSource& source);
 // statelessly). False when Max-Forwards was already 0: the request must not go on.
 bool stepOverUs(const ProxyHop& hop, msg_t* msg, sip_t* sip);
 
-// Copies the request for forwarding: pops our own Route entries, checks and decrements
-// Max-Forwards, strips the headers `source` may not send on (stripArrivedHeaders), and
-// optionally sets a new Request-URI. Returns null with *error_status set when
-// the request must be refused instead.
+// What a forward is made of. A stateful proxy keeps the request as received only for further
+// branches: NTA answers the caller from its own copies of Via, From, To, Call-ID and CSeq taken
+// when the transaction was created (nta.c incoming_create), never from the message. So the
+// last branch a request will ever feed may take the received message itself: no `msg_copy`
+// (a message object, a copy of every header structure and, once NTA adds its Via, a second
+// 127-entry allocation table: about 4.5 KB per call held until Timer D, 32 s after the answer).
+enum class ForwardFrom {
+  Copy,      // more branches may follow (forks, later steps, a gateway set's failover)
+  Received,  // no branch will be built from the request again: it is changed and sent itself
+};
+
+// The request for forwarding: pops our own Route entries, checks and decrements Max-Forwards,
+// strips the headers `source` may not send on (stripArrivedHeaders), and optionally sets a new
+// Request-URI. Returns null with *error_status set when the request must be refused instead
+// (with ForwardFrom::Received the refusal is still answered from the transaction's copies).
 msg_t* prepareForward(const ProxyHop& hop, nta_incoming_t* irq, const HeaderSource& source,
-                      const char* new_request_uri, int* error_status);
+                      const char* new_request_uri, int* error_status,
+                      ForwardFrom from = ForwardFrom::Copy);
 
 // Record-Route so in-dialog requests come back through us. When the two sides use different
 // transports we record-route twice (one entry facing each side), as Kamailio's rr module does

@@ -104,9 +104,11 @@ class SipProxy final : public CallSip {
   // Gateway sets (gateway_failover.cpp, gateway_probes.cpp).
   bool sendGatewayBranch(Call& call, size_t step, size_t target_index, const std::string& set);
   // Sends the caller's INVITE to `uri` as `branch`'s transaction, through `route` when given
-  // (gatewayRouteUri); 0 when sent, else the status the branch fails with.
+  // (gatewayRouteUri); 0 when sent, else the status the branch fails with. `from`: whether the
+  // INVITE may be sent itself (the plan's last branch, sip_forwarding.h) or as a copy.
   int launchBranch(Call& call, const PlanTarget& target, const std::string& uri, SipBranch& branch,
-                   bool pass_100, const std::string& route = "");
+                   bool pass_100, const std::string& route = "",
+                   ForwardFrom from = ForwardFrom::Copy);
   // The route a branch to gateway `gw` takes (empty: the request URI).
   static std::string routeOf(const Gateway& gw) {
     return gw.server_name.empty() ? std::string() : gw.route_uri;
