@@ -174,7 +174,7 @@ struct RouterSettings {
   // the routing configuration, and a new config epoch retires it at once (route_cache.h), so the
   // period bounds only the router round trips: at 10 s, 1,000 numbers at 500 calls/s asked the
   // router for one call in five (docs/bench/kamailio.md, "Issue 22, 2026-12-07 morning").
-  int decision_reuse_ms = 60000;
+  int decision_reuse_ms = 600000;
   // "file" (GitOps: routing_file is the truth) or "redis" (versioned documents, provisioning API).
   std::string routing_source = "file";
 };

@@ -55,7 +55,7 @@ TEST(ClusterConfig, RouterNoticesAndDecisionReuse) {
   EXPECT_EQ(defaults->router.notices_bind, "tcp://127.0.0.1:7005");
   EXPECT_EQ(defaults->router.notices_endpoints,
             std::vector<std::string>{"tcp://127.0.0.1:7005"});  // defaults to bind
-  EXPECT_EQ(defaults->router.decision_reuse_ms, 60000);
+  EXPECT_EQ(defaults->router.decision_reuse_ms, 600000);
   auto set = parseClusterConfig(
       "router:\n  routing_file: r.yaml\n  notices_bind: tcp://0.0.0.0:7005\n"
       "  notices_endpoint: tcp://callmesh-router:7005\n  decision_reuse_ms: 0\n",
