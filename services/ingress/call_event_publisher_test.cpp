@@ -9,6 +9,7 @@
 
 #include "shared/codec/call_event_batch.h"
 #include "shared/codec/capnp_codec.h"
+#include "shared/codec/event_ack.h"
 #include "shared/testing/fake_request_link.h"
 #include "shared/testing/manual_clock.h"
 #include "shared/transport/envelope.h"
@@ -20,19 +21,20 @@ namespace {
 // One receiver: acknowledges every batch and keeps the kinds of the events it was sent.
 struct Receiver {
   Receiver(zmq::context_t& ctx, const std::string& endpoint) : server(ctx, endpoint, {}) {
-    server.handle(
-        std::string(transport::message_type::kCallEvents), [this](const zmq::message_t& payload) {
-          ++batches;
-          return codec::handleCallEventBatch(
-              payload, [this](const zmq::message_t& one) -> Result<std::vector<uint8_t>> {
-                auto ev = codec::decode<schema::CallEvent>(one.data(), one.size(), "event");
-                if (!ev.ok()) return ev.error();
-                auto root = ev.value()->root();
-                kinds.push_back(std::to_string(static_cast<int>(root.which())) + ":" +
-                                std::string(root.getCallId().cStr()));
-                return codec::encodeEventAck(std::string(root.getEventId().cStr()));
-              });
-        });
+    server.handle(std::string(transport::message_type::kCallEvents),
+                  [this](const zmq::message_t& payload) {
+                    ++batches;
+                    auto batch = codec::decode<schema::CallEventBatch>(
+                        payload.data(), payload.size(), "CallEventBatch");
+                    if (!batch.ok()) return Result<std::vector<uint8_t>>(batch.error());
+                    std::string last;
+                    for (auto root : batch.value()->root().getEvents()) {
+                      kinds.push_back(std::to_string(static_cast<int>(root.which())) + ":" +
+                                      std::string(root.getCallId().cStr()));
+                      last = root.getEventId().cStr();
+                    }
+                    return Result<std::vector<uint8_t>>(codec::encodeEventAck(last));
+                  });
   }
   transport::ReplyServer server;
   int batches = 0;
@@ -127,14 +129,10 @@ TEST(CallEventPublisher, PresenceGetsEveryEventAndNotificationEveryEnd) {
 // The event ids in one batch frame, decoded with the receivers' limits (256 KiB).
 std::vector<std::string> idsIn(const std::vector<uint8_t>& frame) {
   std::vector<std::string> ids;
-  zmq::message_t payload(frame.data(), frame.size());
-  auto acked = codec::handleCallEventBatch(payload, [&](const zmq::message_t& one) {
-    auto ev = codec::decode<schema::CallEvent>(one.data(), one.size(), "event");
-    if (!ev.ok()) return Result<std::vector<uint8_t>>(ev.error());
-    ids.push_back(ev.value()->root().getEventId().cStr());
-    return Result<std::vector<uint8_t>>(std::vector<uint8_t>{});
-  });
-  EXPECT_TRUE(acked.ok()) << acked.error().describe();
+  auto batch = codec::decode<schema::CallEventBatch>(frame.data(), frame.size(), "CallEventBatch");
+  EXPECT_TRUE(batch.ok()) << batch.error().describe();
+  if (!batch.ok()) return ids;
+  for (auto ev : batch.value()->root().getEvents()) ids.push_back(ev.getEventId().cStr());
   return ids;
 }
 

@@ -6,6 +6,7 @@
 #include <prometheus/registry.h>
 #include <zmq.hpp>
 
+#include "schemas/call.capnp.h"
 #include "services/notification/call_record_store.h"
 #include "services/notification/contact_book.h"
 #include "services/notification/notification_store.h"
@@ -80,9 +81,7 @@ class NotificationService {
         metrics_(metrics),
         log_(log) {}
 
-  Result<std::vector<uint8_t>> handleCallEvent(const zmq::message_t& payload) {
-    return handleEvent(payload, /*recorded=*/false);
-  }
+  Result<std::vector<uint8_t>> handleCallEvent(const zmq::message_t& payload);
   // A CallEventBatch (the ingress sends one per publishing tick): the call records of all its
   // ends first, in two Redis round trips for the whole batch (CallRecordStore::writeMany)
   // instead of two per call, then every event in order as handleCallEvent does the rest. Acked
@@ -92,9 +91,10 @@ class NotificationService {
   bool redisHealthy() const { return redis_healthy_; }
 
  private:
-  Result<std::vector<uint8_t>> fail(const std::string& call_id, const Error& e);
+  Error fail(const std::string& call_id, const Error& e);
+  // One event, read where it lies (a batch's events are not copied into frames of their own).
   // `recorded`: the event's call record was written with its batch's.
-  Result<std::vector<uint8_t>> handleEvent(const zmq::message_t& payload, bool recorded);
+  Status handleEvent(schema::CallEvent::Reader ev, bool recorded);
   Status recordCalls(const std::vector<CallRecord>& records);
 
   CallRecordStore& records_;
