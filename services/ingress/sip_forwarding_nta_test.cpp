@@ -15,6 +15,7 @@
 
 #include <gtest/gtest.h>
 
+#include "services/ingress/loopback_udp_test_socket.h"
 #include "services/ingress/sip_forwarding.h"
 #include "services/ingress/sip_message_class.h"
 #include "services/ingress/sofia.h"
@@ -22,28 +23,7 @@
 namespace callmesh::ingress {
 namespace {
 
-struct Udp {
-  Udp() {
-    fd = ::socket(AF_INET, SOCK_DGRAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-    socklen_t len = sizeof addr;
-    EXPECT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
-  }
-  ~Udp() { ::close(fd); }
-  Udp(const Udp&) = delete;
-  Udp& operator=(const Udp&) = delete;
-  std::string port() const { return std::to_string(ntohs(addr.sin_port)); }
-  void sendTo(const sockaddr_in& to, const std::string& bytes) const {
-    ASSERT_EQ(::sendto(fd, bytes.data(), bytes.size(), 0, reinterpret_cast<const sockaddr*>(&to),
-                       sizeof to),
-              static_cast<ssize_t>(bytes.size()));
-  }
-  int fd = -1;
-  sockaddr_in addr{};
-};
+using Udp = LoopbackUdp;
 
 // One NTA agent as the ingress makes it (not a UA, our message class), its new requests turned
 // into server transactions and kept for the test.

@@ -15,37 +15,16 @@
 
 #include "services/ingress/epoll_handoff.h"
 #include "services/ingress/event_loop_step.h"
+#include "services/ingress/loopback_udp_test_socket.h"
 #include "services/ingress/open_descriptors.h"
 #include "services/ingress/sofia.h"
 
 namespace callmesh::ingress {
 namespace {
 
-struct Udp {
-  Udp() {
-    fd = ::socket(AF_INET, SOCK_DGRAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-    socklen_t len = sizeof addr;
-    EXPECT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
-  }
-  ~Udp() {
-    sofia_datagrams::forget(fd);
-    ::close(fd);
-  }
-  void sendTo(const sockaddr_in& to, const std::string& bytes) const {
-    ASSERT_EQ(::sendto(fd, bytes.data(), bytes.size(), 0, reinterpret_cast<const sockaddr*>(&to),
-                       sizeof to),
-              static_cast<ssize_t>(bytes.size()));
-  }
-  bool readable(int timeout_ms) const {
-    pollfd p{fd, POLLIN, 0};
-    return ::poll(&p, 1, timeout_ms) == 1;
-  }
-  int fd = -1;
-  sockaddr_in addr{};
+// A loopback socket the test may have handed to sofia_datagrams: forgotten before it closes.
+struct Udp : LoopbackUdp {
+  ~Udp() { sofia_datagrams::forget(fd); }
 };
 
 // A loopback port nobody listens on: sending there draws an ICMP port-unreachable.
