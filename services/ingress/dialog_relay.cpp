@@ -217,11 +217,9 @@ int SipProxy::onStray(msg_t* msg, sip_t* sip) {
       forwardAck(msg, sip);
       return 0;
     }
+    // On failure nta_incoming_create has destroyed `msg` itself (nta.c): nothing is left to free.
     nta_incoming_t* irq = nta_incoming_create(agent_, nullptr, msg, sip, TAG_END());
-    if (!irq) {
-      nta_msg_discard(agent_, msg);
-      return 0;
-    }
+    if (!irq) return 0;
     return onRequest(irq, sip);
   }
   // A response that matched no client transaction passes the source guard like a request (issue
