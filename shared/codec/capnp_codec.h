@@ -73,12 +73,12 @@ Result<std::unique_ptr<Decoded<T>>> decode(const void* data, size_t size,
   }
 }
 
-// Flattens a builder into one contiguous array (the wire form of a frame).
 // The first segment of every frame we build. Our requests, replies and events are a few hundred
 // bytes, and MallocMessageBuilder's default first segment (1,024 words) is an 8 KB calloc, zeroed,
 // for each of them: several per call. A bigger message grows into further segments as usual.
 constexpr unsigned kFirstSegmentWords = 128;
 
+// Flattens a builder into one contiguous array (the wire form of a frame).
 inline kj::Array<capnp::word> encode(capnp::MessageBuilder& builder) {
   return capnp::messageToFlatArray(builder);
 }
