@@ -18,9 +18,10 @@ void fillLeg(schema::Leg::Builder b, const LegInfo& leg) {
 }  // namespace
 
 CallEventPublisher::CallEventPublisher(std::string instance_id, const Clock& clock,
-                                       std::vector<EventSubscriber> subscribers,
+                                       const std::vector<EventSubscriber>& subscribers,
                                        EventBacklogLimits limits)
     : instance_id_(std::move(instance_id)), clock_(clock), limits_(limits) {
+  subs_.reserve(subscribers.size());
   for (const auto& s : subscribers) subs_.push_back(Subscriber{s, {}, 0, 0, 0, 0});
 }
 

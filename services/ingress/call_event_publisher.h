@@ -54,7 +54,8 @@ struct EventBacklogLimits {
 class CallEventPublisher final : public CallEvents {
  public:
   CallEventPublisher(std::string instance_id, const Clock& clock,
-                     std::vector<EventSubscriber> subscribers, EventBacklogLimits limits = {});
+                     const std::vector<EventSubscriber>& subscribers,
+                     EventBacklogLimits limits = {});
 
   void offered(const CallIdentity& call, const std::string& rule) override;
   void legRinging(const CallIdentity& call, const LegInfo& leg) override;

@@ -89,6 +89,7 @@ Result<RecordingResult> ZmqRecordingControl::setRecording(const std::string& cal
       sent[i] = true;
     }
     std::vector<zmq::pollitem_t> items;
+    items.reserve(sockets.size());
     for (auto* s : sockets) items.push_back({s->handle(), 0, ZMQ_POLLIN, 0});
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
