@@ -239,7 +239,7 @@ Result<std::vector<uint8_t>> PresenceService::handlePresence(const zmq::message_
   }
   auto req = decoded.value()->root();
   std::vector<std::string> ids;
-  capnp::MallocMessageBuilder mb(codec::kFirstSegmentWords);
+  codec::FrameBuilder mb;
   auto reply = mb.initRoot<schema::PresenceReply>();
   if (req.which() == schema::PresenceRequest::UPDATE) {
     auto u = req.getUpdate();

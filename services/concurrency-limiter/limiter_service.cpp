@@ -47,7 +47,7 @@ Result<AcquireAsk> LimiterService::acquireAsk(schema::LimiterRequest::Reader req
 }
 
 std::vector<uint8_t> LimiterService::failedReply(const std::string& why) {
-  capnp::MallocMessageBuilder mb(codec::kFirstSegmentWords);
+  codec::FrameBuilder mb;
   mb.initRoot<schema::LimiterReply>().setFailed(why);
   return codec::encodeToBytes(mb);
 }
@@ -64,7 +64,7 @@ std::vector<uint8_t> LimiterService::grantReply(const AcquireAsk& ask, const Slo
   metrics_.released.Increment(static_cast<double>(st.released));
   metrics_.release_noop.Increment(
       static_cast<double>(static_cast<int64_t>(ask.release_first.size()) - st.released));
-  capnp::MallocMessageBuilder mb(codec::kFirstSegmentWords);
+  codec::FrameBuilder mb;
   auto g = mb.initRoot<schema::LimiterReply>().initAcquired();
   g.setGranted(st.granted);
   g.setInUse(static_cast<uint32_t>(st.in_use));
@@ -159,7 +159,7 @@ Result<std::vector<uint8_t>> LimiterService::handle(const zmq::message_t& payloa
     return decoded.error();
   }
   auto req = decoded.value()->root();
-  capnp::MallocMessageBuilder mb(codec::kFirstSegmentWords);
+  codec::FrameBuilder mb;
   auto reply = mb.initRoot<schema::LimiterReply>();
   auto fail = [&](const Error& e, const char* op) {
     metrics_.redis_errors.Increment();

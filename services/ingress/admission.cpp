@@ -30,7 +30,7 @@ void CallControl::askLimiterAndRouter(Call& call, const RouteHints& hints) {
       return;
     }
   }
-  capnp::MallocMessageBuilder mb(codec::kFirstSegmentWords);
+  codec::FrameBuilder mb;
   auto q = mb.initRoot<schema::RouteRequest>();
   q.setCallId(call.id.call_id);
   q.setDialed(call.id.dialed);
@@ -51,7 +51,7 @@ void CallControl::askLimiterAndRouter(Call& call, const RouteHints& hints) {
 }
 
 void CallControl::sendAcquire(const std::string& call_id, const std::string& number) {
-  capnp::MallocMessageBuilder mb(codec::kFirstSegmentWords);
+  codec::FrameBuilder mb;
   auto req = mb.initRoot<schema::LimiterRequest>();
   auto a = req.initAcquire();
   a.setNumber(number);

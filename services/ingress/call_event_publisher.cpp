@@ -28,7 +28,7 @@ CallEventPublisher::CallEventPublisher(std::string instance_id, const Clock& clo
 template <typename Fill>
 void CallEventPublisher::publish(const CallIdentity& call, bool is_end, Fill fill) {
   uint64_t seq = ++seq_;
-  capnp::MallocMessageBuilder mb(codec::kFirstSegmentWords);
+  codec::FrameBuilder mb;
   auto ev = mb.initRoot<schema::CallEvent>();
   ev.setEventId(instance_id_ + ":" + std::to_string(seq));
   ev.setCallId(call.call_id);

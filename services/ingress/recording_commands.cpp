@@ -64,7 +64,7 @@ Result<std::vector<uint8_t>> SipProxy::onRecordingCommand(const zmq::message_t& 
                                     {"detail", detail}});
   }
 
-  capnp::MallocMessageBuilder mb(codec::kFirstSegmentWords);
+  codec::FrameBuilder mb;
   auto r = mb.initRoot<schema::RecordingReply>();
   r.setOutcome(step.outcome);
   r.setRecording(call ? sipOf(*call).media().recording_on : false);

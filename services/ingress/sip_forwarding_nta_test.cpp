@@ -129,11 +129,8 @@ std::string normalised(std::string text, const std::string& call_id) {
   return std::regex_replace(text, std::regex(call_id), "CALL");
 }
 
-const ProxyHop& hopOf(const Proxy& proxy) {
-  static ProxyHop hop{"127.0.0.1", "127.0.0.1", 0, 0};
-  hop.port = proxy.port();
-  return hop;
-}
+// The hop the forwarding code is told it is: the agent's own address and port.
+ProxyHop hopOf(const Proxy& proxy) { return ProxyHop{"127.0.0.1", "127.0.0.1", proxy.port(), 0}; }
 
 // Forwards what arrived on `irq` to `phone` as a branch would; returns the branch.
 nta_outgoing_t* forward(Proxy& proxy, nta_incoming_t* irq, const Udp& phone, ForwardFrom from) {

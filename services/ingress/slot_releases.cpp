@@ -55,7 +55,7 @@ void SlotReleases::flushOlderThan(int64_t wait_ms) {
 }
 
 void SlotReleases::sendReleaseBatch(const Batch& batch) {
-  capnp::MallocMessageBuilder mb(codec::kFirstSegmentWords);
+  codec::FrameBuilder mb;
   auto list =
       mb.initRoot<schema::LimiterRequest>().initReleaseBatch(static_cast<unsigned>(batch->size()));
   for (size_t i = 0; i < batch->size(); ++i) {
@@ -87,7 +87,7 @@ void SlotReleases::renew(const std::vector<std::pair<std::string_view, std::stri
 
 void SlotReleases::renewFrame(const std::pair<std::string_view, std::string_view>* held,
                               size_t count) {
-  capnp::MallocMessageBuilder mb(codec::kFirstSegmentWords);
+  codec::FrameBuilder mb;
   auto list = mb.initRoot<schema::LimiterRequest>().initRenew(static_cast<unsigned>(count));
   for (size_t i = 0; i < count; ++i) {
     list[static_cast<unsigned>(i)].setNumber(

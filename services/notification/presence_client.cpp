@@ -93,7 +93,7 @@ Result<std::vector<AgentPresenceView>> ZmqPresenceClient::roundTrip(std::vector<
 
 Result<AgentPresenceView> ZmqPresenceClient::setAvailability(const std::string& agent_id,
                                                              const std::string& availability) {
-  capnp::MallocMessageBuilder mb(codec::kFirstSegmentWords);
+  codec::FrameBuilder mb;
   auto u = mb.initRoot<schema::PresenceRequest>().initUpdate();
   u.setAgentId(agent_id);
   u.setAvailability(codec::availabilityFromName(availability));
@@ -105,7 +105,7 @@ Result<AgentPresenceView> ZmqPresenceClient::setAvailability(const std::string& 
 
 Result<std::vector<AgentPresenceView>> ZmqPresenceClient::query(
     const std::vector<std::string>& ids) {
-  capnp::MallocMessageBuilder mb(codec::kFirstSegmentWords);
+  codec::FrameBuilder mb;
   auto q = mb.initRoot<schema::PresenceRequest>().initQuery(static_cast<unsigned>(ids.size()));
   for (size_t i = 0; i < ids.size(); ++i) q.set(static_cast<unsigned>(i), ids[i]);
   return roundTrip(codec::encodeToBytes(mb));

@@ -59,7 +59,7 @@ std::vector<std::string> ZmqRecordingControl::endpoints() {
 
 Result<RecordingResult> ZmqRecordingControl::setRecording(const std::string& call_id, bool start,
                                                           const std::string& requested_by) {
-  capnp::MallocMessageBuilder mb(codec::kFirstSegmentWords);
+  codec::FrameBuilder mb;
   auto cmd = mb.initRoot<schema::RecordingCommand>();
   cmd.setCallId(call_id);
   cmd.setAction(start ? schema::RecordingAction::START : schema::RecordingAction::STOP);

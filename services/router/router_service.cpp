@@ -186,7 +186,7 @@ void RouterService::install(RoutingConfig cfg) {
 }
 
 kj::Array<capnp::word> RouterService::notice() const {
-  capnp::MallocMessageBuilder mb(codec::kFirstSegmentWords);
+  codec::FrameBuilder mb;
   mb.initRoot<schema::RoutingNotice>().setConfigEpoch(configEpoch());
   return codec::encode(mb);
 }
@@ -218,7 +218,7 @@ Result<std::vector<uint8_t>> RouterService::handle(const zmq::message_t& payload
                        &outbound_attempts_);
   RouteOutcome out = planner.decide(q);
 
-  capnp::MallocMessageBuilder mb(codec::kFirstSegmentWords);
+  codec::FrameBuilder mb;
   auto d = mb.initRoot<schema::RouteDecision>();
   d.setCallId(q.call_id);
   if (out.reject) {

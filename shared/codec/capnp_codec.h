@@ -78,6 +78,13 @@ Result<std::unique_ptr<Decoded<T>>> decode(const void* data, size_t size,
 // for each of them: several per call. A bigger message grows into further segments as usual.
 constexpr unsigned kFirstSegmentWords = 128;
 
+// The builder for one frame a service sends (a request, a reply, an event): the first segment
+// above, the rest as capnp::MallocMessageBuilder does it.
+class FrameBuilder : public capnp::MallocMessageBuilder {
+ public:
+  FrameBuilder() : capnp::MallocMessageBuilder(kFirstSegmentWords) {}
+};
+
 // Flattens a builder into one contiguous array (the wire form of a frame).
 inline kj::Array<capnp::word> encode(capnp::MessageBuilder& builder) {
   return capnp::messageToFlatArray(builder);

@@ -13,7 +13,7 @@ namespace callmesh::codec {
 
 // The acknowledgement a receiver returns once a CallEvent is durably handled.
 inline std::vector<uint8_t> encodeEventAck(std::string_view event_id) {
-  capnp::MallocMessageBuilder mb(codec::kFirstSegmentWords);
+  codec::FrameBuilder mb;
   mb.initRoot<schema::EventAck>().setEventId(capnp::Text::Reader(event_id.data(), event_id.size()));
   auto words = encode(mb);
   auto bytes = words.asBytes();
