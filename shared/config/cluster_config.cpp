@@ -42,10 +42,6 @@ bool splitHostPort(const std::string& text, std::string& host, int& port) {
 
 namespace {
 
-bool looksLikeZmqEndpoint(const std::string& e) {
-  return e.rfind("tcp://", 0) == 0 || e.rfind("ipc://", 0) == 0 || e.rfind("inproc://", 0) == 0;
-}
-
 ServiceEndpoints readEndpoints(YamlMap& m, const std::string& default_bind,
                                const std::string& default_admin) {
   ServiceEndpoints ep;

@@ -4,14 +4,14 @@ namespace callmesh::config {
 
 namespace {
 
-bool looksLikeZmqEndpoint(const std::string& e) {
-  return e.rfind("tcp://", 0) == 0 || e.rfind("ipc://", 0) == 0 || e.rfind("inproc://", 0) == 0;
-}
-
 // More would be a config mistake (or a hostile file): every entry is a connection per client.
 constexpr size_t kMaxEndpointsPerService = 64;
 
 }  // namespace
+
+bool looksLikeZmqEndpoint(const std::string& e) {
+  return e.rfind("tcp://", 0) == 0 || e.rfind("ipc://", 0) == 0 || e.rfind("inproc://", 0) == 0;
+}
 
 void readZmqSettings(YamlMap& m, const std::string& file_name, ZmqSettings& z) {
   std::string curve = m.string("curve", "on");

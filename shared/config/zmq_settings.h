@@ -12,6 +12,9 @@ namespace callmesh::config {
 void readZmqSettings(YamlMap& m, const std::string& file_name, ZmqSettings& z);
 
 // A service's `endpoint:` (a string or a list of ZeroMQ endpoints) into `out`; errors name the key.
+// tcp://, ipc:// or inproc://: the transports a service's ZeroMQ socket binds or connects on.
+bool looksLikeZmqEndpoint(const std::string& e);
+
 void readEndpointList(YamlMap& m, std::string_view key, const std::string& fallback,
                       std::vector<std::string>& out);
 
