@@ -39,7 +39,7 @@ def pss_kb(pid):
     return memory_kb(pid)["Pss"]
 
 
-MEMORY_FIELDS = ("Rss", "Pss", "Pss_Anon", "Pss_File", "Pss_Shmem")
+MEMORY_FIELDS = ("Rss", "Pss", "Pss_Anon", "Pss_File", "Pss_Shmem", "AnonHugePages")
 
 
 # The ingress's per-source limits would ban SIPp, one source sending 3 requests per call (a
@@ -70,7 +70,7 @@ def named_lua(src, name, where):
 
 
 def memory_kb(pid):
-    """{Rss, Pss, Pss_Anon, Pss_File, Pss_Shmem} of the process in kB, from /proc/<pid>/smaps_rollup
+    """{Rss, Pss, Pss_Anon, Pss_File, Pss_Shmem, AnonHugePages} of the process in kB, from /proc/<pid>/smaps_rollup
     (0 each once the process is gone)."""
     values = dict.fromkeys(MEMORY_FIELDS, 0)
     try:

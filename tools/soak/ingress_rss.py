@@ -102,7 +102,7 @@ def run(args):
             t = time.monotonic() - start
             mem = memory_kb(ingress)
             samples.append({"t": round(t, 1), "wall": time.time(), "rss_kb": rss_kb(ingress), "pss_kb": mem["Pss"],
-                            **heap_kb(cluster)})
+                            "thp_kb": mem["AnonHugePages"], **heap_kb(cluster)})
             if t >= args.seconds:
                 break
             time.sleep(max(0.0, args.every - (time.monotonic() - start - t)))
@@ -170,14 +170,14 @@ def print_samples(samples, args, idle_kb, facts):
     print(f"ingress idle RSS {idle_kb / 1024:.1f} MB; {args.rate} calls/s for {args.seconds} s; "
           f"warm-up {args.warmup:g} s (samples before it marked -)")
     print(f"{'t s':>6} {'RSS MB':>8} {'PSS MB':>8} {'calls in last 32 s':>19} {'calls/s':>8} {'B/call':>8} "
-          f"{'heap allocated MB':>18} {'heap resident MB':>17}")
+          f"{'heap allocated MB':>18} {'heap resident MB':>17} {'huge pages MB':>14}")
     for s in samples:
         per = "-" if s.get("bytes_per_call") is None else f"{s['bytes_per_call']:.0f}"
         mark = " " if s["t"] >= args.warmup else "-"
         heap = "".join("{:>18}".format("-" if s.get(k) is None else f"{s[k] / 1024:.1f}")
                        for k in ("heap_allocated_kb", "heap_resident_kb"))
         print(f"{s['t']:>6.1f}{mark}{s['rss_kb'] / 1024:>8.1f} {s['pss_kb'] / 1024:>8.1f} "
-              f"{s.get('retained', 0):>19.0f} {s.get('retained', 0) / rss_rules.RETENTION_S:>8.0f} {per:>8} {heap}")
+              f"{s.get('retained', 0):>19.0f} {s.get('retained', 0) / rss_rules.RETENTION_S:>8.0f} {per:>8} {heap}{s.get('thp_kb', 0) / 1024:>15.1f}")
 
 
 if __name__ == "__main__":
