@@ -10,6 +10,7 @@
 #include "services/ingress/open_descriptors.h"
 #include "services/ingress/sip_inspection.h"
 #include "services/ingress/sip_message_class.h"
+#include "services/ingress/sofia_clock.h"
 #include "services/ingress/sofia_datagrams.h"
 #include "shared/transport/envelope.h"
 
@@ -114,6 +115,9 @@ SipProxy::~SipProxy() {
 }
 
 Status SipProxy::start() {
+  // Before sofia's first timer: every timer of ours and of NTA on the monotonic clock
+  // (sofia_clock.h).
+  sofia_clock::followMonotonicClock();
   su_init();
   std::vector<int> epoll_before = EventLoopStep::epollDescriptors();
   root_ = su_root_create(this);

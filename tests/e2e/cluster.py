@@ -63,7 +63,7 @@ def wait_until(predicate, timeout, interval=0.05, what="condition"):
 class Cluster:
     def __init__(self, routing_yaml, cap=50, lease_ms=30000, extra_caps=None, ingress_extra="", zmq="tcp",
                  router_extra="", curve=True, routers=1, leases_redis=False, redis_cluster=None,
-                 media=False, media_extra="", rtp_ports=RTP_PORTS):
+                 media=False, media_extra="", rtp_ports=RTP_PORTS, service_env=None):
         """curve: the services talk CURVE with keys written here by callmesh-zmq-keys (as in
         production); False writes `zmq: {curve: off}`. routers: how many router replicas, each
         its own process; the ingress connects to all of them (an endpoint list). leases_redis: a
@@ -72,8 +72,10 @@ class Cluster:
         (tests/e2e/redis_cluster.py); None follows CALLMESH_E2E_REDIS=cluster. media: an
         rtpengine of this cluster's own (loopback, free ng/HTTP ports, a port range of its own,
         recordings in <dir>/recordings) anchors the calls; media_extra: more `media:` keys; rtp_ports:
-        the size of its port range (4 per call)."""
+        the size of its port range (4 per call). service_env: {service: {VAR: value}}, added to
+        that service's environment (an LD_PRELOAD for one process, say)."""
         self.dir = tempfile.mkdtemp(prefix="callmesh-e2e-")
+        self.service_env = service_env or {}
         self.procs = {}
         self.curve = curve
         self.routers = [f"router-{i}" if i else "router" for i in range(routers)]
@@ -268,9 +270,10 @@ notification:
                                  f"{self.log(svc)[-1500:]}")
 
     def _spawn(self, name, argv):
+        env = {**os.environ, **self.service_env[name]} if name in self.service_env else None
         with open(os.path.join(self.dir, f"{name}.log"), "ab") as log:
             self.procs[name] = popen(argv, stdout=log, stderr=subprocess.STDOUT,
-                                                stdin=subprocess.DEVNULL)
+                                     stdin=subprocess.DEVNULL, env=env)
 
     def stop_service(self, name, sig=signal.SIGTERM, timeout=10):
         proc = self.procs.get(name)
