@@ -5,6 +5,7 @@
 
 #include "services/ingress/epoll_handoff.h"
 #include "services/ingress/open_descriptors.h"
+#include "services/ingress/sofia_clock.h"
 
 namespace callmesh::ingress {
 
@@ -39,6 +40,7 @@ su_duration_t EventLoopStep::nextTimer() {
 
 void EventLoopStep::step(su_duration_t max_wait_ms) {
   if (epoll_fd_ < 0) {
+    sofia_clock::correctForSteps();
     (void)su_root_step(root_, max_wait_ms);
     return;
   }
@@ -49,6 +51,8 @@ void EventLoopStep::step(su_duration_t max_wait_ms) {
   int n = epoll_handoff::waitForReal(epoll_fd_, ready, epoll_handoff::kMaxEvents,
                                      static_cast<int>(wait_ms_));
   epoll_handoff::handOver(epoll_fd_, ready, n < 0 ? 0 : n);
+  // A wall-clock step while we slept must not reach sofia's timers (sofia_clock.h).
+  sofia_clock::correctForSteps();
   // Serve what is ready and what is due, never waiting. 0 means sofia served I/O, or that its
   // next timer is under a millisecond away; after I/O one more turn returns the real time to
   // the next timer.

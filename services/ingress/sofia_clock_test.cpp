@@ -17,13 +17,16 @@ constexpr unsigned long kNtpEpochOffsetS = 2208988800UL;
 
 int64_t fake_wall_ns = 0;
 int64_t fake_mono_ns = 0;
+int64_t fakeWall() { return fake_wall_ns; }
+int64_t fakeMonotonic() { return fake_mono_ns; }
+constexpr sofia_clock::Sources kFakeClocks{fakeWall, fakeMonotonic};
 
 class SofiaClock : public ::testing::Test {
  protected:
   void SetUp() override {
     fake_wall_ns = 1800000000 * kS;  // 2027-01-15
     fake_mono_ns = 5000 * kS;
-    sofia_clock::followMonotonicClock({[] { return fake_wall_ns; }, [] { return fake_mono_ns; }});
+    sofia_clock::followMonotonicClock(kFakeClocks);
   }
   void TearDown() override { sofia_clock::restoreWallClock(); }
 };
@@ -37,12 +40,14 @@ TEST_F(SofiaClock, StartsAtTheWallClockOnNtpsEpoch) {
 
 TEST_F(SofiaClock, AdvancesWithTheMonotonicClockWhateverTheWallClockDoes) {
   su_time_t start = su_now();
-  fake_wall_ns -= 3600 * kS;  // the wall clock stepped an hour back
-  fake_mono_ns += 250 * kMs;  // while 250 ms went by
+  fake_wall_ns -= 3600 * kS;       // the wall clock stepped an hour back
+  fake_mono_ns += 250 * kMs;       // while 250 ms went by
+  sofia_clock::correctForSteps();  // the event loop's turn
   su_time_t later = su_now();
   EXPECT_EQ(su_duration(later, start), 250);
   fake_wall_ns += 7200 * kS;  // and two hours forward
   fake_mono_ns += 1 * kS;
+  sofia_clock::correctForSteps();  // the event loop's turn
   EXPECT_EQ(su_duration(su_now(), later), 1000);
   su_time64_t ns = 0;
   EXPECT_EQ(su_nanotime(&ns), ns);
@@ -60,14 +65,17 @@ TEST_F(SofiaClock, ATimerFiresAfterItsDurationOnTheMonotonicClock) {
   int fired = 0;
   su_timer_set(
       ring, [](void*, su_timer_t*, void* count) { ++*static_cast<int*>(count); }, &fired);
-  fake_wall_ns += 3600 * kS;  // a step forward: nothing is due yet
+  fake_wall_ns += 3600 * kS;       // a step forward: nothing is due yet
+  sofia_clock::correctForSteps();  // the event loop's turn
   su_root_step(root, 0);
   EXPECT_EQ(fired, 0);
   fake_wall_ns -= 3660 * kS;  // a minute behind where it started
   fake_mono_ns += 19999 * kMs;
+  sofia_clock::correctForSteps();  // the event loop's turn
   su_root_step(root, 0);
   EXPECT_EQ(fired, 0);
   fake_mono_ns += 2 * kMs;
+  sofia_clock::correctForSteps();  // the event loop's turn
   su_root_step(root, 0);
   EXPECT_EQ(fired, 1);
   su_timer_destroy(ring);
@@ -75,10 +83,20 @@ TEST_F(SofiaClock, ATimerFiresAfterItsDurationOnTheMonotonicClock) {
   su_deinit();
 }
 
+TEST_F(SofiaClock, FollowingAgainWithTheSameClocksKeepsTheAnchor) {
+  fake_mono_ns += 40 * kMs;
+  fake_wall_ns += 3600 * kS;  // the wall clock moved meanwhile
+  sofia_clock::correctForSteps();
+  su_time_t before = su_now();
+  sofia_clock::followMonotonicClock(kFakeClocks);
+  sofia_clock::correctForSteps();
+  EXPECT_EQ(su_duration(su_now(), before), 0);  // a second SipProxy::start() steps nothing
+}
+
 TEST(SofiaClockRestore, SofiasOwnClockIsTheWallClockAgain) {
   fake_wall_ns = 0;
   fake_mono_ns = 0;
-  sofia_clock::followMonotonicClock({[] { return fake_wall_ns; }, [] { return fake_mono_ns; }});
+  sofia_clock::followMonotonicClock(kFakeClocks);
   EXPECT_EQ(su_now().tv_sec, kNtpEpochOffsetS);  // 1970 on the fake wall clock
   sofia_clock::restoreWallClock();
   EXPECT_GT(su_now().tv_sec, kNtpEpochOffsetS + 1700000000UL);  // the machine's clock, 2023 on
