@@ -51,7 +51,7 @@ void CallEventPublisher::publish(const CallIdentity& call, bool is_end, Fill fil
     }
     sub.queued.push_back(frame);
   }
-  if (++collected_ >= 64) flush();
+  if (++collected_ >= limits_.flush_after_events) flush();
 }
 
 void CallEventPublisher::flush() {

@@ -34,6 +34,9 @@ struct EventBacklogLimits {
   size_t max_batch_bytes = 192 * 1024;
   // Batches on the wire per subscriber at once.
   size_t max_batches_in_flight = 8;
+  // Events collected that flush at once, without waiting for the tick's event_flush_ms
+  // (ingress.event_flush_events).
+  size_t flush_after_events = 512;
   // After a batch fails (no acknowledgement within the link's one attempt), nothing goes to that
   // subscriber for first_backoff_ms, doubling at each further failure up to max_backoff_ms.
   int64_t first_backoff_ms = 1000;
@@ -42,15 +45,16 @@ struct EventBacklogLimits {
 
 // Publishes call lifecycle events to agent-presence and notification with acknowledged,
 // at-least-once delivery. Events are collected and sent at each flush() (the ingress flushes
-// every event_flush_ms, 50 ms by default, or when 64 are waiting) as CallEventBatches of at most
-// max_batch_bytes: one ZeroMQ message instead of one per event, which is most of the cluster's
-// per-call messaging, and never a frame its receiver refuses. Each subscriber has its own queue,
-// bounded in events (max_events, queued + unacknowledged); a batch that fails goes back to the
-// head of its queue and the subscriber is left alone for an exponential backoff (1 s, 2 s, 4 s,
-// then 8 s), so a receiver that is away costs the SIP loop nothing but the queue. A subscriber that
-// restarts gets what it missed when it comes back; receivers dedupe on the event id (ingress
-// instance + sequence). If one stays away long enough to fill its queue, further events to it are
-// refused and counted (callmesh_ingress_events_dropped_total), never silently lost.
+// every event_flush_ms, 50 ms by default, or when flush_after_events are waiting) as
+// CallEventBatches of at most max_batch_bytes: one ZeroMQ message instead of one per event, which
+// is most of the cluster's per-call messaging, and never a frame its receiver refuses. Each
+// subscriber has its own queue, bounded in events (max_events, queued + unacknowledged); a batch
+// that fails goes back to the head of its queue and the subscriber is left alone for an exponential
+// backoff (1 s, 2 s, 4 s, then 8 s), so a receiver that is away costs the SIP loop nothing but the
+// queue. A subscriber that restarts gets what it missed when it comes back; receivers dedupe on the
+// event id (ingress instance + sequence). If one stays away long enough to fill its queue, further
+// events to it are refused and counted (callmesh_ingress_events_dropped_total), never silently
+// lost.
 class CallEventPublisher final : public CallEvents {
  public:
   CallEventPublisher(std::string instance_id, const Clock& clock,

@@ -167,6 +167,26 @@ TEST(CallEventPublisherBounds, BatchesStayUnderTheFrameLimitAndKeepOrder) {
   EXPECT_EQ(events.backlog(0), 0u);
 }
 
+// Issue 22: events wait for the tick's flush (event_flush_ms) unless flush_after_events pile up
+// first; a burst never waits, and an ordinary load is not cut into small batches (each batch is
+// a wakeup and a script call at every receiver, and presence folds a call's events only within
+// one batch).
+TEST(CallEventPublisherBounds, FlushesByItselfOnlyOnceFlushAfterEventsWait) {
+  testing::ManualClock clock;
+  testing::FakeRequestLink presence;
+  EventBacklogLimits limits;
+  limits.flush_after_events = 100;
+  CallEventPublisher events("ingress-1", clock, {{&presence, false}}, limits);
+  for (int i = 0; i < 99; ++i) events.offered(longCall(i), "");
+  EXPECT_EQ(presence.sent().size(), 0u);  // 99 wait for the tick
+  events.offered(longCall(99), "");
+  ASSERT_EQ(presence.sent().size(), 1u);  // the 100th sends all of them at once
+  EXPECT_EQ(idsIn(presence.sent()[0].payload).size(), 100u);
+  events.offered(longCall(100), "");
+  EXPECT_EQ(presence.sent().size(), 1u);                     // the count starts again
+  EXPECT_EQ(EventBacklogLimits{}.flush_after_events, 512u);  // ingress.event_flush_events
+}
+
 // Issue 16 item 7: a receiver that is away is retried with a doubling pause, and what waits
 // for it is bounded in events.
 TEST(CallEventPublisherBounds, FailedBatchIsResentWithExponentialBackoff) {

@@ -73,7 +73,9 @@ ingress::IngressLinks buildLinks(const config::ClusterConfig& cfg, runtime::Serv
       instance_id, clock,
       std::vector<ingress::EventSubscriber>{{links.presence_events.get(), false},
                                             {links.notification_events.get(), /*ends_only=*/true}},
-      ingress::EventBacklogLimits{static_cast<size_t>(cfg.ingress.max_event_backlog)});
+      ingress::EventBacklogLimits{
+          .max_events = static_cast<size_t>(cfg.ingress.max_event_backlog),
+          .flush_after_events = static_cast<size_t>(cfg.ingress.event_flush_events)});
   const auto& in = cfg.ingress;
   auto guard = ingress::SourceGuard::create(
       {in.trusted_sources, static_cast<double>(in.rate_limit_rps),

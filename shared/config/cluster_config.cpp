@@ -172,6 +172,8 @@ Result<ClusterConfig> parseClusterConfig(const std::string& yaml_text,
     in.lease_renew_ms =
         static_cast<int>(m.integer("lease_renew_ms", in.lease_renew_ms, 100, 600000));
     in.event_flush_ms = static_cast<int>(m.integer("event_flush_ms", in.event_flush_ms, 10, 1000));
+    in.event_flush_events =
+        static_cast<int>(m.integer("event_flush_events", in.event_flush_events, 16, 4096));
     in.acquire_gather_ms =
         static_cast<int>(m.integer("acquire_gather_ms", in.acquire_gather_ms, 0, 50));
     in.max_call_id_bytes =

@@ -22,7 +22,20 @@ TEST(ClusterConfig, ParsesGoodFileAndAppliesDefaults) {
   EXPECT_EQ(cfg->limiter.lease_ms, 30000);
   EXPECT_EQ(cfg->notification.net.bind, "tcp://127.0.0.1:7004");
   EXPECT_EQ(cfg->ingress.event_flush_ms, 50);
+  EXPECT_EQ(cfg->ingress.event_flush_events, 512);
   EXPECT_EQ(cfg->ingress.acquire_gather_ms, 10);
+}
+
+TEST(ClusterConfig, EventFlushCountIsBounded) {
+  auto ok = parseClusterConfig(
+      "router:\n  routing_file: r.yaml\ningress:\n  event_flush_events: 64\n", "c.yaml");
+  ASSERT_TRUE(ok.ok()) << ok.error().describe();
+  EXPECT_EQ(ok->ingress.event_flush_events, 64);
+  auto bad = parseClusterConfig(
+      "router:\n  routing_file: r.yaml\ningress:\n  event_flush_events: 8\n", "c.yaml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().message,
+            "c.yaml:4: ingress.event_flush_events: must be between 16 and 4096 (got 8)");
 }
 
 TEST(ClusterConfig, EventFlushIntervalIsBounded) {
