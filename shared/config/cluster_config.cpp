@@ -310,8 +310,8 @@ Result<ClusterConfig> parseClusterConfig(const std::string& yaml_text,
           std::string id = it->first.Scalar();
           YamlMap a(it->second, "agent_presence.agents." + id, errors);
           AgentHours hours;
-          hours.utc_offset_minutes =
-              static_cast<int>(a.integer("utc_offset_minutes", 0, -14 * 60, 14 * 60));
+          hours.utc_offset_minutes = static_cast<int>(
+              a.integer("utc_offset_minutes", 0, int64_t{-14} * 60, int64_t{14} * 60));
           // An IANA zone follows daylight saving; the fixed offset above does not (kept for
           // old files, docs/provisioning.md). Both at once is a contradiction.
           if (a.has("time_zone")) {
