@@ -21,6 +21,10 @@
 //   ingress's CPU per call in its first 15 s under load fell from 0.60-0.73 to 0.51-0.52 ms
 //   (docs/bench/kamailio.md, "Huge pages"). The price: up to 2 MB more resident per arena at
 //   idle (the cluster's idle PSS 40 -> 53-67 MB); per 1,000 live calls 21.8 -> 20.8 MB.
+//
+// These are the settings while the heap grows. Once it has held steady for 30 s the ingress turns
+// huge pages off for itself and has jemalloc return free pages after ingress.heap_steady_decay_ms
+// (services/ingress/heap_mode.h, applied by HeapMetrics::applyMode); growth turns them back.
 extern "C" {
 extern const char* malloc_conf;
 const char* malloc_conf = "dirty_decay_ms:-1,lg_extent_max_active_fit:16,thp:always";

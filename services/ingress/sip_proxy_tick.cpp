@@ -26,7 +26,15 @@ void SipProxy::onTick() {
   }
   if (ticks_ % 100 == 0) {
     reloadAgentCredentials();  // once a second: one stat
-    (void)metrics_.heap.update();
+    int64_t steady_decay_ms = config_.ingress.heap_steady_decay_ms;
+    if (metrics_.heap.update() && steady_decay_ms > 0) {
+      if (auto mode = heap_watch_.sample(clock_.steadyMs(), metrics_.heap.activeBytes())) {
+        (void)metrics_.heap.applyMode(*mode, steady_decay_ms);
+        log_.info("heap_mode",
+                  {{"steady", *mode == HeapGrowthWatch::Mode::Steady},
+                   {"active_bytes", static_cast<int64_t>(metrics_.heap.activeBytes())}});
+      }
+    }
   }
   // Recording commands are a person's clicks: read every tick (one non-blocking recv), served
   // at most 16 a tick so a flood cannot hold the SIP loop (the rest wait in the socket, whose

@@ -174,6 +174,8 @@ Result<ClusterConfig> parseClusterConfig(const std::string& yaml_text,
     in.event_flush_ms = static_cast<int>(m.integer("event_flush_ms", in.event_flush_ms, 10, 1000));
     in.event_flush_events =
         static_cast<int>(m.integer("event_flush_events", in.event_flush_events, 16, 4096));
+    in.heap_steady_decay_ms =
+        static_cast<int>(m.integer("heap_steady_decay_ms", in.heap_steady_decay_ms, 0, 600000));
     in.acquire_gather_ms =
         static_cast<int>(m.integer("acquire_gather_ms", in.acquire_gather_ms, 0, 50));
     in.max_call_id_bytes =

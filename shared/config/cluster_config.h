@@ -113,6 +113,11 @@ struct IngressSettings {
   // events per call), before most calls had ended. 512: the 50 ms timer decides up to about
   // 2,500 calls/s.
   int event_flush_events = 512;
+  // Once the heap has not grown for 30 s, free pages go back to the kernel after this long and no
+  // new huge pages are mapped; while it grows, huge pages and every free page are kept
+  // (services/ingress/heap_mode.h). 0: always as while growing (RSS creeps ~1.3 MB a minute at
+  // 1,000 calls/s: khugepaged fills 2 MB ranges back in around the pages still used).
+  int heap_steady_decay_ms = 30000;
   // A new call's acquire that comes within this long of the previous one waits for the next
   // tick (10 ms) and goes with the others gathered meanwhile: under load the limiter, its Redis
   // and both sides' ZeroMQ I/O threads wake once per gathered burst instead of once per call, at

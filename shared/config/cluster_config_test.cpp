@@ -23,6 +23,7 @@ TEST(ClusterConfig, ParsesGoodFileAndAppliesDefaults) {
   EXPECT_EQ(cfg->notification.net.bind, "tcp://127.0.0.1:7004");
   EXPECT_EQ(cfg->ingress.event_flush_ms, 50);
   EXPECT_EQ(cfg->ingress.event_flush_events, 512);
+  EXPECT_EQ(cfg->ingress.heap_steady_decay_ms, 30000);
   EXPECT_EQ(cfg->ingress.acquire_gather_ms, 10);
 }
 
@@ -36,6 +37,18 @@ TEST(ClusterConfig, EventFlushCountIsBounded) {
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.error().message,
             "c.yaml:4: ingress.event_flush_events: must be between 16 and 4096 (got 8)");
+}
+
+TEST(ClusterConfig, HeapSteadyDecayIsBoundedAndZeroTurnsItOff) {
+  auto off = parseClusterConfig(
+      "router:\n  routing_file: r.yaml\ningress:\n  heap_steady_decay_ms: 0\n", "c.yaml");
+  ASSERT_TRUE(off.ok()) << off.error().describe();
+  EXPECT_EQ(off->ingress.heap_steady_decay_ms, 0);
+  auto bad = parseClusterConfig(
+      "router:\n  routing_file: r.yaml\ningress:\n  heap_steady_decay_ms: 600001\n", "c.yaml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().message,
+            "c.yaml:4: ingress.heap_steady_decay_ms: must be between 0 and 600000 (got 600001)");
 }
 
 TEST(ClusterConfig, EventFlushIntervalIsBounded) {
