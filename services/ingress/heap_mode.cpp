@@ -28,7 +28,8 @@ std::optional<HeapGrowthWatch::Mode> HeapGrowthWatch::sample(int64_t now_ms,
     }
     return std::nullopt;
   }
-  if (mode_ == Mode::Growing && now_ms - *last_growth_ms_ >= limits_.steady_after_ms) {
+  if (mode_ == Mode::Growing && now_ms - *last_growth_ms_ >= limits_.steady_after_ms &&
+      active_bytes >= limits_.steady_floor_bytes) {
     mode_ = Mode::Steady;
     return mode_;
   }

@@ -26,8 +26,11 @@ class HeapGrowthWatch {
     // Growing: `active` rose this much above its lowest reading within `window_ms`.
     uint64_t growth_bytes = 16ull << 20;
     int64_t window_ms = 10'000;
-    // Steady: no growth for this long.
+    // Steady: no growth for this long, with at least `steady_floor_bytes` in use. Below it there
+    // is little to give back, and a fresh ingress waiting for its first calls (a pod scaled out)
+    // keeps huge pages for the growth they bring.
     int64_t steady_after_ms = 30'000;
+    uint64_t steady_floor_bytes = 64ull << 20;
   };
 
   explicit HeapGrowthWatch(Limits limits) : limits_(limits) {}

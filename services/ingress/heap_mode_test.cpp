@@ -15,6 +15,7 @@ HeapGrowthWatch::Limits limits() {
   l.growth_bytes = 16 * kMB;
   l.window_ms = 10'000;
   l.steady_after_ms = 30'000;
+  l.steady_floor_bytes = 64 * kMB;
   return l;
 }
 
@@ -35,6 +36,16 @@ TEST(HeapGrowthWatch, StartsGrowingAndTurnsSteadyAfterThirtySecondsWithoutGrowth
   EXPECT_EQ(w.mode(), Mode::Growing);
   EXPECT_EQ(w.sample(30'000, 100 * kMB), Mode::Steady);
   EXPECT_FALSE(w.sample(31'000, 100 * kMB));  // a change is reported once
+}
+
+TEST(HeapGrowthWatch, AnIdleIngressBelowTheFloorStaysGrowingForItsFirstCalls) {
+  HeapGrowthWatch w(limits());
+  // A fresh ingress (~20 MB) waiting for traffic: nothing to give back, huge pages kept.
+  EXPECT_FALSE(holdAt(w, 0, 300, 20 * kMB));
+  EXPECT_EQ(w.mode(), Mode::Growing);
+  // Its first calls grow the heap past the floor; steady once that has held 30 s.
+  EXPECT_FALSE(holdAt(w, 301, 310, 200 * kMB));
+  EXPECT_EQ(holdAt(w, 311, 340, 200 * kMB), Mode::Steady);
 }
 
 TEST(HeapGrowthWatch, ALoadThatKeepsGrowingTheHeapKeepsHugePages) {

@@ -62,6 +62,12 @@ TrunkBook trunksOf(const config::ClusterConfig& config) {
 }
 
 // The CIDRs were validated with the config; a failure here would be a bug, and trusts nobody.
+HeapGrowthWatch::Limits heapLimitsOf(const config::ClusterConfig& config) {
+  HeapGrowthWatch::Limits limits;
+  limits.steady_after_ms = static_cast<int64_t>(config.ingress.heap_steady_after_s) * 1000;
+  return limits;
+}
+
 TrustDomain identityTrustOf(const config::ClusterConfig& config) {
   auto domain = TrustDomain::create(config.ingress.identity_trusted_sources);
   return domain.ok() ? std::move(domain.value()) : TrustDomain();
@@ -88,6 +94,7 @@ SipProxy::SipProxy(const config::ClusterConfig& config, IngressLinks links,
       trunks_(trunksOf(config)),
       trunk_metrics_(metrics, trunks_),
       connection_bounds_(config.ingress.connections),
+      heap_watch_(heapLimitsOf(config)),
       gateway_sets_(config.ingress.gateways),
       gateway_metrics_(metrics, gateway_sets_),
       gateway_draw_(std::random_device{}()),

@@ -197,7 +197,7 @@ class SipProxy final : public CallSip {
   uint64_t new_call_bans_reported_ = 0;
   uint64_t ticks_ = 0;
   int64_t last_flush_ms_ = 0;
-  HeapGrowthWatch heap_watch_{HeapGrowthWatch::Limits{}};  // ingress.heap_steady_decay_ms
+  HeapGrowthWatch heap_watch_;                  // ingress.heap_steady_decay_ms, heap_steady_after_s
   std::set<std::string> allowed_target_hosts_;  // ring-target hosts already allowed to resolve
 
   GatewaySets gateway_sets_;  // ingress.gateway_sets and their health

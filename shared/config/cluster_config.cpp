@@ -176,6 +176,8 @@ Result<ClusterConfig> parseClusterConfig(const std::string& yaml_text,
         static_cast<int>(m.integer("event_flush_events", in.event_flush_events, 16, 4096));
     in.heap_steady_decay_ms =
         static_cast<int>(m.integer("heap_steady_decay_ms", in.heap_steady_decay_ms, 0, 600000));
+    in.heap_steady_after_s =
+        static_cast<int>(m.integer("heap_steady_after_s", in.heap_steady_after_s, 1, 3600));
     in.acquire_gather_ms =
         static_cast<int>(m.integer("acquire_gather_ms", in.acquire_gather_ms, 0, 50));
     in.max_call_id_bytes =

@@ -118,6 +118,9 @@ struct IngressSettings {
   // (services/ingress/heap_mode.h). 0: always as while growing (RSS creeps ~1.3 MB a minute at
   // 1,000 calls/s: khugepaged fills 2 MB ranges back in around the pages still used).
   int heap_steady_decay_ms = 30000;
+  // How long the heap must not grow (by 16 MB within 10 s) to count as steady; it must also
+  // hold at least 64 MB (an idle ingress keeps huge pages for its first calls).
+  int heap_steady_after_s = 30;
   // A new call's acquire that comes within this long of the previous one waits for the next
   // tick (10 ms) and goes with the others gathered meanwhile: under load the limiter, its Redis
   // and both sides' ZeroMQ I/O threads wake once per gathered burst instead of once per call, at

@@ -24,6 +24,7 @@ TEST(ClusterConfig, ParsesGoodFileAndAppliesDefaults) {
   EXPECT_EQ(cfg->ingress.event_flush_ms, 50);
   EXPECT_EQ(cfg->ingress.event_flush_events, 512);
   EXPECT_EQ(cfg->ingress.heap_steady_decay_ms, 30000);
+  EXPECT_EQ(cfg->ingress.heap_steady_after_s, 30);
   EXPECT_EQ(cfg->ingress.acquire_gather_ms, 10);
 }
 
@@ -49,6 +50,11 @@ TEST(ClusterConfig, HeapSteadyDecayIsBoundedAndZeroTurnsItOff) {
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.error().message,
             "c.yaml:4: ingress.heap_steady_decay_ms: must be between 0 and 600000 (got 600001)");
+  auto after = parseClusterConfig(
+      "router:\n  routing_file: r.yaml\ningress:\n  heap_steady_after_s: 0\n", "c.yaml");
+  ASSERT_FALSE(after.ok());
+  EXPECT_EQ(after.error().message,
+            "c.yaml:4: ingress.heap_steady_after_s: must be between 1 and 3600 (got 0)");
 }
 
 TEST(ClusterConfig, EventFlushIntervalIsBounded) {
