@@ -5,7 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
   # toolchain
-  build-essential cmake pkg-config ccache clang clang-format clang-tidy libclang-rt-14-dev
+  build-essential cmake pkg-config ccache lld clang clang-format clang-tidy libclang-rt-14-dev
   # libraries
   libzmq3-dev cppzmq-dev libcapnp-dev capnproto libhiredis-dev prometheus-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev libsofia-sip-ua-dev sofia-sip-doc libyaml-cpp-dev
