@@ -19,7 +19,10 @@ CC=clang CXX=clang++ cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebI
 cmake --build "$build" -j "$(nproc)" --target sip_message_fuzz capnp_decode_fuzz bencode_fuzz >/dev/null
 mkdir -p "$build/artifacts"
 status=0
+ran=0
+failed=0
 for kind in sip capnp bencode; do
+  ran=$((ran + 1))
   target="${kind/sip/sip_message}"
   target="${target/capnp/capnp_decode}_fuzz"
   work=$(mktemp -d)
@@ -34,9 +37,10 @@ for kind in sip capnp bencode; do
     echo "fuzz: $target FOUND A PROBLEM; see $build/$target.log and $build/artifacts/" >&2
     tail -40 "$build/$target.log" >&2
     status=1
+    failed=$((failed + 1))
   fi
   grep -E "stat::number_of_executed_units|stat::peak_rss_mb|cov:" "$build/$target.log" | tail -3
   rm -rf "$work"
 done
-if [ $status -eq 0 ]; then echo "fuzz: 2 passed, 0 failed"; else echo "fuzz: failures found"; fi
+echo "fuzz: $((ran - failed)) of $ran targets passed, $failed found a problem"
 exit $status
