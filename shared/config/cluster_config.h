@@ -113,10 +113,10 @@ struct IngressSettings {
   // events per call), before most calls had ended. 512: the 50 ms timer decides up to about
   // 2,500 calls/s.
   int event_flush_events = 512;
-  // Once the heap has not grown for 30 s, free pages go back to the kernel after this long and no
-  // new huge pages are mapped; while it grows, huge pages and every free page are kept
-  // (services/ingress/heap_mode.h). 0: always as while growing (RSS creeps ~1.3 MB a minute at
-  // 1,000 calls/s: khugepaged fills 2 MB ranges back in around the pages still used).
+  // Once the heap has not grown for heap_steady_after_s, free pages go back to the kernel after
+  // this long and no new huge pages are mapped; while it grows, huge pages and every free page
+  // are kept (services/ingress/heap_mode.h). 0: always as while growing (RSS creeps ~1.3 MB a
+  // minute at 1,000 calls/s: khugepaged fills 2 MB ranges back in around the pages still used).
   int heap_steady_decay_ms = 30000;
   // How long the heap must not grow (by 16 MB within 10 s) to count as steady; it must also
   // hold at least 64 MB (an idle ingress keeps huge pages for its first calls).
