@@ -13,12 +13,7 @@ namespace callmesh::ingress {
 void CallControl::askLimiterAndRouter(Call& call, const RouteHints& hints) {
   call.caller_zip = hints.caller_zip.substr(0, Call::kMaxRecordHint);
   if (call.id.kind == schema::CallKind::VOICE) {
-    if (acquireWaits() && waiting_acquires_.size() < kMaxWaitingAcquires) {
-      waiting_acquires_.push_back({call.id.call_id, call.slot_number});
-    } else {
-      sendWaitingAcquires();  // a full burst goes first: callers are asked for in arrival order
-      sendAcquire(call.id.call_id, call.slot_number);
-    }
+    queueAcquire(call.id.call_id, call.slot_number, false);
   }
   // A call that came back through us (non-empty path) is always loop-checked by the router.
   if (call.path.empty()) {
@@ -50,6 +45,16 @@ void CallControl::askLimiterAndRouter(Call& call, const RouteHints& hints) {
       [this, call_id](Result<zmq::message_t> r) { onRouterReply(call_id, std::move(r)); });
 }
 
+void CallControl::queueAcquire(const std::string& call_id, const std::string& number, bool first) {
+  if (acquireWaits() && waiting_acquires_.size() < kMaxWaitingAcquires) {
+    auto at = first ? waiting_acquires_.begin() : waiting_acquires_.end();
+    waiting_acquires_.insert(at, {call_id, number});
+    return;
+  }
+  sendWaitingAcquires();  // a full burst goes first: callers are asked for in arrival order
+  sendAcquire(call_id, number);
+}
+
 void CallControl::sendAcquire(const std::string& call_id, const std::string& number) {
   codec::FrameBuilder mb;
   auto req = mb.initRoot<schema::LimiterRequest>();
@@ -66,13 +71,13 @@ void CallControl::sendAcquire(const std::string& call_id, const std::string& num
       list[static_cast<unsigned>(i)].setCallId((*carried)[i].call_id);
     }
   }
-  int64_t sent_ms = clock_.steadyMs();
-  last_acquire_sent_ms_ = sent_ms;
+  AcquireSent sent{clock_.steadyMs(), cap_waits_.releaseCount()};
+  last_acquire_sent_ms_ = sent.at_ms;
   ++acquires_in_flight_;
   links_.limiter.request(codec::encodeToBytes(mb),
-                         [this, call_id, number, sent_ms, carried](Result<zmq::message_t> r) {
+                         [this, call_id, number, sent, carried](Result<zmq::message_t> r) {
                            --acquires_in_flight_;
-                           onLimiterReply(call_id, number, sent_ms, carried, std::move(r));
+                           onLimiterReply(call_id, number, sent, carried, std::move(r));
                            if (!acquireWaits()) sendWaitingAcquires();
                          });
 }
@@ -95,7 +100,7 @@ void CallControl::sendWaitingAcquires() {
 }
 
 void CallControl::onLimiterReply(const std::string& call_id, const std::string& number,
-                                 int64_t sent_ms, const SlotReleases::Batch& carried,
+                                 AcquireSent sent, const SlotReleases::Batch& carried,
                                  Result<zmq::message_t> reply_frame) {
   Call* call = find(call_id);
   if (call) {
@@ -131,7 +136,7 @@ void CallControl::onLimiterReply(const std::string& call_id, const std::string& 
   // may still be queued at the limiter and take a slot after this answer. A release queued
   // behind them on the same socket frees whatever they take; release is idempotent and frees
   // only this call's slot.
-  bool retried = clock_.steadyMs() - sent_ms >= config_.ingress.request_timeout_ms;
+  bool retried = clock_.steadyMs() - sent.at_ms >= config_.ingress.request_timeout_ms;
   if (!call || call->machine.phase() == CallStateMachine::Phase::Ended) {
     // The caller went away while we asked: give back the slot we were just granted.
     if (retried || failed || granted) releases_.queue(number, call_id);
@@ -148,11 +153,10 @@ void CallControl::onLimiterReply(const std::string& call_id, const std::string& 
                           schema::EndReason::INTERNAL_ERROR, actions_);
   } else if (!granted) {
     if (retried) releases_.queue(number, call_id);
-    metrics_.cap_rejections.Increment();
-    log_.info("call_over_cap", {{"call_id", call_id}, {"number", call->slot_number}});
-    call->machine.refused(clock_.steadyMs(), 486, "Busy Here", schema::EndReason::REJECTED,
-                          actions_);
+    overCap(*call, sent);
+    return;
   } else {
+    if (call->waited_at_cap) metrics_.cap_waits_admitted.Increment();
     metrics_.held_slots.Increment();
     call->machine.slotGranted(clock_.steadyMs(), near_cap, actions_);
   }

@@ -109,6 +109,7 @@ void CallControl::reapIfDone(Call& call) {
 void CallControl::onTick() {
   // Acquires waiting for an answer that is slow to come wait no longer than a tick.
   if (!waiting_acquires_.empty()) sendWaitingAcquires();
+  turnAwayExpiredWaits();
   graveyard_.clear();
   readRouterNotices();
   int64_t now = clock_.steadyMs();
@@ -167,6 +168,7 @@ void CallControl::carryOut(Call& call, const CallAction& a) {
     case K::ReleaseSlot:
       metrics_.held_slots.Decrement();
       releases_.queue(call.slot_number, call.id.call_id);
+      wakeCallWaitingFor(call.slot_number);
       // The grant left the number within a few slots of its cap: a caller may be waiting for
       // this slot, so it goes back at once instead of in the next tick's batch.
       if (a.near_cap) releases_.flush();

@@ -10,6 +10,7 @@
 
 #include "services/ingress/call_events.h"
 #include "services/ingress/call_state_machine.h"
+#include "services/ingress/cap_waits.h"
 #include "services/ingress/ingress_metrics.h"
 #include "services/ingress/route_cache.h"
 #include "services/ingress/slot_releases.h"
@@ -68,6 +69,7 @@ struct Call {
   // (media_legs.cpp, recording_commands.cpp; bounded by kMaxRecordingSegments).
   std::vector<std::string> recordings;
   size_t recording_segments = 0;
+  bool waited_at_cap = false;  // met the cap and waited for a slot (CapWaits)
 };
 
 // The links the call logic talks through; borrowed, built in main.cpp.
@@ -131,6 +133,9 @@ class CallControl {
   // went out less than that long ago: bursts form at 500 calls/s too, where nothing is in
   // flight long enough to queue behind.
   bool acquireWaits() const;
+  // Asks for the call's slot now or with the next burst; `first`: ahead of the burst's new calls
+  // (a call woken by a release, or asking again, has waited longest).
+  void queueAcquire(const std::string& call_id, const std::string& number, bool first);
   void sendAcquire(const std::string& call_id, const std::string& number);
   void sendWaitingAcquires();
   struct WaitingAcquire {
@@ -141,8 +146,18 @@ class CallControl {
   size_t acquires_in_flight_ = 0;
   int64_t last_acquire_sent_ms_ = INT64_MIN / 2;     // long ago: the first acquire never waits
   static constexpr size_t kMaxWaitingAcquires = 64;  // ReplyServer::kMaxBatch
-  void onLimiterReply(const std::string& call_id, const std::string& number, int64_t sent_ms,
+  struct AcquireSent {
+    int64_t at_ms;
+    uint64_t releases_before;  // CapWaits::releaseCount() then
+  };
+  void onLimiterReply(const std::string& call_id, const std::string& number, AcquireSent sent,
                       const SlotReleases::Batch& carried, Result<zmq::message_t> reply);
+  // The limiter refused the call a slot: ask again, wait (CapWaits), or turn the caller away.
+  void overCap(Call& call, AcquireSent sent);
+  void turnAwayOverCap(Call& call);
+  // A slot of `number` was released here: the call waiting longest for one asks again.
+  void wakeCallWaitingFor(const std::string& number);
+  void turnAwayExpiredWaits();
   void onRouterReply(const std::string& call_id, Result<zmq::message_t> reply);
   void readRouterNotices();
   void renewSlots();
@@ -159,7 +174,9 @@ class CallControl {
   const Clock& clock_;
   CallSip& sip_;
   RouteCache route_cache_;
-  CallActions actions_;  // reused: deciding allocates nothing once grown
+  CapWaits cap_waits_;
+  std::vector<std::string> expired_waits_;  // reused by the tick
+  CallActions actions_;                     // reused: deciding allocates nothing once grown
   std::unordered_map<std::string, std::unique_ptr<Call>> calls_;
   std::vector<std::unique_ptr<Call>> graveyard_;  // freed on the next tick, outside callbacks
   int64_t last_renew_ms_;

@@ -2,170 +2,36 @@
 #include "services/ingress/call_control.h"
 
 #include <memory>
-#include <set>
 #include <string>
-#include <utility>
 #include <vector>
 
-#include <capnp/message.h>
 #include <gtest/gtest.h>
-#include <prometheus/registry.h>
 
-#include "schemas/call.capnp.h"
-#include "schemas/limiter.capnp.h"
-#include "services/ingress/fake_call_events.h"
-#include "shared/codec/capnp_codec.h"
-#include "shared/testing/fake_notice_source.h"
-#include "shared/testing/fake_request_link.h"
-#include "shared/testing/manual_clock.h"
+#include "services/ingress/call_control_fixture.h"
 
 namespace callmesh::ingress {
 namespace {
 
-// The SIP side, recorded: forks start every target; branches stay live until finished().
-class FakeSip final : public CallSip {
- public:
-  void apply(Call& call, const CallAction& a) override {
-    using K = CallAction::Kind;
-    switch (a.kind) {
-      case K::Fork: {
-        const auto& targets = call.machine.plan()->steps[a.step].targets;
-        for (size_t t = 0; t < targets.size(); ++t) {
-          live_.insert({call.id.call_id, call.machine.branchStarted(a.step, t)});
-        }
-        done.push_back("fork " + std::to_string(a.step));
-        return;
-      }
-      case K::RejectCaller:
-        done.push_back("reject " + std::to_string(a.status) + " " + a.reason);
-        return;
-      case K::AnswerCaller:
-        done.push_back("answer b" + std::to_string(a.branch));
-        return;
-      case K::CancelBranch:
-        done.push_back("cancel b" + std::to_string(a.branch));
-        return;
-      case K::ByeBothSides:
-        done.push_back("bye-both");
-        return;
-      default:
-        return;  // timers and relays: not what these tests look at
-    }
-  }
-  bool settled(const Call& call) const override {
-    for (const auto& [id, branch] : live_) {
-      if (id == call.id.call_id) return false;
-    }
-    return true;
-  }
-  void finished(const Call& call, size_t branch) { live_.erase({call.id.call_id, branch}); }
+using namespace test_fixture;  // NOLINT(google-build-using-namespace): the fixture's vocabulary
 
-  std::vector<std::string> done;
-
- private:
-  std::set<std::pair<std::string, size_t>> live_;
-};
-
-std::vector<uint8_t> grant(bool granted, uint32_t in_use = 1, uint32_t cap = 50) {
-  capnp::MallocMessageBuilder mb;
-  auto g = mb.initRoot<schema::LimiterReply>().initAcquired();
-  g.setGranted(granted);
-  g.setInUse(in_use);
-  g.setCap(cap);
-  return codec::encodeToBytes(mb);
-}
-
-std::vector<uint8_t> released() {
-  capnp::MallocMessageBuilder mb;
-  mb.initRoot<schema::LimiterReply>().setReleasedBatch(1);
-  return codec::encodeToBytes(mb);
-}
-
-std::vector<uint8_t> ring(const std::vector<std::string>& uris, uint32_t reusable_for_ms = 0,
-                          uint64_t epoch = 0) {
-  capnp::MallocMessageBuilder mb;
-  auto d = mb.initRoot<schema::RouteDecision>();
-  d.setReusableForMs(reusable_for_ms);
-  d.setConfigEpoch(epoch);
-  auto plan = d.initRing();
-  plan.setRule("test-rule");
-  auto step = plan.initSteps(1)[0];
-  step.setTimeoutMs(20000);
-  auto targets = step.initTargets(static_cast<unsigned>(uris.size()));
-  for (size_t i = 0; i < uris.size(); ++i) targets[static_cast<unsigned>(i)].setUri(uris[i]);
-  return codec::encodeToBytes(mb);
-}
-
-std::vector<uint8_t> notice(uint64_t epoch) {
-  capnp::MallocMessageBuilder mb;
-  mb.initRoot<schema::RoutingNotice>().setConfigEpoch(epoch);
-  return codec::encodeToBytes(mb);
-}
-
-// The Call-ID an acquire asks a slot for.
-std::string acquiredCall(const std::vector<uint8_t>& payload) {
-  auto req = codec::decode<schema::LimiterRequest>(payload.data(), payload.size(), "request");
-  if (!req.ok() || !req.value()->root().isAcquire()) return "";
-  return req.value()->root().getAcquire().getCallId();
-}
-
-// The (call-id) slots a limiter request gives back: a releaseBatch, or an acquire's releasesFirst.
-std::vector<std::string> releasesIn(const std::vector<uint8_t>& payload) {
-  auto decoded = codec::decode<schema::LimiterRequest>(payload.data(), payload.size(), "request");
-  EXPECT_TRUE(decoded.ok());
-  std::vector<std::string> ids;
-  auto req = decoded.value()->root();
-  if (req.isReleaseBatch()) {
-    for (auto slot : req.getReleaseBatch()) ids.push_back(slot.getCallId());
-  }
-  for (auto slot : req.getReleasesFirst()) ids.push_back(slot.getCallId());
-  return ids;
-}
-
-class CallControlTest : public ::testing::Test {
- protected:
-  CallControlTest()
-      : metrics_(registry_),
-        log_("ingress_test", LogLevel::Error),
-        releases_(limiter_, background_, config_.limiter.lease_ms, metrics_, log_, clock_),
-        control_(config_, CallLinks{router_, &notices_, limiter_, events_}, releases_, metrics_,
-                 log_, clock_, sip_) {
-    // The clock stands still in these tests: without this every acquire after the first would
-    // wait for a tick. AcquiresWithinTheGatherWindowGoTogetherOnTheTick sets it.
-    config_.ingress.acquire_gather_ms = 0;
-  }
-
-  Call& offer(const std::string& call_id, schema::CallKind kind = schema::CallKind::VOICE,
-              const std::string& dialed = "+15550100") {
-    auto fresh = std::make_unique<Call>(CallIdentity{call_id, dialed, "+15550111", kind},
-                                        control_.now(), control_.defaultMaxDurationS());
-    Call* call = control_.offer(std::move(fresh), {}, "sip:127.0.0.1:5070;transport=udp");
-    control_.askLimiterAndRouter(*call, RouteHints{});
-    return *call;
-  }
-  uint64_t lastId(const testing::FakeRequestLink& link) { return link.sent().back().id; }
-
-  config::ClusterConfig config_;
-  testing::ManualClock clock_;
-  prometheus::Registry registry_;
-  IngressMetrics metrics_;
-  Logger log_;
-  testing::FakeRequestLink router_;
-  testing::FakeRequestLink limiter_;
-  testing::FakeRequestLink background_;
-  testing::FakeNoticeSource notices_;
-  FakeCallEvents events_;
-  FakeSip sip_;
-  SlotReleases releases_;
-  CallControl control_;
-};
-
+// seed 004_ee4e98a6a7f6781b.txt: over the cap the caller hears busy, once its wait for a freed
+// slot (ingress.cap_wait_ms, 200 ms from the INVITE) is over with none freed.
 TEST_F(CallControlTest, OverCapIsBusyAndNothingForks) {
   offer("c1");
   ASSERT_EQ(limiter_.sent().size(), 1u);
   ASSERT_EQ(router_.sent().size(), 1u);  // asked in parallel
   ASSERT_TRUE(limiter_.reply(lastId(limiter_), grant(false, 50, 50)));
+  EXPECT_TRUE(sip_.done.empty());
+  EXPECT_EQ(metrics_.cap_waiting.Value(), 1);
+  clock_.advance(199);
+  control_.onTick();
+  EXPECT_TRUE(sip_.done.empty());
+  clock_.advance(1);
+  control_.onTick();
   EXPECT_EQ(sip_.done, (std::vector<std::string>{"reject 486 Busy Here"}));
+  EXPECT_EQ(metrics_.cap_waits_busy.Value(), 1);
+  EXPECT_EQ(metrics_.cap_waiting.Value(), 0);
+  EXPECT_EQ(limiter_.sent().size(), 1u);  // asked once: no slot was freed meanwhile
   EXPECT_EQ(router_.cancelled(), (std::vector<uint64_t>{lastId(router_)}));
   EXPECT_FALSE(router_.reply(lastId(router_), ring({"sip:a@127.0.0.1"})));  // no longer wanted
   EXPECT_EQ(metrics_.cap_rejections.Value(), 1);

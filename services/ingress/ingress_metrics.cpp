@@ -150,6 +150,15 @@ IngressMetrics::IngressMetrics(prometheus::Registry& registry)
           counter(registry, "callmesh_ingress_calls_answered_total", "Calls answered by a target")),
       cap_rejections(counter(registry, "callmesh_ingress_cap_rejections_total",
                              "Calls refused because the dialed number was at its cap")),
+      cap_waits_family(prometheus::BuildCounter()
+                           .Name("callmesh_ingress_cap_waits_total")
+                           .Help("Calls that met their number's cap and waited for a slot to be "
+                                 "freed, by outcome: admitted, or busy once the wait was over")
+                           .Register(registry)),
+      cap_waits_admitted(cap_waits_family.Add({{"outcome", "admitted"}})),
+      cap_waits_busy(cap_waits_family.Add({{"outcome", "busy"}})),
+      cap_waiting(gauge(registry, "callmesh_ingress_cap_waiting",
+                        "Calls waiting at their number's cap for a slot to be freed")),
       branches_started(counter(registry, "callmesh_ingress_branches_started_total",
                                "Outbound INVITE branches sent")),
       dropped_requests(

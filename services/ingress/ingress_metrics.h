@@ -112,6 +112,11 @@ struct IngressMetrics {
   prometheus::Counter& calls_offered;
   prometheus::Counter& calls_answered;
   prometheus::Counter& cap_rejections;
+  // Calls that met the cap and waited for a slot (cap_waits.h), by how the wait ended.
+  prometheus::Family<prometheus::Counter>& cap_waits_family;
+  prometheus::Counter& cap_waits_admitted;
+  prometheus::Counter& cap_waits_busy;
+  prometheus::Gauge& cap_waiting;  // calls waiting now
   prometheus::Counter& branches_started;
   prometheus::Counter& dropped_requests;  // in-dialog requests for unknown dialogs, stray replies
   prometheus::Counter& events_dropped;

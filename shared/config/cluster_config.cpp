@@ -180,6 +180,7 @@ Result<ClusterConfig> parseClusterConfig(const std::string& yaml_text,
         static_cast<int>(m.integer("heap_steady_after_s", in.heap_steady_after_s, 1, 3600));
     in.acquire_gather_ms =
         static_cast<int>(m.integer("acquire_gather_ms", in.acquire_gather_ms, 0, 50));
+    in.cap_wait_ms = static_cast<int>(m.integer("cap_wait_ms", in.cap_wait_ms, 0, 2000));
     in.max_call_id_bytes =
         static_cast<int>(m.integer("max_call_id_bytes", in.max_call_id_bytes, 32, 1024));
     in.max_uri_bytes = static_cast<int>(m.integer("max_uri_bytes", in.max_uri_bytes, 128, 8192));

@@ -126,6 +126,12 @@ struct IngressSettings {
   // and both sides' ZeroMQ I/O threads wake once per gathered burst instead of once per call, at
   // the cost of at most one tick of post-dial delay. 0: every acquire goes at once.
   int acquire_gather_ms = 10;
+  // A new call that meets its number's cap waits up to this long (from its INVITE) for a slot a
+  // call on this ingress frees before it is turned away with 486: the count it met may hold calls
+  // whose release is still on its way, most of all after a host stall sends the INVITEs of 30-60
+  // ms at once (services/ingress/cap_waits.h). The cap still holds: the call asks again only for
+  // a freed slot. 0: turned away at once.
+  int cap_wait_ms = 200;
   int drain_timeout_s = 30;  // on SIGTERM: serve live calls this long, then end them
   // Edge bounds (issue 16): a request with a longer part is refused (400; 414 for the R-URI),
   // nothing routed. Far above what carriers send; the Call-ID bound sizes the limiter frames.

@@ -26,6 +26,7 @@ TEST(ClusterConfig, ParsesGoodFileAndAppliesDefaults) {
   EXPECT_EQ(cfg->ingress.heap_steady_decay_ms, 30000);
   EXPECT_EQ(cfg->ingress.heap_steady_after_s, 30);
   EXPECT_EQ(cfg->ingress.acquire_gather_ms, 10);
+  EXPECT_EQ(cfg->ingress.cap_wait_ms, 200);
 }
 
 TEST(ClusterConfig, EventFlushCountIsBounded) {
@@ -79,6 +80,20 @@ TEST(ClusterConfig, AcquireGatherWindowIsBoundedByFiftyMs) {
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.error().message,
             "c.yaml:4: ingress.acquire_gather_ms: must be between 0 and 50 (got 500)");
+}
+
+// seed 004_ee4e98a6a7f6781b.txt (the 50-call cap): how long a call over it may wait for a freed
+// slot is bounded; 0 turns callers away at once.
+TEST(ClusterConfig, CapWaitIsBoundedAndZeroTurnsCallersAwayAtOnce) {
+  auto off =
+      parseClusterConfig("router:\n  routing_file: r.yaml\ningress:\n  cap_wait_ms: 0\n", "c.yaml");
+  ASSERT_TRUE(off.ok()) << off.error().describe();
+  EXPECT_EQ(off->ingress.cap_wait_ms, 0);
+  auto bad = parseClusterConfig("router:\n  routing_file: r.yaml\ningress:\n  cap_wait_ms: 5000\n",
+                                "c.yaml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().message,
+            "c.yaml:4: ingress.cap_wait_ms: must be between 0 and 2000 (got 5000)");
 }
 
 TEST(ClusterConfig, RouterNoticesAndDecisionReuse) {

@@ -1,6 +1,7 @@
 """End to end through the whole cluster (issue 2): real SIP from SIPp, real ZeroMQ between the
 five services, real Redis. Every assertion is an exact outcome."""
 
+import json
 import os
 import signal
 import sys
@@ -84,6 +85,36 @@ class WalkingSkeleton(unittest.TestCase):
         self.assertEqual(phone.count_when("answered", 300), 300)
         self.assertEqual(cluster.metric("ingress", "callmesh_ingress_cap_rejections_total"), 0)
         wait_until(lambda: cluster.redis("ZCARD", SLOTS_KEY) == "0", 5, what="the last slot released")
+
+    def test_a_call_over_the_cap_waits_for_the_slot_a_hangup_frees_and_hears_busy_if_none_is(self):
+        # seed 004_ee4e98a6a7f6781b.txt: at most N calls up at once (here N = 1). A call that
+        # meets the cap waits up to ingress.cap_wait_ms (200 ms from its INVITE) for a slot a call
+        # of this ingress frees: the first call hangs up after 100 ms, so the second (offered
+        # 0-100 ms after it) rings; held 2 s, nothing is freed in time and the second hears busy.
+        cluster = Cluster(routing(self.uas_port), cap=1).start()
+        self.addCleanup(cluster.cleanup)
+        phone = self.phone()
+        caller = uac(cluster, "+15550100", calls=2, rate=10, hold_ms=100, name="freed")
+        self.assertEqual(caller.wait(timeout=20), 0, "SIPp reports failed calls: " + caller.out_file)
+        self.assertEqual(caller.count("answered"), 2)
+        self.assertEqual(phone.count_when("answered", 2), 2)
+        self.assertEqual(cluster.metric("ingress", "callmesh_ingress_cap_waits_total", 'outcome="admitted"'), 1)
+        self.assertEqual(cluster.metric("ingress", "callmesh_ingress_cap_rejections_total"), 0)
+        # The limiter refused once, then granted the freed slot: never two calls up.
+        self.assertEqual(cluster.metric("concurrency-limiter", "callmesh_concurrency_limiter_rejected_total",
+                                        'number="other"'), 1)
+        wait_until(lambda: cluster.redis("ZCARD", SLOTS_KEY) == "0", 5, what="both slots released")
+
+        held = uac(cluster, "+15550100", calls=2, rate=10, hold_ms=2000, name="held")
+        self.assertEqual(held.wait(timeout=20), 0, "SIPp reports failed calls: " + held.out_file)
+        self.assertEqual(held.count("answered"), 1)
+        self.assertEqual(held.count("busy"), 1)
+        self.assertEqual(cluster.metric("ingress", "callmesh_ingress_cap_waits_total", 'outcome="busy"'), 1)
+        self.assertEqual(cluster.metric("ingress", "callmesh_ingress_cap_rejections_total"), 1)
+        over = [json.loads(line) for line in cluster.log("ingress").splitlines() if '"call_over_cap"' in line]
+        self.assertEqual(len(over), 1)
+        self.assertGreaterEqual(over[0]["waited_ms"], 200)
+        self.assertEqual(cluster.metric("ingress", "callmesh_ingress_cap_waiting"), 0)
 
     def test_unknown_number_is_rejected_404_and_holds_no_slot(self):
         caller = uac(self.cluster, "+15550999", calls=3, rate=10, hold_ms=0, name="caller",
