@@ -32,6 +32,8 @@ import sys
 import tempfile
 import time
 
+import rss_rules  # beside this file: its interpolation between samples, shared with the ingress soak
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -121,14 +123,8 @@ def run(args):
 
 def records_at(samples, t_ms):
     """Records written by `t_ms` into the run, read between the samples around it."""
-    before = (0, 0)
-    for s in samples:
-        if s["t_ms"] >= t_ms:
-            t0, r0 = before
-            span = s["t_ms"] - t0
-            return r0 + (s["records"] - r0) * ((t_ms - t0) / span if span > 0 else 1.0)
-        before = (s["t_ms"], s["records"])
-    return before[1]
+    series = [(0, 0)] + [(s["t_ms"], s["records"]) for s in samples]
+    return rss_rules.completed_by(series, t_ms)
 
 
 def judge(args, samples, left, baseline_memory, final_memory):
